@@ -1,0 +1,47 @@
+import { Option, type Command } from 'commander';
+import type { EndpointFlags } from '../config/index.js';
+
+/**
+ * The same set of flags for every endpoint role a command talks to (--prometheus-url, --target-tenant, ...).
+ * Each flag mirrors a key of endpoints.<name> in stackshift.yaml. Secrets are taken only from files or
+ * environment variables: a token on the command line would show in `ps` and shell history.
+ */
+export function addEndpointOptions(cmd: Command, prefix: string, label: string): Command {
+  return cmd
+    .addOption(new Option(`--${prefix}-url <url>`, `${label} URL (endpoints.<name>.url)`))
+    .addOption(new Option(`--${prefix}-tenant <id>`, `${label} tenant, sent as X-Scope-OrgID`))
+    .addOption(new Option(`--${prefix}-bearer-token-file <file>`, `file holding the ${label} bearer token`))
+    .addOption(new Option(`--${prefix}-bearer-token-env <VAR>`, `environment variable holding the ${label} bearer token`))
+    .addOption(new Option(`--${prefix}-basic-auth-user <user>`, `${label} basic-auth user`))
+    .addOption(new Option(`--${prefix}-basic-auth-password-file <file>`, `file holding the ${label} basic-auth password`))
+    .addOption(new Option(`--${prefix}-basic-auth-password-env <VAR>`, `environment variable holding the ${label} basic-auth password`))
+    .addOption(new Option(`--${prefix}-ca-file <file>`, `CA bundle to verify the ${label} TLS certificate`))
+    .addOption(new Option(`--${prefix}-cert-file <file>`, `client certificate for ${label} mTLS`).hideHelp())
+    .addOption(new Option(`--${prefix}-key-file <file>`, `client key for ${label} mTLS`).hideHelp())
+    .addOption(new Option(`--${prefix}-insecure-skip-verify`, `do not verify the ${label} TLS certificate (test systems only)`))
+    .addOption(new Option(`--${prefix}-timeout <duration>`, `${label} request timeout (default 30s)`))
+    .addOption(new Option(`--${prefix}-header <Name=value...>`, `extra header sent to ${label}`));
+}
+
+function camel(s: string): string {
+  return s.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
+export function endpointFlags(opts: Record<string, unknown>, prefix: string): EndpointFlags {
+  const get = (k: string) => opts[camel(`${prefix}-${k}`)];
+  return {
+    url: get('url') as string | undefined,
+    tenant: get('tenant') as string | undefined,
+    bearerTokenFile: get('bearer-token-file') as string | undefined,
+    bearerTokenEnv: get('bearer-token-env') as string | undefined,
+    basicAuthUser: get('basic-auth-user') as string | undefined,
+    basicAuthPasswordFile: get('basic-auth-password-file') as string | undefined,
+    basicAuthPasswordEnv: get('basic-auth-password-env') as string | undefined,
+    caFile: get('ca-file') as string | undefined,
+    certFile: get('cert-file') as string | undefined,
+    keyFile: get('key-file') as string | undefined,
+    insecureSkipVerify: get('insecure-skip-verify') as boolean | undefined,
+    timeout: get('timeout') as string | undefined,
+    header: get('header') as string[] | undefined,
+  };
+}

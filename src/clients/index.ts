@@ -1,0 +1,2 @@
+export { PrometheusClient, NotReadyError } from './prometheus.js';
+export type { BuildInfo, RuntimeInfo, TsdbStatus, Target, TargetsResponse, Rule, RuleGroup, WalReplayStatus, QueryResult, InstantVector, RangeMatrix } from './prometheus.js';

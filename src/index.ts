@@ -1,0 +1,8 @@
+/** Library entry point: the same capabilities the CLI drives. */
+export * as config from './config/index.js';
+export * as http from './http/index.js';
+export * as clients from './clients/index.js';
+export * as compat from './compat/index.js';
+export * as assess from './assess/index.js';
+export * as lab from './lab/index.js';
+export { StackshiftError, UsageError, InputError } from './errors/index.js';

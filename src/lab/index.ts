@@ -1,0 +1,2 @@
+export { startPrometheus, prometheusBinary, prometheusVersion, freePort, waitReady, reapOrphans, type LabServer, type StartOptions } from './prometheus.js';
+export { generateHistory, countSamples, writeOpenMetrics, historyBlocks, installBlocks, specHash, resolveSpec, mulberry32, type HistorySpec, type GeneratedSeries } from './history.js';

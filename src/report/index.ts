@@ -1,0 +1,1 @@
+export { textTable, mdTable, mdEscape, section } from './table.js';
