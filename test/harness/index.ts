@@ -40,7 +40,7 @@ export async function startServer(t: TestContext, opts: HarnessServerOptions = {
     extraArgs.push('--web.enable-remote-write-receiver');
     config += `storage:\n  tsdb:\n    out_of_order_time_window: ${opts.oooWindow ?? '3650d'}\n`;
   }
-  const server = await startPrometheus({ name: opts.name ?? 'prom', config, dataDir, files: opts.files, extraArgs, port: opts.port, retention: opts.retention, readyTimeoutMs: opts.readyTimeoutMs });
+  const server = await startPrometheus({ name: opts.name ?? 'prom', config, dataDir, files: opts.files, extraArgs, port: opts.port, retention: opts.retention, readyTimeoutMs: opts.readyTimeoutMs, waitReady: opts.waitReady });
   t.after(() => server.stop());
   return server;
 }
@@ -49,3 +49,4 @@ export async function startServer(t: TestContext, opts: HarnessServerOptions = {
 export async function startServers(t: TestContext, list: HarnessServerOptions[]): Promise<LabServer[]> {
   return Promise.all(list.map((o, i) => startServer(t, { name: o.name ?? `prom${i}`, ...o })));
 }
+export { runCli, waitUntil, CLI, STACK_LINE, type CliRun } from './cli.js';
