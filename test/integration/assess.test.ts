@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import bcrypt from 'bcryptjs';
 import { assessmentSchema } from '../../src/assess/index.js';
 import { PrometheusClient } from '../../src/clients/index.js';
@@ -54,6 +55,7 @@ async function settled(url: string) {
 }
 
 const ajv = new Ajv2020.default({ allErrors: true, strict: false });
+addFormats.default(ajv);
 const validate = ajv.compile(assessmentSchema);
 
 test('assess against a real Prometheus: version, series, targets, rules, flags; JSON matches its schema', async (t) => {
