@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { PrometheusClient, type RuleGroup, type Target } from '../clients/index.js';
 import { countSeriesByName } from './series.js';
+import { formatBytes } from '../progress/index.js';
+import { tryParseDuration } from '../timeutil/index.js';
 import { upgradePath, parseVersion, compareVersions, RELEASE_FACTS } from '../compat/index.js';
 
 export type Severity = 'critical' | 'warning' | 'info';
@@ -179,7 +181,7 @@ export async function collectAssessment(client: PrometheusClient, opts: AssessOp
   if (opts.dataDir) {
     dataDir = inspectDataDir(opts.dataDir);
     if (dataDir.freeBytes < dataDir.tsdbBytes * 3) {
-      findings.push({ id: 'disk-headroom', severity: 'critical', message: `free disk ${fmt(dataDir.freeBytes)} is less than 3x the TSDB size (${fmt(dataDir.tsdbBytes)})`, advice: 'a snapshot, the compaction after the restart and a rollback copy need room; free space or grow the volume first' });
+      findings.push({ id: 'disk-headroom', severity: 'critical', message: `free disk ${formatBytes(dataDir.freeBytes)} is less than 3x the TSDB size (${formatBytes(dataDir.tsdbBytes)})`, advice: 'a snapshot, the compaction after the restart and a rollback copy need room; free space or grow the volume first' });
     }
   }
 
@@ -223,16 +225,5 @@ function validTime(ms: number): string | undefined {
 }
 
 function parseRetention(v: string | undefined): number | undefined {
-  if (!v) return undefined;
-  const m = /^(\d+)(ms|s|m|h|d|w|y)/.exec(v);
-  if (!m) return undefined;
-  const unit: Record<string, number> = { ms: 1, s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8, y: 3.1536e10 };
-  return Number(m[1]) * unit[m[2]];
-}
-
-function fmt(n: number): string {
-  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
-  return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
+  return v ? tryParseDuration(v) : undefined;
 }
