@@ -36,9 +36,8 @@ export type QueryResult =
 export class NotReadyError extends StackshiftError {
   readonly walReplay?: WalReplayStatus;
   constructor(url: string, walReplay?: WalReplayStatus) {
-    const progress = walReplay && walReplay.max >= walReplay.min && walReplay.max > 0
-      ? `: replaying its WAL, segment ${walReplay.current} of ${walReplay.max}${walReplay.max > walReplay.min ? ` (${Math.round(((walReplay.current - walReplay.min) / (walReplay.max - walReplay.min)) * 100)}%)` : ''}`
-      : '';
+    // walreplay only has {min,max,current}: current is the last segment loaded, in min..max
+    const progress = walReplay && walReplay.max > 0 ? `: replaying its WAL, segment ${walReplay.current} of ${walReplay.min}..${walReplay.max} loaded` : '';
     super('not-ready', `Prometheus at ${url} is not ready yet${progress}`, { hint: 'wait until /-/ready returns 200 (WAL replay can take minutes on a large head), then run again' });
     this.walReplay = walReplay;
   }
