@@ -49,9 +49,9 @@ export function detectLayout(path: string): Layout {
   try {
     st = statSync(path);
   } catch {
-    throw new InputError(`${path} does not exist`, { file: path }, 'give a Prometheus data dir (--storage.tsdb.path), a snapshot directory or a block directory');
+    throw new InputError('does not exist', { file: path }, 'give a Prometheus data dir (--storage.tsdb.path), a snapshot directory or a block directory');
   }
-  if (!st.isDirectory()) throw new InputError(`${path} is not a directory`, { file: path }, 'give a Prometheus data dir, a snapshot directory or a block directory');
+  if (!st.isDirectory()) throw new InputError('is not a directory', { file: path }, 'give a Prometheus data dir, a snapshot directory or a block directory');
   if (existsSync(join(path, 'meta.json'))) return 'block';
   const names = readdirSync(path);
   const hasBlocks = names.some((n) => ULID_RE.test(n) && isBlockDir(join(path, n)));
@@ -59,7 +59,7 @@ export function detectLayout(path: string): Layout {
   if (live) return 'data-dir';
   if (hasBlocks) return basename(dirname(resolve(path))) === 'snapshots' || names.every((n) => ULID_RE.test(n) || n.startsWith('.')) ? 'snapshot' : 'data-dir';
   if (names.includes('snapshots')) return 'data-dir';
-  throw new InputError(`${path} does not look like a Prometheus data dir, snapshot or block: no meta.json, no block directories, no wal/`, { file: path }, 'point at --storage.tsdb.path, at <data>/snapshots/<name>, or at one <ULID> block directory');
+  throw new InputError('does not look like a Prometheus data dir, snapshot or block: no meta.json, no block directories, no wal/', { file: path }, 'point at --storage.tsdb.path, at <data>/snapshots/<name>, or at one <ULID> block directory');
 }
 
 export function blockDirs(path: string): string[] {
@@ -81,7 +81,8 @@ export function listSnapshots(dataDir: string): SnapshotEntry[] {
   const dir = join(dataDir, 'snapshots');
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .filter((n) => statSync(join(dir, n)).isDirectory())
+    // dot-directories are stackshift's own scratch space (deep verification), not snapshots
+    .filter((n) => !n.startsWith('.') && statSync(join(dir, n)).isDirectory())
     .sort()
     .map((name) => {
       const path = join(dir, name);
