@@ -127,6 +127,8 @@ export function inspectTsdb(pathIn: string, opts: InspectOptions = {}): TsdbInsp
   const level = opts.level ?? 'scan';
   const root = layout === 'block' ? dirname(path) : path;
   const blocks = layout === 'block' ? [inspectBlock(path, { level, root })] : blockDirs(path).map((d) => inspectBlock(d, { level, root }));
+  // Prometheus orders blocks by time (promtool tsdb list prints them so); ULIDs only roughly follow it.
+  blocks.sort((a, b) => (a.minTime ?? 0) - (b.minTime ?? 0) || a.ulid.localeCompare(b.ulid));
   const problems: Problem[] = blocks.flatMap((b) => b.problems);
   let wal: WalInfo | undefined;
   let wbl: WalInfo | undefined;
