@@ -71,10 +71,11 @@ function detect(fact: ChangeFact, server: ServerFacts | undefined): { detected: 
       if (!flags) return { detected: 'unknown' };
       if (!(fact.subject in flags)) return { detected: 'no' };
       const v = flags[fact.subject];
-      // /status/flags lists defaults too: only a non-default value proves the flag is set.
-      const isDefault = v === '' || v === 'false' || v === '0s' || v === '0' || (fact.subject === 'scrape.name-escaping-scheme' && v === 'values');
-      if (fact.id === 'flag-retention-deprecated-3.8') return { detected: 'unknown', evidence: `--${fact.subject}=${v} (set or default)` };
-      return isDefault ? { detected: 'no', evidence: `--${fact.subject}=${v || '""'} (default)` } : { detected: 'yes', evidence: `--${fact.subject}=${v}` };
+      if (fact.subject === 'storage.tsdb.retention') return v === '' || v === '0s' ? { detected: 'no' } : { detected: 'yes', evidence: `--storage.tsdb.retention=${v}` };
+      if (v === '') return { detected: 'no' };
+      // /status/flags reports effective values, defaults included, and defaults differ per release (2.42 reports
+      // allow-overlapping-blocks=true without the flag): only the command line tells (R§5).
+      return { detected: 'unknown', evidence: `--${fact.subject}=${v} is the effective value; check the unit file or process arguments` };
     }
     case 'config': {
       if (cfg === undefined) return { detected: 'unknown' };
