@@ -3,7 +3,7 @@ import { crc32c as nativeCrc32c } from '@node-rs/crc32';
 /**
  * CRC-32 Castagnoli, the checksum of every TSDB artifact (block chunks, index sections, WAL fragments, head
  * chunks). Two paths because bench/crc32c.bench.ts shows the SIMD library wins on large buffers (index
- * sections, 32 KiB WAL pages) while a block chunk is ~100-300 bytes, where the N-API call and the subarray
+ * sections, 32 KiB WAL pages) while a block chunk is often ~100-600 bytes; below ~256 bytes the N-API call and the subarray
  * it needs cost more than slicing-by-8 in JavaScript.
  */
 const T = new Int32Array(8 * 256);
@@ -20,7 +20,7 @@ for (let i = 0; i < 256; i++) {
 }
 
 /** Below this many bytes the JavaScript table is faster than the native call (measured by the benchmark). */
-export const NATIVE_THRESHOLD = 1024;
+export const NATIVE_THRESHOLD = 256;
 
 export function crc32cTable(buf: Uint8Array, start = 0, end = buf.length, seed = 0): number {
   let c = ~seed;
