@@ -215,7 +215,7 @@ export function planUpgrade(input: PlanInput): UpgradePlan {
   const risks = buildRisks({ stages, evidence: ev, target: target.version, targetNotes });
   const notes: string[] = [];
   if (stages.length === 0) notes.push(`${from.raw} is already at or beyond ${target.version}: nothing to plan`);
-  if (from.major === 2 && parseVersion(target.version)!.major >= 3) notes.push(`Every 2.x below 2.55 passes through ${RELEASE_FACTS.bridge.version} first: ${RELEASE_FACTS.bridge.why} (${RELEASE_FACTS.bridge.source}). The format is not the reason: nothing is converted at startup (${DOWNGRADE_POLICY.noConversion.source}).`);
+  if (from.major === 2 && compareVersions(from, parseVersion('2.55.0')!) < 0 && parseVersion(target.version)!.major >= 3) notes.push(`Every 2.x below 2.55 passes through ${RELEASE_FACTS.bridge.version} first: ${RELEASE_FACTS.bridge.why} (${RELEASE_FACTS.bridge.source}). The format is not the reason: nothing is converted at startup (${DOWNGRADE_POLICY.noConversion.source}).`);
   return {
     schemaVersion: 1, generatedAt: new Date().toISOString(), from: from.raw, to: target.version, targetNotes,
     path: p.stages.length ? [p.stages[0].from, ...p.stages.map((s) => s.to)] : [from.raw],
