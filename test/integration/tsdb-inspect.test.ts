@@ -97,3 +97,14 @@ test('tsdb inspect on a path that is not a TSDB exits 2 with a one-line error na
   assert.match(r.stderr, new RegExp(`^error: ${dir}: does not look like a Prometheus data dir`));
   assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, 'no stack trace');
 });
+
+test('the lock file of a running Prometheus is reported with the pid that holds it (/proc/locks)', async (t) => {
+  const dataDir = join(tempDir(t), 'data');
+  // Debian's 2.42 creates the lock file only on request (upstream 2.x: unless --storage.tsdb.no-lockfile).
+  const server = await startPrometheus({ name: 'locked', dataDir, config: 'global:\n  scrape_interval: 15s\nscrape_configs: []\n', extraArgs: ['--storage.tsdb.use-lockfile'] });
+  t.after(() => server.stop());
+  const running = inspectTsdb(dataDir, { level: 'headers' });
+  assert.deepEqual(running.lock, { present: true, heldByPid: server.pid });
+  await server.stop();
+  assert.deepEqual(inspectTsdb(dataDir, { level: 'headers' }).lock, { present: false }, 'removed on clean shutdown');
+});

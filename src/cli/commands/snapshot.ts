@@ -5,6 +5,7 @@ import { PrometheusClient } from '../../clients/index.js';
 import { resolveEndpoint, type LoadedConfig } from '../../config/index.js';
 import { StackshiftError, UsageError } from '../../errors/index.js';
 import { formatBytes } from '../../progress/index.js';
+import { log } from '../../log/index.js';
 import { mdTable, textTable } from '../../report/index.js';
 import {
   SNAPSHOT_MIGRATION, applyPrune, createSnapshot, latestVerifications, planPrune, recordVerification, renderVerificationMarkdown,
@@ -75,6 +76,7 @@ Needs --web.enable-admin-api on the server; without it the answer is advice on h
       let v: SnapshotVerification | undefined;
       if (opts.verify !== false) {
         if (!s.path) throw new StackshiftError('snapshot-not-local', `snapshot ${s.name} was created, but its directory is not on this machine${s.dataDir ? ` (looked in ${join(s.dataDir, 'snapshots')})` : ''}`, { hint: 'pass --data-dir, or verify it on the Prometheus host: stackshift snapshot verify <data>/snapshots/' + s.name, exitCode: 1 });
+        log.info('verifying the new snapshot', { path: s.path });
         v = await verifySnapshot(s.path);
         const db = openStateFor(opts, ctx.loaded, [SNAPSHOT_MIGRATION]);
         try { recordVerification(db, v); } finally { db.close(); }
