@@ -116,6 +116,8 @@ export function inspectBlock(dir: string, opts: { level?: ScanLevel; root?: stri
     info.maxTime = meta.maxTime;
     info.metaVersion = meta.version;
     info.stats = { numSamples: meta.stats?.numSamples, numSeries: meta.stats?.numSeries, numChunks: meta.stats?.numChunks, numTombstones: meta.stats?.numTombstones };
+    const badSource = [...(meta.compaction?.sources ?? []), ...(meta.compaction?.parents ?? []).map((x) => x?.ulid)].find((u) => typeof u !== 'string' || !ULID_RE.test(u));
+    if (badSource !== undefined) add({ severity: 'error', file: rel(metaPath), message: `meta.json compaction sources/parents hold ${JSON.stringify(badSource)}, not a ULID` });
     info.compactionLevel = meta.compaction?.level;
     info.sources = meta.compaction?.sources ?? [];
     if (meta.compaction?.deletable) add({ severity: 'warning', file: rel(metaPath), message: 'block is marked deletable (compaction replaced it); Prometheus deletes it on the next reload' });
@@ -146,6 +148,10 @@ export function inspectBlock(dir: string, opts: { level?: ScanLevel; root?: stri
     info.checked.indexHeader = idx.headerChecked;
     info.checked.indexSections = idx.sectionsChecked;
     if (idx.series !== undefined) info.counted = { chunks: 0, series: idx.series, indexChunkRefs: idx.chunkRefs };
+    // Chunks must lie inside the block's [minTime, maxTime) (maxTime is exclusive, tsdb/block.go).
+    if (meta && idx.minT !== undefined && idx.maxT !== undefined && (idx.minT < meta.minTime || idx.maxT >= meta.maxTime)) {
+      add({ severity: 'error', file: rel(metaPath), message: `meta.json time range [${meta.minTime}, ${meta.maxTime}) does not cover the chunks in the index [${idx.minT}, ${idx.maxT}]` });
+    }
   }
 
   if (level !== 'headers') {
@@ -197,7 +203,7 @@ export function inspectBlock(dir: string, opts: { level?: ScanLevel; root?: stri
   return info;
 }
 
-interface IndexCheck { version?: number; headerChecked: boolean; sectionsChecked: boolean; series?: number; chunkRefs?: number }
+interface IndexCheck { version?: number; headerChecked: boolean; sectionsChecked: boolean; series?: number; chunkRefs?: number; minT?: number; maxT?: number }
 
 const TOC_BYTES = 6 * 8 + 4;
 
@@ -249,6 +255,8 @@ function checkIndex(path: string, relPath: string, full: boolean, segSize: Map<n
       const r = seriesSection(f, series, endOf(series), relPath, segSize, add);
       out.series = r.series;
       out.chunkRefs = r.chunkRefs;
+      out.minT = r.minT;
+      out.maxT = r.maxT;
       ok = r.ok && ok;
     }
     out.sectionsChecked = true;
@@ -293,7 +301,9 @@ function lenSections(f: WindowedFile, start: number, end: number, relPath: strin
 }
 
 /** Series entries, 16-byte aligned: `len <uvarint> | labels | chunk metas | CRC32 <4b>` (index format v2). */
-function seriesSection(f: WindowedFile, start: number, end: number, relPath: string, segSize: Map<number, number>, add: (p: Omit<Problem, 'block'>) => void): { ok: boolean; series: number; chunkRefs: number } {
+function seriesSection(f: WindowedFile, start: number, end: number, relPath: string, segSize: Map<number, number>, add: (p: Omit<Problem, 'block'>) => void): { ok: boolean; series: number; chunkRefs: number; minT?: number; maxT?: number } {
+  let minT = Infinity;
+  let maxT = -Infinity;
   let pos = start;
   let series = 0;
   let chunkRefs = 0;
@@ -330,18 +340,23 @@ function seriesSection(f: WindowedFile, start: number, end: number, relPath: str
     if (nc) {
       p += nc.n;
       let ref = 0;
+      let t = 0;
       for (let i = 0; i < nc.value; i++) {
         if (i === 0) {
           const mint = varint(body, p, e); if (!mint) break; p += mint.n;
           const d = uvarint(body, p, e); if (!d) break; p += d.n;
           const r = uvarint(body, p, e); if (!r) break; p += r.n;
           ref = r.value;
+          if (mint.value < minT) minT = mint.value;
+          t = mint.value + d.value;
         } else {
           const a = uvarint(body, p, e); if (!a) break; p += a.n;
           const b = uvarint(body, p, e); if (!b) break; p += b.n;
           const r = varint(body, p, e); if (!r) break; p += r.n;
           ref += r.value;
+          t += a.value + b.value;
         }
+        if (t > maxT) maxT = t;
         chunkRefs++;
         const seq = Math.floor(ref / 2 ** 32);
         const off = ref % 2 ** 32;
@@ -355,7 +370,7 @@ function seriesSection(f: WindowedFile, start: number, end: number, relPath: str
     series++;
     pos = bodyAt + lenV.value + 4;
   }
-  return { ok: badRefs === 0, series, chunkRefs };
+  return { ok: badRefs === 0, series, chunkRefs, minT: Number.isFinite(minT) ? minT : undefined, maxT: Number.isFinite(maxT) ? maxT : undefined };
 }
 
 /** `magic | format | padding(3) | { len <uvarint> | encoding <1b> | data | CRC32C(encoding+data) <4b> }*`. */
@@ -420,6 +435,7 @@ function checkTombstones(path: string, relPath: string, verify: boolean, add: (p
     add({ severity: 'error', file: relPath, offset: 0, message: `tombstones magic is ${hex(buf.readUInt32BE(0))}, expected ${hex(TOMBSTONES_MAGIC)}` });
     return undefined;
   }
+  if (buf[4] !== 1) add({ severity: 'error', file: relPath, offset: 4, message: `tombstones format byte is ${buf[4]}, expected 1` });
   const end = buf.length - 4;
   if (verify) {
     const stored = buf.readUInt32BE(end);

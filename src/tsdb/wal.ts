@@ -91,7 +91,13 @@ function scanSegments(dir: string, root: string, verifyCrc: boolean, problems: P
         if (!h) break;
         const typ = h[0];
         if (typ === 0) {
-          // page terminator: the rest of the page is zero padding
+          // page terminator: the rest of the page must be zero padding (Prometheus' reader rejects anything else)
+          const pad = f.bytes(pos, pageEnd - pos);
+          const nz = pad ? pad.findIndex((b) => b !== 0) : -1;
+          if (nz >= 0) {
+            problems.push({ severity: 'error', file: rel, offset: pos + nz, message: `WAL page padding has a non-zero byte at offset ${pos + nz}: corrupt` });
+            break;
+          }
           pos = pageEnd;
           continue;
         }
@@ -137,6 +143,7 @@ function scanSegments(dir: string, root: string, verifyCrc: boolean, problems: P
         if (isLast) seg.torn = true;
         else problems.push({ severity: 'error', file: rel, offset: recordStart, message: `WAL record at offset ${recordStart} is cut off by the end of the segment` });
       }
+      if (seg.torn) problems.push({ severity: 'warning', file: rel, offset: recordStart, message: 'the newest WAL segment ends in an incomplete record: normal while Prometheus is writing, otherwise a crash; Prometheus drops the torn tail on replay' });
     } finally {
       f.close();
     }
