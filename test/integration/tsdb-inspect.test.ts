@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyBlocks, installBlocks, startPrometheus } from '../../src/lab/index.js';
 import { inspectTsdb, type TsdbInspection } from '../../src/tsdb/index.js';
@@ -88,7 +88,28 @@ test('tsdb inspect agrees with promtool on a data dir written, compacted and che
   assert.deepEqual(r.formats.indexVersions, [2]);
   assert.equal(r.compatibility.verdicts.find((v) => v.version === '2.55.1')?.verdict, 'opens');
   assert.equal(r.compatibility.verdicts.find((v) => v.version === '3.13.2')?.verdict, 'opens');
+
+  // corrupt a copy: one byte in the first WAL record's data and one in the first head chunk's data
+  const copy = join(root, 'copy');
+  cpSync(dataDir, copy, { recursive: true });
+  const seg = r.wal!.segments.find((x) => x.records > 0)!;
+  flip(join(copy, 'wal', seg.name), 7 + 2);
+  const head = r.chunksHead!.files.find((x) => x.chunks > 0)!;
+  flip(join(copy, 'chunks_head', head.name), 8 + 25 + 3);
+  const bad = inspectTsdb(copy, { level: 'full' });
+  const walErr = bad.problems.find((p) => p.file === `wal/${seg.name}`);
+  assert.deepEqual([walErr?.offset, walErr?.severity], [0, 'error']);
+  assert.match(walErr!.message, /^WAL fragment at offset 0 fails its CRC32C/);
+  const headErr = bad.problems.find((p) => p.file === `chunks_head/${head.name}`);
+  assert.equal(headErr?.offset, 8);
+  assert.match(headErr!.message, /^head chunk at offset 8 fails its CRC32C/);
 });
+
+function flip(file: string, at: number): void {
+  const b = readFileSync(file);
+  b[at] ^= 0xff;
+  writeFileSync(file, b);
+}
 
 test('tsdb inspect on a path that is not a TSDB exits 2 with a one-line error naming it', (t) => {
   const dir = tempDir(t);
