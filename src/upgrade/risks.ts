@@ -32,7 +32,7 @@ export function buildRisks(ctx: { stages: PlanStage[]; evidence: PlanEvidence; t
       add({
         stage: st.index, title: `${st.to} refuses to start or to load the config/rules`,
         likelihood: fatalYes.length ? 5 : fatalUnknown.length ? 3 : 1, impact: 4,
-        evidence: fatalYes.length ? `found: ${fatalYes.map((c) => `${c.subject}${c.evidence ? ` (${c.evidence})` : ''}`).join('; ')}` : fatalUnknown.length ? `not checkable without the server: ${fatalUnknown.map((c) => c.subject).join(', ')}` : `checked, none present: ${fatal.map((c) => c.subject).join(', ')}`,
+        evidence: fatalYes.length ? `found: ${fatalYes.map((c) => `${c.subject}${c.evidence ? ` (${c.evidence})` : ''}`).join('; ')}` : fatalUnknown.length ? `cannot be told from what the server reports (check the unit file and config): ${fatalUnknown.map((c) => `${c.subject}${c.evidence ? ` (${c.evidence})` : ''}`).join('; ')}` : `checked, none present: ${fatal.map((c) => c.subject).join(', ')}`,
         mitigation: `apply the fixes (${fatal.filter((c) => c.detected !== 'no').map((c) => c.fix).join('; ') || 'none needed'}) and run ${st.to}'s promtool check config before the swap`,
       });
     }
