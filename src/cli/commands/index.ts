@@ -1,9 +1,17 @@
 import type { Command } from 'commander';
 import { registerAssess } from './assess.js';
 import { registerRehearse } from './rehearse.js';
+import { registerTsdb } from './tsdb.js';
+import { registerUpgrade } from './upgrade.js';
+import { registerPreflight } from './preflight.js';
+import { registerSnapshot } from './snapshot.js';
 
 /** One line per command area; each area's file only parses flags, calls its module and renders. */
 export function registerCommands(program: Command): void {
   registerAssess(program);
   registerRehearse(program);
+  registerTsdb(program);
+  registerUpgrade(program);
+  registerPreflight(program);
+  registerSnapshot(program);
 }
