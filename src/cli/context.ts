@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { openState, type Migration, type StateDb } from '../state/index.js';
 import { applySetOverrides, loadConfig, type LoadedConfig } from '../config/index.js';
 import { setLogLevel, type Level } from '../log/index.js';
 import { parseFormat, render, type CommandResult, type OutputFormat } from './output.js';
@@ -30,4 +32,15 @@ export function contextFor(cmd: Command, formats?: OutputFormat[]): CliContext {
 export function emit(result: CommandResult, format: OutputFormat): void {
   process.stdout.write(render(result, format));
   process.exitCode = result.exitCode;
+}
+
+/** The state database: --state, else <state.dir>/state.db from stackshift.yaml, else .stackshift/state.db. */
+export function statePath(opts: Record<string, unknown>, loaded: LoadedConfig): string {
+  if (opts.state) return resolve(String(opts.state));
+  const dir = loaded.config.state?.dir;
+  return dir ? resolve(loaded.baseDir, dir, 'state.db') : resolve('.stackshift', 'state.db');
+}
+
+export function openStateFor(opts: Record<string, unknown>, loaded: LoadedConfig, migrations: Migration[]): StateDb {
+  return openState(statePath(opts, loaded), migrations);
 }

@@ -26,7 +26,14 @@ Examples:
 
 Exit codes: 0 ok, 1 findings or a failed gate, 2 usage or runtime error.`);
   registerCommands(program);
-  for (const c of program.commands) c.exitOverride();
+  // every level must throw instead of exiting, so usage errors of sub-subcommands also exit 2
+  const override = (cmd: Command) => {
+    for (const c of cmd.commands) {
+      c.exitOverride().showHelpAfterError('(run with --help for usage)');
+      override(c);
+    }
+  };
+  override(program);
   return program;
 }
 

@@ -6,8 +6,7 @@ import { resolveEndpoint } from '../../config/index.js';
 import { UsageError } from '../../errors/index.js';
 import { PREFLIGHT_MIGRATION, renderPreflightMarkdown, renderPreflightText, runPreflight } from '../../upgrade/index.js';
 import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
-import { contextFor, emit } from '../context.js';
-import { openStateFor } from './snapshot.js';
+import { contextFor, emit, openStateFor } from '../context.js';
 
 export function registerPreflight(program: Command): void {
   const cmd = new Command('preflight')

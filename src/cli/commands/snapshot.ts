@@ -11,22 +11,11 @@ import {
   SNAPSHOT_MIGRATION, applyPrune, createSnapshot, latestVerifications, planPrune, recordVerification, renderVerificationMarkdown,
   renderVerificationText, serverDataDir, verifySnapshot, type SnapshotVerification,
 } from '../../snapshot/index.js';
-import { openState, type Migration, type StateDb } from '../../state/index.js';
 import { parseDuration } from '../../timeutil/index.js';
 import { listSnapshots } from '../../tsdb/index.js';
 import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
-import { contextFor, emit } from '../context.js';
+import { contextFor, emit, openStateFor } from '../context.js';
 
-/** The state database: --state, else <state.dir>/state.db from stackshift.yaml, else .stackshift/state.db. */
-export function statePath(opts: Record<string, unknown>, loaded: LoadedConfig): string {
-  if (opts.state) return resolve(String(opts.state));
-  const dir = loaded.config.state?.dir;
-  return dir ? resolve(loaded.baseDir, dir, 'state.db') : resolve('.stackshift', 'state.db');
-}
-
-export function openStateFor(opts: Record<string, unknown>, loaded: LoadedConfig, migrations: Migration[]): StateDb {
-  return openState(statePath(opts, loaded), migrations);
-}
 
 function hasUrl(opts: Record<string, unknown>, loaded: LoadedConfig, endpoint: string): boolean {
   return Boolean(opts.prometheusUrl) || Boolean(loaded.config.endpoints?.[endpoint]);
@@ -177,6 +166,5 @@ Examples:
   area.addCommand(verify);
   area.addCommand(list);
   area.addCommand(prune);
-  for (const c of area.commands) c.exitOverride().showHelpAfterError('(run with --help for usage)');
   program.addCommand(area);
 }

@@ -34,6 +34,5 @@ Exit codes: 0 no errors found, 1 corruption or format errors found, 2 bad path.`
     emit({ document: r, text: () => renderInspectionText(r), markdown: () => renderInspectionMarkdown(r), exitCode: r.problems.some((p) => p.severity === 'error') ? 1 : 0 }, ctx.format);
   });
   area.addCommand(inspect);
-  for (const c of area.commands) c.exitOverride().showHelpAfterError('(run with --help for usage)');
   program.addCommand(area);
 }

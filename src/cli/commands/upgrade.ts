@@ -83,6 +83,5 @@ Examples:
     emit({ document: p, text: () => renderPlanText(p), markdown: () => renderPlanMarkdown(p), exitCode: 0 }, ctx.format);
   });
   area.addCommand(plan);
-  for (const c of area.commands) c.exitOverride().showHelpAfterError('(run with --help for usage)');
   program.addCommand(area);
 }
