@@ -1,3 +1,4 @@
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { InputError, UsageError } from '../errors/index.js';
 
 /** One entry of `GET /api/datasources` (only the fields the rewriter needs are typed). */
@@ -116,24 +117,44 @@ export function parseDatasourceList(text: string, file: string): GrafanaDatasour
   return parsed as GrafanaDatasource[];
 }
 
-/** A JSON.parse failure as an InputError with line and column (V8 reports "at position N" or "line L column C"). */
+const JSON_ERRORS: Record<string, string> = {
+  InvalidSymbol: 'unexpected text',
+  InvalidNumberFormat: 'invalid number',
+  PropertyNameExpected: 'expected a property name (a trailing comma?)',
+  ValueExpected: 'expected a value',
+  ColonExpected: 'expected ":"',
+  CommaExpected: 'expected "," (a missing comma?)',
+  CloseBraceExpected: 'expected "}"',
+  CloseBracketExpected: 'expected "]"',
+  EndOfFileExpected: 'unexpected content after the end of the JSON',
+  InvalidCommentToken: 'comments are not allowed in JSON',
+  UnexpectedEndOfComment: 'comments are not allowed in JSON',
+  UnexpectedEndOfString: 'unterminated string',
+  UnexpectedEndOfNumber: 'unterminated number',
+  InvalidUnicode: 'invalid unicode escape',
+  InvalidEscapeCharacter: 'invalid escape character',
+  InvalidCharacter: 'invalid character in a string',
+};
+
+/**
+ * A JSON.parse failure as an InputError with line and column. V8 does not always say where (Node 20:
+ * "Unexpected token 'o', ..."), so the position comes from a strict re-parse with jsonc-parser, which
+ * reports the offset of the first error.
+ */
 export function jsonSyntaxError(e: unknown, text: string, file: string, hint = 'fix the JSON syntax at that position'): InputError {
-  const msg = (e as Error).message ?? String(e);
+  const errors: ParseError[] = [];
+  parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const first = errors[0];
   let line: number | undefined;
   let column: number | undefined;
-  const lc = /line (\d+) column (\d+)/.exec(msg);
-  const pos = /position (\d+)/.exec(msg);
-  if (lc) {
-    line = Number(lc[1]);
-    column = Number(lc[2]);
-  } else if (pos) {
-    const p = Math.min(Number(pos[1]), text.length);
-    const before = text.slice(0, p);
+  let reason = ((e as Error).message ?? String(e)).replace(/\s+/g, ' ');
+  if (first) {
+    const before = text.slice(0, first.offset);
     line = before.split('\n').length;
-    column = p - before.lastIndexOf('\n');
-  } else if (/Unexpected end of JSON input/.test(msg)) {
-    line = text.split('\n').length;
+    column = first.offset - before.lastIndexOf('\n');
+    const code = printParseErrorCode(first.error);
+    const near = text.slice(first.offset, first.offset + Math.min(first.length, 20));
+    reason = `${JSON_ERRORS[code] ?? code}${near ? ` at "${near}"` : ''}`;
   }
-  const reason = msg.replace(/^JSON\.parse: /, '').replace(/ in JSON at position \d+.*$/, '').replace(/ \(line \d+ column \d+\)$/, '');
   return new InputError(`invalid JSON: ${reason}`, { file, line, column }, hint);
 }
