@@ -5,6 +5,7 @@ import { backupFile, writeFileAtomic } from '../fsutil/index.js';
 import { redact } from '../redact/index.js';
 import type { GrafanaDashboardEnvelope, GrafanaFolder, GrafanaLibraryElement } from '../clients/index.js';
 import { jsonSyntaxError } from './datasources.js';
+import { writeFileAtomicAsync } from './atomic.js';
 
 /**
  * A backup (or export) directory:
@@ -129,6 +130,15 @@ export class BackupWriter {
 
   file(rel: string, bytes: Uint8Array): string {
     return this.put(join('files', rel), bytes);
+  }
+
+  /** The same, without blocking: resolves once the copy is durable (fsynced and renamed into place). */
+  async fileAsync(rel: string, bytes: Uint8Array): Promise<string> {
+    this.start();
+    const path = join(this.dir, 'files', rel);
+    await writeFileAtomicAsync(path, bytes);
+    this.count++;
+    return path;
   }
 
   json(rel: string, value: unknown): string {

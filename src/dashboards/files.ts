@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { InputError, UsageError } from '../errors/index.js';
-import { backupFile, writeFileAtomic } from '../fsutil/index.js';
+import { backupFile } from '../fsutil/index.js';
+import { writeFileAtomicAsync, WriteQueue } from './atomic.js';
 import { BackupWriter, BACKUP_DESCRIPTOR, defaultBackupDir } from './backup.js';
 import { DatasourceCatalog, jsonSyntaxError, parseDatasourceList, type GrafanaDatasource } from './datasources.js';
 import { classify, type DocumentShape } from './document.js';
@@ -153,7 +154,7 @@ function remainingIn(text: string, opts: FilesMigrateOptions): number {
  * output of `stackshift dashboards export`), rewritten with no Grafana involved. Unchanged bytes stay as
  * they were; in place, each original is backed up before it is replaced.
  */
-export function migrateFiles(opts: FilesMigrateOptions): MigrationReport {
+export async function migrateFiles(opts: FilesMigrateOptions): Promise<MigrationReport> {
   const t0 = Date.now();
   const { root, files } = discoverFiles(opts.input, [...(opts.exclude ?? []), ...(opts.output ? [opts.output] : []), ...(opts.backupDir ? [opts.backupDir] : [])]);
   const inputIsFile = statSync(resolve(opts.input)).isFile();
@@ -168,6 +169,7 @@ export function migrateFiles(opts: FilesMigrateOptions): MigrationReport {
   const backup = inPlace && !opts.dryRun ? new BackupWriter(opts.backupDir ?? defaultBackupDir(opts.now), { mode: 'files', purpose: 'migrate', source: root }, opts.now) : undefined;
   const rwOpts: RewriteOptions = { catalog: opts.catalog, from: opts.from, to: opts.to, keepInputs: opts.keepInputs, exemplars: opts.exemplars, rewriteExpr: opts.rewriteExpr };
   const outcomes: Outcome[] = [...refused];
+  const writes = new WriteQueue(8);
   let done = 0;
   for (const f of ok) {
     const p = readParsed(f);
@@ -186,19 +188,21 @@ export function migrateFiles(opts: FilesMigrateOptions): MigrationReport {
     if (!opts.dryRun) {
       const target = outputPath(f);
       if (inPlace) {
-        if (changed) {
-          backup!.file(f.rel, Buffer.from(p.text, 'utf8'));
-          writeFileAtomic(target, newText);
-        }
+        // The original is durable in the backup before it is replaced.
+        if (changed) await writes.add(async () => {
+          await backup!.fileAsync(f.rel, Buffer.from(p.text, 'utf8'));
+          await writeFileAtomicAsync(target, newText);
+        });
       } else if (!existsSync(target) || readFileSync(target, 'utf8') !== newText) {
         // A different file already there is someone's work: keep it beside the new one.
         if (existsSync(target)) backupFile(target, opts.now);
-        writeFileAtomic(target, newText);
+        await writes.add(() => writeFileAtomicAsync(target, newText));
       }
     }
     outcomes.push(o);
     opts.onProgress?.(++done, ok.length);
   }
+  await writes.drain();
   return {
     command: 'migrate',
     mode: 'files',

@@ -147,7 +147,7 @@ function copyCorpus(t: import('node:test').TestContext): string {
   return dir;
 }
 
-test('corpus: every reference to the source is rewritten, counted by an independent walker', { skip: CORPUS_DIR ? false : 'corpus not found (set STACKSHIFT_CORPUS_DIR)' }, (t) => {
+test('corpus: every reference to the source is rewritten, counted by an independent walker', { skip: CORPUS_DIR ? false : 'corpus not found (set STACKSHIFT_CORPUS_DIR)' }, async (t) => {
   const files = readdirSync(CORPUS_DIR).filter((f) => f.endsWith('.json')).sort();
   assert.ok(files.length >= 19, `corpus has ${files.length} dashboards`);
   const work = tempDir(t);
@@ -158,7 +158,7 @@ test('corpus: every reference to the source is rewritten, counted by an independ
   const [from, to] = [catalog.list[0], catalog.list[1]];
   for (const extras of [false, true]) {
     const outDir = `${out}-${extras}`;
-    const report = migrateFiles({ input: CORPUS_DIR, output: outDir, catalog, from, to, exemplars: extras, allowMissingUid: true });
+    const report = await migrateFiles({ input: CORPUS_DIR, output: outDir, catalog, from, to, exemplars: extras, allowMissingUid: true });
     assert.equal(report.outcomes.length, files.length);
     let total = 0;
     for (const f of files) {
@@ -181,10 +181,10 @@ test('corpus: every reference to the source is rewritten, counted by an independ
   }
 });
 
-test('corpus: untouched bytes stay as they were (files JSON.stringify does not reproduce)', { skip: CORPUS_DIR ? false : 'corpus not found' }, (t) => {
+test('corpus: untouched bytes stay as they were (files JSON.stringify does not reproduce)', { skip: CORPUS_DIR ? false : 'corpus not found' }, async (t) => {
   const dir = copyCorpus(t);
   const catalog = new DatasourceCatalog(CORPUS_DATASOURCES);
-  const report = migrateFiles({ input: dir, catalog, from: catalog.list[0], to: catalog.list[1], allowMissingUid: true, diff: true, backupDir: join(tempDir(t), 'bk') });
+  const report = await migrateFiles({ input: dir, catalog, from: catalog.list[0], to: catalog.list[1], allowMissingUid: true, diff: true, backupDir: join(tempDir(t), 'bk') });
   // jsonnet-generated files keep their blank-line empty arrays, 4-space indent and no final newline: the diff is only the datasource lines.
   const jsonnet = report.outcomes.find((o) => o.where === 'kube-prometheus-prometheus.json')!;
   const removed = jsonnet.diff!.split('\n').filter((l) => l.startsWith('-') && !l.startsWith('---'));
@@ -198,7 +198,7 @@ test('corpus: migrate in place, then restore, gives back byte-equal files', { sk
   const originals = new Map(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f))]));
   const catalog = new DatasourceCatalog(CORPUS_DATASOURCES);
   const backupDir = join(tempDir(t), 'backup');
-  const m = migrateFiles({ input: dir, catalog, from: catalog.list[0], to: catalog.list[1], exemplars: true, allowMissingUid: true, backupDir });
+  const m = await migrateFiles({ input: dir, catalog, from: catalog.list[0], to: catalog.list[1], exemplars: true, allowMissingUid: true, backupDir });
   const changed = m.outcomes.filter((o) => o.status === 'changed').length;
   assert.ok(changed >= 17);
   assert.equal(m.backupDir, resolve(backupDir));

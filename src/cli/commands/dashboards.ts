@@ -112,7 +112,7 @@ Examples:
       const { catalog, file } = loadDatasourcesFile(dsFile);
       const sel = selectDatasources(catalog, file, from, to, opts.tempoDatasource as string | undefined);
       const progress = createProgress('migrate', 0, 'files');
-      report = migrateFiles({
+      report = await migrateFiles({
         input, output: opts.out as string | undefined, catalog, ...sel, exemplarLabel: String(opts.exemplarLabel), exemplars, keepInputs: Boolean(opts.keepInputs),
         dryRun, diff: dryRun || Boolean(opts.diff), backupDir: opts.backupDir as string | undefined, exclude: [file], allowMissingUid: Boolean(opts.allowMissingUid),
         onProgress: (d, t) => { progress.setTotal(t); progress.update(d); },
