@@ -164,7 +164,8 @@ export class BackupWriter {
 export interface BackupContents {
   dir: string;
   descriptor: BackupDescriptor;
-  dashboards: Array<{ file: string; env: GrafanaDashboardEnvelope }>;
+  /** `env` is read from disk on each access. */
+  dashboards: Array<{ file: string; readonly env: GrafanaDashboardEnvelope }>;
   libraryElements: Array<{ file: string; element: GrafanaLibraryElement }>;
   datasources: Array<{ file: string; datasource: Record<string, unknown> }>;
   folders?: GrafanaFolder[];
@@ -207,12 +208,23 @@ export function readBackup(dir: string): BackupContents {
   if (descriptor?.kind !== 'stackshift-dashboards-backup' || descriptor.formatVersion !== 1) {
     throw new InputError('not a stackshift dashboards backup descriptor (formatVersion 1)', { file: descFile, key: 'kind' }, 'pass a directory written by stackshift dashboards export or migrate');
   }
-  const dashboards = listJson(join(root, 'dashboards')).filter((f) => f.endsWith('.json')).map((file) => {
+  const loadDashboard = (file: string): GrafanaDashboardEnvelope => {
     const env = readJson(file) as GrafanaDashboardEnvelope;
-    if (!env || typeof env.dashboard !== 'object' || typeof env.dashboard.uid !== 'string') {
+    if (!env || typeof env.dashboard !== 'object' || env.dashboard === null || typeof env.dashboard.uid !== 'string') {
       throw new InputError('expected {dashboard, meta} with dashboard.uid', { file, key: 'dashboard.uid' }, 'this backup file is damaged or was edited');
     }
-    return { file, env: { dashboard: env.dashboard, meta: env.meta ?? {} } };
+    return { dashboard: env.dashboard, meta: env.meta ?? {} };
+  };
+  // Every file is checked now, so a damaged backup stops the restore before it starts; the JSON is read
+  // again when used, so a restore of thousands of dashboards holds one at a time.
+  const dashboards = listJson(join(root, 'dashboards')).filter((f) => f.endsWith('.json')).map((file) => {
+    loadDashboard(file);
+    return {
+      file,
+      get env(): GrafanaDashboardEnvelope {
+        return loadDashboard(file);
+      },
+    };
   });
   const libraryElements = listJson(join(root, 'library-elements')).filter((f) => f.endsWith('.json')).map((file) => ({ file, element: readJson(file) as GrafanaLibraryElement }));
   const datasources = listJson(join(root, 'datasources')).filter((f) => f.endsWith('.json')).map((file) => ({ file, datasource: readJson(file) as Record<string, unknown> }));

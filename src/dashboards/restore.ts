@@ -116,7 +116,8 @@ async function restoreApi(c: BackupContents, opts: RestoreOptions): Promise<{ ta
     if (!opts.dryRun) await client!.ensureFolder(f);
   }
 
-  for (const { env } of c.dashboards) {
+  for (const entry of c.dashboards) {
+    const env = entry.env;
     const uid = String(env.dashboard.uid);
     if (!wanted(opts, uid)) continue;
     const folderUid = String(env.meta.folderUid ?? '');

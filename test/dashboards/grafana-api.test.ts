@@ -304,3 +304,24 @@ test('bad input: unknown target datasource, 401, unreachable Grafana: clear erro
   await assert.rejects(migrateGrafana({ client: gone, from: 'Prometheus', to: 'Mimir', backupDir }), (e: unknown) => e instanceof HttpError && e.kind === 'connect' && /connection refused/.test(e.message));
   assert.deepEqual(readdirSync(dir), [], 'no backup, no export written');
 });
+
+test('restore from an export recreates a deleted folder tree and its dashboards', async (t) => {
+  const g = await grafanaUnderTest(t);
+  await g.seed.standardDatasources(DATASOURCES);
+  const parent = await g.seed.folder('ops', 'Ops');
+  const child = await g.seed.folder('db', 'DB', parent);
+  const { uid } = await g.seed.dashboard(fixture('team/modern-mixed.json'), child);
+  const out = join(tempDir(t), 'export');
+  await exportGrafana({ client: g.client, output: out, uids: [uid] });
+  const exported = readBackup(out).dashboards[0].env;
+  await g.client.deleteFolder(parent);
+  assert.equal(await g.client.dashboard(uid), undefined);
+  assert.equal(await g.client.folder(child), undefined);
+  const r = await restoreBackup({ from: out, client: g.client, uids: [uid], backupDir: join(tempDir(t), 'pre') });
+  assert.equal(r.outcomes[0].status, 'restored');
+  assert.match(r.outcomes[0].reason!, /recreated/);
+  const now = (await g.client.dashboard(uid))!;
+  assert.equal(now.meta.folderUid, child);
+  assert.equal((await g.client.folder(child))!.parentUid, parent, 'nested folder recreated under its parent');
+  assert.ok(sameDashboard(now.dashboard, exported.dashboard));
+});
