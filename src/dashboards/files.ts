@@ -143,7 +143,7 @@ function rewrite(shape: DocumentShape, opts: RewriteOptions): RewriteResult {
 }
 
 function remainingIn(text: string, opts: FilesMigrateOptions): number {
-  const shape = classify(JSON.parse(text));
+  const shape = classify(JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text));
   if (shape.kind === 'dashboard') return countReferences(shape.dashboard, opts.catalog, opts.from);
   if (shape.kind === 'library-element') return countReferences(shape.model, opts.catalog, opts.from, 'library');
   return 0;
@@ -173,13 +173,16 @@ export async function migrateFiles(opts: FilesMigrateOptions): Promise<Migration
   let done = 0;
   for (const f of ok) {
     const p = readParsed(f);
-    const layout = detectLayout(p.text);
-    const exact = roundTrips(p.text.charCodeAt(0) === 0xfeff ? p.text.slice(1) : p.text, p.value, layout);
+    // A byte-order mark is kept in front and kept out of the JSON work.
+    const bom = p.text.charCodeAt(0) === 0xfeff ? '\ufeff' : '';
+    const body = bom ? p.text.slice(1) : p.text;
+    const layout = detectLayout(body);
+    const exact = roundTrips(body, p.value, layout);
     const r = rewrite(p.shape, rwOpts);
     const kind = p.shape.kind === 'library-element' ? 'library-element' : 'dashboard';
     const base = { uid: (p.shape as { uid?: string }).uid, title: (p.shape as { title?: string }).title, where: f.rel };
     const changed = r.changes.length > 0;
-    const newText = changed ? serializeMigrated(p.text, exact, p.value, r.changes, layout) : p.text;
+    const newText = changed ? bom + serializeMigrated(body, exact, p.value, r.changes, layout) : p.text;
     const o = outcomeFrom(kind, base, r, changed ? (opts.dryRun ? 'would-change' : 'changed') : 'unchanged');
     if (!base.uid) o.warnings.push('no uid: importing it creates a new dashboard instead of updating the existing one');
     // Re-counted on the text that is written, so the figure covers serialization as well as the rewrite.

@@ -124,7 +124,8 @@ function statusLine(t: Totals): string {
 }
 
 function label(o: Outcome): string {
-  const name = o.title ? `${o.title}` : o.uid ?? '';
+  const title = o.title && o.title.length > 60 ? `${o.title.slice(0, 57)}...` : o.title;
+  const name = title ? `${title}` : o.uid ?? '';
   const kind = o.kind === 'dashboard' ? '' : `[${o.kind === 'library-element' ? 'library panel' : 'datasource'}] `;
   return `${kind}${name}${o.uid && o.title ? ` (${o.uid})` : ''}`;
 }

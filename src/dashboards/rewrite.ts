@@ -97,6 +97,8 @@ class Walker {
   private dsVars = new Map<string, DsVariable>();
   private otherVars = new Map<string, Obj>();
   private objectForm = true;
+  /** Library panel models use the variables of whichever dashboard shows them. */
+  private outsideDashboard = false;
 
   constructor(
     private readonly catalog: DatasourceCatalog,
@@ -160,6 +162,7 @@ class Walker {
   /** A library element's model is one panel, outside any dashboard: no variables, no inputs. */
   libraryModel(model: Obj, base: Path): void {
     this.objectForm = true;
+    this.outsideDashboard = true;
     this.panel(model, base);
   }
 
@@ -293,6 +296,7 @@ class Walker {
       return;
     }
     const other = this.otherVars.get(name);
+    if (!other && this.outsideDashboard) return;
     if (!other) {
       this.warnings.add(`a datasource field uses $${name}, which the dashboard does not define`);
       return;

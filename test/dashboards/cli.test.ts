@@ -81,6 +81,18 @@ test('files mode --out: originals untouched, migrated copies beside, unchanged f
   assert.deepEqual(readdirSync(join(out, 'team')), ['modern-mixed.json']);
 });
 
+test('files with a byte-order mark and CRLF line ends keep both', async (t) => {
+  const { dir, work } = fixtureDir(t);
+  const text = '\ufeff' + FIXTURE_DASHBOARDS[1].text.replace(/\n/g, '\r\n');
+  writeFileSync(join(dir, 'bom.json'), text.replace('stackshift-modern-mixed', 'bom-dash').replace('rows, variables, mixed', 'bom'));
+  const r = await run(['dashboards', 'migrate', '--in', join(dir, 'bom.json'), '--datasources', join(dir, 'datasources.json'), '--from-datasource', 'Prometheus', '--to-datasource', 'Mimir'], { cwd: work });
+  assert.equal(r.code, 0, r.stderr);
+  const out = readFileSync(join(dir, 'bom.json'), 'utf8');
+  assert.equal(out.charCodeAt(0), 0xfeff);
+  assert.ok(!/[^\r]\n/.test(out), 'CRLF kept');
+  assert.match(out, /"uid": "mimir"/);
+});
+
 test('bad input: invalid JSON names file, line and column; nothing is written', async (t) => {
   const { dir, work, snapshot } = fixtureDir(t);
   writeFileSync(join(dir, 'broken.json'), '{\n  "uid": "x",\n  "panels": [\n    {"type": "graph",}\n  ]\n}\n');

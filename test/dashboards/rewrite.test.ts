@@ -143,6 +143,8 @@ test('library element model: one panel outside a dashboard', () => {
   assert.equal(r.rewritten, 2);
   assert.deepEqual(r.changes.map((c) => c.path.join('.')), ['model.datasource.uid', 'model.targets.1.datasource.uid']);
   assert.equal(countReferences(model, catalog, PROM, 'library'), 0);
+  const viaVar = rewriteLibraryModel({ type: 'timeseries', datasource: { uid: '${datasource}' }, targets: [{ expr: 'up' }] }, opts);
+  assert.deepEqual(viaVar.warnings, [], 'a library panel follows the variables of the dashboard that shows it');
 });
 
 test('type changes when the target plugin differs; key order kept', () => {
