@@ -195,7 +195,7 @@ export async function migrateGrafana(opts: ApiMigrateOptions): Promise<Migration
   const outcomes: Outcome[] = [];
   const libraryUids = new Set<string>();
   let done = 0;
-  await forEachConcurrent(listDashboards(client, opts.uids, opts.folders), opts.concurrency ?? 4, async (hit) => {
+  const work = forEachConcurrent(listDashboards(client, opts.uids, opts.folders), opts.concurrency ?? 4, async (hit) => {
     try {
       outcomes.push(await migrateOne(hit.uid, hit.title, hit.folderUid));
     } catch (e) {
@@ -206,6 +206,14 @@ export async function migrateGrafana(opts: ApiMigrateOptions): Promise<Migration
       opts.onProgress?.(++done);
     }
   });
+  try {
+    await work;
+  } catch (e) {
+    // The run stops, but what it already saved must be findable: say where the backup is.
+    const saved = outcomes.filter((o) => o.status === 'changed').length;
+    if (backup && backup.written > 0) log.warn(`stopped after saving ${saved} dashboard${saved === 1 ? '' : 's'}; their backup is in ${backup.dir} (undo with: stackshift dashboards restore --from ${backup.dir})`);
+    throw e;
+  }
 
   async function migrateOne(uid: string, title: string, folderUid?: string): Promise<Outcome> {
     const env = await client.dashboard(uid);

@@ -6,9 +6,10 @@ import { GrafanaClient, GrafanaSaveError } from '../../src/clients/index.js';
 import { endpointFromUrl } from '../../src/config/index.js';
 import { DatasourceCatalog, countReferences, exportGrafana, migrateGrafana, readBackup, restoreBackup, sameDashboard, type GrafanaDatasource } from '../../src/dashboards/index.js';
 import { HttpError } from '../../src/http/index.js';
-import { UsageError } from '../../src/errors/index.js';
+import { StackshiftError, UsageError } from '../../src/errors/index.js';
 import { FIXTURE_DASHBOARDS, FIXTURE_DATASOURCES } from '../../src/rehearsal/fixtures/dashboards.js';
 import { freePort } from '../../src/lab/index.js';
+import { setLogSink } from '../../src/log/index.js';
 import { tempDir } from '../harness/index.js';
 import { grafanaUnderTest, REAL_GRAFANA, type GrafanaUnderTest } from './grafana-target.js';
 
@@ -324,4 +325,20 @@ test('restore from an export recreates a deleted folder tree and its dashboards'
   assert.equal(now.meta.folderUid, child);
   assert.equal((await g.client.folder(child))!.parentUid, parent, 'nested folder recreated under its parent');
   assert.ok(sameDashboard(now.dashboard, exported.dashboard));
+});
+
+test('Grafana going away in the middle of a run: the error names the dashboard and the backup is kept', { skip: REAL_GRAFANA ? 'needs to stop the server' : false }, async (t) => {
+  const g = await grafanaUnderTest(t);
+  await g.seed.standardDatasources(DATASOURCES);
+  const { uid } = await g.seed.dashboard(fixture('legacy-rows.json'));
+  const backupDir = join(tempDir(t), 'backup');
+  const lines: string[] = [];
+  setLogSink((l) => lines.push(l));
+  t.after(() => setLogSink((l) => process.stderr.write(l + '\n')));
+  await assert.rejects(
+    migrateGrafana({ client: g.client, from: 'Prometheus', to: 'Mimir', uids: [uid], backupDir, beforeSave: () => g.double!.stop() }),
+    (e: unknown) => e instanceof StackshiftError && e.code === 'http-connect' && /^dashboard "stackshift rehearsal: legacy rows .*" \(ss[0-9a-f]+-stackshift-legacy-rows\): POST .*\/api\/dashboards\/db: connection refused/.test(e.message),
+  );
+  assert.equal(readBackup(backupDir).dashboards.length, 1, 'the backup written before the save stays');
+  assert.ok(lines.some((l) => /stopped after saving 0 dashboards; their backup is in/.test(l)));
 });
