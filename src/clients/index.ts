@@ -1,2 +1,3 @@
 export { PrometheusClient, NotReadyError } from './prometheus.js';
 export type { BuildInfo, RuntimeInfo, TsdbStatus, Target, TargetsResponse, Rule, RuleGroup, WalReplayStatus, QueryResult, InstantVector, RangeMatrix } from './prometheus.js';
+export { GrafanaClient, GrafanaSaveError, GRAFANA_MAX_PAGE, type GrafanaHealth, type GrafanaSearchHit, type GrafanaFolder, type GrafanaDashboardMeta, type GrafanaDashboardEnvelope, type SaveDashboardRequest, type SaveDashboardResult, type GrafanaLibraryElement } from './grafana.js';

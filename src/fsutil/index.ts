@@ -35,3 +35,4 @@ export function backupFile(path: string, stamp = new Date()): string {
   copyFileSync(path, target);
   return target;
 }
+export { writeFileAtomicAsync, WriteQueue } from './async.js';

@@ -7,7 +7,7 @@ import { HttpError, classifyNetworkError } from './errors.js';
 export type Query = Record<string, string | number | boolean | undefined | Array<string | number>>;
 
 export interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
   /** Appended to the endpoint URL's path. */
   path: string;
   query?: Query;

@@ -9,6 +9,7 @@ import { log } from '../log/index.js';
 import { formatDuration } from '../progress/index.js';
 import { mdTable } from '../report/index.js';
 import { UPGRADE_STEPS } from './upgrade-steps.js';
+import { dashboardsStep } from './dashboards.js';
 
 /**
  * The local rehearsal: real Prometheus servers on loopback with generated history, and stackshift driving
@@ -70,7 +71,7 @@ const assessStep: RehearsalStep = {
   },
 };
 
-export const REHEARSAL_STEPS: RehearsalStep[] = [assessStep, ...UPGRADE_STEPS];
+export const REHEARSAL_STEPS: RehearsalStep[] = [assessStep, ...UPGRADE_STEPS, dashboardsStep];
 
 const SOURCE_CONFIG = `global:
   scrape_interval: 15s

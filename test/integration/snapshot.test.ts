@@ -9,7 +9,7 @@ import { StackshiftError } from '../../src/errors/index.js';
 import { openState } from '../../src/state/index.js';
 import { SNAPSHOT_MIGRATION, applyPrune, createSnapshot, latestVerifications, planPrune, recordVerification, verifySnapshot } from '../../src/snapshot/index.js';
 import { listSnapshots } from '../../src/tsdb/index.js';
-import { freePort, prometheusBinary, waitReady } from '../../src/lab/index.js';
+import { countSamples, freePort, prometheusBinary, waitReady } from '../../src/lab/index.js';
 import { startServer, tempDir } from '../harness/index.js';
 
 const HISTORY = { series: 40, durationMs: 8 * 3_600_000, intervalMs: 60_000, seed: 7 };
@@ -52,8 +52,10 @@ test('snapshot through the admin API of a real 2.42 server: created, found, veri
 
   const v = await verifySnapshot(s.path!, { deep: true, live: client });
   assert.equal(v.ok, true, JSON.stringify(v.problems));
-  const historyBlocks = 5; // 8h of history in 2h-aligned blocks, plus the head block
-  assert.ok(v.blocks.length >= historyBlocks, `${v.blocks.length} blocks`);
+  // Block count depends on how the 8h align with 2h ranges and on startup compaction; the samples do not.
+  assert.ok(v.blocks.length >= 2, `${v.blocks.length} blocks (history + head)`);
+  const samples = v.blocks.reduce((n, b) => n + (b.samples ?? 0), 0);
+  assert.ok(samples >= countSamples(HISTORY), `${samples} samples in the snapshot, ${countSamples(HISTORY)} generated`);
   assert.ok(v.blocks.every((b) => b.ok));
   assert.ok(v.deep?.opened, v.deep?.error);
   assert.ok(v.deep!.snapshotSeries >= HISTORY.series, `${v.deep!.snapshotSeries} series`);

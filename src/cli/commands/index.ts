@@ -5,6 +5,7 @@ import { registerTsdb } from './tsdb.js';
 import { registerUpgrade } from './upgrade.js';
 import { registerPreflight } from './preflight.js';
 import { registerSnapshot } from './snapshot.js';
+import { registerDashboards } from './dashboards.js';
 
 /** One line per command area; each area's file only parses flags, calls its module and renders. */
 export function registerCommands(program: Command): void {
@@ -14,4 +15,5 @@ export function registerCommands(program: Command): void {
   registerUpgrade(program);
   registerPreflight(program);
   registerSnapshot(program);
+  registerDashboards(program);
 }

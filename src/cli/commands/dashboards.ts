@@ -1,0 +1,182 @@
+import { Command } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { GrafanaClient } from '../../clients/index.js';
+import { resolveEndpoint } from '../../config/index.js';
+import {
+  exportGrafana, incomplete, loadDatasourcesFile, migrateFiles, migrateGrafana, readBackup, renderExportMarkdown, renderExportText, renderMigrationMarkdown,
+  renderMigrationText, renderRestoreMarkdown, renderRestoreText, restoreBackup, selectDatasources, type MigrationReport,
+} from '../../dashboards/index.js';
+import { UsageError } from '../../errors/index.js';
+import { createProgress } from '../../progress/index.js';
+import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
+import { contextFor, emit, type CliContext } from '../context.js';
+
+type Opts = Record<string, unknown>;
+
+function concurrency(v: unknown): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 32) throw new UsageError(`--concurrency must be an integer from 1 to 32 (got "${String(v)}")`);
+  return n;
+}
+
+function grafanaClient(ctx: CliContext, opts: Opts): GrafanaClient {
+  return new GrafanaClient(resolveEndpoint(ctx.loaded, String(opts.endpoint ?? 'grafana'), endpointFlags(opts, 'grafana'), 'grafana'));
+}
+
+function withGrafanaOptions(cmd: Command): Command {
+  cmd.option('--endpoint <name>', 'Grafana endpoint name in stackshift.yaml', 'grafana');
+  addEndpointOptions(cmd, 'grafana', 'Grafana');
+  return cmd;
+}
+
+function list(v: unknown): string[] | undefined {
+  return Array.isArray(v) && v.length ? v.map(String) : undefined;
+}
+
+export function registerDashboards(program: Command): void {
+  const area = new Command('dashboards').description('Grafana dashboards: export them, point every datasource reference at Mimir (files or API), restore exactly');
+
+  const exp = withGrafanaOptions(
+    new Command('export')
+      .description('save every dashboard ({dashboard, meta}) under a directory per folder, with the folder tree, datasources and library panels')
+      .requiredOption('--out <dir>', 'directory to write (new, empty, or an earlier export)')
+      .option('--uid <uid...>', 'only these dashboards')
+      .option('--folder <uid...>', 'only dashboards in these folders')
+      .option('--concurrency <n>', 'dashboards read at once', '4')
+      .option('--namespace <ns>', 'Grafana 12+ /apis namespace (default: from the org; stacks-<id> on Grafana Cloud)'),
+  );
+  exp.addHelpText('after', `
+Examples:
+  GRAFANA_TOKEN=... stackshift dashboards export --grafana-url http://grafana:3000 --grafana-bearer-token-env GRAFANA_TOKEN --out backup/
+  stackshift dashboards export --out backup/ --folder team-a --output json`);
+  exp.action(async (opts: Opts, command: Command) => {
+    const ctx = contextFor(command);
+    const client = grafanaClient(ctx, opts);
+    const progress = createProgress('export', 0, 'dashboards');
+    try {
+      const r = await exportGrafana({ client, output: String(opts.out), uids: list(opts.uid), folders: list(opts.folder), concurrency: concurrency(opts.concurrency), namespace: opts.namespace as string | undefined, onProgress: (d) => progress.update(d) });
+      progress.finish();
+      emit({ document: r, text: () => renderExportText(r), markdown: () => renderExportMarkdown(r), exitCode: incomplete(r.outcomes) ? 1 : 0 }, ctx.format);
+    } finally {
+      await client.close();
+    }
+  });
+
+  const mig = withGrafanaOptions(
+    new Command('migrate')
+      .description('point every reference to one datasource at another: panels, targets, collapsed and legacy rows, variables, annotations, __inputs, library panels')
+      .requiredOption('--from-datasource <name|uid>', 'datasource to move away from (name or uid)')
+      .requiredOption('--to-datasource <name|uid>', 'datasource to move to (name or uid)')
+      .option('--in <path>', 'files mode: a dashboard file or a directory of them (no Grafana needed)')
+      .option('--out <path>', 'files mode: write migrated copies here (default: in place, with a backup)')
+      .option('--datasources <file>', 'files mode: what GET /api/datasources returns (default: datasources.json in --in)')
+      .option('--dry-run', 'change nothing; print the summary and a unified diff')
+      .option('--diff', 'print the unified diff also when applying')
+      .option('--backup-dir <dir>', 'where originals are saved before anything changes (default: stackshift-backup/dashboards-<time>)')
+      .option('--exemplars', 'turn on exemplars for range queries of time-series and heatmap panels on the target')
+      .option('--tempo-datasource <name|uid>', 'link the target datasource\'s exemplars to this Tempo datasource (implies --exemplars)')
+      .option('--exemplar-label <label>', 'exemplar label that holds the trace id', 'trace_id')
+      .option('--allow-missing-uid', 'files mode: migrate dashboards that have no uid instead of stopping')
+      .option('--keep-inputs', 'leave ${DS_*} import placeholders and __inputs alone instead of binding them to the target')
+      .option('--message <text>', 'version-history message for each save (API mode, at most 500 characters)')
+      .option('--uid <uid...>', 'API mode: only these dashboards')
+      .option('--folder <uid...>', 'API mode: only dashboards in these folders')
+      .option('--concurrency <n>', 'API mode: dashboards processed at once', '4')
+      .option('--namespace <ns>', 'API mode: Grafana 12+ /apis namespace (default: from the org)'),
+  );
+  mig.addHelpText('after', `
+Examples:
+  stackshift dashboards migrate --from-datasource Prometheus --to-datasource Mimir --dry-run
+  stackshift dashboards migrate --from-datasource prometheus --to-datasource mimir --tempo-datasource tempo
+  stackshift dashboards migrate --in backup/ --out migrated/ --datasources datasources.json \\
+      --from-datasource Prometheus --to-datasource Mimir
+  stackshift dashboards migrate --in provisioning/dashboards --from-datasource Prometheus --to-datasource Mimir`);
+  mig.action(async (opts: Opts, command: Command) => {
+    const ctx = contextFor(command);
+    const from = String(opts.fromDatasource);
+    const to = String(opts.toDatasource);
+    const dryRun = Boolean(opts.dryRun);
+    const exemplars = Boolean(opts.exemplars || opts.tempoDatasource);
+    if (opts.message !== undefined && String(opts.message).length > 500) throw new UsageError('--message is longer than 500 characters, which Grafana refuses');
+    let report: MigrationReport;
+    if (opts.in !== undefined) {
+      if (opts.grafanaUrl) throw new UsageError('--in (files mode) and --grafana-url (API mode) exclude each other', 'drop --grafana-url to rewrite files, or drop --in to migrate through the Grafana API');
+      for (const k of ['uid', 'folder', 'message', 'namespace'] as const) {
+        if (opts[k] !== undefined) throw new UsageError(`--${k} applies to API mode only`, 'drop it, or drop --in to work through the Grafana API');
+      }
+      const input = String(opts.in);
+      if (!existsSync(input)) throw new UsageError(`--in ${input} does not exist`, 'pass a dashboard file or a directory of dashboards');
+      const dsFile = opts.datasources !== undefined ? String(opts.datasources) : defaultDatasourcesFile(input);
+      if (!dsFile) throw new UsageError('files mode needs the datasource list: pass --datasources <file>', 'save GET /api/datasources of your Grafana (curl -H "Authorization: Bearer $TOKEN" $GRAFANA/api/datasources > datasources.json); `dashboards export` writes it as datasources.json');
+      const { catalog, file } = loadDatasourcesFile(dsFile);
+      const sel = selectDatasources(catalog, file, from, to, opts.tempoDatasource as string | undefined);
+      const progress = createProgress('migrate', 0, 'files');
+      report = await migrateFiles({
+        input, output: opts.out as string | undefined, catalog, ...sel, exemplarLabel: String(opts.exemplarLabel), exemplars, keepInputs: Boolean(opts.keepInputs),
+        dryRun, diff: dryRun || Boolean(opts.diff), backupDir: opts.backupDir as string | undefined, exclude: [file], allowMissingUid: Boolean(opts.allowMissingUid),
+        onProgress: (d, t) => { progress.setTotal(t); progress.update(d); },
+      });
+      progress.finish();
+    } else {
+      if (opts.out !== undefined || opts.datasources !== undefined) throw new UsageError('--out and --datasources belong to files mode', 'add --in <dir> to rewrite files, or drop them to migrate through the Grafana API');
+      const client = grafanaClient(ctx, opts);
+      const progress = createProgress('migrate', 0, 'dashboards');
+      try {
+        report = await migrateGrafana({
+          client, from, to, tempo: opts.tempoDatasource as string | undefined, exemplarLabel: String(opts.exemplarLabel), exemplars, keepInputs: Boolean(opts.keepInputs),
+          dryRun, diff: dryRun || Boolean(opts.diff), backupDir: opts.backupDir as string | undefined, message: opts.message as string | undefined,
+          uids: list(opts.uid), folders: list(opts.folder), concurrency: concurrency(opts.concurrency), namespace: opts.namespace as string | undefined,
+          onProgress: (d) => progress.update(d),
+        });
+      } finally {
+        progress.finish();
+        await client.close();
+      }
+    }
+    emit({ document: report, text: () => renderMigrationText(report), markdown: () => renderMigrationMarkdown(report), exitCode: incomplete(report.outcomes) ? 1 : 0 }, ctx.format);
+  });
+
+  const res = withGrafanaOptions(
+    new Command('restore')
+      .description('put back exactly what a backup (from migrate) or an export holds; what is overwritten is backed up first')
+      .requiredOption('--from <dir>', 'backup or export directory')
+      .option('--out <dir>', 'files backups: restore into this directory instead of the original one')
+      .option('--uid <uid...>', 'only these dashboards (or library panels)')
+      .option('--dry-run', 'change nothing; print what would be restored and a unified diff')
+      .option('--diff', 'print the unified diff also when applying')
+      .option('--force', 'restore even dashboards edited in Grafana after stackshift saved them')
+      .option('--backup-dir <dir>', 'where the current state is saved before it is overwritten')
+      .option('--message <text>', 'version-history message for each save'),
+  );
+  res.addHelpText('after', `
+Examples:
+  stackshift dashboards restore --from stackshift-backup/dashboards-20250101T120000Z --grafana-url http://grafana:3000
+  stackshift dashboards restore --from backup/ --uid node-exporter --dry-run
+  stackshift dashboards restore --from stackshift-backup/dashboards-20250101T120000Z   # a files-mode backup`);
+  res.action(async (opts: Opts, command: Command) => {
+    const ctx = contextFor(command);
+    const from = String(opts.from);
+    const mode = readBackup(from).descriptor.mode;
+    if (mode === 'files' && opts.grafanaUrl) throw new UsageError(`${from} is a backup of files, not of a Grafana`, 'drop --grafana-url');
+    const client = mode === 'api' ? grafanaClient(ctx, opts) : undefined;
+    try {
+      const dryRun = Boolean(opts.dryRun);
+      const r = await restoreBackup({ from, client, output: opts.out as string | undefined, uids: list(opts.uid), dryRun, diff: dryRun || Boolean(opts.diff), force: Boolean(opts.force), backupDir: opts.backupDir as string | undefined, message: opts.message as string | undefined });
+      emit({ document: r, text: () => renderRestoreText(r), markdown: () => renderRestoreMarkdown(r), exitCode: incomplete(r.outcomes) ? 1 : 0 }, ctx.format);
+    } finally {
+      await client?.close();
+    }
+  });
+
+  area.addCommand(exp).addCommand(mig).addCommand(res);
+  program.addCommand(area);
+}
+
+function defaultDatasourcesFile(input: string): string | undefined {
+  const abs = resolve(input);
+  if (!statSync(abs).isDirectory()) return undefined;
+  const f = join(abs, 'datasources.json');
+  return existsSync(f) ? f : undefined;
+}
+

@@ -1,0 +1,239 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { InputError, UsageError } from '../errors/index.js';
+import { backupFile } from '../fsutil/index.js';
+import { writeFileAtomicAsync, WriteQueue } from '../fsutil/index.js';
+import { BackupWriter, BACKUP_DESCRIPTOR, defaultBackupDir } from './backup.js';
+import { DatasourceCatalog, jsonSyntaxError, parseDatasourceList, type GrafanaDatasource } from './datasources.js';
+import { classify, type DocumentShape } from './document.js';
+import { unifiedDiff } from './diff.js';
+import { detectLayout, roundTrips, serializeMigrated } from './format.js';
+import { planExemplarLink } from './link.js';
+import { outcomeFrom, totals, type DatasourceLink, type MigrationReport, type Outcome } from './report.js';
+import { countReferences, rewriteDashboard, rewriteLibraryModel, type RewriteExpr, type RewriteOptions, type RewriteResult } from './rewrite.js';
+
+export interface FilesMigrateOptions {
+  /** A dashboard file or a directory searched recursively for *.json. */
+  input: string;
+  /** Directory (or file, when input is a file) for the migrated copies; omitted or equal to input: in place. */
+  output?: string;
+  catalog: DatasourceCatalog;
+  from: GrafanaDatasource;
+  to: GrafanaDatasource;
+  tempo?: GrafanaDatasource;
+  exemplarLabel?: string;
+  exemplars?: boolean;
+  keepInputs?: boolean;
+  rewriteExpr?: RewriteExpr;
+  dryRun?: boolean;
+  /** Attach a unified diff to each changed outcome. */
+  diff?: boolean;
+  /** In-place runs back up every original here first (default: a fresh stackshift-backup/dashboards-<time>). */
+  backupDir?: string;
+  /**
+   * Migrate dashboards that have no uid instead of stopping. Without a uid an import creates a second
+   * dashboard instead of updating the first, so this is opt-in.
+   */
+  allowMissingUid?: boolean;
+  /** Files never to treat as dashboards (the datasources file when it sits in the input directory). */
+  exclude?: string[];
+  onProgress?: (done: number, total: number) => void;
+  now?: Date;
+}
+
+/** Names the export layout uses for things that are not dashboards. */
+const NON_DASHBOARD_ROOT_FILES = new Set([BACKUP_DESCRIPTOR, 'folders.json', 'datasources.json']);
+const NON_DASHBOARD_ROOT_DIRS = new Set(['datasources', 'node_modules']);
+
+export interface InputFile {
+  abs: string;
+  rel: string;
+}
+
+/** Every *.json under the input (sorted, hidden entries skipped), or the input itself when it is a file. */
+export function discoverFiles(input: string, exclude: string[] = []): { root: string; files: InputFile[] } {
+  const abs = resolve(input);
+  if (!existsSync(abs)) throw new UsageError(`--in ${input} does not exist`, 'pass a dashboard file or a directory of dashboards');
+  if (statSync(abs).isFile()) return { root: dirname(abs), files: [{ abs, rel: basename(abs) }] };
+  const skip = new Set(exclude.map((e) => resolve(e)));
+  const files: InputFile[] = [];
+  const walk = (dir: string, depth: number) => {
+    for (const name of readdirSync(dir).sort()) {
+      if (name.startsWith('.')) continue;
+      const p = join(dir, name);
+      if (skip.has(p)) continue;
+      const st = statSync(p);
+      if (st.isDirectory()) {
+        if (depth === 0 && NON_DASHBOARD_ROOT_DIRS.has(name)) continue;
+        if (existsSync(join(p, BACKUP_DESCRIPTOR)) && depth > 0) continue;
+        walk(p, depth + 1);
+      } else if (name.endsWith('.json') && !(depth === 0 && NON_DASHBOARD_ROOT_FILES.has(name))) {
+        files.push({ abs: p, rel: relative(abs, p).split(sep).join('/') });
+      }
+    }
+  };
+  walk(abs, 0);
+  return { root: abs, files };
+}
+
+/** Reads a datasources file (what GET /api/datasources returns) into a catalog. */
+export function loadDatasourcesFile(file: string): { catalog: DatasourceCatalog; file: string } {
+  const abs = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--datasources ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`, 'save GET /api/datasources of your Grafana to a file and pass it with --datasources');
+  }
+  return { catalog: new DatasourceCatalog(parseDatasourceList(text, abs)), file: abs };
+}
+
+interface Parsed {
+  text: string;
+  value: unknown;
+  shape: DocumentShape;
+}
+
+function readParsed(f: InputFile): Parsed {
+  let text: string;
+  try {
+    text = readFileSync(f.abs, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: f.abs }, 'check the path and its permissions');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (e) {
+    throw jsonSyntaxError(e, text, f.abs, 'fix the file (or move it out of the directory); nothing was written');
+  }
+  return { text, value, shape: classify(value) };
+}
+
+/**
+ * Checks every file before anything is written: a bad file stops the run with an error naming it, and no
+ * file is half migrated. Returns the files that can be migrated and the V2 files that are refused.
+ */
+function preflight(files: InputFile[], allowMissingUid: boolean): { refused: Outcome[]; ok: InputFile[] } {
+  const refused: Outcome[] = [];
+  const ok: InputFile[] = [];
+  for (const f of files) {
+    const { shape } = readParsed(f);
+    if (shape.kind === 'other') {
+      throw new InputError(shape.reason, { file: f.abs }, 'only Grafana dashboards (and library elements) belong in the input; move this file out or pass the dashboards one by one. Nothing was written');
+    }
+    if (shape.kind === 'v2') {
+      refused.push({ ...outcomeFrom('dashboard', { uid: shape.uid, title: shape.title, where: f.rel }, undefined, 'refused'), reason: `Grafana V2 dashboard schema (${shape.apiVersion ?? 'elements/layout'}) is not supported; it was not down-converted` });
+      continue;
+    }
+    if (!shape.uid && !allowMissingUid) {
+      const what = shape.kind === 'dashboard' ? `dashboard "${shape.title ?? '(untitled)'}"` : `library element "${shape.title ?? '(unnamed)'}"`;
+      const key = shape.kind === 'dashboard' ? (shape.form === 'resource' ? 'metadata.name' : [...shape.base, 'uid'].join('.')) : [...shape.base.slice(0, -1), 'uid'].join('.') || 'uid';
+      throw new InputError(`${what} has no uid`, { file: f.abs, key }, 'give it a stable uid (Grafana matches dashboards by uid on import and restore; without one an import creates a duplicate), or pass --allow-missing-uid. Nothing was written');
+    }
+    ok.push(f);
+  }
+  return { refused, ok };
+}
+
+function rewrite(shape: DocumentShape, opts: RewriteOptions): RewriteResult {
+  if (shape.kind === 'dashboard') return rewriteDashboard(shape.dashboard, opts, shape.base);
+  if (shape.kind === 'library-element') return rewriteLibraryModel(shape.model, opts, shape.base);
+  throw new Error('unreachable');
+}
+
+function remainingIn(text: string, opts: FilesMigrateOptions): number {
+  const shape = classify(JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text));
+  if (shape.kind === 'dashboard') return countReferences(shape.dashboard, opts.catalog, opts.from);
+  if (shape.kind === 'library-element') return countReferences(shape.model, opts.catalog, opts.from, 'library');
+  return 0;
+}
+
+/**
+ * Files mode: dashboards as files (exported JSON, provisioning directories, dashboards-as-code, or the
+ * output of `stackshift dashboards export`), rewritten with no Grafana involved. Unchanged bytes stay as
+ * they were; in place, each original is backed up before it is replaced.
+ */
+export async function migrateFiles(opts: FilesMigrateOptions): Promise<MigrationReport> {
+  const t0 = Date.now();
+  const { root, files } = discoverFiles(opts.input, [...(opts.exclude ?? []), ...(opts.output ? [opts.output] : []), ...(opts.backupDir ? [opts.backupDir] : [])]);
+  const inputIsFile = statSync(resolve(opts.input)).isFile();
+  const outAbs = opts.output ? resolve(opts.output) : undefined;
+  const inPlace = !outAbs || outAbs === resolve(opts.input) || (!inputIsFile && outAbs === root);
+  const outputPath = (f: InputFile): string => {
+    if (inPlace) return f.abs;
+    if (inputIsFile && outAbs!.endsWith('.json')) return outAbs!;
+    return join(outAbs!, f.rel);
+  };
+  const { refused, ok } = preflight(files, Boolean(opts.allowMissingUid));
+  const backup = inPlace && !opts.dryRun ? new BackupWriter(opts.backupDir ?? defaultBackupDir(opts.now), { mode: 'files', purpose: 'migrate', source: root }, opts.now) : undefined;
+  const rwOpts: RewriteOptions = { catalog: opts.catalog, from: opts.from, to: opts.to, keepInputs: opts.keepInputs, exemplars: opts.exemplars, rewriteExpr: opts.rewriteExpr };
+  const outcomes: Outcome[] = [...refused];
+  const writes = new WriteQueue(8);
+  let done = 0;
+  for (const f of ok) {
+    const p = readParsed(f);
+    // A byte-order mark is kept in front and kept out of the JSON work.
+    const bom = p.text.charCodeAt(0) === 0xfeff ? '\ufeff' : '';
+    const body = bom ? p.text.slice(1) : p.text;
+    const layout = detectLayout(body);
+    const exact = roundTrips(body, p.value, layout);
+    const r = rewrite(p.shape, rwOpts);
+    const kind = p.shape.kind === 'library-element' ? 'library-element' : 'dashboard';
+    const base = { uid: (p.shape as { uid?: string }).uid, title: (p.shape as { title?: string }).title, where: f.rel };
+    const changed = r.changes.length > 0;
+    const newText = changed ? bom + serializeMigrated(body, exact, p.value, r.changes, layout) : p.text;
+    const o = outcomeFrom(kind, base, r, changed ? (opts.dryRun ? 'would-change' : 'changed') : 'unchanged');
+    if (!base.uid) o.warnings.push('no uid: importing it creates a new dashboard instead of updating the existing one');
+    // Re-counted on the text that is written, so the figure covers serialization as well as the rewrite.
+    o.remaining = changed ? remainingIn(newText, opts) : r.placeholdersKept;
+    if (opts.diff && changed) o.diff = unifiedDiff(f.rel, p.text, newText);
+    if (!opts.dryRun) {
+      const target = outputPath(f);
+      if (inPlace) {
+        // The original is durable in the backup before it is replaced.
+        if (changed) await writes.add(async () => {
+          await backup!.fileAsync(f.rel, Buffer.from(p.text, 'utf8'));
+          await writeFileAtomicAsync(target, newText);
+        });
+      } else if (!existsSync(target) || readFileSync(target, 'utf8') !== newText) {
+        // A different file already there is someone's work: keep it beside the new one.
+        if (existsSync(target)) backupFile(target, opts.now);
+        await writes.add(() => writeFileAtomicAsync(target, newText));
+      }
+    }
+    outcomes.push(o);
+    opts.onProgress?.(++done, ok.length);
+  }
+  await writes.drain();
+  return {
+    command: 'migrate',
+    mode: 'files',
+    source: resolve(opts.input),
+    from: ref(opts.from),
+    to: ref(opts.to),
+    dryRun: Boolean(opts.dryRun),
+    backupDir: backup && backup.written > 0 ? backup.dir : undefined,
+    output: inPlace ? undefined : outAbs,
+    outcomes,
+    datasourceLink: opts.tempo ? filesLink(opts.to, opts.tempo, opts.exemplarLabel ?? 'trace_id') : undefined,
+    totals: totals(outcomes),
+    durationMs: Date.now() - t0,
+  };
+}
+
+export function ref(ds: GrafanaDatasource): { name: string; uid: string; type: string } {
+  return { name: ds.name, uid: ds.uid, type: ds.type };
+}
+
+function filesLink(to: GrafanaDatasource, tempo: GrafanaDatasource, label: string): DatasourceLink {
+  const plan = planExemplarLink(to, tempo, label);
+  return {
+    datasource: ref(to),
+    tempo: ref(tempo),
+    label,
+    status: plan.needed ? 'not-applied' : 'already-linked',
+    reason: plan.needed ? 'files mode does not change datasources; add this to the datasource provisioning (or run migrate against Grafana)' : undefined,
+    provisioning: plan.needed ? plan.provisioning : undefined,
+  };
+}
