@@ -112,6 +112,8 @@ export interface FlagEditor {
   /** Renames the flag, keeping its value. */
   renameArg(arg: FlagArg, newName: string): TextEdit[];
   removeFeature(arg: FlagArg, token: FeatureToken): TextEdit[];
+  /** Replaces the whole argument (name and value) with `text`, e.g. "--agent". */
+  replaceArg(arg: FlagArg, text: string): TextEdit[];
   /** Adds an argument such as "--agent" or "--enable-feature=x". */
   addArg(text: string): TextEdit[] | undefined;
   /** Adds a token to an existing --enable-feature argument. */

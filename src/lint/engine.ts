@@ -4,7 +4,7 @@ import { parseAllDocuments } from 'yaml';
 import { parseTree, type ParseError } from 'jsonc-parser';
 import { atLeast, inRange, parseVersion, RELEASE_FACTS, REMOVED_CLI_FLAGS, RULES, type Fix, type LintRule, type Phase, type Report, type RunFacts, type Severity, type Version } from '../compat/index.js';
 import { aggregations, functionCalls, parsePromQL, type ParsedPromQL, type TextEdit } from '../promql/index.js';
-import { applyEdits } from '../promql/index.js';
+import { applyEdits, editsOverlap } from '../promql/index.js';
 import { backupFile, writeFileAtomic } from '../fsutil/index.js';
 import { UsageError } from '../errors/index.js';
 import { liveFlagSource } from './flags.js';
@@ -33,6 +33,11 @@ export interface LintOptions {
   rules?: string[];
   /** Reads a file; fixing passes read their in-memory results through it. */
   read?: ReadFile;
+  /**
+   * --enable-feature tokens the server runs with, overriding what the flag sources say. Fixing pins the
+   * features of the first pass: a cutover fix that drops a flag must not change what the config means.
+   */
+  features?: string[];
   /** Fetches /api/v1/status/flags of a live server. */
   fetchFlags?: (url: string) => Promise<Record<string, string>>;
 }
@@ -71,6 +76,8 @@ export interface LintResult {
   from: string;
   to: string;
   stage: Stage;
+  /** --enable-feature tokens in force for this run (null: no flags known). */
+  features: string[] | null;
   findings: Finding[];
   files: Array<{ file: string; kinds: string[] }>;
   counts: { error: number; warning: number; info: number; dual: number; cutover: number; advisory: number; fixable: number; expressions: number };
@@ -189,7 +196,8 @@ export function lintLoaded(loaded: Loaded, opts: LintOptions): LintResult {
   const rules = rulesApplying(from, to, opts.rules);
   const raws: Raw[] = [];
 
-  const features = loaded.flags.length ? new Set(loaded.flags.flatMap((f) => f.source.args.flatMap((a) => (a.features ?? []).map((t) => t.name)))) : undefined;
+  const found = loaded.flags.flatMap((f) => f.source.args.flatMap((a) => (a.features ?? []).map((t) => t.name)));
+  const features = opts.features || loaded.flags.length ? new Set([...(opts.features ?? []), ...found]) : undefined;
   const flagNames = new Set(loaded.flags.flatMap((f) => f.source.args.map((a) => a.name)));
   let scrapeIntervalMs: number | undefined;
   for (const c of loaded.configs) {
@@ -278,6 +286,7 @@ export function lintLoaded(loaded: Loaded, opts: LintOptions): LintResult {
     from: from.raw,
     to: to.raw,
     stage,
+    features: features ? [...features].sort() : null,
     findings,
     files: [...loaded.files.values()].map((f) => ({ file: f.file, kinds: [...f.kinds] })),
     counts,
@@ -341,6 +350,7 @@ export async function fixFiles(paths: string[], opts: FixOptions): Promise<FixRe
   };
   const passOpts: LintOptions = { ...opts, read, fetchFlags };
   const before = await lintFiles(paths, passOpts);
+  if (before.features && !passOpts.features) passOpts.features = before.features;
   let current = before;
   let passes = 0;
   const maxPasses = opts.maxPasses ?? 10;
@@ -361,7 +371,7 @@ export async function fixFiles(paths: string[], opts: FixOptions): Promise<FixRe
       let n = 0;
       for (const f of list) {
         const edits = f.fix!.edits;
-        if (edits.some((e) => chosen.some((c) => (e.from < c.to && c.from < e.to) || e.from === c.from))) continue;
+        if (chosen.length && editsOverlap(edits, chosen)) continue;
         chosen.push(...edits);
         n++;
       }
@@ -377,7 +387,8 @@ export async function fixFiles(paths: string[], opts: FixOptions): Promise<FixRe
   const files: FixedFile[] = [];
   const rejected: Array<{ file: string; reason: string }> = [];
   const changed = [...texts.entries()].filter(([f, t]) => t !== baseRead(f));
-  const base = commonDir(changed.map(([f]) => f));
+  const inputs = current.files.filter((f) => f.kinds.length > 0 && !f.kinds.includes('unknown')).map((f) => f.file);
+  const base = commonDir(opts.outDir ? inputs : changed.map(([f]) => f));
   for (const [file, after] of changed) {
     const reason = validate(file, after);
     if (reason) {
@@ -398,6 +409,15 @@ export async function fixFiles(paths: string[], opts: FixOptions): Promise<FixRe
       }
     }
     files.push(entry);
+  }
+  if (opts.outDir && !opts.dryRun) {
+    // the out-dir holds the complete set (rule_files globs resolve inside it), unchanged files included
+    for (const file of inputs) {
+      if (texts.has(file) && texts.get(file) !== baseRead(file)) continue;
+      const target = join(resolve(opts.outDir), relative(base, file));
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileAtomic(target, baseRead(file));
+    }
   }
   return { files, rejected, passes, before, after: current };
 }

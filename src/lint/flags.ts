@@ -112,6 +112,11 @@ function makeEditor(args: FlagArg[], addArg: (text: string) => TextEdit[] | unde
     removeFeature(arg, token) {
       return featureEdits(arg, token, editor);
     },
+    replaceArg(arg, text) {
+      const rec = argWords.get(arg);
+      if (!rec) return [];
+      return [...rec.words[0].translate([{ from: 0, to: rec.words[0].text.length, insert: text }]), ...rec.words.slice(1).flatMap((w) => w.remove())];
+    },
     addArg,
     addFeature(arg, token) {
       const rec = argWords.get(arg);
@@ -128,6 +133,7 @@ export const READ_ONLY_EDITOR: FlagEditor = {
   removeArg: () => [],
   renameArg: () => [],
   removeFeature: () => [],
+  replaceArg: () => [],
   addArg: () => undefined,
   addFeature: () => [],
 };
@@ -283,7 +289,7 @@ function appendSeqItem(text: string, lines: LineIndex, seq: YAMLSeq): (t: string
   return (t) => {
     const last = seq.items[seq.items.length - 1] as YamlNode | undefined;
     if (!last?.range) return undefined;
-    const enc = /^[\w./=,:-]+$/.test(t) && !t.startsWith('-') ? t : JSON.stringify(t);
+    const enc = /^-*[\w][\w./=,:-]*$/.test(t) ? t : JSON.stringify(t);
     if (seq.flow) return [{ from: last.range[1], to: last.range[1], insert: `, ${JSON.stringify(t)}` }];
     const ls = lines.lineStart(last.range[0]);
     const dash = text.slice(ls, last.range[0]);

@@ -1,5 +1,5 @@
 import { RELEASE_FACTS, type Fix, type LintRule, type Phase, type Report, type RunFacts, type Severity } from '../compat/index.js';
-import { aggregations, applyEdits, functionCalls, parsePromQL, type TextEdit } from '../promql/index.js';
+import { aggregations, applyEdits, editsOverlap, functionCalls, parsePromQL, type TextEdit } from '../promql/index.js';
 import { fixApplies, resolveVersions, rulesApplying, type Stage } from './engine.js';
 
 /** A finding on one PromQL expression, with offsets in that expression. */
@@ -65,7 +65,7 @@ export function applyPromQLFixes(expr: string, opts: PromQLLintOptions = {}): st
     const edits: TextEdit[] = [];
     for (const f of lintPromQL(text, opts)) {
       if (!f.fix?.applies) continue;
-      if (f.fix.edits.some((e) => edits.some((c) => (e.from < c.to && c.from < e.to) || e.from === c.from))) continue;
+      if (edits.length && editsOverlap(f.fix.edits, edits)) continue;
       edits.push(...f.fix.edits);
     }
     if (edits.length === 0) break;

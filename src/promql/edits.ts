@@ -29,11 +29,10 @@ export function applyEdits(text: string, edits: readonly TextEdit[]): { text: st
   return { text: out, applied, skipped };
 }
 
-/** Whether a group of edits can be applied together (fixes are all-or-nothing). */
+/**
+ * Whether two fixes touch the same characters. Touching counts: an insertion at the end of another
+ * fix's deletion may belong inside what was deleted, so such fixes go to separate passes.
+ */
 export function editsOverlap(a: readonly TextEdit[], b: readonly TextEdit[]): boolean {
-  for (const x of a) for (const y of b) {
-    if (x.from < y.to && y.from < x.to) return true;
-    if (x.from === y.from) return true; // two insertions at one point have no defined order
-  }
-  return false;
+  return a.some((x) => b.some((y) => x.from <= y.to && y.from <= x.to));
 }

@@ -1,5 +1,6 @@
 import { FEATURE_FLAGS } from '../facts.js';
 import { atLeast } from '../ranges.js';
+import { swapFeatureForFlag } from '../flag-fixes.js';
 import { defineRule } from '../rule.js';
 
 const NAMES = ['ooo-native-histograms', 'auto-reload-config', 'extra-scrape-metrics', 'promql-duration-expr', 'xor2-encoding'];
@@ -21,9 +22,9 @@ export default defineRule({
         if (!atLeast(ctx.to, at)) continue;
         let fix;
         if (ctx.edit.editable && f.removedIn) fix = { description: `drop ${tok.name} (a no-op)`, edits: ctx.edit.removeFeature(arg, tok), validFrom: f.removedIn };
-        else if (ctx.edit.editable && f.replacementFlag && !ctx.args.some((a) => `--${a.name}` === f.replacementFlag!.flag)) {
-          const add = ctx.edit.addArg(f.replacementFlag.flag);
-          if (add) fix = { description: `replace with ${f.replacementFlag.flag}`, edits: [...ctx.edit.removeFeature(arg, tok), ...add], validFrom: f.replacementFlag.since };
+        else if (ctx.edit.editable && f.replacementFlag) {
+          const edits = swapFeatureForFlag(ctx.edit, ctx.args, arg, tok, f.replacementFlag.flag);
+          if (edits.length) fix = { description: `replace with ${f.replacementFlag.flag}`, edits, validFrom: f.replacementFlag.since };
         }
         ctx.report({
           message: `--enable-feature=${tok.name} on ${ctx.to.raw}: ${f.outcome}${f.replacementConfig ? ` (set ${f.replacementConfig.key} in prometheus.yml, ${f.replacementConfig.since}+)` : ''}`,

@@ -1,4 +1,5 @@
 import { FEATURE_FLAGS } from '../facts.js';
+import { swapFeatureForFlag } from '../flag-fixes.js';
 import { defineRule } from '../rule.js';
 
 const NAMES = ['agent', 'otlp-write-receiver'];
@@ -17,9 +18,8 @@ export default defineRule({
         if (!NAMES.includes(tok.name)) continue;
         const fact = FEATURE_FLAGS.find((f) => f.name === tok.name)!;
         const replacement = fact.replacementFlag!.flag;
-        const has = ctx.args.some((a) => `--${a.name}` === replacement);
         const agentFlags = tok.name === 'agent' ? ctx.args.filter((a) => a.name.startsWith('storage.agent.')).length : 0;
-        const edits = ctx.edit.editable ? [...ctx.edit.removeFeature(arg, tok), ...(has ? [] : ctx.edit.addArg(replacement) ?? [])] : [];
+        const edits = swapFeatureForFlag(ctx.edit, ctx.args, arg, tok, replacement);
         ctx.report({
           message: `--enable-feature=${tok.name}: ${fact.outcome}${agentFlags ? ` (${agentFlags} --storage.agent.* flag(s) here)` : ''}; use ${replacement} with the 3.x binary`,
           at: tok,

@@ -1,4 +1,4 @@
-import { formatDuration, matrixSelectors, parseDuration } from '../../promql/index.js';
+import { formatDuration, matrixSelectors, parseDuration, touchesTemplate } from '../../promql/index.js';
 import { LEFT_OPEN_SOURCE, TWO_SAMPLE_FUNCTIONS } from '../facts.js';
 import { defineRule } from '../rule.js';
 
@@ -14,7 +14,7 @@ export default defineRule({
     const interval = ctx.run.scrapeIntervalMs;
     if (!interval) return;
     for (const m of matrixSelectors(ctx.expr)) {
-      if (!m.outerFunction || !TWO_SAMPLE_FUNCTIONS.includes(m.outerFunction)) continue;
+      if (!m.outerFunction || !TWO_SAMPLE_FUNCTIONS.includes(m.outerFunction) || touchesTemplate(ctx.expr, m.rangeNode.from, m.rangeNode.to)) continue;
       const range = parseDuration(m.rangeText);
       if (range === undefined || range > 2 * interval) continue;
       ctx.report({

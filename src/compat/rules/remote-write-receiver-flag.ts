@@ -1,4 +1,5 @@
 import { FEATURE_FLAGS } from '../facts.js';
+import { swapFeatureForFlag } from '../flag-fixes.js';
 import { defineRule } from '../rule.js';
 
 const FACT = FEATURE_FLAGS.find((f) => f.name === 'remote-write-receiver')!;
@@ -12,11 +13,10 @@ export default defineRule({
   source: FACT.source,
   description: 'In 3.x --enable-feature=remote-write-receiver only logs a warning and the receiver stays OFF (POST /api/v1/write answers 404). --web.enable-remote-write-receiver exists since 2.33 and works on both.',
   checkFlags(ctx) {
-    const hasStable = ctx.args.some((a) => a.name === 'web.enable-remote-write-receiver');
     for (const arg of ctx.args) {
       for (const tok of arg.features ?? []) {
         if (tok.name !== 'remote-write-receiver') continue;
-        const edits = ctx.edit.editable ? [...ctx.edit.removeFeature(arg, tok), ...(hasStable ? [] : ctx.edit.addArg('--web.enable-remote-write-receiver') ?? [])] : [];
+        const edits = swapFeatureForFlag(ctx.edit, ctx.args, arg, tok, '--web.enable-remote-write-receiver');
         ctx.report({
           message: `--enable-feature=remote-write-receiver: ${FACT.outcome}`,
           at: tok,

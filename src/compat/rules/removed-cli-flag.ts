@@ -16,7 +16,7 @@ export default defineRule({
       if (!f || !atLeast(ctx.to, f.removedIn)) continue;
       const edits = !ctx.edit.editable ? [] : f.renameTo ? ctx.edit.renameArg(arg, f.renameTo) : ctx.edit.removeArg(arg);
       ctx.report({
-        message: `--${f.flag} does not exist in ${f.removedIn}: Prometheus refuses to start. On 2.x it is ${f.note}`,
+        message: `--${f.flag} does not exist in ${f.removedIn}: Prometheus refuses to start (on 2.x: ${f.note})`,
         at: { from: arg.nameFrom, to: arg.nameTo },
         fix: edits.length ? { description: f.renameTo ? `rename to --${f.renameTo}` : `delete --${f.flag}`, edits, validFrom: f.renameTo ? '2.8.0' : undefined } : undefined,
       });

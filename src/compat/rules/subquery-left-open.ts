@@ -1,4 +1,4 @@
-import { formatDuration, parseDuration, subqueries } from '../../promql/index.js';
+import { formatDuration, parseDuration, subqueries, touchesTemplate } from '../../promql/index.js';
 import { LEFT_OPEN_SOURCE, TWO_SAMPLE_FUNCTIONS } from '../facts.js';
 import { defineRule } from '../rule.js';
 
@@ -12,7 +12,7 @@ export default defineRule({
   description: 'From 3.0.1 a subquery excludes the step exactly at its start, so [1m:1m] yields one point instead of two and rate()/increase()/delta()/deriv() over it return nothing.',
   checkPromQL(ctx) {
     for (const s of subqueries(ctx.expr)) {
-      if (!s.outerFunction || !TWO_SAMPLE_FUNCTIONS.includes(s.outerFunction) || !s.stepText) continue;
+      if (!s.outerFunction || !TWO_SAMPLE_FUNCTIONS.includes(s.outerFunction) || !s.stepText || touchesTemplate(ctx.expr, s.rangeNode.from, s.stepNode!.to)) continue;
       const range = parseDuration(s.rangeText);
       const step = parseDuration(s.stepText);
       if (range === undefined || step === undefined || step === 0 || range >= 2 * step) continue;
