@@ -196,7 +196,10 @@ function removeWordInText(text: string, lines: LineIndex, from: number, to: numb
   }
   let s = from;
   while (s > ls && (text[s - 1] === ' ' || text[s - 1] === '\t')) s--;
-  return [{ from: s, to, insert: '' }];
+  let e = to;
+  // the first word of a line takes the blanks after it instead
+  if (s === ls) while (e < le && (text[e] === ' ' || text[e] === '\t')) e++;
+  return [{ from: s, to: e, insert: '' }];
 }
 
 function appendArgInText(text: string, lines: LineIndex, args: FlagArg[], kind: 'systemd' | 'args'): (t: string) => TextEdit[] | undefined {

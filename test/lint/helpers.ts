@@ -1,0 +1,32 @@
+import type { TestContext } from 'node:test';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { lintFiles, type Finding, type LintOptions, type LintResult } from '../../src/lint/index.js';
+import { tempDir } from '../harness/index.js';
+
+/** Source tree fixtures (tests run from dist/test/lint). */
+export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'lint');
+export const CORPUS = process.env.STACKSHIFT_CORPUS ?? '/work/shared/corpus';
+
+/** Writes files into a fresh temp dir and returns its path. */
+export function writeTree(t: TestContext, files: Record<string, string>): string {
+  const dir = tempDir(t, 'stackshift-lint-');
+  for (const [name, text] of Object.entries(files)) {
+    const p = join(dir, name);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, text);
+  }
+  return dir;
+}
+
+/** Lints a set of in-line files. */
+export async function lintTree(t: TestContext, files: Record<string, string>, opts: LintOptions = {}): Promise<{ dir: string; result: LintResult }> {
+  const dir = writeTree(t, files);
+  const result = await lintFiles([dir], { from: '2.55.1', to: '3.9.0', ...opts });
+  return { dir, result };
+}
+
+export function byRule(r: LintResult, id: string): Finding[] {
+  return r.findings.filter((f) => f.ruleId === id);
+}
