@@ -6,6 +6,7 @@ import { contextFor, emit } from '../context.js';
 import { VERSION } from '../program.js';
 
 const RANK = { error: 0, warning: 1, info: 2 } as const;
+const collect = (v: string, prev: string[]) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
 export function registerLint(program: Command): void {
   const lint = new Command('lint').description('static checks of configs, rules, dashboards and flags');
@@ -18,8 +19,8 @@ export function registerLint(program: Command): void {
     .option('--fix', 'write the fixes of the stage (default stage dual); each file is backed up first')
     .option('--out-dir <dir>', 'with --fix: write fixed copies here instead of editing in place (recommended for --stage cutover)')
     .option('--dry-run', 'with --fix: show what would change, write nothing')
-    .option('--flags-from <source...>', 'Prometheus flags: systemd unit, args file, Kubernetes/compose manifest, or http(s)://server (live)')
-    .option('--rule <id...>', 'only these rule ids')
+    .option('--flags-from <source>', 'Prometheus flags: systemd unit, args file, Kubernetes/compose manifest, or http(s)://server (live); repeatable', collect, [])
+    .option('--rule <ids>', 'only these rule ids (comma-separated; repeatable)', collect, [])
     .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity exists: error | warning | info | never', 'error');
   cmd.addHelpText('after', `
 Examples:
@@ -35,7 +36,7 @@ Examples:
     const flagsFrom = (opts.flagsFrom as string[] | undefined) ?? [];
     if (paths.length === 0 && flagsFrom.length === 0) throw new UsageError('nothing to lint: name files or directories, or --flags-from', 'stackshift lint prom3 prometheus.yml rules/ --flags-from prometheus.service');
     if ((opts.outDir || opts.dryRun) && !opts.fix) throw new UsageError('--out-dir and --dry-run only make sense with --fix');
-    const common = { from: String(opts.from), to: opts.to as string | undefined, flagsFrom, rules: opts.rule as string[] | undefined };
+    const common = { from: String(opts.from), to: opts.to as string | undefined, flagsFrom, rules: (opts.rule as string[]).length ? (opts.rule as string[]) : undefined };
     let result: LintResult;
     let document: unknown;
     if (opts.fix) {
