@@ -1,13 +1,13 @@
-import type { Node as JsonNode } from 'jsonc-parser';
-import { findNodeAtLocation, getNodeValue } from 'jsonc-parser';
-
 /**
  * Every PromQL query of a Grafana dashboard: panel targets (nested panels of collapsed rows and the
- * legacy rows[] layout included), query variables and annotations, each with the JSON string node that
- * holds it. Targets of Loki, InfluxDB and other non-Prometheus datasources are skipped.
+ * legacy rows[] layout included), query variables and annotations, each with its JSON path. Targets of
+ * Loki, InfluxDB and other non-Prometheus datasources are skipped. The dashboard is walked as plain
+ * JSON.parse output: positions are only needed for the few queries that have findings (see inputs.ts).
  */
+export type JsonPath = Array<string | number>;
+
 export interface DashboardQuery {
-  node: JsonNode;
+  path: JsonPath;
   value: string;
   /** "panel \"CPU\" (id 3) target A" */
   context: string;
@@ -16,107 +16,97 @@ export interface DashboardQuery {
 }
 
 type Kind = 'prometheus' | 'other' | 'unknown';
+type Obj = Record<string, unknown>;
 
-function prop(node: JsonNode | undefined, key: string): JsonNode | undefined {
-  if (!node || node.type !== 'object') return undefined;
-  for (const p of node.children ?? []) if (p.children?.[0]?.value === key) return p.children[1];
-  return undefined;
-}
-function str(node: JsonNode | undefined): string | undefined {
-  return node?.type === 'string' ? (node.value as string) : undefined;
-}
-function arr(node: JsonNode | undefined): JsonNode[] {
-  return node?.type === 'array' ? node.children ?? [] : [];
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/** API exports wrap the dashboard: {"dashboard": {...}, "meta": {...}}. */
+function unwrap(root: Obj): { dash: Obj; base: JsonPath } {
+  return isObj(root.dashboard) && !root.panels ? { dash: root.dashboard, base: ['dashboard'] } : { dash: root, base: [] };
 }
 
-export function dashboardQueries(root: JsonNode): DashboardQuery[] {
-  // API exports wrap the dashboard: {"dashboard": {...}, "meta": {...}}
-  const dash = prop(root, 'dashboard')?.type === 'object' && !prop(root, 'panels') ? prop(root, 'dashboard')! : root;
+export function dashboardQueries(root: unknown): DashboardQuery[] {
+  if (!isObj(root)) return [];
+  const { dash, base } = unwrap(root);
   const out: DashboardQuery[] = [];
   const dsVars = new Map<string, Kind>();
-  for (const input of arr(prop(dash, '__inputs'))) {
-    const name = str(prop(input, 'name'));
-    const plugin = str(prop(input, 'pluginId'));
+  for (const input of arr(dash.__inputs)) {
+    if (!isObj(input)) continue;
+    const name = str(input.name);
+    const plugin = str(input.pluginId);
     if (name) dsVars.set(name, plugin === 'prometheus' ? 'prometheus' : plugin ? 'other' : 'unknown');
   }
-  const variables = arr(prop(prop(dash, 'templating'), 'list'));
+  const variables = arr(isObj(dash.templating) ? dash.templating.list : undefined);
   for (const v of variables) {
-    const name = str(prop(v, 'name'));
-    if (name && str(prop(v, 'type')) === 'datasource') {
-      const q = str(prop(v, 'query'));
+    if (!isObj(v)) continue;
+    const name = str(v.name);
+    if (name && v.type === 'datasource') {
+      const q = str(v.query);
       dsVars.set(name, q === 'prometheus' ? 'prometheus' : q ? 'other' : 'unknown');
     }
   }
-  const kindOf = (ds: JsonNode | undefined): Kind | undefined => {
-    if (!ds || ds.type === 'null') return undefined;
-    if (ds.type === 'string') {
-      const s = ds.value as string;
-      const ref = /^\$\{?([A-Za-z0-9_]+)/.exec(s);
+  const kindOf = (ds: unknown): Kind | undefined => {
+    if (ds === undefined || ds === null) return undefined;
+    if (typeof ds === 'string') {
+      const ref = /^\$\{?([A-Za-z0-9_]+)/.exec(ds);
       if (ref) return dsVars.get(ref[1]) ?? 'unknown';
-      if (s === '-- Mixed --' || s === '-- Grafana --') return undefined;
-      return /loki|influx|elastic|tempo|jaeger|graphite|mysql|postgres|cloudwatch/i.test(s) ? 'other' : 'unknown';
+      if (ds === '-- Mixed --' || ds === '-- Grafana --') return undefined;
+      return /loki|influx|elastic|tempo|jaeger|graphite|mysql|postgres|cloudwatch/i.test(ds) ? 'other' : 'unknown';
     }
-    if (ds.type === 'object') {
-      const type = str(prop(ds, 'type'));
-      const uid = str(prop(ds, 'uid'));
+    if (isObj(ds)) {
+      const type = str(ds.type);
+      const uid = str(ds.uid);
       if (type === 'prometheus') return 'prometheus';
       if (type === 'datasource' || uid === '-- Mixed --' || uid === 'grafana') return undefined;
       if (type) return 'other';
-      const ref = uid && /^\$\{?([A-Za-z0-9_]+)/.exec(uid);
+      const ref = uid ? /^\$\{?([A-Za-z0-9_]+)/.exec(uid) : null;
       return ref ? dsVars.get(ref[1]) ?? 'unknown' : 'unknown';
     }
     return 'unknown';
   };
-
-  const panelName = (p: JsonNode) => {
-    const title = str(prop(p, 'title'));
-    const id = prop(p, 'id');
-    return `panel ${title ? JSON.stringify(title) : '(untitled)'}${id?.type === 'number' ? ` (id ${id.value})` : ''}`;
-  };
-  const visitPanel = (p: JsonNode, where: string): void => {
-    const panelKind = kindOf(prop(p, 'datasource'));
-    arr(prop(p, 'targets')).forEach((t, i) => {
-      const expr = prop(t, 'expr');
-      if (expr?.type !== 'string') return;
-      const kind = kindOf(prop(t, 'datasource')) ?? panelKind ?? 'unknown';
+  const panelName = (p: Obj) => `panel ${typeof p.title === 'string' && p.title ? JSON.stringify(p.title) : '(untitled)'}${typeof p.id === 'number' ? ` (id ${p.id})` : ''}`;
+  const visitPanel = (p: unknown, path: JsonPath, where: string): void => {
+    if (!isObj(p)) return;
+    const panelKind = kindOf(p.datasource);
+    arr(p.targets).forEach((t, i) => {
+      if (!isObj(t) || typeof t.expr !== 'string') return;
+      const kind = kindOf(t.datasource) ?? panelKind ?? 'unknown';
       if (kind === 'other') return;
-      const ref = str(prop(t, 'refId')) ?? String(i);
-      out.push({ node: expr, value: expr.value as string, context: `${where}${panelName(p)} target ${ref}`, variable: false });
+      out.push({ path: [...path, 'targets', i, 'expr'], value: t.expr, context: `${where}${panelName(p)} target ${str(t.refId) ?? i}`, variable: false });
     });
-    for (const nested of arr(prop(p, 'panels'))) visitPanel(nested, `${where}${panelName(p)} > `);
+    arr(p.panels).forEach((n, i) => visitPanel(n, [...path, 'panels', i], `${where}${panelName(p)} > `));
   };
-  for (const p of arr(prop(dash, 'panels'))) visitPanel(p, '');
-  arr(prop(dash, 'rows')).forEach((row, i) => {
-    const title = str(prop(row, 'title'));
-    for (const p of arr(prop(row, 'panels'))) visitPanel(p, `row ${title ? JSON.stringify(title) : i} > `);
+  arr(dash.panels).forEach((p, i) => visitPanel(p, [...base, 'panels', i], ''));
+  arr(dash.rows).forEach((row, r) => {
+    if (!isObj(row)) return;
+    const title = str(row.title);
+    arr(row.panels).forEach((p, i) => visitPanel(p, [...base, 'rows', r, 'panels', i], `row ${title ? JSON.stringify(title) : r} > `));
   });
-  for (const v of variables) {
-    if (str(prop(v, 'type')) !== 'query') continue;
-    const kind = kindOf(prop(v, 'datasource')) ?? 'unknown';
-    if (kind === 'other') continue;
-    let q = prop(v, 'query');
-    if (q?.type === 'object') q = prop(q, 'query');
-    if (q?.type !== 'string' || !(q.value as string).trim()) continue;
-    const text = q.value as string;
+  variables.forEach((v, i) => {
+    if (!isObj(v) || v.type !== 'query' || kindOf(v.datasource) === 'other') return;
+    let path: JsonPath = [...base, 'templating', 'list', i, 'query'];
+    let q = v.query;
+    if (isObj(q)) {
+      q = q.query;
+      path = [...path, 'query'];
+    }
+    if (typeof q !== 'string' || !q.trim()) return;
     // label_names() and metrics(regex) hold no PromQL
-    if (/^\s*(label_names|metrics)\s*\(/.test(text)) continue;
-    out.push({ node: q, value: text, context: `variable ${str(prop(v, 'name')) ?? '?'}`, variable: true });
-  }
-  arr(prop(prop(dash, 'annotations'), 'list')).forEach((a, i) => {
-    const expr = prop(a, 'expr');
-    if (expr?.type !== 'string' || !(expr.value as string).trim()) return;
-    if ((kindOf(prop(a, 'datasource')) ?? 'unknown') === 'other') return;
-    out.push({ node: expr, value: expr.value as string, context: `annotation ${str(prop(a, 'name')) ?? i}`, variable: false });
+    if (/^\s*(label_names|metrics)\s*\(/.test(q)) return;
+    out.push({ path, value: q, context: `variable ${str(v.name) ?? '?'}`, variable: true });
+  });
+  arr(isObj(dash.annotations) ? dash.annotations.list : undefined).forEach((a, i) => {
+    if (!isObj(a) || typeof a.expr !== 'string' || !a.expr.trim() || kindOf(a.datasource) === 'other') return;
+    out.push({ path: [...base, 'annotations', 'list', i, 'expr'], value: a.expr, context: `annotation ${str(a.name) ?? i}`, variable: false });
   });
   return out;
 }
 
 /** A dashboard is a JSON object with panels or rows (or an API export wrapping one). */
-export function isDashboard(root: JsonNode | undefined): boolean {
-  if (!root || root.type !== 'object') return false;
-  const inner = prop(root, 'dashboard');
-  const d = inner?.type === 'object' ? inner : root;
-  return Boolean(prop(d, 'panels') || prop(d, 'rows') || (prop(d, 'templating') && prop(d, 'schemaVersion')));
+export function isDashboard(root: unknown): boolean {
+  if (!isObj(root)) return false;
+  const { dash } = unwrap(root);
+  return Boolean(dash.panels || dash.rows || (dash.templating && dash.schemaVersion));
 }
-
-export { findNodeAtLocation, getNodeValue };

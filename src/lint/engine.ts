@@ -205,12 +205,7 @@ export function lintLoaded(loaded: Loaded, opts: LintOptions): LintResult {
     const si = c.root?.getIn(['global', 'scrape_interval']);
     scrapeIntervalMs = typeof si === 'string' ? durationMs(si) : 60_000;
   }
-  const parsed = loaded.exprs.map(parseSite);
   const functionsUsed = new Set<string>();
-  for (const p of parsed) {
-    for (const f of functionCalls(p)) functionsUsed.add(f.name);
-    for (const a of aggregations(p)) functionsUsed.add(a.op);
-  }
   const run: RunFacts = { features, flagNames, scrapeIntervalMs, functionsUsed };
 
   for (const p of loaded.problems) {
@@ -218,8 +213,11 @@ export function lintLoaded(loaded: Loaded, opts: LintOptions): LintResult {
   }
 
   const promqlRules = rules.filter((r) => r.checkPromQL);
-  loaded.exprs.forEach((site, i) => {
-    const expr = parsed[i];
+  // one tree at a time: parse, run every PromQL rule, keep only the findings (memory stays flat)
+  loaded.exprs.forEach((site) => {
+    const expr = parseSite(site);
+    for (const f of functionCalls(expr)) functionsUsed.add(f.name);
+    for (const a of aggregations(expr)) functionsUsed.add(a.op);
     for (const rule of promqlRules) {
       rule.checkPromQL!({
         from, to, run, expr, origin: site.origin,

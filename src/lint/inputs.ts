@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
+import { findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node as YamlNode, type Scalar, type YAMLMap } from 'yaml';
 import { dashboardQueries, isDashboard } from './dashboards.js';
 import { jsonStringEmbedding, yamlScalarEmbedding, type Embedding } from './embedded.js';
@@ -21,8 +21,6 @@ export interface FileInput {
   lines: LineIndex;
   format: 'yaml' | 'json' | 'text';
   kinds: Set<InputKind>;
-  /** Parsed YAML documents, for validation after fixing. */
-  yamlDocs?: Document.Parsed[];
 }
 
 export interface ExprSite {
@@ -177,12 +175,20 @@ export function loadFile(loaded: Loaded, file: string, text: string, hint?: Inpu
   return loadYaml(loaded, input, hint);
 }
 
+/**
+ * JSON.parse is an order of magnitude faster than building a positioned tree, and most queries have no
+ * finding: the positioned tree (jsonc-parser) is built only when a finding or fix needs an offset
+ * (bench/lint.bench.ts measures the difference).
+ */
 function loadJson(loaded: Loaded, input: FileInput): void {
-  const errors: ParseError[] = [];
-  const root = parseTree(input.text, errors, { disallowComments: true, allowTrailingComma: false });
-  if (errors.length || !root) {
+  let root: unknown;
+  try {
+    root = JSON.parse(input.text);
+  } catch {
+    const errors: ParseError[] = [];
+    parseTree(input.text, errors, { disallowComments: true, allowTrailingComma: false });
     const e = errors[0];
-    loaded.problems.push({ file: input.file, from: e?.offset ?? 0, to: (e?.offset ?? 0) + (e?.length ?? 0), message: `invalid JSON: ${e ? printParseErrorCode(e.error) : 'empty document'}` });
+    loaded.problems.push({ file: input.file, from: e?.offset ?? 0, to: (e?.offset ?? 0) + (e?.length ?? 0), message: `invalid JSON: ${e ? printParseErrorCode(e.error) : 'not JSON'}` });
     return;
   }
   if (!isDashboard(root)) {
@@ -190,10 +196,29 @@ function loadJson(loaded: Loaded, input: FileInput): void {
     return;
   }
   input.kinds.add('dashboard');
+  let tree: JsonNode | undefined;
   for (const q of dashboardQueries(root)) {
-    const node = q.node as JsonNode;
-    loaded.exprs.push({ file: input, emb: jsonStringEmbedding(input.text, node.offset, node.length, q.value), origin: 'dashboard', context: q.context, variable: q.variable });
+    let emb: Embedding | undefined;
+    const resolveEmb = (): Embedding => {
+      if (emb) return emb;
+      tree ??= parseTree(input.text, [], { disallowComments: true });
+      const node = tree && findNodeAtLocation(tree, q.path);
+      if (!node || node.type !== 'string') throw new Error(`dashboard query at ${q.path.join('.')} not found in ${input.file}`);
+      return (emb = jsonStringEmbedding(input.text, node.offset, node.length, q.value));
+    };
+    loaded.exprs.push({ file: input, emb: lazyEmbedding(q.value, resolveEmb), origin: 'dashboard', context: q.context, variable: q.variable });
   }
+}
+
+/** An embedding whose file positions are computed on first use. */
+function lazyEmbedding(value: string, resolve: () => Embedding): Embedding {
+  return {
+    value,
+    get from() { return resolve().from; },
+    get to() { return resolve().to; },
+    offsetOf: (i) => resolve().offsetOf(i),
+    translate: (edits) => resolve().translate(edits),
+  };
 }
 
 function loadYaml(loaded: Loaded, input: FileInput, hint?: InputKind): string[] {
@@ -202,7 +227,6 @@ function loadYaml(loaded: Loaded, input: FileInput, hint?: InputKind): string[] 
     loaded.problems.push({ file: input.file, from: 0, to: 0, message: 'not a YAML stream' });
     return [];
   }
-  input.yamlDocs = docs;
   for (const d of docs) {
     if (d.errors.length) {
       const e = d.errors[0];

@@ -51,22 +51,53 @@ function children(n: SyntaxNode): SyntaxNode[] {
   return out;
 }
 
+/** Node types the views below read; one walk of the tree collects all of them, shared by every rule. */
+const INDEXED = new Set(['UnquotedLabelMatcher', 'QuotedLabelMatcher', 'FunctionCall', 'AggregateExpr', 'SubqueryExpr', 'MatrixSelector']);
+const INDEX_KEY = {};
+
+/**
+ * Every rule asks for the same views of the same tree: compute each once per parsed expression and
+ * keep it on the expression (not in a WeakMap: ephemeron tables made garbage collection the top cost
+ * in bench/lint.bench.ts).
+ */
+function memo<T>(fn: (p: ParsedPromQL) => T): (p: ParsedPromQL) => T {
+  const key = {};
+  return (p) => {
+    let v = p.views.get(key) as T | undefined;
+    if (v === undefined) p.views.set(key, (v = fn(p)));
+    return v;
+  };
+}
+
 function eachNode(p: ParsedPromQL, names: ReadonlySet<string>, fn: (n: SyntaxNode) => void): void {
-  const cursor = p.tree.cursor();
-  do {
-    if (names.has(cursor.name)) fn(cursor.node);
-  } while (cursor.next());
+  let index = p.views.get(INDEX_KEY) as Map<string, SyntaxNode[]> | undefined;
+  if (!index) {
+    index = new Map();
+    const cursor = p.tree.cursor();
+    do {
+      if (INDEXED.has(cursor.name)) {
+        const list = index.get(cursor.name);
+        if (list) list.push(cursor.node);
+        else index.set(cursor.name, [cursor.node]);
+      }
+    } while (cursor.next());
+    p.views.set(INDEX_KEY, index);
+  }
+  for (const name of names) for (const n of index.get(name) ?? []) fn(n);
 }
 
 const MATCHER = new Set(['UnquotedLabelMatcher', 'QuotedLabelMatcher']);
-export function labelMatchers(p: ParsedPromQL): LabelMatcherInfo[] {
+export const labelMatchers: (p: ParsedPromQL) => LabelMatcherInfo[] = memo((p) => {
   const out: LabelMatcherInfo[] = [];
-  eachNode(p, MATCHER, (n) => {
+  const nodes: SyntaxNode[] = [];
+  eachNode(p, MATCHER, (n) => nodes.push(n));
+  nodes.sort((a, b) => a.from - b.from);
+  for (const n of nodes) {
     const kids = children(n);
     const nameNode = kids[0];
     const opNode = kids.find((k) => k.name === 'MatchOp');
     const valueNode = kids[kids.length - 1];
-    if (!nameNode || !opNode || !valueNode || valueNode.name !== 'StringLiteral' || valueNode === nameNode) return;
+    if (!nameNode || !opNode || !valueNode || valueNode.name !== 'StringLiteral' || valueNode === nameNode) continue;
     const rawName = p.source.slice(nameNode.from, nameNode.to);
     const name = nameNode.name === 'QuotedLabelName' ? unquotePromQL(rawName) ?? rawName : rawName;
     const raw = p.source.slice(valueNode.from, valueNode.to);
@@ -83,12 +114,12 @@ export function labelMatchers(p: ParsedPromQL): LabelMatcherInfo[] {
       metric: ident ? p.source.slice(ident.from, ident.to) : undefined,
       node: n,
     });
-  });
+  }
   return out;
-}
+});
 
 const CALL = new Set(['FunctionCall']);
-export function functionCalls(p: ParsedPromQL): FunctionCallInfo[] {
+export const functionCalls: (p: ParsedPromQL) => FunctionCallInfo[] = memo((p) => {
   const out: FunctionCallInfo[] = [];
   eachNode(p, CALL, (n) => {
     const id = n.getChild('FunctionIdentifier');
@@ -104,17 +135,17 @@ export function functionCalls(p: ParsedPromQL): FunctionCallInfo[] {
     });
   });
   return out;
-}
+});
 
 const AGG = new Set(['AggregateExpr']);
-export function aggregations(p: ParsedPromQL): Array<{ op: string; opRange: Range; node: SyntaxNode }> {
+export const aggregations: (p: ParsedPromQL) => Array<{ op: string; opRange: Range; node: SyntaxNode }> = memo((p) => {
   const out: Array<{ op: string; opRange: Range; node: SyntaxNode }> = [];
   eachNode(p, AGG, (n) => {
     const op = n.getChild('AggregateOp');
     if (op) out.push({ op: p.parsed.slice(op.from, op.to), opRange: { from: op.from, to: op.to }, node: n });
   });
   return out;
-}
+});
 
 function outerFunction(p: ParsedPromQL, n: SyntaxNode): string | undefined {
   let cur = n.parent;
@@ -128,7 +159,7 @@ function outerFunction(p: ParsedPromQL, n: SyntaxNode): string | undefined {
 }
 
 const SUBQ = new Set(['SubqueryExpr']);
-export function subqueries(p: ParsedPromQL): SubqueryInfo[] {
+export const subqueries: (p: ParsedPromQL) => SubqueryInfo[] = memo((p) => {
   const out: SubqueryInfo[] = [];
   eachNode(p, SUBQ, (n) => {
     const kids = children(n);
@@ -146,17 +177,17 @@ export function subqueries(p: ParsedPromQL): SubqueryInfo[] {
     });
   });
   return out;
-}
+});
 
 const MATRIX = new Set(['MatrixSelector']);
-export function matrixSelectors(p: ParsedPromQL): MatrixSelectorInfo[] {
+export const matrixSelectors: (p: ParsedPromQL) => MatrixSelectorInfo[] = memo((p) => {
   const out: MatrixSelectorInfo[] = [];
   eachNode(p, MATRIX, (n) => {
     const d = n.getChild('DurationExpr');
     if (d) out.push({ node: n, rangeNode: d, rangeText: p.parsed.slice(d.from, d.to), outerFunction: outerFunction(p, n) });
   });
   return out;
-}
+});
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
 /** A PromQL/Prometheus duration literal ("1h30m", "90s") in milliseconds; undefined for anything else. */

@@ -18,6 +18,8 @@ export interface ParsedPromQL {
   masked: MaskedRange[];
   /** Syntax errors the grammar reported, as ranges in `source`. */
   errors: Array<{ from: number; to: number }>;
+  /** Views computed from the tree (analyse.ts), kept with it so rules share them. */
+  views: Map<unknown, unknown>;
 }
 
 export interface ParseOptions {
@@ -36,6 +38,16 @@ export function parsePromQL(source: string, opts: ParseOptions = {}): ParsedProm
   let parsed = source;
   let masked: MaskedRange[] = [];
   if (opts.templates) ({ text: parsed, masked } = maskTemplateVariables(source));
+  // Grafana's query-variable functions wrap the whole query; masking them up front spares the grammar an
+  // error recovery (they are Grafana syntax, matched as Grafana matches them)
+  for (const f of opts.maskFunctions ?? []) {
+    const m = new RegExp(`^(\\s*)(${f})(\\s*\\()`).exec(parsed);
+    if (m && GRAFANA_FUNCTION_PLACEHOLDERS[f]) {
+      const from = m[1].length;
+      parsed = parsed.slice(0, from) + GRAFANA_FUNCTION_PLACEHOLDERS[f] + parsed.slice(from + f.length);
+      masked = [...masked, { from, to: from + f.length, original: f, kind: 'function' as const }].sort((a, b) => a.from - b.from);
+    }
+  }
   let tree = parser.parse(parsed);
   let errors = errorRanges(tree);
   if (errors.length) {
@@ -51,16 +63,15 @@ export function parsePromQL(source: string, opts: ParseOptions = {}): ParsedProm
       errors = errorRanges(tree);
     }
   }
-  return { source, parsed, tree, masked, errors };
+  return { source, parsed, tree, masked, errors, views: new Map() };
 }
 
 function errorRanges(tree: Tree): Array<{ from: number; to: number }> {
   const out: Array<{ from: number; to: number }> = [];
-  tree.iterate({
-    enter(n) {
-      if (n.type.isError) out.push({ from: n.from, to: n.to });
-    },
-  });
+  const cursor = tree.cursor();
+  do {
+    if (cursor.type.isError) out.push({ from: cursor.from, to: cursor.to });
+  } while (cursor.next());
   return out;
 }
 

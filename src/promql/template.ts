@@ -13,21 +13,18 @@ export function maskTemplateVariables(text: string): { text: string; masked: Mas
   if (!text.includes('$') && !text.includes('[[')) return { text, masked: [] };
   const masked: MaskedRange[] = [];
   let out = '';
+  let copied = 0; // text[copied, i) is pending, unchanged
   let i = 0;
   while (i < text.length) {
     const c = text[i];
     if (c === '"' || c === "'" || c === '`') {
-      const end = stringEnd(text, i);
-      out += text.slice(i, end);
-      i = end;
+      i = stringEnd(text, i);
       continue;
     }
     if (c === '#') {
       // a PromQL comment runs to the end of the line
       const nl = text.indexOf('\n', i);
-      const end = nl < 0 ? text.length : nl;
-      out += text.slice(i, end);
-      i = end;
+      i = nl < 0 ? text.length : nl;
       continue;
     }
     if (c === '$' || (c === '[' && text[i + 1] === '[')) {
@@ -35,15 +32,17 @@ export function maskTemplateVariables(text: string): { text: string; masked: Mas
       const m = VARIABLE.exec(text);
       if (m) {
         const v = m[0];
+        out += text.slice(copied, i);
         out += placeholder(v, inDurationContext(out));
         masked.push({ from: i, to: i + v.length, original: v, kind: 'template' });
         i += v.length;
+        copied = i;
         continue;
       }
     }
-    out += c;
     i++;
   }
+  out += text.slice(copied);
   return { text: out, masked };
 }
 
