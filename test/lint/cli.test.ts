@@ -68,4 +68,10 @@ test('lint prom3 --fix: writes with backups, a second run is a no-op; usage erro
   assert.doesNotMatch(bad.err, /at .*\.js:\d+/, 'no stack trace');
   assert.equal(cli('lint', 'prom3').code, 2);
   assert.equal(cli('lint', 'prom3', '--out-dir', dir, dir).code, 2);
+  const missing = cli('lint', 'prom3', join(dir, 'nope.yml'));
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /nope\.yml does not exist/);
+  const rule = cli('lint', 'prom3', '--rule', 'holt-winter', dir);
+  assert.equal(rule.code, 2);
+  assert.match(rule.err, /--rule holt-winter: no such rule/);
 });

@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
+import { existsSync } from 'node:fs';
+import { RULES } from '../../compat/index.js';
 import { UsageError } from '../../errors/index.js';
-import { fixFiles, lintFiles, renderLintMarkdown, renderLintSarif, renderLintText, type LintResult, type Stage } from '../../lint/index.js';
+import { fixFiles, INPUT_MISSING_RULE, lintFiles, PARSE_ERROR_RULE, renderLintMarkdown, renderLintSarif, renderLintText, resolveVersions, type LintResult, type Stage } from '../../lint/index.js';
 import { log } from '../../log/index.js';
 import { contextFor, emit } from '../context.js';
 import { VERSION } from '../program.js';
@@ -36,6 +38,10 @@ Examples:
     const flagsFrom = (opts.flagsFrom as string[] | undefined) ?? [];
     if (paths.length === 0 && flagsFrom.length === 0) throw new UsageError('nothing to lint: name files or directories, or --flags-from', 'stackshift lint prom3 prometheus.yml rules/ --flags-from prometheus.service');
     if ((opts.outDir || opts.dryRun) && !opts.fix) throw new UsageError('--out-dir and --dry-run only make sense with --fix');
+    for (const p of paths) if (!existsSync(p)) throw new UsageError(`${p} does not exist`, 'name prometheus.yml, rule files, dashboards or directories holding them');
+    const known = [...RULES, PARSE_ERROR_RULE, INPUT_MISSING_RULE].map((r) => r.id);
+    for (const id of opts.rule as string[]) if (!known.includes(id)) throw new UsageError(`--rule ${id}: no such rule`, `rules: ${known.join(', ')}`);
+    resolveVersions({ from: String(opts.from), to: opts.to as string | undefined });
     const common = { from: String(opts.from), to: opts.to as string | undefined, flagsFrom, rules: (opts.rule as string[]).length ? (opts.rule as string[]) : undefined };
     let result: LintResult;
     let document: unknown;
