@@ -320,6 +320,8 @@ export interface FixedFile {
   written?: string;
   backup?: string;
   fixes: number;
+  /** What was applied, in pass order: rule id, line of the finding (in the text of its pass), description. */
+  changes: Array<{ ruleId: string; line: number; description: string }>;
   before: string;
   after: string;
 }
@@ -339,6 +341,7 @@ export async function fixFiles(paths: string[], opts: FixOptions): Promise<FixRe
   const baseRead = opts.read ?? readUtf8;
   const texts = new Map<string, string>();
   const fixCount = new Map<string, number>();
+  const changes = new Map<string, FixedFile['changes']>();
   const read: ReadFile = (f) => texts.get(f) ?? baseRead(f);
   // live flags are fetched once, not per pass
   const cache = new Map<string, Record<string, string>>();
@@ -372,6 +375,9 @@ export async function fixFiles(paths: string[], opts: FixOptions): Promise<FixRe
         if (chosen.length && editsOverlap(edits, chosen)) continue;
         chosen.push(...edits);
         n++;
+        const list2 = changes.get(file) ?? [];
+        list2.push({ ruleId: f.ruleId, line: f.line, description: f.fix!.description });
+        changes.set(file, list2);
       }
       const { text: next } = applyEdits(text, chosen);
       if (next !== text) {
@@ -393,7 +399,7 @@ export async function fixFiles(paths: string[], opts: FixOptions): Promise<FixRe
       rejected.push({ file, reason });
       continue;
     }
-    const entry: FixedFile = { file, fixes: fixCount.get(file) ?? 0, before: baseRead(file), after };
+    const entry: FixedFile = { file, fixes: fixCount.get(file) ?? 0, changes: changes.get(file) ?? [], before: baseRead(file), after };
     if (!opts.dryRun) {
       if (opts.outDir) {
         const target = join(resolve(opts.outDir), relative(base, file));

@@ -63,6 +63,8 @@ test('dual fixes: promtool (2.42, real) accepts the config and rules before and 
   assert.match(unit, /--web\.enable-lifecycle \\\n {2}--web\.enable-remote-write-receiver\nRestart=always/);
   assert.doesNotMatch(unit, /allow-overlapping-blocks/);
 
+  const cfgFix = res.files.find((f) => f.file.endsWith('prometheus.yml'))!;
+  assert.deepEqual(cfgFix.changes.map((c) => `${c.line} ${c.ruleId}`).sort(), ['14 alertmanager-api-v1', '19 remote-write-http2-default', '32 static-target-default-port']);
   // every written file has a backup holding the original
   for (const f of res.files) {
     assert.ok(f.backup && existsSync(f.backup), `backup of ${f.file}`);

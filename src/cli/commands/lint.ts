@@ -49,7 +49,10 @@ Examples:
       const stage = (opts.stage as Exclude<Stage, 'all'> | undefined) ?? 'dual';
       if (stage === 'cutover' && !opts.outDir && !opts.dryRun) log.warn('writing the cutover config in place: it is valid only for the 3.x binary (consider --out-dir)');
       const fixed = await fixFiles(paths, { ...common, stage, outDir: opts.outDir as string | undefined, dryRun: Boolean(opts.dryRun) });
-      for (const f of fixed.files) log.info(opts.dryRun ? 'would fix' : 'fixed', { file: f.file, fixes: f.fixes, ...(f.written && f.written !== f.file ? { written: f.written } : {}), ...(f.backup ? { backup: f.backup } : {}) });
+      for (const f of fixed.files) {
+        log.info(opts.dryRun ? 'would fix' : 'fixed', { file: f.file, fixes: f.fixes, ...(f.written && f.written !== f.file ? { written: f.written } : {}), ...(f.backup ? { backup: f.backup } : {}) });
+        for (const c of f.changes) log.info(`  line ${c.line}: ${c.ruleId}: ${c.description}`);
+      }
       for (const r of fixed.rejected) log.error('not written: fixed text failed validation', { file: r.file, reason: r.reason });
       if (fixed.files.length === 0 && fixed.rejected.length === 0) log.info('nothing to fix', { stage });
       result = fixed.after;
