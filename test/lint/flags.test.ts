@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { argsFileFlagSource, lintFiles, systemdFlagSources, yamlFlagSources } from '../../src/lint/index.js';
 import { LineIndex } from '../../src/lint/text.js';
-import { startServer } from '../harness/index.js';
+import { startServer, tempDir } from '../harness/index.js';
 import { FIXTURES } from './helpers.js';
 
 test('systemd unit: ExecStart with continuation lines, every argument located', () => {
@@ -51,4 +52,11 @@ test('live server (real Prometheus): only flags that differ from 2.x defaults co
     assert.equal(f.fix, undefined, 'nothing to edit on a live server');
   }
   assert.deepEqual(r.features, ['promql-at-modifier', 'remote-write-receiver']);
+
+  // the same server named in stackshift.yaml, through the CLI
+  const cfg = join(tempDir(t), 'stackshift.yaml');
+  writeFileSync(cfg, `endpoints:\n  prom:\n    type: prometheus\n    url: ${server.url}\n`);
+  const cli = spawnSync(process.execPath, [join(process.cwd(), 'dist/src/cli/main.js'), '-c', cfg, 'lint', 'prom3', '--from', '2.42.0', '--to', '3.5.0', '--flags-from', 'endpoint:prom', '-o', 'json'], { encoding: 'utf8' });
+  assert.equal(cli.status, 1, cli.stderr);
+  assert.ok(JSON.parse(cli.stdout).findings.some((f: { ruleId: string }) => f.ruleId === 'removed-cli-flag'));
 });

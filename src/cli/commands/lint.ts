@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { RULES } from '../../compat/index.js';
+import { PrometheusClient } from '../../clients/index.js';
+import { endpointFromUrl, resolveEndpoint, type ResolvedEndpoint } from '../../config/index.js';
 import { UsageError } from '../../errors/index.js';
 import { fixFiles, INPUT_MISSING_RULE, lintFiles, PARSE_ERROR_RULE, renderLintMarkdown, renderLintSarif, renderLintText, resolveVersions, type LintResult, type Stage } from '../../lint/index.js';
 import { log } from '../../log/index.js';
@@ -21,7 +23,7 @@ export function registerLint(program: Command): void {
     .option('--fix', 'write the fixes of the stage (default stage dual); each file is backed up first')
     .option('--out-dir <dir>', 'with --fix: write fixed copies here instead of editing in place (recommended for --stage cutover)')
     .option('--dry-run', 'with --fix: show what would change, write nothing')
-    .option('--flags-from <source>', 'Prometheus flags: systemd unit, args file, Kubernetes/compose manifest, or http(s)://server (live); repeatable', collect, [])
+    .option('--flags-from <source>', 'Prometheus flags: systemd unit, args file, Kubernetes/compose manifest, http(s)://server or endpoint:NAME from stackshift.yaml (live); repeatable', collect, [])
     .option('--rule <ids>', 'only these rule ids (comma-separated; repeatable)', collect, [])
     .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity exists: error | warning | info | never', 'error');
   cmd.addHelpText('after', `
@@ -35,14 +37,28 @@ Examples:
     const ctx = contextFor(command, ['text', 'json', 'markdown', 'sarif']);
     const failOn = String(opts.failOn);
     if (!['error', 'warning', 'info', 'never'].includes(failOn)) throw new UsageError(`--fail-on must be error, warning, info or never (got "${failOn}")`);
-    const flagsFrom = (opts.flagsFrom as string[] | undefined) ?? [];
+    // endpoint:NAME takes the server from stackshift.yaml, with its auth and TLS settings
+    const endpoints = new Map<string, ResolvedEndpoint>();
+    const flagsFrom = ((opts.flagsFrom as string[] | undefined) ?? []).map((s) => {
+      if (!s.startsWith('endpoint:')) return s;
+      const ep = resolveEndpoint(ctx.loaded, s.slice('endpoint:'.length), {}, 'prometheus');
+      endpoints.set(ep.url, ep);
+      return ep.url;
+    });
+    const fetchFlags = endpoints.size
+      ? async (url: string) => {
+          // credentials go only to the endpoint they belong to; a plain URL gets none
+          const client = new PrometheusClient(endpoints.get(url) ?? endpointFromUrl(url));
+          try { return await client.flags(); } finally { await client.close(); }
+        }
+      : undefined;
     if (paths.length === 0 && flagsFrom.length === 0) throw new UsageError('nothing to lint: name files or directories, or --flags-from', 'stackshift lint prom3 prometheus.yml rules/ --flags-from prometheus.service');
     if ((opts.outDir || opts.dryRun) && !opts.fix) throw new UsageError('--out-dir and --dry-run only make sense with --fix');
     for (const p of paths) if (!existsSync(p)) throw new UsageError(`${p} does not exist`, 'name prometheus.yml, rule files, dashboards or directories holding them');
     const known = [...RULES, PARSE_ERROR_RULE, INPUT_MISSING_RULE].map((r) => r.id);
     for (const id of opts.rule as string[]) if (!known.includes(id)) throw new UsageError(`--rule ${id}: no such rule`, `rules: ${known.join(', ')}`);
     resolveVersions({ from: String(opts.from), to: opts.to as string | undefined });
-    const common = { from: String(opts.from), to: opts.to as string | undefined, flagsFrom, rules: (opts.rule as string[]).length ? (opts.rule as string[]) : undefined };
+    const common = { from: String(opts.from), to: opts.to as string | undefined, flagsFrom, fetchFlags, rules: (opts.rule as string[]).length ? (opts.rule as string[]) : undefined };
     let result: LintResult;
     let document: unknown;
     if (opts.fix) {
