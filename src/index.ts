@@ -4,6 +4,8 @@ export * as http from './http/index.js';
 export * as clients from './clients/index.js';
 export * as compat from './compat/index.js';
 export * as assess from './assess/index.js';
+export * as promql from './promql/index.js';
+export * as lint from './lint/index.js';
 export * as lab from './lab/index.js';
 export * as dashboards from './dashboards/index.js';
 export { StackshiftError, UsageError, InputError } from './errors/index.js';

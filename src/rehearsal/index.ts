@@ -10,6 +10,7 @@ import { formatDuration } from '../progress/index.js';
 import { mdTable } from '../report/index.js';
 import { UPGRADE_STEPS } from './upgrade-steps.js';
 import { dashboardsStep } from './dashboards.js';
+import { lintStep } from './lint.js';
 
 /**
  * The local rehearsal: real Prometheus servers on loopback with generated history, and stackshift driving
@@ -71,7 +72,7 @@ const assessStep: RehearsalStep = {
   },
 };
 
-export const REHEARSAL_STEPS: RehearsalStep[] = [assessStep, ...UPGRADE_STEPS, dashboardsStep];
+export const REHEARSAL_STEPS: RehearsalStep[] = [assessStep, lintStep, ...UPGRADE_STEPS, dashboardsStep];
 
 const SOURCE_CONFIG = `global:
   scrape_interval: 15s

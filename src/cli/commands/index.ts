@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerAssess } from './assess.js';
+import { registerLint } from './lint.js';
 import { registerRehearse } from './rehearse.js';
 import { registerTsdb } from './tsdb.js';
 import { registerUpgrade } from './upgrade.js';
@@ -16,4 +17,5 @@ export function registerCommands(program: Command): void {
   registerPreflight(program);
   registerSnapshot(program);
   registerDashboards(program);
+  registerLint(program);
 }

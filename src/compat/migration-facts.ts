@@ -1,0 +1,138 @@
+/**
+ * Prometheus 2.x -> 3.x facts as data, each with its source. Everything here comes from
+ * ../shared/research/prometheus-3.md (§1 migration-guide table, §3 3.1-3.14 changes); "P@<tag>:<path>"
+ * names the file read at that tag, "CHANGELOG x.y" the release section, "guide" docs/migration.md.
+ */
+
+export interface FeatureFlagFact {
+  name: string;
+  /** Version from which passing it only logs "Unknown option" / a no-op warning. */
+  removedIn?: string;
+  deprecatedIn?: string;
+  /** What 3.x does when it is still passed. */
+  outcome: string;
+  /** A replacement flag, when there is one, and the first version that has it. */
+  replacementFlag?: { flag: string; since: string };
+  /** A config key that replaces it. */
+  replacementConfig?: { key: string; since: string };
+  /** true: dropping it leaves behaviour on the running 2.55 unchanged (it is already the default or a no-op there). */
+  dropIsDual: boolean;
+  /** true: 3.x silently turns the feature off when the removed flag is the only thing enabling it. */
+  disablesFeature?: boolean;
+  source: string;
+}
+
+export const FEATURE_FLAGS: FeatureFlagFact[] = [
+  { name: 'promql-at-modifier', removedIn: '3.0.0', outcome: 'a warning only: the @ modifier has been permanently enabled for a long time', dropIsDual: true, source: 'guide; P@v3.0.0:cmd/prometheus/main.go setFeatureListOptions' },
+  { name: 'promql-negative-offset', removedIn: '3.0.0', outcome: 'a warning only: negative offsets are permanently enabled', dropIsDual: true, source: 'guide; P@v3.0.0:cmd/prometheus/main.go setFeatureListOptions' },
+  { name: 'new-service-discovery-manager', removedIn: '3.0.0', outcome: 'a warning; the new service-discovery manager is the default', dropIsDual: true, source: 'guide (feature flags)' },
+  { name: 'auto-gomemlimit', removedIn: '3.0.0', outcome: 'a warning; GOMEMLIMIT is set automatically by default (--no-auto-gomemlimit disables it)', dropIsDual: true, source: 'guide; CHANGELOG 3.0.0' },
+  { name: 'auto-gomaxprocs', removedIn: '3.0.0', outcome: 'a warning; GOMAXPROCS follows the CPU quota by default (--no-auto-gomaxprocs disables it)', dropIsDual: true, source: 'guide; CHANGELOG 3.0.0' },
+  { name: 'utf8-names', removedIn: '3.0.0', outcome: 'a warning; UTF-8 metric and label names are the default (metric_name_validation_scheme)', dropIsDual: true, source: 'CHANGELOG 3.0.0 #14705' },
+  { name: 'expand-external-labels', removedIn: '3.0.0', outcome: 'a warning; ${var} in external_labels values is always expanded', dropIsDual: false, source: 'guide; P@v3.0.0:config/config.go Load (os.Expand)' },
+  { name: 'no-default-scrape-port', removedIn: '3.0.0', outcome: 'a warning; :80/:443 are never appended to port-less targets any more', dropIsDual: false, source: 'guide; P@v2.55.1:scrape/target.go addPort' },
+  { name: 'agent', removedIn: '3.0.0', outcome: 'a warning, and Prometheus runs in SERVER mode; with --storage.agent.* flags it exits with code 3', replacementFlag: { flag: '--agent', since: '3.0.0' }, dropIsDual: false, disablesFeature: true, source: 'guide; P@v3.0.0:cmd/prometheus/main.go ~L567' },
+  { name: 'remote-write-receiver', removedIn: '3.0.0', outcome: 'a warning, and the remote-write receiver is OFF: POST /api/v1/write answers 404', replacementFlag: { flag: '--web.enable-remote-write-receiver', since: '2.33.0' }, dropIsDual: false, disablesFeature: true, source: 'guide; CHANGELOG 2.33.0 #10119' },
+  { name: 'otlp-write-receiver', removedIn: '3.0.0', outcome: 'a warning, and the OTLP receiver is OFF: /api/v1/otlp/v1/metrics answers 404', replacementFlag: { flag: '--web.enable-otlp-receiver', since: '3.0.0' }, dropIsDual: false, disablesFeature: true, source: 'CHANGELOG 3.0.0 #14894' },
+  { name: 'native-histograms', deprecatedIn: '3.8.0', removedIn: '3.9.0', outcome: 'from 3.8 it only sets the default of scrape_native_histograms; from 3.9 it is a no-op, so native histograms are NOT scraped unless scrape_native_histograms: true is set', replacementConfig: { key: 'scrape_native_histograms', since: '3.8.0' }, dropIsDual: false, disablesFeature: true, source: 'CHANGELOG 3.8.0 (ad7d1ae), 3.9.0 #17528' },
+  { name: 'ooo-native-histograms', removedIn: '3.4.0', outcome: 'a no-op: out-of-order native histograms are always on when out_of_order_time_window > 0', dropIsDual: false, source: 'CHANGELOG 3.4.0' },
+  { name: 'auto-reload-config', deprecatedIn: '3.12.0', outcome: 'deprecated in favour of --config.auto-reload', replacementFlag: { flag: '--config.auto-reload', since: '3.12.0' }, dropIsDual: false, source: 'CHANGELOG 3.12.0' },
+  { name: 'extra-scrape-metrics', deprecatedIn: '3.10.0', outcome: 'deprecated in favour of the extra_scrape_metrics config setting', replacementConfig: { key: 'extra_scrape_metrics', since: '3.10.0' }, dropIsDual: false, source: 'P@v3.10.0:cmd/prometheus/main.go' },
+  { name: 'promql-duration-expr', removedIn: '3.14.0', outcome: 'a no-op: duration expressions are enabled', dropIsDual: false, source: 'CHANGELOG 3.14.0' },
+  { name: 'xor2-encoding', deprecatedIn: '3.13.0', outcome: 'phased out in favour of storage.tsdb.chunk_encoding.floats: xor2', replacementConfig: { key: 'storage.tsdb.chunk_encoding.floats', since: '3.13.0' }, dropIsDual: false, source: 'CHANGELOG 3.13.0' },
+];
+
+export interface RemovedCliFlagFact {
+  flag: string;
+  removedIn: string;
+  /** Rename target (same value), or undefined to delete. */
+  renameTo?: string;
+  /** Default values as /api/v1/status/flags shows them on 2.x: a live server's value equal to one of these was most likely not set. */
+  defaults: string[];
+  note: string;
+  source: string;
+}
+
+export const REMOVED_CLI_FLAGS: RemovedCliFlagFact[] = [
+  { flag: 'storage.tsdb.retention', removedIn: '3.0.0', renameTo: 'storage.tsdb.retention.time', defaults: ['0s'], note: 'a deprecated alias on 2.x; --storage.tsdb.retention.time takes the same value and exists since 2.8', source: 'P@v2.55.1 vs P@v3.0.0:cmd/prometheus/main.go; guide' },
+  { flag: 'alertmanager.timeout', removedIn: '3.0.0', defaults: ['', '10s'], note: 'hidden on 2.x and has no effect', source: 'P@v2.55.1 vs P@v3.0.0:cmd/prometheus/main.go; guide' },
+  { flag: 'storage.tsdb.allow-overlapping-blocks', removedIn: '3.0.0', defaults: ['true', 'false'], note: 'hidden on 2.x and has no effect (overlapping blocks are always allowed)', source: 'P@v2.55.1 vs P@v3.0.0:cmd/prometheus/main.go; guide' },
+  { flag: 'scrape.name-escaping-scheme', removedIn: '3.0.0', defaults: ['values', ''], note: 'escaping is negotiated per scrape in 3.x (config metric_name_escaping_scheme from 3.4)', source: 'diff of flag names P@v2.55.1 vs P@v3.0.0:cmd/prometheus/main.go (not in the guide)' },
+];
+
+/** Flags that 3.8+ deprecates in favour of config keys. */
+export const DEPRECATED_CLI_FLAGS: Array<{ flag: string; deprecatedIn: string; replacement: string; source: string }> = [
+  { flag: 'storage.tsdb.retention.time', deprecatedIn: '3.8.0', replacement: 'storage: tsdb: retention: time: in prometheus.yml', source: 'CHANGELOG 3.8.0 #17026; P@v3.8.0:config/config.go TSDBRetentionConfig' },
+  { flag: 'storage.tsdb.retention.size', deprecatedIn: '3.8.0', replacement: 'storage: tsdb: retention: size: in prometheus.yml', source: 'CHANGELOG 3.8.0 #17026' },
+];
+
+/**
+ * Config keys that only exist from some version on. Both 2.x and 3.x load prometheus.yml with
+ * yaml.UnmarshalStrict (P@v3.0.0:config/config.go), so a key the binary does not know stops it loading.
+ * `where` is the section: "global", "scrape" (a scrape_configs entry), "storage.tsdb", "remote_write".
+ */
+export interface ConfigKeyFact { key: string; where: 'global' | 'scrape' | 'storage.tsdb' | 'remote_write' | 'otlp'; since: string; source: string }
+
+export const CONFIG_KEYS_SINCE: ConfigKeyFact[] = [
+  { key: 'metric_name_validation_scheme', where: 'global', since: '2.55.0', source: 'P@v2.55.1:config/config.go (absent in 2.54)' },
+  { key: 'metric_name_validation_scheme', where: 'scrape', since: '2.55.0', source: 'P@v2.55.1:config/config.go' },
+  { key: 'always_scrape_classic_histograms', where: 'scrape', since: '3.0.0', source: 'P@v3.0.0:config/config.go' },
+  { key: 'always_scrape_classic_histograms', where: 'global', since: '3.5.0', source: 'CHANGELOG 3.5.0 #16452' },
+  { key: 'fallback_scrape_protocol', where: 'scrape', since: '3.0.0', source: 'guide; P@v3.0.0:config/config.go' },
+  { key: 'convert_classic_histograms_to_nhcb', where: 'scrape', since: '3.0.0', source: 'CHANGELOG 3.0.0' },
+  { key: 'convert_classic_histograms_to_nhcb', where: 'global', since: '3.4.0', source: 'CHANGELOG 3.4.0' },
+  { key: 'metric_name_escaping_scheme', where: 'global', since: '3.4.0', source: 'CHANGELOG 3.4.0 #16066' },
+  { key: 'metric_name_escaping_scheme', where: 'scrape', since: '3.4.0', source: 'CHANGELOG 3.4.0 #16066' },
+  { key: 'scrape_native_histograms', where: 'global', since: '3.8.0', source: 'CHANGELOG 3.8.0' },
+  { key: 'scrape_native_histograms', where: 'scrape', since: '3.8.0', source: 'CHANGELOG 3.8.0' },
+  { key: 'extra_scrape_metrics', where: 'global', since: '3.10.0', source: 'CHANGELOG 3.10.0' },
+  { key: 'extra_scrape_metrics', where: 'scrape', since: '3.10.0', source: 'CHANGELOG 3.10.0' },
+  { key: 'retention', where: 'storage.tsdb', since: '3.8.0', source: 'CHANGELOG 3.8.0 #17026' },
+  { key: 'stale_series_compaction_threshold', where: 'storage.tsdb', since: '3.10.0', source: 'CHANGELOG 3.10.0' },
+  { key: 'chunk_encoding', where: 'storage.tsdb', since: '3.13.0', source: 'CHANGELOG 3.13.0' },
+  { key: 'translation_strategy', where: 'otlp', since: '3.0.0', source: 'CHANGELOG 3.0.0' },
+];
+
+/** Values of scrape_protocols / fallback_scrape_protocol and the first version that accepts each. */
+export const SCRAPE_PROTOCOLS: Record<string, string> = {
+  PrometheusProto: '2.49.0',
+  'PrometheusText0.0.4': '2.49.0',
+  'OpenMetricsText0.0.1': '2.49.0',
+  'OpenMetricsText1.0.0': '2.49.0',
+  'PrometheusText1.0.0': '3.0.0',
+};
+export const SCRAPE_PROTOCOLS_SOURCE = 'guide (scrape_protocols); P@v3.0.0:config/config.go';
+
+/**
+ * PromQL functions and aggregators whose availability depends on the version. `experimental` lists the
+ * version ranges in which the name is gated by --enable-feature=promql-experimental-functions.
+ */
+export interface FunctionFact { name: string; kind: 'function' | 'aggregator'; since?: string; removedIn?: string; experimental?: string; renamedTo?: string; source: string }
+
+export const FUNCTIONS: FunctionFact[] = [
+  { name: 'holt_winters', kind: 'function', removedIn: '3.0.0', renamedTo: 'double_exponential_smoothing', source: 'guide; P@v3.0.0:promql/parser/functions.go' },
+  { name: 'double_exponential_smoothing', kind: 'function', since: '3.0.0', experimental: '>=3.0.0', source: 'P@v3.0.0:promql/parser/functions.go (Experimental: true)' },
+  { name: 'info', kind: 'function', experimental: '>=2.55.0', source: 'P@v2.55.1:promql/parser/functions.go' },
+  { name: 'mad_over_time', kind: 'function', experimental: '>=2.55.0', source: 'P@v2.55.1:promql/parser/functions.go' },
+  { name: 'sort_by_label', kind: 'function', experimental: '>=2.55.0', source: 'P@v2.55.1:promql/parser/functions.go' },
+  { name: 'sort_by_label_desc', kind: 'function', experimental: '>=2.55.0', source: 'P@v2.55.1:promql/parser/functions.go' },
+  { name: 'limitk', kind: 'aggregator', experimental: '>=3.0.0', source: 'P@v3.0.0:promql/parser/parse.go' },
+  { name: 'limit_ratio', kind: 'aggregator', experimental: '>=3.0.0', source: 'P@v3.0.0:promql/parser/parse.go' },
+  { name: 'histogram_quantiles', kind: 'function', since: '3.14.0', experimental: '>=3.14.0', source: 'P@HEAD:promql/parser/functions.go' },
+  { name: 'ts_of_first_over_time', kind: 'function', since: '3.14.0', experimental: '>=3.14.0', source: 'P@HEAD:promql/parser/functions.go' },
+  { name: 'ts_of_max_over_time', kind: 'function', since: '3.14.0', experimental: '>=3.14.0', source: 'P@HEAD:promql/parser/functions.go' },
+  { name: 'ts_of_min_over_time', kind: 'function', since: '3.14.0', experimental: '>=3.14.0', source: 'P@HEAD:promql/parser/functions.go' },
+  { name: 'ts_of_last_over_time', kind: 'function', since: '3.14.0', experimental: '>=3.14.0', source: 'P@HEAD:promql/parser/functions.go' },
+  { name: 'start_timestamp', kind: 'function', since: '3.14.0', experimental: '>=3.14.0', source: 'P@HEAD:promql/parser/functions.go' },
+  { name: 'first_over_time', kind: 'function', experimental: '<3.14.0', source: 'CHANGELOG 3.14.0 (first_over_time is stable)' },
+];
+
+export const EXPERIMENTAL_FUNCTIONS_FLAG = 'promql-experimental-functions';
+
+/** Labels whose values 3.x normalises at ingestion for histograms (le) and summaries (quantile). */
+export const NORMALISED_LABELS = ['le', 'quantile'] as const;
+export const NORMALISATION_SOURCE = 'guide ("le and quantile label values"); P@v3.0.0:model/textparse/ normalizeFloatsInLabelValues, formatOpenMetricsFloat';
+
+/** Range functions whose result changes when a window holds one sample fewer (left-open ranges in 3.0). */
+export const TWO_SAMPLE_FUNCTIONS = ['rate', 'irate', 'increase', 'delta', 'idelta', 'deriv', 'resets', 'changes', 'predict_linear'];
+export const LEFT_OPEN_SOURCE = 'guide ("range selectors and lookback are left-open"); CHANGELOG 3.0.0 #13904, 3.0.1 #15431 (subqueries)';
