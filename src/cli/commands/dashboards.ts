@@ -6,8 +6,10 @@ import { resolveEndpoint } from '../../config/index.js';
 import {
   exportGrafana, incomplete, loadDatasourcesFile, migrateFiles, migrateGrafana, readBackup, renderExportMarkdown, renderExportText, renderMigrationMarkdown,
   renderMigrationText, renderRestoreMarkdown, renderRestoreText, restoreBackup, selectDatasources, type MigrationReport,
+  type RewriteExpr,
 } from '../../dashboards/index.js';
 import { UsageError } from '../../errors/index.js';
+import { applyPromQLFixes } from '../../lint/index.js';
 import { createProgress } from '../../progress/index.js';
 import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
 import { contextFor, emit, type CliContext } from '../context.js';
@@ -77,6 +79,7 @@ Examples:
       .option('--exemplars', 'turn on exemplars for range queries of time-series and heatmap panels on the target')
       .option('--tempo-datasource <name|uid>', 'link the target datasource\'s exemplars to this Tempo datasource (implies --exemplars)')
       .option('--exemplar-label <label>', 'exemplar label that holds the trace id', 'trace_id')
+      .option('--fix-promql <from:to>', 'also apply the Prometheus 3 PromQL fixes (lint prom3, cutover stage) to queries that run on the target, e.g. 2.55.1:3.5.0')
       .option('--allow-missing-uid', 'files mode: migrate dashboards that have no uid instead of stopping')
       .option('--keep-inputs', 'leave ${DS_*} import placeholders and __inputs alone instead of binding them to the target')
       .option('--message <text>', 'version-history message for each save (API mode, at most 500 characters)')
@@ -91,7 +94,8 @@ Examples:
   stackshift dashboards migrate --from-datasource prometheus --to-datasource mimir --tempo-datasource tempo
   stackshift dashboards migrate --in backup/ --out migrated/ --datasources datasources.json \\
       --from-datasource Prometheus --to-datasource Mimir
-  stackshift dashboards migrate --in provisioning/dashboards --from-datasource Prometheus --to-datasource Mimir`);
+  stackshift dashboards migrate --in provisioning/dashboards --from-datasource Prometheus --to-datasource Mimir
+  stackshift dashboards migrate --in backup/ --out migrated/ --from-datasource Prometheus --to-datasource Mimir --fix-promql 2.55.1:3.5.0`);
   mig.action(async (opts: Opts, command: Command) => {
     const ctx = contextFor(command);
     const from = String(opts.fromDatasource);
@@ -99,6 +103,7 @@ Examples:
     const dryRun = Boolean(opts.dryRun);
     const exemplars = Boolean(opts.exemplars || opts.tempoDatasource);
     if (opts.message !== undefined && String(opts.message).length > 500) throw new UsageError('--message is longer than 500 characters, which Grafana refuses');
+    const rewriteExpr = promqlFixer(opts.fixPromql as string | undefined);
     let report: MigrationReport;
     if (opts.in !== undefined) {
       if (opts.grafanaUrl) throw new UsageError('--in (files mode) and --grafana-url (API mode) exclude each other', 'drop --grafana-url to rewrite files, or drop --in to migrate through the Grafana API');
@@ -113,7 +118,7 @@ Examples:
       const sel = selectDatasources(catalog, file, from, to, opts.tempoDatasource as string | undefined);
       const progress = createProgress('migrate', 0, 'files');
       report = await migrateFiles({
-        input, output: opts.out as string | undefined, catalog, ...sel, exemplarLabel: String(opts.exemplarLabel), exemplars, keepInputs: Boolean(opts.keepInputs),
+        input, output: opts.out as string | undefined, catalog, ...sel, exemplarLabel: String(opts.exemplarLabel), exemplars, keepInputs: Boolean(opts.keepInputs), rewriteExpr,
         dryRun, diff: dryRun || Boolean(opts.diff), backupDir: opts.backupDir as string | undefined, exclude: [file], allowMissingUid: Boolean(opts.allowMissingUid),
         onProgress: (d, t) => { progress.setTotal(t); progress.update(d); },
       });
@@ -124,7 +129,7 @@ Examples:
       const progress = createProgress('migrate', 0, 'dashboards');
       try {
         report = await migrateGrafana({
-          client, from, to, tempo: opts.tempoDatasource as string | undefined, exemplarLabel: String(opts.exemplarLabel), exemplars, keepInputs: Boolean(opts.keepInputs),
+          client, from, to, tempo: opts.tempoDatasource as string | undefined, exemplarLabel: String(opts.exemplarLabel), exemplars, keepInputs: Boolean(opts.keepInputs), rewriteExpr,
           dryRun, diff: dryRun || Boolean(opts.diff), backupDir: opts.backupDir as string | undefined, message: opts.message as string | undefined,
           uids: list(opts.uid), folders: list(opts.folder), concurrency: concurrency(opts.concurrency), namespace: opts.namespace as string | undefined,
           onProgress: (d) => progress.update(d),
@@ -180,3 +185,11 @@ function defaultDatasourcesFile(input: string): string | undefined {
   return existsSync(f) ? f : undefined;
 }
 
+
+/** `--fix-promql 2.55.1:3.5.0`: the lint engine's cutover PromQL fixes, with Grafana variables masked. */
+function promqlFixer(spec: string | undefined): RewriteExpr | undefined {
+  if (spec === undefined) return undefined;
+  const m = /^(\d+\.\d+(?:\.\d+)?):(\d+\.\d+(?:\.\d+)?)$/.exec(spec);
+  if (!m) throw new UsageError(`--fix-promql "${spec}" is not <from>:<to>`, 'for example --fix-promql 2.55.1:3.5.0');
+  return (expr) => applyPromQLFixes(expr, { from: m[1], to: m[2], templates: true, stage: 'cutover', origin: 'dashboard' });
+}

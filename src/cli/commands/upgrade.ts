@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../../fsutil/index.js';
 import { log } from '../../log/index.js';
 import { verifySnapshot } from '../../snapshot/index.js';
 import { inspectTsdb } from '../../tsdb/index.js';
-import { planUpgrade, renderPlanHtml, renderPlanMarkdown, renderPlanText, replayFromLog, type PlanInput } from '../../upgrade/index.js';
+import { lintChangesProvider, planUpgrade, renderPlanHtml, renderPlanMarkdown, renderPlanText, replayFromLog, type PlanInput } from '../../upgrade/index.js';
 import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
 import { contextFor, emit } from '../context.js';
 
@@ -23,14 +23,17 @@ export function registerUpgrade(program: Command): void {
     .option('--log-file <file>', 'Prometheus log containing its last startup: the measured WAL replay speed')
     .option('--snapshot <dir>', 'a snapshot to verify and count as the backup')
     .option('--disk-factor <n>', 'free disk needed as a multiple of the TSDB size', '3')
-    .option('--html <file>', 'also write the plan as HTML (with a coloured heat map)');
+    .option('--html <file>', 'also write the plan as HTML (with a coloured heat map)')
+    .option('--lint <paths...>', 'configs, rule files, dashboards and flag files to lint per stage (the lint prom3 engine): findings become required changes with file:line evidence')
+    .option('--flags-from <sources...>', 'with --lint: where the flags come from (systemd unit, args file, manifest, http://server)');
   addEndpointOptions(plan, 'prometheus', 'Prometheus');
   plan.addHelpText('after', `
 Examples:
   stackshift upgrade plan --from 2.48.1 --to 3.5.0
   stackshift upgrade plan --prometheus-url http://prom:9090 --to 3.x --output markdown > plan.md
   stackshift upgrade plan --prometheus-url http://127.0.0.1:9090 --data-dir /var/lib/prometheus \\
-      --log-file /var/log/prometheus.log --to 3.13 --html plan.html`);
+      --log-file /var/log/prometheus.log --to 3.13 --html plan.html
+  stackshift upgrade plan --from 2.48.1 --to 3.5.0 --lint prometheus.yml rules/ dashboards/ --flags-from prometheus.service`);
   plan.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
     if (opts.from && !parseVersion(String(opts.from))) throw new UsageError(`--from "${opts.from}" is not a version such as 2.48.1`);
@@ -74,6 +77,11 @@ Examples:
       const s = input.inspection.snapshots[input.inspection.snapshots.length - 1];
       const v = await verifySnapshot(s.path);
       input.snapshot = { name: s.name, verified: v.ok };
+    }
+    if (opts.lint) {
+      const from = input.from ?? input.server?.version;
+      const target = resolveTarget(String(opts.to))!.version;
+      if (from && parseVersion(from)) input.changesProvider = await lintChangesProvider(opts.lint as string[], parseVersion(from)!.raw, target, (opts.flagsFrom as string[] | undefined) ?? []);
     }
     const p = planUpgrade(input);
     if (opts.html) {
