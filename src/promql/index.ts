@@ -1,0 +1,1 @@
+export { parseSelector, formatMatchers, unquote } from './selector.js';
