@@ -1,4 +1,4 @@
 export { PrometheusClient, NotReadyError } from './prometheus.js';
 export type { BuildInfo, RuntimeInfo, TsdbStatus, Target, TargetsResponse, Rule, RuleGroup, WalReplayStatus, QueryResult, InstantVector, RangeMatrix } from './prometheus.js';
 export { RemoteReadClient, type RemoteReadQuery, type StreamOptions } from './remote-read.js';
-export { RemoteWriteClient, classifyReject, type RemoteWriteVersion, type RejectClass, type WriteResult } from './remote-write.js';
+export { RemoteWriteClient, classifyReject, adviceForReject, type RemoteWriteVersion, type RejectClass, type WriteResult } from './remote-write.js';

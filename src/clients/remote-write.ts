@@ -24,24 +24,44 @@ const MIMIR_ADVICE: Record<string, string> = {
   'missing-metric-name': 'the source has series without __name__; narrow --match',
 };
 
-/** Classifies a non-retryable remote-write refusal by its body. */
+const ADVICE: Record<string, string> = {
+  'out-of-bounds': 'the target refuses samples older than its head (Prometheus: set storage.tsdb.out_of_order_time_window to cover the oldest sample; Mimir: out_of_order_time_window for the tenant)',
+  'too-old': "samples are older than the target's out-of-order window: raise out_of_order_time_window to at least the age of the oldest copied sample",
+  'out-of-order': 'enable out-of-order ingestion on the target (storage.tsdb.out_of_order_time_window)',
+  'duplicate-timestamp': 'the target already holds different values at these timestamps; check for another writer',
+  'request-too-large': 'lower --batch-samples',
+  'unsupported-media-type': 'the receiver does not accept this protobuf message; use remote write 1.0 (drop --remote-write-v2)',
+  'http-401': 'check the target credentials and tenant',
+  'http-403': 'check the target credentials and tenant',
+  'http-404': 'check the target URL: Mimir /api/v1/push, Prometheus /api/v1/write (with --web.enable-remote-write-receiver)',
+  'written-count-mismatch': 'the receiver acknowledged fewer samples than were sent: check its logs and limits',
+};
+
+/** The fix for a rejection class, as reported in the backfill summary. */
+export function adviceForReject(id: string): string {
+  if (id.startsWith('mimir:')) {
+    const m = id.slice(6);
+    return MIMIR_ADVICE[m] ?? `see Mimir's runbook entry for err-mimir-${m}`;
+  }
+  return ADVICE[id] ?? 'see the example message in the report';
+}
+
+function cls(id: string): RejectClass {
+  return { id, retryable: false, advice: adviceForReject(id) };
+}
+
+/** Classifies a non-retryable remote-write refusal by its status and body. */
 export function classifyReject(status: number, body: string): RejectClass {
   const mimir = /err-mimir-([a-z0-9-]+)/.exec(body);
-  if (mimir) {
-    const id = mimir[1];
-    // Mimir uses the same id for "older than the OOO window"; keep them apart, the fix differs in size only
-    return { id: `mimir:${id}`, retryable: false, advice: MIMIR_ADVICE[id] ?? `see Mimir's runbook entry for err-mimir-${id}` };
-  }
+  if (mimir) return cls(`mimir:${mimir[1]}`);
   const b = body.toLowerCase();
-  if (b.includes('out of bounds')) return { id: 'out-of-bounds', retryable: false, advice: 'the target refuses samples older than its head (Prometheus: set storage.tsdb.out_of_order_time_window to cover the oldest sample; Mimir: out_of_order_time_window for the tenant)' };
-  if (b.includes('too old sample')) return { id: 'too-old', retryable: false, advice: 'samples are older than the target’s out-of-order window: raise out_of_order_time_window to at least the age of the oldest copied sample' };
-  if (b.includes('out of order sample')) return { id: 'out-of-order', retryable: false, advice: 'enable out-of-order ingestion on the target (storage.tsdb.out_of_order_time_window)' };
-  if (b.includes('duplicate sample for timestamp')) return { id: 'duplicate-timestamp', retryable: false, advice: 'the target already holds different values at these timestamps; check for another writer' };
-  if (status === 413) return { id: 'request-too-large', retryable: false, advice: 'lower --batch-samples' };
-  if (status === 415) return { id: 'unsupported-media-type', retryable: false, advice: 'the receiver does not accept this protobuf message; use remote write 1.0 (drop --remote-write-v2)' };
-  if (status === 401 || status === 403) return { id: `http-${status}`, retryable: false, advice: 'check the target credentials and tenant' };
-  if (status === 404) return { id: 'http-404', retryable: false, advice: 'check the target URL: Mimir /api/v1/push, Prometheus /api/v1/write' };
-  return { id: `http-${status}`, retryable: false, advice: 'see the error message in the report' };
+  if (b.includes('out of bounds')) return cls('out-of-bounds');
+  if (b.includes('too old sample')) return cls('too-old');
+  if (b.includes('out of order sample')) return cls('out-of-order');
+  if (b.includes('duplicate sample for timestamp')) return cls('duplicate-timestamp');
+  if (status === 413) return cls('request-too-large');
+  if (status === 415) return cls('unsupported-media-type');
+  return cls(`http-${status}`);
 }
 
 export interface WriteResult {
