@@ -5,3 +5,8 @@ export { digestSeries, planWindows, differingWindows, type SeriesDigest } from '
 export { compareMetric, type MetricParity } from './samples.js';
 export { inSample, wilson, ratioInterval, type Interval } from './sampling.js';
 export { NO_MAPPING, type LabelMapping, type ValueEquality, type SeriesReader } from './types.js';
+export { openSide, type OpenedSide } from './connect.js';
+export { loadQuerySources, loadQueryFile, loadRuleFile, loadDashboard, resolveTemplate, dashboardVariables, promqlSyntaxError, type QuerySet, type QueryCase, type Unsupported, type ResolveOptions } from './queries/extract.js';
+export { verifyQueries, compareResults, percentile, type QueriesReport, type VerifyQueriesOptions, type QueryMismatch } from './queries/run.js';
+export { renderQueriesText, renderQueriesMarkdown } from './queries/render.js';
+export { labelKey as seriesKey, formatLabels } from './labels.js';

@@ -17,6 +17,8 @@ export interface VerifySide {
   url: string;
   api: PrometheusClient;
   reader: SeriesReader;
+  /** Labels the server's remote read adds to every series (Prometheus global.external_labels). */
+  externalLabels: Label[];
 }
 
 export interface VerifyMetricsOptions {
@@ -77,6 +79,7 @@ export interface MetricsReport {
   window: { start: string; end: string; startMs: number; endMs: number };
   selectors: string[];
   labelMapping: LabelMapping;
+  externalLabels: { source: Record<string, string>; target: Record<string, string> };
   valueEquality: { mode: 'bit-exact' | 'relative-tolerance'; relativeTolerance: number };
   mode: 'full' | 'sampled' | 'series-only';
   consistency: {
@@ -147,8 +150,9 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
   const t0 = Date.now();
   const selectors = o.selectors.length ? o.selectors : [[{ type: 'RE', name: '__name__', value: '.+' } as Matcher]];
   const names = await metricNames(o.source.api, o.target.api, selectors, o.startMs, o.endMs - 1);
-  log.info('verify: metric names in the window', { names: names.length });
+  log.debug('verify: metric names in the window', { names: names.length });
   const sampling = o.samples && o.sample ? o.sample : undefined;
+  const sides = { source: o.source.api, target: o.target.api, sourceExternal: o.source.externalLabels, targetExternal: o.target.externalLabels };
 
   const series = { source: 0, target: 0, matched: 0, missing: 0, extra: 0 };
   const samples = {
@@ -167,7 +171,7 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
     // a first, label-only pass sizes the population; only counts are kept, never the label sets
     let pop = 0;
     for (const n of names) {
-      const m = await compareSeriesOfMetric(o.source.api, o.target.api, n, selectors, o.startMs, o.endMs - 1, o.mapping, false);
+      const m = await compareSeriesOfMetric(sides, n, selectors, o.startMs, o.endMs - 1, o.mapping, false);
       pop += m.source + m.extra.length;
     }
     fraction = pop === 0 ? 1 : Math.min(1, sampling.count / pop);
@@ -179,7 +183,7 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
   const queue = [...names];
   const worker = async () => {
     for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-      const sp = await compareSeriesOfMetric(o.source.api, o.target.api, name, selectors, o.startMs, o.endMs - 1, o.mapping, sampling !== undefined);
+      const sp = await compareSeriesOfMetric(sides, name, selectors, o.startMs, o.endMs - 1, o.mapping, sampling !== undefined);
       series.source += sp.source;
       series.target += sp.target;
       series.matched += sp.matched;
@@ -247,6 +251,7 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
     window: { start: formatTime(o.startMs), end: formatTime(o.endMs), startMs: o.startMs, endMs: o.endMs },
     selectors: selectors.map(renderSelector),
     labelMapping: o.mapping,
+    externalLabels: { source: labelsToRecord(o.source.externalLabels), target: labelsToRecord(o.target.externalLabels) },
     valueEquality: { mode: o.equality.relativeTolerance ? 'relative-tolerance' : 'bit-exact', relativeTolerance: o.equality.relativeTolerance },
     mode: !o.samples ? 'series-only' : sampling ? 'sampled' : 'full',
     consistency: o.samples

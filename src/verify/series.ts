@@ -32,12 +32,30 @@ export async function metricNames(source: PrometheusClient, target: PrometheusCl
   return [...new Set([...a, ...b])].sort();
 }
 
-export async function compareSeriesOfMetric(source: PrometheusClient, target: PrometheusClient, name: string, selectors: Matcher[][], startMs: number, endMs: number, mapping: LabelMapping, keepPopulation = false): Promise<MetricSeriesParity> {
+/**
+ * A series' labels as remote read returns them: the stored labels plus the server's external labels, the
+ * stored ones winning (Prometheus' read handler does the same). The series API returns stored labels only.
+ */
+export function withExternalLabels(rec: Record<string, string>, external: Label[]): Label[] {
+  if (external.length === 0) return labelsFromRecord(rec);
+  const merged: Record<string, string> = {};
+  for (const l of external) merged[l.name] = l.value;
+  return labelsFromRecord(Object.assign(merged, rec));
+}
+
+export interface SeriesSides {
+  source: PrometheusClient;
+  target: PrometheusClient;
+  sourceExternal: Label[];
+  targetExternal: Label[];
+}
+
+export async function compareSeriesOfMetric(sides: SeriesSides, name: string, selectors: Matcher[][], startMs: number, endMs: number, mapping: LabelMapping, keepPopulation = false): Promise<MetricSeriesParity> {
   const match = selectors.map((s) => renderSelector(metricMatchers(s, name)));
-  const [a, b] = await Promise.all([source.series(match, startMs, endMs), target.series(match, startMs, endMs)]);
+  const [a, b] = await Promise.all([sides.source.series(match, startMs, endMs), sides.target.series(match, startMs, endMs)]);
   const src = new Map<string, { raw: Label[]; norm: Label[] }>();
   for (const rec of a) {
-    const raw = labelsFromRecord(rec);
+    const raw = withExternalLabels(rec, sides.sourceExternal);
     const norm = normaliseSource(raw, mapping);
     src.set(labelKey(norm), { raw, norm });
   }
@@ -45,7 +63,7 @@ export async function compareSeriesOfMetric(source: PrometheusClient, target: Pr
   const seen = new Set<string>();
   if (keepPopulation) out.population = [];
   for (const rec of b) {
-    const raw = labelsFromRecord(rec);
+    const raw = withExternalLabels(rec, sides.targetExternal);
     const norm = normaliseTarget(raw, mapping);
     const key = labelKey(norm);
     if (seen.has(key)) continue;
