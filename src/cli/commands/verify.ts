@@ -70,7 +70,7 @@ function endpointFor(loaded: LoadedConfig, name: string | undefined, flags: Endp
   return ep;
 }
 
-function window(opts: Record<string, unknown>, now: number): { startMs: number; endMs: number } {
+function timeWindow(opts: Record<string, unknown>, now: number): { startMs: number; endMs: number } {
   const startMs = parseTime(String(opts.start), '--start', now);
   const endMs = parseTime(String(opts.end), '--end', now);
   if (startMs >= endMs) throw new UsageError(`--start (${new Date(startMs).toISOString()}) must be before --end (${new Date(endMs).toISOString()})`, 'the window is [start, end); for the last day use --start 1d --end now');
@@ -111,7 +111,7 @@ export function registerVerify(program: Command): void {
     .option('--add-label <name=value>', 'label the target has on every series in addition to the source (e.g. cluster=eu1), repeatable', collect)
     .option('--drop-label <name>', 'label ignored on both sides (e.g. an HA replica label), repeatable', collect)
     .option('--drop-external-labels', "ignore the source's external labels (when the copy did not keep them)")
-    .option('--tolerance <relative>', 'relative tolerance for sample values (default 0: bit-exact)', '0')
+    .option('--tolerance <relative>', 'relative tolerance for sample values (0 = bit-exact)', '0')
     .option('--series-only', 'series parity only (no remote read)')
     .option('--sample <n|p%>', 'verify a random sample of series (2000, or 5%) and state the confidence interval')
     .option('--seed <n>', 'seed of the series sample', '1')
@@ -132,7 +132,7 @@ Exit codes: 0 consistency at or above --min-consistency, 1 below it, 2 usage or 
   metrics.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
     const now = Date.now();
-    const { startMs, endMs } = window(opts, now);
+    const { startMs, endMs } = timeWindow(opts, now);
     const selectors = ((opts.match as string[] | undefined) ?? []).map((m) => parseSelector(m));
     const map = mapping(opts);
     const sample = opts.sample ? { ...parseSample(String(opts.sample)), seed: int('seed', opts.seed, 0) } : undefined;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parser } from '@prometheus-io/lezer-promql';
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node } from 'yaml';
+import { isAlias, LineCounter, parseAllDocuments, type Node } from 'yaml';
 import { InputError } from '../../errors/index.js';
 
 /**
@@ -84,27 +84,37 @@ export function loadQueryFile(file: string): QueryCase[] {
   return out;
 }
 
-/** groups[].rules[].expr of a Prometheus rule file, each with its line. */
+/**
+ * groups[].rules[].expr of a Prometheus rule file, each with its line. Values come from the resolved
+ * document (anchors, aliases and `<<` merge keys expanded, as Prometheus reads it); lines from the node
+ * that holds the text (the anchor's, for an alias).
+ */
 export function loadRuleFile(file: string): QueryCase[] {
   const text = readText(file);
   const lc = new LineCounter();
   const out: QueryCase[] = [];
-  const docs = parseAllDocs(text, lc, file);
-  for (const doc of docs) {
-    const groups = isMap(doc) ? doc.get('groups', true) : undefined;
-    if (doc === null || doc === undefined) continue;
-    if (!isSeq(groups)) throw new InputError('expected a rule file with a "groups" list', { file, line: lineOf(doc as Node, lc), key: 'groups' }, 'see https://prometheus.io/docs/prometheus/latest/configuration/recording_rules/');
-    groups.items.forEach((g, gi) => {
-      const rules = isMap(g) ? g.get('rules', true) : undefined;
-      if (!isSeq(rules)) return;
-      rules.items.forEach((r, ri) => {
-        if (!isMap(r)) return;
-        const exprNode = r.get('expr', true) as Node | undefined;
-        const name = String(r.get('record') ?? r.get('alert') ?? `#${ri + 1}`);
+  for (const doc of parseAllDocuments(text, { lineCounter: lc, merge: true })) {
+    const e = doc.errors[0];
+    if (e) {
+      const pos = lc.linePos(e.pos[0]);
+      throw new InputError(`invalid YAML: ${e.message.split('\n')[0]}`, { file, line: pos.line, column: pos.col }, 'fix the YAML syntax');
+    }
+    if (doc.contents === null) continue;
+    const js = doc.toJS({ maxAliasCount: 1000 }) as { groups?: Array<{ rules?: Array<Record<string, unknown>> }> } | null;
+    if (!js || typeof js !== 'object' || !Array.isArray(js.groups)) {
+      throw new InputError('expected a rule file with a "groups" list', { file, line: lineOf(doc.contents as Node, lc), key: 'groups' }, 'see https://prometheus.io/docs/prometheus/latest/configuration/recording_rules/');
+    }
+    js.groups.forEach((g, gi) => {
+      (g?.rules ?? []).forEach((r, ri) => {
+        if (!r || typeof r !== 'object') return;
+        const name = String(r.record ?? r.alert ?? `#${ri + 1}`);
         const key = `groups[${gi}].rules[${ri}].expr`;
-        if (!isScalar(exprNode) || String(exprNode.value).trim() === '') throw new InputError(`rule "${name}" has no expr`, { file, line: lineOf(r as Node, lc), key }, 'every rule needs an expr');
-        const expr = String(exprNode.value).trim();
-        const line = lineOf(exprNode, lc);
+        let node = doc.getIn(['groups', gi, 'rules', ri, 'expr'], true) as Node | undefined;
+        if (isAlias(node)) node = node.resolve(doc) as Node | undefined;
+        const line = node ? lineOf(node, lc) : lineOf(doc.getIn(['groups', gi, 'rules', ri], true) as Node, lc);
+        const raw = r.expr;
+        if (raw === undefined || raw === null || String(raw).trim() === '') throw new InputError(`rule "${name}" has no expr`, { file, line, key }, 'every rule needs an expr');
+        const expr = String(raw).trim();
         const err = promqlSyntaxError(expr);
         if (err !== undefined) throw new InputError(`rule "${name}": ${describeError(expr, err)}`, { file, line, key }, 'fix the expression (promtool check rules shows the same error)');
         out.push({ id: 0, expr, origin: { file, line, kind: 'rule-file', where: `rule "${name}"` } });
@@ -114,23 +124,8 @@ export function loadRuleFile(file: string): QueryCase[] {
   return out;
 }
 
-function parseAllDocs(text: string, lc: LineCounter, file: string): Array<Node | null> {
-  const docs = parseAllDocuments(text, { lineCounter: lc });
-  const list = Array.isArray(docs) ? docs : [docs];
-  const out: Array<Node | null> = [];
-  for (const d of list) {
-    const e = d.errors[0];
-    if (e) {
-      const pos = lc.linePos(e.pos[0]);
-      throw new InputError(`invalid YAML: ${e.message.split('\n')[0]}`, { file, line: pos.line, column: pos.col }, 'fix the YAML syntax');
-    }
-    out.push(d.contents as Node | null);
-  }
-  return out;
-}
-
-function lineOf(n: Node, lc: LineCounter): number | undefined {
-  const r = n.range;
+function lineOf(n: Node | undefined, lc: LineCounter): number | undefined {
+  const r = n?.range;
   return r ? lc.linePos(r[0]).line : undefined;
 }
 
