@@ -135,7 +135,12 @@ export async function* readFrames(body: AsyncIterable<Uint8Array>, maxFrameBytes
       throw new WireError(`remote-read frame ${frames + 1} is ${len} bytes, over the ${maxFrameBytes}-byte limit`, 'lower --storage.remote.read-max-bytes-in-frame on the server or raise --max-frame-bytes');
     }
     const headerLen = p - off + 4;
-    if (!(await need(headerLen + len))) throw new WireError(`remote-read stream truncated in frame ${frames + 1} (connection closed early?)`);
+    if (!(await need(headerLen + len))) {
+      // Prometheus reports an error after the first frame by appending plain text (http.Error) to the stream
+      const rest = buf.subarray(off).toString('latin1');
+      const text = /^[\x20-\x7e\s]{8,}$/.test(rest.slice(0, 200)) ? rest.slice(0, 200).trim() : '';
+      throw new WireError(`remote-read stream ${text ? `ended with a server error after frame ${frames}: ${text}` : `truncated in frame ${frames + 1} (connection closed early?)`}`, 'the source failed in the middle of the response; retrying the same window usually succeeds');
+    }
     const crc = buf.readUInt32BE(off + headerLen - 4);
     const msg = buf.subarray(off + headerLen, off + headerLen + len);
     off += headerLen + len;
