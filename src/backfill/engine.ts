@@ -65,6 +65,7 @@ export class BackfillEngine {
   private fatal: unknown;
   private readonly dropExternal: Map<string, string>;
   private runSamples = 0;
+  private unitRetries = 0;
   private coveredMs = 0;
   private unitsDone = 0;
   private readonly totalMs: number;
@@ -116,7 +117,8 @@ export class BackfillEngine {
         for (let a = 1; ; a++) {
           try {
             const r0 = Date.now();
-            const c = await this.runUnit(u);
+            // last attempt after a mid-stream server failure: SAMPLES takes another code path in Prometheus
+            const c = await this.runUnit(u, a > 1 && a === attempts ? 'samples' : this.o.responseType);
             readMs += Date.now() - r0;
             this.o.state.completeUnit(u.id, c);
             this.adapt(u, c.samples);
@@ -130,6 +132,7 @@ export class BackfillEngine {
             if (this.fatal || a >= attempts || !isTransient(e)) { this.fatal ??= e; break; }
             log.warn('unit failed, retrying', { unit: u.id, attempt: a, error: (e as Error).message });
             this.o.state.retryUnit(u.id);
+            this.unitRetries++;
             await sleep(1000 * a);
           }
         }
@@ -146,7 +149,7 @@ export class BackfillEngine {
       series: t.series,
       bytes: t.bytes,
       requests: t.requests,
-      retries: this.o.writer.http.stats.retries + this.o.reader.http.stats.retries,
+      retries: this.o.writer.http.stats.retries + this.o.reader.http.stats.retries + this.unitRetries,
       ms,
       readSamplesPerSecond: readMs ? (this.runSamples * 1000) / ms : 0,
     };
@@ -172,7 +175,7 @@ export class BackfillEngine {
     return labels.filter((l) => this.dropExternal.get(l.name) !== l.value);
   }
 
-  private async runUnit(u: Unit): Promise<UnitCounts> {
+  private async runUnit(u: Unit, responseType: 'streamed' | 'samples'): Promise<UnitCounts> {
     const c = emptyCounts();
     const t0 = Date.now();
     const matchers = this.matchersByGroup.get(u.group.id)!;
@@ -194,7 +197,7 @@ export class BackfillEngine {
     };
     const stats = newDecodeStats();
     try {
-      for await (const s of this.o.reader.streamSeries({ startMs: u.startMs, endMs: u.endMs - 1, matchers }, { responseType: this.o.responseType, stats })) {
+      for await (const s of this.o.reader.streamSeries({ startMs: u.startMs, endMs: u.endMs - 1, matchers }, { responseType, stats })) {
         if (unitError || this.fatal) break;
         const labels = this.transformLabels(s.labels);
         const n = s.timestamps.length;

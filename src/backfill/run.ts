@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { PrometheusClient, RemoteReadClient, RemoteWriteClient, adviceForReject, type RemoteWriteVersion } from '../clients/index.js';
 import type { ResolvedEndpoint } from '../config/index.js';
@@ -154,8 +155,13 @@ export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
       return report;
     }
 
-    // 2. resume or plan
+    // 2. resume or plan; a new state file is created only after the preflight passed, so bad input writes nothing
     const fp = fingerprint(p, sp, tp);
+    let preflightDone = false;
+    if (!existsSync(p.statePath) && p.preflight) {
+      report.preflight = await preflight(writer, tp.readUrl, p, p.startMs);
+      preflightDone = true;
+    }
     state = new BackfillState(p.statePath);
     assertSamePlan(state, fp.hash, fp.describe);
     const existing = state.plan();
@@ -176,7 +182,7 @@ export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
     report.range = { start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString(), startMs, endMs };
 
     // 3. preflight: one probe sample at the oldest timestamp, read back, before hours are spent
-    if (p.preflight && !existing) report.preflight = await preflight(writer, tp.readUrl, p, startMs);
+    if (p.preflight && !existing && !preflightDone) report.preflight = await preflight(writer, tp.readUrl, p, startMs);
 
     if (!existing) {
       const groups: Array<{ selector: number; names: string[] }> = [];

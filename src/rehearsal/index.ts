@@ -8,6 +8,7 @@ import { historyBlocks, installBlocks, countSamples, prometheusVersion, startPro
 import { log } from '../log/index.js';
 import { formatDuration } from '../progress/index.js';
 import { mdTable } from '../report/index.js';
+import { backfillStep } from './backfill-step.js';
 
 /**
  * The local rehearsal: real Prometheus servers on loopback with generated history, and stackshift driving
@@ -69,7 +70,7 @@ const assessStep: RehearsalStep = {
   },
 };
 
-export const REHEARSAL_STEPS: RehearsalStep[] = [assessStep];
+export const REHEARSAL_STEPS: RehearsalStep[] = [assessStep, backfillStep];
 
 const SOURCE_CONFIG = `global:
   scrape_interval: 15s

@@ -43,49 +43,27 @@ function decodeLabel(r: PbReader, end: number): Label {
   return { name, value };
 }
 
-function decodeChunk(r: PbReader, end: number): RawChunk {
-  const c: RawChunk = { minTimeMs: 0, maxTimeMs: 0, type: 0, data: new Uint8Array(0) };
-  while (r.pos < end) {
-    const tag = r.uvarint();
-    switch (tag) {
-      case 0x08: c.minTimeMs = r.int64(); break;
-      case 0x10: c.maxTimeMs = r.int64(); break;
-      case 0x18: c.type = r.uvarint(); break;
-      case 0x22: c.data = r.bytesView(); break;
-      default: r.skip(tag & 7);
-    }
-  }
-  return c;
-}
+type LongLike = number | { toNumber(): number };
+const toNum = (x: LongLike | null | undefined): number => (x == null ? 0 : typeof x === 'number' ? x : x.toNumber());
+let crrType: ReturnType<typeof protoType> | undefined;
 
-/** Hand-written decoder of one frame's ChunkedReadResponse; chunk data are views into `msg`. */
+/**
+ * One frame's ChunkedReadResponse; chunk data are views into `msg`. protobufjs decodes it: bench/wire.bench.ts
+ * measured a hand-written decoder at parity, so the library stays (no doubles here, so no bit-exactness concern).
+ */
 export function decodeChunkedReadResponse(msg: Uint8Array): ChunkedReadResponse {
-  const r = new PbReader(msg);
-  const out: ChunkedReadResponse = { series: [], queryIndex: 0 };
-  while (r.pos < r.end) {
-    const tag = r.uvarint();
-    if (tag === 0x0a) {
-      const len = r.uvarint();
-      const end = r.pos + len;
-      if (end > r.end) throw new WireError('ChunkedSeries runs past the end of its frame');
-      const s: ChunkedSeries = { labels: [], chunks: [] };
-      while (r.pos < end) {
-        const t2 = r.uvarint();
-        if (t2 === 0x0a || t2 === 0x12) {
-          const l2 = r.uvarint();
-          const e2 = r.pos + l2;
-          if (e2 > end) throw new WireError('field runs past the end of its ChunkedSeries');
-          if (t2 === 0x0a) s.labels.push(decodeLabel(r, e2));
-          else s.chunks.push(decodeChunk(r, e2));
-          r.pos = e2;
-        } else r.skip(t2 & 7);
-      }
-      r.pos = end;
-      out.series.push(s);
-    } else if (tag === 0x10) out.queryIndex = r.int64();
-    else r.skip(tag & 7);
-  }
-  return out;
+  crrType ??= protoType('ChunkedReadResponse');
+  const m = crrType.decode(msg) as unknown as {
+    chunked_series: Array<{ labels: Label[]; chunks: Array<{ min_time_ms: LongLike; max_time_ms: LongLike; type: number; data: Uint8Array }> }>;
+    query_index: LongLike;
+  };
+  return {
+    queryIndex: toNum(m.query_index),
+    series: m.chunked_series.map((s) => ({
+      labels: s.labels.map((l) => ({ name: l.name, value: l.value })),
+      chunks: s.chunks.map((c) => ({ minTimeMs: toNum(c.min_time_ms), maxTimeMs: toNum(c.max_time_ms), type: c.type, data: c.data })),
+    })),
+  };
 }
 
 /**
@@ -135,7 +113,12 @@ export async function* readFrames(body: AsyncIterable<Uint8Array>, maxFrameBytes
       throw new WireError(`remote-read frame ${frames + 1} is ${len} bytes, over the ${maxFrameBytes}-byte limit`, 'lower --storage.remote.read-max-bytes-in-frame on the server or raise --max-frame-bytes');
     }
     const headerLen = p - off + 4;
-    if (!(await need(headerLen + len))) throw new WireError(`remote-read stream truncated in frame ${frames + 1} (connection closed early?)`);
+    if (!(await need(headerLen + len))) {
+      // Prometheus reports an error after the first frame by appending plain text (http.Error) to the stream
+      const rest = buf.subarray(off).toString('latin1');
+      const text = /^[\x20-\x7e\s]{8,}$/.test(rest.slice(0, 200)) ? rest.slice(0, 200).trim() : '';
+      throw new WireError(`remote-read stream ${text ? `ended with a server error after frame ${frames}: ${text}` : `truncated in frame ${frames + 1} (connection closed early?)`}`, 'the source failed in the middle of the response; retrying the same window usually succeeds');
+    }
     const crc = buf.readUInt32BE(off + headerLen - 4);
     const msg = buf.subarray(off + headerLen, off + headerLen + len);
     off += headerLen + len;
