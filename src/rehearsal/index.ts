@@ -9,6 +9,7 @@ import { log } from '../log/index.js';
 import { formatDuration } from '../progress/index.js';
 import { mdTable } from '../report/index.js';
 import { backfillStep } from './backfill-step.js';
+import { verifyStep } from './verify-step.js';
 
 /**
  * The local rehearsal: real Prometheus servers on loopback with generated history, and stackshift driving
@@ -70,7 +71,7 @@ const assessStep: RehearsalStep = {
   },
 };
 
-export const REHEARSAL_STEPS: RehearsalStep[] = [assessStep, backfillStep];
+export const REHEARSAL_STEPS: RehearsalStep[] = [assessStep, backfillStep, verifyStep];
 
 const SOURCE_CONFIG = `global:
   scrape_interval: 15s

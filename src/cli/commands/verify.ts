@@ -171,6 +171,7 @@ Exit codes: 0 consistency at or above --min-consistency, 1 below it, 2 usage or 
     .option('--rate-interval <duration>', 'value of $__rate_interval', '1m')
     .option('--var <name=value>', 'value of a dashboard template variable, repeatable', collect)
     .option('--tolerance <relative>', 'relative tolerance of result values (NaN equals NaN)', '1e-5')
+    .option('--drop-result-label <name>', 'label removed from both sides\' results before comparing, repeatable (the source\'s external labels always are)', collect)
     .option('--max-latency-increase <percent>', 'exit 1 when target p50 or p95 latency exceeds the source by more than this (the upgrade runbook uses 20)')
     .option('--latency-floor <duration>', 'latency differences smaller than this are noise, never a failure', '10ms')
     .option('--timeout <duration>', 'per-query timeout', '30s')
@@ -215,6 +216,7 @@ Exit codes: 0 every result equal (and latency within the gate), 1 a mismatch or 
         latencyFloorMs: parseDuration(String(opts.latencyFloor), '--latency-floor'),
         timeoutMs: parseDuration(String(opts.timeout), '--timeout'),
         concurrency: int('concurrency', opts.concurrency, 1, 64), top: int('top', opts.top, 0, 10_000),
+        dropLabels: [...new Set([...source.externalLabels.map((l) => l.name), ...((opts.dropResultLabel as string[] | undefined) ?? [])])],
         onProgress: (done) => progress.update(done),
       });
       progress.finish();

@@ -26,6 +26,11 @@ export interface VerifyQueriesOptions {
   timeoutMs: number;
   concurrency: number;
   top: number;
+  /**
+   * Labels removed from both sides' results before comparing (the compliance tester's drop_result_labels):
+   * by default the source's external labels, which its query API never shows but a copy may have stored.
+   */
+  dropLabels?: string[];
   onProgress?: (done: number) => void;
 }
 
@@ -57,7 +62,7 @@ export interface QueriesReport {
   generatedAt: string;
   source: { url: string };
   target: { url: string };
-  evaluation: { time: string; rangeMs: number; stepMs: number; tolerance: number };
+  evaluation: { time: string; rangeMs: number; stepMs: number; tolerance: number; droppedLabels: string[] };
   sources: QuerySet['sources'];
   totals: {
     queries: number;
@@ -124,7 +129,7 @@ async function run(api: PrometheusClient, c: QueryCase, type: 'instant' | 'range
 const fmt = (v: string) => v;
 
 /** Compares two query results; returns the reason and the differing series, or undefined when equal. */
-export function compareResults(a: QueryResult, b: QueryResult, tol: number, cap = 10): { reason: string; differences: SeriesDifference[] } | undefined {
+export function compareResults(a: QueryResult, b: QueryResult, tol: number, cap = 10, dropLabels: string[] = []): { reason: string; differences: SeriesDifference[] } | undefined {
   if (a.resultType !== b.resultType) return { reason: `result type ${a.resultType} vs ${b.resultType}`, differences: [] };
   if (a.resultType === 'scalar' || a.resultType === 'string') {
     const [ta, va] = a.result as [number, string];
@@ -138,7 +143,15 @@ export function compareResults(a: QueryResult, b: QueryResult, tol: number, cap 
   type Row = { metric: Record<string, string>; value?: [number, string]; values?: Array<[number, string]> };
   const index = (rows: Row[]) => {
     const m = new Map<string, Row>();
-    for (const r of rows) m.set(labelKey(labelsFromRecord(r.metric)), r);
+    for (const row of rows) {
+      let r = row;
+      if (dropLabels.length) {
+        const metric = { ...r.metric };
+        for (const l of dropLabels) delete metric[l];
+        r = { ...r, metric };
+      }
+      m.set(labelKey(labelsFromRecord(r.metric)), r);
+    }
     return m;
   };
   const sa = index(a.result as Row[]);
@@ -207,7 +220,7 @@ export async function verifyQueries(o: VerifyQueriesOptions): Promise<QueriesRep
         mismatches.push({ ...base, reason: !s2.ok ? `only the source failed: ${s2.error}` : `only the target failed: ${(t as { error: string }).error}`, differences: [] });
         continue;
       }
-      const d = compareResults(s2.result, t.result, o.tolerance);
+      const d = compareResults(s2.result, t.result, o.tolerance, 10, o.dropLabels);
       if (d) { mismatched++; mismatches.push({ ...base, ...d }); }
       else { equal++; if (isEmpty(s2.result)) empty++; }
     }
@@ -233,7 +246,7 @@ export async function verifyQueries(o: VerifyQueriesOptions): Promise<QueriesRep
     generatedAt: new Date().toISOString(),
     source: { url: o.source.url },
     target: { url: o.target.url },
-    evaluation: { time: new Date(o.timeMs).toISOString(), rangeMs: o.rangeMs, stepMs: o.stepMs, tolerance: o.tolerance },
+    evaluation: { time: new Date(o.timeMs).toISOString(), rangeMs: o.rangeMs, stepMs: o.stepMs, tolerance: o.tolerance, droppedLabels: o.dropLabels ?? [] },
     sources: o.set.sources,
     totals: { queries: o.set.queries.length, executions, equal, mismatched, emptyOnBoth: empty, errorOnBoth: errBoth, unsupported: o.set.unsupported.length, skippedNonPrometheus: o.set.skipped },
     latency,
