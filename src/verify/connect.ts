@@ -2,6 +2,7 @@ import { parse as parseYaml } from 'yaml';
 import { PrometheusClient, RemoteReadClient } from '../clients/index.js';
 import type { ResolvedEndpoint } from '../config/index.js';
 import { HttpClient, HttpError } from '../http/index.js';
+import { RawChunkReader } from './chunks.js';
 import { labelsFromRecord } from './labels.js';
 import type { VerifySide } from './metrics.js';
 import type { Label } from './types.js';
@@ -23,6 +24,7 @@ export async function openSide(ep: ResolvedEndpoint, opts: { readPath?: string; 
     url: ep.url,
     api,
     reader,
+    chunks: new RawChunkReader(reader),
     externalLabels: [],
     async close() {
       await http.close();

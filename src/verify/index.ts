@@ -10,3 +10,4 @@ export { loadQuerySources, loadQueryFile, loadRuleFile, loadDashboard, resolveTe
 export { verifyQueries, compareResults, percentile, type QueriesReport, type VerifyQueriesOptions, type QueryMismatch } from './queries/run.js';
 export { renderQueriesText, renderQueriesMarkdown } from './queries/render.js';
 export { labelKey as seriesKey, formatLabels } from './labels.js';
+export { RawChunkReader, type ChunkSource, type ChunkItem } from './chunks.js';

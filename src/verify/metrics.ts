@@ -1,6 +1,7 @@
 import type { PrometheusClient } from '../clients/index.js';
 import { log } from '../log/index.js';
 import { formatTime } from '../timeutil/index.js';
+import type { ChunkSource } from './chunks.js';
 import type { Gap, SampleDifference } from './compare.js';
 import { formatLabels, labelsToRecord, metricName, renderSelector } from './labels.js';
 import { compareMetric, readExact, seriesOutcomes, type MetricParity, type SeriesOutcome } from './samples.js';
@@ -19,6 +20,8 @@ export interface VerifySide {
   reader: SeriesReader;
   /** Labels the server's remote read adds to every series (Prometheus global.external_labels). */
   externalLabels: Label[];
+  /** Raw-chunk remote read, for the equal-chunks fast path (optional). */
+  chunks?: ChunkSource;
 }
 
 export interface VerifyMetricsOptions {
@@ -109,6 +112,8 @@ export interface MetricsReport {
     unknownChunks: number;
     samplesRead: { source: number; target: number };
     refetches: number;
+    /** Series windows proven equal by identical chunk bytes (no decoding needed). */
+    chunkMatches: number;
   };
   sampling?: {
     fraction: number;
@@ -121,6 +126,8 @@ export interface MetricsReport {
   discrepancies: Discrepancy[];
   warnings: string[];
   durationMs: number;
+  /** Peak resident memory of this process so far. */
+  peakRssBytes: number;
   throughput?: { sourceSamplesPerSecond: number; samplesReadPerSecond: number };
 }
 
@@ -157,7 +164,7 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
   const series = { source: 0, target: 0, matched: 0, missing: 0, extra: 0 };
   const samples = {
     expected: 0, matched: 0, mismatched: 0, missing: 0, unexpected: 0, seriesCompared: 0, seriesMatched: 0, seriesDifferent: 0, seriesMissing: 0, seriesExtra: 0,
-    gaps: 0, shiftedTimestamps: 0, staleMarkersMissing: 0, staleMarkersUnexpected: 0, histogramSamplesNotCompared: 0, unknownChunks: 0, samplesRead: { source: 0, target: 0 }, refetches: 0,
+    gaps: 0, shiftedTimestamps: 0, staleMarkersMissing: 0, staleMarkersUnexpected: 0, histogramSamplesNotCompared: 0, unknownChunks: 0, samplesRead: { source: 0, target: 0 }, refetches: 0, chunkMatches: 0,
   };
   const top = new TopList(o.top);
   const perMetric: MetricsReport['metrics'] = [];
@@ -216,6 +223,7 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
           samples.samplesRead.source += p.samplesRead.source;
           samples.samplesRead.target += p.samplesRead.target;
           samples.refetches += p.refetches;
+          samples.chunkMatches += p.chunkMatches;
           for (const so of seriesOutcomes(p)) {
             e += so.expected; m += so.matched; u += so.unexpected;
             account(samples, so);
@@ -263,6 +271,7 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
     discrepancies: top.list(),
     warnings,
     durationMs: Date.now() - t0,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
   };
   if (sampling) {
     const ci = ratioInterval(ys, xs, population);
@@ -280,7 +289,7 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
 }
 
 function common(o: VerifyMetricsOptions) {
-  return { source: o.source.reader, target: o.target.reader, startMs: o.startMs, endMs: o.endMs, readWindowMs: o.readWindowMs, mapping: o.mapping, equality: o.equality };
+  return { source: o.source.reader, target: o.target.reader, sourceChunks: o.source.chunks, targetChunks: o.target.chunks, startMs: o.startMs, endMs: o.endMs, readWindowMs: o.readWindowMs, mapping: o.mapping, equality: o.equality };
 }
 
 /** The sampled series of one side, read one by one (a few in flight) and yielded in label order. */

@@ -43,7 +43,7 @@ function counts(r: MetricsReport): Array<[string, string]> {
   if (r.samples) {
     const x = r.samples;
     rows.push(['samples', `${x.expected} expected, ${x.matched} matched, ${x.mismatched} with another value, ${x.missing} missing, ${x.unexpected} unexpected`]);
-    rows.push(['series compared', `${x.seriesCompared}: ${x.seriesMatched} identical, ${x.seriesDifferent} different, ${x.seriesMissing} missing, ${x.seriesExtra} extra`]);
+    rows.push(['series compared', `${x.seriesCompared}: ${x.seriesMatched} identical, ${x.seriesDifferent} different, ${x.seriesMissing} missing, ${x.seriesExtra} extra (${x.chunkMatches} series-windows proven equal by identical chunk bytes, ${x.refetches} re-read)`]);
     rows.push(['findings', `${x.gaps} gaps, ${x.shiftedTimestamps} shifted timestamps, ${x.staleMarkersMissing} stale markers lost, ${x.staleMarkersUnexpected} extra stale markers`]);
   }
   if (r.sampling) {

@@ -1,3 +1,4 @@
+import { countChunks, decodeItem, equalChunkSamples, type ChunkItem, type ChunkSource } from './chunks.js';
 import { SeriesComparator, isClean, lowerBound, sameBytes, type SeriesComparison } from './compare.js';
 import { differingWindows, digestSeries, planWindows, windowBounds, type SeriesDigest, type WindowPlan } from './digest.js';
 import { compareLabels, exactMatchers, labelKey, normaliseSource, normaliseTarget } from './labels.js';
@@ -33,6 +34,8 @@ export interface MetricParity {
   unknownChunks: number;
   samplesRead: { source: number; target: number };
   refetches: number;
+  /** Series windows settled by equal chunk bytes, without decoding. */
+  chunkMatches: number;
 }
 
 export interface MetricParityOptions {
@@ -46,23 +49,35 @@ export interface MetricParityOptions {
   matchers: Matcher[];
   mapping: LabelMapping;
   equality: ValueEquality;
+  /** Raw-chunk readers: equal chunk bytes settle a series without decoding it. */
+  sourceChunks?: ChunkSource;
+  targetChunks?: ChunkSource;
 }
 
-interface Item { s: SeriesSamples; norm: Label[]; key: string }
+interface Item { c: ChunkItem; norm: Label[]; key: string; minT: number; maxT: number }
+
+/** The item's samples, decoded on first use. */
+function samplesOf(it: Item): SeriesSamples {
+  return decodeItem(it.c, it.minT, it.maxT);
+}
+
+async function* asItems(stream: AsyncIterable<SeriesSamples>): AsyncIterable<ChunkItem> {
+  for await (const s of stream) yield { labels: s.labels, samples: s };
+}
 interface Waiting { raw: Label[]; norm: Label[]; digest: SeriesDigest }
 
 /** Reads and compares one metric (all its series) over the window. */
 export async function compareMetric(name: string, o: MetricParityOptions, streams?: { source: () => AsyncIterable<SeriesSamples>; target: () => AsyncIterable<SeriesSamples> }): Promise<MetricParity> {
-  const out: MetricParity = { name, series: new Map(), histogramSamples: 0, unknownChunks: 0, samplesRead: { source: 0, target: 0 }, refetches: 0 };
+  const out: MetricParity = { name, series: new Map(), histogramSamples: 0, unknownChunks: 0, samplesRead: { source: 0, target: 0 }, refetches: 0, chunkMatches: 0 };
   const matchers: Matcher[] = [...o.matchers.filter((m) => !(m.name === '__name__' && m.type === 'EQ')), { type: 'EQ', name: '__name__', value: name }];
   const readWindow = streams ? o.endMs - o.startMs : o.readWindowMs;
   for (let a = o.startMs; a < o.endMs; a += readWindow) {
     const b = Math.min(o.endMs, a + readWindow);
     const plan = planWindows(a, b, o.digestWindowMs ?? Math.min(3_600_000, b - a));
     const q = { startMs: a, endMs: b - 1, matchers };
-    await joinWindow(out, o, plan,
-      streams ? streams.source() : o.source.streamSeries(q),
-      streams ? streams.target() : o.target.streamSeries(q));
+    const side = (reader: SeriesReader, chunks: ChunkSource | undefined, given?: () => AsyncIterable<SeriesSamples>) =>
+      given ? asItems(given()) : chunks ? chunks.streamChunks(q) : asItems(reader.streamSeries(q));
+    await joinWindow(out, o, plan, side(o.source, o.sourceChunks, streams?.source), side(o.target, o.targetChunks, streams?.target));
   }
   return out;
 }
@@ -76,17 +91,24 @@ function tally(out: MetricParity, key: string, norm: Label[]): SeriesTally {
   return t;
 }
 
-async function joinWindow(out: MetricParity, o: MetricParityOptions, plan: WindowPlan, src: AsyncIterable<SeriesSamples>, tgt: AsyncIterable<SeriesSamples>): Promise<void> {
+async function joinWindow(out: MetricParity, o: MetricParityOptions, plan: WindowPlan, src: AsyncIterable<ChunkItem>, tgt: AsyncIterable<ChunkItem>): Promise<void> {
   const itS = src[Symbol.asyncIterator]();
   const itT = tgt[Symbol.asyncIterator]();
-  const wrap = (side: 'source' | 'target') => (r: IteratorResult<SeriesSamples>): Item | undefined => {
+  const wrap = (side: 'source' | 'target') => (r: IteratorResult<ChunkItem>): Item | undefined => {
     if (r.done) return undefined;
-    const s = r.value;
-    if (s.histogramSamples) out.histogramSamples += s.histogramSamples;
-    if (s.unknownChunks) out.unknownChunks += s.unknownChunks;
-    out.samplesRead[side] += s.timestamps.length;
-    const norm = side === 'source' ? normaliseSource(s.labels, o.mapping) : normaliseTarget(s.labels, o.mapping);
-    return { s, norm, key: labelKey(norm) };
+    const c = r.value;
+    if (c.samples) {
+      if (c.samples.histogramSamples) out.histogramSamples += c.samples.histogramSamples;
+      if (c.samples.unknownChunks) out.unknownChunks += c.samples.unknownChunks;
+      out.samplesRead[side] += c.samples.timestamps.length;
+    } else {
+      const n = countChunks(c.chunks ?? []);
+      out.histogramSamples += n.histograms;
+      out.unknownChunks += n.unknown;
+      out.samplesRead[side] += n.floats;
+    }
+    const norm = side === 'source' ? normaliseSource(c.labels, o.mapping) : normaliseTarget(c.labels, o.mapping);
+    return { c, norm, key: labelKey(norm), minT: plan.startMs, maxT: plan.endMs - 1 };
   };
   const nextS = wrap('source');
   const nextT = wrap('target');
@@ -105,14 +127,14 @@ async function joinWindow(out: MetricParity, o: MetricParityOptions, plan: Windo
         if (w) {
           waitT.delete(s.key);
           await compareWithWaiting(out, o, plan, s, 'source', w);
-        } else waitS.set(s.key, { raw: s.s.labels, norm: s.norm, digest: digestSeries(s.s.timestamps, s.s.values, plan) });
+        } else { const x = samplesOf(s); waitS.set(s.key, { raw: s.c.labels, norm: s.norm, digest: digestSeries(x.timestamps, x.values, plan) }); }
         s = await itS.next().then(nextS);
       } else if (t) {
         const w = waitS.get(t.key);
         if (w) {
           waitS.delete(t.key);
           await compareWithWaiting(out, o, plan, t, 'target', w);
-        } else waitT.set(t.key, { raw: t.s.labels, norm: t.norm, digest: digestSeries(t.s.timestamps, t.s.values, plan) });
+        } else { const x = samplesOf(t); waitT.set(t.key, { raw: t.c.labels, norm: t.norm, digest: digestSeries(x.timestamps, x.values, plan) }); }
         t = await itT.next().then(nextT);
       }
     }
@@ -134,7 +156,20 @@ function oneSided(out: MetricParity, o: MetricParityOptions, key: string, w: Wai
 }
 
 function compareInHand(out: MetricParity, o: MetricParityOptions, plan: WindowPlan, s: Item, t: Item): void {
-  const ss = s.s, ts = t.s;
+  if (s.c.chunks && t.c.chunks && !out.series.get(s.key)?.cmp) {
+    const n = equalChunkSamples(s.c.chunks, t.c.chunks, s.minT, s.maxT);
+    if (n >= 0) {
+      out.chunkMatches++;
+      if (n === 0) return;
+      const tl = tally(out, s.key, s.norm);
+      tl.sourceLabels ??= s.c.labels;
+      tl.targetLabels ??= t.c.labels;
+      tl.expected += n;
+      tl.matched += n;
+      return;
+    }
+  }
+  const ss = samplesOf(s), ts = samplesOf(t);
   let i = lowerBound(ss.timestamps, plan.startMs);
   let j = lowerBound(ts.timestamps, plan.startMs);
   const iEnd = lowerBound(ss.timestamps, plan.endMs, i);
@@ -167,11 +202,12 @@ function compareInHand(out: MetricParity, o: MetricParityOptions, plan: WindowPl
  * of this one series are read again from the waiting side and compared sample by sample.
  */
 async function compareWithWaiting(out: MetricParity, o: MetricParityOptions, plan: WindowPlan, item: Item, itemSide: 'source' | 'target', w: Waiting): Promise<void> {
-  const d = digestSeries(item.s.timestamps, item.s.values, plan);
+  const mine = samplesOf(item);
+  const d = digestSeries(mine.timestamps, mine.values, plan);
   const diff = differingWindows(d, w.digest);
   const tl = tally(out, item.key, item.norm);
-  if (itemSide === 'source') { tl.sourceLabels ??= item.s.labels; tl.targetLabels ??= w.raw; }
-  else { tl.targetLabels ??= item.s.labels; tl.sourceLabels ??= w.raw; }
+  if (itemSide === 'source') { tl.sourceLabels ??= item.c.labels; tl.targetLabels ??= w.raw; }
+  else { tl.targetLabels ??= item.c.labels; tl.sourceLabels ??= w.raw; }
   if (diff.length === 0 && !tl.cmp) {
     tl.expected += d.count;
     tl.matched += d.count;
@@ -187,7 +223,6 @@ async function compareWithWaiting(out: MetricParity, o: MetricParityOptions, pla
   const reader = itemSide === 'source' ? o.target : o.source;
   out.refetches++;
   const other = await readExact(reader, w.raw, from, to);
-  const mine = item.s;
   const diffSet = new Set(diff);
   for (let k = 0; k < plan.n; k++) {
     const [lo, hi] = windowBounds(plan, k);
