@@ -1,9 +1,10 @@
 import type { PrometheusClient } from '../clients/index.js';
+import { HttpError } from '../http/index.js';
 import { log } from '../log/index.js';
 import { formatTime } from '../timeutil/index.js';
 import type { ChunkSource } from './chunks.js';
 import type { Gap, SampleDifference } from './compare.js';
-import { formatLabels, labelsToRecord, metricName, renderSelector } from './labels.js';
+import { formatLabels, labelKey, labelsToRecord, metricName, renderSelector } from './labels.js';
 import { compareMetric, readExact, seriesOutcomes, type MetricParity, type SeriesOutcome } from './samples.js';
 import { inSample, ratioInterval, wilson, type Interval } from './sampling.js';
 import { compareSeriesOfMetric, metricNames } from './series.js';
@@ -42,6 +43,8 @@ export interface VerifyMetricsOptions {
   concurrency: number;
   top: number;
   minConsistency?: number;
+  /** Re-read differing series this many times, waiting delayMs x round before each (0 rounds: report first reads). */
+  recheck?: { rounds: number; delayMs: number };
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -114,6 +117,8 @@ export interface MetricsReport {
     refetches: number;
     /** Series windows proven equal by identical chunk bytes (no decoding needed). */
     chunkMatches: number;
+    /** Series that differed on the first read and matched when read again (see warnings). */
+    transientDifferences: number;
   };
   sampling?: {
     fraction: number;
@@ -164,7 +169,7 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
   const series = { source: 0, target: 0, matched: 0, missing: 0, extra: 0 };
   const samples = {
     expected: 0, matched: 0, mismatched: 0, missing: 0, unexpected: 0, seriesCompared: 0, seriesMatched: 0, seriesDifferent: 0, seriesMissing: 0, seriesExtra: 0,
-    gaps: 0, shiftedTimestamps: 0, staleMarkersMissing: 0, staleMarkersUnexpected: 0, histogramSamplesNotCompared: 0, unknownChunks: 0, samplesRead: { source: 0, target: 0 }, refetches: 0, chunkMatches: 0,
+    gaps: 0, shiftedTimestamps: 0, staleMarkersMissing: 0, staleMarkersUnexpected: 0, histogramSamplesNotCompared: 0, unknownChunks: 0, samplesRead: { source: 0, target: 0 }, refetches: 0, chunkMatches: 0, transientDifferences: 0,
   };
   const top = new TopList(o.top);
   const perMetric: MetricsReport['metrics'] = [];
@@ -208,13 +213,13 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
           const chosen = pop.filter((p) => inSample(p.key, fraction, sampling.seed));
           sampled += chosen.length;
           // the population is already the union over all selectors: one comparison, read series by series
-          parities = [await compareMetric(name, { ...common(o), matchers: [] }, {
+          parities = [await retrying(name, () => compareMetric(name, { ...common(o), matchers: [] }, {
             source: () => exactStream(o.source.reader, chosen.map((c) => c.source).filter((x): x is Label[] => x !== undefined), o.startMs, o.endMs),
             target: () => exactStream(o.target.reader, chosen.map((c) => c.target).filter((x): x is Label[] => x !== undefined), o.startMs, o.endMs),
-          })];
+          }))];
         } else {
           parities = [];
-          for (const sel of selectors) parities.push(await compareMetric(name, { ...common(o), matchers: sel }));
+          for (const sel of selectors) parities.push(await retrying(name, () => compareMetric(name, { ...common(o), matchers: sel })));
         }
         let e = 0, m = 0, u = 0;
         for (const p of parities) {
@@ -224,7 +229,7 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
           samples.samplesRead.target += p.samplesRead.target;
           samples.refetches += p.refetches;
           samples.chunkMatches += p.chunkMatches;
-          for (const so of seriesOutcomes(p)) {
+          for (const so of await recheck(name, o, [...seriesOutcomes(p)], samples)) {
             e += so.expected; m += so.matched; u += so.unexpected;
             account(samples, so);
             if (sampling) {
@@ -247,6 +252,7 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
   const warnings: string[] = [];
   if (samples.histogramSamplesNotCompared) warnings.push(`${samples.histogramSamplesNotCompared} native-histogram samples were read but not compared: sample parity covers float samples only`);
   if (samples.unknownChunks) warnings.push(`${samples.unknownChunks} chunks had an encoding this version cannot decode; their samples are not compared`);
+  if (samples.transientDifferences) warnings.push(`${samples.transientDifferences} series differed on the first read and matched when read again: a server was still settling (compaction, block handover); rerun later to be sure`);
   if (names.length === 0) warnings.push('no series matched the selectors in the window on either side: nothing was compared');
 
   const seriesPercent = pct(series.matched, series.source + series.extra);
@@ -286,6 +292,62 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
   const secs = Math.max(0.001, report.durationMs / 1000);
   if (o.samples) report.throughput = { sourceSamplesPerSecond: Math.round(samples.samplesRead.source / secs), samplesReadPerSecond: Math.round((samples.samplesRead.source + samples.samplesRead.target) / secs) };
   return report;
+}
+
+/**
+ * A difference must be seen again to count. Stores that are only eventually consistent on reads (a
+ * Prometheus compacting its out-of-order head, Mimir handing blocks from ingesters to store-gateways) can
+ * serve a window with holes for a few seconds; every series that differed is read once more, alone, after
+ * a pause, and its second comparison is the one reported. Those that then match are counted as transient.
+ */
+async function recheck(name: string, o: VerifyMetricsOptions, outcomes: SeriesOutcome[], totals: NonNullable<MetricsReport['samples']>): Promise<SeriesOutcome[]> {
+  let pending = outcomes.filter((x) => x.status !== 'matched');
+  const rc = o.recheck;
+  if (pending.length === 0 || !rc || rc.rounds <= 0) return outcomes;
+  const final = new Map<string, SeriesOutcome>();
+  // a series seen on one side only is looked for on the other under its mapped labels, when the mapping allows
+  const sameOnTarget = o.mapping.drop.length === 0;
+  const sameOnSource = sameOnTarget && Object.keys(o.mapping.add).length === 0;
+  for (let round = 1; round <= rc.rounds && pending.length; round++) {
+    await new Promise((r) => setTimeout(r, rc.delayMs * round));
+    const src = pending.map((x) => x.sourceLabels ?? (sameOnSource ? x.labels : undefined)).filter((x): x is Label[] => x !== undefined);
+    const tgt = pending.map((x) => x.targetLabels ?? (sameOnTarget ? x.labels : undefined)).filter((x): x is Label[] => x !== undefined);
+    const p = await retrying(name, () => compareMetric(name, { ...common(o), matchers: [] }, {
+      source: () => exactStream(o.source.reader, src, o.startMs, o.endMs),
+      target: () => exactStream(o.target.reader, tgt, o.startMs, o.endMs),
+    }));
+    totals.refetches += src.length + tgt.length;
+    const again = new Map([...seriesOutcomes(p)].map((x) => [labelKey(x.labels), x]));
+    const next: SeriesOutcome[] = [];
+    for (const x of pending) {
+      const k = labelKey(x.labels);
+      const y = again.get(k) ?? { ...x, status: x.status === 'extra' ? 'extra' : 'missing', matched: 0, unexpected: x.status === 'extra' ? x.unexpected : 0, comparison: undefined } as SeriesOutcome;
+      final.set(k, y);
+      if (y.status === 'matched') totals.transientDifferences++;
+      else next.push(y);
+    }
+    pending = next;
+  }
+  return outcomes.map((x) => final.get(labelKey(x.labels)) ?? x);
+}
+
+/**
+ * A response cut off mid-stream (a server restart, a proxy timeout) is retried for the whole metric: its
+ * comparison state is rebuilt from scratch, so nothing is counted twice. Errors before a response are the
+ * HTTP layer's to retry; a refusal (4xx) is never retried.
+ */
+async function retrying<T>(metric: string, fn: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? '';
+      const transient = code === 'wire' || (e instanceof HttpError && e.kind !== 'status') || /^(UND_ERR|ECONNRESET|EPIPE)/.test(code);
+      if (!transient || i >= attempts) throw e;
+      log.warn('verify: read failed mid-stream, comparing the metric again', { metric, attempt: i, error: (e as Error).message });
+      await new Promise((r) => setTimeout(r, 500 * i));
+    }
+  }
 }
 
 function common(o: VerifyMetricsOptions) {

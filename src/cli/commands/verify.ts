@@ -116,6 +116,8 @@ export function registerVerify(program: Command): void {
     .option('--sample <n|p%>', 'verify a random sample of series (2000, or 5%) and state the confidence interval')
     .option('--seed <n>', 'seed of the series sample', '1')
     .option('--read-window <duration>', 'time span read per remote-read request', '1d')
+    .option('--recheck <n>', 'read each differing series again this many times before reporting it (0: report first reads)', '2')
+    .option('--recheck-delay <duration>', 'pause before a re-read (doubled, tripled, ... for later rounds)', '2s')
     .option('--concurrency <n>', 'metric names verified in parallel', '2')
     .option('--top <n>', 'discrepancies listed', '20')
     .option('--min-consistency <percent>', 'exit 1 below this consistency', '100')
@@ -149,6 +151,7 @@ Exit codes: 0 consistency at or above --min-consistency, 1 below it, 2 usage or 
       const report = await verifyMetrics({
         source, target, startMs, endMs, selectors, mapping: map, equality: { relativeTolerance: tol },
         samples: !opts.seriesOnly, sample, readWindowMs, concurrency, top, minConsistency,
+        recheck: { rounds: int('recheck', opts.recheck, 0, 10), delayMs: parseDuration(String(opts.recheckDelay), '--recheck-delay') },
         onProgress: (done, total) => { progress.setTotal(total); progress.update(done); },
       });
       progress.finish();
