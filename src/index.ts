@@ -5,4 +5,5 @@ export * as clients from './clients/index.js';
 export * as compat from './compat/index.js';
 export * as assess from './assess/index.js';
 export * as lab from './lab/index.js';
+export * as verify from './verify/index.js';
 export { StackshiftError, UsageError, InputError } from './errors/index.js';

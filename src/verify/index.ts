@@ -11,3 +11,4 @@ export { verifyQueries, compareResults, percentile, type QueriesReport, type Ver
 export { renderQueriesText, renderQueriesMarkdown } from './queries/render.js';
 export { labelKey as seriesKey, formatLabels } from './labels.js';
 export { RawChunkReader, type ChunkSource, type ChunkItem } from './chunks.js';
+export { metricsReportSchema, queriesReportSchema } from './schema.js';

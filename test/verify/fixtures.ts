@@ -1,5 +1,7 @@
 import type { TestContext } from 'node:test';
 import { spawn } from 'node:child_process';
+import assert from 'node:assert/strict';
+import Ajv2020 from 'ajv/dist/2020.js';
 import { RemoteWriteClient } from '../../src/clients/index.js';
 import { endpointFromUrl } from '../../src/config/index.js';
 import { HttpClient } from '../../src/http/index.js';
@@ -130,4 +132,11 @@ export function cli(args: string[]): Promise<CliResult> {
     child.stderr.on('data', (d) => { stderr += d; });
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
+}
+
+/** Validates a report against its published JSON Schema. */
+export function assertSchema(schema: object, doc: unknown): void {
+  const ajv = new Ajv2020.default({ allErrors: true, strict: false, validateFormats: false });
+  const ok = ajv.validate(schema, doc);
+  assert.ok(ok, JSON.stringify(ajv.errors?.slice(0, 5)));
 }

@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { endpointFromUrl } from '../../src/config/index.js';
 import type { HistorySeries } from '../../src/lab/index.js';
-import { inSample, openSide, seriesKey, verifyMetrics, type MetricsReport, type OpenedSide } from '../../src/verify/index.js';
+import { inSample, metricsReportSchema, openSide, seriesKey, verifyMetrics, type MetricsReport, type OpenedSide } from '../../src/verify/index.js';
 import { labelsKey, sortLabels } from '../../src/wire/index.js';
 import { startServer, tempDir } from '../harness/index.js';
-import { cli, diffServers, injectDifferences, writeSeries, type Injected } from './fixtures.js';
+import { assertSchema, cli, diffServers, injectDifferences, writeSeries, type Injected } from './fixtures.js';
 import { countSamples, generateHistory, resolveSpec } from '../../src/lab/index.js';
 
 async function sides(t: Parameters<typeof startServer>[0], a: string, b: string): Promise<[OpenedSide, OpenedSide]> {
@@ -81,6 +81,7 @@ test('verify metrics: injected differences between two real Prometheus servers a
   assert.match(res.stdout, /stale marker lost at/);
   assert.match(res.stdout, /timestamp shifted/);
   const doc = JSON.parse(readFileSync(file, 'utf8')) as MetricsReport;
+  assertSchema(metricsReportSchema, doc);
   assertInjected(doc, inj);
 });
 
@@ -127,6 +128,7 @@ test('verify metrics: --add-label expects a label the copy added; sampling state
   if (pick(inj.extra)) { n++; unexpected += inj.extra.timestamps.length; }
   assert.ok(n > 4 && n < 24, `about half the series sampled (${n})`);
   assert.equal(sampled.mode, 'sampled');
+  assertSchema(metricsReportSchema, JSON.parse(JSON.stringify(sampled)));
   assert.equal(sampled.sampling!.sampled, n);
   assert.equal(sampled.sampling!.population, 25);
   assert.equal(sampled.samples!.expected, expected);
@@ -147,6 +149,7 @@ test('verify metrics: identical copies (the same history in two real Prometheus 
   const res = await cli(['verify', 'metrics', '--source-url', a.url, '--target-url', b.url, '--start', '2d', '--min-consistency', '99.9', '--report', file, '--output', 'json']);
   assert.equal(res.code, 0, res.stderr);
   const doc = JSON.parse(res.stdout) as MetricsReport;
+  assertSchema(metricsReportSchema, doc);
   assert.equal(doc.consistency.percent, 100);
   assert.equal(doc.consistency.gate?.passed, true);
   assert.equal(doc.series.source, 120);

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { QueriesReport } from '../../src/verify/index.js';
+import { queriesReportSchema, type QueriesReport } from '../../src/verify/index.js';
 import { startServer, tempDir } from '../harness/index.js';
-import { cli, diffServers, injectDifferences } from './fixtures.js';
+import { assertSchema, cli, diffServers, injectDifferences } from './fixtures.js';
 
 const CORPUS = process.env.STACKSHIFT_CORPUS ?? '/work/shared/corpus';
 const DASHBOARDS = join(CORPUS, 'dashboards');
@@ -34,6 +34,7 @@ test('verify queries: every corpus dashboard and rule file runs cleanly on two i
     '--queries', qf, ...rules.flatMap((r) => ['--rules', r]), ...dashboards.flatMap((d) => ['--dashboards', d]), '--report', report, '--output', 'json', '--concurrency', '2']);
   assert.equal(res.code, 0, res.stderr + res.stdout.slice(0, 2000));
   const r = JSON.parse(res.stdout) as QueriesReport;
+  assertSchema(queriesReportSchema, r);
   assert.equal(r.passed, true);
   assert.equal(r.totals.mismatched, 0, JSON.stringify(r.mismatches.slice(0, 3)));
   assert.ok(dashboards.length >= 3);
@@ -69,6 +70,7 @@ test('verify queries: results that differ are reported with the query and the di
     '--queries', qf, '--max-latency-increase', '20', '--latency-floor', '1s', '--output', 'json']);
   assert.equal(res.code, 1, res.stderr);
   const r = JSON.parse(res.stdout) as QueriesReport;
+  assertSchema(queriesReportSchema, r);
   const byQuery = (i: number, type: string) => r.mismatches.find((m) => m.id === i && m.type === type);
   const alt = byQuery(1, 'instant')!;
   assert.equal(alt.query, `stackshift_gen_requests_total{series="${altered}"}`);
