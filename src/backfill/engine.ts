@@ -42,7 +42,6 @@ export interface EngineResult {
   requests: number;
   retries: number;
   ms: number;
-  readSamplesPerSecond: number;
 }
 
 interface Unit { id: number; group: GroupRow; startMs: number; endMs: number; redo: boolean }
@@ -110,16 +109,13 @@ export class BackfillEngine {
     const t0 = Date.now();
     const redone = this.redo.length;
     let units = 0;
-    let readMs = 0;
     const worker = async () => {
       for (let u = this.nextUnit(); u; u = this.nextUnit()) {
         const attempts = this.o.unitAttempts ?? 3;
         for (let a = 1; ; a++) {
           try {
-            const r0 = Date.now();
             // last attempt after a mid-stream server failure: SAMPLES takes another code path in Prometheus
             const c = await this.runUnit(u, a > 1 && a === attempts ? 'samples' : this.o.responseType);
-            readMs += Date.now() - r0;
             this.o.state.completeUnit(u.id, c);
             this.adapt(u, c.samples);
             units++;
@@ -151,7 +147,6 @@ export class BackfillEngine {
       requests: t.requests,
       retries: this.o.writer.http.stats.retries + this.o.reader.http.stats.retries + this.unitRetries,
       ms,
-      readSamplesPerSecond: readMs ? (this.runSamples * 1000) / ms : 0,
     };
   }
 

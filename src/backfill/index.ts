@@ -2,4 +2,4 @@ export { runBackfill, sourcePaths, targetPaths, PROBE_METRIC, type BackfillParam
 export { BackfillEngine, type EngineOptions, type EngineResult } from './engine.js';
 export { BackfillState, BACKFILL_MIGRATION } from './state.js';
 export { renderBackfillText, renderBackfillMarkdown } from './report.js';
-export { RateLimiter, fnv1a } from './limits.js';
+export { RateLimiter, shardOf } from './limits.js';

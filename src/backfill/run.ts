@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { PrometheusClient, RemoteReadClient, RemoteWriteClient, adviceForReject, type RemoteWriteVersion } from '../clients/index.js';
 import type { ResolvedEndpoint } from '../config/index.js';
@@ -9,7 +9,7 @@ import { log } from '../log/index.js';
 import { formatMatchers, parseSelector } from '../promql/index.js';
 import { encodeWriteRequest, labelsKey, newDecodeStats, snappyEncode, type Label, type Matcher } from '../wire/index.js';
 import { BackfillEngine } from './engine.js';
-import { fnv1a } from './limits.js';
+import { shardOf } from './limits.js';
 import { BackfillState, assertSamePlan, type Totals } from './state.js';
 
 export interface Shard { index: number; count: number }
@@ -68,6 +68,20 @@ export interface BackfillReport {
 }
 
 export const PROBE_METRIC = 'stackshift_backfill_probe';
+
+/**
+ * Peak resident memory of this process. Linux's VmHWM belongs to the process image; getrusage's maxRSS
+ * also carries the parent's peak over fork+exec, which would blame a child for its parent's memory.
+ */
+function peakRss(): number {
+  try {
+    const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
 
 /** Prometheus API base and remote-read path of a source endpoint (Mimir serves both under /prometheus). */
 export function sourcePaths(ep: ResolvedEndpoint, readPath?: string): { apiBase: string; readPath: string } {
@@ -189,7 +203,7 @@ export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
       let nameCount = 0;
       for (let i = 0; i < selectors.length; i++) {
         let names = await api.labelValues('__name__', [formatMatchers(selectors[i])], startMs, endMs);
-        if (p.shard) names = names.filter((n) => fnv1a(n) % p.shard!.count === p.shard!.index);
+        if (p.shard) names = names.filter((n) => shardOf(n, p.shard!.count) === p.shard!.index);
         names.sort();
         nameCount += names.length;
         for (let j = 0; j < names.length; j += p.namesPerGroup) groups.push({ selector: i, names: names.slice(j, j + p.namesPerGroup) });
@@ -243,7 +257,7 @@ export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
       durationMs: res.ms,
       samplesPerSecond: res.ms ? Math.round((res.samples * 1000) / res.ms) : 0,
       retries: res.retries,
-      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      peakRssBytes: peakRss(),
     };
     report.advice.push(...externalAdvice(ext, p.keepExternalLabels));
     return report;

@@ -176,9 +176,15 @@ export class PbWriter {
 
 export function uvarintSize(v: number): number {
   if (v < 0) return 10;
-  let n = 1;
-  while (v >= 0x80) { v = Math.floor(v / 128); n++; }
-  return n;
+  if (v < 128) return 1;
+  if (v < 16384) return 2;
+  if (v < 2097152) return 3;
+  if (v < 268435456) return 4;
+  if (v < 34359738368) return 5;
+  if (v < 4398046511104) return 6;
+  if (v < 562949953421312) return 7;
+  if (v < 72057594037927936) return 8;
+  return 9;
 }
 
 const utf8 = new TextEncoder();

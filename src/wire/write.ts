@@ -56,9 +56,15 @@ export function encodeWriteRequest(series: WriteSeries[], w: PbWriter = shared):
       size += 1 + uvarintSize(ls) + ls;
     }
     let samplesSize = 0;
-    for (let i = start; i < end; i++) {
-      const ss = sampleSize(ts[i]);
-      samplesSize += 1 + uvarintSize(ss) + ss;
+    if (end > start && ts[start] >= 0 && uvarintSize(ts[start]) === uvarintSize(ts[end - 1])) {
+      // ascending timestamps of one varint width: every Sample has the same size
+      const ss = sampleSize(ts[start]);
+      samplesSize = (end - start) * (1 + uvarintSize(ss) + ss);
+    } else {
+      for (let i = start; i < end; i++) {
+        const ss = sampleSize(ts[i]);
+        samplesSize += 1 + uvarintSize(ss) + ss;
+      }
     }
     size += samplesSize;
     w.ensure(size + 11);
@@ -74,11 +80,11 @@ export function encodeWriteRequest(series: WriteSeries[], w: PbWriter = shared):
     }
     for (let i = start; i < end; i++) {
       const t = ts[i];
-      w.byte(0x12);
-      w.uvarint(sampleSize(t));
-      w.byte(0x09);
+      w.buf[w.pos++] = 0x12;
+      w.buf[w.pos++] = sampleSize(t); // < 128 for any int64
+      w.buf[w.pos++] = 0x09;
       writeValueBytes(w, vbytes, i);
-      w.byte(0x10);
+      w.buf[w.pos++] = 0x10;
       w.int64(t);
     }
   }

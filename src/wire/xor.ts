@@ -79,19 +79,17 @@ export function decodeXorChunk(data: Uint8Array, out: SampleBuffer, minT = -Infi
     return b;
   };
 
-  // n <= 32 bits, MSB first; returns an unsigned 32-bit value
+  // count <= 32 bits, MSB first, as an unsigned 32-bit value: one 40-bit window instead of a loop per byte
+  // (bytes past the end read as undefined, which bitwise operators treat as 0; the bound is checked first)
   const readBits = (count: number): number => {
     if (bitPos + count > totalBits) throw overrun();
-    let v = 0;
-    while (count > 0) {
-      const off = bitPos & 7;
-      const avail = 8 - off;
-      const take = count < avail ? count : avail;
-      v = (v << take) | ((buf[bitPos >>> 3] >>> (avail - take)) & ((1 << take) - 1));
-      bitPos += take;
-      count -= take;
-    }
-    return v >>> 0;
+    if (count === 0) return 0;
+    const i = bitPos >>> 3;
+    const off = bitPos & 7;
+    let w = ((buf[i] << 24) | (buf[i + 1] << 16) | (buf[i + 2] << 8) | buf[i + 3]) >>> 0;
+    if (off !== 0) w = ((w << off) | (buf[i + 4] >>> (8 - off))) >>> 0;
+    bitPos += count;
+    return count === 32 ? w : w >>> (32 - count);
   };
 
   const readUvarint = (): number => {
