@@ -8,7 +8,7 @@ import { inSample, metricsReportSchema, openSide, seriesKey, verifyMetrics, type
 import { labelsKey, sortLabels } from '../../src/wire/index.js';
 import { startServer, tempDir } from '../harness/index.js';
 import { assertSchema, cli, diffServers, injectDifferences, writeSeries, type Injected } from './fixtures.js';
-import { countSamples, generateHistory, resolveSpec } from '../../src/lab/index.js';
+import { countSamples, generateHistory, historyBlocks, installBlocks, resolveSpec, startPrometheus, waitReady } from '../../src/lab/index.js';
 
 async function sides(t: Parameters<typeof startServer>[0], a: string, b: string): Promise<[OpenedSide, OpenedSide]> {
   const s = await openSide(endpointFromUrl(a));
@@ -207,4 +207,24 @@ test('verify metrics: a hole served once (a store still compacting) is read agai
   assert.equal(r.consistency.percent, 100);
   assert.equal(r.samples!.transientDifferences, 1);
   assert.match(r.warnings.join(' '), /1 series differed on the first read and matched when read again/);
+});
+
+test('verify metrics: --target-type mimir reads the API and remote read under /prometheus (a real Prometheus with that route prefix)', async (t) => {
+  const spec = { series: 12, durationMs: 6 * 3_600_000, intervalMs: 60_000, seed: 25, endMs: Date.UTC(2026, 0, 22) };
+  const a = await startServer(t, { history: spec, name: 'plain' });
+  const dir = tempDir(t);
+  installBlocks(await historyBlocks(spec), join(dir, 'data'));
+  const b = await startPrometheus({ name: 'prefixed', config: 'global: {}\n', dataDir: join(dir, 'data'), extraArgs: ['--web.route-prefix=/prometheus', '--web.external-url=http://127.0.0.1/prometheus'], waitReady: false });
+  t.after(() => b.stop());
+  await waitReady(`${b.url}/prometheus`, 60_000);
+  const rs = resolveSpec(spec);
+  const args = ['verify', 'metrics', '--source-url', a.url, '--target-url', b.url, '--start', String(rs.startMs / 1000), '--end', String(rs.endMs / 1000), '--output', 'json'];
+  const res = await cli([...args, '--target-type', 'mimir', '--target-tenant', 'team-a']);
+  assert.equal(res.code, 0, res.stderr);
+  const doc = JSON.parse(res.stdout) as MetricsReport;
+  assert.equal(doc.consistency.percent, 100);
+  assert.equal(doc.samples!.expected, countSamples(spec));
+  const plain = await cli(args);
+  assert.equal(plain.code, 2, 'without the type the API is not where a plain Prometheus has it');
+  assert.match(plain.stderr, /HTTP 404|not.*Prometheus/);
 });
