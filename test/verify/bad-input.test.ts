@@ -25,7 +25,7 @@ test('verify bad input: unreachable endpoint, invalid matcher, start after end, 
   assertUserError(await cli(['verify', 'metrics', '--source-url', prom.url, '--target-url', prom.url, '--match', 'up{job=}']), /invalid selector .*syntax error/);
   assertUserError(await cli(['verify', 'metrics', '--source-url', prom.url, '--target-url', prom.url, '--start', '2026-01-02T00:00:00Z', '--end', '2026-01-01T00:00:00Z']), /--start \(2026-01-02T00:00:00\.000Z\) must be before --end/);
   assertUserError(await cli(['verify', 'metrics', '--source-url', prom.url, '--target-url', prom.url, '--start', 'yesterday']), /invalid --start "yesterday"/);
-  assertUserError(await cli(['verify', 'metrics', '--source-url', prom.url]), /no target: endpoint "target" is not in the config/);
+  assertUserError(await cli(['verify', 'metrics', '--source-url', prom.url]), /no target: endpoint "mimir" is not in the config/);
   assertUserError(await cli(['verify', 'metrics', '--source-url', prom.url, '--target-url', prom.url, '--min-consistency', '120']), /--min-consistency must be a percentage/);
   assertUserError(await cli(['verify', 'metrics', '--source-url', prom.url, '--target-url', prom.url, '--sample', 'half']), /--sample must be/);
 

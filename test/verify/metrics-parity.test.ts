@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { endpointFromUrl } from '../../src/config/index.js';
 import type { HistorySeries } from '../../src/lab/index.js';
@@ -224,6 +224,12 @@ test('verify metrics: --target-type mimir reads the API and remote read under /p
   const doc = JSON.parse(res.stdout) as MetricsReport;
   assert.equal(doc.consistency.percent, 100);
   assert.equal(doc.samples!.expected, countSamples(spec));
+  // the runbook's form: named endpoints from stackshift.yaml, "mimir" being a Mimir by its name
+  const cfg = join(dir, 'stackshift.yaml');
+  writeFileSync(cfg, `endpoints:\n  prometheus:\n    url: ${a.url}\n  mimir:\n    url: ${b.url}\n    tenant: team-a\n`);
+  const named = await cli(['-c', cfg, 'verify', 'metrics', '--from', 'prometheus', '--to', 'mimir', '--start', String(rs.startMs / 1000), '--end', String(rs.endMs / 1000), '--min-consistency', '99.9']);
+  assert.equal(named.code, 0, named.stderr);
+  assert.match(named.stdout, /Consistency: 100 % of samples/);
   const plain = await cli(args);
   assert.equal(plain.code, 2, 'without the type the API is not where a plain Prometheus has it');
   assert.match(plain.stderr, /HTTP 404|not.*Prometheus/);

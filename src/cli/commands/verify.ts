@@ -57,15 +57,18 @@ function mapping(opts: Record<string, unknown>): LabelMapping {
   return { add, drop };
 }
 
-function endpointFor(loaded: LoadedConfig, name: string | undefined, flags: EndpointFlags, role: 'source' | 'target', type: string | undefined): ReturnType<typeof resolveEndpoint> {
-  const n = name ?? role;
-  if (!flags.url && !loaded.config.endpoints?.[n]) {
-    throw new UsageError(`no ${role}: endpoint "${n}" is not in the config and --${role}-url is not given`, `pass --${role}-url http://host:9090, or --${role === 'source' ? 'from' : 'to'} <endpoint name in stackshift.yaml>`);
+function endpointFor(loaded: LoadedConfig, name: string, flags: EndpointFlags, role: 'source' | 'target', type: string | undefined): ReturnType<typeof resolveEndpoint> {
+  const inConfig = Boolean(loaded.config.endpoints?.[name]);
+  if (!flags.url && !inConfig) {
+    throw new UsageError(`no ${role}: endpoint "${name}" is not in the config and --${role}-url is not given`, `pass --${role}-url http://host:9090, or --${role === 'source' ? 'from' : 'to'} <endpoint name in stackshift.yaml>`);
   }
-  const ep = resolveEndpoint(loaded, n, flags, 'prometheus');
+  const ep = resolveEndpoint(loaded, name, flags, 'prometheus');
   if (type) {
     if (type !== 'prometheus' && type !== 'mimir') throw new UsageError(`--${role}-type must be prometheus or mimir (got "${type}")`);
     ep.type = type as EndpointType;
+  } else if (!inConfig) {
+    // an endpoint given only by URL is a Prometheus unless --<role>-type says otherwise (the default name "mimir" must not imply it)
+    ep.type = 'prometheus';
   }
   return ep;
 }
@@ -79,18 +82,18 @@ function timeWindow(opts: Record<string, unknown>, now: number): { startMs: numb
 
 function sidesOptions(cmd: Command): Command {
   cmd
-    .option('--from <endpoint>', 'source endpoint name in stackshift.yaml (default "source", or flags)')
-    .option('--to <endpoint>', 'target endpoint name in stackshift.yaml (default "target", or flags)')
-    .addOption(new Option('--source-type <type>', 'kind of the source when given by URL').choices(['prometheus', 'mimir']))
-    .addOption(new Option('--target-type <type>', 'kind of the target when given by URL (mimir: API and remote read under /prometheus)').choices(['prometheus', 'mimir']));
+    .option('--from <endpoint>', 'source endpoint name in stackshift.yaml', 'prometheus')
+    .option('--to <endpoint>', 'target endpoint name in stackshift.yaml', 'mimir')
+    .addOption(new Option('--source-type <type>', 'kind of the source when given by URL (default prometheus)').choices(['prometheus', 'mimir']))
+    .addOption(new Option('--target-type <type>', 'kind of the target when given by URL (default prometheus; mimir: API and remote read under /prometheus)').choices(['prometheus', 'mimir']));
   addEndpointOptions(cmd, 'source', 'source');
   addEndpointOptions(cmd, 'target', 'target');
   return cmd;
 }
 
 async function openBoth(ctx: ReturnType<typeof contextFor>, opts: Record<string, unknown>): Promise<[OpenedSide, OpenedSide]> {
-  const s = endpointFor(ctx.loaded, opts.from as string | undefined, endpointFlags(opts, 'source'), 'source', opts.sourceType as string | undefined);
-  const t = endpointFor(ctx.loaded, opts.to as string | undefined, endpointFlags(opts, 'target'), 'target', opts.targetType as string | undefined);
+  const s = endpointFor(ctx.loaded, String(opts.from), endpointFlags(opts, 'source'), 'source', opts.sourceType as string | undefined);
+  const t = endpointFor(ctx.loaded, String(opts.to), endpointFlags(opts, 'target'), 'target', opts.targetType as string | undefined);
   const source = await openSide(s);
   try {
     return [source, await openSide(t)];
