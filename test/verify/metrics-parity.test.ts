@@ -159,6 +159,16 @@ test('verify metrics: identical copies (the same history in two real Prometheus 
   assert.deepEqual(doc.discrepancies, []);
   assert.ok(doc.samples!.chunkMatches >= 120, 'copies of the same blocks are proven equal by their chunk bytes, without decoding');
   assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).samples, doc.samples);
+  const sampled = await cli(['verify', 'metrics', '--source-url', a.url, '--target-url', b.url, '--start', '2d', '--sample', '30', '--seed', '5', '--output', 'json']);
+  assert.equal(sampled.code, 0, sampled.stderr);
+  const sd = JSON.parse(sampled.stdout) as MetricsReport;
+  assertSchema(metricsReportSchema, sd);
+  assert.equal(sd.mode, 'sampled');
+  assert.equal(sd.sampling!.population, 120);
+  assert.equal(sd.sampling!.fraction, 0.25);
+  assert.ok(sd.sampling!.sampled > 10 && sd.sampling!.sampled < 60, String(sd.sampling!.sampled));
+  assert.equal(sd.consistency.percent, 100);
+  assert.ok(sd.sampling!.seriesFullyConsistent.confidenceInterval.lowPercent > 80);
   const seriesOnly = await cli(['verify', 'metrics', '--source-url', a.url, '--target-url', b.url, '--start', '2d', '--series-only']);
   assert.equal(seriesOnly.code, 0, seriesOnly.stderr);
   assert.match(seriesOnly.stdout, /Consistency: 100 % of series/);
