@@ -59,7 +59,7 @@ export class PrometheusClient {
     return this.http.endpoint.url;
   }
 
-  async api<T>(path: string, query?: Query, opts: { method?: 'GET' | 'POST'; retries?: number } = {}): Promise<T> {
+  async api<T>(path: string, query?: Query, opts: { method?: 'GET' | 'POST'; retries?: number; headers?: Record<string, string> } = {}): Promise<T> {
     const method = opts.method ?? 'GET';
     let res;
     if (method === 'POST' && query) {
@@ -69,9 +69,9 @@ export class PrometheusClient {
         if (Array.isArray(v)) v.forEach((x) => body.append(k, String(x)));
         else body.append(k, String(v));
       }
-      res = await this.http.text({ method, path, body: body.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' }, retries: opts.retries, accept: () => true, retryStatus: retry503Not });
+      res = await this.http.text({ method, path, body: body.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', ...opts.headers }, retries: opts.retries, accept: () => true, retryStatus: retry503Not });
     } else {
-      res = await this.http.text({ method, path, query, retries: opts.retries, accept: () => true, retryStatus: retry503Not });
+      res = await this.http.text({ method, path, query, headers: opts.headers, retries: opts.retries, accept: () => true, retryStatus: retry503Not });
     }
     if (res.status === 503) throw new NotReadyError(this.url, await this.walReplay().catch(() => undefined));
     let parsed: { status?: string; data?: T; error?: string; errorType?: string; warnings?: string[] } | undefined;
@@ -105,11 +105,12 @@ export class PrometheusClient {
   tsdbStatus(limit?: number) { return this.api<TsdbStatus>('/api/v1/status/tsdb', limit ? { limit } : undefined); }
   targets(state: 'active' | 'dropped' | 'any' = 'active') { return this.api<TargetsResponse>('/api/v1/targets', { state }); }
   async rules(type?: 'alert' | 'record'): Promise<RuleGroup[]> { return (await this.api<{ groups: RuleGroup[] }>('/api/v1/rules', { type })).groups; }
-  query(query: string, time?: number, timeout?: string) {
-    return this.api<QueryResult>('/api/v1/query', { query, time: time === undefined ? undefined : time / 1000, timeout }, { method: 'POST' });
+  /** `headers` e.g. `Cache-Control: no-store`, which makes Mimir's query-frontend bypass its results cache. */
+  query(query: string, time?: number, timeout?: string, headers?: Record<string, string>) {
+    return this.api<QueryResult>('/api/v1/query', { query, time: time === undefined ? undefined : time / 1000, timeout }, { method: 'POST', headers });
   }
-  queryRange(query: string, startMs: number, endMs: number, stepSeconds: number, timeout?: string) {
-    return this.api<QueryResult>('/api/v1/query_range', { query, start: startMs / 1000, end: endMs / 1000, step: stepSeconds, timeout }, { method: 'POST' });
+  queryRange(query: string, startMs: number, endMs: number, stepSeconds: number, timeout?: string, headers?: Record<string, string>) {
+    return this.api<QueryResult>('/api/v1/query_range', { query, start: startMs / 1000, end: endMs / 1000, step: stepSeconds, timeout }, { method: 'POST', headers });
   }
   series(match: string[], startMs?: number, endMs?: number) {
     return this.api<Array<Record<string, string>>>('/api/v1/series', { 'match[]': match, start: startMs === undefined ? undefined : startMs / 1000, end: endMs === undefined ? undefined : endMs / 1000 }, { method: 'POST' });

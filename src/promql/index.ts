@@ -4,3 +4,4 @@ export { labelMatchers, functionCalls, aggregations, subqueries, matrixSelectors
 export { unquotePromQL, quotePromQL } from './strings.js';
 export { formatFloatG, parseGoFloat, normaliseLabelFloat } from './gofloat.js';
 export { applyEdits, editsOverlap, type TextEdit } from './edits.js';
+export { parseSelector, formatMatchers, unquote } from './selector.js';

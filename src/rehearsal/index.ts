@@ -11,6 +11,8 @@ import { mdTable } from '../report/index.js';
 import { UPGRADE_STEPS } from './upgrade-steps.js';
 import { dashboardsStep } from './dashboards.js';
 import { lintStep } from './lint.js';
+import { backfillStep } from './backfill-step.js';
+import { verifyStep } from './verify-step.js';
 
 /**
  * The local rehearsal: real Prometheus servers on loopback with generated history, and stackshift driving
@@ -72,7 +74,7 @@ const assessStep: RehearsalStep = {
   },
 };
 
-export const REHEARSAL_STEPS: RehearsalStep[] = [assessStep, lintStep, ...UPGRADE_STEPS, dashboardsStep];
+export const REHEARSAL_STEPS: RehearsalStep[] = [assessStep, lintStep, backfillStep, verifyStep, ...UPGRADE_STEPS, dashboardsStep];
 
 const SOURCE_CONFIG = `global:
   scrape_interval: 15s

@@ -31,7 +31,9 @@ scrape_configs: []
 
 /** Starts one real Prometheus for a test and registers its stop with the test. */
 export async function startServer(t: TestContext, opts: HarnessServerOptions = {}): Promise<LabServer> {
-  const dir = tempDir(t);
+  // stop the server before its directory goes (after-hooks run in registration order; a live server still
+  // writes into data/, which made the removal fail with ENOTEMPTY and left the server running)
+  const dir = tempDir(undefined);
   const dataDir = join(dir, 'data');
   if (opts.history) installBlocks(await historyBlocks(opts.history), dataDir);
   let config = opts.config ?? MINIMAL_CONFIG;
@@ -41,7 +43,10 @@ export async function startServer(t: TestContext, opts: HarnessServerOptions = {
     config += `storage:\n  tsdb:\n    out_of_order_time_window: ${opts.oooWindow ?? '3650d'}\n`;
   }
   const server = await startPrometheus({ name: opts.name ?? 'prom', config, dataDir, files: opts.files, extraArgs, port: opts.port, retention: opts.retention, readyTimeoutMs: opts.readyTimeoutMs, waitReady: opts.waitReady });
-  t.after(() => server.stop());
+  t.after(async () => {
+    await server.stop();
+    if (!process.env.STACKSHIFT_KEEP_TMP) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  });
   return server;
 }
 

@@ -7,6 +7,8 @@ import { registerUpgrade } from './upgrade.js';
 import { registerPreflight } from './preflight.js';
 import { registerSnapshot } from './snapshot.js';
 import { registerDashboards } from './dashboards.js';
+import { registerBackfill } from './backfill.js';
+import { registerVerify } from './verify.js';
 
 /** One line per command area; each area's file only parses flags, calls its module and renders. */
 export function registerCommands(program: Command): void {
@@ -18,4 +20,6 @@ export function registerCommands(program: Command): void {
   registerSnapshot(program);
   registerDashboards(program);
   registerLint(program);
+  registerBackfill(program);
+  registerVerify(program);
 }

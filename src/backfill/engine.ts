@@ -1,0 +1,291 @@
+import { RemoteReadClient, RemoteWriteClient, type WriteResult } from '../clients/index.js';
+import { StackshiftError } from '../errors/index.js';
+import { HttpError } from '../http/index.js';
+import { log } from '../log/index.js';
+import { encodeWriteRequest, encodeWriteRequestV2, labelsKey, newDecodeStats, snappyEncode, type Label, type Matcher, type WriteSeries } from '../wire/index.js';
+import { RateLimiter, Semaphore, escapeRegex, sleep } from './limits.js';
+import { emptyCounts, seriesHash, type BackfillState, type GroupRow, type UnitCounts } from './state.js';
+
+/** Refusals that no amount of resending fixes and that concern every request: stop at once. */
+const FATAL_REJECTS = new Set(['http-401', 'http-403', 'http-404', 'http-405', 'unsupported-media-type']);
+const SPLIT_REJECTS = new Set(['request-too-large', 'mimir:distributor-max-write-message-size']);
+
+export interface EngineOptions {
+  state: BackfillState;
+  reader: RemoteReadClient;
+  writer: RemoteWriteClient;
+  selectors: Matcher[][];
+  startMs: number;
+  /** Exclusive. */
+  endMs: number;
+  responseType: 'streamed' | 'samples';
+  /** Labels the source adds to every series (global.external_labels) and whether to keep them. */
+  externalLabels: { labels: Label[]; keep: boolean };
+  readConcurrency: number;
+  writeConcurrency: number;
+  batchSamples: number;
+  readRate?: number;
+  writeRate?: number;
+  minWindowMs: number;
+  maxWindowMs: number;
+  unitSamples: number;
+  unitAttempts?: number;
+  onProgress?: (p: { coveredMs: number; totalMs: number; samples: number; unitsDone: number }) => void;
+}
+
+export interface EngineResult {
+  units: number;
+  redoneUnits: number;
+  samples: number;
+  series: number;
+  bytes: number;
+  requests: number;
+  retries: number;
+  ms: number;
+}
+
+interface Unit { id: number; group: GroupRow; startMs: number; endMs: number; redo: boolean }
+
+/**
+ * Copies the planned units: each unit is one remote-read query (a name group x a half-open time window),
+ * streamed series by series into remote-write batches. Reading pauses while `writeConcurrency` requests are
+ * in flight, so memory holds at most that many batches plus one series per reading unit, however large
+ * the history.
+ */
+export class BackfillEngine {
+  private readonly o: EngineOptions;
+  private readonly groups: GroupRow[];
+  private readonly matchersByGroup = new Map<number, Matcher[]>();
+  private readonly redo: Unit[];
+  private rr = 0;
+  private readonly writeSlots: Semaphore;
+  private readonly readLimiter?: RateLimiter;
+  private readonly writeLimiter?: RateLimiter;
+  private fatal: unknown;
+  private readonly dropExternal: Map<string, string>;
+  private runSamples = 0;
+  private unitRetries = 0;
+  private coveredMs = 0;
+  private unitsDone = 0;
+  private readonly totalMs: number;
+
+  constructor(o: EngineOptions) {
+    this.o = o;
+    this.groups = o.state.groups();
+    for (const g of this.groups) {
+      const names = JSON.parse(g.names) as string[];
+      this.matchersByGroup.set(g.id, [...o.selectors[g.selector], { type: 'RE', name: '__name__', value: names.map(escapeRegex).join('|') }]);
+    }
+    const byId = new Map(this.groups.map((g) => [g.id, g]));
+    this.redo = o.state.runningUnits().map((u) => ({ id: u.id, group: byId.get(u.group_id)!, startMs: u.start_ms, endMs: u.end_ms, redo: true }));
+    this.writeSlots = new Semaphore(o.writeConcurrency);
+    if (o.readRate) this.readLimiter = new RateLimiter(o.readRate);
+    if (o.writeRate) this.writeLimiter = new RateLimiter(o.writeRate);
+    this.dropExternal = new Map(o.externalLabels.keep ? [] : o.externalLabels.labels.map((l) => [l.name, l.value]));
+    this.totalMs = this.groups.length * (o.endMs - o.startMs);
+    const t = o.state.totals();
+    this.coveredMs = t.coveredMs;
+    this.unitsDone = t.unitsDone;
+  }
+
+  private nextUnit(): Unit | undefined {
+    if (this.fatal) return undefined;
+    const r = this.redo.shift();
+    if (r) { this.o.state.retryUnit(r.id); return r; }
+    for (let i = 0; i < this.groups.length; i++) {
+      const g = this.groups[(this.rr + i) % this.groups.length];
+      if (g.cursor_ms >= this.o.endMs) continue;
+      this.rr = (this.rr + i + 1) % this.groups.length;
+      const startMs = g.cursor_ms;
+      const endMs = Math.min(this.o.endMs, startMs + g.window_ms);
+      const id = this.o.state.claimUnit(g.id, startMs, endMs);
+      g.cursor_ms = endMs;
+      return { id, group: g, startMs, endMs, redo: false };
+    }
+    return undefined;
+  }
+
+  async run(): Promise<EngineResult> {
+    const t0 = Date.now();
+    const redone = this.redo.length;
+    let units = 0;
+    const worker = async () => {
+      for (let u = this.nextUnit(); u; u = this.nextUnit()) {
+        const attempts = this.o.unitAttempts ?? 3;
+        for (let a = 1; ; a++) {
+          try {
+            // last attempt after a mid-stream server failure: SAMPLES takes another code path in Prometheus
+            const c = await this.runUnit(u, a > 1 && a === attempts ? 'samples' : this.o.responseType);
+            this.o.state.completeUnit(u.id, c);
+            this.adapt(u, c.samples);
+            units++;
+            this.runSamples += c.samples;
+            this.coveredMs += u.endMs - u.startMs;
+            this.unitsDone++;
+            this.o.onProgress?.({ coveredMs: this.coveredMs, totalMs: this.totalMs, samples: this.runSamples, unitsDone: this.unitsDone });
+            break;
+          } catch (e) {
+            if (this.fatal || a >= attempts || !isTransient(e)) { this.fatal ??= e; break; }
+            log.warn('unit failed, retrying', { unit: u.id, attempt: a, error: (e as Error).message });
+            this.o.state.retryUnit(u.id);
+            this.unitRetries++;
+            await sleep(1000 * a);
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: this.o.readConcurrency }, worker));
+    if (this.fatal) throw this.fatal;
+    const ms = Date.now() - t0;
+    const t = this.o.state.totals();
+    return {
+      units,
+      redoneUnits: redone,
+      samples: this.runSamples,
+      series: t.series,
+      bytes: t.bytes,
+      requests: t.requests,
+      retries: this.o.writer.http.stats.retries + this.o.reader.http.stats.retries + this.unitRetries,
+      ms,
+    };
+  }
+
+  /** prom-migrator-style slab sizing, persisted: double small windows, halve large ones, within bounds. */
+  private adapt(u: Unit, samples: number): void {
+    const g = u.group;
+    const w = u.endMs - u.startMs;
+    if (w < g.window_ms) return; // a short tail window says nothing about density
+    let next = g.window_ms;
+    if (samples < this.o.unitSamples / 2) next = Math.min(this.o.maxWindowMs, g.window_ms * 2);
+    else if (samples > this.o.unitSamples * 2) next = Math.max(this.o.minWindowMs, Math.floor(g.window_ms / 2));
+    if (next !== g.window_ms) {
+      g.window_ms = next;
+      this.o.state.setWindow(g.id, next);
+    }
+  }
+
+  private transformLabels(labels: Label[]): Label[] {
+    if (this.dropExternal.size === 0) return labels;
+    // Prometheus adds an external label only where the series lacks it, so drop exact name=value matches only
+    return labels.filter((l) => this.dropExternal.get(l.name) !== l.value);
+  }
+
+  private async runUnit(u: Unit, responseType: 'streamed' | 'samples'): Promise<UnitCounts> {
+    const c = emptyCounts();
+    const t0 = Date.now();
+    const matchers = this.matchersByGroup.get(u.group.id)!;
+    const pending = new Set<Promise<void>>();
+    let unitError: unknown;
+    let batch: WriteSeries[] = [];
+    let batchN = 0;
+    const flush = async () => {
+      const b = batch;
+      const n = batchN;
+      batch = [];
+      batchN = 0;
+      if (this.writeLimiter) await this.writeLimiter.take(n);
+      await this.writeSlots.acquire();
+      const p = this.sendBatch(b, n, c)
+        .catch((e) => { unitError ??= e; })
+        .finally(() => { this.writeSlots.release(); pending.delete(p); });
+      pending.add(p);
+    };
+    const stats = newDecodeStats();
+    try {
+      for await (const s of this.o.reader.streamSeries({ startMs: u.startMs, endMs: u.endMs - 1, matchers }, { responseType, stats })) {
+        if (unitError || this.fatal) break;
+        const labels = this.transformLabels(s.labels);
+        const n = s.timestamps.length;
+        c.histogramSamples += s.histogramSamples ?? 0;
+        c.unknownChunks += s.unknownChunks ?? 0;
+        if (n === 0) continue;
+        c.series++;
+        c.seriesHashes.push(seriesHash(labelsKey(labels)));
+        c.samples += n;
+        if (this.readLimiter) await this.readLimiter.take(n);
+        let off = 0;
+        while (off < n) {
+          const take = Math.min(n - off, this.o.batchSamples - batchN);
+          batch.push({ labels, timestamps: s.timestamps, values: s.values, start: off, end: off + take });
+          batchN += take;
+          off += take;
+          if (batchN >= this.o.batchSamples) await flush();
+        }
+      }
+      if (batchN > 0 && !unitError) await flush();
+    } finally {
+      await Promise.all(pending);
+    }
+    if (unitError) throw unitError;
+    if (this.fatal) throw this.fatal;
+    c.ms = Date.now() - t0;
+    return c;
+  }
+
+  private encode(batch: WriteSeries[]): Buffer {
+    return snappyEncode(this.o.writer.version === '2.0' ? encodeWriteRequestV2(batch) : encodeWriteRequest(batch));
+  }
+
+  private async sendBatch(batch: WriteSeries[], n: number, c: UnitCounts): Promise<void> {
+    const body = this.encode(batch);
+    const r: WriteResult = await this.o.writer.send(body);
+    c.requests++;
+    c.bytes += body.length;
+    if (r.outcome === 'ok') {
+      if (r.written && r.written.samples !== n) {
+        log.warn('receiver wrote fewer samples than sent', { sent: n, written: r.written.samples });
+        this.reject(c, 'written-count-mismatch', n - r.written.samples, `sent ${n}, X-Prometheus-Remote-Write-Samples-Written ${r.written.samples}`);
+      }
+      return;
+    }
+    const id = r.reject!.id;
+    if (FATAL_REJECTS.has(id)) {
+      this.fatal ??= new StackshiftError('target', `the target refused a remote-write request (HTTP ${r.status}, ${id}): ${r.message ?? ''}`, { hint: r.reject!.advice });
+      return;
+    }
+    if (SPLIT_REJECTS.has(id) && n > 1) {
+      const [a, b] = splitBatch(batch, n);
+      await this.sendBatch(a.batch, a.n, c);
+      await this.sendBatch(b.batch, b.n, c);
+      return;
+    }
+    this.reject(c, id, n, r.message);
+  }
+
+  private reject(c: UnitCounts, cls: string, samples: number, example?: string): void {
+    c.rejectedRequests++;
+    c.rejectedSamples += samples;
+    const e = c.rejects.get(cls) ?? { requests: 0, samples: 0, example };
+    e.requests++;
+    e.samples += samples;
+    c.rejects.set(cls, e);
+  }
+}
+
+function splitBatch(batch: WriteSeries[], n: number): [{ batch: WriteSeries[]; n: number }, { batch: WriteSeries[]; n: number }] {
+  const half = Math.floor(n / 2);
+  const a: WriteSeries[] = [];
+  const b: WriteSeries[] = [];
+  let seen = 0;
+  for (const s of batch) {
+    const start = s.start ?? 0;
+    const end = s.end ?? s.timestamps.length;
+    const len = end - start;
+    if (seen + len <= half) a.push(s);
+    else if (seen >= half) b.push(s);
+    else {
+      const cut = start + (half - seen);
+      a.push({ ...s, start, end: cut });
+      b.push({ ...s, start: cut, end });
+    }
+    seen += len;
+  }
+  return [{ batch: a, n: half }, { batch: b, n: n - half }];
+}
+
+function isTransient(e: unknown): boolean {
+  // socket errors in the middle of a streamed body surface as plain errors from undici
+  if (!(e instanceof StackshiftError)) return true;
+  if (e instanceof HttpError) return e.kind === 'connect' || e.kind === 'timeout' || (e.kind === 'status' && (e.status === undefined || e.status >= 500 || e.status === 429));
+  return (e as { code?: string })?.code === 'wire';
+}

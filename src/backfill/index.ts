@@ -1,0 +1,5 @@
+export { runBackfill, sourcePaths, targetPaths, PROBE_METRIC, type BackfillParams, type BackfillReport, type RejectSummary, type Shard } from './run.js';
+export { BackfillEngine, type EngineOptions, type EngineResult } from './engine.js';
+export { BackfillState, BACKFILL_MIGRATION } from './state.js';
+export { renderBackfillText, renderBackfillMarkdown } from './report.js';
+export { RateLimiter, shardOf } from './limits.js';

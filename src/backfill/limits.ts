@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+
+/** Token bucket in samples/s with debt: a request larger than one second's budget waits in proportion. */
+export class RateLimiter {
+  private tokens: number;
+  private last = Date.now();
+  constructor(private readonly rate: number) {
+    this.tokens = rate;
+  }
+
+  async take(n: number, signal?: { aborted: boolean }): Promise<void> {
+    const now = Date.now();
+    this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) * this.rate) / 1000);
+    this.last = now;
+    this.tokens -= n;
+    if (this.tokens < 0 && !signal?.aborted) await sleep((-this.tokens / this.rate) * 1000);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Counting semaphore for requests in flight. */
+export class Semaphore {
+  private waiters: Array<() => void> = [];
+  private used = 0;
+  constructor(private readonly size: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.used < this.size) { this.used++; return; }
+    await new Promise<void>((r) => this.waiters.push(r));
+  }
+
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.used--;
+  }
+}
+
+export function escapeRegex(s: string): string {
+  return s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+}
+
+/**
+ * Shard of a metric name: the first 32 bits of its SHA-1, modulo N. Stable across processes and versions and
+ * well spread even for names that differ only in the middle (FNV-1a's low bits were not).
+ */
+export function shardOf(name: string, count: number): number {
+  return createHash('sha1').update(name).digest().readUInt32BE(0) % count;
+}

@@ -1,0 +1,361 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { PrometheusClient, RemoteReadClient, RemoteWriteClient, adviceForReject, type RemoteWriteVersion } from '../clients/index.js';
+import type { ResolvedEndpoint } from '../config/index.js';
+import { StackshiftError, UsageError } from '../errors/index.js';
+import { HttpClient, HttpError } from '../http/index.js';
+import { log } from '../log/index.js';
+import { formatMatchers, parseSelector } from '../promql/index.js';
+import { encodeWriteRequest, labelsKey, newDecodeStats, snappyEncode, type Label, type Matcher } from '../wire/index.js';
+import { BackfillEngine } from './engine.js';
+import { shardOf } from './limits.js';
+import { BackfillState, assertSamePlan, type Totals } from './state.js';
+
+export interface Shard { index: number; count: number }
+
+export interface BackfillParams {
+  source: ResolvedEndpoint;
+  /** Remote-read path under the source URL; default /api/v1/read (Mimir: /prometheus/api/v1/read). */
+  sourceReadPath?: string;
+  target: ResolvedEndpoint;
+  /** Where to read the probe back (Prometheus API base); derived from the target URL when absent. */
+  targetReadUrl?: string;
+  selectors: string[];
+  startMs: number;
+  endMs: number;
+  /** --start/--end were relative (30d, now): on resume, the plan's stored range wins. */
+  relativeRange?: boolean;
+  keepExternalLabels: boolean;
+  shard?: Shard;
+  remoteWriteVersion: RemoteWriteVersion;
+  responseType: 'streamed' | 'samples';
+  readConcurrency: number;
+  writeConcurrency: number;
+  batchSamples: number;
+  readRate?: number;
+  writeRate?: number;
+  windowMs: number;
+  minWindowMs: number;
+  maxWindowMs: number;
+  unitSamples: number;
+  namesPerGroup: number;
+  statePath: string;
+  dryRun: boolean;
+  preflight: boolean;
+  retries: number;
+  onProgress?: (p: { coveredMs: number; totalMs: number; samples: number; unitsDone: number }) => void;
+}
+
+export interface RejectSummary { class: string; requests: number; samples: number; advice: string; example?: string }
+
+export interface BackfillReport {
+  kind: 'backfill' | 'dry-run';
+  source: { url: string; readPath: string; version?: string; responseType?: string };
+  target: { url: string; path: string; tenant?: string; remoteWrite: RemoteWriteVersion; readUrl?: string };
+  range: { start: string; end: string; startMs: number; endMs: number };
+  selectors: string[];
+  shard?: Shard;
+  state?: string;
+  externalLabels: { labels: Record<string, string>; action: 'kept' | 'dropped' };
+  plan: { groups: number; names: number; units: number; unitsDone: number; resumed: boolean; runs: number };
+  preflight?: { probeSeries: string; timestamp: string; writeStatus: number; readBack: boolean | 'skipped' };
+  totals: { series: number; samples: number; bytes: number; requests: number; histogramSamples: number; unknownChunks: number };
+  run?: { samples: number; units: number; redoneUnits: number; durationMs: number; samplesPerSecond: number; retries: number; peakRssBytes: number };
+  estimate?: { series: number; samples: number; readSamplesPerSecond: number; durationMs: number; windowsProbed: number };
+  rejects: RejectSummary[];
+  advice: string[];
+}
+
+export const PROBE_METRIC = 'stackshift_backfill_probe';
+
+/**
+ * Peak resident memory of this process. Linux's VmHWM belongs to the process image; getrusage's maxRSS
+ * also carries the parent's peak over fork+exec, which would blame a child for its parent's memory.
+ */
+function peakRss(): number {
+  try {
+    const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+/** Prometheus API base and remote-read path of a source endpoint (Mimir serves both under /prometheus). */
+export function sourcePaths(ep: ResolvedEndpoint, readPath?: string): { apiBase: string; readPath: string } {
+  const prefix = ep.type === 'mimir' && !/\/prometheus\/?$/.test(ep.url) ? '/prometheus' : '';
+  return { apiBase: ep.url + prefix, readPath: readPath ?? `${prefix}/api/v1/read` };
+}
+
+/** Splits a target URL into the endpoint base and the push path; a bare URL gets the product's default path. */
+export function targetPaths(ep: ResolvedEndpoint, readUrl?: string): { base: string; path: string; readUrl?: string } {
+  const u = new URL(ep.url);
+  const origin = u.origin;
+  let path = u.pathname.replace(/\/+$/, '');
+  if (path === '') path = ep.type === 'prometheus' ? '/api/v1/write' : '/api/v1/push';
+  let derived: string | undefined;
+  if (path.endsWith('/api/v1/write')) derived = origin + path.slice(0, -'/api/v1/write'.length);
+  else if (path.endsWith('/api/v1/push')) derived = origin + path.slice(0, -'/api/v1/push'.length) + '/prometheus';
+  return { base: origin, path, readUrl: readUrl ?? derived };
+}
+
+async function externalLabels(client: PrometheusClient): Promise<Label[]> {
+  try {
+    const cfg = parseYaml(await client.config()) as { global?: { external_labels?: Record<string, string> } } | null;
+    return Object.entries(cfg?.global?.external_labels ?? {}).map(([name, value]) => ({ name, value: String(value) }));
+  } catch (e) {
+    // Mimir and other remote-read servers have no config endpoint: no external labels to handle
+    if (e instanceof HttpError && (e.status === 404 || e.status === 405 || e.kind === 'protocol')) return [];
+    throw e;
+  }
+}
+
+function fingerprint(p: BackfillParams, paths: { readPath: string }, tp: { base: string; path: string }): { hash: string; describe: string } {
+  const key = {
+    source: p.source.url + paths.readPath,
+    target: tp.base + tp.path,
+    tenant: p.target.tenant ?? '',
+    selectors: p.selectors,
+    shard: p.shard ? `${p.shard.index}/${p.shard.count}` : '',
+    keepExternal: p.keepExternalLabels,
+    v: p.remoteWriteVersion,
+  };
+  const describe = `${key.source} -> ${key.target}${key.tenant ? ` tenant ${key.tenant}` : ''}, ${p.selectors.join(' ')}${key.shard ? `, shard ${key.shard}` : ''}`;
+  return { hash: createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 32), describe };
+}
+
+function withRetries(ep: ResolvedEndpoint, retries: number, url?: string): ResolvedEndpoint {
+  return { ...ep, retries, url: url ?? ep.url };
+}
+
+/** Copies (or, with dryRun, estimates) every raw sample of the selectors in [startMs, endMs). */
+export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
+  const selectors: Matcher[][] = p.selectors.map((s) => parseSelector(s));
+  if (!(p.endMs > p.startMs)) throw new UsageError(`--start (${new Date(p.startMs).toISOString()}) must be before --end (${new Date(p.endMs).toISOString()})`);
+  const sp = sourcePaths(p.source, p.sourceReadPath);
+  const tp = targetPaths(p.target, p.targetReadUrl);
+  const srcHttp = new HttpClient(withRetries(p.source, p.retries), { connections: p.readConcurrency + 2 });
+  const apiHttp = new HttpClient(withRetries(p.source, Math.min(p.retries, 2), sp.apiBase));
+  const tgtHttp = new HttpClient(withRetries(p.target, p.retries, tp.base), { connections: p.writeConcurrency + 1 });
+  const api = new PrometheusClient(apiHttp);
+  const reader = new RemoteReadClient(srcHttp, { path: sp.readPath });
+  const writer = new RemoteWriteClient(tgtHttp, { path: tp.path, version: p.remoteWriteVersion });
+  let state: BackfillState | undefined;
+  try {
+    // 1. the source must be a Prometheus-compatible API; learn its version and external labels
+    const build = await api.buildInfo().catch((e) => {
+      if (e instanceof HttpError && e.status === 404) throw new HttpError('protocol', p.source.url, `${p.source.url} has no Prometheus API (GET ${sp.apiBase}/api/v1/status/buildinfo: HTTP 404)`, { hint: 'point --source-url at Prometheus, or at Mimir with --from <mimir endpoint> (type: mimir)' });
+      throw e;
+    });
+    const ext = await externalLabels(api);
+    const report: BackfillReport = {
+      kind: p.dryRun ? 'dry-run' : 'backfill',
+      source: { url: p.source.url, readPath: sp.readPath, version: build.version },
+      target: { url: tp.base + tp.path, path: tp.path, tenant: p.target.tenant, remoteWrite: p.remoteWriteVersion, readUrl: tp.readUrl },
+      range: { start: new Date(p.startMs).toISOString(), end: new Date(p.endMs).toISOString(), startMs: p.startMs, endMs: p.endMs },
+      selectors: selectors.map(formatMatchers),
+      shard: p.shard,
+      externalLabels: { labels: Object.fromEntries(ext.map((l) => [l.name, l.value])), action: p.keepExternalLabels ? 'kept' : 'dropped' },
+      plan: { groups: 0, names: 0, units: 0, unitsDone: 0, resumed: false, runs: 0 },
+      totals: { series: 0, samples: 0, bytes: 0, requests: 0, histogramSamples: 0, unknownChunks: 0 },
+      rejects: [],
+      advice: [],
+    };
+    if (p.dryRun) {
+      report.estimate = await estimate(reader, selectors, p);
+      report.advice.push(...externalAdvice(ext, p.keepExternalLabels));
+      return report;
+    }
+
+    // 2. resume or plan; a new state file is created only after the preflight passed, so bad input writes nothing
+    const fp = fingerprint(p, sp, tp);
+    let preflightDone = false;
+    if (!existsSync(p.statePath) && p.preflight) {
+      report.preflight = await preflight(writer, tp.readUrl, p, p.startMs);
+      preflightDone = true;
+    }
+    state = new BackfillState(p.statePath);
+    assertSamePlan(state, fp.hash, fp.describe);
+    const existing = state.plan();
+    let startMs = p.startMs;
+    let endMs = p.endMs;
+    if (existing) {
+      const stored = JSON.parse(existing.params) as { startMs: number; endMs: number };
+      if (stored.startMs !== startMs || stored.endMs !== endMs) {
+        if (!p.relativeRange) {
+          throw new UsageError(`state file ${p.statePath} was planned for ${new Date(stored.startMs).toISOString()} .. ${new Date(stored.endMs).toISOString()}, not the range given now`, 'resume with the same --start/--end (or relative ones such as 30d), or use a new --state file');
+        }
+        startMs = stored.startMs;
+        endMs = stored.endMs;
+      }
+      report.plan.resumed = true;
+      log.info('resuming backfill', { state: p.statePath, range: `${new Date(startMs).toISOString()} .. ${new Date(endMs).toISOString()}` });
+    }
+    report.range = { start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString(), startMs, endMs };
+
+    // 3. preflight: one probe sample at the oldest timestamp, read back, before hours are spent
+    if (p.preflight && !existing && !preflightDone) report.preflight = await preflight(writer, tp.readUrl, p, startMs);
+
+    if (!existing) {
+      const groups: Array<{ selector: number; names: string[] }> = [];
+      let nameCount = 0;
+      for (let i = 0; i < selectors.length; i++) {
+        let names = await api.labelValues('__name__', [formatMatchers(selectors[i])], startMs, endMs);
+        if (p.shard) names = names.filter((n) => shardOf(n, p.shard!.count) === p.shard!.index);
+        names.sort();
+        nameCount += names.length;
+        for (let j = 0; j < names.length; j += p.namesPerGroup) groups.push({ selector: i, names: names.slice(j, j + p.namesPerGroup) });
+      }
+      if (nameCount === 0) log.warn('no series match the selectors in the range (on this shard): nothing to copy', { selectors: p.selectors.join(' ') });
+      state.createPlan(fp.hash, { describe: fp.describe, startMs, endMs, selectors: p.selectors, shard: p.shard }, groups, startMs, p.windowMs);
+    }
+    const groups = state.groups();
+    report.plan.groups = groups.length;
+    report.plan.names = groups.reduce((a, g) => a + (JSON.parse(g.names) as string[]).length, 0);
+
+    const runId = state.startRun();
+    const engine = new BackfillEngine({
+      state,
+      reader,
+      writer,
+      selectors,
+      startMs,
+      endMs,
+      responseType: p.responseType,
+      externalLabels: { labels: ext, keep: p.keepExternalLabels },
+      readConcurrency: p.readConcurrency,
+      writeConcurrency: p.writeConcurrency,
+      batchSamples: p.batchSamples,
+      readRate: p.readRate,
+      writeRate: p.writeRate,
+      minWindowMs: p.minWindowMs,
+      maxWindowMs: p.maxWindowMs,
+      unitSamples: p.unitSamples,
+      onProgress: p.onProgress,
+    });
+    let res;
+    try {
+      res = await engine.run();
+    } catch (e) {
+      const t = state.totals();
+      state.finishRun(runId, 'failed', 0, 0, 0);
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new StackshiftError('backfill', `backfill stopped after ${t.unitsDone} of ${t.units} started units: ${msg}`, {
+        hint: `${(e as StackshiftError).hint ? (e as StackshiftError).hint + '; then ' : ''}re-run the same command to resume from ${p.statePath}`,
+        cause: e,
+      });
+    }
+    state.finishRun(runId, 'done', res.samples, res.units, res.redoneUnits);
+    const t = state.totals();
+    fillTotals(report, t, state.runs());
+    report.run = {
+      samples: res.samples,
+      units: res.units,
+      redoneUnits: res.redoneUnits,
+      durationMs: res.ms,
+      samplesPerSecond: res.ms ? Math.round((res.samples * 1000) / res.ms) : 0,
+      retries: res.retries,
+      peakRssBytes: peakRss(),
+    };
+    report.advice.push(...externalAdvice(ext, p.keepExternalLabels));
+    return report;
+  } finally {
+    state?.close();
+    await Promise.all([srcHttp.close(), apiHttp.close(), tgtHttp.close()]);
+  }
+}
+
+function fillTotals(report: BackfillReport, t: Totals, runs: number): void {
+  report.plan.units = t.units;
+  report.plan.unitsDone = t.unitsDone;
+  report.plan.runs = runs;
+  report.totals = { series: t.series, samples: t.samples, bytes: t.bytes, requests: t.requests, histogramSamples: t.histogramSamples, unknownChunks: t.unknownChunks };
+  report.rejects = t.rejects.map((r) => ({ class: r.class, requests: r.requests, samples: r.samples, example: r.example, advice: adviceForReject(r.class) }));
+  for (const r of report.rejects) report.advice.push(`${r.class}: ${r.advice}`);
+  if (t.histogramSamples > 0) {
+    report.advice.push(`${t.histogramSamples} native-histogram samples were found and not copied (stackshift copies float samples over remote write); copy them with Mimir's block upload (mimirtool backfill) or keep the source for that history`);
+  }
+  if (t.unknownChunks > 0) {
+    report.advice.push(`${t.unknownChunks} chunks used an encoding stackshift does not decode (for example XOR2 from Prometheus 3.11+ with that feature on) and were not copied; disable the feature on the source or copy those series with block upload`);
+  }
+}
+
+function externalAdvice(ext: Label[], keep: boolean): string[] {
+  if (ext.length === 0) return [];
+  const l = ext.map((x) => `${x.name}="${x.value}"`).join(', ');
+  return keep
+    ? [`the source's external labels (${l}) were copied onto every series, as Prometheus's own remote_write does, so backfilled history joins the live series; use --drop-external-labels if the live path does not add them`]
+    : [`the source's external labels (${l}) were dropped; if the live remote_write adds them, history and live data are different series`];
+}
+
+async function preflight(writer: RemoteWriteClient, readUrl: string | undefined, p: BackfillParams, startMs: number): Promise<NonNullable<BackfillReport['preflight']>> {
+  const id = randomBytes(6).toString('hex');
+  const labels: Label[] = [{ name: '__name__', value: PROBE_METRIC }, { name: 'probe', value: id }];
+  const ts = startMs;
+  const body = snappyEncode(encodeWriteRequest([{ labels, timestamps: Float64Array.of(ts), values: Float64Array.of(1) }]));
+  let r;
+  try {
+    r = await writer.send(body);
+  } catch (e) {
+    if (e instanceof HttpError && e.kind === 'protocol' && e.status === 415) throw e;
+    if (e instanceof HttpError) throw new HttpError(e.kind, e.url, `preflight: the target did not accept a remote-write request: ${e.message}`, { status: e.status, hint: e.hint });
+    throw e;
+  }
+  if (r.outcome !== 'ok') {
+    const cls = r.reject!;
+    const notReceiver = cls.id === 'http-404' || cls.id === 'http-405' || /remote write receiver/i.test(r.message ?? '');
+    throw new StackshiftError('preflight', notReceiver
+      ? `${writer.http.endpoint.url}${writer.path} is not a remote-write receiver (HTTP ${r.status}${r.message ? `: ${r.message.slice(0, 160)}` : ''})`
+      : `preflight: the target refused a probe sample at the oldest timestamp ${new Date(ts).toISOString()} (HTTP ${r.status}, ${cls.id}): ${r.message?.slice(0, 200) ?? ''}`, {
+      hint: notReceiver ? 'point --target-url at Mimir /api/v1/push, or at a Prometheus started with --web.enable-remote-write-receiver (/api/v1/write)' : cls.advice,
+    });
+  }
+  let readBack: boolean | 'skipped' = 'skipped';
+  if (readUrl) {
+    const client = new PrometheusClient(new HttpClient({ ...writer.http.endpoint, url: readUrl, retries: 1 }));
+    try {
+      readBack = false;
+      for (let i = 0; i < 10 && !readBack; i++) {
+        const res = await client.query(`${PROBE_METRIC}{probe="${id}"}`, ts + 1);
+        readBack = res.resultType === 'vector' && res.result.length === 1 && res.result[0].value[1] === '1';
+        if (!readBack) await new Promise((x) => setTimeout(x, 300));
+      }
+    } catch (e) {
+      log.warn('preflight: could not read the probe back; continuing', { readUrl, error: (e as Error).message });
+      readBack = 'skipped';
+    } finally {
+      await client.close();
+    }
+    if (readBack === false) {
+      throw new StackshiftError('preflight', `preflight: the target accepted a probe sample at ${new Date(ts).toISOString()} but it cannot be read back from ${readUrl}`, {
+        hint: 'the target silently drops history this old (check its retention, out-of-order window and tenant) or --target-read-url points elsewhere',
+      });
+    }
+  }
+  return { probeSeries: labelsKey(labels), timestamp: new Date(ts).toISOString(), writeStatus: r.status, readBack };
+}
+
+/** --dry-run: a few short windows spread over the range, read fully, extrapolated. */
+async function estimate(reader: RemoteReadClient, selectors: Matcher[][], p: BackfillParams): Promise<NonNullable<BackfillReport['estimate']>> {
+  const range = p.endMs - p.startMs;
+  const k = Math.min(6, Math.max(1, Math.floor(range / 60_000)));
+  const w = Math.min(5 * 60_000, Math.floor(range / k));
+  const seen = new Set<string>();
+  let samples = 0;
+  const t0 = Date.now();
+  for (let i = 0; i < k; i++) {
+    const s = p.startMs + Math.floor(((i + 0.5) * range) / k - w / 2);
+    for (const m of selectors) {
+      for await (const x of reader.streamSeries({ startMs: s, endMs: s + w - 1, matchers: m }, { responseType: p.responseType, stats: newDecodeStats() })) {
+        seen.add(labelsKey(x.labels));
+        samples += x.timestamps.length;
+      }
+    }
+  }
+  const ms = Math.max(1, Date.now() - t0);
+  const est = Math.round((samples * range) / (k * w));
+  const rate = (samples * 1000) / ms;
+  return { series: seen.size, samples: est, readSamplesPerSecond: Math.round(rate), durationMs: rate > 0 ? Math.round((est / rate) * 1000) : 0, windowsProbed: k };
+}

@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { resolveSpec, writeHistoryRemote, type HistorySpec } from '../../src/lab/index.js';
+import { startServer, tempDir } from '../harness/index.js';
+import { GEN, compareCopies } from './helpers.js';
+
+const CLI = resolve('dist/src/cli/main.js');
+/** The built CLI as a child process (async: a test may serve HTTP from this process meanwhile). */
+function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const c = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, STACKSHIFT_NO_PROGRESS: '1' } });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d) => (stdout += d));
+    c.stderr.on('data', (d) => (stderr += d));
+    c.on('close', (status) => res({ status, stdout, stderr }));
+  });
+}
+
+test('kill -9 during a backfill, then resume: the copy is exact and the summary counts are right', { timeout: 300_000 }, async (t) => {
+  const spec: HistorySpec = { series: 300, durationMs: 2 * 86_400_000, intervalMs: 30_000, seed: 21, endMs: Date.UTC(2026, 0, 25) };
+  const [source, target] = await Promise.all([startServer(t, { name: 'source', receiver: true }), startServer(t, { name: 'target', receiver: true })]);
+  try {
+    const written = await writeHistoryRemote(`${source.url}/api/v1/write`, spec);
+    const s = resolveSpec(spec);
+    const endMs = s.endMs + spec.intervalMs;
+    const state = join(tempDir(t), 'backfill.db');
+    const args = ['backfill', 'metrics', '--source-url', source.url, '--target-url', `${target.url}/api/v1/write`, '--start', String(s.startMs / 1000), '--end', String(endMs / 1000),
+      '--match', '{__name__=~"stackshift_gen_.+"}', '--state', state, '--window', '1h', '--max-window', '1h', '--names-per-unit', '1', '--output', 'json'];
+
+    // first run, slowed down so that it is surely in the middle when killed
+    const child = spawn(process.execPath, [CLI, ...args, '--write-rate', '150k', '--batch-samples', '5000'], { stdio: 'ignore' });
+    const deadline = Date.now() + 60_000;
+    let done = 0;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      if (!existsSync(state)) continue;
+      const db = new Database(state, { readonly: true, fileMustExist: true });
+      try { done = (db.prepare("SELECT COUNT(*) AS n FROM backfill_units WHERE status = 'done'").get() as { n: number }).n; } catch { done = 0; } finally { db.close(); }
+      if (done >= 6) break;
+    }
+    assert.ok(done >= 6, 'the first run made progress');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const db = new Database(state, { readonly: true });
+    const before = db.prepare("SELECT SUM(status = 'done') AS done, COUNT(*) AS all_units FROM backfill_units").get() as { done: number; all_units: number };
+    db.close();
+    assert.ok(before.done < 98, `killed before the end (${before.done} of 98 units done)`);
+
+    const r = await run(args);
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.plan.resumed, true);
+    assert.equal(report.plan.runs, 2);
+    assert.equal(report.plan.units, 98, '2 names x 49 one-hour windows (48h plus the stale-marker interval)');
+    assert.equal(report.plan.unitsDone, 98);
+    assert.equal(report.totals.samples, written.samples, 'each sample counted once across the two runs');
+    assert.equal(report.totals.series, spec.series);
+    assert.equal(report.run.samples + (report.totals.samples - report.run.samples), written.samples);
+    assert.ok(report.run.samples < written.samples, 'the second run did not start over');
+
+    const d = await compareCopies(source.url, target.url, s.startMs, endMs - 1, GEN);
+    assert.deepEqual(d.problems, []);
+    assert.equal(d.samples, written.samples);
+    assert.equal(d.staleMarkers, written.staleMarkers);
+  } finally {
+    await Promise.all([source.stop(), target.stop()]);
+  }
+});
+
+test('bad input: clear one-line error, exit 2, nothing written', { timeout: 120_000 }, async (t) => {
+  const dir = tempDir(t);
+  const state = join(dir, 'state.db');
+  const [source, plain, target] = await Promise.all([
+    startServer(t, { name: 'source', history: { series: 4, durationMs: 3_600_000, intervalMs: 60_000, seed: 1, endMs: Date.UTC(2026, 0, 2) } }),
+    startServer(t, { name: 'not-a-receiver' }),
+    startServer(t, { name: 'target', receiver: true }),
+  ]);
+  const html = createServer((_q, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>hello</html>'));
+  await new Promise<void>((r) => html.listen(0, '127.0.0.1', r));
+  const htmlUrl = `http://127.0.0.1:${(html.address() as AddressInfo).port}`;
+  try {
+    const base = ['backfill', 'metrics', '--start', '2026-01-01T23:00:00Z', '--end', '2026-01-02T00:00:00Z', '--state', state];
+    const cases: Array<[string, string[], RegExp]> = [
+      ['unknown flag value', [...base, '--source-url', source.url, '--target-url', `${target.url}/api/v1/write`, '--response-type', 'json'], /--response-type.*json.*invalid|Allowed choices/i],
+      ['bad shard', [...base, '--source-url', source.url, '--target-url', `${target.url}/api/v1/write`, '--shard', '4/4'], /--shard must be i\/N/],
+      ['bad time', [...base.slice(0, 2), '--start', 'yesterday', '--source-url', source.url, '--target-url', `${target.url}/api/v1/write`, '--state', state], /invalid --start "yesterday"/],
+      ['empty match', [...base, '--source-url', source.url, '--target-url', `${target.url}/api/v1/write`, '--match', ''], /empty --match selector/],
+      ['match-all', [...base, '--source-url', source.url, '--target-url', `${target.url}/api/v1/write`, '--match', '{job=~".*"}'], /matches every series/],
+      ['unreachable source', [...base, '--source-url', 'http://127.0.0.1:1', '--target-url', `${target.url}/api/v1/write`], /connection refused/],
+      ['non-Prometheus source', [...base, '--source-url', htmlUrl, '--target-url', `${target.url}/api/v1/write`], /did not answer .* like a Prometheus API/],
+      ['target not a receiver', [...base, '--source-url', source.url, '--target-url', `${plain.url}/api/v1/write`], /is not a remote-write receiver/],
+      ['remote write 2.0 to a 1.0 receiver', [...base, '--source-url', source.url, '--target-url', `${target.url}/api/v1/write`, '--remote-write-v2'], /does not understand 2.0/],
+      ['no source', [...base, '--target-url', `${target.url}/api/v1/write`], /no source: endpoint "prometheus"/],
+    ];
+    for (const [name, args, msg] of cases) {
+      const r = await run(args);
+      assert.equal(r.status, 2, `${name}: exit ${r.status}\n${r.stderr}`);
+      assert.match(r.stderr, msg, name);
+      assert.equal(r.stdout, '', `${name}: nothing on stdout`);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, `${name}: no stack trace`);
+      assert.equal(existsSync(state), false, `${name}: no state file written`);
+    }
+    // the refused 2.0 probe and the plain server's refusal stored nothing
+    const q = await fetch(`${target.url}/api/v1/query?query=count(stackshift_backfill_probe)`).then((x) => x.json()) as { data: { result: unknown[] } };
+    assert.deepEqual(q.data.result, []);
+  } finally {
+    html.close();
+    await Promise.all([source.stop(), plain.stop(), target.stop()]);
+  }
+});

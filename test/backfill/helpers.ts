@@ -1,0 +1,90 @@
+import { HttpClient } from '../../src/http/index.js';
+import { endpointFromUrl, type ResolvedEndpoint } from '../../src/config/index.js';
+import { RemoteReadClient } from '../../src/clients/index.js';
+import { isStaleMarker, labelsKey, valueBitsHex, type Matcher, type SeriesSamples } from '../../src/wire/index.js';
+import type { BackfillParams } from '../../src/backfill/index.js';
+
+export interface CopyDiff { series: number; samples: number; staleMarkers: number; problems: string[] }
+
+/**
+ * Whole read of a selector, retried from scratch when the server fails mid-stream: Prometheus 2.42 can answer
+ * "cannot populate chunk ... not found" while it compacts its out-of-order head into blocks.
+ */
+async function readAll(url: string, startMs: number, endMs: number, matchers: Matcher[]): Promise<SeriesSamples[]> {
+  const http = new HttpClient(endpointFromUrl(url));
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const out: SeriesSamples[] = [];
+      try {
+        for await (const s of new RemoteReadClient(http).streamSeries({ startMs, endMs, matchers })) out.push(s);
+        return out;
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'wire' || attempt >= 5) throw e;
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
+  } finally {
+    await http.close();
+  }
+}
+
+/**
+ * Reads the same selector from source and target (both real Prometheus servers, via remote read) and compares
+ * every series, timestamp and value bit pattern. `mapSource` adjusts source labels (e.g. dropped external labels).
+ */
+export async function compareCopies(sourceUrl: string, targetUrl: string, startMs: number, endMs: number, matchers: Matcher[], mapSource: (s: SeriesSamples) => SeriesSamples = (s) => s): Promise<CopyDiff> {
+  const want = new Map<string, SeriesSamples>();
+  for (const s of await readAll(sourceUrl, startMs, endMs, matchers)) {
+    const m = mapSource(s);
+    want.set(labelsKey(m.labels), m);
+  }
+  const d: CopyDiff = { series: 0, samples: 0, staleMarkers: 0, problems: [] };
+  const seen = new Set<string>();
+  for (const got of await readAll(targetUrl, startMs, endMs, matchers)) {
+    const key = labelsKey(got.labels);
+    seen.add(key);
+    const w = want.get(key);
+    if (!w) { d.problems.push(`extra series in target ${key}`); continue; }
+    if (w.timestamps.length !== got.timestamps.length) d.problems.push(`${key}: ${got.timestamps.length} samples in target, ${w.timestamps.length} in source`);
+    const n = Math.min(w.timestamps.length, got.timestamps.length);
+    for (let i = 0; i < n; i++) {
+      if (w.timestamps[i] !== got.timestamps[i] || valueBitsHex(w.values, i) !== valueBitsHex(got.values, i)) {
+        d.problems.push(`${key} #${i}: source ${w.timestamps[i]}=${valueBitsHex(w.values, i)}, target ${got.timestamps[i]}=${valueBitsHex(got.values, i)}`);
+        break;
+      }
+      if (isStaleMarker(got.values, i)) d.staleMarkers++;
+    }
+    d.series++;
+    d.samples += got.timestamps.length;
+  }
+  for (const k of want.keys()) if (!seen.has(k)) d.problems.push(`series missing in target ${k}`);
+  return d;
+}
+
+export function params(source: string | ResolvedEndpoint, target: string | ResolvedEndpoint, statePath: string, over: Partial<BackfillParams> = {}): BackfillParams {
+  return {
+    source: typeof source === 'string' ? endpointFromUrl(source) : source,
+    target: typeof target === 'string' ? endpointFromUrl(target, 'prometheus') : target,
+    selectors: ['{__name__=~"stackshift_gen_.+"}'],
+    startMs: 0,
+    endMs: 0,
+    keepExternalLabels: true,
+    remoteWriteVersion: '1.0',
+    responseType: 'streamed',
+    readConcurrency: 2,
+    writeConcurrency: 4,
+    batchSamples: 20_000,
+    windowMs: 2 * 3_600_000,
+    minWindowMs: 60_000,
+    maxWindowMs: 24 * 3_600_000,
+    unitSamples: 2_000_000,
+    namesPerGroup: 20,
+    statePath,
+    dryRun: false,
+    preflight: true,
+    retries: 10,
+    ...over,
+  };
+}
+
+export const GEN: Matcher[] = [{ type: 'RE', name: '__name__', value: 'stackshift_gen_.+' }];
