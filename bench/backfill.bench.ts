@@ -51,11 +51,11 @@ async function readOnly(url: string, spec: HistorySpec): Promise<{ samples: numb
   const rr = new RemoteReadClient(http);
   const t0 = performance.now();
   let samples = 0;
-  // one reader per metric name, 6h windows, as the engine's units do
+  // one reader per metric name, 24h windows, as the engine's units do
   await Promise.all(names(spec).map(async (name) => {
-    for (let w = s.startMs; w < s.endMs; w += 6 * 3_600_000) {
+    for (let w = s.startMs; w < s.endMs; w += 24 * 3_600_000) {
       const m: Matcher[] = [{ type: 'EQ', name: '__name__', value: name }];
-      for await (const x of rr.streamSeries({ startMs: w, endMs: Math.min(s.endMs, w + 6 * 3_600_000) - 1, matchers: m })) samples += x.timestamps.length;
+      for await (const x of rr.streamSeries({ startMs: w, endMs: Math.min(s.endMs, w + 24 * 3_600_000) - 1, matchers: m })) samples += x.timestamps.length;
     }
   }));
   const ms = performance.now() - t0;
@@ -108,7 +108,7 @@ function params(source: string, target: string, spec: HistorySpec, state: string
   return {
     source: endpointFromUrl(source), target: endpointFromUrl(`${target}/api/v1/write`, 'prometheus'), selectors: ['{__name__=~"stackshift_gen_.+"}'],
     startMs: s.startMs, endMs: s.endMs, keepExternalLabels: true, remoteWriteVersion: '1.0', responseType: 'streamed',
-    readConcurrency: READ_CONC, writeConcurrency: WRITE_CONC, batchSamples: BATCH, windowMs: 6 * 3_600_000, minWindowMs: 60_000, maxWindowMs: 24 * 3_600_000,
+    readConcurrency: READ_CONC, writeConcurrency: WRITE_CONC, batchSamples: BATCH, windowMs: 24 * 3_600_000, minWindowMs: 60_000, maxWindowMs: 7 * 86_400_000,
     unitSamples: 2_000_000, namesPerGroup: 1, statePath: state, dryRun: false, preflight: true, retries: 10,
   };
 }

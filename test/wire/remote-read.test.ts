@@ -32,10 +32,11 @@ function assertSeriesEqual(got: SeriesSamples[], want: Map<string, Array<[number
   }
 }
 
-test('remote read from a real Prometheus: streamed chunks and SAMPLES give every raw sample, in label order', async (t) => {
+test('remote read from a real Prometheus: streamed chunks and SAMPLES give every raw sample, in label order', { timeout: 120_000 }, async (t) => {
   const prom = await startServer(t, { history: SPEC });
   const http = new HttpClient(endpointFromUrl(prom.url));
-  t.after(() => http.close());
+  // stopped here: the harness's after-hooks remove the temp dir before stopping the server
+  t.after(async () => { await http.close(); await prom.stop(); });
   const rr = new RemoteReadClient(http);
   const s = resolveSpec(SPEC);
   // a window cutting through chunks on both sides: client-side filtering must keep exactly [start, end]
