@@ -17,8 +17,7 @@ test('lab remote-write history: a real receiver stores every sample bit-exact, s
   assert.equal(r.samples, [...want.values()].reduce((a, s) => a + s.timestamps.length, 0));
 
   const http = new HttpClient(endpointFromUrl(prom.url));
-  // stopped here: the harness's after-hooks remove the temp dir before stopping the server
-  t.after(async () => { await http.close(); await prom.stop(); });
+  t.after(() => http.close());
   const s = resolveSpec(SPEC);
   let seen = 0;
   let stale = 0;
@@ -34,4 +33,6 @@ test('lab remote-write history: a real receiver stores every sample bit-exact, s
   }
   assert.equal(seen, SPEC.series);
   assert.equal(stale, r.staleMarkers);
+  // stop before the harness's after-hooks remove the temp dir (they run before its own stop)
+  await prom.stop();
 });
