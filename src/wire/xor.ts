@@ -44,12 +44,18 @@ export class SampleBuffer {
     this.length = 0;
   }
 
-  /** Exact-size copies, safe to hand out while this buffer is reused. */
+  /**
+   * Hands the samples out as views and starts fresh arrays for the next series (sized like this one), so the
+   * series needs no copy and stays valid while this buffer is reused.
+   */
   snapshot(): { timestamps: Float64Array; values: Float64Array } {
     const n = this.length;
-    const timestamps = this.timestamps.slice(0, n);
-    const values = new Float64Array(n);
-    new Uint32Array(values.buffer).set(this.bits.subarray(0, 2 * n));
+    const timestamps = this.timestamps.subarray(0, n);
+    const values = new Float64Array(this.bits.buffer, this.bits.byteOffset, n);
+    const cap = Math.max(1024, n + (n >>> 2));
+    this.timestamps = new Float64Array(cap);
+    this.bits = new Uint32Array(cap * 2);
+    this.length = 0;
     return { timestamps, values };
   }
 }
