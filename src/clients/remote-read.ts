@@ -15,7 +15,6 @@ export interface StreamOptions {
   responseType?: 'streamed' | 'samples';
   /** Filled in while streaming: frames, bytes, histogram and unknown-encoding counts, and which response type the server chose. */
   stats?: DecodeStats & { responseType?: 'streamed' | 'samples' };
-  signal?: AbortSignal;
 }
 
 /**

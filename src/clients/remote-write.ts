@@ -94,8 +94,7 @@ export class RemoteWriteClient {
   }
 
   /** Sends one snappy-compressed request body (built by encodeWriteRequest / encodeWriteRequestV2). */
-  async send(body: Uint8Array, opts: { signal?: AbortSignal } = {}): Promise<WriteResult> {
-    void opts;
+  async send(body: Uint8Array): Promise<WriteResult> {
     const res = await this.http.request({ method: 'POST', path: this.path, body, headers: { ...(this.version === '2.0' ? RW2_HEADERS : RW1_HEADERS) } });
     const text = await readBody(res, 1 << 20).catch(() => '');
     if (res.status >= 200 && res.status < 300) {

@@ -48,7 +48,9 @@ export async function writeHistoryRemote(writeUrl: string, spec: HistorySpec, op
   const batchSamples = opts.batchSamples ?? 50_000;
   const concurrency = opts.concurrency ?? 4;
   const s = resolveSpec(spec, opts.now);
-  const windowMs = opts.windowMs ?? 6 * 3_600_000;
+  // 30-minute slices keep every append within the head's in-order range (max time - 1h): Prometheus 2.42 can
+  // return incomplete series while it compacts an out-of-order head into blocks, so the lab avoids that path
+  const windowMs = opts.windowMs ?? 30 * 60_000;
   const all = [...historyWithStaleMarkers(spec, opts.now)];
   const u = new URL(writeUrl);
   const http = new HttpClient(endpointFromUrl(u.origin), { connections: concurrency });

@@ -132,11 +132,20 @@ export class PbWriter {
   uvarint(v: number): void {
     const b = this.buf;
     let p = this.pos;
-    while (v >= 0x80) {
-      b[p++] = (v & 0x7f) | 0x80;
-      v = v >= 0x100000000 ? Math.floor(v / 128) : v >>> 7;
+    if (v >= 0x10000000) {
+      // millisecond timestamps land here: four 7-bit groups from the low 28 bits, the rest (< 2^25) by shifts
+      const lo = v % 0x10000000;
+      let hi = (v - lo) / 0x10000000;
+      b[p++] = (lo & 0x7f) | 0x80;
+      b[p++] = ((lo >>> 7) & 0x7f) | 0x80;
+      b[p++] = ((lo >>> 14) & 0x7f) | 0x80;
+      b[p++] = ((lo >>> 21) & 0x7f) | 0x80;
+      while (hi >= 0x80) { b[p++] = (hi & 0x7f) | 0x80; hi >>>= 7; }
+      b[p++] = hi;
+    } else {
+      while (v >= 0x80) { b[p++] = (v & 0x7f) | 0x80; v >>>= 7; }
+      b[p++] = v;
     }
-    b[p++] = v;
     this.pos = p;
   }
 

@@ -44,71 +44,70 @@ export class SampleBuffer {
     this.length = 0;
   }
 
-  /** Exact-size copies, safe to hand out while this buffer is reused. */
+  /**
+   * Hands the samples out as views and starts fresh arrays for the next series (sized like this one), so the
+   * series needs no copy and stays valid while this buffer is reused.
+   */
   snapshot(): { timestamps: Float64Array; values: Float64Array } {
     const n = this.length;
-    const timestamps = this.timestamps.slice(0, n);
-    const values = new Float64Array(n);
-    new Uint32Array(values.buffer).set(this.bits.subarray(0, 2 * n));
+    const timestamps = this.timestamps.subarray(0, n);
+    const values = new Float64Array(this.bits.buffer, this.bits.byteOffset, n);
+    const cap = Math.max(1024, n + (n >>> 2));
+    this.timestamps = new Float64Array(cap);
+    this.bits = new Uint32Array(cap * 2);
+    this.length = 0;
     return { timestamps, values };
   }
 }
 
+// Chunks are copied into this zero-padded scratch buffer so that the bit reader below never reads past the
+// end of a typed array (V8 deoptimises out-of-bounds reads); one sample reads at most 145 bits.
+const PAD = 24;
+let scratch = new Uint8Array(4096);
+
+/** `count` (1..32) bits at bit position `pos`, MSB first, as an unsigned 32-bit value (a 40-bit window). */
+function bitsAt(buf: Uint8Array, pos: number, count: number): number {
+  const i = pos >>> 3;
+  const off = pos & 7;
+  let w = ((buf[i] << 24) | (buf[i + 1] << 16) | (buf[i + 2] << 8) | buf[i + 3]) >>> 0;
+  if (off !== 0) w = ((w << off) | (buf[i + 4] >>> (8 - off))) >>> 0;
+  return count === 32 ? w : w >>> (32 - count);
+}
+
 /**
  * Decodes one XOR chunk, appending samples with minT <= t <= maxT to `out`. Returns the number of samples
- * the chunk held (before filtering).
+ * the chunk held (before filtering). Written without closures so that the bit position stays in a register.
  */
 export function decodeXorChunk(data: Uint8Array, out: SampleBuffer, minT = -Infinity, maxT = Infinity): number {
   if (data.length < 2) throw new WireError('XOR chunk shorter than its 2-byte header');
   const n = (data[0] << 8) | data[1];
   if (n === 0) return 0;
   out.reserve(n);
-  const buf = data;
+  if (scratch.length < data.length + PAD) scratch = new Uint8Array(Math.max(data.length + PAD, scratch.length * 2));
+  const buf = scratch;
+  buf.set(data);
+  buf.fill(0, data.length, data.length + PAD);
   const totalBits = data.length * 8;
-  let bitPos = 16;
   const ts = out.timestamps;
   const vb = out.bits;
   let len = out.length;
+  let pos = 16;
 
-  const overrun = () => new WireError(`XOR chunk truncated: ${n} samples announced, data ends after ${buf.length} bytes`);
-
-  const readBit = (): number => {
-    if (bitPos >= totalBits) throw overrun();
-    const b = (buf[bitPos >>> 3] >>> (7 - (bitPos & 7))) & 1;
-    bitPos++;
-    return b;
-  };
-
-  // count <= 32 bits, MSB first, as an unsigned 32-bit value: one 40-bit window instead of a loop per byte
-  // (bytes past the end read as undefined, which bitwise operators treat as 0; the bound is checked first)
-  const readBits = (count: number): number => {
-    if (bitPos + count > totalBits) throw overrun();
-    if (count === 0) return 0;
-    const i = bitPos >>> 3;
-    const off = bitPos & 7;
-    let w = ((buf[i] << 24) | (buf[i + 1] << 16) | (buf[i + 2] << 8) | buf[i + 3]) >>> 0;
-    if (off !== 0) w = ((w << off) | (buf[i + 4] >>> (8 - off))) >>> 0;
-    bitPos += count;
-    return count === 32 ? w : w >>> (32 - count);
-  };
-
-  const readUvarint = (): number => {
-    let x = 0;
-    let mul = 1;
-    for (let i = 0; i < 10; i++) {
-      const c = readBits(8);
-      x += (c & 0x7f) * mul;
-      if (c < 0x80) return x;
-      mul *= 128;
-    }
-    throw new WireError('XOR chunk: varint overflow');
-  };
-
-  // sample 0: zig-zag varint timestamp, 64 raw value bits
-  const u = readUvarint();
+  // sample 0: zig-zag varint timestamp (byte aligned), 64 raw value bits
+  let u = 0;
+  let mul = 1;
+  for (let k = 0; ; k++) {
+    if (k >= 10) throw new WireError('XOR chunk: varint overflow');
+    const c = buf[pos >>> 3];
+    pos += 8;
+    u += (c & 0x7f) * mul;
+    if (c < 0x80) break;
+    mul *= 128;
+  }
   let t = u % 2 === 1 ? -(u + 1) / 2 : u / 2;
-  let hi = readBits(32);
-  let lo = readBits(32);
+  let hi = bitsAt(buf, pos, 32);
+  let lo = bitsAt(buf, pos + 32, 32);
+  pos += 64;
   let tDelta = 0;
   let leading = 0;
   let trailing = 0;
@@ -116,27 +115,38 @@ export function decodeXorChunk(data: Uint8Array, out: SampleBuffer, minT = -Infi
 
   for (let i = 1; i < n; i++) {
     if (i === 1) {
-      tDelta = readUvarint();
+      // uvarint delta, byte aligned after 64 value bits
+      let d = 0;
+      let m = 1;
+      for (let k = 0; ; k++) {
+        if (k >= 10) throw new WireError('XOR chunk: varint overflow');
+        const c = bitsAt(buf, pos, 8);
+        pos += 8;
+        d += (c & 0x7f) * m;
+        if (c < 0x80) break;
+        m *= 128;
+      }
+      tDelta = d;
     } else {
       // delta-of-delta with a 0 / 10 / 110 / 1110 / 1111 prefix
-      let dod: number;
-      if (readBit() === 0) dod = 0;
-      else if (readBit() === 0) dod = signed(readBits(14), 14);
-      else if (readBit() === 0) dod = signed(readBits(17), 17);
-      else if (readBit() === 0) dod = signed(readBits(20), 20);
-      else {
-        const h = readBits(32);
-        const l = readBits(32);
-        dod = (h | 0) * 4294967296 + l;
-      }
-      tDelta += dod;
+      const p4 = bitsAt(buf, pos, 4);
+      if (p4 < 8) { pos += 1; }
+      else if (p4 < 12) { pos += 2; tDelta += signed(bitsAt(buf, pos, 14), 14); pos += 14; }
+      else if (p4 < 14) { pos += 3; tDelta += signed(bitsAt(buf, pos, 17), 17); pos += 17; }
+      else if (p4 === 14) { pos += 4; tDelta += signed(bitsAt(buf, pos, 20), 20); pos += 20; }
+      else { pos += 4; tDelta += (bitsAt(buf, pos, 32) | 0) * 4294967296 + bitsAt(buf, pos + 32, 32); pos += 64; }
     }
     t += tDelta;
     // value: 0 = unchanged; 10 = reuse leading/trailing; 11 = new leading (5 bits) and significant bits (6 bits)
-    if (readBit() === 1) {
-      if (readBit() === 1) {
-        leading = readBits(5);
-        let sig = readBits(6);
+    const c2 = bitsAt(buf, pos, 2);
+    if (c2 < 2) pos += 1;
+    else {
+      pos += 2;
+      if (c2 === 3) {
+        const h = bitsAt(buf, pos, 11);
+        pos += 11;
+        leading = h >>> 6;
+        let sig = h & 0x3f;
         if (sig === 0) sig = 64;
         trailing = 64 - leading - sig;
         if (trailing < 0) throw new WireError('XOR chunk: invalid leading/significant bit counts');
@@ -144,14 +154,17 @@ export function decodeXorChunk(data: Uint8Array, out: SampleBuffer, minT = -Infi
       const sig = 64 - leading - trailing;
       let xh = 0;
       let xl: number;
-      if (sig > 32) { xh = readBits(sig - 32); xl = readBits(32); } else xl = readBits(sig);
+      if (sig > 32) { xh = bitsAt(buf, pos, sig - 32); xl = bitsAt(buf, pos + sig - 32, 32); } else xl = bitsAt(buf, pos, sig);
+      pos += sig;
       // (xh:xl) << trailing, as a 64-bit shift on two halves
       if (trailing >= 32) { xh = xl << (trailing - 32); xl = 0; } else if (trailing > 0) { xh = (xh << trailing) | (xl >>> (32 - trailing)); xl = xl << trailing; }
       hi = (hi ^ xh) >>> 0;
       lo = (lo ^ xl) >>> 0;
     }
+    if (pos > totalBits) throw new WireError(`XOR chunk truncated: ${n} samples announced, data ends after ${data.length} bytes`);
     if (t >= minT && t <= maxT) { ts[len] = t; vb[2 * len] = lo; vb[2 * len + 1] = hi; len++; }
   }
+  if (pos > totalBits) throw new WireError(`XOR chunk truncated: ${n} samples announced, data ends after ${data.length} bytes`);
   out.length = len;
   return n;
 }

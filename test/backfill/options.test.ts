@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { runBackfill, sourcePaths, targetPaths } from '../../src/backfill/index.js';
 import { endpointFromUrl } from '../../src/config/index.js';
 import { countSamples, resolveSpec, type HistorySpec } from '../../src/lab/index.js';
+import { startFaultProxy } from '../faults/proxy.js';
 import { startServer, tempDir } from '../harness/index.js';
 import { GEN, compareCopies, params } from './helpers.js';
 
@@ -17,6 +18,22 @@ test('source and target paths: Prometheus and Mimir as source, push URLs and rea
   assert.deepEqual(targetPaths(endpointFromUrl('http://mimir:8080', 'mimir')), { base: 'http://mimir:8080', path: '/api/v1/push', readUrl: 'http://mimir:8080/prometheus' });
   assert.deepEqual(targetPaths(endpointFromUrl('http://gw/tenant-x/api/v1/push', 'mimir')), { base: 'http://gw', path: '/tenant-x/api/v1/push', readUrl: 'http://gw/tenant-x/prometheus' });
   assert.deepEqual(targetPaths(endpointFromUrl('http://prom2:9090/api/v1/write', 'mimir')), { base: 'http://prom2:9090', path: '/api/v1/write', readUrl: 'http://prom2:9090' });
+});
+
+test('Mimir-style source: API and remote read under /prometheus', { timeout: 120_000 }, async (t) => {
+  // a path-prefix proxy in front of a real Prometheus gives Mimir's layout (/prometheus/api/v1/read, ...)
+  const [source, target] = await Promise.all([startServer(t, { name: 'source', history: SPEC }), startServer(t, { name: 'target', receiver: true })]);
+  const proxy = await startFaultProxy(source.url, () => 'none', { stripPrefix: '/prometheus' });
+  try {
+    const s = resolveSpec(SPEC);
+    const r = await runBackfill(params(endpointFromUrl(proxy.url, 'mimir'), `${target.url}/api/v1/write`, join(tempDir(t), 'm.db'), { startMs: s.startMs, endMs: s.endMs }));
+    assert.equal(r.source.readPath, '/prometheus/api/v1/read');
+    assert.equal(r.totals.samples, countSamples(SPEC));
+    assert.ok(proxy.log.some((e) => e.path === '/prometheus/api/v1/read'));
+  } finally {
+    await proxy.close();
+    await Promise.all([source.stop(), target.stop()]);
+  }
 });
 
 test('backfill options on real servers: dry run, SAMPLES, external labels kept or dropped, shards', { timeout: 240_000 }, async (t) => {

@@ -16,13 +16,14 @@ export interface FaultProxy { url: string; log: ProxyEntry[]; close(): Promise<v
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startFaultProxy(target: string, plan: (n: number, method: string, path: string) => Fault): Promise<FaultProxy> {
+export async function startFaultProxy(target: string, plan: (n: number, method: string, path: string) => Fault, opts: { stripPrefix?: string } = {}): Promise<FaultProxy> {
   const log: ProxyEntry[] = [];
   let n = 0;
   const forward = async (req: IncomingMessage, body: Buffer) => {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && !['host', 'content-length', 'connection'].includes(k)) headers[k] = v;
-    const r = await fetch(target + req.url, { method: req.method, headers, body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body });
+    const path = opts.stripPrefix && req.url?.startsWith(opts.stripPrefix) ? req.url.slice(opts.stripPrefix.length) : req.url;
+    const r = await fetch(target + path, { method: req.method, headers, body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body });
     return { status: r.status, headers: r.headers, body: Buffer.from(await r.arrayBuffer()) };
   };
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {

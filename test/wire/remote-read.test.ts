@@ -32,7 +32,7 @@ function assertSeriesEqual(got: SeriesSamples[], want: Map<string, Array<[number
   }
 }
 
-test('remote read from a real Prometheus: streamed chunks and SAMPLES give every raw sample, in label order', async (t) => {
+test('remote read from a real Prometheus: streamed chunks and SAMPLES give every raw sample, in label order', { timeout: 120_000 }, async (t) => {
   const prom = await startServer(t, { history: SPEC });
   const http = new HttpClient(endpointFromUrl(prom.url));
   t.after(() => http.close());
@@ -58,4 +58,6 @@ test('remote read from a real Prometheus: streamed chunks and SAMPLES give every
   for await (const x of rr.streamSeries({ startMs, endMs, matchers }, { responseType: 'samples', stats: sstats })) samples.push(x);
   assert.equal(sstats.responseType, 'samples');
   assertSeriesEqual(samples, want);
+  // stop before the harness's after-hooks remove the temp dir (they run before its own stop)
+  await prom.stop();
 });

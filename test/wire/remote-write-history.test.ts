@@ -9,7 +9,7 @@ import { startServer } from '../harness/index.js';
 
 const SPEC: HistorySpec = { series: 60, durationMs: 12 * 3_600_000, intervalMs: 30_000, seed: 5, endMs: Date.UTC(2026, 0, 12) };
 
-test('lab remote-write history: a real receiver stores every sample bit-exact, stale markers included', async (t) => {
+test('lab remote-write history: a real receiver stores every sample bit-exact, stale markers included', { timeout: 120_000 }, async (t) => {
   const prom = await startServer(t, { receiver: true });
   const r = await writeHistoryRemote(`${prom.url}/api/v1/write`, SPEC);
   assert.ok(r.staleMarkers > 0, 'the history has stale markers');
@@ -33,4 +33,6 @@ test('lab remote-write history: a real receiver stores every sample bit-exact, s
   }
   assert.equal(seen, SPEC.series);
   assert.equal(stale, r.staleMarkers);
+  // stop before the harness's after-hooks remove the temp dir (they run before its own stop)
+  await prom.stop();
 });

@@ -54,8 +54,8 @@ export function registerBackfill(program: Command): void {
     .option('--batch-samples <n>', 'samples per remote-write request', '20000')
     .option('--read-rate <samples/s>', 'limit samples read per second (e.g. 200k)')
     .option('--write-rate <samples/s>', 'limit samples written per second (e.g. 100k; Mimir default ingestion_rate is 10k/s per tenant)')
-    .option('--window <duration>', 'initial time window of a work unit (adapted as the copy runs)', '2h')
-    .option('--max-window <duration>', 'largest work-unit window', '24h')
+    .option('--window <duration>', 'initial time window of a work unit (adapted as the copy runs)', '24h')
+    .option('--max-window <duration>', 'largest work-unit window', '7d')
     .option('--unit-samples <n>', 'target samples per work unit (windows grow or shrink towards it)', '2000000')
     .option('--names-per-unit <n>', 'metric names per work unit', '20')
     .addOption(new Option('--response-type <type>', 'remote-read response type').choices(['streamed', 'samples']).default('streamed'))
@@ -146,8 +146,6 @@ Exit codes: 0 copied, 1 copied but the target refused some samples (see the summ
     emit({ document: report, text: () => renderBackfillText(report), markdown: () => renderBackfillMarkdown(report), exitCode: report.rejects.length ? 1 : 0 }, ctx.format);
   });
   // addCommand does not inherit the program's settings: keep errors as exceptions (exit 2), not process.exit(1)
-  cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
-  area.exitOverride();
   area.addCommand(cmd);
   program.addCommand(area);
 }
