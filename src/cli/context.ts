@@ -34,11 +34,16 @@ export function emit(result: CommandResult, format: OutputFormat): void {
   process.exitCode = result.exitCode;
 }
 
-/** The state database: --state, else <state.dir>/state.db from stackshift.yaml, else .stackshift/state.db. */
-export function statePath(opts: Record<string, unknown>, loaded: LoadedConfig): string {
+export const STATE_OPTION_HELP = 'state database (default: <state.dir>/state.db or .stackshift/state.db)';
+
+/**
+ * A state file: --state, else <state.dir>/<file> with state.dir relative to stackshift.yaml, else
+ * .stackshift/<file>. One rule for every command, so `state.dir` means the same everywhere.
+ */
+export function statePath(opts: Record<string, unknown>, loaded: LoadedConfig, file = 'state.db'): string {
   if (opts.state) return resolve(String(opts.state));
   const dir = loaded.config.state?.dir;
-  return dir ? resolve(loaded.baseDir, dir, 'state.db') : resolve('.stackshift', 'state.db');
+  return dir ? resolve(loaded.baseDir, dir, file) : resolve('.stackshift', file);
 }
 
 export function openStateFor(opts: Record<string, unknown>, loaded: LoadedConfig, migrations: Migration[]): StateDb {

@@ -1,12 +1,11 @@
 import { Command, Option } from 'commander';
-import { join } from 'node:path';
 import { renderBackfillMarkdown, renderBackfillText, runBackfill, type Shard } from '../../backfill/index.js';
 import { resolveEndpoint, type LoadedConfig, type EndpointFlags } from '../../config/index.js';
 import { UsageError } from '../../errors/index.js';
 import { createProgress, formatCount } from '../../progress/index.js';
 import { parseDuration, parseTime, tryParseDuration } from '../../timeutil/index.js';
 import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
-import { contextFor, emit } from '../context.js';
+import { contextFor, emit, statePath as stateFile } from '../context.js';
 
 function int(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const s = String(v);
@@ -45,7 +44,7 @@ export function registerBackfill(program: Command): void {
     .option('--end <time>', 'end of the range, exclusive (default: now)', 'now')
     .option('--match <selector...>', 'series selector(s), e.g. \'{job=~"api|db"}\' (default: every series)')
     .option('--tenant <id>', 'target tenant (X-Scope-OrgID); same as --target-tenant')
-    .option('--state <file>', 'SQLite state file: plan, units, counts; re-run with the same file to resume (default: <state.dir>/backfill.db or ./stackshift-backfill.db)')
+    .option('--state <file>', 'SQLite state file: plan, units, counts; re-run with the same file to resume (default: <state.dir>/backfill.db or .stackshift/backfill.db)')
     .addOption(new Option('--keep-external-labels', "copy the source's external labels onto every series (default: as Prometheus remote_write does)").conflicts('dropExternalLabels'))
     .option('--drop-external-labels', "drop the source's external labels")
     .option('--shard <i/N>', 'take only shard i of N (metric names split by hash), for N parallel processes')
@@ -102,8 +101,7 @@ Exit codes: 0 copied, 1 copied but the target refused some samples (see the summ
     if (opts.tenant && !tflags.tenant) tflags.tenant = String(opts.tenant);
     const source = endpointOrFail(ctx.loaded, String(opts.from), sflags, 'source', 'prometheus');
     const target = endpointOrFail(ctx.loaded, String(opts.to), tflags, 'target', 'mimir');
-    const stateDir = ctx.loaded.config.state?.dir;
-    const statePath = opts.state ? String(opts.state) : stateDir ? join(stateDir, 'backfill.db') : 'stackshift-backfill.db';
+    const statePath = stateFile(opts, ctx.loaded, 'backfill.db');
     const progress = createProgress('backfill', 0, 'series-h');
     let lastSamples = 0;
     let lastT = Date.now();

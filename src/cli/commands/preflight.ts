@@ -6,7 +6,7 @@ import { resolveEndpoint } from '../../config/index.js';
 import { UsageError } from '../../errors/index.js';
 import { PREFLIGHT_MIGRATION, renderPreflightMarkdown, renderPreflightText, runPreflight } from '../../upgrade/index.js';
 import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
-import { contextFor, emit, openStateFor } from '../context.js';
+import { contextFor, emit, openStateFor, STATE_OPTION_HELP } from '../context.js';
 
 export function registerPreflight(program: Command): void {
   const cmd = new Command('preflight')
@@ -20,7 +20,7 @@ export function registerPreflight(program: Command): void {
     .option('--config-file <file>', 'prometheus.yml on this machine (default: --config.file from the server)')
     .option('--query <promql...>', 'extra queries to time for the latency baseline')
     .option('--top-rules <n>', 'how many of the most expensive rule expressions to time', '5')
-    .option('--state <file>', 'state database (default: <state.dir>/state.db or .stackshift/state.db)');
+    .option('--state <file>', STATE_OPTION_HELP);
   addEndpointOptions(cmd, 'prometheus', 'Prometheus');
   cmd.addHelpText('after', `
 Examples:

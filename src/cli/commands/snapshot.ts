@@ -14,7 +14,7 @@ import {
 import { parseDuration } from '../../timeutil/index.js';
 import { listSnapshots } from '../../tsdb/index.js';
 import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
-import { contextFor, emit, openStateFor } from '../context.js';
+import { contextFor, emit, openStateFor, STATE_OPTION_HELP } from '../context.js';
 
 
 function hasUrl(opts: Record<string, unknown>, loaded: LoadedConfig, endpoint: string): boolean {
@@ -49,7 +49,7 @@ export function registerSnapshot(program: Command): void {
     .option('--data-dir <dir>', 'the server\'s data dir on this machine (default: --storage.tsdb.path from the server, resolved against its CWD)')
     .option('--skip-head', 'do not write the in-memory head as a block (faster; the newest ~2h are then only in the WAL)')
     .option('--no-verify', 'do not verify the new snapshot')
-    .option('--state <file>', 'state database (default: <state.dir>/state.db or .stackshift/state.db)');
+    .option('--state <file>', STATE_OPTION_HELP);
   addEndpointOptions(create, 'prometheus', 'Prometheus');
   create.addHelpText('after', `
 Examples:
@@ -84,7 +84,7 @@ Needs --web.enable-admin-api on the server; without it the answer is advice on h
     .option('--deep', 'start a throwaway Prometheus on a hard-linked copy and compare series counts with the live server (--prometheus-url)')
     .option('--work-dir <dir>', 'where the hard-linked copy goes (same filesystem as the snapshot; default: beside it)')
     .option('--endpoint <name>', 'endpoint name in stackshift.yaml', 'prometheus')
-    .option('--state <file>', 'state database (default: <state.dir>/state.db or .stackshift/state.db)');
+    .option('--state <file>', STATE_OPTION_HELP);
   addEndpointOptions(verify, 'prometheus', 'live Prometheus (for --deep)');
   verify.addHelpText('after', `
 Examples:
@@ -109,7 +109,7 @@ Exit codes: 0 verified, 1 a block is corrupt (the block and byte offset are name
     .description('snapshots in <data>/snapshots with their age, size, bytes only they hold, and the last verification')
     .option('--data-dir <dir>', 'Prometheus data dir on this machine')
     .option('--endpoint <name>', 'endpoint name in stackshift.yaml', 'prometheus')
-    .option('--state <file>', 'state database (default: <state.dir>/state.db or .stackshift/state.db)');
+    .option('--state <file>', STATE_OPTION_HELP);
   addEndpointOptions(list, 'prometheus', 'Prometheus (to find its data dir)');
   list.addHelpText('after', `
 Examples:
@@ -133,7 +133,7 @@ Examples:
     .option('--older-than <duration>', 'delete only snapshots older than this (e.g. 7d)')
     .option('--yes', 'really delete')
     .option('--endpoint <name>', 'endpoint name in stackshift.yaml', 'prometheus')
-    .option('--state <file>', 'state database (default: <state.dir>/state.db or .stackshift/state.db)');
+    .option('--state <file>', STATE_OPTION_HELP);
   addEndpointOptions(prune, 'prometheus', 'Prometheus (to find its data dir)');
   prune.addHelpText('after', `
 Examples:
