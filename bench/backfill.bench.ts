@@ -119,11 +119,12 @@ function params(source: string, target: string, spec: HistorySpec, state: string
 }
 
 /** The runbook's copy: for each metric, query_range step=60s (split at Prometheus's 11,000-point limit), JSON, push. */
-async function queryRangeBaseline(source: string, target: string, spec: HistorySpec): Promise<{ ms: number; points: number }> {
+async function queryRangeBaseline(source: string, target: string | undefined, spec: HistorySpec): Promise<{ ms: number; points: number }> {
   const s = resolveSpec(spec);
   const prom = new PrometheusClient(endpointFromUrl(source));
-  const http = new HttpClient(endpointFromUrl(target));
-  const rw = new RemoteWriteClient(http, { path: '/api/v1/write' });
+  // without a target: the query and JSON half alone, the method's ceiling with an infinitely fast target
+  const http = new HttpClient(endpointFromUrl(target ?? source));
+  const rw = target ? new RemoteWriteClient(http, { path: '/api/v1/write' }) : undefined;
   const stepS = 60;
   const maxSpan = 11_000 * stepS * 1000;
   let points = 0;
@@ -141,9 +142,9 @@ async function queryRangeBaseline(source: string, target: string, spec: HistoryS
         batch.push({ labels, timestamps: ts, values: vs });
         nb += ts.length;
         points += ts.length;
-        if (nb >= BATCH) { await rw.send(snappyEncode(encodeWriteRequest(batch))); batch = []; nb = 0; }
+        if (nb >= BATCH) { await rw?.send(snappyEncode(encodeWriteRequest(batch))); batch = []; nb = 0; }
       }
-      if (nb) await rw.send(snappyEncode(encodeWriteRequest(batch)));
+      if (nb) await rw?.send(snappyEncode(encodeWriteRequest(batch)));
     }
   }
   const ms = performance.now() - t0;
@@ -231,6 +232,7 @@ async function main(): Promise<void> {
   const t3 = await receiver();
   const qr = await queryRangeBaseline(source.url, t3.url, MAIN);
   await t3.stop();
+  const qrRead = await queryRangeBaseline(source.url, undefined, MAIN);
   log('promtool baseline...');
   const pt = await promtoolBaseline(PROMTOOL);
   await source.stop();
@@ -250,6 +252,7 @@ async function main(): Promise<void> {
   const writeRate = (pre.samples * 1000) / wMs;
   const e2eRate = (e2eBest.samples * 1000) / e2eBest.ms;
   const qrRate = (raw * 1000) / qr.ms;
+  const qrReadRate = (raw * 1000) / qrRead.ms;
   const ptRate = (pt.samples * 1000) / pt.ms;
   const floor = Math.min(readRate, writeRate);
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -260,6 +263,7 @@ async function main(): Promise<void> {
     ['write-only (pre-encoded remote write)', fmtRate(writeRate), `${(writeRate / floor).toFixed(2)}x of floor`],
     ['end-to-end (stackshift backfill)', fmtRate(e2eRate), `${((e2eRate / floor) * 100).toFixed(0)}% of min(read, write)  [bar >= 80%]`],
     ['query_range@60s + push (runbook), raw samples/s', fmtRate(qrRate), `end-to-end is ${(e2eRate / qrRate).toFixed(1)}x  [bar >= 20x]; ${qr.points} points copied, ${(qr.points / raw * 100).toFixed(0)}% of the raw samples, none at their raw timestamps`],
+    ['  its query_range + JSON half alone (no push)', fmtRate(qrReadRate), `the method's ceiling with an infinitely fast target: 20x of it would be ${fmtRate(20 * qrReadRate)}, ${(20 * qrReadRate / readRate).toFixed(1)}x the remote-read ceiling above`],
     ['promtool OpenMetrics import', fmtRate(ptRate), `end-to-end is ${(e2eRate / ptRate).toFixed(1)}x (no stale markers; blocks still to upload)`],
   ];
   for (const [a, b, c] of rows) console.log(`${a.padEnd(50)}${b.padEnd(12)}${c}`);

@@ -47,6 +47,35 @@ export interface EngineResult {
 interface Unit { id: number; group: GroupRow; startMs: number; endMs: number; redo: boolean }
 
 /**
+ * The samples of one request. Batches are pooled (at most one per reading unit plus one
+ * per request in flight), so copying allocates nothing per series or per request once the pool is warm.
+ */
+class Batch {
+  readonly timestamps: Float64Array;
+  readonly values: Float64Array;
+  n = 0;
+  series: WriteSeries[] = [];
+
+  constructor(capacity: number) {
+    this.timestamps = new Float64Array(capacity);
+    this.values = new Float64Array(capacity);
+  }
+
+  /** Copies samples [from, to) of a series; a same-type typed-array copy moves bytes, so NaN payloads survive. */
+  add(labels: Label[], timestamps: Float64Array, values: Float64Array, from: number, to: number): void {
+    this.timestamps.set(timestamps.subarray(from, to), this.n);
+    this.values.set(values.subarray(from, to), this.n);
+    this.series.push({ labels, timestamps: this.timestamps, values: this.values, start: this.n, end: this.n + to - from });
+    this.n += to - from;
+  }
+
+  reset(): void {
+    this.n = 0;
+    this.series = [];
+  }
+}
+
+/**
  * Copies the planned units: each unit is one remote-read query (a name group x a half-open time window),
  * streamed series by series into remote-write batches. Reading pauses while `writeConcurrency` requests are
  * in flight, so memory holds at most that many batches plus one series per reading unit, however large
@@ -68,6 +97,7 @@ export class BackfillEngine {
   private coveredMs = 0;
   private unitsDone = 0;
   private readonly totalMs: number;
+  private readonly batches: Batch[] = [];
 
   constructor(o: EngineOptions) {
     this.o = o;
@@ -170,29 +200,30 @@ export class BackfillEngine {
     return labels.filter((l) => this.dropExternal.get(l.name) !== l.value);
   }
 
+  private takeBatch(): Batch {
+    return this.batches.pop() ?? new Batch(this.o.batchSamples);
+  }
+
   private async runUnit(u: Unit, responseType: 'streamed' | 'samples'): Promise<UnitCounts> {
     const c = emptyCounts();
     const t0 = Date.now();
     const matchers = this.matchersByGroup.get(u.group.id)!;
     const pending = new Set<Promise<void>>();
     let unitError: unknown;
-    let batch: WriteSeries[] = [];
-    let batchN = 0;
+    let batch = this.takeBatch();
     const flush = async () => {
       const b = batch;
-      const n = batchN;
-      batch = [];
-      batchN = 0;
-      if (this.writeLimiter) await this.writeLimiter.take(n);
+      batch = this.takeBatch();
+      if (this.writeLimiter) await this.writeLimiter.take(b.n);
       await this.writeSlots.acquire();
-      const p = this.sendBatch(b, n, c)
+      const p = this.sendBatch(b.series, b.n, c)
         .catch((e) => { unitError ??= e; })
-        .finally(() => { this.writeSlots.release(); pending.delete(p); });
+        .finally(() => { this.writeSlots.release(); pending.delete(p); b.reset(); this.batches.push(b); });
       pending.add(p);
     };
     const stats = newDecodeStats();
     try {
-      for await (const s of this.o.reader.streamSeries({ startMs: u.startMs, endMs: u.endMs - 1, matchers }, { responseType, stats })) {
+      for await (const s of this.o.reader.streamSeries({ startMs: u.startMs, endMs: u.endMs - 1, matchers }, { responseType, stats, reuse: true })) {
         if (unitError || this.fatal) break;
         const labels = this.transformLabels(s.labels);
         const n = s.timestamps.length;
@@ -205,16 +236,18 @@ export class BackfillEngine {
         if (this.readLimiter) await this.readLimiter.take(n);
         let off = 0;
         while (off < n) {
-          const take = Math.min(n - off, this.o.batchSamples - batchN);
-          batch.push({ labels, timestamps: s.timestamps, values: s.values, start: off, end: off + take });
-          batchN += take;
+          const take = Math.min(n - off, this.o.batchSamples - batch.n);
+          batch.add(labels, s.timestamps, s.values, off, off + take);
           off += take;
-          if (batchN >= this.o.batchSamples) await flush();
+          // the series' arrays are reused by the reader once we ask for the next one, so they are copied above
+          if (batch.n >= this.o.batchSamples) await flush();
         }
       }
-      if (batchN > 0 && !unitError) await flush();
+      if (batch.n > 0 && !unitError) await flush();
     } finally {
       await Promise.all(pending);
+      batch.reset();
+      this.batches.push(batch);
     }
     if (unitError) throw unitError;
     if (this.fatal) throw this.fatal;
@@ -222,8 +255,8 @@ export class BackfillEngine {
     return c;
   }
 
-  private encode(batch: WriteSeries[]): Buffer {
-    return snappyEncode(this.o.writer.version === '2.0' ? encodeWriteRequestV2(batch) : encodeWriteRequest(batch));
+  private encode(series: WriteSeries[]): Buffer {
+    return snappyEncode(this.o.writer.version === '2.0' ? encodeWriteRequestV2(series) : encodeWriteRequest(series));
   }
 
   private async sendBatch(batch: WriteSeries[], n: number, c: UnitCounts): Promise<void> {

@@ -15,6 +15,8 @@ export interface StreamOptions {
   responseType?: 'streamed' | 'samples';
   /** Filled in while streaming: frames, bytes, histogram and unknown-encoding counts, and which response type the server chose. */
   stats?: DecodeStats & { responseType?: 'streamed' | 'samples' };
+  /** A series' arrays may be reused for the next one (the consumer copies them before asking for more). */
+  reuse?: boolean;
 }
 
 /**
@@ -62,7 +64,7 @@ export class RemoteReadClient {
     try {
       if (ct.startsWith(STREAMED_CT)) {
         stats.responseType = 'streamed';
-        yield* seriesFromFrames(res.body, q.startMs, q.endMs, stats);
+        yield* seriesFromFrames(res.body, q.startMs, q.endMs, stats, undefined, opts.reuse);
       } else if (ct.startsWith('application/x-protobuf')) {
         stats.responseType = 'samples';
         const chunks: Buffer[] = [];

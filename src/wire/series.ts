@@ -43,17 +43,21 @@ function sortDedupe(buf: SampleBuffer): void {
   buf.length = m;
 }
 
-function emit(labels: Label[], buf: SampleBuffer, hist: number, unknown: number): SeriesSamples {
+function emit(labels: Label[], buf: SampleBuffer, hist: number, unknown: number, reuse = false): SeriesSamples {
   sortDedupe(buf);
-  const { timestamps, values } = buf.snapshot();
+  const { timestamps, values } = reuse ? buf.view() : buf.snapshot();
   const s: SeriesSamples = { labels, timestamps, values };
   if (hist) s.histogramSamples = hist;
   if (unknown) s.unknownChunks = unknown;
   return s;
 }
 
-/** STREAMED_XOR_CHUNKS body -> series (inclusive time range [minT, maxT]). */
-export async function* seriesFromFrames(body: AsyncIterable<Uint8Array>, minT: number, maxT: number, stats: DecodeStats = newDecodeStats(), maxFrameBytes?: number): AsyncGenerator<SeriesSamples> {
+/**
+ * STREAMED_XOR_CHUNKS body -> series (inclusive time range [minT, maxT]). With `reuse`, a series' arrays are
+ * views into one decode buffer and valid only until the next series is requested: for consumers that copy
+ * them at once (the backfill), this saves an allocation per series.
+ */
+export async function* seriesFromFrames(body: AsyncIterable<Uint8Array>, minT: number, maxT: number, stats: DecodeStats = newDecodeStats(), maxFrameBytes?: number, reuse = false): AsyncGenerator<SeriesSamples> {
   const buf = new SampleBuffer(4096);
   let curKey: string | undefined;
   let curLabels: Label[] = [];
@@ -66,7 +70,7 @@ export async function* seriesFromFrames(body: AsyncIterable<Uint8Array>, minT: n
     for (const s of resp.series) {
       const key = resp.queryIndex + labelsKey(s.labels);
       if (key !== curKey) {
-        if (curKey !== undefined) yield emit(curLabels, buf, hist, unknown);
+        if (curKey !== undefined) yield emit(curLabels, buf, hist, unknown, reuse);
         curKey = key;
         curLabels = s.labels;
         buf.clear();
@@ -90,7 +94,7 @@ export async function* seriesFromFrames(body: AsyncIterable<Uint8Array>, minT: n
       }
     }
   }
-  if (curKey !== undefined) yield emit(curLabels, buf, hist, unknown);
+  if (curKey !== undefined) yield emit(curLabels, buf, hist, unknown, reuse);
 }
 
 /** SAMPLES body (already snappy-decoded) -> series. */

@@ -42,6 +42,36 @@ function writeValueBytes(w: PbWriter, src: Uint8Array, i: number): void {
 
 const shared = new PbWriter(1 << 20);
 
+/**
+ * Samples of one varint width, the common case: every record is `12 ss 09 <8 value bytes> 10 <varint ts>`.
+ * Values are read as two 32-bit words of the Float64Array's buffer (bit-exact), timestamps split into 32-bit
+ * halves so the varint needs no floating-point division.
+ */
+function writeUniformSamples(w: PbWriter, ts: Float64Array, values: Float64Array, start: number, end: number, ss: number): void {
+  const vw = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
+  const b = w.buf;
+  let p = w.pos;
+  for (let i = start; i < end; i++) {
+    const t = ts[i];
+    const lo = vw[2 * i];
+    const hi = vw[2 * i + 1];
+    b[p] = 0x12; b[p + 1] = ss; b[p + 2] = 0x09;
+    b[p + 3] = lo; b[p + 4] = lo >>> 8; b[p + 5] = lo >>> 16; b[p + 6] = lo >>> 24;
+    b[p + 7] = hi; b[p + 8] = hi >>> 8; b[p + 9] = hi >>> 16; b[p + 10] = hi >>> 24;
+    b[p + 11] = 0x10;
+    p += 12;
+    let l = t >>> 0;
+    let h = (t - l) / 4294967296;
+    while (h !== 0 || l >= 0x80) {
+      b[p++] = (l & 0x7f) | 0x80;
+      l = ((l >>> 7) | ((h & 0x7f) << 25)) >>> 0;
+      h >>>= 7;
+    }
+    b[p++] = l;
+  }
+  w.pos = p;
+}
+
 /** Serialises a WriteRequest (not compressed). The result is a view into a reused buffer: copy or compress it before the next call. */
 export function encodeWriteRequest(series: WriteSeries[], w: PbWriter = shared): Uint8Array {
   w.reset();
@@ -49,18 +79,17 @@ export function encodeWriteRequest(series: WriteSeries[], w: PbWriter = shared):
     const start = s.start ?? 0;
     const end = s.end ?? s.timestamps.length;
     const ts = s.timestamps;
-    const vbytes = new Uint8Array(s.values.buffer, s.values.byteOffset, s.values.byteLength);
     let size = 0;
     for (const l of s.labels) {
       const ls = labelSize(l);
       size += 1 + uvarintSize(ls) + ls;
     }
+    // ascending timestamps of one varint width: every Sample has the same size
+    const uniform = end > start && ts[start] >= 0 && uvarintSize(ts[start]) === uvarintSize(ts[end - 1]);
+    const uss = uniform ? sampleSize(ts[start]) : 0;
     let samplesSize = 0;
-    if (end > start && ts[start] >= 0 && uvarintSize(ts[start]) === uvarintSize(ts[end - 1])) {
-      // ascending timestamps of one varint width: every Sample has the same size
-      const ss = sampleSize(ts[start]);
-      samplesSize = (end - start) * (1 + uvarintSize(ss) + ss);
-    } else {
+    if (uniform) samplesSize = (end - start) * (2 + uss);
+    else {
       for (let i = start; i < end; i++) {
         const ss = sampleSize(ts[i]);
         samplesSize += 1 + uvarintSize(ss) + ss;
@@ -78,6 +107,11 @@ export function encodeWriteRequest(series: WriteSeries[], w: PbWriter = shared):
       w.byte(0x0a); w.uvarint(n.length); w.buf.set(n, w.pos); w.pos += n.length;
       w.byte(0x12); w.uvarint(v.length); w.buf.set(v, w.pos); w.pos += v.length;
     }
+    if (uniform) {
+      writeUniformSamples(w, ts, s.values, start, end, uss);
+      continue;
+    }
+    const vbytes = new Uint8Array(s.values.buffer, s.values.byteOffset, s.values.byteLength);
     for (let i = start; i < end; i++) {
       const t = ts[i];
       w.buf[w.pos++] = 0x12;

@@ -44,6 +44,11 @@ export class SampleBuffer {
     this.length = 0;
   }
 
+  /** The samples as views into this buffer: valid until it is cleared or grown. */
+  view(): { timestamps: Float64Array; values: Float64Array } {
+    return { timestamps: this.timestamps.subarray(0, this.length), values: new Float64Array(this.bits.buffer, this.bits.byteOffset, this.length) };
+  }
+
   /**
    * Hands the samples out as views and starts fresh arrays for the next series (sized like this one), so the
    * series needs no copy and stays valid while this buffer is reused.
@@ -114,6 +119,13 @@ export function decodeXorChunk(data: Uint8Array, out: SampleBuffer, minT = -Infi
   if (t >= minT && t <= maxT) { ts[len] = t; vb[2 * len] = lo; vb[2 * len + 1] = hi; len++; }
 
   for (let i = 1; i < n; i++) {
+    // One 32-bit window at `pos` serves the timestamp's prefix and, in the common cases, the value's control
+    // bits and leading/significant header too; the window is re-read only after a long timestamp form.
+    const bi = pos >>> 3;
+    const bo = pos & 7;
+    let w = ((buf[bi] << 24) | (buf[bi + 1] << 16) | (buf[bi + 2] << 8) | buf[bi + 3]) >>> 0;
+    if (bo !== 0) w = ((w << bo) | (buf[bi + 4] >>> (8 - bo))) >>> 0;
+    let used: number;
     if (i === 1) {
       // uvarint delta, byte aligned after 64 value bits
       let d = 0;
@@ -127,30 +139,27 @@ export function decodeXorChunk(data: Uint8Array, out: SampleBuffer, minT = -Infi
         m *= 128;
       }
       tDelta = d;
-    } else {
-      // delta-of-delta with a 0 / 10 / 110 / 1110 / 1111 prefix
-      const p4 = bitsAt(buf, pos, 4);
-      if (p4 < 8) { pos += 1; }
-      else if (p4 < 12) { pos += 2; tDelta += signed(bitsAt(buf, pos, 14), 14); pos += 14; }
-      else if (p4 < 14) { pos += 3; tDelta += signed(bitsAt(buf, pos, 17), 17); pos += 17; }
-      else if (p4 === 14) { pos += 4; tDelta += signed(bitsAt(buf, pos, 20), 20); pos += 20; }
-      else { pos += 4; tDelta += (bitsAt(buf, pos, 32) | 0) * 4294967296 + bitsAt(buf, pos + 32, 32); pos += 64; }
-    }
+      used = 32;
+    } else if (w < 0x80000000) { pos += 1; used = 1; }
+    // delta-of-delta with a 0 / 10 / 110 / 1110 / 1111 prefix
+    else if (w < 0xc0000000) { tDelta += signed((w >>> 16) & 0x3fff, 14); pos += 16; used = 16; }
+    else if (w < 0xe0000000) { tDelta += signed((w >>> 12) & 0x1ffff, 17); pos += 20; used = 20; }
+    else if (w < 0xf0000000) { tDelta += signed((w >>> 8) & 0xfffff, 20); pos += 24; used = 24; }
+    else { pos += 4; tDelta += (bitsAt(buf, pos, 32) | 0) * 4294967296 + bitsAt(buf, pos + 32, 32); pos += 64; used = 32; }
     t += tDelta;
     // value: 0 = unchanged; 10 = reuse leading/trailing; 11 = new leading (5 bits) and significant bits (6 bits)
-    const c2 = bitsAt(buf, pos, 2);
-    if (c2 < 2) pos += 1;
-    else {
-      pos += 2;
-      if (c2 === 3) {
-        const h = bitsAt(buf, pos, 11);
-        pos += 11;
+    if (used <= 19) w = (w << used) >>> 0;
+    else w = bitsAt(buf, pos, 32);
+    if (w >= 0x80000000) {
+      if (w >= 0xc0000000) {
+        const h = (w >>> 19) & 0x7ff;
+        pos += 13;
         leading = h >>> 6;
         let sig = h & 0x3f;
         if (sig === 0) sig = 64;
         trailing = 64 - leading - sig;
         if (trailing < 0) throw new WireError('XOR chunk: invalid leading/significant bit counts');
-      }
+      } else pos += 2;
       const sig = 64 - leading - trailing;
       let xh = 0;
       let xl: number;
@@ -160,7 +169,7 @@ export function decodeXorChunk(data: Uint8Array, out: SampleBuffer, minT = -Infi
       if (trailing >= 32) { xh = xl << (trailing - 32); xl = 0; } else if (trailing > 0) { xh = (xh << trailing) | (xl >>> (32 - trailing)); xl = xl << trailing; }
       hi = (hi ^ xh) >>> 0;
       lo = (lo ^ xl) >>> 0;
-    }
+    } else pos += 1;
     if (pos > totalBits) throw new WireError(`XOR chunk truncated: ${n} samples announced, data ends after ${data.length} bytes`);
     if (t >= minT && t <= maxT) { ts[len] = t; vb[2 * len] = lo; vb[2 * len + 1] = hi; len++; }
   }
