@@ -17,7 +17,7 @@ import { runBackfill, type BackfillParams } from '../src/backfill/index.js';
 import { PrometheusClient, RemoteReadClient, RemoteWriteClient } from '../src/clients/index.js';
 import { endpointFromUrl } from '../src/config/index.js';
 import { HttpClient } from '../src/http/index.js';
-import { countSamples, historyBlocks, installBlocks, prometheusVersion, resolveSpec, startPrometheus, writeHistoryRemote, writeOpenMetrics, type HistorySpec, type LabServer } from '../src/lab/index.js';
+import { countSamples, historyBlocks, installBlocks, prometheusVersion, resolveSpec, startPrometheus, waitHeadCompacted, writeHistoryRemote, writeOpenMetrics, type HistorySpec, type LabServer } from '../src/lab/index.js';
 import { encodeWriteRequest, snappyEncode, type Matcher, type WriteSeries } from '../src/wire/index.js';
 import { fmtRate } from './util.js';
 
@@ -241,9 +241,11 @@ async function main(): Promise<void> {
   const rss: Array<{ spec: HistorySpec; samples: number; peakRss: number; ms: number }> = [];
   for (const spec of [RSS_1X, RSS_10X]) {
     const src = await receiver();
-    await writeHistoryRemote(`${src.url}/api/v1/write`, spec, { batchSamples: 50_000 });
+    const written = await writeHistoryRemote(`${src.url}/api/v1/write`, spec, { batchSamples: 50_000 });
+    await waitHeadCompacted(src.url);
     const dst = await receiver();
     const r = await cliBackfill(src.url, dst.url, spec, join(work, `rss-${spec.durationMs}.db`));
+    if (r.samples !== written.samples) throw new Error(`RSS run copied ${r.samples} samples of ${written.samples}`);
     rss.push({ spec, ...r });
     await Promise.all([src.stop(), dst.stop()]);
   }

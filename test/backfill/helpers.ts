@@ -105,19 +105,4 @@ export const GEN: Matcher[] = [{ type: 'RE', name: '__name__', value: 'stackshif
  * serve reads with missing samples while head compaction of a days-long head is under way; a copy read then
  * would test Prometheus, not stackshift. The head is compacted once it spans at most ~1.5 block ranges (3h).
  */
-export async function waitHeadCompacted(url: string, timeoutMs = 120_000): Promise<void> {
-  const c = new PrometheusClient(endpointFromUrl(url));
-  try {
-    const deadline = Date.now() + timeoutMs;
-    let stable = 0;
-    while (Date.now() < deadline) {
-      const h = (await c.tsdbStatus()).headStats;
-      stable = h.maxTime - h.minTime <= 3 * 3_600_000 ? stable + 1 : 0;
-      if (stable >= 3) return;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    throw new Error(`head of ${url} still spans more than 3h after ${timeoutMs} ms`);
-  } finally {
-    await c.close();
-  }
-}
+export { waitHeadCompacted } from '../../src/lab/index.js';
