@@ -11,7 +11,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runBackfill, type BackfillParams } from '../src/backfill/index.js';
 import { PrometheusClient, RemoteReadClient, RemoteWriteClient } from '../src/clients/index.js';
@@ -44,6 +44,27 @@ const log = (s: string) => process.stderr.write(s + '\n');
 /** CPU affinity of a process and all its threads (Linux taskset); false when unavailable. */
 function pin(pid: number, cpu: string): boolean {
   return spawnSync('taskset', ['-a', '-p', '-c', cpu, String(pid)], { stdio: 'ignore' }).status === 0;
+}
+
+/** CPU time in ms of a process (all threads) from /proc; 0 where /proc is unavailable. */
+function procCpuMs(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
+function selfCpuMs(): number {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+}
+/** [target, source, stackshift] CPU ms now. */
+function cpuNow(target: number, source: number): number[] {
+  return [procCpuMs(target), procCpuMs(source), selfCpuMs()];
+}
+function cpuSince(t0: number[], target: number, source: number): number[] {
+  return cpuNow(target, source).map((v, i) => v - t0[i]);
 }
 
 function names(spec: HistorySpec): string[] {
@@ -205,22 +226,25 @@ async function main(): Promise<void> {
   // load from elsewhere on the machine does not decide the ratio. Two layouts: everything sharing both cores, and
   // the target pinned to core 1 with stackshift and the source on core 0, which models a target on its own machine
   // (as Mimir is) instead of one competing with the copier for the same two cores.
-  const layouts: Array<{ name: string; pinned: boolean; wMs: number; e2e: { samples: number; ms: number } }> = [];
+  const layouts: Array<{ name: string; pinned: boolean; wMs: number; e2e: { samples: number; ms: number }; wCpu: number[]; eCpu: number[] }> = [];
   const canPin = cpus().length >= 2 && pin(process.pid, '0-1');
   for (const pinned of canPin ? [false, true] : [false]) {
-    const l = { name: pinned ? 'target on core 1, stackshift + source on core 0' : 'all on 2 shared cores', pinned, wMs: Infinity, e2e: { samples: 0, ms: Infinity } };
+    const l = { name: pinned ? 'target on core 1, stackshift + source on core 0' : 'all on 2 shared cores', pinned, wMs: Infinity, e2e: { samples: 0, ms: Infinity }, wCpu: [0, 0, 0], eCpu: [0, 0, 0] };
     if (pinned) { pin(process.pid, '0'); pin(source.pid, '0'); }
     for (let round = 1; round <= 3; round++) {
       log(`${l.name}: write-only (round ${round})...`);
       const t1 = await receiver();
       if (pinned) pin(t1.pid, '1');
-      l.wMs = Math.min(l.wMs, await writeOnly(t1.url, pre.bodies));
+      const w0 = cpuNow(t1.pid, source.pid);
+      const wMs = await writeOnly(t1.url, pre.bodies);
+      if (wMs < l.wMs) { l.wMs = wMs; l.wCpu = cpuSince(w0, t1.pid, source.pid); }
       await t1.stop();
       log(`${l.name}: end-to-end (round ${round})...`);
       const t2 = await receiver();
       if (pinned) pin(t2.pid, '1');
+      const e0 = cpuNow(t2.pid, source.pid);
       const e = await runBackfill(params(source.url, t2.url, MAIN, join(work, `e2e-${pinned}-${round}.db`)));
-      if (e.run!.durationMs < l.e2e.ms) l.e2e = { samples: e.run!.samples, ms: e.run!.durationMs };
+      if (e.run!.durationMs < l.e2e.ms) { l.e2e = { samples: e.run!.samples, ms: e.run!.durationMs }; l.eCpu = cpuSince(e0, t2.pid, source.pid); }
       await t2.stop();
     }
     if (pinned) { pin(process.pid, '0-1'); pin(source.pid, '0-1'); }
@@ -269,6 +293,13 @@ async function main(): Promise<void> {
     ['promtool OpenMetrics import', fmtRate(ptRate), `end-to-end is ${(e2eRate / ptRate).toFixed(1)}x (no stale markers; blocks still to upload)`],
   ];
   for (const [a, b, c] of rows) console.log(`${a.padEnd(50)}${b.padEnd(12)}${c}`);
+  // where the CPU went (ns of CPU per copied sample), best round of each: the end-to-end ratio on shared cores is
+  // set by how much CPU stackshift takes from the target, which needs the same cores
+  const perSample = (ms: number) => ((ms * 1e6) / pre.samples).toFixed(0).padStart(5);
+  const [wc, ec] = [layouts[0].wCpu, layouts[0].eCpu];
+  console.log(`CPU ns/sample (shared cores)   target  source  stackshift`);
+  console.log(`  write-only                   ${perSample(wc[0])}   ${perSample(wc[1])}   ${perSample(wc[2])}`);
+  console.log(`  end-to-end                   ${perSample(ec[0])}   ${perSample(ec[1])}   ${perSample(ec[2])}`);
   for (const l of layouts.slice(1)) {
     const w = (pre.samples * 1000) / l.wMs;
     const e = (l.e2e.samples * 1000) / l.e2e.ms;
