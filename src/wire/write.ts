@@ -3,11 +3,18 @@
  * table + label refs). Values are copied as their 8 raw bytes from the Float64Array's buffer, so stale
  * markers and any other NaN payload reach the receiver bit for bit.
  */
+import { histogramFieldsSize, writeHistogramFields, type HistogramSample } from './histogram.js';
 import { PbWriter, uvarintSize, utf8Bytes } from './pb.js';
 import type { Label } from './types.js';
 
-/** A series slice to send: samples [start, end) of the arrays (default: all). Timestamps ascending. */
-export interface WriteSeries { labels: Label[]; timestamps: Float64Array; values: Float64Array; start?: number; end?: number }
+/**
+ * A series slice to send: samples [start, end) of the arrays (default: all), timestamps ascending; and
+ * native-histogram samples [histStart, histEnd) of `histograms` (default: all), sent after the floats.
+ */
+export interface WriteSeries {
+  labels: Label[]; timestamps: Float64Array; values: Float64Array; start?: number; end?: number;
+  histograms?: readonly HistogramSample[]; histStart?: number; histEnd?: number;
+}
 
 export const RW1_HEADERS = {
   'content-type': 'application/x-protobuf',
@@ -41,6 +48,7 @@ function writeValueBytes(w: PbWriter, src: Uint8Array, i: number): void {
 }
 
 const shared = new PbWriter(1 << 20);
+const histSizes: number[] = [];
 
 /** Serialises a WriteRequest (not compressed). The result is a view into a reused buffer: copy or compress it before the next call. */
 export function encodeWriteRequest(series: WriteSeries[], w: PbWriter = shared): Uint8Array {
@@ -67,6 +75,10 @@ export function encodeWriteRequest(series: WriteSeries[], w: PbWriter = shared):
       }
     }
     size += samplesSize;
+    const hs = s.histograms;
+    const hStart = s.histStart ?? 0;
+    const hEnd = hs ? s.histEnd ?? hs.length : 0;
+    if (hs) size += histogramFieldsSize(hs, hStart, hEnd, histSizes);
     w.ensure(size + 11);
     w.byte(0x0a);
     w.uvarint(size);
@@ -87,6 +99,7 @@ export function encodeWriteRequest(series: WriteSeries[], w: PbWriter = shared):
       w.buf[w.pos++] = 0x10;
       w.int64(t);
     }
+    if (hs) writeHistogramFields(w, 0x22, hs, hStart, hEnd, histSizes);
   }
   return w.finish();
 }
@@ -114,6 +127,10 @@ export function encodeWriteRequestV2(series: WriteSeries[]): Uint8Array {
       const ss = sampleSize(ts[i]);
       size += 1 + uvarintSize(ss) + ss;
     }
+    const hs = s.histograms;
+    const hStart = s.histStart ?? 0;
+    const hEnd = hs ? s.histEnd ?? hs.length : 0;
+    if (hs) size += histogramFieldsSize(hs, hStart, hEnd, histSizes);
     body.ensure(size + 11);
     body.byte(0x2a);
     body.uvarint(size);
@@ -129,6 +146,8 @@ export function encodeWriteRequestV2(series: WriteSeries[]): Uint8Array {
       body.byte(0x10);
       body.int64(t);
     }
+    // v2 TimeSeries: histograms = 3 (same Histogram message as 1.0)
+    if (hs) writeHistogramFields(body, 0x1a, hs, hStart, hEnd, histSizes);
   }
   const out = new PbWriter(body.pos + 1024);
   for (const s of symbols.keys()) {
