@@ -13,7 +13,9 @@ import { mulberry32 } from './history.js';
  *   kind 1  integer counter, schema 0, negative and positive buckets, zero bucket, a gap that starts with a
  *           stale marker, a counter reset half-way
  *   kind 2  float counter, schema -2, zero threshold 0.001 (stored as 9 bytes)
- *   kind 3  integer gauge histogram (reset hint GAUGE), schema 1, buckets that come and go
+ *   kind 3  integer gauge histogram (reset hint GAUGE), schema 1, buckets that come and go; only with
+ *           `gauges`, because Prometheus 2.42 cannot serve them over streamed remote read once a query range
+ *           cuts a chunk (it re-encodes the chunk as a counter and fails with "unexpected counter reset")
  *
  * Prometheus 2.42 cannot append histograms out of order, so series are written in time order, one request
  * after another. Float histograms always carry a positive count: 2.42's receiver takes a float histogram
@@ -28,6 +30,8 @@ export interface HistogramHistorySpec {
   /** Default: now rounded down to the interval. */
   endMs?: number;
   metric?: string;
+  /** Include kind 3 (gauge histograms); otherwise kind 3 series are integer counters like kind 0 without the schema change. */
+  gauges?: boolean;
 }
 
 export interface HistogramSeries { labels: Label[]; histograms: HistogramSample[]; staleMarkers: number }
@@ -99,7 +103,7 @@ function sample(t: number, s: State, kind: number): HistogramSample {
   return { t, isFloat, resetHint: kind === 3 ? ResetHint.GAUGE : ResetHint.UNKNOWN, schema: s.schema, head, positiveSpans: p.spans, negativeSpans: n.spans, positive: p.w, negative: n.w };
 }
 
-const SCHEMA = [3, 0, -2, 1];
+const SCHEMA = [3, 0, -2, 1, 1];
 
 export function generateHistogramHistory(spec: HistogramHistorySpec, now = Date.now()): HistogramSeries[] {
   const interval = spec.intervalMs;
@@ -108,7 +112,7 @@ export function generateHistogramHistory(spec: HistogramHistorySpec, now = Date.
   const steps = Math.floor((endMs - startMs) / interval);
   const out: HistogramSeries[] = [];
   for (let i = 0; i < spec.series; i++) {
-    const kind = i % 4;
+    const kind = i % 4 === 3 && !spec.gauges ? 4 : i % 4;
     const rnd = mulberry32((spec.seed ?? 7) * 1_000_003 + i);
     const s: State = { pos: new Map(), neg: new Map(), zero: 0, sum: 0, schema: SCHEMA[kind] };
     const hs: HistogramSample[] = [];
@@ -128,7 +132,7 @@ export function generateHistogramHistory(spec: HistogramHistorySpec, now = Date.
     }
     const labels = sortLabels([
       { name: '__name__', value: spec.metric ?? 'stackshift_lab_native_histogram' },
-      { name: 'kind', value: ['int_schema_change', 'int_reset_stale', 'float', 'int_gauge'][kind] },
+      { name: 'kind', value: ['int_schema_change', 'int_reset_stale', 'float', 'int_gauge', 'int'][kind] },
       { name: 'series', value: String(i) },
     ]);
     out.push({ labels, histograms: hs, staleMarkers: stale });
