@@ -143,9 +143,11 @@ export function generateHistogramHistory(spec: HistogramHistorySpec, now = Date.
 export interface HistogramWriteResult { series: number; histograms: number; staleMarkers: number; requests: number; ms: number }
 
 /** Writes the history to a receiver (e.g. http://127.0.0.1:9090/api/v1/write) in time order, 30-minute slices. */
-export async function writeHistogramHistoryRemote(writeUrl: string, spec: HistogramHistorySpec, opts: { now?: number; windowMs?: number } = {}): Promise<HistogramWriteResult> {
+export async function writeHistogramHistoryRemote(writeUrl: string, spec: HistogramHistorySpec, opts: { now?: number; windowMs?: number; alter?: (series: number, index: number, h: HistogramSample) => HistogramSample } = {}): Promise<HistogramWriteResult> {
   const t0 = Date.now();
   const all = generateHistogramHistory(spec, opts.now);
+  // tests inject differences here (a target that holds one altered bucket)
+  if (opts.alter) all.forEach((s, i) => { s.histograms = s.histograms.map((h, k) => opts.alter!(i, k, h)); });
   const windowMs = opts.windowMs ?? 30 * 60_000;
   const u = new URL(writeUrl);
   const http = new HttpClient(endpointFromUrl(u.origin), { connections: 1 });

@@ -2,29 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { runBackfill } from '../../src/backfill/index.js';
-import { PrometheusClient, RemoteReadClient } from '../../src/clients/index.js';
+import { PrometheusClient } from '../../src/clients/index.js';
 import { endpointFromUrl } from '../../src/config/index.js';
-import { HttpClient } from '../../src/http/index.js';
-import { generateHistogramHistory, writeHistogramHistoryRemote, type HistogramHistorySpec } from '../../src/lab/index.js';
-import { histogramDifference, isStaleHistogram, labelsKey, type HistogramSample, type Matcher } from '../../src/wire/index.js';
+import { generateHistogramHistory, writeHistogramHistoryRemote } from '../../src/lab/index.js';
+import { histogramDifference, isStaleHistogram, labelsKey } from '../../src/wire/index.js';
 import { startServer, tempDir } from '../harness/index.js';
-import { params } from './helpers.js';
-
-export const NH_FLAGS = ['--enable-feature=native-histograms'];
-// 2.5 hours at 30 s: the head never spans the 3 h that trigger a compaction, so reads see one stable head
-export const NH_SPEC: HistogramHistorySpec = { series: 8, hours: 2.5, intervalMs: 30_000, seed: 11, endMs: Date.UTC(2026, 9, 1, 12) };
-export const NH_MATCH: Matcher[] = [{ type: 'EQ', name: '__name__', value: 'stackshift_lab_native_histogram' }];
-
-export async function readHistograms(url: string, startMs: number, endMs: number): Promise<Map<string, HistogramSample[]>> {
-  const http = new HttpClient(endpointFromUrl(url));
-  try {
-    const out = new Map<string, HistogramSample[]>();
-    for await (const s of new RemoteReadClient(http).streamSeries({ startMs, endMs, matchers: NH_MATCH })) out.set(labelsKey(s.labels), s.histograms ?? []);
-    return out;
-  } finally {
-    await http.close();
-  }
-}
+import { NH_FLAGS, NH_SPEC, params, readHistograms } from './helpers.js';
 
 /** (lo, hi) word pair as a JS number: exact for the counts a lab produces. */
 const word = (w: Uint32Array, k: number) => w[2 * k + 1] * 4294967296 + w[2 * k];
