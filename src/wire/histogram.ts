@@ -521,7 +521,8 @@ function readSpan(r: PbReader, end: number, spans: number[]): void {
 }
 
 function appendWords(words: number[], r: PbReader, packed: boolean, kind: 'double' | 'sint64'): void {
-  const end = packed ? r.pos + r.uvarint() : -1;
+  let end = -1;
+  if (packed) { const len = r.uvarint(); end = r.pos + len; }
   do {
     if (kind === 'double') { readWord(r, tmp, 0); words.push(tmp[0], tmp[1]); } else { readVarint64(r, tmp, 0); unzigzag64(tmp[0], tmp[1], tmp, 0); words.push(tmp[0], tmp[1]); }
   } while (packed && r.pos < end);
@@ -553,13 +554,8 @@ export function readHistogram(r: PbReader, end: number): HistogramSample {
       case 0x6a: case 0x69: appendWords(pos, r, tag === 0x6a, 'double'); break;
       case 0x70: resetHint = r.uvarint(); break;
       case 0x78: t = r.int64(); break;
-      case 0x82: { // field 16 as two bytes: 0x82 0x01 (packed) or 0x81 0x01
-        const second = r.uvarint();
-        if (second !== 1) throw new WireError('unexpected field in Histogram message');
-        appendWords(cv, r, true, 'double');
-        break;
-      }
-      case 0x81: { const second = r.uvarint(); if (second !== 1) throw new WireError('unexpected field in Histogram message'); appendWords(cv, r, false, 'double'); break; }
+      case 130: appendWords(cv, r, true, 'double'); break; // field 16 (custom_values), packed
+      case 129: appendWords(cv, r, false, 'double'); break;
       default: r.skip(tag & 7);
     }
   }
