@@ -80,7 +80,7 @@ export function countChunks(chunks: RawChunk[]): ChunkCounts {
 }
 
 /**
- * Float samples of two chunk lists that are byte for byte the same and lie wholly inside [minT, maxT], or
+ * Samples (floats and native histograms) of two chunk lists that are byte for byte the same and lie wholly inside [minT, maxT], or
  * -1 when that cannot be told without decoding.
  */
 export function equalChunkSamples(a: RawChunk[], b: RawChunk[], minT: number, maxT: number): number {
@@ -89,7 +89,8 @@ export function equalChunkSamples(a: RawChunk[], b: RawChunk[], minT: number, ma
   for (let i = 0; i < a.length; i++) {
     const x = a[i], y = b[i];
     if (x.type !== y.type || x.minTimeMs !== y.minTimeMs || x.maxTimeMs !== y.maxTimeMs || x.minTimeMs < minT || x.maxTimeMs > maxT) return -1;
-    if (x.type !== ChunkEncoding.XOR) return -1;
+    // byte-identical histogram chunks hold identical histograms just as XOR chunks hold identical floats
+    if (x.type !== ChunkEncoding.XOR && x.type !== ChunkEncoding.HISTOGRAM && x.type !== ChunkEncoding.FLOAT_HISTOGRAM) return -1;
     if (x.data.length !== y.data.length || !Buffer.from(x.data.buffer, x.data.byteOffset, x.data.length).equals(Buffer.from(y.data.buffer, y.data.byteOffset, y.data.length))) return -1;
     n += chunkSampleCount(x.data);
   }

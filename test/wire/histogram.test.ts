@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CounterResetHeader, PbReader, ResetHint, decodeHistogramChunk, encodeFrame, encodeWriteRequest, encodeWriteRequestV2, histogramDifference, isStaleHistogram,
-  protoType, readHistogram, seriesFromFrames, type HistogramSample,
+  protoType, readHistogram, seriesFromFrames, seriesFromSamplesResponse, type HistogramSample,
 } from '../../src/wire/index.js';
 import { STALE, bitsOf, encodeFloatHistogramChunk, encodeIntHistogramChunk, type HHist } from './histogram-encoder.js';
 
@@ -139,4 +139,23 @@ test('histogramDifference names the field, ignores chunk-cut hints, not gauge-ne
   assert.equal(histogramDifference(a, { ...a, resetHint: ResetHint.UNKNOWN }), undefined);
   assert.equal(histogramDifference(a, { ...a, resetHint: ResetHint.GAUGE }), 'type (counter/gauge)');
   assert.equal(histogramDifference(a, { ...a, positiveSpans: [-2, 2, 4, 1] }), 'positive_spans');
+});
+
+test('SAMPLES read responses: histograms in a TimeSeries decoded bit for bit and filtered by time', () => {
+  const hs: HistogramSample[] = [];
+  decodeHistogramChunk(encodeIntHistogramChunk(INT), 2, hs);
+  const empty = new Float64Array(0);
+  // a ReadResponse is QueryResult{timeseries} inside field 1: the WriteRequest bytes wrapped once
+  const wr = encodeWriteRequest([{ labels: [{ name: '__name__', value: 'h' }], timestamps: new Float64Array([INT[0].t - 1]), values: new Float64Array([7]) }, { labels: [{ name: '__name__', value: 'h2' }], timestamps: empty, values: empty, histograms: hs }]).slice();
+  const len: number[] = [];
+  for (let v = wr.length; ; v >>>= 7) { if (v < 0x80) { len.push(v); break; } len.push((v & 0x7f) | 0x80); }
+  const msg = new Uint8Array([0x0a, ...len, ...wr]);
+  const series = [...seriesFromSamplesResponse(msg, INT[0].t - 1, INT[2].t)];
+  assert.equal(series.length, 2);
+  assert.equal(series[0].timestamps.length, 1);
+  assert.equal(series[0].histograms, undefined);
+  const got = series[1].histograms!;
+  assert.equal(got.length, 3, 'the stale marker after maxT filtered out');
+  got.forEach((h, i) => assert.equal(histogramDifference(hs[i], h), undefined));
+  assert.equal(w64(got[2].head, 0), 2n ** 64n - 1n);
 });
