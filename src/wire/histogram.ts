@@ -97,19 +97,13 @@ class Bits {
 }
 
 // varbit.go: a prefix of up to 8 one-bits (terminated by a zero below 8) selects the payload width
-const VARBIT_WIDTH: Record<number, number> = { 0b0: 0, 0b10: 3, 0b110: 6, 0b1110: 9, 0b11110: 12, 0b111110: 18, 0b1111110: 25, 0b11111110: 56, 0b11111111: 64 };
+const VARBIT_WIDTH = [0, 3, 6, 9, 12, 18, 25, 56, 64];
 
-/** Payload width of the next varbit number. */
+/** Payload width of the next varbit number: the prefix's ones counted in one 8-bit peek. */
 function varbitWidth(r: Bits): number {
-  let d = 0;
-  for (let i = 0; i < 8; i++) {
-    d <<= 1;
-    if (r.read(1) === 0) break;
-    d |= 1;
-  }
-  const w = VARBIT_WIDTH[d];
-  if (w === undefined) throw new WireError(`histogram chunk: invalid varbit prefix ${d.toString(2)}`);
-  return w;
+  const ones = Math.min(8, Math.clz32(~(r.read(8) << 24)));
+  r.pos -= ones === 8 ? 0 : 7 - ones; // consume the ones and the terminating zero (none after 8 ones)
+  return VARBIT_WIDTH[ones];
 }
 
 /** Reads a varbit number into out[2k] (lo), out[2k+1] (hi); signed: two's complement as in readVarbitInt. */
