@@ -15,7 +15,8 @@ import { mulberry32 } from './history.js';
  *   kind 2  float counter, schema -2, zero threshold 0.001 (stored as 9 bytes)
  *   kind 3  integer gauge histogram (reset hint GAUGE), schema 1, buckets that come and go; only with
  *           `gauges`, because Prometheus 2.42 cannot serve them over streamed remote read once a query range
- *           cuts a chunk (it re-encodes the chunk as a counter and fails with "unexpected counter reset")
+ *           cuts a chunk or the chunk is still open in the head (it re-encodes the chunk as a counter and fails
+ *           with "unexpected counter reset"): end such a history on a 2 h boundary and read it in one unit
  *
  * Prometheus 2.42 cannot append histograms out of order, so series are written in time order, one request
  * after another. Float histograms always carry a positive count: 2.42's receiver takes a float histogram

@@ -5,7 +5,7 @@ import { runBackfill } from '../../src/backfill/index.js';
 import { PrometheusClient } from '../../src/clients/index.js';
 import { endpointFromUrl } from '../../src/config/index.js';
 import { generateHistogramHistory, writeHistogramHistoryRemote } from '../../src/lab/index.js';
-import { histogramDifference, isStaleHistogram, labelsKey } from '../../src/wire/index.js';
+import { ResetHint, histogramDifference, isStaleHistogram, labelsKey } from '../../src/wire/index.js';
 import { startServer, tempDir } from '../harness/index.js';
 import { NH_FLAGS, NH_SPEC, params, readHistograms } from './helpers.js';
 
@@ -24,7 +24,7 @@ test('backfill native histograms real Prometheus -> real Prometheus: every histo
     const startMs = gen[0].histograms[0].t;
     const endMs = NH_SPEC.endMs! + 1;
     const report = await runBackfill(params(source.url, `${target.url}/api/v1/write`, join(tempDir(t), 'state.db'), {
-      selectors: ['{__name__="stackshift_lab_native_histogram"}'], startMs, endMs, readConcurrency: 1, batchSamples: 2_000, windowMs: 1_800_000, maxWindowMs: 1_800_000,
+      selectors: ['{__name__="stackshift_lab_native_histogram"}'], startMs, endMs, readConcurrency: 1, writeConcurrency: 1, batchSamples: 2_000, windowMs: 1_800_000, maxWindowMs: 1_800_000,
     }));
     if (process.env.NH_DEBUG) console.error(JSON.stringify(report, null, 1));
     assert.deepEqual(report.rejects, []);
@@ -84,6 +84,37 @@ test('backfill native histograms real Prometheus -> real Prometheus: every histo
     } finally {
       await Promise.all([ps.close(), pt.close()]);
     }
+  } finally {
+    await Promise.all([source.stop(), target.stop()]);
+  }
+});
+
+// NH_SPEC ends on a 2 h boundary, so the open head chunk that Prometheus 2.42 re-encodes on a read holds one sample
+test('backfill gauge histograms: one unit over the whole range (Prometheus 2.42 cannot serve cut or open gauge chunks), GAUGE hint kept', { timeout: 120_000 }, async (t) => {
+  const [source, target] = await Promise.all([
+    startServer(t, { name: 'nh-gauge-source', receiver: true, extraArgs: NH_FLAGS }),
+    startServer(t, { name: 'nh-gauge-target', receiver: true, extraArgs: NH_FLAGS }),
+  ]);
+  try {
+    // under an hour: one unit writes series after series, and a 2.42 target refuses in-order appends more than
+    // an hour older than its newest sample ("out of bounds"; histograms have no out-of-order window there)
+    const spec = { ...NH_SPEC, series: 4, hours: 0.9, gauges: true };
+    const written = await writeHistogramHistoryRemote(`${source.url}/api/v1/write`, spec);
+    const startMs = spec.endMs! - spec.hours * 3_600_000;
+    const endMs = spec.endMs! + 1;
+    const report = await runBackfill(params(source.url, `${target.url}/api/v1/write`, join(tempDir(t), 'state.db'), {
+      selectors: ['{__name__="stackshift_lab_native_histogram"}'], startMs, endMs, readConcurrency: 1, writeConcurrency: 1, batchSamples: 2_000, windowMs: endMs - startMs, minWindowMs: endMs - startMs, maxWindowMs: endMs - startMs,
+    }));
+    assert.deepEqual(report.rejects, []);
+    assert.equal(report.totals.histogramSamples, written.histograms);
+    const [src, tgt] = await Promise.all([readHistograms(source.url, startMs, endMs), readHistograms(target.url, startMs, endMs)]);
+    let gauges = 0;
+    for (const [key, a] of src) {
+      const b = tgt.get(key)!;
+      assert.equal(b.length, a.length, key);
+      a.forEach((h, i) => { assert.equal(histogramDifference(h, b[i]), undefined, `${key} #${i}`); if (b[i].resetHint === ResetHint.GAUGE) gauges++; });
+    }
+    assert.ok(gauges > 100, `gauge histograms arrived as gauges (${gauges})`);
   } finally {
     await Promise.all([source.stop(), target.stop()]);
   }
