@@ -428,24 +428,29 @@ function packedSize(tag: number, payload: number): number {
  */
 export function histogramMessageSize(h: HistogramSample): number {
   const w = h.head;
+  // integer bucket deltas are varints: their payload sizes are kept for writeHistogram, which needs them again
+  lastNegPayload = h.isFloat ? h.negative.length * 4 : deltasPayload(h.negative);
+  lastPosPayload = h.isFloat ? h.positive.length * 4 : deltasPayload(h.positive);
   let size = 0;
   size += h.isFloat ? 9 : 1 + varint64Size(w[0], w[1]);
   size += 9; // sum
   if (h.schema !== 0) size += 1 + uvarintSize(zigzag32(h.schema));
   if (w[6] !== 0 || w[7] !== 0) size += 9;
   size += h.isFloat ? 9 : 1 + varint64Size(w[2], w[3]);
-  size += spansSize(h.negativeSpans, 0x42);
-  size += h.isFloat ? packedSize(0x52, h.negative.length * 4) : packedSize(0x4a, deltasPayload(h.negative));
-  size += spansSize(h.positiveSpans, 0x5a);
-  size += h.isFloat ? packedSize(0x6a, h.positive.length * 4) : packedSize(0x62, deltasPayload(h.positive));
+  size += spansSize(h.negativeSpans, 0x42) + packedSize(h.isFloat ? 0x52 : 0x4a, lastNegPayload);
+  size += spansSize(h.positiveSpans, 0x5a) + packedSize(h.isFloat ? 0x6a : 0x62, lastPosPayload);
   if (h.resetHint !== 0) size += 2;
   size += 1 + (h.t < 0 ? 10 : uvarintSize(h.t));
   if (h.customValues?.length) size += 2 + uvarintSize(h.customValues.length * 4) + h.customValues.length * 4;
   return size;
 }
 
+let lastNegPayload = 0;
+let lastPosPayload = 0;
+
 /** Writes `tag`, the length and the Histogram message (remote write 1.0 TimeSeries field 4, 2.0 field 3). */
-export function writeHistogram(w: PbWriter, tag: number, h: HistogramSample, size = histogramMessageSize(h)): void {
+export function writeHistogram(w: PbWriter, tag: number, h: HistogramSample, size?: number, payloads?: readonly [neg: number, pos: number]): void {
+  if (size === undefined || payloads === undefined) { size = histogramMessageSize(h); payloads = [lastNegPayload, lastPosPayload]; }
   w.ensure(size + 12);
   const x = h.head;
   w.byte(tag);
@@ -455,8 +460,8 @@ export function writeHistogram(w: PbWriter, tag: number, h: HistogramSample, siz
   if (h.schema !== 0) { w.byte(0x20); w.uvarint(zigzag32(h.schema)); }
   if (x[6] !== 0 || x[7] !== 0) { w.byte(0x29); writeWord(w, x[6], x[7]); }
   if (h.isFloat) { w.byte(0x39); writeWord(w, x[2], x[3]); } else { w.byte(0x30); writeVarint64(w, x[2], x[3]); }
-  writeBuckets(w, h, h.negativeSpans, h.negative, 0x42, 0x4a, 0x52);
-  writeBuckets(w, h, h.positiveSpans, h.positive, 0x5a, 0x62, 0x6a);
+  writeBuckets(w, h, h.negativeSpans, h.negative, 0x42, 0x4a, 0x52, payloads[0]);
+  writeBuckets(w, h, h.positiveSpans, h.positive, 0x5a, 0x62, 0x6a, payloads[1]);
   if (h.resetHint !== 0) { w.byte(0x70); w.byte(h.resetHint); }
   w.byte(0x78); w.int64(h.t);
   if (h.customValues?.length) {
@@ -466,14 +471,14 @@ export function writeHistogram(w: PbWriter, tag: number, h: HistogramSample, siz
   }
 }
 
-function writeBuckets(w: PbWriter, h: HistogramSample, spans: readonly number[], words: Uint32Array, spanTag: number, deltaTag: number, countTag: number): void {
+function writeBuckets(w: PbWriter, h: HistogramSample, spans: readonly number[], words: Uint32Array, spanTag: number, deltaTag: number, countTag: number, payload: number): void {
   writeSpans(w, spans, spanTag);
   if (words.length === 0) return;
   if (h.isFloat) {
-    w.byte(countTag); w.uvarint(words.length * 4);
+    w.byte(countTag); w.uvarint(payload);
     for (let i = 0; i < words.length; i += 2) writeWord(w, words[i], words[i + 1]);
   } else {
-    w.byte(deltaTag); w.uvarint(deltasPayload(words));
+    w.byte(deltaTag); w.uvarint(payload);
     for (let i = 0; i < words.length; i += 2) { zigzag64(words[i], words[i + 1], zz); writeVarint64(w, zz[0], zz[1]); }
   }
 }
@@ -630,7 +635,7 @@ export function histogramFieldsSize(hs: readonly HistogramSample[], start: numbe
   sizes.length = 0;
   for (let i = start; i < end; i++) {
     const m = histogramMessageSize(hs[i]);
-    sizes.push(m);
+    sizes.push(m, lastNegPayload, lastPosPayload);
     total += 1 + uvarintSize(m) + m;
   }
   return total;
@@ -638,7 +643,13 @@ export function histogramFieldsSize(hs: readonly HistogramSample[], start: numbe
 
 /** Writes histogram messages [start, end) as TimeSeries fields with `tag`, sizes from histogramFieldsSize. */
 export function writeHistogramFields(w: PbWriter, tag: number, hs: readonly HistogramSample[], start: number, end: number, sizes: readonly number[]): void {
-  for (let i = start; i < end; i++) writeHistogram(w, tag, hs[i], sizes[i - start]);
+  const p: [number, number] = [0, 0];
+  for (let i = start; i < end; i++) {
+    const k = 3 * (i - start);
+    p[0] = sizes[k + 1];
+    p[1] = sizes[k + 2];
+    writeHistogram(w, tag, hs[i], sizes[k], p);
+  }
 }
 
 /**
