@@ -3,6 +3,7 @@ import { StackshiftError } from '../errors/index.js';
 import { HttpError } from '../http/index.js';
 import { log } from '../log/index.js';
 import { encodeWriteRequest, encodeWriteRequestV2, labelsKey, newDecodeStats, snappyEncode, type Label, type Matcher, type WriteSeries } from '../wire/index.js';
+import { histogramBatches, splitWeighted, weightOf } from './histograms.js';
 import { RateLimiter, Semaphore, escapeRegex, sleep } from './limits.js';
 import { emptyCounts, seriesHash, type BackfillState, type GroupRow, type UnitCounts } from './state.js';
 
@@ -47,7 +48,7 @@ export interface EngineResult {
 interface Unit { id: number; group: GroupRow; startMs: number; endMs: number; redo: boolean }
 
 /**
- * The samples of one request. Batches are pooled (at most one per reading unit plus one
+ * The samples of one request (`n` counts float samples plus histogram weights). Batches are pooled (at most one per reading unit plus one
  * per request in flight), so copying allocates nothing per series or per request once the pool is warm.
  */
 class Batch {
@@ -67,6 +68,12 @@ class Batch {
     this.values.set(values.subarray(from, to), this.n);
     this.series.push({ labels, timestamps: this.timestamps, values: this.values, start: this.n, end: this.n + to - from });
     this.n += to - from;
+  }
+
+  /** An entry that keeps its own arrays (native histograms: fresh per series, never reused by the reader). */
+  addEntry(series: WriteSeries, weight: number): void {
+    this.series.push(series);
+    this.n += weight;
   }
 
   reset(): void {
@@ -144,8 +151,10 @@ export class BackfillEngine {
         const attempts = this.o.unitAttempts ?? 3;
         for (let a = 1; ; a++) {
           try {
-            // last attempt after a mid-stream server failure: SAMPLES takes another code path in Prometheus
-            const c = await this.runUnit(u, a > 1 && a === attempts ? 'samples' : this.o.responseType);
+            // No automatic switch to SAMPLES after a failed streamed attempt: Prometheus before 2.45 leaves native
+            // histograms out of SAMPLES responses without a word, and a unit cannot know it holds none before
+            // it has read them. A unit that keeps failing stops the run (resumable) instead.
+            const c = await this.runUnit(u, this.o.responseType);
             this.o.state.completeUnit(u.id, c);
             this.adapt(u, c.samples);
             units++;
@@ -227,12 +236,22 @@ export class BackfillEngine {
         if (unitError || this.fatal) break;
         const labels = this.transformLabels(s.labels);
         const n = s.timestamps.length;
-        c.histogramSamples += s.histogramSamples ?? 0;
+        const hn = s.histograms?.length ?? 0;
+        c.histogramSamples += hn;
         c.unknownChunks += s.unknownChunks ?? 0;
-        if (n === 0) continue;
+        if (n === 0 && hn === 0) continue;
         c.series++;
         c.seriesHashes.push(seriesHash(labelsKey(labels)));
         c.samples += n;
+        if (hn) {
+          // native histograms go in entries of their own, weighted by encoded size (see histograms.ts)
+          for (const part of histogramBatches(labels, s.histograms!, this.o.batchSamples, batch.n)) {
+            if (this.readLimiter) await this.readLimiter.take(part.weight);
+            batch.addEntry(part.series, part.weight);
+            if (batch.n >= this.o.batchSamples) await flush();
+          }
+          if (n === 0) continue;
+        }
         if (this.readLimiter) await this.readLimiter.take(n);
         let off = 0;
         while (off < n) {
@@ -265,9 +284,10 @@ export class BackfillEngine {
     c.requests++;
     c.bytes += body.length;
     if (r.outcome === 'ok') {
-      if (r.written && r.written.samples !== n) {
-        log.warn('receiver wrote fewer samples than sent', { sent: n, written: r.written.samples });
-        this.reject(c, 'written-count-mismatch', n - r.written.samples, `sent ${n}, X-Prometheus-Remote-Write-Samples-Written ${r.written.samples}`);
+      const sent = weightOf(batch);
+      if (r.written && (r.written.samples !== sent.samples || r.written.histograms !== sent.histograms)) {
+        log.warn('receiver wrote fewer samples than sent', { sent: sent.samples, written: r.written.samples, sentHistograms: sent.histograms, writtenHistograms: r.written.histograms });
+        this.reject(c, 'written-count-mismatch', Math.max(0, sent.samples - r.written.samples) + Math.max(0, sent.histograms - r.written.histograms), `sent ${sent.samples} samples and ${sent.histograms} histograms, X-Prometheus-Remote-Write-Samples-Written ${r.written.samples}, -Histograms-Written ${r.written.histograms}`);
       }
       return;
     }
@@ -276,8 +296,9 @@ export class BackfillEngine {
       this.fatal ??= new StackshiftError('target', `the target refused a remote-write request (HTTP ${r.status}, ${id}): ${r.message ?? ''}`, { hint: r.reject!.advice });
       return;
     }
-    if (SPLIT_REJECTS.has(id) && n > 1) {
-      const [a, b] = splitBatch(batch, n);
+    const halves = SPLIT_REJECTS.has(id) && n > 1 ? splitBatch(batch, n) : undefined;
+    if (halves) {
+      const [a, b] = halves;
       await this.sendBatch(a.batch, a.n, c);
       await this.sendBatch(b.batch, b.n, c);
       return;
@@ -295,7 +316,8 @@ export class BackfillEngine {
   }
 }
 
-function splitBatch(batch: WriteSeries[], n: number): [{ batch: WriteSeries[]; n: number }, { batch: WriteSeries[]; n: number }] {
+function splitBatch(batch: WriteSeries[], n: number): [{ batch: WriteSeries[]; n: number }, { batch: WriteSeries[]; n: number }] | undefined {
+  if (batch.some((s) => s.histograms)) return splitWeighted(batch, n);
   const half = Math.floor(n / 2);
   const a: WriteSeries[] = [];
   const b: WriteSeries[] = [];

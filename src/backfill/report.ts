@@ -27,7 +27,7 @@ function keyFigures(r: BackfillReport): Array<[string, string]> {
     ['units', `${r.plan.unitsDone}/${r.plan.units} done, ${r.plan.groups} name groups (${r.plan.names} metric names)${r.plan.resumed ? `, resumed (run ${r.plan.runs})` : ''}`],
   );
   if (r.run) rows.push(['this run', `${formatCount(r.run.samples)} samples in ${formatDuration(r.run.durationMs)} = ${formatCount(r.run.samplesPerSecond)} samples/s, ${r.run.units} units (${r.run.redoneUnits} redone), ${r.run.retries} retries, peak RSS ${formatBytes(r.run.peakRssBytes)}`]);
-  if (t.histogramSamples) rows.push(['native histograms', `${t.histogramSamples} samples not copied`]);
+  if (t.histogramSamples) rows.push(['native histograms', `${t.histogramSamples} (${formatCount(t.histogramSamples)}) samples copied`]);
   if (t.unknownChunks) rows.push(['unknown chunks', `${t.unknownChunks} not copied`]);
   rows.push(['rejects', r.rejects.length ? r.rejects.map((x) => `${x.class}: ${x.requests} requests`).join(', ') : 'none']);
   return rows;

@@ -275,7 +275,7 @@ function fillTotals(report: BackfillReport, t: Totals, runs: number): void {
   report.rejects = t.rejects.map((r) => ({ class: r.class, requests: r.requests, samples: r.samples, example: r.example, advice: adviceForReject(r.class) }));
   for (const r of report.rejects) report.advice.push(`${r.class}: ${r.advice}`);
   if (t.histogramSamples > 0) {
-    report.advice.push(`${t.histogramSamples} native-histogram samples were found and not copied (stackshift copies float samples over remote write); copy them with Mimir's block upload (mimirtool backfill) or keep the source for that history`);
+    report.advice.push(`${t.histogramSamples} native-histogram samples were copied as remote-write histograms: the target needs native histograms enabled (Prometheus: --enable-feature=native-histograms before 3.0) and, unless it accepts out-of-order histograms (Mimir; Prometheus 3.x with out_of_order_time_window), --read-concurrency 1 --write-concurrency 1 so that each series arrives in time order`);
   }
   if (t.unknownChunks > 0) {
     report.advice.push(`${t.unknownChunks} chunks used an encoding stackshift does not decode (for example XOR2 from Prometheus 3.11+ with that feature on) and were not copied; disable the feature on the source or copy those series with block upload`);

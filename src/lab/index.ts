@@ -2,3 +2,4 @@ export { startPrometheus, prometheusBinary, prometheusVersion, freePort, waitRea
 export { generateHistory, countSamples, writeOpenMetrics, historyBlocks, installBlocks, specHash, resolveSpec, mulberry32, type HistorySpec, type GeneratedSeries } from './history.js';
 export { historyWithStaleMarkers, writeHistoryRemote, type HistorySeries, type RemoteWriteHistoryResult } from './remote-write-history.js';
 export { waitHeadCompacted } from './settle.js';
+export { generateHistogramHistory, writeHistogramHistoryRemote, type HistogramHistorySpec, type HistogramSeries, type HistogramWriteResult } from './histogram-history.js';

@@ -1,7 +1,8 @@
 import type { RemoteReadClient } from '../clients/index.js';
 import { readBody, statusError } from '../http/index.js';
+import { withHistogramDigests } from './histograms.js';
 import {
-  ChunkEncoding, SampleBuffer, chunkSampleCount, decodeChunkedReadResponse, decodeXorChunk, encodeReadRequest, labelsKey, readFrames,
+  ChunkEncoding, SampleBuffer, chunkSampleCount, decodeChunkedReadResponse, decodeHistogramChunk, decodeXorChunk, type HistogramSample, encodeReadRequest, labelsKey, readFrames,
   seriesFromSamplesResponse, snappyDecode, type Label, type Matcher, type RawChunk, type SeriesSamples,
 } from '../wire/index.js';
 
@@ -58,7 +59,7 @@ export class RawChunkReader implements ChunkSource {
         for await (const c of res.body) chunks.push(c as Buffer);
         const raw = Buffer.concat(chunks);
         const msg = (res.headers['content-encoding'] ?? 'snappy').includes('snappy') ? snappyDecode(raw) : raw;
-        for (const s of seriesFromSamplesResponse(msg, q.startMs, q.endMs)) yield { labels: s.labels, samples: s };
+        for (const s of seriesFromSamplesResponse(msg, q.startMs, q.endMs)) yield { labels: s.labels, samples: withHistogramDigests(s) };
       }
     } finally {
       if (!res.body.destroyed) res.body.destroy();
@@ -79,7 +80,7 @@ export function countChunks(chunks: RawChunk[]): ChunkCounts {
 }
 
 /**
- * Float samples of two chunk lists that are byte for byte the same and lie wholly inside [minT, maxT], or
+ * Samples (floats and native histograms) of two chunk lists that are byte for byte the same and lie wholly inside [minT, maxT], or
  * -1 when that cannot be told without decoding.
  */
 export function equalChunkSamples(a: RawChunk[], b: RawChunk[], minT: number, maxT: number): number {
@@ -88,31 +89,32 @@ export function equalChunkSamples(a: RawChunk[], b: RawChunk[], minT: number, ma
   for (let i = 0; i < a.length; i++) {
     const x = a[i], y = b[i];
     if (x.type !== y.type || x.minTimeMs !== y.minTimeMs || x.maxTimeMs !== y.maxTimeMs || x.minTimeMs < minT || x.maxTimeMs > maxT) return -1;
-    if (x.type !== ChunkEncoding.XOR) return -1;
+    // byte-identical histogram chunks hold identical histograms just as XOR chunks hold identical floats
+    if (x.type !== ChunkEncoding.XOR && x.type !== ChunkEncoding.HISTOGRAM && x.type !== ChunkEncoding.FLOAT_HISTOGRAM) return -1;
     if (x.data.length !== y.data.length || !Buffer.from(x.data.buffer, x.data.byteOffset, x.data.length).equals(Buffer.from(y.data.buffer, y.data.byteOffset, y.data.length))) return -1;
     n += chunkSampleCount(x.data);
   }
   return n;
 }
 
-/** The float samples in [minT, maxT], in time order, repeated timestamps of overlapping chunks dropped. */
+/** The samples in [minT, maxT] (native histograms as digests, see histograms.ts), in time order, repeated timestamps of overlapping chunks dropped. */
 export function decodeItem(item: ChunkItem, minT: number, maxT: number): SeriesSamples {
   if (item.samples) return item.samples;
   const buf = new SampleBuffer(1024);
-  let histogramSamples = 0;
+  const histograms: HistogramSample[] = [];
   let unknownChunks = 0;
   for (const c of item.chunks ?? []) {
     if (c.type === ChunkEncoding.XOR) decodeXorChunk(c.data, buf, minT, maxT);
-    else if (c.type === ChunkEncoding.HISTOGRAM || c.type === ChunkEncoding.FLOAT_HISTOGRAM) histogramSamples += chunkSampleCount(c.data);
+    else if (c.type === ChunkEncoding.HISTOGRAM || c.type === ChunkEncoding.FLOAT_HISTOGRAM) decodeHistogramChunk(c.data, c.type, histograms, minT, maxT);
     else unknownChunks++;
   }
   let { timestamps, values } = buf.snapshot();
   let sorted = true;
   for (let i = 1; i < timestamps.length; i++) if (!(timestamps[i] > timestamps[i - 1])) { sorted = false; break; }
   if (!sorted) ({ timestamps, values } = sortDedupe(timestamps, values));
-  const s: SeriesSamples = { labels: item.labels, timestamps, values };
-  if (histogramSamples) s.histogramSamples = histogramSamples;
+  let s: SeriesSamples = { labels: item.labels, timestamps, values, histograms };
   if (unknownChunks) s.unknownChunks = unknownChunks;
+  s = withHistogramDigests(s);
   item.samples = s;
   return s;
 }

@@ -250,7 +250,7 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, names.length)) }, worker));
 
   const warnings: string[] = [];
-  if (samples.histogramSamplesNotCompared) warnings.push(`${samples.histogramSamplesNotCompared} native-histogram samples were read but not compared: sample parity covers float samples only`);
+  if (samples.histogramSamplesNotCompared) warnings.push(`${samples.histogramSamplesNotCompared} native-histogram samples were read but not compared`);
   if (samples.unknownChunks) warnings.push(`${samples.unknownChunks} chunks had an encoding this version cannot decode; their samples are not compared`);
   if (samples.transientDifferences) warnings.push(`${samples.transientDifferences} series differed on the first read and matched when read again: a server was still settling (compaction, block handover); rerun later to be sure`);
   if (names.length === 0) warnings.push('no series matched the selectors in the window on either side: nothing was compared');

@@ -1,3 +1,4 @@
+import { withHistogramDigests } from './histograms.js';
 import { countChunks, decodeItem, equalChunkSamples, type ChunkItem, type ChunkSource } from './chunks.js';
 import { SeriesComparator, isClean, lowerBound, sameBytes, type SeriesComparison } from './compare.js';
 import { differingWindows, digestSeries, planWindows, windowBounds, type SeriesDigest, type WindowPlan } from './digest.js';
@@ -62,7 +63,7 @@ function samplesOf(it: Item): SeriesSamples {
 }
 
 async function* asItems(stream: AsyncIterable<SeriesSamples>): AsyncIterable<ChunkItem> {
-  for await (const s of stream) yield { labels: s.labels, samples: s };
+  for await (const s of stream) yield { labels: s.labels, samples: withHistogramDigests(s) };
 }
 interface Waiting { raw: Label[]; norm: Label[]; digest: SeriesDigest }
 
@@ -103,9 +104,8 @@ async function joinWindow(out: MetricParity, o: MetricParityOptions, plan: Windo
       out.samplesRead[side] += c.samples.timestamps.length;
     } else {
       const n = countChunks(c.chunks ?? []);
-      out.histogramSamples += n.histograms;
       out.unknownChunks += n.unknown;
-      out.samplesRead[side] += n.floats;
+      out.samplesRead[side] += n.floats + n.histograms;
     }
     const norm = side === 'source' ? normaliseSource(c.labels, o.mapping) : normaliseTarget(c.labels, o.mapping);
     return { c, norm, key: labelKey(norm), minT: plan.startMs, maxT: plan.endMs - 1 };
@@ -240,7 +240,7 @@ async function compareWithWaiting(out: MetricParity, o: MetricParityOptions, pla
 export async function readExact(reader: SeriesReader, labels: Label[], fromMs: number, toMs: number): Promise<SeriesSamples> {
   const key = labelKey(labels);
   for await (const s of reader.streamSeries({ startMs: fromMs, endMs: toMs - 1, matchers: exactMatchers(labels) })) {
-    if (labelKey(s.labels) === key) return s;
+    if (labelKey(s.labels) === key) return withHistogramDigests(s);
   }
   return { labels, timestamps: new Float64Array(0), values: new Float64Array(0) };
 }

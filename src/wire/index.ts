@@ -6,3 +6,7 @@ export { seriesFromFrames, seriesFromSamplesResponse, newDecodeStats, type Decod
 export { encodeWriteRequest, encodeWriteRequestV2, writtenHeaders, RW1_HEADERS, RW2_HEADERS, type WriteSeries } from './write.js';
 export { snappyEncode, snappyDecode } from './snappy.js';
 export { protoRoot, protoType } from './schema.js';
+export {
+  type HistogramSample, ResetHint, CounterResetHeader, CUSTOM_BUCKETS_SCHEMA, decodeHistogramChunk, histogramDifference, describeHistogram, isStaleHistogram,
+  staleHistogram, histogramWeight, histogramMessageSize, writeHistogram, readHistogram, bucketCount, sortDedupeHistograms,
+} from './histogram.js';

@@ -3,6 +3,7 @@
  * length, big-endian CRC-32C, ChunkedReadResponse) and the SAMPLES response decoder.
  */
 import { crc32c } from '@node-rs/crc32';
+import { readHistogram, type HistogramSample } from './histogram.js';
 import { PbReader, WireError } from './pb.js';
 import { protoType } from './schema.js';
 import { snappyEncode } from './snappy.js';
@@ -142,7 +143,7 @@ export function encodeFrame(msg: Uint8Array): Buffer {
   return out;
 }
 
-export interface SamplesSeries { labels: Label[]; histograms: number }
+export interface SamplesSeries { labels: Label[]; histograms: HistogramSample[] }
 
 /**
  * Walks a (decompressed) SAMPLES ReadResponse, calling `onSeries` once per TimeSeries after its samples are in
@@ -162,7 +163,7 @@ export function decodeReadResponse(msg: Uint8Array, buf: SampleBuffer, onSeries:
       const sLen = r.uvarint();
       const sEnd = r.pos + sLen;
       if (sEnd > qEnd) throw new WireError('TimeSeries runs past the end of its QueryResult');
-      const series: SamplesSeries = { labels: [], histograms: 0 };
+      const series: SamplesSeries = { labels: [], histograms: [] };
       buf.clear();
       while (r.pos < sEnd) {
         const t3 = r.uvarint();
@@ -183,8 +184,10 @@ export function decodeReadResponse(msg: Uint8Array, buf: SampleBuffer, onSeries:
           if (vOff < 0) { buf.reserve(1); buf.timestamps[buf.length] = ts; buf.bits[2 * buf.length] = 0; buf.bits[2 * buf.length + 1] = 0; buf.length++; } else buf.pushBytes(ts, msg, vOff);
           r.pos = e;
         } else if (t3 === 0x22) {
-          series.histograms++;
-          r.skip(2);
+          const eLen = r.uvarint();
+          const e = r.pos + eLen;
+          if (e > sEnd) throw new WireError('Histogram runs past the end of its TimeSeries');
+          series.histograms.push(readHistogram(r, e));
         } else r.skip(t3 & 7);
       }
       r.pos = sEnd;

@@ -4,7 +4,8 @@
  */
 import { ChunkEncoding, labelsKey, type Label, type SeriesSamples } from './types.js';
 import { decodeChunkedReadResponse, decodeReadResponse, readFrames } from './read.js';
-import { SampleBuffer, chunkSampleCount, decodeXorChunk } from './xor.js';
+import { decodeHistogramChunk, sortDedupeHistograms, type HistogramSample } from './histogram.js';
+import { SampleBuffer, decodeXorChunk } from './xor.js';
 
 export interface DecodeStats {
   frames: number;
@@ -12,6 +13,7 @@ export interface DecodeStats {
   bytes: number;
   /** Samples in chunks, before time filtering. */
   chunkSamples: number;
+  /** Native-histogram samples decoded (in range). */
   histogramSamples: number;
   unknownChunks: number;
   unknownEncodings: Record<number, number>;
@@ -43,11 +45,15 @@ function sortDedupe(buf: SampleBuffer): void {
   buf.length = m;
 }
 
-function emit(labels: Label[], buf: SampleBuffer, hist: number, unknown: number, reuse = false): SeriesSamples {
+function emit(labels: Label[], buf: SampleBuffer, hist: HistogramSample[], unknown: number, reuse = false): SeriesSamples {
   sortDedupe(buf);
   const { timestamps, values } = reuse ? buf.view() : buf.snapshot();
   const s: SeriesSamples = { labels, timestamps, values };
-  if (hist) s.histogramSamples = hist;
+  if (hist.length) {
+    sortDedupeHistograms(hist);
+    s.histograms = hist;
+    s.histogramSamples = hist.length;
+  }
   if (unknown) s.unknownChunks = unknown;
   return s;
 }
@@ -61,7 +67,7 @@ export async function* seriesFromFrames(body: AsyncIterable<Uint8Array>, minT: n
   const buf = new SampleBuffer(4096);
   let curKey: string | undefined;
   let curLabels: Label[] = [];
-  let hist = 0;
+  let hist: HistogramSample[] = [];
   let unknown = 0;
   for await (const frame of readFrames(body, maxFrameBytes)) {
     stats.frames++;
@@ -74,7 +80,7 @@ export async function* seriesFromFrames(body: AsyncIterable<Uint8Array>, minT: n
         curKey = key;
         curLabels = s.labels;
         buf.clear();
-        hist = 0;
+        hist = [];
         unknown = 0;
       }
       for (const c of s.chunks) {
@@ -82,10 +88,9 @@ export async function* seriesFromFrames(body: AsyncIterable<Uint8Array>, minT: n
         if (c.type === ChunkEncoding.XOR) {
           stats.chunkSamples += decodeXorChunk(c.data, buf, minT, maxT);
         } else if (c.type === ChunkEncoding.HISTOGRAM || c.type === ChunkEncoding.FLOAT_HISTOGRAM) {
-          // native histograms are counted and reported, not copied (see README: backfill limits)
-          const n = chunkSampleCount(c.data);
-          hist += n;
-          stats.histogramSamples += n;
+          const before = hist.length;
+          stats.chunkSamples += decodeHistogramChunk(c.data, c.type, hist, minT, maxT);
+          stats.histogramSamples += hist.length - before;
         } else {
           unknown++;
           stats.unknownChunks++;
@@ -114,9 +119,10 @@ export function* seriesFromSamplesResponse(msg: Uint8Array, minT: number, maxT: 
       m++;
     }
     buf.length = m;
-    stats.chunkSamples += m;
-    stats.histogramSamples += s.histograms;
-    out.push(emit(s.labels, buf, s.histograms, 0));
+    const hist = s.histograms.filter((h) => h.t >= minT && h.t <= maxT);
+    stats.chunkSamples += m + hist.length;
+    stats.histogramSamples += hist.length;
+    out.push(emit(s.labels, buf, hist, 0));
   });
   yield* out;
 }

@@ -1,4 +1,5 @@
 /** Shared wire-level types: the contract other modules (backfill, verify) code against. */
+import type { HistogramSample } from './histogram.js';
 export interface Label { name: string; value: string }
 export type MatchType = 'EQ' | 'NEQ' | 'RE' | 'NRE';
 export interface Matcher { type: MatchType; name: string; value: string }
@@ -12,7 +13,9 @@ export interface SeriesSamples {
   labels: Label[] /* sorted by name */;
   timestamps: Float64Array /* ms */;
   values: Float64Array;
-  /** Samples found in native-histogram chunks (encodings 2 and 3); not carried in timestamps/values. */
+  /** Native-histogram samples (chunk encodings 2 and 3, or SAMPLES histograms) in the range, time-ordered. */
+  histograms?: HistogramSample[];
+  /** histograms.length (kept for callers that only count). */
   histogramSamples?: number;
   /** Chunks with an encoding this decoder does not know (reported, never silently dropped). */
   unknownChunks?: number;

@@ -3,11 +3,18 @@
  * table + label refs). Values are copied as their 8 raw bytes from the Float64Array's buffer, so stale
  * markers and any other NaN payload reach the receiver bit for bit.
  */
+import { histogramFieldsSize, writeHistogramFields, type HistogramSample } from './histogram.js';
 import { PbWriter, uvarintSize, utf8Bytes } from './pb.js';
 import type { Label } from './types.js';
 
-/** A series slice to send: samples [start, end) of the arrays (default: all). Timestamps ascending. */
-export interface WriteSeries { labels: Label[]; timestamps: Float64Array; values: Float64Array; start?: number; end?: number }
+/**
+ * A series slice to send: samples [start, end) of the arrays (default: all), timestamps ascending; and
+ * native-histogram samples [histStart, histEnd) of `histograms` (default: all), sent after the floats.
+ */
+export interface WriteSeries {
+  labels: Label[]; timestamps: Float64Array; values: Float64Array; start?: number; end?: number;
+  histograms?: readonly HistogramSample[]; histStart?: number; histEnd?: number;
+}
 
 export const RW1_HEADERS = {
   'content-type': 'application/x-protobuf',
@@ -41,6 +48,7 @@ function writeValueBytes(w: PbWriter, src: Uint8Array, i: number): void {
 }
 
 const shared = new PbWriter(1 << 20);
+const histSizes: number[] = [];
 
 /**
  * Samples of one varint width, the common case: every record is `12 ss 09 <8 value bytes> 10 <varint ts>`.
@@ -74,6 +82,7 @@ function writeUniformSamples(w: PbWriter, ts: Float64Array, values: Float64Array
 
 /** Serialises a WriteRequest (not compressed). The result is a view into a reused buffer: copy or compress it before the next call. */
 export function encodeWriteRequest(series: WriteSeries[], w: PbWriter = shared): Uint8Array {
+  if (hasHistograms(series)) return encodeWithHistograms(series, w);
   w.reset();
   for (const s of series) {
     const start = s.start ?? 0;
@@ -125,6 +134,42 @@ export function encodeWriteRequest(series: WriteSeries[], w: PbWriter = shared):
   return w.finish();
 }
 
+function hasHistograms(series: WriteSeries[]): boolean {
+  for (let i = 0; i < series.length; i++) if (series[i].histograms !== undefined) return true;
+  return false;
+}
+
+/**
+ * Native histograms kept off the float loop above (a benchmarked hot path): the float entries are encoded by
+ * it, the histogram entries appended after them as more `timeseries` fields, which protobuf concatenates.
+ */
+function encodeWithHistograms(series: WriteSeries[], w: PbWriter): Uint8Array {
+  encodeWriteRequest(series.map((s) => (s.histograms === undefined ? s : { ...s, histograms: undefined, histStart: undefined, histEnd: undefined })).filter((s) => (s.end ?? s.timestamps.length) > (s.start ?? 0)), w);
+  for (const s of series) {
+    const hs = s.histograms;
+    if (hs === undefined) continue;
+    const hStart = s.histStart ?? 0;
+    const hEnd = s.histEnd ?? hs.length;
+    if (hEnd <= hStart) continue;
+    let size = 0;
+    for (const l of s.labels) { const ls = labelSize(l); size += 1 + uvarintSize(ls) + ls; }
+    size += histogramFieldsSize(hs, hStart, hEnd, histSizes);
+    w.ensure(size + 11);
+    w.byte(0x0a);
+    w.uvarint(size);
+    for (const l of s.labels) {
+      const n = utf8Bytes(l.name);
+      const v = utf8Bytes(l.value);
+      w.byte(0x0a);
+      w.uvarint(labelSize(l));
+      w.byte(0x0a); w.uvarint(n.length); w.buf.set(n, w.pos); w.pos += n.length;
+      w.byte(0x12); w.uvarint(v.length); w.buf.set(v, w.pos); w.pos += v.length;
+    }
+    writeHistogramFields(w, 0x22, hs, hStart, hEnd, histSizes);
+  }
+  return w.finish();
+}
+
 /** Serialises an io.prometheus.write.v2.Request (symbols[0] is "" as the spec requires). */
 export function encodeWriteRequestV2(series: WriteSeries[]): Uint8Array {
   const symbols = new Map<string, number>([['', 0]]);
@@ -148,6 +193,10 @@ export function encodeWriteRequestV2(series: WriteSeries[]): Uint8Array {
       const ss = sampleSize(ts[i]);
       size += 1 + uvarintSize(ss) + ss;
     }
+    const hs = s.histograms;
+    const hStart = s.histStart ?? 0;
+    const hEnd = hs ? s.histEnd ?? hs.length : 0;
+    if (hs) size += histogramFieldsSize(hs, hStart, hEnd, histSizes);
     body.ensure(size + 11);
     body.byte(0x2a);
     body.uvarint(size);
@@ -163,6 +212,8 @@ export function encodeWriteRequestV2(series: WriteSeries[]): Uint8Array {
       body.byte(0x10);
       body.int64(t);
     }
+    // v2 TimeSeries: histograms = 3 (same Histogram message as 1.0)
+    if (hs) writeHistogramFields(body, 0x1a, hs, hStart, hEnd, histSizes);
   }
   const out = new PbWriter(body.pos + 1024);
   for (const s of symbols.keys()) {

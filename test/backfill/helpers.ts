@@ -1,7 +1,8 @@
 import { HttpClient } from '../../src/http/index.js';
 import { endpointFromUrl, type ResolvedEndpoint } from '../../src/config/index.js';
 import { PrometheusClient, RemoteReadClient } from '../../src/clients/index.js';
-import { isStaleMarker, labelsKey, valueBitsHex, type Matcher, type SeriesSamples } from '../../src/wire/index.js';
+import { isStaleMarker, labelsKey, valueBitsHex, type HistogramSample, type Matcher, type SeriesSamples } from '../../src/wire/index.js';
+import type { HistogramHistorySpec } from '../../src/lab/index.js';
 import type { BackfillParams } from '../../src/backfill/index.js';
 
 export interface CopyDiff { series: number; samples: number; staleMarkers: number; problems: string[] }
@@ -106,3 +107,21 @@ export const GEN: Matcher[] = [{ type: 'RE', name: '__name__', value: 'stackshif
  * would test Prometheus, not stackshift. The head is compacted once it spans at most ~1.5 block ranges (3h).
  */
 export { waitHeadCompacted } from '../../src/lab/index.js';
+
+/** Native-histogram lab history shared by the backfill and verify tests (servers need NH_FLAGS). */
+export const NH_FLAGS = ['--enable-feature=native-histograms'];
+// 2.5 hours at 30 s: the head never spans the 3 h that trigger a compaction, so reads see one stable head
+export const NH_SPEC: HistogramHistorySpec = { series: 8, hours: 2.5, intervalMs: 30_000, seed: 11, endMs: Date.UTC(2026, 9, 1, 12) };
+export const NH_MATCH: Matcher[] = [{ type: 'EQ', name: '__name__', value: 'stackshift_lab_native_histogram' }];
+
+export async function readHistograms(url: string, startMs: number, endMs: number): Promise<Map<string, HistogramSample[]>> {
+  const http = new HttpClient(endpointFromUrl(url));
+  try {
+    const out = new Map<string, HistogramSample[]>();
+    for await (const s of new RemoteReadClient(http).streamSeries({ startMs, endMs, matchers: NH_MATCH })) out.set(labelsKey(s.labels), s.histograms ?? []);
+    return out;
+  } finally {
+    await http.close();
+  }
+}
+

@@ -7,6 +7,7 @@ import {
   isStaleMarker, newDecodeStats, protoType, readFrames, seriesFromFrames, setStaleMarker, valueBitsHex, type Label,
 } from '../../src/wire/index.js';
 import { encodeXor, f64bits } from './xor-encoder.js';
+import { bitsOf, encodeIntHistogramChunk } from './histogram-encoder.js';
 
 const STALE = 0x7ff0000000000002n;
 
@@ -61,10 +62,10 @@ function frameOf(series: Array<{ labels: Label[]; chunks: Array<{ type: number; 
   return encodeFrame(msg);
 }
 
-test('streamed frames: CRC-32C verified, series spanning frames merged, histogram and unknown chunks counted', async () => {
+test('streamed frames: CRC-32C verified, series spanning frames merged, histograms decoded, unknown chunks counted', async () => {
   const a = encodeXor([[1000, f64bits(1)], [2000, STALE]]);
   const b = encodeXor([[3000, f64bits(3)], [4000, f64bits(4)]]);
-  const hist = new Uint8Array([0, 5, 1, 2, 3]);
+  const hist = encodeIntHistogramChunk([5000, 6000, 7000, 8000, 9000].map((t, i) => ({ t, schema: 0, zeroThreshold: 0, pSpans: [0, 1], nSpans: [], count: i, zeroCount: 0, sum: bitsOf(i), pBuckets: [i], nBuckets: [] })));
   const frames = Buffer.concat([
     frameOf([{ labels, chunks: [{ type: ChunkEncoding.XOR, data: a }] }]),
     frameOf([{ labels, chunks: [{ type: ChunkEncoding.XOR, data: b }, { type: ChunkEncoding.HISTOGRAM, data: hist }] }]),
@@ -80,6 +81,7 @@ test('streamed frames: CRC-32C verified, series spanning frames merged, histogra
   assert.deepEqual([...got[0].timestamps], [1000, 2000, 3000, 4000]);
   assert.ok(isStaleMarker(got[0].values, 1));
   assert.equal(got[0].histogramSamples, 5);
+  assert.deepEqual(got[0].histograms!.map((h) => h.t), [5000, 6000, 7000, 8000, 9000], 'histograms decoded alongside the floats');
   assert.equal(got[1].unknownChunks, 1);
   assert.equal(got[1].timestamps.length, 0);
   assert.equal(stats.frames, 3);
