@@ -90,10 +90,3 @@ export const CONFIG_KEYS_INTRODUCED: Array<{ key: string; since: string; source:
   return { key, since: configKeySince(key)!, source: rows.map((f) => `${f.where} ${f.since}: ${f.source}`).join('; ') };
 });
 
-/** 3.x opt-in features whose data 2.55 cannot read back after a rollback (R§2b). */
-export const DOWNGRADE_LOSSY_FEATURES: Array<{ id: string; since: string; detect: string; loses: string; source: string }> = [
-  { id: 'convert_classic_histograms_to_nhcb', since: '3.2.0', detect: 'config key convert_classic_histograms_to_nhcb: true; WAL record types 9/10', loses: 'NHCB samples still in the WAL (record types 9/10) are dropped by 2.55 on replay', source: 'R§2a, R§2b' },
-  { id: 'st-storage', since: '3.11.0', detect: '--enable-feature=st-storage; WAL record types 11-13', loses: 'every sample written in SamplesV2/HistogramSamplesV2 records (types 11-13) is dropped on replay by 2.55', source: 'R§2a, R§2b' },
-  { id: 'xor2-encoding', since: '3.11.0', detect: '--enable-feature=xor2-encoding or storage.tsdb.chunk_encoding.floats: xor2; chunk encoding 4', loses: 'block chunks in XOR2 fail to decode on 2.55; head chunks in XOR2 are skipped', source: 'R§2a, R§2b' },
-  { id: 'histograms-st-encoding', since: '3.14.0', detect: '--enable-feature=histograms-st-encoding; chunk encodings 5/6', loses: 'histogram chunks in the ST encodings fail to decode on 2.55', source: 'R§2a' },
-];
