@@ -55,3 +55,4 @@ export async function startServers(t: TestContext, list: HarnessServerOptions[])
   return Promise.all(list.map((o, i) => startServer(t, { name: o.name ?? `prom${i}`, ...o })));
 }
 export { runCli, waitUntil, CLI, STACK_LINE, type CliRun } from './cli.js';
+export { waitSettled } from './settle.js';
