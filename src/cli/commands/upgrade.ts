@@ -6,8 +6,8 @@ import { writeFileAtomic } from '../../fsutil/index.js';
 import { log } from '../../log/index.js';
 import { verifySnapshot } from '../../snapshot/index.js';
 import { inspectTsdb } from '../../tsdb/index.js';
-import { lintChangesProvider, planUpgrade, renderPlanHtml, renderPlanMarkdown, renderPlanText, replayFromLog, type PlanInput } from '../../upgrade/index.js';
-import { addEndpointOptions, prometheusClient } from '../endpoint-options.js';
+import { lintChangesProvider, planUpgrade, readServerFacts, renderPlanHtml, renderPlanMarkdown, renderPlanText, replayFromLog, type PlanInput } from '../../upgrade/index.js';
+import { addEndpointOptions, withPrometheus } from '../endpoint-options.js';
 import { contextFor, emit } from '../context.js';
 
 export function registerUpgrade(program: Command): void {
@@ -44,18 +44,10 @@ Examples:
     const wantServer = Boolean(opts.prometheusUrl) || (!opts.from && Boolean(ctx.loaded.config.endpoints?.[String(opts.endpoint)]));
     if (!opts.from && !wantServer) throw new UsageError('give --from, or --prometheus-url to ask the server its version');
     if (wantServer) {
-      const client = prometheusClient(opts, ctx.loaded);
-      try {
+      input.server = await withPrometheus(opts, ctx.loaded, async (client) => {
         await client.ensureReady();
-        const [build, flags, configYaml, rules, runtime, targets] = await Promise.all([client.buildInfo(), client.flags(), client.config(), client.rules(), client.runtimeInfo().catch(() => undefined), client.targets('active')]);
-        input.server = {
-          url: client.url, version: build.version, flags, configYaml, rules, corruptionCount: runtime?.corruptionCount,
-          targetsDown: targets.activeTargets.filter((t) => t.health === 'down').length,
-          rulesUnhealthy: rules.flatMap((g) => g.rules).filter((r) => r.health === 'err').length,
-        };
-      } finally {
-        await client.close();
-      }
+        return readServerFacts(client);
+      });
     }
     if (opts.dataDir) {
       const dir = String(opts.dataDir);
