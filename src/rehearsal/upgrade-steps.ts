@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { statfsSync } from 'node:fs';
 import { PrometheusClient } from '../clients/index.js';
+import { CHANGE_FACTS } from '../compat/index.js';
 import { endpointFromUrl } from '../config/index.js';
 import { formatBytes, formatDuration } from '../progress/index.js';
 import { SNAPSHOT_MIGRATION, createSnapshot, recordVerification, renderVerificationMarkdown, verifySnapshot } from '../snapshot/index.js';
@@ -83,9 +84,9 @@ const planStep: RehearsalStep = {
     const ok = p.path.join(' -> ') === `${server.version!.replace(/\+.*/, '')} -> 2.55.1 -> 3.5.0` && p.stages.every((s) => s.rollback.feasible === 'yes') && replay?.source === 'log';
     return {
       status: ok ? 'passed' : 'failed',
-      summary: `path ${p.path.join(' -> ')}; rollback ${p.stages.map((s) => `${s.to}->${s.from}: ${s.rollback.feasible}`).join(', ')}; restart ~${formatDuration(p.stages[0]?.downtime.restartMs ?? 0)} (${replay ? `replay measured from the server log: ${replay.segments} segments in ${(replay.walReplayMs ?? 0).toFixed(2)} ms` : 'assumed'}); ${p.risks.length} risks, top ${top ? `${top.id} (${top.likelihood}x${top.impact}) ${top.title}` : 'none'}; ${p.runbookCorrections.filter((x) => x.verdict !== 'right').length} runbook claims corrected`,
+      summary: `path ${p.path.join(' -> ')}; required changes per stage ${p.stages.map((s) => `${s.requiredChanges.length} (${s.requiredChanges.filter((c) => c.detected === 'yes').length} found on the server)`).join(', ')} from ${CHANGE_FACTS.length} facts; rollback ${p.stages.map((s) => `${s.to}->${s.from}: ${s.rollback.feasible}`).join(', ')}; restart ~${formatDuration(p.stages[0]?.downtime.restartMs ?? 0)} (${replay ? `replay measured from the server log: ${replay.segments} segments in ${(replay.walReplayMs ?? 0).toFixed(2)} ms` : 'assumed'}); ${p.risks.length} risks, top ${top ? `${top.id} (${top.likelihood}x${top.impact}) ${top.title}` : 'none'}; ${p.runbookCorrections.filter((x) => x.verdict !== 'right').length} runbook claims corrected`,
       details: renderPlanMarkdown(p).replace(/^## /m, '#### '),
-      data: { path: p.path, risks: p.risks.length, rollback: p.stages.map((s) => s.rollback.feasible), restartMs: p.stages[0]?.downtime.restartMs },
+      data: { path: p.path, requiredChanges: p.stages.map((s) => s.requiredChanges.length), risks: p.risks.length, rollback: p.stages.map((s) => s.rollback.feasible), restartMs: p.stages[0]?.downtime.restartMs },
     };
   }),
 };

@@ -9,6 +9,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import bcrypt from 'bcryptjs';
 import { assessmentSchema } from '../../src/assess/index.js';
+import { BROKEN_RULE_EXPR, DEAD_TARGET } from '../../src/lab/index.js';
 import { startServer, runCli, waitUntil, waitSettled, tempDir, STACK_LINE } from '../harness/index.js';
 
 const HISTORY = { series: 60, durationMs: 6 * 3_600_000, intervalMs: 30_000, seed: 7 };
@@ -23,7 +24,7 @@ scrape_configs:
   - job_name: self
     static_configs: [{ targets: ['127.0.0.1:{{port}}'] }]
   - job_name: gone
-    static_configs: [{ targets: ['127.0.0.1:1'] }]
+    static_configs: [{ targets: ['${DEAD_TARGET}'] }]
 remote_write:
   - url: http://127.0.0.1:1/api/v1/push
     name: mimir-dual-write
@@ -37,7 +38,7 @@ const RULES = `groups:
   - name: bad
     rules:
       - record: broken_join
-        expr: vector(1) + on() group_left() (vector(1) or label_replace(vector(1), "side", "b", "", ""))
+        expr: ${BROKEN_RULE_EXPR}
 `;
 
 const ajv = new Ajv2020.default({ allErrors: true, strict: false });

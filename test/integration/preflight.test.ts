@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PrometheusClient } from '../../src/clients/index.js';
 import { endpointFromUrl } from '../../src/config/index.js';
-import { historyBlocks } from '../../src/lab/index.js';
+import { BROKEN_RULE_EXPR, DEAD_TARGET, historyBlocks } from '../../src/lab/index.js';
 import { log } from '../../src/log/index.js';
 import { createSnapshot } from '../../src/snapshot/index.js';
 import { openState } from '../../src/state/index.js';
@@ -75,7 +75,7 @@ scrape_configs:
   - job_name: self
     static_configs: [{ targets: ['127.0.0.1:{{port}}'] }]
   - job_name: gone
-    static_configs: [{ targets: ['127.0.0.1:1'] }]
+    static_configs: [{ targets: ['${DEAD_TARGET}'] }]
 `;
 const RULES = `groups:
   - name: g
@@ -83,7 +83,7 @@ const RULES = `groups:
       - record: job:up:sum
         expr: sum by (job) (up)
       - record: broken
-        expr: vector(1) + on() group_left() (vector(1) or label_replace(vector(1), "side", "b", "", ""))
+        expr: ${BROKEN_RULE_EXPR}
 `;
 
 test('preflight against a real 2.42 server: gates pass, baseline (targets, rules, query latency) stored for later', async (t) => {
