@@ -49,3 +49,13 @@ export function statePath(opts: Record<string, unknown>, loaded: LoadedConfig, f
 export function openStateFor(opts: Record<string, unknown>, loaded: LoadedConfig, migrations: Migration[]): StateDb {
   return openState(statePath(opts, loaded), migrations);
 }
+
+/** Runs `fn` on the state database and closes it however `fn` ends. */
+export async function withState<T>(opts: Record<string, unknown>, loaded: LoadedConfig, migrations: Migration[], fn: (db: StateDb) => T | Promise<T>): Promise<T> {
+  const db = openStateFor(opts, loaded, migrations);
+  try {
+    return await fn(db);
+  } finally {
+    db.close();
+  }
+}

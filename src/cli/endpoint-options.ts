@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
-import type { EndpointFlags } from '../config/index.js';
+import { PrometheusClient } from '../clients/index.js';
+import { resolveEndpoint, type EndpointFlags, type LoadedConfig } from '../config/index.js';
 
 /**
  * The same set of flags for every endpoint role a command talks to (--prometheus-url, --target-tenant, ...).
@@ -44,4 +45,25 @@ export function endpointFlags(opts: Record<string, unknown>, prefix: string): En
     timeout: get('timeout') as string | undefined,
     header: get('header') as string[] | undefined,
   };
+}
+
+/** --endpoint (default "prometheus") plus the --prometheus-* flags: the set every command reading one Prometheus takes. */
+export function addPrometheusOptions(cmd: Command, label = 'Prometheus'): Command {
+  cmd.option('--endpoint <name>', 'endpoint name in stackshift.yaml', 'prometheus');
+  return addEndpointOptions(cmd, 'prometheus', label);
+}
+
+/** The Prometheus that --endpoint and the --prometheus-* flags name. */
+export function prometheusClient(opts: Record<string, unknown>, loaded: LoadedConfig): PrometheusClient {
+  return new PrometheusClient(resolveEndpoint(loaded, String(opts.endpoint), endpointFlags(opts, 'prometheus'), 'prometheus'));
+}
+
+/** Runs `fn` with that Prometheus and closes its connection pool however `fn` ends. */
+export async function withPrometheus<T>(opts: Record<string, unknown>, loaded: LoadedConfig, fn: (client: PrometheusClient) => Promise<T>): Promise<T> {
+  const client = prometheusClient(opts, loaded);
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
 }

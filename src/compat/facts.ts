@@ -128,6 +128,14 @@ export const META_VERSIONS: FormatFact[] = [
   { id: 1, name: 'meta.json v1', readers: [{ from: '2.0.0' }], writers: 'every release', unreadable: 'n/a', source: 'tsdb/block.go metaVersion1 (R§2a)' },
 ];
 
+type OptInFormat = Omit<FormatFact, 'id' | 'name'> & { optIn: string };
+
+/** Chunk encodings 5 and 6: the same opt-in, readers and failure (R§2a). */
+const ST_HISTOGRAM_CHUNK: OptInFormat = {
+  readers: [{ from: '3.14.0' }], writers: 'only with --enable-feature=histograms-st-encoding (3.14)', optIn: 'histograms-st-encoding',
+  unreadable: 'block chunks fail to decode; chunks_head chunks are skipped silently', source: 'tsdb/chunkenc/chunk.go per tag (R§2a)',
+};
+
 /** The encoding byte of each chunk, in block chunk segments and in chunks_head. */
 export const CHUNK_ENCODINGS: Array<FormatFact & { optIn?: string }> = [
   { id: 1, name: 'XOR', readers: [{ from: '2.0.0' }], writers: 'every release, for float samples', unreadable: 'n/a', source: 'tsdb/chunkenc/chunk.go (R§2a)' },
@@ -137,15 +145,21 @@ export const CHUNK_ENCODINGS: Array<FormatFact & { optIn?: string }> = [
     id: 4, name: 'XOR2', readers: [{ from: '3.11.0' }], writers: 'only with --enable-feature=xor2-encoding (3.11+) or storage.tsdb.chunk_encoding.floats: xor2 (3.13+)', optIn: 'xor2-encoding',
     unreadable: '2.55 IsValidEncoding = {1,2,3}: block chunks fail to decode at query time; chunks_head chunks are skipped silently at startup (P@v2.55.1:tsdb/head.go ~L856)', source: 'tsdb/chunkenc/chunk.go per tag (R§2a, R§2b)',
   },
-  {
-    id: 5, name: 'histogramST', readers: [{ from: '3.14.0' }], writers: 'only with --enable-feature=histograms-st-encoding (3.14)', optIn: 'histograms-st-encoding',
-    unreadable: 'block chunks fail to decode; chunks_head chunks are skipped silently', source: 'tsdb/chunkenc/chunk.go per tag (R§2a)',
-  },
-  {
-    id: 6, name: 'floathistogramST', readers: [{ from: '3.14.0' }], writers: 'only with --enable-feature=histograms-st-encoding (3.14)', optIn: 'histograms-st-encoding',
-    unreadable: 'block chunks fail to decode; chunks_head chunks are skipped silently', source: 'tsdb/chunkenc/chunk.go per tag (R§2a)',
-  },
+  { id: 5, name: 'histogramST', ...ST_HISTOGRAM_CHUNK },
+  { id: 6, name: 'floathistogramST', ...ST_HISTOGRAM_CHUNK },
 ];
+
+/** WAL record types 9 and 10, written for native histograms with custom buckets (R§2a, R§2b). */
+const NHCB_RECORD: OptInFormat = {
+  readers: [{ from: '3.2.0' }], writers: 'NHCB (convert_classic_histograms_to_nhcb), 3.2+', optIn: 'convert_classic_histograms_to_nhcb',
+  unreadable: '2.55 replay hits `default: // Noop`: the samples are silently dropped (P@v2.55.1:tsdb/head_wal.go ~L227)', source: 'tsdb/record/record.go per tag (R§2a, R§2b)',
+};
+
+/** WAL record types 12 and 13, the histogram halves of st-storage (R§2a). */
+const ST_HISTOGRAM_RECORD: OptInFormat = {
+  readers: [{ from: '3.12.0' }], writers: 'with st-storage (3.12+)', optIn: 'st-storage',
+  unreadable: 'silently dropped on replay by 2.55', source: 'tsdb/record/record.go per tag (R§2a)',
+};
 
 /** First byte of every WAL/WBL record. */
 export const WAL_RECORD_TYPES: Array<FormatFact & { optIn?: string }> = [
@@ -159,31 +173,42 @@ export const WAL_RECORD_TYPES: Array<FormatFact & { optIn?: string }> = [
   { id: 6, name: 'metadata', readers: [{ from: '2.40.0' }], writers: 'with --enable-feature=metadata-wal-records', unreadable: 'not known to be read', source: 'tsdb/record/record.go (R§2a); reader floor inferred from the type numbering' },
   { id: 7, name: 'histogram samples', readers: [{ from: '2.40.0' }], writers: 'native histograms', unreadable: 'skipped: the samples are lost', source: 'tsdb/record/record.go per tag (R§2a)' },
   { id: 8, name: 'float histogram samples', readers: [{ from: '2.42.0' }], writers: 'native float histograms', unreadable: 'skipped: the samples are lost', source: 'tsdb/record/record.go per tag (R§2a)' },
-  {
-    id: 9, name: 'custom-buckets histogram samples', readers: [{ from: '3.2.0' }], writers: 'NHCB (convert_classic_histograms_to_nhcb), 3.2+', optIn: 'convert_classic_histograms_to_nhcb',
-    unreadable: '2.55 replay hits `default: // Noop`: the samples are silently dropped (P@v2.55.1:tsdb/head_wal.go ~L227)', source: 'tsdb/record/record.go per tag (R§2a, R§2b)',
-  },
-  {
-    id: 10, name: 'custom-buckets float histogram samples', readers: [{ from: '3.2.0' }], writers: 'NHCB, 3.2+', optIn: 'convert_classic_histograms_to_nhcb',
-    unreadable: 'silently dropped on replay by 2.55 (head_wal.go default: Noop)', source: 'tsdb/record/record.go per tag (R§2a, R§2b)',
-  },
+  { id: 9, name: 'custom-buckets histogram samples', ...NHCB_RECORD },
+  { id: 10, name: 'custom-buckets float histogram samples', ...NHCB_RECORD },
   {
     id: 11, name: 'samples v2', readers: [{ from: '3.11.0' }], writers: 'with --enable-feature=st-storage (3.11+)', optIn: 'st-storage',
     unreadable: 'silently dropped on replay by 2.55: every float sample written in that record is lost', source: 'tsdb/record/record.go per tag (R§2a, R§2b)',
   },
-  {
-    id: 12, name: 'histogram samples v2', readers: [{ from: '3.12.0' }], writers: 'with st-storage (3.12+)', optIn: 'st-storage',
-    unreadable: 'silently dropped on replay by 2.55', source: 'tsdb/record/record.go per tag (R§2a)',
-  },
-  {
-    id: 13, name: 'float histogram samples v2', readers: [{ from: '3.12.0' }], writers: 'with st-storage (3.12+)', optIn: 'st-storage',
-    unreadable: 'silently dropped on replay by 2.55', source: 'tsdb/record/record.go per tag (R§2a)',
-  },
+  { id: 12, name: 'histogram samples v2', ...ST_HISTOGRAM_RECORD },
+  { id: 13, name: 'float histogram samples v2', ...ST_HISTOGRAM_RECORD },
   {
     id: 14, name: 'min valid time', readers: [{ from: '99.0.0' }], writers: 'checkpoints only, on prometheus main after the research snapshot (no release the facts know)',
     unreadable: 'skipped', source: 'tsdb/record/record.go @ main 01038862',
   },
 ];
+
+/**
+ * 3.x opt-in features whose data 2.55 cannot read back after a rollback (R§2b), derived from the formats
+ * above that only the feature writes: its first release is the first that reads any of them.
+ */
+export const DOWNGRADE_LOSSY_FEATURES: Array<{ id: string; since: string; loses: string; source: string }> = (() => {
+  const formats = [...WAL_RECORD_TYPES.map((f) => ({ ...f, kind: 'WAL record type' })), ...CHUNK_ENCODINGS.map((f) => ({ ...f, kind: 'chunk encoding' }))];
+  const features = [...new Set(formats.map((f) => f.optIn).filter((x): x is string => Boolean(x)))];
+  return features.map((id) => {
+    const written = formats.filter((f) => f.optIn === id);
+    const since = written.map((f) => f.readers[0].from).sort((a, b) => compareVersions(parseVersion(a)!, parseVersion(b)!))[0];
+    return {
+      id,
+      since,
+      // formats that fail the same way are named together, so the condition says each failure once
+      loses: [...new Set(written.map((f) => `${f.kind}|${f.unreadable}`))].map((k) => {
+        const same = written.filter((f) => `${f.kind}|${f.unreadable}` === k);
+        return `${same[0].kind}${same.length > 1 ? 's' : ''} ${same.map((f) => `${f.id} (${f.name})`).join(', ')}: ${same[0].unreadable}`;
+      }).join('; '),
+      source: [...new Set(written.map((f) => f.source))].join('; '),
+    };
+  });
+})();
 
 export const WAL_COMPRESSION: Array<{ id: 'none' | 'snappy' | 'zstd'; readers: VersionRange[]; note: string; source: string }> = [
   { id: 'none', readers: [{ from: '2.0.0' }], note: 'uncompressed records', source: 'tsdb/docs/format/wal.md' },

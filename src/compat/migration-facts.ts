@@ -3,67 +3,108 @@
  * ../shared/research/prometheus-3.md (§1 migration-guide table, §3 3.1-3.14 changes); "P@<tag>:<path>"
  * names the file read at that tag, "CHANGELOG x.y" the release section, "guide" docs/migration.md.
  */
+import semver from 'semver';
 
+/**
+ * How an upgrade stage must treat a change (the "dual" column of R§1):
+ *   dual     - the fix loads and behaves the same on the old and the new release: apply it before the swap
+ *   cutover  - no single config/flag set is valid on both: change it together with the binary
+ *   preview  - enable on 2.55 first to see the 3.x behaviour while a rollback is still trivial
+ */
+export type ChangePhase = 'dual' | 'cutover' | 'preview';
+/** How severe a change is left unfixed: 'fatal' = does not start or rejects config; 'silent' = starts but behaves differently. */
+export type ChangeSeverity = 'fatal' | 'silent' | 'warning';
+
+/** The lint rule that reports a feature flag; each rule file selects its flags by this id. */
+export type FeatureFlagRuleId =
+  | 'feature-flag-now-default'
+  | 'feature-flag-behaviour-default'
+  | 'feature-flag-replaced-3x'
+  | 'feature-flag-deprecated-3x'
+  | 'remote-write-receiver-flag'
+  | 'native-histograms-flag';
+
+/**
+ * The one place a feature-flag fact is written: `upgrade plan` (CHANGE_FACTS in changes.ts) and the lint
+ * rules (rules/feature-flag-*.ts, remote-write-receiver-flag.ts, native-histograms-flag.ts) both read it.
+ */
 export interface FeatureFlagFact {
   name: string;
   /** Version from which passing it only logs "Unknown option" / a no-op warning. */
   removedIn?: string;
   deprecatedIn?: string;
+  phase: ChangePhase;
+  severity: ChangeSeverity;
   /** What 3.x does when it is still passed. */
   outcome: string;
+  fix: string;
+  /** Only from this version on is the fix itself valid (a flag or key the old release does not know). */
+  fixValidFrom?: string;
   /** A replacement flag, when there is one, and the first version that has it. */
   replacementFlag?: { flag: string; since: string };
   /** A config key that replaces it. */
   replacementConfig?: { key: string; since: string };
-  /** true: dropping it leaves behaviour on the running 2.55 unchanged (it is already the default or a no-op there). */
-  dropIsDual: boolean;
-  /** true: 3.x silently turns the feature off when the removed flag is the only thing enabling it. */
-  disablesFeature?: boolean;
+  rule: FeatureFlagRuleId;
   source: string;
 }
 
+/** The first release on which passing the flag changes something: deprecated, or else removed. */
+export function featureFlagSince(f: FeatureFlagFact): string {
+  return (f.deprecatedIn ?? f.removedIn)!;
+}
+
+// 3.0 logs "Unknown option for --enable-feature" for a removed token and starts anyway (R§1a), so a removed
+// token that enabled something leaves it silently off.
 export const FEATURE_FLAGS: FeatureFlagFact[] = [
-  { name: 'promql-at-modifier', removedIn: '3.0.0', outcome: 'a warning only: the @ modifier has been permanently enabled for a long time', dropIsDual: true, source: 'guide; P@v3.0.0:cmd/prometheus/main.go setFeatureListOptions' },
-  { name: 'promql-negative-offset', removedIn: '3.0.0', outcome: 'a warning only: negative offsets are permanently enabled', dropIsDual: true, source: 'guide; P@v3.0.0:cmd/prometheus/main.go setFeatureListOptions' },
-  { name: 'new-service-discovery-manager', removedIn: '3.0.0', outcome: 'a warning; the new service-discovery manager is the default', dropIsDual: true, source: 'guide (feature flags)' },
-  { name: 'auto-gomemlimit', removedIn: '3.0.0', outcome: 'a warning; GOMEMLIMIT is set automatically by default (--no-auto-gomemlimit disables it)', dropIsDual: true, source: 'guide; CHANGELOG 3.0.0' },
-  { name: 'auto-gomaxprocs', removedIn: '3.0.0', outcome: 'a warning; GOMAXPROCS follows the CPU quota by default (--no-auto-gomaxprocs disables it)', dropIsDual: true, source: 'guide; CHANGELOG 3.0.0' },
-  { name: 'utf8-names', removedIn: '3.0.0', outcome: 'a warning; UTF-8 metric and label names are the default (metric_name_validation_scheme)', dropIsDual: true, source: 'CHANGELOG 3.0.0 #14705' },
-  { name: 'expand-external-labels', removedIn: '3.0.0', outcome: 'a warning; ${var} in external_labels values is always expanded', dropIsDual: false, source: 'guide; P@v3.0.0:config/config.go Load (os.Expand)' },
-  { name: 'no-default-scrape-port', removedIn: '3.0.0', outcome: 'a warning; :80/:443 are never appended to port-less targets any more', dropIsDual: false, source: 'guide; P@v2.55.1:scrape/target.go addPort' },
-  { name: 'agent', removedIn: '3.0.0', outcome: 'a warning, and Prometheus runs in SERVER mode; with --storage.agent.* flags it exits with code 3', replacementFlag: { flag: '--agent', since: '3.0.0' }, dropIsDual: false, disablesFeature: true, source: 'guide; P@v3.0.0:cmd/prometheus/main.go ~L567' },
-  { name: 'remote-write-receiver', removedIn: '3.0.0', outcome: 'a warning, and the remote-write receiver is OFF: POST /api/v1/write answers 404', replacementFlag: { flag: '--web.enable-remote-write-receiver', since: '2.33.0' }, dropIsDual: false, disablesFeature: true, source: 'guide; CHANGELOG 2.33.0 #10119' },
-  { name: 'otlp-write-receiver', removedIn: '3.0.0', outcome: 'a warning, and the OTLP receiver is OFF: /api/v1/otlp/v1/metrics answers 404', replacementFlag: { flag: '--web.enable-otlp-receiver', since: '3.0.0' }, dropIsDual: false, disablesFeature: true, source: 'CHANGELOG 3.0.0 #14894' },
-  { name: 'native-histograms', deprecatedIn: '3.8.0', removedIn: '3.9.0', outcome: 'from 3.8 it only sets the default of scrape_native_histograms; from 3.9 it is a no-op, so native histograms are NOT scraped unless scrape_native_histograms: true is set', replacementConfig: { key: 'scrape_native_histograms', since: '3.8.0' }, dropIsDual: false, disablesFeature: true, source: 'CHANGELOG 3.8.0 (ad7d1ae), 3.9.0 #17528' },
-  { name: 'ooo-native-histograms', removedIn: '3.4.0', outcome: 'a no-op: out-of-order native histograms are always on when out_of_order_time_window > 0', dropIsDual: false, source: 'CHANGELOG 3.4.0' },
-  { name: 'auto-reload-config', deprecatedIn: '3.12.0', outcome: 'deprecated in favour of --config.auto-reload', replacementFlag: { flag: '--config.auto-reload', since: '3.12.0' }, dropIsDual: false, source: 'CHANGELOG 3.12.0' },
-  { name: 'extra-scrape-metrics', deprecatedIn: '3.10.0', outcome: 'deprecated in favour of the extra_scrape_metrics config setting', replacementConfig: { key: 'extra_scrape_metrics', since: '3.10.0' }, dropIsDual: false, source: 'P@v3.10.0:cmd/prometheus/main.go' },
-  { name: 'promql-duration-expr', removedIn: '3.14.0', outcome: 'a no-op: duration expressions are enabled', dropIsDual: false, source: 'CHANGELOG 3.14.0' },
-  { name: 'xor2-encoding', deprecatedIn: '3.13.0', outcome: 'phased out in favour of storage.tsdb.chunk_encoding.floats: xor2', replacementConfig: { key: 'storage.tsdb.chunk_encoding.floats', since: '3.13.0' }, dropIsDual: false, source: 'CHANGELOG 3.13.0' },
+  { name: 'promql-at-modifier', removedIn: '3.0.0', phase: 'dual', severity: 'warning', outcome: 'a warning only: the @ modifier has been permanently enabled for a long time', fix: 'drop the token from --enable-feature', rule: 'feature-flag-now-default', source: 'guide; P@v3.0.0:cmd/prometheus/main.go setFeatureListOptions (R§1a)' },
+  { name: 'promql-negative-offset', removedIn: '3.0.0', phase: 'dual', severity: 'warning', outcome: 'a warning only: negative offsets are permanently enabled', fix: 'drop the token from --enable-feature', rule: 'feature-flag-now-default', source: 'guide; P@v3.0.0:cmd/prometheus/main.go setFeatureListOptions (R§1a)' },
+  { name: 'new-service-discovery-manager', removedIn: '3.0.0', phase: 'dual', severity: 'warning', outcome: 'a warning; the new service-discovery manager is the default', fix: 'drop the token from --enable-feature', rule: 'feature-flag-now-default', source: 'guide (feature flags) (R§1a)' },
+  { name: 'auto-gomemlimit', removedIn: '3.0.0', phase: 'dual', severity: 'warning', outcome: 'a warning; GOMEMLIMIT is set automatically by default (--no-auto-gomemlimit disables it)', fix: 'drop the token from --enable-feature', rule: 'feature-flag-now-default', source: 'guide; CHANGELOG 3.0.0 (R§1a)' },
+  { name: 'auto-gomaxprocs', removedIn: '3.0.0', phase: 'dual', severity: 'warning', outcome: 'a warning; GOMAXPROCS follows the CPU quota by default (--no-auto-gomaxprocs disables it)', fix: 'drop the token from --enable-feature', rule: 'feature-flag-now-default', source: 'guide; CHANGELOG 3.0.0 (R§1a)' },
+  { name: 'utf8-names', removedIn: '3.0.0', phase: 'dual', severity: 'warning', outcome: 'a warning; UTF-8 metric and label names are the default (metric_name_validation_scheme)', fix: 'drop the token; set metric_name_validation_scheme: legacy only to keep 2.x validation', rule: 'feature-flag-now-default', source: 'CHANGELOG 3.0.0 #14705 (R§1a, R§1c)' },
+  { name: 'expand-external-labels', removedIn: '3.0.0', phase: 'preview', severity: 'silent', outcome: 'a warning; ${var} in global.external_labels values is always expanded (an undefined variable becomes "")', fix: 'keep the flag on 2.55 to preview; escape literal $ as $$ and drop the token together with the 3.x binary', fixValidFrom: '3.0.0', rule: 'feature-flag-behaviour-default', source: 'guide; P@v3.0.0:config/config.go Load (os.Expand) (R§1a)' },
+  { name: 'no-default-scrape-port', removedIn: '3.0.0', phase: 'preview', severity: 'silent', outcome: 'a warning; :80/:443 are never appended to port-less targets any more, so their instance label changes', fix: 'keep the flag on 2.55 to preview (write explicit ports into port-less targets: valid on both); drop the token with the 3.x binary', fixValidFrom: '3.0.0', rule: 'feature-flag-behaviour-default', source: 'guide; P@v2.55.1:scrape/target.go addPort (R§0, R§1a)' },
+  { name: 'agent', removedIn: '3.0.0', phase: 'cutover', severity: 'fatal', outcome: 'a warning, and Prometheus runs in SERVER mode; with --storage.agent.* flags it exits with code 3', fix: 'replace with --agent (the flag does not exist in 2.55)', fixValidFrom: '3.0.0', replacementFlag: { flag: '--agent', since: '3.0.0' }, rule: 'feature-flag-replaced-3x', source: 'guide; P@v3.0.0:cmd/prometheus/main.go ~L567 (R§1a)' },
+  { name: 'remote-write-receiver', removedIn: '3.0.0', phase: 'dual', severity: 'silent', outcome: 'a warning, and the remote-write receiver is OFF: POST /api/v1/write answers 404', fix: 'replace with --web.enable-remote-write-receiver (exists since 2.33.0)', fixValidFrom: '2.33.0', replacementFlag: { flag: '--web.enable-remote-write-receiver', since: '2.33.0' }, rule: 'remote-write-receiver-flag', source: 'guide; CHANGELOG 2.33.0 #10119 (R§1a)' },
+  { name: 'otlp-write-receiver', removedIn: '3.0.0', phase: 'cutover', severity: 'silent', outcome: 'a warning, and the OTLP receiver is OFF: /api/v1/otlp/v1/metrics answers 404', fix: 'replace with --web.enable-otlp-receiver (3.0+ only)', fixValidFrom: '3.0.0', replacementFlag: { flag: '--web.enable-otlp-receiver', since: '3.0.0' }, rule: 'feature-flag-replaced-3x', source: 'CHANGELOG 3.0.0 #14894 (R§1a)' },
+  { name: 'native-histograms', deprecatedIn: '3.8.0', removedIn: '3.9.0', phase: 'cutover', severity: 'silent', outcome: 'from 3.8 it only sets the default of scrape_native_histograms; from 3.9 it is a no-op, so native histograms are NOT scraped unless scrape_native_histograms: true is set', fix: 'add scrape_native_histograms: true (global or per job); the key does not exist before 3.8', fixValidFrom: '3.8.0', replacementConfig: { key: 'scrape_native_histograms', since: '3.8.0' }, rule: 'native-histograms-flag', source: 'CHANGELOG 3.8.0 (ad7d1ae), 3.9.0 #17528 (R§1a, R§3a)' },
+  { name: 'ooo-native-histograms', removedIn: '3.4.0', phase: 'cutover', severity: 'warning', outcome: 'a no-op: out-of-order native histograms are always on when out_of_order_time_window > 0', fix: 'drop the token with the 3.4+ binary (before 3.4 it still enables out-of-order native histograms)', fixValidFrom: '3.4.0', rule: 'feature-flag-deprecated-3x', source: 'CHANGELOG 3.4.0 (R§3a)' },
+  { name: 'extra-scrape-metrics', deprecatedIn: '3.10.0', phase: 'cutover', severity: 'warning', outcome: 'deprecated in favour of the extra_scrape_metrics config setting', fix: 'set extra_scrape_metrics in prometheus.yml (a 3.10+ key) and drop the token', fixValidFrom: '3.10.0', replacementConfig: { key: 'extra_scrape_metrics', since: '3.10.0' }, rule: 'feature-flag-deprecated-3x', source: 'P@v3.10.0:cmd/prometheus/main.go (R§3a)' },
+  { name: 'auto-reload-config', deprecatedIn: '3.12.0', phase: 'cutover', severity: 'warning', outcome: 'deprecated in favour of --config.auto-reload', fix: 'replace with --config.auto-reload (3.12+)', fixValidFrom: '3.12.0', replacementFlag: { flag: '--config.auto-reload', since: '3.12.0' }, rule: 'feature-flag-deprecated-3x', source: 'CHANGELOG 3.12.0 (R§3a)' },
+  { name: 'xor2-encoding', deprecatedIn: '3.13.0', phase: 'cutover', severity: 'warning', outcome: 'phased out in favour of storage.tsdb.chunk_encoding.floats: xor2', fix: 'set storage.tsdb.chunk_encoding.floats: xor2 in prometheus.yml (a 3.13+ key) and drop the token', fixValidFrom: '3.13.0', replacementConfig: { key: 'storage.tsdb.chunk_encoding.floats', since: '3.13.0' }, rule: 'feature-flag-deprecated-3x', source: 'CHANGELOG 3.11.0, 3.13.0 (R§3a)' },
+  { name: 'promql-duration-expr', removedIn: '3.14.0', phase: 'cutover', severity: 'warning', outcome: 'a no-op: duration expressions are enabled', fix: 'drop the token with the 3.14+ binary (before 3.14 it still enables duration expressions)', fixValidFrom: '3.14.0', rule: 'feature-flag-deprecated-3x', source: 'CHANGELOG 3.14.0 (R§3a)' },
 ];
+
+/** The feature flags one lint rule reports. */
+export function featureFlagsOf(rule: FeatureFlagRuleId): FeatureFlagFact[] {
+  return FEATURE_FLAGS.filter((f) => f.rule === rule);
+}
 
 export interface RemovedCliFlagFact {
   flag: string;
   removedIn: string;
   /** Rename target (same value), or undefined to delete. */
   renameTo?: string;
+  /** The first version that has the rename target. */
+  fixValidFrom?: string;
   /** Default values as /api/v1/status/flags shows them on 2.x: a live server's value equal to one of these was most likely not set. */
   defaults: string[];
   note: string;
   source: string;
 }
 
+// Kingpin rejects unknown flags: 3.x prints "Error parsing command line arguments" and does not start (R§1b).
 export const REMOVED_CLI_FLAGS: RemovedCliFlagFact[] = [
-  { flag: 'storage.tsdb.retention', removedIn: '3.0.0', renameTo: 'storage.tsdb.retention.time', defaults: ['0s'], note: 'a deprecated alias on 2.x; --storage.tsdb.retention.time takes the same value and exists since 2.8', source: 'P@v2.55.1 vs P@v3.0.0:cmd/prometheus/main.go; guide' },
-  { flag: 'alertmanager.timeout', removedIn: '3.0.0', defaults: ['', '10s'], note: 'hidden on 2.x and has no effect', source: 'P@v2.55.1 vs P@v3.0.0:cmd/prometheus/main.go; guide' },
-  { flag: 'storage.tsdb.allow-overlapping-blocks', removedIn: '3.0.0', defaults: ['true', 'false'], note: 'hidden on 2.x and has no effect (overlapping blocks are always allowed)', source: 'P@v2.55.1 vs P@v3.0.0:cmd/prometheus/main.go; guide' },
-  { flag: 'scrape.name-escaping-scheme', removedIn: '3.0.0', defaults: ['values', ''], note: 'escaping is negotiated per scrape in 3.x (config metric_name_escaping_scheme from 3.4)', source: 'diff of flag names P@v2.55.1 vs P@v3.0.0:cmd/prometheus/main.go (not in the guide)' },
+  { flag: 'storage.tsdb.retention', removedIn: '3.0.0', renameTo: 'storage.tsdb.retention.time', fixValidFrom: '2.8.0', defaults: ['0s'], note: 'a deprecated alias on 2.x; --storage.tsdb.retention.time takes the same value and exists since 2.8', source: 'P@v2.55.1 vs P@v3.0.0:cmd/prometheus/main.go; guide (R§1b)' },
+  { flag: 'alertmanager.timeout', removedIn: '3.0.0', defaults: ['', '10s'], note: 'hidden on 2.x and has no effect', source: 'P@v2.55.1 vs P@v3.0.0:cmd/prometheus/main.go; guide (R§1b)' },
+  { flag: 'storage.tsdb.allow-overlapping-blocks', removedIn: '3.0.0', defaults: ['true', 'false'], note: 'hidden on 2.x and has no effect (overlapping blocks are always allowed)', source: 'P@v2.55.1 vs P@v3.0.0:cmd/prometheus/main.go; guide (R§1b)' },
+  { flag: 'scrape.name-escaping-scheme', removedIn: '3.0.0', defaults: ['values', ''], note: 'escaping is negotiated per scrape in 3.x (config metric_name_escaping_scheme from 3.4)', source: 'diff of flag names P@v2.55.1 vs P@v3.0.0:cmd/prometheus/main.go (not in the guide) (R§1b)' },
 ];
 
 /** Flags that 3.8+ deprecates in favour of config keys. */
 export const DEPRECATED_CLI_FLAGS: Array<{ flag: string; deprecatedIn: string; replacement: string; source: string }> = [
-  { flag: 'storage.tsdb.retention.time', deprecatedIn: '3.8.0', replacement: 'storage: tsdb: retention: time: in prometheus.yml', source: 'CHANGELOG 3.8.0 #17026; P@v3.8.0:config/config.go TSDBRetentionConfig' },
-  { flag: 'storage.tsdb.retention.size', deprecatedIn: '3.8.0', replacement: 'storage: tsdb: retention: size: in prometheus.yml', source: 'CHANGELOG 3.8.0 #17026' },
+  { flag: 'storage.tsdb.retention.time', deprecatedIn: '3.8.0', replacement: 'storage: tsdb: retention: time: in prometheus.yml', source: 'CHANGELOG 3.8.0 #17026; P@v3.8.0:config/config.go TSDBRetentionConfig (R§1b)' },
+  { flag: 'storage.tsdb.retention.size', deprecatedIn: '3.8.0', replacement: 'storage: tsdb: retention: size: in prometheus.yml', source: 'CHANGELOG 3.8.0 #17026 (R§1b)' },
 ];
 
 /**
@@ -92,6 +133,12 @@ export const CONFIG_KEYS_SINCE: ConfigKeyFact[] = [
   { key: 'chunk_encoding', where: 'storage.tsdb', since: '3.13.0', source: 'CHANGELOG 3.13.0' },
   { key: 'translation_strategy', where: 'otlp', since: '3.0.0', source: 'CHANGELOG 3.0.0' },
 ];
+
+/** The first release that knows `key` in any section. */
+export function configKeySince(key: string): string | undefined {
+  const since = CONFIG_KEYS_SINCE.filter((f) => f.key === key).map((f) => f.since);
+  return since.sort(semver.compare)[0];
+}
 
 /** Values of scrape_protocols / fallback_scrape_protocol and the first version that accepts each. */
 export const SCRAPE_PROTOCOLS: Record<string, string> = {

@@ -9,7 +9,7 @@ import { unifiedDiff } from './diff.js';
 import { ref } from './files.js';
 import { planExemplarLink } from './link.js';
 import { outcomeFrom, totals, type DatasourceLink, type ExportReport, type MigrationReport, type Outcome } from './report.js';
-import { countReferences, rewriteDashboard, rewriteLibraryModel, type RewriteExpr, type RewriteOptions } from './rewrite.js';
+import { countReferences, rewriteDashboard, rewriteLibraryModel, type MigrateRunOptions, type RewriteOptions } from './rewrite.js';
 
 /** Runs fn over items with at most `concurrency` in flight; the first thrown error stops new work and is rethrown. */
 export async function forEachConcurrent<T>(items: AsyncIterable<T> | Iterable<T>, concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -140,18 +140,11 @@ function byWhere(a: Outcome, b: Outcome): number {
   return a.kind.localeCompare(b.kind) || (a.where ?? '').localeCompare(b.where ?? '') || (a.title ?? '').localeCompare(b.title ?? '') || (a.uid ?? '').localeCompare(b.uid ?? '');
 }
 
-export interface ApiMigrateOptions {
+export interface ApiMigrateOptions extends MigrateRunOptions {
   client: GrafanaClient;
   from: string;
   to: string;
   tempo?: string;
-  exemplarLabel?: string;
-  exemplars?: boolean;
-  keepInputs?: boolean;
-  rewriteExpr?: RewriteExpr;
-  dryRun?: boolean;
-  diff?: boolean;
-  backupDir?: string;
   /** Version-history message; the default names the two datasources. */
   message?: string;
   uids?: string[];
@@ -161,7 +154,6 @@ export interface ApiMigrateOptions {
   onProgress?: (done: number, total?: number) => void;
   /** Runs between reading a dashboard and saving it; tests use it to land a concurrent edit there. */
   beforeSave?: (uid: string) => Promise<void>;
-  now?: Date;
 }
 
 /** Resolves the --from/--to/--tempo datasources against a Grafana's datasource list. */

@@ -10,9 +10,10 @@ import { unifiedDiff } from './diff.js';
 import { detectLayout, roundTrips, serializeMigrated } from './format.js';
 import { planExemplarLink } from './link.js';
 import { outcomeFrom, totals, type DatasourceLink, type MigrationReport, type Outcome } from './report.js';
-import { countReferences, rewriteDashboard, rewriteLibraryModel, type RewriteExpr, type RewriteOptions, type RewriteResult } from './rewrite.js';
+import { countReferences, rewriteDashboard, rewriteLibraryModel, type MigrateRunOptions, type RewriteOptions, type RewriteResult } from './rewrite.js';
 
-export interface FilesMigrateOptions {
+/** In-place runs only write a backup (`backupDir`); runs with an output directory leave the originals alone. */
+export interface FilesMigrateOptions extends MigrateRunOptions {
   /** A dashboard file or a directory searched recursively for *.json. */
   input: string;
   /** Directory (or file, when input is a file) for the migrated copies; omitted or equal to input: in place. */
@@ -21,15 +22,6 @@ export interface FilesMigrateOptions {
   from: GrafanaDatasource;
   to: GrafanaDatasource;
   tempo?: GrafanaDatasource;
-  exemplarLabel?: string;
-  exemplars?: boolean;
-  keepInputs?: boolean;
-  rewriteExpr?: RewriteExpr;
-  dryRun?: boolean;
-  /** Attach a unified diff to each changed outcome. */
-  diff?: boolean;
-  /** In-place runs back up every original here first (default: a fresh stackshift-backup/dashboards-<time>). */
-  backupDir?: string;
   /**
    * Migrate dashboards that have no uid instead of stopping. Without a uid an import creates a second
    * dashboard instead of updating the first, so this is opt-in.
@@ -38,7 +30,6 @@ export interface FilesMigrateOptions {
   /** Files never to treat as dashboards (the datasources file when it sits in the input directory). */
   exclude?: string[];
   onProgress?: (done: number, total: number) => void;
-  now?: Date;
 }
 
 /** Names the export layout uses for things that are not dashboards. */

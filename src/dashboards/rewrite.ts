@@ -26,6 +26,21 @@ export interface ExprSite {
  */
 export type RewriteExpr = (expr: string, site: ExprSite) => string;
 
+/** How a migration runs, the same in files mode and API mode. */
+export interface MigrateRunOptions {
+  /** The exemplar label that holds the trace id (default trace_id). */
+  exemplarLabel?: string;
+  exemplars?: boolean;
+  keepInputs?: boolean;
+  rewriteExpr?: RewriteExpr;
+  dryRun?: boolean;
+  /** Attach a unified diff to each changed outcome. */
+  diff?: boolean;
+  /** Every original is backed up here first (default: a fresh stackshift-backup/dashboards-<time>). */
+  backupDir?: string;
+  now?: Date;
+}
+
 export interface RewriteOptions {
   catalog: DatasourceCatalog;
   from: GrafanaDatasource;

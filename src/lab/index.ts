@@ -3,3 +3,4 @@ export { generateHistory, countSamples, writeOpenMetrics, historyBlocks, install
 export { historyWithStaleMarkers, writeHistoryRemote, type HistorySeries, type RemoteWriteHistoryResult } from './remote-write-history.js';
 export { waitHeadCompacted } from './settle.js';
 export { generateHistogramHistory, writeHistogramHistoryRemote, type HistogramHistorySpec, type HistogramSeries, type HistogramWriteResult } from './histogram-history.js';
+export { DEAD_TARGET, BROKEN_RULE_EXPR } from './unhealthy.js';

@@ -4,7 +4,7 @@ import { collectAssessment, renderAssessmentMarkdown, type Assessment } from '..
 import { PrometheusClient } from '../clients/index.js';
 import { endpointFromUrl } from '../config/index.js';
 import { writeFileAtomic } from '../fsutil/index.js';
-import { historyBlocks, installBlocks, countSamples, prometheusVersion, startPrometheus, type HistorySpec, type LabServer } from '../lab/index.js';
+import { BROKEN_RULE_EXPR, DEAD_TARGET, historyBlocks, installBlocks, countSamples, prometheusVersion, startPrometheus, type HistorySpec, type LabServer } from '../lab/index.js';
 import { log } from '../log/index.js';
 import { formatDuration } from '../progress/index.js';
 import { mdTable } from '../report/index.js';
@@ -91,7 +91,7 @@ scrape_configs:
   # deliberately down: nothing listens on port 1
   - job_name: legacy-exporter
     static_configs:
-      - targets: ['127.0.0.1:1']
+      - targets: ['${DEAD_TARGET}']
 `;
 
 const SOURCE_RULES = `groups:
@@ -99,9 +99,9 @@ const SOURCE_RULES = `groups:
     rules:
       - record: job:stackshift_gen_requests:rate5m
         expr: sum by (job) (rate(stackshift_gen_requests_total[5m]))
-      # deliberately broken at evaluation time: the "one" side has two series in the match group {}
+      # deliberately broken at evaluation time
       - record: rehearsal:broken_join
-        expr: vector(1) + on() group_left() (vector(1) or label_replace(vector(1), "side", "b", "", ""))
+        expr: ${BROKEN_RULE_EXPR}
 `;
 
 export async function runRehearsal(opts: RehearsalOptions, steps: RehearsalStep[] = REHEARSAL_STEPS): Promise<{ passed: boolean; reportFile: string; outcomes: Array<{ id: string; title: string; ms: number } & StepOutcome> }> {

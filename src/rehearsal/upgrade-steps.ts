@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import { statfsSync } from 'node:fs';
 import { PrometheusClient } from '../clients/index.js';
+import { CHANGE_FACTS } from '../compat/index.js';
 import { endpointFromUrl } from '../config/index.js';
 import { formatBytes, formatDuration } from '../progress/index.js';
 import { SNAPSHOT_MIGRATION, createSnapshot, recordVerification, renderVerificationMarkdown, verifySnapshot } from '../snapshot/index.js';
 import { openState } from '../state/index.js';
 import { inspectTsdb, renderInspectionMarkdown } from '../tsdb/index.js';
-import { PREFLIGHT_MIGRATION, planUpgrade, renderPlanMarkdown, renderPreflightMarkdown, replayFromLog, runPreflight } from '../upgrade/index.js';
+import { PREFLIGHT_MIGRATION, planUpgrade, readServerFacts, renderPlanMarkdown, renderPreflightMarkdown, replayFromLog, runPreflight } from '../upgrade/index.js';
 import type { RehearsalContext, RehearsalStep, StepOutcome } from './index.js';
 
 /**
@@ -14,8 +15,13 @@ import type { RehearsalContext, RehearsalStep, StepOutcome } from './index.js';
  * it through the admin API and verify the snapshot (deep: a throwaway Prometheus opens a hard-linked copy),
  * plan 2.42 -> 3.5.0 and run the preflight gates with a stored baseline.
  */
-function client(ctx: RehearsalContext): PrometheusClient {
-  return new PrometheusClient(endpointFromUrl(ctx.source.url));
+async function withSource<T>(ctx: RehearsalContext, fn: (client: PrometheusClient) => Promise<T>): Promise<T> {
+  const client = new PrometheusClient(endpointFromUrl(ctx.source.url));
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
 }
 
 const inspectStep: RehearsalStep = {
@@ -41,65 +47,54 @@ const inspectStep: RehearsalStep = {
 const snapshotStep: RehearsalStep = {
   id: 'snapshot',
   title: 'Snapshot through the admin API, verified block by block and deep',
-  async run(ctx): Promise<StepOutcome> {
-    const c = client(ctx);
-    try {
-      const s = await createSnapshot(c, { dataDir: ctx.source.dataDir });
-      if (!s.path) return { status: 'failed', summary: `snapshot ${s.name} created but not found under ${ctx.source.dataDir}/snapshots` };
-      const v = await verifySnapshot(s.path, { deep: true, live: c, workDir: join(ctx.workDir, 'deep-verify') });
-      const db = openState(join(ctx.workDir, 'state.db'), [SNAPSHOT_MIGRATION]);
-      try { recordVerification(db, v); } finally { db.close(); }
-      ctx.results.snapshot = { name: s.name, path: s.path, ok: v.ok };
-      const d = v.deep;
-      return {
-        status: v.ok ? 'passed' : 'failed',
-        summary: `${s.name} in ${s.durationMs} ms: ${v.blocks.length} blocks, ${formatBytes(v.bytesRead)} verified in ${v.durationMs} ms; deep: Prometheus ${d?.prometheusVersion ?? '?'} opened the copy in ${d?.startMs ?? 0} ms, ${d?.snapshotSeries ?? 0} series vs ${d?.liveSeries ?? '?'} live, ${d?.mismatches.length ?? 0} metric names differ`,
-        details: renderVerificationMarkdown(v),
-        data: { name: s.name, blocks: v.blocks.length, bytes: v.bytesRead, verifyMs: v.durationMs, deepStartMs: d?.startMs, series: d?.snapshotSeries, liveSeries: d?.liveSeries },
-      };
-    } finally {
-      await c.close();
-    }
-  },
+  run: (ctx) => withSource(ctx, async (c): Promise<StepOutcome> => {
+    const s = await createSnapshot(c, { dataDir: ctx.source.dataDir });
+    if (!s.path) return { status: 'failed', summary: `snapshot ${s.name} created but not found under ${ctx.source.dataDir}/snapshots` };
+    const v = await verifySnapshot(s.path, { deep: true, live: c, workDir: join(ctx.workDir, 'deep-verify') });
+    const db = openState(join(ctx.workDir, 'state.db'), [SNAPSHOT_MIGRATION]);
+    try { recordVerification(db, v); } finally { db.close(); }
+    ctx.results.snapshot = { name: s.name, path: s.path, ok: v.ok };
+    const d = v.deep;
+    return {
+      status: v.ok ? 'passed' : 'failed',
+      summary: `${s.name} in ${s.durationMs} ms: ${v.blocks.length} blocks, ${formatBytes(v.bytesRead)} verified in ${v.durationMs} ms; deep: Prometheus ${d?.prometheusVersion ?? '?'} opened the copy in ${d?.startMs ?? 0} ms, ${d?.snapshotSeries ?? 0} series vs ${d?.liveSeries ?? '?'} live, ${d?.mismatches.length ?? 0} metric names differ`,
+      details: renderVerificationMarkdown(v),
+      data: { name: s.name, blocks: v.blocks.length, bytes: v.bytesRead, verifyMs: v.durationMs, deepStartMs: d?.startMs, series: d?.snapshotSeries, liveSeries: d?.liveSeries },
+    };
+  }),
 };
 
 const planStep: RehearsalStep = {
   id: 'upgrade-plan',
   title: 'Upgrade plan 2.42 -> 3.5.0',
-  async run(ctx): Promise<StepOutcome> {
-    const c = client(ctx);
-    try {
-      const [build, flags, configYaml, rules, runtime, targets] = await Promise.all([c.buildInfo(), c.flags(), c.config(), c.rules(), c.runtimeInfo(), c.targets('active')]);
-      const inspection = inspectTsdb(ctx.source.dataDir, { level: 'scan' });
-      const wal = inspection.wal;
-      const replay = replayFromLog(ctx.source.logs(), (seg) => wal?.segments.find((s) => Number(s.name) === seg)?.bytes);
-      const fs = statfsSync(ctx.source.dataDir);
-      const snap = ctx.results.snapshot as { name: string; ok: boolean } | undefined;
-      const p = planUpgrade({
-        to: '3.5.0', inspection, replay, disk: { freeBytes: fs.bavail * fs.bsize },
-        snapshot: snap ? { name: snap.name, verified: snap.ok } : undefined,
-        server: { url: c.url, version: build.version, flags, configYaml, rules, corruptionCount: runtime.corruptionCount, targetsDown: targets.activeTargets.filter((t) => t.health === 'down').length, rulesUnhealthy: rules.flatMap((g) => g.rules).filter((r) => r.health === 'err').length },
-      });
-      ctx.results['upgrade-plan'] = p;
-      const top = p.risks[0];
-      const ok = p.path.join(' -> ') === `${build.version.replace(/\+.*/, '')} -> 2.55.1 -> 3.5.0` && p.stages.every((s) => s.rollback.feasible === 'yes') && replay?.source === 'log';
-      return {
-        status: ok ? 'passed' : 'failed',
-        summary: `path ${p.path.join(' -> ')}; rollback ${p.stages.map((s) => `${s.to}->${s.from}: ${s.rollback.feasible}`).join(', ')}; restart ~${formatDuration(p.stages[0]?.downtime.restartMs ?? 0)} (${replay ? `replay measured from the server log: ${replay.segments} segments in ${(replay.walReplayMs ?? 0).toFixed(2)} ms` : 'assumed'}); ${p.risks.length} risks, top ${top ? `${top.id} (${top.likelihood}x${top.impact}) ${top.title}` : 'none'}; ${p.runbookCorrections.filter((x) => x.verdict !== 'right').length} runbook claims corrected`,
-        details: renderPlanMarkdown(p).replace(/^## /m, '#### '),
-        data: { path: p.path, risks: p.risks.length, rollback: p.stages.map((s) => s.rollback.feasible), restartMs: p.stages[0]?.downtime.restartMs },
-      };
-    } finally {
-      await c.close();
-    }
-  },
+  run: (ctx) => withSource(ctx, async (c): Promise<StepOutcome> => {
+    const server = await readServerFacts(c);
+    const inspection = inspectTsdb(ctx.source.dataDir, { level: 'scan' });
+    const wal = inspection.wal;
+    const replay = replayFromLog(ctx.source.logs(), (seg) => wal?.segments.find((s) => Number(s.name) === seg)?.bytes);
+    const fs = statfsSync(ctx.source.dataDir);
+    const snap = ctx.results.snapshot as { name: string; ok: boolean } | undefined;
+    const p = planUpgrade({
+      to: '3.5.0', inspection, replay, disk: { freeBytes: fs.bavail * fs.bsize },
+      snapshot: snap ? { name: snap.name, verified: snap.ok } : undefined,
+      server,
+    });
+    ctx.results['upgrade-plan'] = p;
+    const top = p.risks[0];
+    const ok = p.path.join(' -> ') === `${server.version!.replace(/\+.*/, '')} -> 2.55.1 -> 3.5.0` && p.stages.every((s) => s.rollback.feasible === 'yes') && replay?.source === 'log';
+    return {
+      status: ok ? 'passed' : 'failed',
+      summary: `path ${p.path.join(' -> ')}; required changes per stage ${p.stages.map((s) => `${s.requiredChanges.length} (${s.requiredChanges.filter((c) => c.detected === 'yes').length} found on the server)`).join(', ')} from ${CHANGE_FACTS.length} facts; rollback ${p.stages.map((s) => `${s.to}->${s.from}: ${s.rollback.feasible}`).join(', ')}; restart ~${formatDuration(p.stages[0]?.downtime.restartMs ?? 0)} (${replay ? `replay measured from the server log: ${replay.segments} segments in ${(replay.walReplayMs ?? 0).toFixed(2)} ms` : 'assumed'}); ${p.risks.length} risks, top ${top ? `${top.id} (${top.likelihood}x${top.impact}) ${top.title}` : 'none'}; ${p.runbookCorrections.filter((x) => x.verdict !== 'right').length} runbook claims corrected`,
+      details: renderPlanMarkdown(p).replace(/^## /m, '#### '),
+      data: { path: p.path, requiredChanges: p.stages.map((s) => s.requiredChanges.length), risks: p.risks.length, rollback: p.stages.map((s) => s.rollback.feasible), restartMs: p.stages[0]?.downtime.restartMs },
+    };
+  }),
 };
 
 const preflightStep: RehearsalStep = {
   id: 'preflight',
   title: 'Preflight gates and baseline before the upgrade',
-  async run(ctx): Promise<StepOutcome> {
-    const c = client(ctx);
+  run: (ctx) => withSource(ctx, async (c): Promise<StepOutcome> => {
     const db = openState(join(ctx.workDir, 'state.db'), [PREFLIGHT_MIGRATION]);
     try {
       const snap = ctx.results.snapshot as { path: string } | undefined;
@@ -116,9 +111,8 @@ const preflightStep: RehearsalStep = {
       };
     } finally {
       db.close();
-      await c.close();
     }
-  },
+  }),
 };
 
 export const UPGRADE_STEPS: RehearsalStep[] = [inspectStep, snapshotStep, planStep, preflightStep];

@@ -6,3 +6,4 @@ export { renderPlanText, renderPlanMarkdown, renderPlanHtml } from './render.js'
 export { runPreflight, diskCheck, tsdbSize, saveBaseline, latestBaseline, PREFLIGHT_MIGRATION, type PreflightReport, type PreflightCheck, type PreflightOptions, type Baseline, type QueryLatency, type StatfsLike, type CheckStatus } from './preflight.js';
 export { renderPreflightText, renderPreflightMarkdown } from './render.js';
 export { lintChangesProvider } from './lint-changes.js';
+export { readServerFacts } from './server.js';

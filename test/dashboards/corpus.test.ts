@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync, chmodSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DatasourceCatalog, migrateFiles, restoreBackup } from '../../src/dashboards/index.js';
-import { tempDir } from '../harness/index.js';
+import { CORPUS, tempDir } from '../harness/index.js';
 
 /**
  * Acceptance over every real dashboard in the shared corpus. The reference count comes from a walker
@@ -13,7 +13,7 @@ import { tempDir } from '../harness/index.js';
  * the target gained exactly as many, and a structural diff shows only datasource fields changed (plus
  * `exemplar` when opted in).
  */
-export const CORPUS_DIR = process.env.STACKSHIFT_CORPUS_DIR ?? [resolve('../shared/corpus/dashboards'), '/work/shared/corpus/dashboards'].find((d) => existsSync(d)) ?? '';
+export const CORPUS_DIR = process.env.STACKSHIFT_CORPUS_DIR ?? [join(CORPUS, 'dashboards')].find((d) => existsSync(d)) ?? '';
 
 export const CORPUS_DATASOURCES = [
   { uid: 'PBFA97CFB590B2093', name: 'Prometheus', type: 'prometheus', isDefault: true },

@@ -1,7 +1,8 @@
 import type { TestContext } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { historyBlocks, installBlocks, startPrometheus, type HistorySpec, type LabServer, type StartOptions } from '../../src/lab/index.js';
 
 /**
@@ -55,3 +56,13 @@ export async function startServers(t: TestContext, list: HarnessServerOptions[])
   return Promise.all(list.map((o, i) => startServer(t, { name: o.name ?? `prom${i}`, ...o })));
 }
 export { runCli, waitUntil, CLI, STACK_LINE, type CliRun } from './cli.js';
+export { waitSettled } from './settle.js';
+
+/**
+ * The shared corpus of real public files (../shared/corpus beside the repository, in a worktree and in CI
+ * alike); STACKSHIFT_CORPUS points elsewhere. Tests run from dist/test/harness.
+ */
+export const CORPUS: string = (() => {
+  const beside = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'corpus');
+  return [process.env.STACKSHIFT_CORPUS, beside, '/work/shared/corpus'].find((p): p is string => Boolean(p && existsSync(p))) ?? beside;
+})();

@@ -9,9 +9,8 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import bcrypt from 'bcryptjs';
 import { assessmentSchema } from '../../src/assess/index.js';
-import { PrometheusClient } from '../../src/clients/index.js';
-import { endpointFromUrl } from '../../src/config/index.js';
-import { startServer, runCli, waitUntil, tempDir, STACK_LINE } from '../harness/index.js';
+import { BROKEN_RULE_EXPR, DEAD_TARGET } from '../../src/lab/index.js';
+import { startServer, runCli, waitUntil, waitSettled, tempDir, STACK_LINE } from '../harness/index.js';
 
 const HISTORY = { series: 60, durationMs: 6 * 3_600_000, intervalMs: 30_000, seed: 7 };
 
@@ -25,7 +24,7 @@ scrape_configs:
   - job_name: self
     static_configs: [{ targets: ['127.0.0.1:{{port}}'] }]
   - job_name: gone
-    static_configs: [{ targets: ['127.0.0.1:1'] }]
+    static_configs: [{ targets: ['${DEAD_TARGET}'] }]
 remote_write:
   - url: http://127.0.0.1:1/api/v1/push
     name: mimir-dual-write
@@ -39,20 +38,8 @@ const RULES = `groups:
   - name: bad
     rules:
       - record: broken_join
-        expr: vector(1) + on() group_left() (vector(1) or label_replace(vector(1), "side", "b", "", ""))
+        expr: ${BROKEN_RULE_EXPR}
 `;
-
-async function settled(url: string) {
-  const c = new PrometheusClient(endpointFromUrl(url));
-  try {
-    await waitUntil(async () => {
-      const [t, g] = await Promise.all([c.targets(), c.rules()]);
-      return t.activeTargets.length === 2 && t.activeTargets.every((x) => x.health !== 'unknown') && g.every((x) => x.rules.every((r) => r.health !== 'unknown'));
-    }, 60_000, 'targets and rules to report health');
-  } finally {
-    await c.close();
-  }
-}
 
 const ajv = new Ajv2020.default({ allErrors: true, strict: false });
 addFormats.default(ajv);
@@ -60,7 +47,7 @@ const validate = ajv.compile(assessmentSchema);
 
 test('assess against a real Prometheus: version, series, targets, rules, flags; JSON matches its schema', async (t) => {
   const prom = await startServer(t, { config: CONFIG, files: { 'rules.yml': RULES }, history: HISTORY });
-  await settled(prom.url);
+  await waitSettled(prom.url, 2, 2);
   const r = await runCli(['assess', '--prometheus-url', prom.url, '--data-dir', prom.dataDir, '--output', 'json', '--fail-on', 'never']);
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout);

@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PrometheusClient } from '../../src/clients/index.js';
 import { endpointFromUrl } from '../../src/config/index.js';
-import { historyBlocks } from '../../src/lab/index.js';
+import { BROKEN_RULE_EXPR, DEAD_TARGET, historyBlocks } from '../../src/lab/index.js';
 import { log } from '../../src/log/index.js';
 import { createSnapshot } from '../../src/snapshot/index.js';
 import { openState } from '../../src/state/index.js';
 import { PREFLIGHT_MIGRATION, diskCheck, latestBaseline, runPreflight } from '../../src/upgrade/index.js';
-import { startServer, tempDir } from '../harness/index.js';
+import { startServer, tempDir, waitSettled } from '../harness/index.js';
 
 /**
  * A small real filesystem: tmpfs first (we run as root), a loop-mounted ext4 image if tmpfs is refused,
@@ -67,17 +67,6 @@ test('disk check with an injected statfs result: exactly 3x passes, one byte les
   assert.equal(f.tsdbBytes, 1000);
 });
 
-/** Until both targets were scraped and every rule evaluated (the scrape manager starts ~5s after ready). */
-async function settled(client: PrometheusClient, targets: number, rules: number): Promise<void> {
-  for (let i = 0; i < 120; i++) {
-    const [tg, rg] = await Promise.all([client.targets(), client.rules()]);
-    const rl = rg.flatMap((g) => g.rules);
-    if (tg.activeTargets.length >= targets && tg.activeTargets.every((x) => x.health !== 'unknown') && rl.length >= rules && rl.every((r) => r.health !== 'unknown')) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error('server did not settle');
-}
-
 const CONFIG = `global:
   scrape_interval: 1s
   evaluation_interval: 1s
@@ -86,7 +75,7 @@ scrape_configs:
   - job_name: self
     static_configs: [{ targets: ['127.0.0.1:{{port}}'] }]
   - job_name: gone
-    static_configs: [{ targets: ['127.0.0.1:1'] }]
+    static_configs: [{ targets: ['${DEAD_TARGET}'] }]
 `;
 const RULES = `groups:
   - name: g
@@ -94,14 +83,14 @@ const RULES = `groups:
       - record: job:up:sum
         expr: sum by (job) (up)
       - record: broken
-        expr: vector(1) + on() group_left() (vector(1) or label_replace(vector(1), "side", "b", "", ""))
+        expr: ${BROKEN_RULE_EXPR}
 `;
 
 test('preflight against a real 2.42 server: gates pass, baseline (targets, rules, query latency) stored for later', async (t) => {
   const server = await startServer(t, { history: { series: 30, durationMs: 6 * 3_600_000, intervalMs: 60_000, seed: 5 }, config: CONFIG, files: { 'rules.yml': RULES } });
   const client = new PrometheusClient(endpointFromUrl(server.url));
   t.after(() => client.close());
-  await settled(client, 2, 2);
+  await waitSettled(server.url, 2, 2);
   await createSnapshot(client);
   const db = openState(join(tempDir(t), 'state.db'), [PREFLIGHT_MIGRATION]);
   t.after(() => db.close());
@@ -137,7 +126,7 @@ test('preflight against a real 2.42 server: gates pass, baseline (targets, rules
 test('upgrade plan against a real server: WAL size from the data dir, replay speed measured from its own restart log', async (t) => {
   const server = await startServer(t, { config: CONFIG.replace('rule_files: [rules.yml]\n', '') });
   const client = new PrometheusClient(endpointFromUrl(server.url));
-  await settled(client, 2, 0);
+  await waitSettled(server.url, 2, 0);
   await client.close();
   await new Promise((r) => setTimeout(r, 2000));
   await server.restart(); // a real WAL replay to measure

@@ -1,15 +1,15 @@
 import type { TestContext } from 'node:test';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lintFiles, type Finding, type LintOptions, type LintResult } from '../../src/lint/index.js';
 import { tempDir } from '../harness/index.js';
 
+export { CORPUS } from '../harness/index.js';
+
 /** Source tree fixtures (tests run from dist/test/lint). */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const FIXTURES = join(ROOT, 'test', 'fixtures', 'lint');
-/** The shared corpus sits beside the repository (../shared/corpus), in a worktree and in CI alike. */
-export const CORPUS = [process.env.STACKSHIFT_CORPUS, join(ROOT, '..', 'shared', 'corpus'), '/work/shared/corpus'].find((p): p is string => Boolean(p && existsSync(p))) ?? join(ROOT, '..', 'shared', 'corpus');
 
 /** Writes files into a fresh temp dir and returns its path. */
 export function writeTree(t: TestContext, files: Record<string, string>): string {

@@ -3,10 +3,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { queriesReportSchema, type QueriesReport } from '../../src/verify/index.js';
-import { startServer, tempDir } from '../harness/index.js';
+import { CORPUS, startServer, tempDir } from '../harness/index.js';
 import { assertSchema, cli, diffServers, injectDifferences } from './fixtures.js';
 
-const CORPUS = process.env.STACKSHIFT_CORPUS ?? '/work/shared/corpus';
 const DASHBOARDS = join(CORPUS, 'dashboards');
 const RULES = join(CORPUS, 'rules');
 

@@ -1,11 +1,9 @@
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { collectAssessment, renderAssessmentMarkdown, renderAssessmentText } from '../../assess/index.js';
-import { PrometheusClient } from '../../clients/index.js';
-import { resolveEndpoint } from '../../config/index.js';
 import { UsageError } from '../../errors/index.js';
 import { parseVersion } from '../../compat/index.js';
-import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
+import { addEndpointOptions, prometheusClient } from '../endpoint-options.js';
 import { contextFor, emit } from '../context.js';
 
 export function registerAssess(program: Command): void {
@@ -28,8 +26,7 @@ Examples:
     if (!['critical', 'warning', 'info', 'never'].includes(failOn)) throw new UsageError(`--fail-on must be critical, warning, info or never (got "${failOn}")`);
     if (opts.to && !parseVersion(String(opts.to))) throw new UsageError(`--to "${opts.to}" is not a version such as 3.5.0`);
     if (opts.dataDir && !existsSync(String(opts.dataDir))) throw new UsageError(`--data-dir ${opts.dataDir} does not exist`);
-    const ep = resolveEndpoint(ctx.loaded, String(opts.endpoint), endpointFlags(opts, 'prometheus'), 'prometheus');
-    const client = new PrometheusClient(ep);
+    const client = prometheusClient(opts, ctx.loaded);
     try {
       const a = await collectAssessment(client, { dataDir: opts.dataDir as string | undefined, targetVersion: opts.to as string | undefined });
       const rank = { critical: 0, warning: 1, info: 2, never: -1 } as const;

@@ -36,18 +36,27 @@ function list(v: unknown): string[] | undefined {
   return Array.isArray(v) && v.length ? v.map(String) : undefined;
 }
 
+/** Which dashboards a command reads through the API, and how many at once: the same flags on export and migrate. */
+function withSelectionOptions(cmd: Command, mode = ''): Command {
+  return cmd
+    .option('--uid <uid...>', `${mode}only these dashboards`)
+    .option('--folder <uid...>', `${mode}only dashboards in these folders`)
+    .option('--concurrency <n>', `${mode}dashboards read at once`, '4')
+    .option('--namespace <ns>', `${mode}Grafana 12+ /apis namespace (default: from the org; stacks-<id> on Grafana Cloud)`);
+}
+
+function selection(opts: Opts): { uids?: string[]; folders?: string[]; concurrency: number; namespace?: string } {
+  return { uids: list(opts.uid), folders: list(opts.folder), concurrency: concurrency(opts.concurrency), namespace: opts.namespace as string | undefined };
+}
+
 export function registerDashboards(program: Command): void {
   const area = new Command('dashboards').description('Grafana dashboards: export them, point every datasource reference at Mimir (files or API), restore exactly');
 
-  const exp = withGrafanaOptions(
+  const exp = withGrafanaOptions(withSelectionOptions(
     new Command('export')
       .description('save every dashboard ({dashboard, meta}) under a directory per folder, with the folder tree, datasources and library panels')
-      .requiredOption('--out <dir>', 'directory to write (new, empty, or an earlier export)')
-      .option('--uid <uid...>', 'only these dashboards')
-      .option('--folder <uid...>', 'only dashboards in these folders')
-      .option('--concurrency <n>', 'dashboards read at once', '4')
-      .option('--namespace <ns>', 'Grafana 12+ /apis namespace (default: from the org; stacks-<id> on Grafana Cloud)'),
-  );
+      .requiredOption('--out <dir>', 'directory to write (new, empty, or an earlier export)'),
+  ));
   exp.addHelpText('after', `
 Examples:
   GRAFANA_TOKEN=... stackshift dashboards export --grafana-url http://grafana:3000 --grafana-bearer-token-env GRAFANA_TOKEN --out backup/
@@ -57,7 +66,7 @@ Examples:
     const client = grafanaClient(ctx, opts);
     const progress = createProgress('export', 0, 'dashboards');
     try {
-      const r = await exportGrafana({ client, output: String(opts.out), uids: list(opts.uid), folders: list(opts.folder), concurrency: concurrency(opts.concurrency), namespace: opts.namespace as string | undefined, onProgress: (d) => progress.update(d) });
+      const r = await exportGrafana({ client, output: String(opts.out), ...selection(opts), onProgress: (d) => progress.update(d) });
       progress.finish();
       emit({ document: r, text: () => renderExportText(r), markdown: () => renderExportMarkdown(r), exitCode: incomplete(r.outcomes) ? 1 : 0 }, ctx.format);
     } finally {
@@ -65,7 +74,7 @@ Examples:
     }
   });
 
-  const mig = withGrafanaOptions(
+  const mig = withGrafanaOptions(withSelectionOptions(
     new Command('migrate')
       .description('point every reference to one datasource at another: panels, targets, collapsed and legacy rows, variables, annotations, __inputs, library panels')
       .requiredOption('--from-datasource <name|uid>', 'datasource to move away from (name or uid)')
@@ -82,12 +91,9 @@ Examples:
       .option('--fix-promql <from:to>', 'also apply the Prometheus 3 PromQL fixes (lint prom3, cutover stage) to queries that run on the target, e.g. 2.55.1:3.5.0')
       .option('--allow-missing-uid', 'files mode: migrate dashboards that have no uid instead of stopping')
       .option('--keep-inputs', 'leave ${DS_*} import placeholders and __inputs alone instead of binding them to the target')
-      .option('--message <text>', 'version-history message for each save (API mode, at most 500 characters)')
-      .option('--uid <uid...>', 'API mode: only these dashboards')
-      .option('--folder <uid...>', 'API mode: only dashboards in these folders')
-      .option('--concurrency <n>', 'API mode: dashboards processed at once', '4')
-      .option('--namespace <ns>', 'API mode: Grafana 12+ /apis namespace (default: from the org)'),
-  );
+      .option('--message <text>', 'version-history message for each save (API mode, at most 500 characters)'),
+    'API mode: ',
+  ));
   mig.addHelpText('after', `
 Examples:
   stackshift dashboards migrate --from-datasource Prometheus --to-datasource Mimir --dry-run
@@ -131,7 +137,7 @@ Examples:
         report = await migrateGrafana({
           client, from, to, tempo: opts.tempoDatasource as string | undefined, exemplarLabel: String(opts.exemplarLabel), exemplars, keepInputs: Boolean(opts.keepInputs), rewriteExpr,
           dryRun, diff: dryRun || Boolean(opts.diff), backupDir: opts.backupDir as string | undefined, message: opts.message as string | undefined,
-          uids: list(opts.uid), folders: list(opts.folder), concurrency: concurrency(opts.concurrency), namespace: opts.namespace as string | undefined,
+          ...selection(opts),
           onProgress: (d) => progress.update(d),
         });
       } finally {

@@ -1,17 +1,14 @@
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { PrometheusClient } from '../../clients/index.js';
 import { resolveTarget } from '../../compat/index.js';
-import { resolveEndpoint } from '../../config/index.js';
 import { UsageError } from '../../errors/index.js';
 import { PREFLIGHT_MIGRATION, renderPreflightMarkdown, renderPreflightText, runPreflight } from '../../upgrade/index.js';
-import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
-import { contextFor, emit, openStateFor, STATE_OPTION_HELP } from '../context.js';
+import { addPrometheusOptions, withPrometheus } from '../endpoint-options.js';
+import { contextFor, emit, STATE_OPTION_HELP, withState } from '../context.js';
 
 export function registerPreflight(program: Command): void {
   const cmd = new Command('preflight')
     .description('gates before an upgrade stage (free disk, verified snapshot, admin API, config and rules valid) and a baseline for the post-upgrade comparison, stored in the state database')
-    .option('--endpoint <name>', 'endpoint name in stackshift.yaml', 'prometheus')
     .option('--data-dir <dir>', 'the server\'s data dir on this machine')
     .option('--to <version>', 'target of the upgrade (3.5.0, 3.13, 3.x, 2.55.1 ...)')
     .option('--disk-factor <n>', 'free disk needed as a multiple of the TSDB size', '3')
@@ -21,7 +18,7 @@ export function registerPreflight(program: Command): void {
     .option('--query <promql...>', 'extra queries to time for the latency baseline')
     .option('--top-rules <n>', 'how many of the most expensive rule expressions to time', '5')
     .option('--state <file>', STATE_OPTION_HELP);
-  addEndpointOptions(cmd, 'prometheus', 'Prometheus');
+  addPrometheusOptions(cmd);
   cmd.addHelpText('after', `
 Examples:
   stackshift preflight --prometheus-url http://127.0.0.1:9090 --data-dir /var/lib/prometheus --to 2.55.1
@@ -37,18 +34,11 @@ Exit codes: 0 every gate passed, 1 a gate failed (the check says why and what to
     if (!Number.isInteger(top) || top < 0) throw new UsageError(`--top-rules must be a non-negative integer (got "${opts.topRules}")`);
     if (opts.to && !resolveTarget(String(opts.to))) throw new UsageError(`--to "${opts.to}" is not a version such as 2.55.1, 3.5.0 or 3.x`);
     for (const k of ['dataDir', 'snapshot', 'configFile'] as const) if (opts[k] && !existsSync(String(opts[k]))) throw new UsageError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${opts[k]} does not exist`);
-    const client = new PrometheusClient(resolveEndpoint(ctx.loaded, String(opts.endpoint), endpointFlags(opts, 'prometheus'), 'prometheus'));
-    const db = openStateFor(opts, ctx.loaded, [PREFLIGHT_MIGRATION]);
-    try {
-      const r = await runPreflight(client, {
-        dataDir: opts.dataDir as string | undefined, to: opts.to as string | undefined, diskFactor: factor, snapshotPath: opts.snapshot as string | undefined,
-        promtool: opts.promtool as string | undefined, configFile: opts.configFile as string | undefined, queries: opts.query as string[] | undefined, topRules: top, state: db,
-      });
-      emit({ document: r, text: () => renderPreflightText(r), markdown: () => renderPreflightMarkdown(r), exitCode: r.passed ? 0 : 1 }, ctx.format);
-    } finally {
-      db.close();
-      await client.close();
-    }
+    const r = await withPrometheus(opts, ctx.loaded, (client) => withState(opts, ctx.loaded, [PREFLIGHT_MIGRATION], (db) => runPreflight(client, {
+      dataDir: opts.dataDir as string | undefined, to: opts.to as string | undefined, diskFactor: factor, snapshotPath: opts.snapshot as string | undefined,
+      promtool: opts.promtool as string | undefined, configFile: opts.configFile as string | undefined, queries: opts.query as string[] | undefined, topRules: top, state: db,
+    })));
+    emit({ document: r, text: () => renderPreflightText(r), markdown: () => renderPreflightMarkdown(r), exitCode: r.passed ? 0 : 1 }, ctx.format);
   });
   program.addCommand(cmd);
 }

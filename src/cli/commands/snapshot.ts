@@ -1,8 +1,7 @@
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PrometheusClient } from '../../clients/index.js';
-import { resolveEndpoint, type LoadedConfig } from '../../config/index.js';
+import type { LoadedConfig } from '../../config/index.js';
 import { StackshiftError, UsageError } from '../../errors/index.js';
 import { formatBytes } from '../../progress/index.js';
 import { log } from '../../log/index.js';
@@ -13,9 +12,8 @@ import {
 } from '../../snapshot/index.js';
 import { parseDuration } from '../../timeutil/index.js';
 import { listSnapshots } from '../../tsdb/index.js';
-import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
-import { contextFor, emit, openStateFor, STATE_OPTION_HELP } from '../context.js';
-
+import { addPrometheusOptions, prometheusClient, withPrometheus } from '../endpoint-options.js';
+import { contextFor, emit, STATE_OPTION_HELP, withState } from '../context.js';
 
 function hasUrl(opts: Record<string, unknown>, loaded: LoadedConfig, endpoint: string): boolean {
   return Boolean(opts.prometheusUrl) || Boolean(loaded.config.endpoints?.[endpoint]);
@@ -28,14 +26,9 @@ async function resolveDataDir(opts: Record<string, unknown>, loaded: LoadedConfi
     return d;
   }
   if (hasUrl(opts, loaded, String(opts.endpoint))) {
-    const client = new PrometheusClient(resolveEndpoint(loaded, String(opts.endpoint), endpointFlags(opts, 'prometheus'), 'prometheus'));
-    try {
-      const d = await serverDataDir(client);
-      if (d && existsSync(d)) return d;
-      throw new UsageError(`the server's data dir ${d ?? '(unknown)'} is not on this machine`, 'pass --data-dir, or run on the Prometheus host');
-    } finally {
-      await client.close();
-    }
+    const d = await withPrometheus(opts, loaded, serverDataDir);
+    if (d && existsSync(d)) return d;
+    throw new UsageError(`the server's data dir ${d ?? '(unknown)'} is not on this machine`, 'pass --data-dir, or run on the Prometheus host');
   }
   throw new UsageError('give --data-dir (or --prometheus-url on the Prometheus host)');
 }
@@ -45,12 +38,11 @@ export function registerSnapshot(program: Command): void {
 
   const create = new Command('create')
     .description('POST /api/v1/admin/tsdb/snapshot, then verify every block of the new snapshot')
-    .option('--endpoint <name>', 'endpoint name in stackshift.yaml', 'prometheus')
     .option('--data-dir <dir>', 'the server\'s data dir on this machine (default: --storage.tsdb.path from the server, resolved against its CWD)')
     .option('--skip-head', 'do not write the in-memory head as a block (faster; the newest ~2h are then only in the WAL)')
     .option('--no-verify', 'do not verify the new snapshot')
     .option('--state <file>', STATE_OPTION_HELP);
-  addEndpointOptions(create, 'prometheus', 'Prometheus');
+  addPrometheusOptions(create);
   create.addHelpText('after', `
 Examples:
   stackshift snapshot create --prometheus-url http://prom:9090 --data-dir /var/lib/prometheus
@@ -59,23 +51,19 @@ Examples:
 Needs --web.enable-admin-api on the server; without it the answer is advice on how to enable it (exit 1).`);
   create.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
-    const client = new PrometheusClient(resolveEndpoint(ctx.loaded, String(opts.endpoint), endpointFlags(opts, 'prometheus'), 'prometheus'));
-    try {
+    await withPrometheus(opts, ctx.loaded, async (client) => {
       const s = await createSnapshot(client, { skipHead: Boolean(opts.skipHead), dataDir: opts.dataDir as string | undefined });
       let v: SnapshotVerification | undefined;
       if (opts.verify !== false) {
         if (!s.path) throw new StackshiftError('snapshot-not-local', `snapshot ${s.name} was created, but its directory is not on this machine${s.dataDir ? ` (looked in ${join(s.dataDir, 'snapshots')})` : ''}`, { hint: 'pass --data-dir, or verify it on the Prometheus host: stackshift snapshot verify <data>/snapshots/' + s.name, exitCode: 1 });
         log.info('verifying the new snapshot', { path: s.path });
         v = await verifySnapshot(s.path);
-        const db = openStateFor(opts, ctx.loaded, [SNAPSHOT_MIGRATION]);
-        try { recordVerification(db, v); } finally { db.close(); }
+        await withState(opts, ctx.loaded, [SNAPSHOT_MIGRATION], (db) => recordVerification(db, v!));
       }
       const doc = { snapshot: s, verification: v };
       const head = `created snapshot ${s.name} in ${s.durationMs} ms${s.path ? ` at ${s.path}` : ''}`;
       emit({ document: doc, text: () => `${head}\n${v ? renderVerificationText(v) : ''}`, markdown: () => `${head}\n\n${v ? renderVerificationMarkdown(v) : ''}`, exitCode: v && !v.ok ? 1 : 0 }, ctx.format);
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   const verify = new Command('verify')
@@ -83,9 +71,8 @@ Needs --web.enable-admin-api on the server; without it the answer is advice on h
     .argument('<path>', 'snapshot directory (or any directory of blocks)')
     .option('--deep', 'start a throwaway Prometheus on a hard-linked copy and compare series counts with the live server (--prometheus-url)')
     .option('--work-dir <dir>', 'where the hard-linked copy goes (same filesystem as the snapshot; default: beside it)')
-    .option('--endpoint <name>', 'endpoint name in stackshift.yaml', 'prometheus')
     .option('--state <file>', STATE_OPTION_HELP);
-  addEndpointOptions(verify, 'prometheus', 'live Prometheus (for --deep)');
+  addPrometheusOptions(verify, 'live Prometheus (for --deep)');
   verify.addHelpText('after', `
 Examples:
   stackshift snapshot verify /var/lib/prometheus/snapshots/20260101T000000Z-0123456789abcdef
@@ -94,11 +81,10 @@ Examples:
 Exit codes: 0 verified, 1 a block is corrupt (the block and byte offset are named) or --deep found a difference.`);
   verify.action(async (path: string, opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
-    const live = opts.deep && hasUrl(opts, ctx.loaded, String(opts.endpoint)) ? new PrometheusClient(resolveEndpoint(ctx.loaded, String(opts.endpoint), endpointFlags(opts, 'prometheus'), 'prometheus')) : undefined;
+    const live = opts.deep && hasUrl(opts, ctx.loaded, String(opts.endpoint)) ? prometheusClient(opts, ctx.loaded) : undefined;
     try {
       const v = await verifySnapshot(path, { deep: Boolean(opts.deep), live, workDir: opts.workDir as string | undefined });
-      const db = openStateFor(opts, ctx.loaded, [SNAPSHOT_MIGRATION]);
-      try { recordVerification(db, v); } finally { db.close(); }
+      await withState(opts, ctx.loaded, [SNAPSHOT_MIGRATION], (db) => recordVerification(db, v));
       emit({ document: v, text: () => renderVerificationText(v), markdown: () => renderVerificationMarkdown(v), exitCode: v.ok ? 0 : 1 }, ctx.format);
     } finally {
       await live?.close();
@@ -108,9 +94,8 @@ Exit codes: 0 verified, 1 a block is corrupt (the block and byte offset are name
   const list = new Command('list')
     .description('snapshots in <data>/snapshots with their age, size, bytes only they hold, and the last verification')
     .option('--data-dir <dir>', 'Prometheus data dir on this machine')
-    .option('--endpoint <name>', 'endpoint name in stackshift.yaml', 'prometheus')
     .option('--state <file>', STATE_OPTION_HELP);
-  addEndpointOptions(list, 'prometheus', 'Prometheus (to find its data dir)');
+  addPrometheusOptions(list, 'Prometheus (to find its data dir)');
   list.addHelpText('after', `
 Examples:
   stackshift snapshot list --data-dir /var/lib/prometheus
@@ -118,9 +103,7 @@ Examples:
   list.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
     const dataDir = await resolveDataDir(opts, ctx.loaded);
-    const db = openStateFor(opts, ctx.loaded, [SNAPSHOT_MIGRATION]);
-    let ver;
-    try { ver = latestVerifications(db); } finally { db.close(); }
+    const ver = await withState(opts, ctx.loaded, [SNAPSHOT_MIGRATION], latestVerifications);
     const rows = listSnapshots(dataDir).map((s) => ({ ...s, lastVerification: ver.get(s.path) }));
     const table = (fmt: typeof textTable) => fmt(['NAME', 'CREATED', 'BLOCKS', 'BYTES', 'EXCLUSIVE', 'VERIFIED'], rows.map((r) => [r.name, r.createdAt, r.blocks, formatBytes(r.bytes), formatBytes(r.exclusiveBytes), r.lastVerification ? `${r.lastVerification.ok ? 'ok' : 'FAILED'} ${r.lastVerification.verifiedAt}${r.lastVerification.deep ? ' (deep)' : ''}` : 'never']));
     emit({ document: { dataDir, snapshots: rows }, text: () => `${rows.length} snapshots in ${join(dataDir, 'snapshots')}\n${table(textTable)}\n`, markdown: () => `${rows.length} snapshots in \`${join(dataDir, 'snapshots')}\`\n\n${table(mdTable)}\n`, exitCode: 0 }, ctx.format);
@@ -132,9 +115,8 @@ Examples:
     .option('--keep-last <n>', 'always keep the newest N', '3')
     .option('--older-than <duration>', 'delete only snapshots older than this (e.g. 7d)')
     .option('--yes', 'really delete')
-    .option('--endpoint <name>', 'endpoint name in stackshift.yaml', 'prometheus')
     .option('--state <file>', STATE_OPTION_HELP);
-  addEndpointOptions(prune, 'prometheus', 'Prometheus (to find its data dir)');
+  addPrometheusOptions(prune, 'Prometheus (to find its data dir)');
   prune.addHelpText('after', `
 Examples:
   stackshift snapshot prune --data-dir /var/lib/prometheus --keep-last 2 --older-than 7d          # dry run
@@ -145,16 +127,10 @@ Examples:
     if (!Number.isInteger(keepLast) || keepLast < 0) throw new UsageError(`--keep-last must be a non-negative integer (got "${opts.keepLast}")`);
     const olderThanMs = opts.olderThan ? parseDuration(String(opts.olderThan), '--older-than') : undefined;
     const dataDir = await resolveDataDir(opts, ctx.loaded);
-    const db = openStateFor(opts, ctx.loaded, [SNAPSHOT_MIGRATION]);
-    let protect: string[] = [];
-    try {
-      const ver = [...latestVerifications(db).values()].filter((v) => v.ok).sort((a, b) => b.name.localeCompare(a.name));
-      const existing = new Set(listSnapshots(dataDir).map((s) => s.path));
-      const newestOk = ver.find((v) => existing.has(v.path));
-      protect = newestOk ? [newestOk.name] : [];
-    } finally {
-      db.close();
-    }
+    const ver = [...(await withState(opts, ctx.loaded, [SNAPSHOT_MIGRATION], latestVerifications)).values()].filter((v) => v.ok).sort((a, b) => b.name.localeCompare(a.name));
+    const existing = new Set(listSnapshots(dataDir).map((s) => s.path));
+    const newestOk = ver.find((v) => existing.has(v.path));
+    const protect = newestOk ? [newestOk.name] : [];
     let plan = planPrune(dataDir, { keepLast, olderThanMs, protect });
     if (opts.yes) plan = applyPrune(plan);
     const verb = plan.applied ? 'deleted' : 'would delete (dry run; add --yes)';

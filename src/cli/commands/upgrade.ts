@@ -1,15 +1,13 @@
 import { Command } from 'commander';
 import { existsSync, readFileSync, statfsSync } from 'node:fs';
-import { PrometheusClient } from '../../clients/index.js';
 import { parseVersion, resolveTarget } from '../../compat/index.js';
-import { resolveEndpoint } from '../../config/index.js';
 import { UsageError } from '../../errors/index.js';
 import { writeFileAtomic } from '../../fsutil/index.js';
 import { log } from '../../log/index.js';
 import { verifySnapshot } from '../../snapshot/index.js';
 import { inspectTsdb } from '../../tsdb/index.js';
-import { lintChangesProvider, planUpgrade, renderPlanHtml, renderPlanMarkdown, renderPlanText, replayFromLog, type PlanInput } from '../../upgrade/index.js';
-import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
+import { lintChangesProvider, planUpgrade, readServerFacts, renderPlanHtml, renderPlanMarkdown, renderPlanText, replayFromLog, type PlanInput } from '../../upgrade/index.js';
+import { addEndpointOptions, withPrometheus } from '../endpoint-options.js';
 import { contextFor, emit } from '../context.js';
 
 export function registerUpgrade(program: Command): void {
@@ -46,18 +44,10 @@ Examples:
     const wantServer = Boolean(opts.prometheusUrl) || (!opts.from && Boolean(ctx.loaded.config.endpoints?.[String(opts.endpoint)]));
     if (!opts.from && !wantServer) throw new UsageError('give --from, or --prometheus-url to ask the server its version');
     if (wantServer) {
-      const client = new PrometheusClient(resolveEndpoint(ctx.loaded, String(opts.endpoint), endpointFlags(opts, 'prometheus'), 'prometheus'));
-      try {
+      input.server = await withPrometheus(opts, ctx.loaded, async (client) => {
         await client.ensureReady();
-        const [build, flags, configYaml, rules, runtime, targets] = await Promise.all([client.buildInfo(), client.flags(), client.config(), client.rules(), client.runtimeInfo().catch(() => undefined), client.targets('active')]);
-        input.server = {
-          url: client.url, version: build.version, flags, configYaml, rules, corruptionCount: runtime?.corruptionCount,
-          targetsDown: targets.activeTargets.filter((t) => t.health === 'down').length,
-          rulesUnhealthy: rules.flatMap((g) => g.rules).filter((r) => r.health === 'err').length,
-        };
-      } finally {
-        await client.close();
-      }
+        return readServerFacts(client);
+      });
     }
     if (opts.dataDir) {
       const dir = String(opts.dataDir);

@@ -103,6 +103,18 @@ async function openBoth(ctx: ReturnType<typeof contextFor>, opts: Record<string,
   }
 }
 
+/** Runs a comparison on both sides, writes its JSON report where --report says, and closes both sides however it ends. */
+async function compareSides<R>(ctx: ReturnType<typeof contextFor>, opts: Record<string, unknown>, run: (source: OpenedSide, target: OpenedSide) => Promise<R>): Promise<R> {
+  const [source, target] = await openBoth(ctx, opts);
+  try {
+    const report = await run(source, target);
+    if (opts.report) writeFileAtomic(String(opts.report), JSON.stringify(report, null, 2) + '\n');
+    return report;
+  } finally {
+    await Promise.all([source.close(), target.close()]);
+  }
+}
+
 export function registerVerify(program: Command): void {
   const area = new Command('verify').description('prove parity between two metric stores: series, raw samples and query results, with a consistency gate');
 
@@ -147,22 +159,21 @@ Exit codes: 0 consistency at or above --min-consistency, 1 below it, 2 usage or 
     const top = int('top', opts.top, 0, 10_000);
     const minConsistency = percent('min-consistency', opts.minConsistency);
     const tol = tolerance(opts.tolerance);
-    const [source, target] = await openBoth(ctx, opts);
-    try {
+    const report = await compareSides(ctx, opts, async (source, target) => {
       if (opts.dropExternalLabels) for (const l of source.externalLabels) if (!map.drop.includes(l.name)) map.drop.push(l.name);
       const progress = createProgress('verify', 0, 'metrics');
-      const report = await verifyMetrics({
-        source, target, startMs, endMs, selectors, mapping: map, equality: { relativeTolerance: tol },
-        samples: !opts.seriesOnly, sample, readWindowMs, concurrency, top, minConsistency,
-        recheck: { rounds: int('recheck', opts.recheck, 0, 10), delayMs: parseDuration(String(opts.recheckDelay), '--recheck-delay') },
-        onProgress: (done, total) => { progress.setTotal(total); progress.update(done); },
-      });
-      progress.finish();
-      if (opts.report) writeFileAtomic(String(opts.report), JSON.stringify(report, null, 2) + '\n');
-      emit({ document: report, text: () => renderMetricsText(report), markdown: () => renderMetricsMarkdown(report), exitCode: report.consistency.gate?.passed === false ? 1 : 0 }, ctx.format);
-    } finally {
-      await Promise.all([source.close(), target.close()]);
-    }
+      try {
+        return await verifyMetrics({
+          source, target, startMs, endMs, selectors, mapping: map, equality: { relativeTolerance: tol },
+          samples: !opts.seriesOnly, sample, readWindowMs, concurrency, top, minConsistency,
+          recheck: { rounds: int('recheck', opts.recheck, 0, 10), delayMs: parseDuration(String(opts.recheckDelay), '--recheck-delay') },
+          onProgress: (done, total) => { progress.setTotal(total); progress.update(done); },
+        });
+      } finally {
+        progress.finish();
+      }
+    });
+    emit({ document: report, text: () => renderMetricsText(report), markdown: () => renderMetricsMarkdown(report), exitCode: report.consistency.gate?.passed === false ? 1 : 0 }, ctx.format);
   });
   area.addCommand(metrics);
 
@@ -213,24 +224,23 @@ Exit codes: 0 every result equal (and latency within the gate), 1 a mismatch or 
     });
     const maxIncrease = opts.maxLatencyIncrease === undefined ? undefined : Number(String(opts.maxLatencyIncrease).replace(/%$/, ''));
     if (maxIncrease !== undefined && (!Number.isFinite(maxIncrease) || maxIncrease < 0)) throw new UsageError(`--max-latency-increase must be a percentage such as 20 (got "${opts.maxLatencyIncrease}")`);
-    const [source, target] = await openBoth(ctx, opts);
-    try {
+    const latencyFloorMs = parseDuration(String(opts.latencyFloor), '--latency-floor');
+    const timeoutMs = parseDuration(String(opts.timeout), '--timeout');
+    const concurrency = int('concurrency', opts.concurrency, 1, 64);
+    const top = int('top', opts.top, 0, 10_000);
+    const report = await compareSides(ctx, opts, async (source, target) => {
       const progress = createProgress('verify queries', set.queries.length, 'queries');
-      const report = await verifyQueries({
-        source, target, set, timeMs, rangeMs, stepMs,
-        tolerance: tolerance(opts.tolerance), maxLatencyIncreasePercent: maxIncrease,
-        latencyFloorMs: parseDuration(String(opts.latencyFloor), '--latency-floor'),
-        timeoutMs: parseDuration(String(opts.timeout), '--timeout'),
-        concurrency: int('concurrency', opts.concurrency, 1, 64), top: int('top', opts.top, 0, 10_000),
-        dropLabels: [...new Set([...source.externalLabels.map((l) => l.name), ...((opts.dropResultLabel as string[] | undefined) ?? [])])],
-        onProgress: (done) => progress.update(done),
-      });
-      progress.finish();
-      if (opts.report) writeFileAtomic(String(opts.report), JSON.stringify(report, null, 2) + '\n');
-      emit({ document: report, text: () => renderQueriesText(report), markdown: () => renderQueriesMarkdown(report), exitCode: report.passed ? 0 : 1 }, ctx.format);
-    } finally {
-      await Promise.all([source.close(), target.close()]);
-    }
+      try {
+        return await verifyQueries({
+          source, target, set, timeMs, rangeMs, stepMs, tolerance: tolerance(opts.tolerance), maxLatencyIncreasePercent: maxIncrease, latencyFloorMs, timeoutMs, concurrency, top,
+          dropLabels: [...new Set([...source.externalLabels.map((l) => l.name), ...((opts.dropResultLabel as string[] | undefined) ?? [])])],
+          onProgress: (done) => progress.update(done),
+        });
+      } finally {
+        progress.finish();
+      }
+    });
+    emit({ document: report, text: () => renderQueriesText(report), markdown: () => renderQueriesMarkdown(report), exitCode: report.passed ? 0 : 1 }, ctx.format);
   });
   area.addCommand(queries);
   program.addCommand(area);

@@ -24,7 +24,7 @@ export default defineRule({
   severity: 'error',
   phase: 'advisory',
   versions: {},
-  source: 'P@v3.0.0:config/config.go (yaml.UnmarshalStrict); key introductions per CHANGELOG (src/compat/facts.ts CONFIG_KEYS_SINCE)',
+  source: 'P@v3.0.0:config/config.go (yaml.UnmarshalStrict); key introductions per CHANGELOG (src/compat/migration-facts.ts CONFIG_KEYS_SINCE)',
   description: 'prometheus.yml is parsed strictly: a key that a version does not know stops it from loading the config. Keys that only exist from some 3.x minor must stay out of any config that a downgrade target or the running binary loads.',
   checkConfig(ctx) {
     for (const s of scopes(ctx)) {

@@ -18,7 +18,7 @@ export default defineRule({
       ctx.report({
         message: `--${f.flag} does not exist in ${f.removedIn}: Prometheus refuses to start (on 2.x: ${f.note})`,
         at: { from: arg.nameFrom, to: arg.nameTo },
-        fix: edits.length ? { description: f.renameTo ? `rename to --${f.renameTo}` : `delete --${f.flag}`, edits, validFrom: f.renameTo ? '2.8.0' : undefined } : undefined,
+        fix: edits.length ? { description: f.renameTo ? `rename to --${f.renameTo}` : `delete --${f.flag}`, edits, validFrom: f.fixValidFrom } : undefined,
       });
     }
   },
