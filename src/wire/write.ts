@@ -47,6 +47,21 @@ function writeValueBytes(w: PbWriter, src: Uint8Array, i: number): void {
   w.pos = p;
 }
 
+/** A `timeseries` field's tag and length (`size` bytes follow) and its labels; room for the rest is ensured too. */
+function writeSeriesHeader(w: PbWriter, size: number, labels: Label[]): void {
+  w.ensure(size + 11);
+  w.byte(0x0a);
+  w.uvarint(size);
+  for (const l of labels) {
+    const n = utf8Bytes(l.name);
+    const v = utf8Bytes(l.value);
+    w.byte(0x0a);
+    w.uvarint(labelSize(l));
+    w.byte(0x0a); w.uvarint(n.length); w.buf.set(n, w.pos); w.pos += n.length;
+    w.byte(0x12); w.uvarint(v.length); w.buf.set(v, w.pos); w.pos += v.length;
+  }
+}
+
 const shared = new PbWriter(1 << 20);
 const histSizes: number[] = [];
 
@@ -105,17 +120,7 @@ export function encodeWriteRequest(series: WriteSeries[], w: PbWriter = shared):
       }
     }
     size += samplesSize;
-    w.ensure(size + 11);
-    w.byte(0x0a);
-    w.uvarint(size);
-    for (const l of s.labels) {
-      const n = utf8Bytes(l.name);
-      const v = utf8Bytes(l.value);
-      w.byte(0x0a);
-      w.uvarint(labelSize(l));
-      w.byte(0x0a); w.uvarint(n.length); w.buf.set(n, w.pos); w.pos += n.length;
-      w.byte(0x12); w.uvarint(v.length); w.buf.set(v, w.pos); w.pos += v.length;
-    }
+    writeSeriesHeader(w, size, s.labels);
     if (uniform) {
       writeUniformSamples(w, ts, s.values, start, end, uss);
       continue;
@@ -154,17 +159,7 @@ function encodeWithHistograms(series: WriteSeries[], w: PbWriter): Uint8Array {
     let size = 0;
     for (const l of s.labels) { const ls = labelSize(l); size += 1 + uvarintSize(ls) + ls; }
     size += histogramFieldsSize(hs, hStart, hEnd, histSizes);
-    w.ensure(size + 11);
-    w.byte(0x0a);
-    w.uvarint(size);
-    for (const l of s.labels) {
-      const n = utf8Bytes(l.name);
-      const v = utf8Bytes(l.value);
-      w.byte(0x0a);
-      w.uvarint(labelSize(l));
-      w.byte(0x0a); w.uvarint(n.length); w.buf.set(n, w.pos); w.pos += n.length;
-      w.byte(0x12); w.uvarint(v.length); w.buf.set(v, w.pos); w.pos += v.length;
-    }
+    writeSeriesHeader(w, size, s.labels);
     writeHistogramFields(w, 0x22, hs, hStart, hEnd, histSizes);
   }
   return w.finish();
