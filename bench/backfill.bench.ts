@@ -13,7 +13,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { runBackfill, type BackfillParams } from '../src/backfill/index.js';
+import { BACKFILL_DEFAULTS, runBackfill, type BackfillParams } from '../src/backfill/index.js';
 import { PrometheusClient, RemoteReadClient, RemoteWriteClient } from '../src/clients/index.js';
 import { endpointFromUrl } from '../src/config/index.js';
 import { HttpClient } from '../src/http/index.js';
@@ -25,9 +25,9 @@ const MAIN: HistorySpec = { series: 500, durationMs: 86_400_000, intervalMs: 15_
 const PROMTOOL: HistorySpec = { series: 100, durationMs: 86_400_000, intervalMs: 15_000, seed: 78, endMs: Date.UTC(2026, 0, 1) };
 const RSS_1X: HistorySpec = { series: 200, durationMs: 86_400_000, intervalMs: 15_000, seed: 79, endMs: Date.UTC(2026, 0, 1) };
 const RSS_10X: HistorySpec = { ...RSS_1X, durationMs: 10 * 86_400_000 };
-const READ_CONC = 2;
-const WRITE_CONC = 4;
-const BATCH = 20_000;
+const READ_CONC = BACKFILL_DEFAULTS.readConcurrency;
+const WRITE_CONC = BACKFILL_DEFAULTS.writeConcurrency;
+const BATCH = BACKFILL_DEFAULTS.batchSamples;
 const CLI = resolve('dist/src/cli/main.js');
 
 const work = mkdtempSync(join(tmpdir(), 'stackshift-bench-'));
@@ -132,10 +132,9 @@ async function writeOnly(url: string, bodies: Buffer[]): Promise<number> {
 function params(source: string, target: string, spec: HistorySpec, state: string): BackfillParams {
   const s = resolveSpec(spec);
   return {
+    ...BACKFILL_DEFAULTS,
     source: endpointFromUrl(source), target: endpointFromUrl(`${target}/api/v1/write`, 'prometheus'), selectors: ['{__name__=~"stackshift_gen_.+"}'],
-    startMs: s.startMs, endMs: s.endMs, keepExternalLabels: true, remoteWriteVersion: '1.0', responseType: 'streamed',
-    readConcurrency: READ_CONC, writeConcurrency: WRITE_CONC, batchSamples: BATCH, windowMs: 24 * 3_600_000, minWindowMs: 60_000, maxWindowMs: 7 * 86_400_000,
-    unitSamples: 2_000_000, namesPerGroup: 1, statePath: state, dryRun: false, preflight: true, retries: 10,
+    startMs: s.startMs, endMs: s.endMs, readConcurrency: READ_CONC, writeConcurrency: WRITE_CONC, batchSamples: BATCH, namesPerGroup: 1, statePath: state,
   };
 }
 

@@ -151,10 +151,10 @@ export class BackfillEngine {
         const attempts = this.o.unitAttempts ?? 3;
         for (let a = 1; ; a++) {
           try {
-            // No automatic switch to SAMPLES after a failed streamed attempt: Prometheus before 2.45 leaves native
+            // Retried with the same response type, never switched to SAMPLES: Prometheus before 2.45 leaves native
             // histograms out of SAMPLES responses without a word, and a unit cannot know it holds none before
             // it has read them. A unit that keeps failing stops the run (resumable) instead.
-            const c = await this.runUnit(u, this.o.responseType);
+            const c = await this.runUnit(u);
             this.o.state.completeUnit(u.id, c);
             this.adapt(u, c.samples);
             units++;
@@ -213,7 +213,7 @@ export class BackfillEngine {
     return this.batches.pop() ?? new Batch(this.o.batchSamples);
   }
 
-  private async runUnit(u: Unit, responseType: 'streamed' | 'samples'): Promise<UnitCounts> {
+  private async runUnit(u: Unit): Promise<UnitCounts> {
     const c = emptyCounts();
     const t0 = Date.now();
     const matchers = this.matchersByGroup.get(u.group.id)!;
@@ -232,7 +232,7 @@ export class BackfillEngine {
     };
     const stats = newDecodeStats();
     try {
-      for await (const s of this.o.reader.streamSeries({ startMs: u.startMs, endMs: u.endMs - 1, matchers }, { responseType, stats, reuse: true })) {
+      for await (const s of this.o.reader.streamSeries({ startMs: u.startMs, endMs: u.endMs - 1, matchers }, { responseType: this.o.responseType, stats, reuse: true })) {
         if (unitError || this.fatal) break;
         const labels = this.transformLabels(s.labels);
         const n = s.timestamps.length;
@@ -284,8 +284,8 @@ export class BackfillEngine {
     c.requests++;
     c.bytes += body.length;
     if (r.outcome === 'ok') {
-      const sent = weightOf(batch);
-      if (r.written && (r.written.samples !== sent.samples || r.written.histograms !== sent.histograms)) {
+      const sent = r.written ? weightOf(batch) : undefined;
+      if (r.written && sent && (r.written.samples !== sent.samples || r.written.histograms !== sent.histograms)) {
         log.warn('receiver wrote fewer samples than sent', { sent: sent.samples, written: r.written.samples, sentHistograms: sent.histograms, writtenHistograms: r.written.histograms });
         this.reject(c, 'written-count-mismatch', Math.max(0, sent.samples - r.written.samples) + Math.max(0, sent.histograms - r.written.histograms), `sent ${sent.samples} samples and ${sent.histograms} histograms, X-Prometheus-Remote-Write-Samples-Written ${r.written.samples}, -Histograms-Written ${r.written.histograms}`);
       }

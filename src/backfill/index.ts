@@ -1,4 +1,4 @@
-export { runBackfill, sourcePaths, targetPaths, PROBE_METRIC, type BackfillParams, type BackfillReport, type RejectSummary, type Shard } from './run.js';
+export { runBackfill, BACKFILL_DEFAULTS, sourcePaths, targetPaths, PROBE_METRIC, type BackfillParams, type BackfillReport, type RejectSummary, type Shard } from './run.js';
 export { BackfillEngine, type EngineOptions, type EngineResult } from './engine.js';
 export { BackfillState, BACKFILL_MIGRATION } from './state.js';
 export { renderBackfillText, renderBackfillMarkdown } from './report.js';

@@ -47,6 +47,24 @@ export interface BackfillParams {
   onProgress?: (p: { coveredMs: number; totalMs: number; samples: number; unitsDone: number }) => void;
 }
 
+/** Tuning defaults of a backfill: what the CLI applies when a flag is absent, and what library callers start from. */
+export const BACKFILL_DEFAULTS = {
+  keepExternalLabels: true,
+  remoteWriteVersion: '1.0',
+  responseType: 'streamed',
+  readConcurrency: 2,
+  writeConcurrency: 4,
+  batchSamples: 20_000,
+  windowMs: 24 * 3_600_000,
+  minWindowMs: 60_000,
+  maxWindowMs: 7 * 86_400_000,
+  unitSamples: 2_000_000,
+  namesPerGroup: 20,
+  dryRun: false,
+  preflight: true,
+  retries: 10,
+} as const satisfies Partial<BackfillParams>;
+
 export interface RejectSummary { class: string; requests: number; samples: number; advice: string; example?: string }
 
 export interface BackfillReport {

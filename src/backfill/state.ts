@@ -67,7 +67,8 @@ export const BACKFILL_MIGRATION: Migration = {
 export interface GroupRow { id: number; selector: number; names: string; cursor_ms: number; window_ms: number }
 export interface UnitRow { id: number; group_id: number; start_ms: number; end_ms: number; status: 'running' | 'done'; attempts: number }
 
-export interface UnitCounts {
+/** What a unit counts and the plan sums. */
+interface Counts {
   series: number;
   samples: number;
   bytes: number;
@@ -76,6 +77,9 @@ export interface UnitCounts {
   unknownChunks: number;
   rejectedRequests: number;
   rejectedSamples: number;
+}
+
+export interface UnitCounts extends Counts {
   ms: number;
   rejects: Map<string, { requests: number; samples: number; example?: string }>;
   seriesHashes: Buffer[];
@@ -89,17 +93,9 @@ export function seriesHash(key: string): Buffer {
   return createHash('sha1').update(key).digest().subarray(0, 12);
 }
 
-export interface Totals {
+export interface Totals extends Counts {
   units: number;
   unitsDone: number;
-  series: number;
-  samples: number;
-  bytes: number;
-  requests: number;
-  histogramSamples: number;
-  unknownChunks: number;
-  rejectedRequests: number;
-  rejectedSamples: number;
   rejects: Array<{ class: string; requests: number; samples: number; example?: string }>;
   coveredMs: number;
 }

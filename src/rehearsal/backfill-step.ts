@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { runBackfill } from '../backfill/index.js';
+import { BACKFILL_DEFAULTS, runBackfill } from '../backfill/index.js';
 import { endpointFromUrl } from '../config/index.js';
 import { countSamples, resolveSpec, startPrometheus } from '../lab/index.js';
 import { formatBytes, formatCount, formatDuration } from '../progress/index.js';
@@ -28,28 +28,17 @@ export const backfillStep: RehearsalStep = {
     const s = resolveSpec(ctx.history);
     const selector = '{__name__=~"stackshift_gen_.+"}';
     const report = await runBackfill({
+      ...BACKFILL_DEFAULTS,
       source: endpointFromUrl(ctx.source.url),
       target: endpointFromUrl(`${target.url}/api/v1/write`, 'prometheus'),
       selectors: [selector],
       startMs: s.startMs,
       endMs: s.endMs,
-      keepExternalLabels: true,
-      remoteWriteVersion: '1.0',
-      responseType: 'streamed',
-      readConcurrency: 2,
-      writeConcurrency: 4,
-      batchSamples: 20_000,
       // 30-minute units keep the target's appends in order, so the verify step compares against a target that is
       // not compacting an out-of-order head (Prometheus 2.42 can hide samples meanwhile); Mimir needs no such care
       windowMs: 30 * 60_000,
-      minWindowMs: 60_000,
       maxWindowMs: 30 * 60_000,
-      unitSamples: 2_000_000,
-      namesPerGroup: 20,
       statePath: join(ctx.workDir, 'backfill.db'),
-      dryRun: false,
-      preflight: true,
-      retries: 10,
     });
     const expected = countSamples(ctx.history);
     const t = report.totals;

@@ -3,7 +3,7 @@ import { endpointFromUrl, type ResolvedEndpoint } from '../../src/config/index.j
 import { PrometheusClient, RemoteReadClient } from '../../src/clients/index.js';
 import { isStaleMarker, labelsKey, valueBitsHex, type HistogramSample, type Matcher, type SeriesSamples } from '../../src/wire/index.js';
 import type { HistogramHistorySpec } from '../../src/lab/index.js';
-import type { BackfillParams } from '../../src/backfill/index.js';
+import { BACKFILL_DEFAULTS, type BackfillParams } from '../../src/backfill/index.js';
 
 export interface CopyDiff { series: number; samples: number; staleMarkers: number; problems: string[] }
 
@@ -75,26 +75,13 @@ async function compareOnce(sourceUrl: string, targetUrl: string, startMs: number
 
 export function params(source: string | ResolvedEndpoint, target: string | ResolvedEndpoint, statePath: string, over: Partial<BackfillParams> = {}): BackfillParams {
   return {
+    ...BACKFILL_DEFAULTS,
     source: typeof source === 'string' ? endpointFromUrl(source) : source,
     target: typeof target === 'string' ? endpointFromUrl(target, 'prometheus') : target,
     selectors: ['{__name__=~"stackshift_gen_.+"}'],
     startMs: 0,
     endMs: 0,
-    keepExternalLabels: true,
-    remoteWriteVersion: '1.0',
-    responseType: 'streamed',
-    readConcurrency: 2,
-    writeConcurrency: 4,
-    batchSamples: 20_000,
-    windowMs: 24 * 3_600_000,
-    minWindowMs: 60_000,
-    maxWindowMs: 7 * 86_400_000,
-    unitSamples: 2_000_000,
-    namesPerGroup: 20,
     statePath,
-    dryRun: false,
-    preflight: true,
-    retries: 10,
     ...over,
   };
 }

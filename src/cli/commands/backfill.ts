@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { renderBackfillMarkdown, renderBackfillText, runBackfill, type Shard } from '../../backfill/index.js';
+import { BACKFILL_DEFAULTS as D, renderBackfillMarkdown, renderBackfillText, runBackfill, type Shard } from '../../backfill/index.js';
 import { resolveEndpoint, type LoadedConfig, type EndpointFlags } from '../../config/index.js';
 import { UsageError } from '../../errors/index.js';
 import { createProgress, formatCount } from '../../progress/index.js';
@@ -48,20 +48,20 @@ export function registerBackfill(program: Command): void {
     .addOption(new Option('--keep-external-labels', "copy the source's external labels onto every series (default: as Prometheus remote_write does)").conflicts('dropExternalLabels'))
     .option('--drop-external-labels', "drop the source's external labels")
     .option('--shard <i/N>', 'take only shard i of N (metric names split by hash), for N parallel processes')
-    .option('--read-concurrency <n>', 'remote-read queries in flight', '2')
-    .option('--write-concurrency <n>', 'remote-write requests in flight', '4')
-    .option('--batch-samples <n>', 'samples per remote-write request', '20000')
+    .option('--read-concurrency <n>', 'remote-read queries in flight', String(D.readConcurrency))
+    .option('--write-concurrency <n>', 'remote-write requests in flight', String(D.writeConcurrency))
+    .option('--batch-samples <n>', 'samples per remote-write request', String(D.batchSamples))
     .option('--read-rate <samples/s>', 'limit samples read per second (e.g. 200k)')
     .option('--write-rate <samples/s>', 'limit samples written per second (e.g. 100k; Mimir default ingestion_rate is 10k/s per tenant)')
-    .option('--window <duration>', 'initial time window of a work unit (adapted as the copy runs)', '24h')
-    .option('--max-window <duration>', 'largest work-unit window', '7d')
-    .option('--unit-samples <n>', 'target samples per work unit (windows grow or shrink towards it)', '2000000')
-    .option('--names-per-unit <n>', 'metric names per work unit', '20')
-    .addOption(new Option('--response-type <type>', 'remote-read response type').choices(['streamed', 'samples']).default('streamed'))
+    .option('--window <duration>', 'initial time window of a work unit (adapted as the copy runs)', `${D.windowMs / 3_600_000}h`)
+    .option('--max-window <duration>', 'largest work-unit window', `${D.maxWindowMs / 86_400_000}d`)
+    .option('--unit-samples <n>', 'target samples per work unit (windows grow or shrink towards it)', String(D.unitSamples))
+    .option('--names-per-unit <n>', 'metric names per work unit', String(D.namesPerGroup))
+    .addOption(new Option('--response-type <type>', 'remote-read response type').choices(['streamed', 'samples']).default(D.responseType))
     .option('--source-read-path <path>', 'remote-read path under the source URL (default /api/v1/read; Mimir /prometheus/api/v1/read)')
     .option('--target-read-url <url>', 'Prometheus API of the target for the preflight read-back (default: derived from the target URL)')
     .option('--remote-write-v2', 'send remote write 2.0 (io.prometheus.write.v2.Request); the *-Written response headers are checked')
-    .option('--retries <n>', 'retries per request for network errors, 5xx and 429 (Retry-After honoured)', '10')
+    .option('--retries <n>', 'retries per request for network errors, 5xx and 429 (Retry-After honoured)', String(D.retries))
     .option('--no-preflight', 'skip the probe sample written at the oldest timestamp and read back')
     .option('--dry-run', 'estimate series, samples and duration from the source; write nothing');
   addEndpointOptions(cmd, 'source', 'source');
@@ -125,7 +125,7 @@ Exit codes: 0 copied, 1 copied but the target refused some samples (see the summ
       readRate,
       writeRate,
       windowMs,
-      minWindowMs: 60_000,
+      minWindowMs: D.minWindowMs,
       maxWindowMs,
       unitSamples,
       namesPerGroup,
