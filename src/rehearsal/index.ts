@@ -4,7 +4,7 @@ import { collectAssessment, renderAssessmentMarkdown, type Assessment } from '..
 import { PrometheusClient } from '../clients/index.js';
 import { endpointFromUrl } from '../config/index.js';
 import { writeFileAtomic } from '../fsutil/index.js';
-import { BROKEN_RULE_EXPR, DEAD_TARGET, historyBlocks, installBlocks, countSamples, prometheusVersion, startPrometheus, type HistorySpec, type LabServer } from '../lab/index.js';
+import { BROKEN_RULE_EXPR, DEAD_TARGET, historyBlocks, installBlocks, countSamples, prometheusVersion, resolveSpec, startPrometheus, type HistorySpec, type LabServer } from '../lab/index.js';
 import { log } from '../log/index.js';
 import { formatDuration } from '../progress/index.js';
 import { mdTable } from '../report/index.js';
@@ -109,7 +109,10 @@ export async function runRehearsal(opts: RehearsalOptions, steps: RehearsalStep[
   const workDir = join(outDir, 'work');
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
-  const history: HistorySpec = { series: opts.series, durationMs: opts.durationMs, intervalMs: opts.intervalMs, seed: opts.seed };
+  // the end is resolved once: every step reads the same range, even when the rehearsal crosses an hour boundary
+  // (left to each resolveSpec call, a step started after it would look one hour later than the blocks hold)
+  const spec: HistorySpec = { series: opts.series, durationMs: opts.durationMs, intervalMs: opts.intervalMs, seed: opts.seed };
+  const history: HistorySpec = { ...spec, endMs: resolveSpec(spec).endMs };
   const t0 = Date.now();
   log.info('generating history', { series: opts.series, duration: formatDuration(opts.durationMs), samples: countSamples(history) });
   const blocks = await historyBlocks(history);

@@ -140,7 +140,8 @@ test('verify metrics: --add-label expects a label the copy added; sampling state
 });
 
 test('verify metrics: identical copies (the same history in two real Prometheus servers) are 100 % consistent, exit 0', async (t) => {
-  const spec = { series: 120, durationMs: 24 * 3_600_000, intervalMs: 30_000, seed: 21 };
+  // the history ends at the last full hour, pinned once: two servers started across an hour boundary must get the same blocks
+  const spec = { series: 120, durationMs: 24 * 3_600_000, intervalMs: 30_000, seed: 21, endMs: Math.floor(Date.now() / 3_600_000) * 3_600_000 };
   // one after the other: both would build the same history cache entry at once
   const a = await startServer(t, { history: spec, name: 'a' });
   const b = await startServer(t, { history: spec, name: 'b' });
