@@ -1,4 +1,6 @@
-export { startPrometheus, prometheusBinary, prometheusVersion, freePort, waitReady, reapOrphans, type LabServer, type StartOptions } from './prometheus.js';
+export { startPrometheus, prometheusBinary, promtoolBinary, prometheusVersion, defaultPrometheusVersion, waitReady, type LabServer, type StartOptions } from './prometheus.js';
+export { freePort, launch, reapOrphans, waitHttpReady, type LabProcess, type LaunchOptions } from './process.js';
+export { PROMETHEUS, PROMETHEUS_VERSIONS, DEBIAN_PROMETHEUS, labBinary, labHas, serverTable, serverVersion, serversCacheDir, type ServerName, type ServerRow } from './servers.js';
 export { generateHistory, countSamples, writeOpenMetrics, historyBlocks, installBlocks, specHash, resolveSpec, mulberry32, type HistorySpec, type GeneratedSeries } from './history.js';
 export { historyWithStaleMarkers, writeHistoryRemote, type HistorySeries, type RemoteWriteHistoryResult } from './remote-write-history.js';
 export { waitHeadCompacted } from './settle.js';

@@ -1,6 +1,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, openSync, readFileSync, readSync, closeSync, truncateSync, writeSync, statSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PrometheusClient } from '../../src/clients/index.js';
@@ -9,7 +9,7 @@ import { StackshiftError } from '../../src/errors/index.js';
 import { openState } from '../../src/state/index.js';
 import { SNAPSHOT_MIGRATION, applyPrune, createSnapshot, latestVerifications, planPrune, recordVerification, verifySnapshot } from '../../src/snapshot/index.js';
 import { listSnapshots } from '../../src/tsdb/index.js';
-import { countSamples, freePort, prometheusBinary, waitReady } from '../../src/lab/index.js';
+import { countSamples, freePort, launch, prometheusBinary, waitReady } from '../../src/lab/index.js';
 import { startServer, tempDir } from '../harness/index.js';
 
 const HISTORY = { series: 40, durationMs: 8 * 3_600_000, intervalMs: 60_000, seed: 7 };
@@ -117,8 +117,8 @@ async function startWithoutAdminApi(t: TestContext): Promise<string> {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 15s\nscrape_configs: []\n');
   const port = await freePort();
-  const child = spawn(prometheusBinary(), [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
-  t.after(() => new Promise<void>((res) => { if (child.exitCode !== null) return res(); child.once('exit', () => res()); child.kill('SIGTERM'); }));
+  const child = launch({ what: 'prometheus without admin API', bin: prometheusBinary(), args: [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], cwd: dir, logFile: join(dir, 'prometheus.log') });
+  t.after(() => child.stop());
   const url = `http://127.0.0.1:${port}`;
   await waitReady(url, 60_000, child);
   return url;
