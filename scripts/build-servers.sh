@@ -43,7 +43,14 @@ build_one() {
     go mod init stackshift.local/build-"$name" >/dev/null 2>&1
     # A dependent module ignores the replace and exclude lines of the module it builds (Prometheus replaces
     # klog with klog-gokit, for one): carry them over from that module's own go.mod, at its version.
-    local gomod; gomod="$(go mod download -json "$module@$modver" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).GoMod))')"
+    local dl; dl="$(go mod download -json "$module@$modver")"
+    local gomod; gomod="$(printf '%s' "$dl" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).GoMod))')"
+    local srcdir; srcdir="$(printf '%s' "$dl" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).Dir))')"
+    # Prometheus and Alertmanager ship a VERSION file: the module version must be the release we name
+    if [ -f "$srcdir/VERSION" ] && [ "$(tr -d '[:space:]' < "$srcdir/VERSION")" != "$version" ]; then
+      echo "build-servers: $module@$modver is release $(cat "$srcdir/VERSION"), not $version: fix scripts/servers.tsv" >&2
+      exit 1
+    fi
     go mod edit -json "$gomod" | node -e '
       let s=""; process.stdin.on("data",d=>s+=d).on("end",()=>{
         const m=JSON.parse(s); const out=[];
