@@ -33,6 +33,10 @@ build_one() {
   local name="$1" version="$2" kind="$3" modver="$4" pkgs="$5" tags="${6:--}"
   local dest="$cache/$name-$version"
   [ -f "$dest/.built" ] && return 0
+  # two setups at once (two checkouts, say) build each server once: the second waits, then finds the stamp
+  exec {lockfd}>"$cache/.$name-$version.lock"
+  flock "$lockfd"
+  if [ -f "$dest/.built" ]; then exec {lockfd}>&-; return 0; fi
   local work; work="$(mktemp -d "${TMPDIR:-/tmp}/stackshift-build-$name-$version.XXXXXX")"
   local started; started=$(date +%s)
   echo "build-servers: building $name $version ($kind $modver) ..." >&2
@@ -85,13 +89,14 @@ build_one() {
     local tagflag=()
     [ "$tags" != "-" ] && tagflag=(-tags "$tags")
     go build -trimpath "${tagflag[@]}" -ldflags "$ldflags" -o "$work/bin/" $pkgs >&2
-  ) || { echo "build-servers: FAILED to build $name $version (work dir kept: $work)" >&2; return 1; }
+  ) || { echo "build-servers: FAILED to build $name $version (work dir kept: $work)" >&2; exec {lockfd}>&-; return 1; }
   rm -rf "$dest.tmp"; mkdir -p "$dest.tmp"
   cp "$work"/bin/* "$dest.tmp/"
   printf '%s %s %s\n' "$name" "$version" "$modver" > "$dest.tmp/.built"
   rm -rf "$dest"; mv "$dest.tmp" "$dest"
   chmod -R u+w "$work" 2>/dev/null || true; rm -rf "$work"
   echo "build-servers: built $name $version in $(( $(date +%s) - started )) s -> $dest" >&2
+  exec {lockfd}>&-
 }
 
 failed=0

@@ -9,6 +9,7 @@ import { inspectTsdb } from '../../tsdb/index.js';
 import { lintChangesProvider, planUpgrade, readServerFacts, renderPlanHtml, renderPlanMarkdown, renderPlanText, replayFromLog, type PlanInput } from '../../upgrade/index.js';
 import { addEndpointOptions, withPrometheus } from '../endpoint-options.js';
 import { contextFor, emit } from '../context.js';
+import { registerUpgradeRun } from './upgrade-run.js';
 
 export function registerUpgrade(program: Command): void {
   const area = new Command('upgrade').description('plan a Prometheus upgrade: path, required changes, rollback, downtime, risks');
@@ -81,5 +82,6 @@ Examples:
     emit({ document: p, text: () => renderPlanText(p), markdown: () => renderPlanMarkdown(p), exitCode: 0 }, ctx.format);
   });
   area.addCommand(plan);
+  registerUpgradeRun(area);
   program.addCommand(area);
 }

@@ -1,0 +1,36 @@
+import type { PrometheusClient } from '../clients/index.js';
+
+/**
+ * The scrape gap a restart left, per target, read from the data itself: the `up` samples of each target
+ * around the restart. The gap is the longest pause between two consecutive samples minus one scrape
+ * interval, counted in scrape intervals (the interval is the median spacing of that target's samples).
+ */
+export interface TargetGap { job: string; instance: string; intervalMs: number; lastBeforeMs?: number; firstAfterMs?: number; gapMs: number; missedIntervals: number }
+export interface GapReport { stoppedAtMs: number; readyAtMs: number; windowStartMs: number; windowEndMs: number; targets: TargetGap[]; maxMissedIntervals: number }
+
+export async function measureGap(client: PrometheusClient, stoppedAtMs: number, readyAtMs: number, marginMs: number): Promise<GapReport> {
+  const windowStartMs = stoppedAtMs - marginMs;
+  // let a few scrapes land after readiness so the first sample after the gap exists
+  const windowEndMs = Math.max(readyAtMs + marginMs / 4, Date.now());
+  const seconds = Math.ceil((windowEndMs - windowStartMs) / 1000);
+  const r = await client.query(`up[${seconds}s]`, windowEndMs);
+  const targets: TargetGap[] = [];
+  if (r.resultType === 'matrix') {
+    for (const s of r.result) {
+      const ts = s.values.map((v) => Math.round(Number(v[0]) * 1000)).filter((t) => t >= windowStartMs);
+      if (ts.length < 2) continue;
+      const steps = ts.slice(1).map((t, i) => t - ts[i]!).sort((a, b) => a - b);
+      const intervalMs = steps[Math.floor(steps.length / 2)]!;
+      let gapMs = 0;
+      let lastBeforeMs: number | undefined;
+      let firstAfterMs: number | undefined;
+      for (let i = 1; i < ts.length; i++) {
+        const d = ts[i]! - ts[i - 1]!;
+        if (d - intervalMs > gapMs) { gapMs = d - intervalMs; lastBeforeMs = ts[i - 1]; firstAfterMs = ts[i]; }
+      }
+      targets.push({ job: s.metric.job ?? '', instance: s.metric.instance ?? '', intervalMs, lastBeforeMs, firstAfterMs, gapMs, missedIntervals: Math.max(0, Math.round(gapMs / intervalMs)) });
+    }
+  }
+  targets.sort((a, b) => a.job.localeCompare(b.job) || a.instance.localeCompare(b.instance));
+  return { stoppedAtMs, readyAtMs, windowStartMs, windowEndMs, targets, maxMissedIntervals: Math.max(0, ...targets.map((t) => t.missedIntervals)) };
+}

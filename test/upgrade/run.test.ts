@@ -1,0 +1,181 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { PrometheusClient, RemoteReadClient } from '../../src/clients/index.js';
+import { endpointFromUrl } from '../../src/config/index.js';
+import { HttpClient } from '../../src/http/index.js';
+import { PROMETHEUS, freePort, prometheusBinary, writeHistoryRemote, type HistorySpec } from '../../src/lab/index.js';
+import { localDriver, type RunReport } from '../../src/upgrade/index.js';
+import { labelsKey, valueBitsHex, type Matcher } from '../../src/wire/index.js';
+import { runCli, tempDir, waitUntil } from '../harness/index.js';
+
+/**
+ * `upgrade run` on real binaries: a 2.48.1 server (run by the local driver from an args file, scraping ten real
+ * HTTP targets every second, with remote-written history in blocks) upgraded to 2.55.1, with every sample
+ * written before the stage read back bit for bit afterwards and the reported scrape gap checked against the
+ * one counted independently from the data.
+ */
+
+const TARGETS = 10;
+const HISTORY: HistorySpec = { series: 40, durationMs: 6 * 3_600_000, intervalMs: 60_000, seed: 5, endMs: Date.UTC(2026, 10, 20) };
+const GEN: Matcher[] = [{ type: 'RE', name: '__name__', value: 'stackshift_gen_.+' }];
+
+async function startTargets(t: TestContext): Promise<number[]> {
+  const ports: number[] = [];
+  for (let i = 0; i < TARGETS; i++) {
+    let n = 0;
+    const srv: Server = createServer((_req, res) => { n++; res.setHeader('content-type', 'text/plain; version=0.0.4'); res.end(`# TYPE lab_target_requests_total counter\nlab_target_requests_total ${n}\n`); });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise<void>((r) => { srv.closeAllConnections(); srv.close(() => r()); }));
+    ports.push((srv.address() as { port: number }).port);
+  }
+  return ports;
+}
+
+interface LocalServer { url: string; unit: string; dataDir: string; state: string; dir: string }
+
+async function startLocal(t: TestContext, version: string): Promise<LocalServer> {
+  const dir = tempDir(t);
+  const ports = await startTargets(t);
+  const port = await freePort();
+  const dataDir = join(dir, 'data');
+  writeFileSync(join(dir, 'prometheus.yml'), `global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: app
+    static_configs:
+      - targets: [${ports.map((p) => `'127.0.0.1:${p}'`).join(', ')}]
+storage:
+  tsdb:
+    out_of_order_time_window: 3650d
+`);
+  const unit = join(dir, 'prometheus.args');
+  writeFileSync(unit, [prometheusBinary(version), `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`,
+    '--web.enable-admin-api', '--web.enable-lifecycle', '--web.enable-remote-write-receiver', '--storage.tsdb.retention.time=3650d', ''].join('\n'));
+  const driver = localDriver(unit);
+  driver.start();
+  t.after(() => driver.stop());
+  const url = `http://127.0.0.1:${port}`;
+  const client = new PrometheusClient(endpointFromUrl(url));
+  await waitUntil(async () => { try { await client.ensureReady(); return true; } catch { return false; } }, 60_000, `prometheus ${version} ready`);
+  await client.close();
+  return { url, unit, dataDir, state: join(dir, 'state.db'), dir };
+}
+
+async function digest(url: string): Promise<Map<string, string>> {
+  const http = new HttpClient(endpointFromUrl(url));
+  try {
+    const out = new Map<string, string>();
+    for await (const s of new RemoteReadClient(http).streamSeries({ startMs: 0, endMs: Date.now(), matchers: GEN })) {
+      let d = '';
+      for (let i = 0; i < s.timestamps.length; i++) d += `${s.timestamps[i]}=${valueBitsHex(s.values, i)};`;
+      out.set(labelsKey(s.labels), d);
+    }
+    return out;
+  } finally {
+    await http.close();
+  }
+}
+
+/** The largest pause between two scrapes of each target's own counter, in missed scrape intervals. */
+async function gapsFromData(url: string, fromMs: number, toMs: number): Promise<Map<string, number>> {
+  const c = new PrometheusClient(endpointFromUrl(url));
+  try {
+    const r = await c.query(`lab_target_requests_total[${Math.ceil((toMs - fromMs) / 1000)}s]`, toMs);
+    const out = new Map<string, number>();
+    if (r.resultType !== 'matrix') return out;
+    for (const s of r.result) {
+      const ts = s.values.map((v) => Math.round(Number(v[0]) * 1000));
+      const d = ts.slice(1).map((x, i) => x - ts[i]!);
+      const interval = [...d].sort((a, b) => a - b)[Math.floor(d.length / 2)]!;
+      out.set(s.metric.instance!, Math.max(0, Math.round((Math.max(...d) - interval) / interval)));
+    }
+    return out;
+  } finally {
+    await c.close();
+  }
+}
+
+function upgradeArgs(s: LocalServer, to: string, binary: string): string[] {
+  return ['upgrade', 'run', '--prometheus-url', s.url, '--to', to, '--binary', binary, '--unit', s.unit, '--data-dir', s.dataDir, '--state', s.state, '--output', 'json'];
+}
+
+test('upgrade run 2.48.1 -> 2.55.1 on real binaries: signed off, every earlier sample kept, the gap reported as the data shows it', { timeout: 300_000 }, async (t) => {
+  const s = await startLocal(t, PROMETHEUS.start);
+  await writeHistoryRemote(`${s.url}/api/v1/write`, HISTORY);
+  await new Promise((r) => setTimeout(r, 4000)); // a few scrapes before the stop
+  const before = await digest(s.url);
+  assert.equal(before.size, HISTORY.series);
+
+  const r = await runCli(upgradeArgs(s, PROMETHEUS.bridge, prometheusBinary(PROMETHEUS.bridge)), { timeoutMs: 240_000 });
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const report = JSON.parse(r.stdout) as RunReport;
+  assert.equal(report.status, 'signed-off');
+  assert.deepEqual(report.steps.map((x) => [x.step, x.status]), ['snapshot', 'preflight', 'changes', 'stop', 'install', 'start', 'replay', 'gates', 'gap', 'signoff'].map((x) => [x, 'done']));
+  assert.deepEqual(report.gates?.filter((g) => !g.passed), []);
+  assert.ok(report.gates?.some((g) => g.id === 'version' && g.passed));
+
+  // the server now runs 2.55.1, from the unit, and holds every sample written before the stage
+  const c = new PrometheusClient(endpointFromUrl(s.url));
+  t.after(() => c.close());
+  assert.match((await c.buildInfo()).version, /^2\.55\.1/);
+  assert.equal(localDriver(s.unit).unit().binary, prometheusBinary(PROMETHEUS.bridge));
+  const after = await digest(s.url);
+  assert.equal(after.size, before.size);
+  for (const [k, d] of before) assert.equal(after.get(k), d, `${k} kept bit for bit`);
+
+  // the reported gap per target equals the one counted from each target's own samples
+  assert.equal(report.gap?.targets.length, TARGETS);
+  const independent = await gapsFromData(s.url, report.gap!.windowStartMs, report.gap!.windowEndMs);
+  for (const g of report.gap!.targets) assert.equal(g.missedIntervals, independent.get(g.instance), `gap of ${g.instance}`);
+  assert.ok(report.gap!.maxMissedIntervals >= 1, 'a restart without --zero-gap misses at least one 1 s scrape');
+
+  // a rerun of a signed-off stage does nothing destructive: the server is already on 2.55.1
+  const again = await runCli(upgradeArgs(s, PROMETHEUS.bridge, prometheusBinary(PROMETHEUS.bridge)), { timeoutMs: 60_000 });
+  assert.equal(again.code, 2, again.stderr);
+  assert.match(again.stderr, /2\.55\.1 is not older than 2\.55\.1: nothing to upgrade/);
+});
+
+test('upgrade run refuses a stage that skips 2.55, and --dry-run prints every step with its commands, changing nothing', { timeout: 120_000 }, async (t) => {
+  const s = await startLocal(t, PROMETHEUS.start);
+  const skip = await runCli(upgradeArgs(s, PROMETHEUS.target, prometheusBinary(PROMETHEUS.target)), { timeoutMs: 60_000 });
+  assert.equal(skip.code, 2);
+  assert.match(skip.stderr, /2\.48\.1 -> 3\.8\.1 skips the 2\.55 bridge: the path is 2\.48\.1 -> 2\.55\.1 -> 3\.8\.1/);
+  const dry = await runCli([...upgradeArgs(s, PROMETHEUS.bridge, prometheusBinary(PROMETHEUS.bridge)), '--dry-run'], { timeoutMs: 60_000 });
+  assert.equal(dry.code, 0, dry.stderr);
+  const plan = JSON.parse(dry.stdout) as { steps: Array<{ step: string; commands: string[] }> };
+  assert.deepEqual(plan.steps.map((x) => x.step), ['snapshot', 'preflight', 'changes', 'stop', 'install', 'start', 'replay', 'gates', 'gap', 'signoff']);
+  assert.ok(plan.steps.find((x) => x.step === 'start')!.commands[0]!.includes(prometheusBinary(PROMETHEUS.start)));
+  assert.equal(localDriver(s.unit).unit().binary, prometheusBinary(PROMETHEUS.start), 'the unit is unchanged');
+  assert.deepEqual(readdirSync(s.dataDir).filter((n) => n === 'snapshots'), [], 'no snapshot taken');
+});
+
+test('kill -9 of upgrade run after the stop: the rerun resumes at install and finishes; nothing is done twice', { timeout: 300_000 }, async (t) => {
+  const s = await startLocal(t, PROMETHEUS.start);
+  const args = upgradeArgs(s, PROMETHEUS.bridge, prometheusBinary(PROMETHEUS.bridge));
+  const { spawn } = await import('node:child_process');
+  const { CLI } = await import('../harness/index.js');
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore', env: { ...process.env, STACKSHIFT_NO_PROGRESS: '1' } });
+  const stepDone = (step: string) => {
+    try {
+      const db = new Database(s.state, { readonly: true });
+      try { return (db.prepare('SELECT status FROM upgrade_steps WHERE step = ?').get(step) as { status?: string } | undefined)?.status === 'done'; } finally { db.close(); }
+    } catch { return false; }
+  };
+  await waitUntil(async () => stepDone('stop'), 120_000, 'the stop step to be done');
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  const r = await runCli(args, { timeoutMs: 240_000 });
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const report = JSON.parse(r.stdout) as RunReport;
+  assert.equal(report.status, 'signed-off');
+  assert.equal(readdirSync(join(s.dataDir, 'snapshots')).length, 1, 'one snapshot, not two');
+  const db = new Database(s.state, { readonly: true });
+  t.after(() => db.close());
+  assert.equal((db.prepare('SELECT count(*) AS n FROM upgrade_runs').get() as { n: number }).n, 1, 'the same run resumed');
+  assert.equal(readdirSync(s.dir).filter((f) => f.startsWith('prometheus.args.stackshift-')).length, 1, 'the unit was backed up once');
+});
