@@ -63,7 +63,7 @@ build_one() {
           out.push("-replace="+r.Old.Path+(r.Old.Version?"@"+r.Old.Version:"")+"="+r.New.Path+"@"+r.New.Version);
         }
         for (const e of m.Exclude??[]) out.push("-exclude="+e.Path+"@"+e.Version);
-        console.log(out.join("\n"));
+        if (out.length) console.log(out.join("\n"));
       })' > "$work/directives"
     if [ -s "$work/directives" ]; then xargs -d '\n' go mod edit < "$work/directives"; fi
     local p

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { PrometheusClient } from '../clients/index.js';
 import { parseVersion, upgradePath } from '../compat/index.js';
@@ -13,6 +13,8 @@ import { postUpgradeGates, seriesByName, type GateResult } from './gates.js';
 import { measureGap, type GapReport } from './gap.js';
 import { runPreflight, PREFLIGHT_MIGRATION } from './preflight.js';
 import { restoreBackup } from './restore.js';
+import { checkZeroGapTarget, fillGap, startShadow, stopShadow, waitShadowScraping, type Shadow } from './zero-gap.js';
+import { freePort } from '../lab/index.js';
 
 /**
  * `stackshift upgrade run`: one stage (2.x -> 2.55.x, or 2.55.x -> 3.x) as a durable state machine. Each step
@@ -21,7 +23,7 @@ import { restoreBackup } from './restore.js';
  * the new binary?) instead of being repeated. A failed gate after the restart rolls back to the old binary and
  * unit by itself, unless told not to.
  */
-export const RUN_STEPS = ['snapshot', 'preflight', 'changes', 'stop', 'install', 'start', 'replay', 'gates', 'gap', 'signoff'] as const;
+export const RUN_STEPS = ['snapshot', 'preflight', 'changes', 'shadow', 'stop', 'install', 'start', 'replay', 'gates', 'fill', 'gap', 'signoff'] as const;
 export type RunStep = (typeof RUN_STEPS)[number];
 
 export const UPGRADE_RUN_MIGRATION: Migration = {
@@ -67,6 +69,10 @@ export interface RunOptions {
   readyTimeoutMs?: number;
   /** Gap measurement window margin around the restart (default 2 min). */
   gapMarginMs?: number;
+  /** Fill the restart's scrape gap from a shadow scraper (see zero-gap.ts). */
+  zeroGap?: boolean;
+  /** Where run files go (the shadow's unit and data): the state database's directory. */
+  workDir: string;
 }
 
 export interface StepRecord { step: RunStep; status: 'started' | 'done' | 'failed' | 'skipped'; startedAt: string; finishedAt?: string; detail?: Record<string, unknown> }
@@ -83,6 +89,7 @@ export interface RunReport {
   gates?: GateResult[];
   gap?: GapReport;
   replay?: { points: Array<{ ms: number; current: number; max: number }>; durationMs: number };
+  fill?: { series: number; samples: number; requests: number };
   rollback?: { reason: string; restored: string[] };
 }
 
@@ -128,11 +135,13 @@ export function dryRun(driver: ServerDriver, from: string, to: string, binary: s
     { step: 'snapshot', does: 'create a TSDB snapshot through the admin API and verify every block (CRC of every chunk, index TOC)', commands: ['curl -XPOST $URL/api/v1/admin/tsdb/snapshot'] },
     { step: 'preflight', does: 'disk >= 3x TSDB, the snapshot verified, config and rules checked by the new promtool; baseline of targets, rules, query latency and series per metric name stored', commands: [`${promtoolBeside(binary)} check config <config.file>`] },
     { step: 'changes', does: `apply the "${stage}" fixes of lint prom3 ${from} -> ${to} to the config, its rule files and the unit's flags (each file backed up first)`, commands: [`stackshift lint prom3 --from ${from} --to ${to} --fix --stage ${stage} <config> ${driver.unit().file}`] },
+    { step: 'shadow', does: 'with --zero-gap: start a shadow scraper (the old binary, scrape part of the config only) on a free port and wait until it scrapes every target', commands: [`${driver.unit().binary} --config.file=<config dir>/.stackshift-shadow-<run>.yml --storage.tsdb.path=<state dir>/upgrade-<run>-shadow-data --web.listen-address=127.0.0.1:<free port>`] },
     { step: 'stop', does: 'stop the server and record the time (start of the gap)', commands: driver.commands('stop') },
     { step: 'install', does: `point the unit at ${binary} (unit backed up first); check it reports ${to}`, commands: driver.commands('install', binary) },
     { step: 'start', does: 'start the new binary with the unit\'s flags', commands: driver.commands('start') },
     { step: 'replay', does: 'wait for WAL replay (progress from /api/v1/status/walreplay, the log as fallback) and /-/ready', commands: ['curl $URL/api/v1/status/walreplay', 'curl $URL/-/ready'] },
     { step: 'gates', does: 'compare with the baseline: version, targets up, rule health, series per metric name before the stop, no unknown feature flag; a failed gate rolls back', commands: ['curl $URL/api/v1/status/buildinfo', 'curl $URL/api/v1/targets', 'curl $URL/api/v1/rules'] },
+    { step: 'fill', does: 'with --zero-gap: copy the shadow\'s samples that fall inside each series\' gap into the server (remote read -> remote write, out-of-order window), then stop and remove the shadow', commands: ['POST $SHADOW/api/v1/read', 'POST $URL/api/v1/write'] },
     { step: 'gap', does: 'measure the scrape gap per target around the restart (in scrape intervals)', commands: ['curl $URL/api/v1/query?query=up[<window>]'] },
     { step: 'signoff', does: 'record the stage as signed off', commands: [] },
   ];
@@ -215,7 +224,7 @@ export async function runUpgrade(o: RunOptions): Promise<RunReport> {
     log.info(`upgrade step ${name}`, { run: run.id });
     try {
       const detail = await body(prev);
-      run.end(name, 'done', detail);
+      run.end(name, detail?.skipped ? 'skipped' : 'done', detail);
       return detail;
     } catch (e) {
       run.end(name, 'failed', { error: (e as Error).message });
@@ -227,6 +236,8 @@ export async function runUpgrade(o: RunOptions): Promise<RunReport> {
     await step('snapshot', async () => {
       const s = await createSnapshot(o.client, { dataDir: o.dataDir });
       if (!s.path) throw new StackshiftError('upgrade-snapshot', `snapshot ${s.name} was taken but is not under --data-dir ${o.dataDir}`, { hint: 'run upgrade run on the Prometheus host with its --data-dir' });
+      // a server with nothing persisted yet gives an empty snapshot: nothing to protect, nothing to verify
+      if (readdirSync(s.path).length === 0) return { path: s.path, blocks: 0, bytes: 0, note: 'empty: the server had no data to snapshot' };
       const v = await verifySnapshot(s.path);
       if (!v.ok) throw new StackshiftError('upgrade-snapshot', `snapshot ${s.path} failed verification`, { hint: 'take a new one; nothing was changed', exitCode: 1 });
       return { path: s.path, blocks: v.blocks.length, bytes: v.bytesRead };
@@ -250,6 +261,14 @@ export async function runUpgrade(o: RunOptions): Promise<RunReport> {
       if (r.rejected.length) throw new StackshiftError('upgrade-changes', `fixed files failed validation: ${r.rejected.map((x) => `${x.file}: ${x.reason}`).join('; ')}`, { exitCode: 1 });
       return { applied: true, files: r.files.filter((f) => f.fixes > 0).map((f) => ({ file: f.file, backup: f.backup, fixes: f.fixes, changes: f.changes.map((c) => c.ruleId) })) };
     });
+    const shadow = await step('shadow', async () => {
+      if (!o.zeroGap) return { skipped: true, reason: 'no --zero-gap: the gap is measured and reported' };
+      await checkZeroGapTarget(o.client);
+      if (typeof pre?.configFile !== 'string' || !existsSync(pre.configFile)) throw new StackshiftError('upgrade-zero-gap', 'the shadow scraper needs the server\'s prometheus.yml on this machine', { hint: 'run upgrade run on the Prometheus host' });
+      const sh = startShadow({ dir: o.workDir, runId: run.id, binary: row.old_binary, configFile: pre.configFile, port: await freePort() });
+      const targets = await waitShadowScraping(sh);
+      return { ...sh, targets };
+    }) as (Shadow & { skipped?: boolean }) | undefined;
     const stopped = await step('stop', async () => {
       const atMs = Date.now();
       await o.driver.stop();
@@ -276,6 +295,15 @@ export async function runUpgrade(o: RunOptions): Promise<RunReport> {
       return { gates: g };
     });
     report.gates = gates?.gates as GateResult[] | undefined;
+    const fill = await step('fill', async () => {
+      if (!shadow || shadow.skipped) return { skipped: true };
+      // two of the server's own scrapes after readiness mark where its series resume
+      await new Promise((r) => setTimeout(r, 3000));
+      const f = await fillGap(shadow.url, o.client.url, Number(stopped?.atMs) - (o.gapMarginMs ?? 120_000), Number(stopped?.atMs));
+      await stopShadow(shadow);
+      return { ...f };
+    });
+    report.fill = fill?.skipped ? undefined : (fill as RunReport['fill']);
     const gap = await step('gap', async () => {
       const g = await measureGap(o.client, Number(stopped?.atMs), Number(replay?.readyAtMs), o.gapMarginMs ?? 120_000);
       return { gap: g };
@@ -318,6 +346,8 @@ export async function rollbackRun(db: StateDb, runId: number, driver: ServerDriv
   const row = runRow(db, runId);
   const restored: string[] = [];
   log.warn('rolling back', { run: runId, to: row.from_version });
+  const sh = run.get('shadow')?.detail as (Shadow & { skipped?: boolean }) | undefined;
+  if (sh && !sh.skipped) await stopShadow(sh);
   await driver.stop();
   const changes = run.get('changes')?.detail as { files?: Array<{ file: string; backup?: string }> } | undefined;
   for (const f of changes?.files ?? []) {

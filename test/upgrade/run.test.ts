@@ -115,7 +115,7 @@ test('upgrade run 2.48.1 -> 2.55.1 on real binaries: signed off, every earlier s
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const report = JSON.parse(r.stdout) as RunReport;
   assert.equal(report.status, 'signed-off');
-  assert.deepEqual(report.steps.map((x) => [x.step, x.status]), ['snapshot', 'preflight', 'changes', 'stop', 'install', 'start', 'replay', 'gates', 'gap', 'signoff'].map((x) => [x, 'done']));
+  assert.deepEqual(report.steps.map((x) => [x.step, x.status]), ['snapshot', 'preflight', 'changes', 'shadow', 'stop', 'install', 'start', 'replay', 'gates', 'fill', 'gap', 'signoff'].map((x) => [x, x === 'shadow' || x === 'fill' ? 'skipped' : 'done']));
   assert.deepEqual(report.gates?.filter((g) => !g.passed), []);
   assert.ok(report.gates?.some((g) => g.id === 'version' && g.passed));
 
@@ -140,6 +140,37 @@ test('upgrade run 2.48.1 -> 2.55.1 on real binaries: signed off, every earlier s
   assert.match(again.stderr, /2\.55\.1 is not older than 2\.55\.1: nothing to upgrade/);
 });
 
+test('upgrade run --zero-gap 2.48.1 -> 2.55.1: no scrape interval missing for any of the ten 1 s targets, and nothing written twice', { timeout: 300_000 }, async (t) => {
+  const s = await startLocal(t, PROMETHEUS.start);
+  await new Promise((r) => setTimeout(r, 3000));
+  const r = await runCli([...upgradeArgs(s, PROMETHEUS.bridge, prometheusBinary(PROMETHEUS.bridge)), '--zero-gap'], { timeoutMs: 240_000 });
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const report = JSON.parse(r.stdout) as RunReport;
+  assert.equal(report.status, 'signed-off');
+  assert.ok((report.fill?.samples ?? 0) > 0, 'samples were copied into the gap');
+  assert.equal(report.gap?.targets.length, TARGETS);
+  const independent = await gapsFromData(s.url, report.gap!.windowStartMs, report.gap!.windowEndMs);
+  for (const [instance, missed] of independent) {
+    const tg: { lastBeforeMs?: number; firstAfterMs?: number } | undefined = report.gap!.targets.find((x) => x.instance === instance);
+    assert.equal(missed, 0, `${instance}: no missed scrape interval (largest pause ${tg?.lastBeforeMs} -> ${tg?.firstAfterMs}; stopped ${report.gap!.stoppedAtMs}, ready ${report.gap!.readyAtMs}; fill ${JSON.stringify(report.fill)})`);
+  }
+  assert.equal(report.gap!.maxMissedIntervals, 0);
+  // nothing twice: no two samples of a target's counter closer than half a scrape interval
+  const c = new PrometheusClient(endpointFromUrl(s.url));
+  t.after(() => c.close());
+  const m = await c.query(`lab_target_requests_total[${Math.ceil((report.gap!.windowEndMs - report.gap!.windowStartMs) / 1000)}s]`, report.gap!.windowEndMs);
+  assert.equal(m.resultType, 'matrix');
+  if (m.resultType === 'matrix') {
+    assert.equal(m.result.length, TARGETS);
+    for (const series of m.result) {
+      const ts = series.values.map((v) => Number(v[0]));
+      for (let i = 1; i < ts.length; i++) assert.ok(ts[i]! - ts[i - 1]! >= 0.2, `${series.metric.instance}: samples ${ts[i - 1]} and ${ts[i]} are one scrape written twice`);
+    }
+  }
+  assert.deepEqual(readdirSync(s.dir).filter((f) => f.startsWith('.stackshift-shadow')), [], 'the shadow config is removed');
+  assert.deepEqual(readdirSync(s.dir).filter((f) => f.includes('shadow')), [], 'the shadow unit and data are removed');
+});
+
 test('upgrade run refuses a stage that skips 2.55, and --dry-run prints every step with its commands, changing nothing', { timeout: 120_000 }, async (t) => {
   const s = await startLocal(t, PROMETHEUS.start);
   const skip = await runCli(upgradeArgs(s, PROMETHEUS.target, prometheusBinary(PROMETHEUS.target)), { timeoutMs: 60_000 });
@@ -148,7 +179,7 @@ test('upgrade run refuses a stage that skips 2.55, and --dry-run prints every st
   const dry = await runCli([...upgradeArgs(s, PROMETHEUS.bridge, prometheusBinary(PROMETHEUS.bridge)), '--dry-run'], { timeoutMs: 60_000 });
   assert.equal(dry.code, 0, dry.stderr);
   const plan = JSON.parse(dry.stdout) as { steps: Array<{ step: string; commands: string[] }> };
-  assert.deepEqual(plan.steps.map((x) => x.step), ['snapshot', 'preflight', 'changes', 'stop', 'install', 'start', 'replay', 'gates', 'gap', 'signoff']);
+  assert.deepEqual(plan.steps.map((x) => x.step), ['snapshot', 'preflight', 'changes', 'shadow', 'stop', 'install', 'start', 'replay', 'gates', 'fill', 'gap', 'signoff']);
   assert.ok(plan.steps.find((x) => x.step === 'start')!.commands[0]!.includes(prometheusBinary(PROMETHEUS.start)));
   assert.equal(localDriver(s.unit).unit().binary, prometheusBinary(PROMETHEUS.start), 'the unit is unchanged');
   assert.deepEqual(readdirSync(s.dataDir).filter((n) => n === 'snapshots'), [], 'no snapshot taken');
@@ -159,14 +190,16 @@ test('kill -9 of upgrade run after the stop: the rerun resumes at install and fi
   const args = upgradeArgs(s, PROMETHEUS.bridge, prometheusBinary(PROMETHEUS.bridge));
   const { spawn } = await import('node:child_process');
   const { CLI } = await import('../harness/index.js');
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore', env: { ...process.env, STACKSHIFT_NO_PROGRESS: '1' } });
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, STACKSHIFT_NO_PROGRESS: '1' } });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
   const stepDone = (step: string) => {
     try {
       const db = new Database(s.state, { readonly: true });
       try { return (db.prepare('SELECT status FROM upgrade_steps WHERE step = ?').get(step) as { status?: string } | undefined)?.status === 'done'; } finally { db.close(); }
     } catch { return false; }
   };
-  await waitUntil(async () => stepDone('stop'), 120_000, 'the stop step to be done');
+  await waitUntil(async () => { assert.equal(child.exitCode, null, `upgrade run ended before the stop: ${stderr}`); return stepDone('stop'); }, 120_000, 'the stop step to be done');
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
   const r = await runCli(args, { timeoutMs: 240_000 });

@@ -21,6 +21,7 @@ function runText(r: RunReport): string {
   for (const s of r.steps) lines.push(`  ${s.status.padEnd(7)} ${s.step}${s.detail?.error ? `: ${String(s.detail.error)}` : ''}`);
   if (r.replay) lines.push(`  WAL replay and readiness: ${(r.replay.durationMs / 1000).toFixed(1)} s (${r.replay.points.length} progress points)`);
   for (const g of r.gates ?? []) lines.push(`  gate ${g.passed ? 'PASS' : 'FAIL'} ${g.id}: ${g.detail}`);
+  if (r.fill) lines.push(`  zero gap: ${r.fill.samples} samples of ${r.fill.series} series copied from the shadow scraper into the gap`);
   if (r.gap) lines.push(`  gap: ${r.gap.targets.length} targets, at most ${r.gap.maxMissedIntervals} scrape interval(s) missed; ${r.gap.targets.map((t) => `${t.instance} ${t.missedIntervals}`).join(', ')}`);
   if (r.rollback) lines.push(`  ROLLED BACK: ${r.rollback.reason}; restored ${r.rollback.restored.join(', ')}`);
   return lines.join('\n');
@@ -43,6 +44,7 @@ export function registerUpgradeRun(area: Command): void {
     .requiredOption('--binary <path>', 'the new release\'s prometheus binary (its promtool beside it checks the config)')
     .requiredOption('--unit <file>', 'local driver: the args file the server runs from (line 1 the binary, then one flag per line)')
     .requiredOption('--data-dir <dir>', 'the server\'s data dir on this machine (snapshot, disk check)')
+    .option('--zero-gap', 'fill the restart\'s scrape gap from a shadow scraper (needs --web.enable-remote-write-receiver and an out_of_order_time_window on the server)')
     .option('--no-fixes', 'do not apply the stage\'s config/flag/rule fixes (the gates then show what breaks)')
     .option('--no-auto-rollback', 'on a failed gate, stop and leave the new binary running for inspection')
     .option('--ready-timeout <duration>', 'how long WAL replay and readiness may take', '30m')
@@ -72,7 +74,7 @@ Exit codes: 0 signed off, 1 a gate failed (rolled back unless --no-auto-rollback
       return;
     }
     const r = await withPrometheus(opts, ctx.loaded, (client) => withState(opts, ctx.loaded, UPGRADE_MIGRATIONS, (db) => runUpgrade({
-      client, driver, state: db, to: String(opts.to), binary: String(opts.binary), dataDir: String(opts.dataDir), fixes: opts.fixes !== false, autoRollback: opts.autoRollback !== false, readyTimeoutMs,
+      client, driver, state: db, to: String(opts.to), binary: String(opts.binary), dataDir: String(opts.dataDir), fixes: opts.fixes !== false, autoRollback: opts.autoRollback !== false, readyTimeoutMs, zeroGap: Boolean(opts.zeroGap), workDir: dirname(statePath(opts, ctx.loaded)),
     })));
     const reportFile = opts.report ? String(opts.report) : join(dirname(statePath(opts, ctx.loaded)), `upgrade-run-${r.runId}.json`);
     writeFileAtomic(reportFile, JSON.stringify(r, null, 2) + '\n');

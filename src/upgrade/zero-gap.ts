@@ -1,0 +1,151 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { PrometheusClient, RemoteReadClient, RemoteWriteClient } from '../clients/index.js';
+import { endpointFromUrl } from '../config/index.js';
+import { StackshiftError } from '../errors/index.js';
+import { HttpClient } from '../http/index.js';
+import { encodeWriteRequest, labelsKey, snappyEncode, type WriteSeries } from '../wire/index.js';
+import { localDriver, type ServerDriver } from './driver.js';
+
+/**
+ * `--zero-gap`: the window a restart leaves empty, filled from a shadow scraper.
+ *
+ * Choice (of the three the issue names): a shadow *server* scraping the same targets, copied into the upgraded
+ * server afterwards by remote read -> remote write into its out-of-order window. An agent-mode shadow would
+ * need a remote-write receiver that is up while the server is down (it is not), and blocks would need the
+ * shadow's head compacted first (minutes). The copy writes only the shadow's samples that fall strictly
+ * between the server's own last sample before the stop and its first sample after the restart, per series,
+ * so nothing the server scraped itself is written twice.
+ *
+ * The shadow runs the old binary with only the scrape part of the config (no rules: no duplicate alerts; no
+ * remote_write: no duplicate writes to Mimir; no external labels: remote read would add them to every series).
+ * Its config sits beside the original so relative paths (file_sd, credentials files) resolve the same way.
+ * It runs detached through the local driver, so a kill -9 of stackshift leaves it scraping for the rerun.
+ */
+export interface Shadow { unit: string; config: string; url: string; dataDir: string }
+
+export function shadowConfig(original: string): string {
+  const doc = (parse(original) ?? {}) as Record<string, unknown>;
+  const global = { ...((doc.global as Record<string, unknown> | undefined) ?? {}) };
+  delete global.external_labels;
+  const out: Record<string, unknown> = { global };
+  for (const k of ['scrape_configs', 'scrape_config_files']) if (doc[k] !== undefined) out[k] = doc[k];
+  return stringify(out);
+}
+
+/** Checks that the server can take the filled window: a remote-write receiver with an out-of-order window. */
+export async function checkZeroGapTarget(client: PrometheusClient): Promise<void> {
+  const flags = await client.flags();
+  const receiver = flags['web.enable-remote-write-receiver'] === 'true' || (flags['enable-feature'] ?? '').split(',').includes('remote-write-receiver');
+  const ooo = /out_of_order_time_window:\s*([1-9]\d*[smhdwy])/.exec(await client.config());
+  if (!receiver || !ooo) {
+    throw new StackshiftError('upgrade-zero-gap', `--zero-gap needs the server to take the gap's samples afterwards: ${[!receiver && 'start it with --web.enable-remote-write-receiver', !ooo && 'set storage.tsdb.out_of_order_time_window (e.g. 1h) in prometheus.yml'].filter(Boolean).join(' and ')}`, { hint: 'add both before the stage (they are valid on 2.39+ and 3.x), or run without --zero-gap: the gap is then measured and reported' });
+  }
+}
+
+export function startShadow(o: { dir: string; runId: number; binary: string; configFile: string; port: number }): Shadow {
+  const config = join(dirname(o.configFile), `.stackshift-shadow-${o.runId}.yml`);
+  writeFileSync(config, shadowConfig(readFileSync(o.configFile, 'utf8')));
+  const dataDir = join(o.dir, `upgrade-${o.runId}-shadow-data`);
+  const unit = join(o.dir, `upgrade-${o.runId}-shadow.args`);
+  writeFileSync(unit, [o.binary, `--config.file=${config}`, `--storage.tsdb.path=${dataDir}`, `--web.listen-address=127.0.0.1:${o.port}`, '--storage.tsdb.retention.time=1d', ''].join('\n'));
+  localDriver(unit).start();
+  return { unit, config, url: `http://127.0.0.1:${o.port}`, dataDir };
+}
+
+/** Waits until the shadow has scraped every target it knows at least twice. */
+export async function waitShadowScraping(shadow: Shadow, timeoutMs = 120_000): Promise<number> {
+  const c = new PrometheusClient(endpointFromUrl(shadow.url));
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await c.ensureReady();
+        const t = await c.targets('active');
+        if (t.activeTargets.length > 0 && t.activeTargets.every((x) => x.health !== 'unknown')) {
+          const r = await c.query('min(count_over_time(up[5m]))');
+          if (r.resultType === 'vector' && Number(r.result[0]?.value[1] ?? 0) >= 2) return t.activeTargets.length;
+        }
+      } catch { /* starting */ }
+      if (Date.now() > deadline) throw new StackshiftError('upgrade-zero-gap', `the shadow scraper at ${shadow.url} did not scrape its targets within ${timeoutMs / 1000} s`, { hint: `see ${shadow.unit}.log` });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await c.close();
+  }
+}
+
+export async function stopShadow(shadow: Shadow): Promise<void> {
+  const d: ServerDriver | undefined = existsSync(shadow.unit) ? localDriver(shadow.unit) : undefined;
+  await d?.stop();
+  for (const p of [shadow.config, shadow.dataDir, shadow.unit, `${shadow.unit}.pid`, `${shadow.unit}.log`]) rmSync(p, { recursive: true, force: true });
+}
+
+function medianSpacing(ts: Float64Array): number {
+  if (ts.length < 2) return 0;
+  const d: number[] = [];
+  for (let i = 1; i < ts.length; i++) d.push(ts[i]! - ts[i - 1]!);
+  d.sort((a, b) => a - b);
+  return d[Math.floor(d.length / 2)]!;
+}
+
+export interface FillResult { series: number; samples: number; requests: number }
+
+/**
+ * Copies the shadow's samples into the server's gap. `fromMs` is before the stop; the window ends now. A series
+ * the server has no sample of around the gap (it appeared during the restart) is copied whole.
+ */
+export async function fillGap(shadowUrl: string, serverUrl: string, fromMs: number, stoppedAtMs: number): Promise<FillResult> {
+  const toMs = Date.now();
+  const matchers = [{ type: 'RE' as const, name: '__name__', value: '.+' }];
+  const sh = new HttpClient(endpointFromUrl(shadowUrl));
+  const sv = new HttpClient(endpointFromUrl(serverUrl));
+  try {
+    // the server's own samples around the stop: the last before it and the first after it, per series
+    const bounds = new Map<string, { before: number; after: number }>();
+    for await (const s of new RemoteReadClient(sv).streamSeries({ startMs: fromMs, endMs: toMs, matchers })) {
+      let before = -Infinity;
+      let after = Infinity;
+      for (const t of s.timestamps) {
+        if (t <= stoppedAtMs) before = Math.max(before, t);
+        else after = Math.min(after, t);
+      }
+      bounds.set(labelsKey(s.labels), { before, after });
+    }
+    const rw = new RemoteWriteClient(sv, { path: '/api/v1/write' });
+    const result: FillResult = { series: 0, samples: 0, requests: 0 };
+    let batch: WriteSeries[] = [];
+    let n = 0;
+    const flush = async () => {
+      if (!batch.length) return;
+      const r = await rw.send(snappyEncode(encodeWriteRequest(batch)));
+      result.requests++;
+      if (r.outcome !== 'ok') throw new StackshiftError('upgrade-zero-gap', `${serverUrl} refused the gap's samples: ${r.message}`, { hint: r.reject?.advice });
+      batch = [];
+      n = 0;
+    };
+    for await (const s of new RemoteReadClient(sh).streamSeries({ startMs: fromMs, endMs: toMs, matchers })) {
+      const b = bounds.get(labelsKey(s.labels)) ?? { before: -Infinity, after: Infinity };
+      // The shadow scrapes the same targets at the same phase (Prometheus derives a target's scrape offset from
+      // the target itself), so its sample next to a server sample is the same scrape: keep half an interval away.
+      const half = medianSpacing(s.timestamps) / 2;
+      let start = 0;
+      while (start < s.timestamps.length && s.timestamps[start]! <= b.before + half) start++;
+      let end = start;
+      while (end < s.timestamps.length && s.timestamps[end]! < b.after - half) end++;
+      if (end === start) continue;
+      // copies: the reader may reuse its buffers for the next series
+      batch.push({ labels: s.labels, timestamps: s.timestamps.slice(start, end), values: s.values.slice(start, end) });
+      result.series++;
+      result.samples += end - start;
+      n += end - start;
+      if (n >= 20_000) await flush();
+    }
+    await flush();
+    return result;
+  } finally {
+    await sh.close();
+    await sv.close();
+  }
+}
