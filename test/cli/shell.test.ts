@@ -151,3 +151,12 @@ test('an unhandled promise rejection is reported in one line, exit 2', async (t)
   assert.match(r.stderr, /^error: .*stray-rejection$/m);
   assert.doesNotMatch(r.stderr, STACK_LINE);
 });
+
+test('a dashboard nested beyond reason is a one-line input error, not "internal error"', async (t) => {
+  const dir = tmp(t);
+  const depth = 100_000;
+  writeFileSync(join(dir, 'deep.json'), `{"uid":"deep","title":"deep","panels":[${'{"panels":['.repeat(depth)}${']}'.repeat(depth)}]}`);
+  writeFileSync(join(dir, 'datasources.json'), JSON.stringify([{ uid: 'a', name: 'A', type: 'prometheus' }, { uid: 'b', name: 'B', type: 'prometheus' }]));
+  const r = await runCli(['dashboards', 'migrate', '--in', join(dir, 'deep.json'), '--datasources', join(dir, 'datasources.json'), '--from-datasource', 'A', '--to-datasource', 'B', '--dry-run'], { timeoutMs: 60_000 });
+  classified(r, /nested too deeply/);
+});
