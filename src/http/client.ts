@@ -65,26 +65,68 @@ export function buildUrl(base: string, path: string, query?: Query): URL {
   return u;
 }
 
+/** How often an open body is checked for time spent waiting on the server. */
+const BODY_SAMPLE_MS = 200;
+
 /**
- * The total deadline of one attempt: an AbortController whose timer aborts the request, or its body while
- * it is being read, with a timeout HttpError. undici's own headersTimeout/bodyTimeout only bound idle time.
+ * The time budget of one attempt. undici's headersTimeout/bodyTimeout only bound idle time, so a server that
+ * drips one byte a second never trips them; this clock aborts the request (or its body, mid-read) with a
+ * timeout HttpError when the time spent waiting on the server passes the budget.
+ *
+ * Waiting counts until the headers arrive, then only while nothing is buffered (the reader is starved): a
+ * caller that streams a body at its own pace (backfill writes each batch before it reads on, rate-limited)
+ * is not the server's delay, and charging it would cut healthy long streams. `deadlineAt`,
+ * the operation's deadline, is absolute and counts everything.
  */
-function attemptDeadline(ms: number, url: string, display: string, outer?: AbortSignal): { signal: AbortSignal; clear: () => void } {
-  const ac = new AbortController();
-  const timer = setTimeout(() => {
-    ac.abort(new HttpError('timeout', url, `${display}: no complete response within ${formatMs(ms)} (the total time allowed for one request)`, { retryable: true }));
-  }, ms);
-  timer.unref?.();
-  const onOuter = () => ac.abort(outer!.reason);
-  if (outer?.aborted) onOuter();
-  else outer?.addEventListener('abort', onOuter, { once: true });
-  return {
-    signal: ac.signal,
-    clear: () => {
-      clearTimeout(timer);
-      outer?.removeEventListener('abort', onOuter);
-    },
-  };
+class AttemptClock {
+  readonly signal: AbortSignal;
+  private readonly ac = new AbortController();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private interval?: NodeJS.Timeout;
+  private readonly started = Date.now();
+  private readonly onOuter: () => void;
+
+  constructor(private readonly budgetMs: number, private readonly deadlineAt: number | undefined, private readonly url: string, private readonly display: string, private readonly outer?: AbortSignal) {
+    this.signal = this.ac.signal;
+    this.onOuter = () => this.ac.abort(outer!.reason);
+    if (outer?.aborted) this.onOuter();
+    else outer?.addEventListener('abort', this.onOuter, { once: true });
+    this.after(Math.min(budgetMs, deadlineAt === undefined ? Infinity : deadlineAt - Date.now()), () => this.timeout());
+  }
+
+  private after(ms: number, fn: () => void): void {
+    const t = setTimeout(fn, Math.max(1, ms));
+    t.unref?.();
+    this.timers.push(t);
+  }
+
+  private timeout(operation = false): void {
+    const what = operation ? "the operation's deadline passed while the response was being read" : `no complete response within ${formatMs(this.budgetMs)} (the time allowed for one request)`;
+    this.ac.abort(new HttpError('timeout', this.url, `${this.display}: ${what}`, { retryable: !operation }));
+  }
+
+  /** Headers are in: from now on only time the reader spends starved counts, plus the operation deadline. */
+  watchBody(body: Readable): void {
+    for (const t of this.timers.splice(0)) clearTimeout(t);
+    if (this.deadlineAt !== undefined) this.after(this.deadlineAt - Date.now(), () => this.timeout(true));
+    let waited = Date.now() - this.started;
+    let last = Date.now();
+    this.interval = setInterval(() => {
+      const now = Date.now();
+      // nothing buffered: the server, not the reader, is what we are waiting for (a slow reader keeps the buffer full)
+      if (body.readableLength === 0) waited += now - last;
+      last = now;
+      if (waited >= this.budgetMs) this.timeout();
+    }, BODY_SAMPLE_MS);
+    this.interval.unref?.();
+    body.once('close', () => this.clear());
+  }
+
+  clear(): void {
+    for (const t of this.timers.splice(0)) clearTimeout(t);
+    if (this.interval) clearInterval(this.interval);
+    this.outer?.removeEventListener('abort', this.onOuter);
+  }
 }
 
 function formatMs(ms: number): string {
@@ -170,7 +212,7 @@ export class HttpClient {
       const left = opts.deadlineAt === undefined ? Infinity : opts.deadlineAt - Date.now();
       if (left <= 0) throw new HttpError('timeout', href, `${display}: the operation's deadline passed${attempt > 1 ? ` after ${attempt - 1} attempts` : ' before the request was sent'}`, { retryable: false });
       const budget = Math.max(1, Math.min(timeout, left));
-      const deadline = attemptDeadline(budget, href, display, opts.signal);
+      const deadline = new AttemptClock(budget, opts.deadlineAt, href, display, opts.signal);
       this.stats.requests++;
       let res: Dispatcher.ResponseData;
       try {
@@ -201,7 +243,7 @@ export class HttpClient {
       const resHeaders = flattenHeaders(res.headers as Record<string, string | string[] | undefined>);
       const body = res.body as unknown as Readable;
       classifyBodyErrors(body, href, display);
-      body.once('close', deadline.clear);
+      deadline.watchBody(body);
       if (retryStatus(res.statusCode)) {
         // read (a bounded part of) the body: a known append error on a 5xx is a refusal, not a fault
         const prefix = await readPrefix(body, RETRY_BODY_BYTES);

@@ -50,6 +50,26 @@ test('a body dripped one byte at a time is cut off at the total request deadline
   assert.ok(r.elapsed < 8_000, `took ${r.elapsed} ms`);
 });
 
+test('a caller reading a fast body slowly (a streamed copy, rate-limited) is not cut off by the request timeout', async (t) => {
+  const chunk = Buffer.alloc(64 * 1024, 120);
+  const s = await faultServer(t, (_q, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(40 * chunk.length) });
+    for (let i = 0; i < 40; i++) res.write(chunk);
+    res.end();
+  });
+  const c = new HttpClient({ ...endpointFromUrl(s.url), timeoutMs: 1000, retries: 0 }, { retry: fast });
+  t.after(() => c.close());
+  const t0 = Date.now();
+  const res = await c.request({ path: '/api/v1/read' });
+  let bytes = 0;
+  for await (const b of res.body) {
+    bytes += (b as Buffer).length;
+    await new Promise((r) => setTimeout(r, 150)); // the caller writes what it read before it reads on
+  }
+  assert.equal(bytes, 40 * chunk.length);
+  assert.ok(Date.now() - t0 > 1_500, `the read took ${Date.now() - t0} ms, longer than the 1 s timeout`);
+});
+
 test('an operation deadline stops the retries when the next wait would pass it', async (t) => {
   const s = await faultServer(t, (_q, res) => { res.writeHead(503); res.end('busy'); });
   const c = new HttpClient({ ...endpointFromUrl(s.url), retries: 50 }, { retry: { baseMs: 200, maxMs: 400, maxRetryAfterMs: 5_000 } });

@@ -69,7 +69,7 @@ test('withRetries: retries what is retryable, gives up at the deadline, never re
   calls = 0;
   const t0 = Date.now();
   await assert.rejects(withRetries(async () => { calls++; throw new HttpError('timeout', 'http://x', 'slow'); }, { attempts: 100, policy: { ...DEFAULT_RETRY, baseMs: 100, maxMs: 100 }, deadlineAt: Date.now() + 400 }), /slow/);
-  assert.ok(calls >= 2 && calls <= 6, `${calls} calls`);
+  assert.ok(calls >= 2 && calls <= 9, `${calls} calls (waits of 50-100 ms within 400 ms)`);
   assert.ok(Date.now() - t0 < 600);
 });
 
