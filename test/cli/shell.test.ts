@@ -136,6 +136,9 @@ test('a YAML alias bomb in -c is an input error with the file, not a crash', asy
   writeFileSync(join(dir, 'bomb.yaml'), lines.join('\n') + '\n');
   const r = await runCli(['-c', join(dir, 'bomb.yaml'), 'upgrade', 'plan', '--from', '2.48.1', '--to', '3.5.0'], { timeoutMs: 60_000 });
   classified(r, /bomb\.yaml: invalid YAML: aliases expand too far/);
+  // the same document as a rule file of verify queries: refused before any server is asked
+  const rules = await runCli(['verify', 'queries', '--rules', join(dir, 'bomb.yaml'), '--source-url', 'http://127.0.0.1:1', '--target-url', 'http://127.0.0.1:1'], { timeoutMs: 60_000 });
+  classified(rules, /YAML input expands too many aliases/);
 });
 
 test('an unhandled promise rejection is reported in one line, exit 2', async (t) => {
