@@ -1,6 +1,13 @@
 import { Option, type Command } from 'commander';
+import { collect, durationFlag } from './parse.js';
 import { PrometheusClient } from '../clients/index.js';
 import { resolveEndpoint, type EndpointFlags, type LoadedConfig } from '../config/index.js';
+
+/** The flags addEndpointOptions adds, after `--<prefix>-` (the README reference groups them as `--<prefix>-*`). */
+export const ENDPOINT_FLAG_SUFFIXES = [
+  'url', 'tenant', 'bearer-token-file', 'bearer-token-env', 'basic-auth-user', 'basic-auth-password-file', 'basic-auth-password-env',
+  'ca-file', 'cert-file', 'key-file', 'insecure-skip-verify', 'timeout', 'header',
+];
 
 /**
  * The same set of flags for every endpoint role a command talks to (--prometheus-url, --target-tenant, ...).
@@ -20,8 +27,8 @@ export function addEndpointOptions(cmd: Command, prefix: string, label: string):
     .addOption(new Option(`--${prefix}-cert-file <file>`, `client certificate for ${label} mTLS`).hideHelp())
     .addOption(new Option(`--${prefix}-key-file <file>`, `client key for ${label} mTLS`).hideHelp())
     .addOption(new Option(`--${prefix}-insecure-skip-verify`, `do not verify the ${label} TLS certificate (test systems only)`))
-    .addOption(new Option(`--${prefix}-timeout <duration>`, `${label} request timeout (default 30s)`))
-    .addOption(new Option(`--${prefix}-header <Name=value...>`, `extra header sent to ${label}`));
+    .addOption(new Option(`--${prefix}-timeout <duration>`, `total time allowed for one ${label} request, headers and body (default 30s; 0 is refused)`))
+    .addOption(new Option(`--${prefix}-header <Name=value>`, `extra header sent to ${label}, repeatable`).argParser(collect));
 }
 
 function camel(s: string): string {
@@ -42,7 +49,8 @@ export function endpointFlags(opts: Record<string, unknown>, prefix: string): En
     certFile: get('cert-file') as string | undefined,
     keyFile: get('key-file') as string | undefined,
     insecureSkipVerify: get('insecure-skip-verify') as boolean | undefined,
-    timeout: get('timeout') as string | undefined,
+    // parsed here so that a bad or zero timeout names the flag; the endpoint keeps the text form of its config key
+    timeout: get('timeout') === undefined ? undefined : (durationFlag(`${prefix}-timeout`, get('timeout')), String(get('timeout')).trim()),
     header: get('header') as string[] | undefined,
   };
 }

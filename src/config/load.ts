@@ -15,6 +15,9 @@ export interface LoadedConfig {
 
 export const DEFAULT_CONFIG_FILE = 'stackshift.yaml';
 
+/** Alias expansions allowed in a config file (the yaml library's default is 100): enough for any real file. */
+const MAX_ALIAS_COUNT = 100;
+
 type Env = Record<string, string | undefined>;
 
 /**
@@ -79,14 +82,21 @@ export function parseConfigText(text: string, file: string, env: Env = process.e
       node.value = interpolate(node.value, env, () => `${file}:${pos.line ?? '?'} (${keyPath || 'value'})`);
     },
   });
-  const raw = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (e) {
+    // the yaml library refuses documents whose aliases expand beyond maxAliasCount ("billion laughs")
+    if (/alias/i.test((e as Error).message)) throw new InputError(`invalid YAML: aliases expand too far (${(e as Error).message})`, { file }, 'a config file needs few anchors; write the values out instead of referencing an anchor many times');
+    throw e;
+  }
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) throw zodToInputError(parsed.error, doc, lineCounter, file);
   return parsed.data;
 }
 
-export function zodToInputError(err: ZodError, doc: Document | undefined, lineCounter: LineCounter | undefined, file: string): InputError {
-  const issue = err.issues[0];
+export function zodToInputError(err: ZodError, doc: Document | undefined, lineCounter: LineCounter | undefined, file: string, prefer?: (path: PropertyKey[]) => boolean): InputError {
+  const issue = (prefer && err.issues.find((i) => prefer(i.path))) || err.issues[0];
   let path: PropertyKey[] = [...issue.path];
   // An unknown key is reported against the key itself, not its parent.
   if (issue.code === 'unrecognized_keys' && issue.keys.length > 0) path = [...path, issue.keys[0]];
@@ -124,10 +134,12 @@ export function loadConfig(explicit?: string, env: Env = process.env, cwd = proc
 export function applySetOverrides(config: StackshiftConfig, sets: string[]): StackshiftConfig {
   if (sets.length === 0) return config;
   const raw = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
+  const setPaths: string[] = [];
   for (const s of sets) {
     const eq = s.indexOf('=');
     if (eq <= 0) throw new UsageError(`--set "${s}" is not key.path=value`, 'for example --set endpoints.mimir.tenant=team-a');
     const path = s.slice(0, eq).split('.');
+    setPaths.push(path.join('.'));
     const valueText = s.slice(eq + 1);
     const value = parseDocument(valueText).toJS() ?? valueText;
     let obj = raw;
@@ -138,6 +150,14 @@ export function applySetOverrides(config: StackshiftConfig, sets: string[]): Sta
     obj[path[path.length - 1]] = value;
   }
   const parsed = ConfigSchema.safeParse(raw);
-  if (!parsed.success) throw zodToInputError(parsed.error, undefined, undefined, '--set');
+  if (!parsed.success) {
+    // report the problem with a value the user set (retries=abc), not a consequence of it (a new endpoint without url)
+    const own = (p: PropertyKey[]) => setPaths.some((sp) => p.join('.') === sp || p.join('.').startsWith(`${sp}.`));
+    const e = zodToInputError(parsed.error, undefined, undefined, '--set', own);
+    const key = e.location?.key;
+    const given = key ? sets.find((s) => s.slice(0, s.indexOf('=')) === key) : undefined;
+    const what = key && e.message.startsWith(`${key}: `) ? e.message.slice(key.length + 2) : e.message;
+    throw new InputError(given ? what : e.message, { file: given ? `--set ${given}` : '--set' }, e.hint);
+  }
   return parsed.data;
 }

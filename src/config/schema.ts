@@ -5,6 +5,8 @@ export const ENDPOINT_TYPES = ['prometheus', 'mimir', 'grafana', 'loki', 'jaeger
 export type EndpointType = (typeof ENDPOINT_TYPES)[number];
 
 const duration = z.string().refine((s) => tryParseDuration(s) !== undefined, { message: 'expected a duration such as 30s, 5m or 1h' });
+/** A timeout of 0 would mean "wait forever": a hung server would hang stackshift with it. */
+const timeout = duration.refine((s) => (tryParseDuration(s) ?? 0) > 0, { message: 'must be above 0 (a zero timeout would wait forever); use a duration such as 30s' });
 
 export const TlsSchema = z
   .object({
@@ -35,7 +37,7 @@ export const EndpointSchema = z
     basic_auth: BasicAuthSchema.optional(),
     headers: z.record(z.string(), z.string()).optional(),
     tls: TlsSchema.optional(),
-    timeout: duration.optional(),
+    timeout: timeout.optional(),
     retries: z.number().int().min(0).max(20).optional(),
   })
   .strict()

@@ -1,8 +1,9 @@
 import { Agent, type Dispatcher } from 'undici';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { ResolvedEndpoint } from '../config/index.js';
 import { log } from '../log/index.js';
-import { HttpError, classifyNetworkError } from './errors.js';
+import { HttpError, networkError } from './errors.js';
+import { DEFAULT_RETRY, isRetryableStatus, nextWait, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
 
 export type Query = Record<string, string | number | boolean | undefined | Array<string | number>>;
 
@@ -16,9 +17,17 @@ export interface RequestOptions {
   body?: Uint8Array | string;
   /** Overrides the endpoint's retry count (0 = one attempt). */
   retries?: number;
+  /**
+   * Total time for one attempt, headers and body (default: the endpoint timeout). A total, not an idle
+   * timeout: a server that drips one byte a second is cut off when it runs out.
+   */
   timeoutMs?: number;
-  /** Which statuses to retry; default 5xx and 429. */
-  retryStatus?: (status: number) => boolean;
+  /** Unix ms by which the whole request, retries included, must be over (an operation's deadline). */
+  deadlineAt?: number;
+  /** Cancels the request, its body and any wait between retries. */
+  signal?: AbortSignal;
+  /** Which answers to retry; default isRetryableStatus (429, 5xx but not known append errors). */
+  retryStatus?: (status: number, body?: string) => boolean;
 }
 
 export interface HttpResponse {
@@ -28,37 +37,14 @@ export interface HttpResponse {
   url: string;
 }
 
-export interface RetryPolicy {
-  baseMs: number;
-  maxMs: number;
-  /** Longest Retry-After we are willing to honour before giving up. */
-  maxRetryAfterMs: number;
-}
-
-export const DEFAULT_RETRY: RetryPolicy = { baseMs: 200, maxMs: 10_000, maxRetryAfterMs: 120_000 };
-
 export interface HttpStats {
   requests: number;
   retries: number;
   bytesSent: number;
 }
 
-const defaultRetryStatus = (s: number) => s === 429 || s >= 500;
-
-/** Retry-After as seconds or an HTTP date; returns ms or undefined. */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const v = value.trim();
-  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
-}
-
-/** Exponential backoff with full jitter (AWS architecture blog's "full jitter"): spreads retrying clients. */
-export function backoffDelay(attempt: number, policy: RetryPolicy, random = Math.random): number {
-  const cap = Math.min(policy.maxMs, policy.baseMs * 2 ** attempt);
-  return Math.round(cap / 2 + random() * (cap / 2));
-}
+/** How much of a retryable answer's body is read to tell a known append error from a transient fault. */
+const RETRY_BODY_BYTES = 64 * 1024;
 
 function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -79,12 +65,106 @@ export function buildUrl(base: string, path: string, query?: Query): URL {
   return u;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How often an open body is checked for time spent waiting on the server. */
+const BODY_SAMPLE_MS = 200;
+
+/**
+ * The time budget of one attempt. undici's headersTimeout/bodyTimeout only bound idle time, so a server that
+ * drips one byte a second never trips them; this clock aborts the request (or its body, mid-read) with a
+ * timeout HttpError when the time spent waiting on the server passes the budget.
+ *
+ * Waiting counts until the headers arrive, then only while nothing is buffered (the reader is starved): a
+ * caller that streams a body at its own pace (backfill writes each batch before it reads on, rate-limited)
+ * is not the server's delay, and charging it would cut healthy long streams. `deadlineAt`,
+ * the operation's deadline, is absolute and counts everything.
+ */
+class AttemptClock {
+  readonly signal: AbortSignal;
+  private readonly ac = new AbortController();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private interval?: NodeJS.Timeout;
+  private readonly started = Date.now();
+  private readonly onOuter: () => void;
+
+  constructor(private readonly budgetMs: number, private readonly deadlineAt: number | undefined, private readonly url: string, private readonly display: string, private readonly outer?: AbortSignal) {
+    this.signal = this.ac.signal;
+    this.onOuter = () => this.ac.abort(outer!.reason);
+    if (outer?.aborted) this.onOuter();
+    else outer?.addEventListener('abort', this.onOuter, { once: true });
+    this.after(Math.min(budgetMs, deadlineAt === undefined ? Infinity : deadlineAt - Date.now()), () => this.timeout());
+  }
+
+  private after(ms: number, fn: () => void): void {
+    const t = setTimeout(fn, Math.max(1, ms));
+    t.unref?.();
+    this.timers.push(t);
+  }
+
+  private timeout(operation = false): void {
+    const what = operation ? "the operation's deadline passed while the response was being read" : `no complete response within ${formatMs(this.budgetMs)} (the time allowed for one request)`;
+    this.ac.abort(new HttpError('timeout', this.url, `${this.display}: ${what}`, { retryable: !operation }));
+  }
+
+  /** Headers are in: from now on only time the reader spends starved counts, plus the operation deadline. */
+  watchBody(body: Readable): void {
+    for (const t of this.timers.splice(0)) clearTimeout(t);
+    if (this.deadlineAt !== undefined) this.after(this.deadlineAt - Date.now(), () => this.timeout(true));
+    let waited = Date.now() - this.started;
+    let last = Date.now();
+    this.interval = setInterval(() => {
+      const now = Date.now();
+      // nothing buffered: the server, not the reader, is what we are waiting for (a slow reader keeps the buffer full)
+      if (body.readableLength === 0) waited += now - last;
+      last = now;
+      if (waited >= this.budgetMs) this.timeout();
+    }, BODY_SAMPLE_MS);
+    this.interval.unref?.();
+    body.once('close', () => this.clear());
+  }
+
+  clear(): void {
+    for (const t of this.timers.splice(0)) clearTimeout(t);
+    if (this.interval) clearInterval(this.interval);
+    this.outer?.removeEventListener('abort', this.onOuter);
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/**
+ * undici destroys a response body with its own error types (a socket closed early, a Content-Length not
+ * reached, an idle timeout). Every reader of a body (JSON, text, remote-read frames) should see an HttpError
+ * that names the request and says what happened, so the body's destroy maps them once, here.
+ */
+function classifyBodyErrors(body: Readable, url: string, display: string): void {
+  const destroy = body.destroy.bind(body);
+  body.destroy = ((err?: Error) => destroy(err === undefined || err instanceof HttpError || err?.name === 'AbortError' ? err : networkError(err, url, display))) as typeof body.destroy;
+}
+
+/** Reads at most `max` bytes of a body and drops the rest. */
+async function readPrefix(body: Readable, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of body) {
+    const b = c as Buffer;
+    if (size + b.length >= max) {
+      chunks.push(b.subarray(0, max - size));
+      body.destroy();
+      break;
+    }
+    chunks.push(b);
+    size += b.length;
+  }
+  return Buffer.concat(chunks);
+}
 
 /**
  * One client per endpoint: a keep-alive connection pool with the endpoint's TLS settings, auth and tenant
- * headers, and retries for what is worth retrying (network errors, 5xx, 429 with Retry-After). Other 4xx
- * are returned at once: repeating a bad request only repeats the rejection.
+ * headers, a total deadline per attempt, and retries decided by the policy in retry.ts (network errors,
+ * 429 and 5xx that are not known append errors, Retry-After honoured). Other 4xx are returned at once:
+ * repeating a bad request only repeats the rejection.
  */
 export class HttpClient {
   readonly endpoint: ResolvedEndpoint;
@@ -121,13 +201,18 @@ export class HttpClient {
   /** Sends a request, retrying as the policy allows, and returns the last response whatever its status. */
   async request(opts: RequestOptions): Promise<HttpResponse> {
     const url = buildUrl(this.endpoint.url, opts.path, opts.query);
+    const href = url.toString();
     const method = opts.method ?? (opts.body === undefined ? 'GET' : 'POST');
     const headers = { ...this.baseHeaders(), ...lower(opts.headers ?? {}) };
-    const retries = opts.retries ?? this.endpoint.retries;
+    const attempts = (opts.retries ?? this.endpoint.retries) + 1;
     const timeout = opts.timeoutMs ?? this.endpoint.timeoutMs;
-    const retryStatus = opts.retryStatus ?? defaultRetryStatus;
+    const retryStatus = opts.retryStatus ?? isRetryableStatus;
     const display = `${method} ${url.origin}${url.pathname}`;
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 1; ; attempt++) {
+      const left = opts.deadlineAt === undefined ? Infinity : opts.deadlineAt - Date.now();
+      if (left <= 0) throw new HttpError('timeout', href, `${display}: the operation's deadline passed${attempt > 1 ? ` after ${attempt - 1} attempts` : ' before the request was sent'}`, { retryable: false });
+      const budget = Math.max(1, Math.min(timeout, left));
+      const deadline = new AttemptClock(budget, opts.deadlineAt, href, display, opts.signal);
       this.stats.requests++;
       let res: Dispatcher.ResponseData;
       try {
@@ -137,35 +222,48 @@ export class HttpClient {
           method,
           headers,
           body: opts.body,
-          headersTimeout: timeout,
-          bodyTimeout: timeout,
+          signal: deadline.signal,
+          headersTimeout: budget,
+          bodyTimeout: budget,
         });
         if (opts.body) this.stats.bytesSent += typeof opts.body === 'string' ? Buffer.byteLength(opts.body) : opts.body.byteLength;
       } catch (err) {
-        const c = classifyNetworkError(err);
-        if (c.retryable && attempt < retries) {
-          const delay = backoffDelay(attempt, this.policy);
-          log.debug('retrying after network error', { url: display, reason: c.reason, attempt: attempt + 1, delayMs: delay });
+        deadline.clear();
+        if (opts.signal?.aborted) throw opts.signal.reason;
+        const e = networkError(err, href, display, attempt);
+        const d = e.retryable ? nextWait({ attempt, attempts, policy: this.policy, deadlineAt: opts.deadlineAt }) : undefined;
+        if (d && 'waitMs' in d) {
+          log.debug('retrying after network error', { url: display, reason: e.message, attempt, delayMs: d.waitMs });
           this.stats.retries++;
-          await sleep(delay);
+          await sleep(d.waitMs, opts.signal);
           continue;
         }
-        throw new HttpError(c.kind, url.toString(), `${display}: ${c.reason}${attempt > 0 ? ` (after ${attempt + 1} attempts)` : ''}`, { cause: err });
+        throw e;
       }
       const resHeaders = flattenHeaders(res.headers as Record<string, string | string[] | undefined>);
-      if (retryStatus(res.statusCode) && attempt < retries) {
-        const ra = parseRetryAfter(resHeaders['retry-after']);
-        await res.body.dump().catch(() => undefined);
-        if (ra !== undefined && ra > this.policy.maxRetryAfterMs) {
-          throw new HttpError('status', url.toString(), `${display}: HTTP ${res.statusCode}, server asks to retry after ${Math.round(ra / 1000)}s, longer than the ${this.policy.maxRetryAfterMs / 1000}s we wait`, { status: res.statusCode, headers: resHeaders });
+      const body = res.body as unknown as Readable;
+      classifyBodyErrors(body, href, display);
+      deadline.watchBody(body);
+      if (retryStatus(res.statusCode)) {
+        // read (a bounded part of) the body: a known append error on a 5xx is a refusal, not a fault
+        const prefix = await readPrefix(body, RETRY_BODY_BYTES);
+        const text = prefix.toString('utf8');
+        deadline.clear();
+        const replay = () => Object.assign(Readable.from([prefix]), { dump: async () => undefined });
+        if (!retryStatus(res.statusCode, text)) return { status: res.statusCode, headers: resHeaders, body: replay(), url: href };
+        const d = nextWait({ attempt, attempts, policy: this.policy, deadlineAt: opts.deadlineAt, retryAfterMs: parseRetryAfter(resHeaders['retry-after']) });
+        if ('waitMs' in d) {
+          log.debug('retrying after HTTP status', { url: display, status: res.statusCode, attempt, delayMs: d.waitMs });
+          this.stats.retries++;
+          await sleep(d.waitMs, opts.signal);
+          continue;
         }
-        const delay = ra ?? backoffDelay(attempt, this.policy);
-        log.debug('retrying after HTTP status', { url: display, status: res.statusCode, attempt: attempt + 1, delayMs: delay });
-        this.stats.retries++;
-        await sleep(delay);
-        continue;
+        if (d.stop === 'retry-after') {
+          throw new HttpError('status', href, `${display}: HTTP ${res.statusCode}, ${d.detail}`, { status: res.statusCode, headers: resHeaders, body: text });
+        }
+        return { status: res.statusCode, headers: resHeaders, body: replay(), url: href };
       }
-      return { status: res.statusCode, headers: resHeaders, body: res.body as HttpResponse['body'], url: url.toString() };
+      return { status: res.statusCode, headers: resHeaders, body: res.body as HttpResponse['body'], url: href };
     }
   }
 

@@ -1,2 +1,6 @@
-export { HttpClient, buildUrl, backoffDelay, parseRetryAfter, readBody, statusError, DEFAULT_RETRY, type RequestOptions, type HttpResponse, type RetryPolicy, type HttpStats, type Query } from './client.js';
-export { HttpError, classifyNetworkError, type HttpErrorKind } from './errors.js';
+export { HttpClient, buildUrl, readBody, statusError, type RequestOptions, type HttpResponse, type HttpStats, type Query } from './client.js';
+export { HttpError, classifyNetworkError, networkError, type HttpErrorKind, type NetworkErrorClass } from './errors.js';
+export {
+  DEFAULT_RETRY, backoffDelay, deadlineAfter, isKnownAppendError, isRetryableError, isRetryableStatus, nextWait, parseRetryAfter, sleep, withRetries,
+  type RetryOptions, type RetryPolicy, type WaitDecision, type WaitInput,
+} from './retry.js';

@@ -226,15 +226,21 @@ export async function runPreflight(client: PrometheusClient, opts: PreflightOpti
     }
     const r = spawnSync(promtool, ['check', 'config', ...(syntaxOnly ? ['--syntax-only'] : []), cfgFile], { encoding: 'utf8', cwd: cwd && existsSync(cwd) ? cwd : undefined });
     if (tmp) rmSync(tmp, { recursive: true, force: true });
-    const ruleFiles = [...new Set((groups as RuleGroup[]).map((g) => g.file))].map((f) => (isAbsolute(f) || !cwd ? f : resolve(cwd, f))).filter((f) => existsSync(f));
+    const loadedRuleFiles = [...new Set((groups as RuleGroup[]).map((g) => g.file))].map((f) => (isAbsolute(f) || !cwd ? f : resolve(cwd, f)));
+    const ruleFiles = loadedRuleFiles.filter((f) => existsSync(f));
+    // rule files the server loaded but this host does not have are not validated: say so, never pass silently
+    const missingRules = loadedRuleFiles.filter((f) => !existsSync(f));
     const rr = ruleFiles.length ? spawnSync(promtool, ['check', 'rules', ...ruleFiles], { encoding: 'utf8' }) : undefined;
     const ok = r.status === 0 && (!rr || rr.status === 0);
+    const missingNote = missingRules.length
+      ? `; ${missingRules.length} rule file${missingRules.length === 1 ? '' : 's'} the server loaded ${missingRules.length === 1 ? 'is' : 'are'} not on this host, so not validated: ${missingRules.slice(0, 3).join(', ')}${missingRules.length > 3 ? ', ...' : ''}`
+      : '';
     const versionNote = report.target && !ptVersion.startsWith(report.path?.[1] ?? report.target) ? `; validated with promtool ${ptVersion}, which knows ${ptVersion}'s rules, not those of ${report.path?.[1] ?? report.target}: pass --promtool with that release's promtool for the real gate` : '';
     const firstErr = (s: string) => s.split('\n').find((l) => /FAILED|error|Error/.test(l))?.trim() ?? s.trim().split('\n').pop();
     checks.push({
-      id: 'config', title: 'config and rules valid (promtool)', status: ok ? (versionNote ? 'warn' : 'pass') : 'fail',
-      detail: `${syntaxOnly ? 'loaded config (syntax only, the file is not on this host)' : cfgFile}: ${r.status === 0 ? 'ok' : `FAILED: ${firstErr(r.stdout + r.stderr)}`}; ${ruleFiles.length} rule files${rr ? `: ${rr.status === 0 ? 'ok' : `FAILED: ${firstErr(rr.stdout + rr.stderr)}`}` : ' found on this host'}${versionNote}`,
-      advice: ok ? undefined : 'fix the config/rules before the upgrade: a restart with an invalid config leaves Prometheus down',
+      id: 'config', title: 'config and rules valid (promtool)', status: ok ? (versionNote || missingNote ? 'warn' : 'pass') : 'fail',
+      detail: `${syntaxOnly ? 'loaded config (syntax only, the file is not on this host)' : cfgFile}: ${r.status === 0 ? 'ok' : `FAILED: ${firstErr(r.stdout + r.stderr)}`}; ${ruleFiles.length} rule files${rr ? `: ${rr.status === 0 ? 'ok' : `FAILED: ${firstErr(rr.stdout + rr.stderr)}`}` : ' found on this host'}${missingNote}${versionNote}`,
+      advice: !ok ? 'fix the config/rules before the upgrade: a restart with an invalid config leaves Prometheus down' : missingNote ? 'run preflight on the Prometheus host (or where its rule files are) so every rule file is validated before the restart' : undefined,
     });
   }
 

@@ -1,9 +1,9 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { PrometheusClient } from '../../src/clients/index.js';
 import { endpointFromUrl } from '../../src/config/index.js';
 import { BROKEN_RULE_EXPR, DEAD_TARGET, historyBlocks } from '../../src/lab/index.js';
@@ -116,6 +116,21 @@ test('preflight against a real 2.42 server: gates pass, baseline (targets, rules
   assert.equal(stored?.stateId, r.stateId);
   assert.deepEqual(stored?.baseline, r.baseline);
   assert.equal((db.prepare('SELECT COUNT(*) AS n FROM preflight_query_latency WHERE run_id = ?').get(r.stateId) as { n: number }).n, r.baseline.queries.length);
+
+  // a rule file the server loaded but this host lacks is named, not silently dropped (issue 19 item 17)
+  const loaded = (await client.rules())[0].file;
+  const ruleFile = isAbsolute(loaded) ? loaded : resolve((await client.runtimeInfo()).CWD ?? '.', loaded);
+  // (preflight run from another machine: neither the config nor the rules are here; the config is checked as loaded)
+  const configFile = join(dirname(ruleFile), 'prometheus.yml');
+  const away = [ruleFile, configFile];
+  for (const f of away) renameSync(f, `${f}.away`);
+  t.after(() => { for (const f of away) if (existsSync(`${f}.away`)) renameSync(`${f}.away`, f); });
+  const missing = await runPreflight(client, { dataDir: server.dataDir, topRules: 0, runs: 1 });
+  const cfg = missing.checks.find((c) => c.id === 'config')!;
+  assert.equal(cfg.status, 'warn', cfg.detail);
+  assert.match(cfg.detail, /syntax only.*0 rule files found on this host; 1 rule file the server loaded is not on this host, so not validated: .*rules\.yml/);
+  assert.match(cfg.advice ?? '', /run preflight on the Prometheus host/);
+  for (const f of away) renameSync(`${f}.away`, f);
 
   // the same server with too little disk (statfs injected) fails the gate
   const tight = await runPreflight(client, { dataDir: server.dataDir, statfs: () => ({ bavail: 10, bsize: 4096, blocks: 100 }), topRules: 0, runs: 1 });

@@ -98,3 +98,13 @@ test('redaction masks URL user-info, auth headers and token query parameters', (
   assert.equal(redact('authorization: Bearer abc.def.ghi'), 'authorization: Bearer <redacted>');
   assert.equal(redact('http://x/api?token=abcd1234&x=1'), 'http://x/api?token=<redacted>&x=1');
 });
+
+test('a zero endpoint timeout in the config is refused with its line: it would wait forever', () => {
+  assert.throws(() => parseConfigText('endpoints:\n  prometheus:\n    url: http://prom:9090\n    timeout: 0s\n', 'stackshift.yaml', {}), (e: unknown) => {
+    assert.ok(e instanceof InputError);
+    assert.match(e.message, /endpoints\.prometheus\.timeout: must be above 0/);
+    assert.equal(e.location?.line, 4);
+    return true;
+  });
+  assert.equal(parseConfigText('endpoints:\n  prometheus:\n    url: http://prom:9090\n    timeout: 500ms\n', 'stackshift.yaml', {}).endpoints!.prometheus.timeout, '500ms');
+});

@@ -3,23 +3,9 @@ import { BACKFILL_DEFAULTS as D, renderBackfillMarkdown, renderBackfillText, run
 import { resolveEndpoint, type LoadedConfig, type EndpointFlags } from '../../config/index.js';
 import { UsageError } from '../../errors/index.js';
 import { createProgress, formatCount } from '../../progress/index.js';
-import { parseDuration, parseTime, tryParseDuration } from '../../timeutil/index.js';
+import { durationFlag, intFlag as int, rateFlag as optRate, timeRangeFlags } from '../parse.js';
 import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
 import { contextFor, emit, statePath as stateFile } from '../context.js';
-
-function int(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const s = String(v);
-  if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got "${s}")`);
-  return Number(s);
-}
-
-function optRate(name: string, v: unknown): number | undefined {
-  if (v === undefined) return undefined;
-  const s = String(v).trim();
-  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(s);
-  if (!m || Number(m[1]) <= 0) throw new UsageError(`--${name} must be a positive number of samples per second such as 50000 or 200k (got "${s}")`);
-  return Number(m[1]) * ({ '': 1, k: 1e3, K: 1e3, m: 1e6, M: 1e6 }[m[2]] ?? 1);
-}
 
 export function parseShard(v: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(v.trim());
@@ -79,10 +65,7 @@ Exit codes: 0 copied, 1 copied but the target refused some samples (see the summ
   cmd.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
     if (!opts.start) throw new UsageError('--start is required', 'for example --start 30d, --start 2026-01-01T00:00:00Z or --start 1767225600');
-    const now = Date.now();
-    const startMs = parseTime(String(opts.start), '--start', now);
-    const endMs = parseTime(String(opts.end), '--end', now);
-    const relativeRange = [String(opts.start), String(opts.end)].some((x) => x.trim() === 'now' || tryParseDuration(x.replace(/^-/, '')) !== undefined);
+    const { startMs, endMs, relative: relativeRange } = timeRangeFlags(opts.start, opts.end, { now: Date.now() });
     const selectors = (opts.match as string[] | undefined) ?? ['{__name__=~".+"}'];
     const readConcurrency = int('read-concurrency', opts.readConcurrency, 1, 64);
     const writeConcurrency = int('write-concurrency', opts.writeConcurrency, 1, 256);
@@ -90,9 +73,9 @@ Exit codes: 0 copied, 1 copied but the target refused some samples (see the summ
     const unitSamples = int('unit-samples', opts.unitSamples, 1000);
     const namesPerGroup = int('names-per-unit', opts.namesPerUnit, 1, 10_000);
     const retries = int('retries', opts.retries, 0, 100);
-    const windowMs = parseDuration(String(opts.window), '--window');
-    const maxWindowMs = parseDuration(String(opts.maxWindow), '--max-window');
-    if (windowMs < 60_000 || maxWindowMs < windowMs) throw new UsageError(`--window must be at least 1m and at most --max-window (got ${opts.window}, ${opts.maxWindow})`);
+    const windowMs = durationFlag('window', opts.window, { min: 60_000 });
+    const maxWindowMs = durationFlag('max-window', opts.maxWindow, { min: 60_000 });
+    if (maxWindowMs < windowMs) throw new UsageError(`--window must be at least 1m and at most --max-window (got ${opts.window}, ${opts.maxWindow})`);
     const shard = opts.shard ? parseShard(String(opts.shard)) : undefined;
     const readRate = optRate('read-rate', opts.readRate);
     const writeRate = optRate('write-rate', opts.writeRate);

@@ -13,13 +13,12 @@ import { applyPromQLFixes } from '../../lint/index.js';
 import { createProgress } from '../../progress/index.js';
 import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
 import { contextFor, emit, type CliContext } from '../context.js';
+import { intFlag } from '../parse.js';
 
 type Opts = Record<string, unknown>;
 
 function concurrency(v: unknown): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 32) throw new UsageError(`--concurrency must be an integer from 1 to 32 (got "${String(v)}")`);
-  return n;
+  return intFlag('concurrency', v, 1, 32);
 }
 
 function grafanaClient(ctx: CliContext, opts: Opts): GrafanaClient {

@@ -5,6 +5,7 @@ import { UsageError } from '../../errors/index.js';
 import { PREFLIGHT_MIGRATION, renderPreflightMarkdown, renderPreflightText, runPreflight } from '../../upgrade/index.js';
 import { addPrometheusOptions, withPrometheus } from '../endpoint-options.js';
 import { contextFor, emit, STATE_OPTION_HELP, withState } from '../context.js';
+import { intFlag, positiveNumberFlag } from '../parse.js';
 
 export function registerPreflight(program: Command): void {
   const cmd = new Command('preflight')
@@ -28,10 +29,8 @@ Examples:
 Exit codes: 0 every gate passed, 1 a gate failed (the check says why and what to do), 2 usage or runtime error.`);
   cmd.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
-    const factor = Number(opts.diskFactor);
-    if (!(factor > 0)) throw new UsageError(`--disk-factor must be a positive number (got "${opts.diskFactor}")`);
-    const top = Number(opts.topRules);
-    if (!Number.isInteger(top) || top < 0) throw new UsageError(`--top-rules must be a non-negative integer (got "${opts.topRules}")`);
+    const factor = positiveNumberFlag('disk-factor', opts.diskFactor);
+    const top = intFlag('top-rules', opts.topRules, 0, 1000);
     if (opts.to && !resolveTarget(String(opts.to))) throw new UsageError(`--to "${opts.to}" is not a version such as 2.55.1, 3.5.0 or 3.x`);
     for (const k of ['dataDir', 'snapshot', 'configFile'] as const) if (opts[k] && !existsSync(String(opts[k]))) throw new UsageError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${opts[k]} does not exist`);
     const r = await withPrometheus(opts, ctx.loaded, (client) => withState(opts, ctx.loaded, [PREFLIGHT_MIGRATION], (db) => runPreflight(client, {

@@ -1,8 +1,7 @@
 import { Command } from 'commander';
 import { runRehearsal } from '../../rehearsal/index.js';
-import { parseDuration } from '../../timeutil/index.js';
-import { UsageError } from '../../errors/index.js';
 import { contextFor, emit } from '../context.js';
+import { durationFlag, intFlag } from '../parse.js';
 import { readFileSync } from 'node:fs';
 
 export function registerRehearse(program: Command): void {
@@ -20,14 +19,13 @@ Examples:
   stackshift rehearse --series 2000 --history 7d --out /tmp/rehearsal`);
   cmd.action(async (opts: Record<string, string | boolean>, command: Command) => {
     const ctx = contextFor(command);
-    const series = Number(opts.series);
-    if (!Number.isInteger(series) || series < 1) throw new UsageError(`--series must be a positive integer (got "${opts.series}")`);
+    const series = intFlag('series', opts.series, 1);
     const result = await runRehearsal({
       outDir: String(opts.out),
       series,
-      durationMs: parseDuration(String(opts.history), '--history'),
-      intervalMs: parseDuration(String(opts.interval), '--interval'),
-      seed: Number(opts.seed),
+      durationMs: durationFlag('history', opts.history),
+      intervalMs: durationFlag('interval', opts.interval),
+      seed: intFlag('seed', opts.seed, 0),
       keepRunning: Boolean(opts.keepRunning),
     });
     emit({

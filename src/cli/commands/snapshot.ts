@@ -10,10 +10,10 @@ import {
   SNAPSHOT_MIGRATION, applyPrune, createSnapshot, latestVerifications, planPrune, recordVerification, renderVerificationMarkdown,
   renderVerificationText, serverDataDir, verifySnapshot, type SnapshotVerification,
 } from '../../snapshot/index.js';
-import { parseDuration } from '../../timeutil/index.js';
 import { listSnapshots } from '../../tsdb/index.js';
 import { addPrometheusOptions, prometheusClient, withPrometheus } from '../endpoint-options.js';
 import { contextFor, emit, STATE_OPTION_HELP, withState } from '../context.js';
+import { durationFlag, intFlag } from '../parse.js';
 
 function hasUrl(opts: Record<string, unknown>, loaded: LoadedConfig, endpoint: string): boolean {
   return Boolean(opts.prometheusUrl) || Boolean(loaded.config.endpoints?.[endpoint]);
@@ -123,9 +123,8 @@ Examples:
   stackshift snapshot prune --data-dir /var/lib/prometheus --keep-last 2 --older-than 7d --yes`);
   prune.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
-    const keepLast = Number(opts.keepLast);
-    if (!Number.isInteger(keepLast) || keepLast < 0) throw new UsageError(`--keep-last must be a non-negative integer (got "${opts.keepLast}")`);
-    const olderThanMs = opts.olderThan ? parseDuration(String(opts.olderThan), '--older-than') : undefined;
+    const keepLast = intFlag('keep-last', opts.keepLast, 0);
+    const olderThanMs = opts.olderThan ? durationFlag('older-than', opts.olderThan, { min: 0 }) : undefined;
     const dataDir = await resolveDataDir(opts, ctx.loaded);
     const ver = [...(await withState(opts, ctx.loaded, [SNAPSHOT_MIGRATION], latestVerifications)).values()].filter((v) => v.ok).sort((a, b) => b.name.localeCompare(a.name));
     const existing = new Set(listSnapshots(dataDir).map((s) => s.path));

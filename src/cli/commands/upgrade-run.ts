@@ -9,12 +9,8 @@ import { inspectTsdb } from '../../tsdb/index.js';
 import { UPGRADE_MIGRATIONS, binaryVersion, dryRun, latestBaseline, latestRun, localDriver, postUpgradeGates, rollbackRun, runUpgrade, seriesByName, type GateResult, type RunReport } from '../../upgrade/index.js';
 import { addPrometheusOptions, withPrometheus } from '../endpoint-options.js';
 import { contextFor, emit, statePath, STATE_OPTION_HELP, withState } from '../context.js';
+import { durationFlag } from '../parse.js';
 
-function parseDurationMs(text: string, flag: string): number {
-  const m = /^(\d+)(ms|s|m|h)$/.exec(text);
-  if (!m || Number(m[1]) === 0) throw new UsageError(`${flag} "${text}" is not a positive duration such as 90s, 30m or 2h`);
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-}
 
 function runText(r: RunReport): string {
   const lines = [`upgrade ${r.from} -> ${r.to} of ${r.prometheus}: ${r.status.toUpperCase()} (run ${r.runId})`];
@@ -65,7 +61,7 @@ Exit codes: 0 signed off, 1 a gate failed (rolled back unless --no-auto-rollback
     if (!parseVersion(String(opts.to))) throw new UsageError(`--to "${opts.to}" is not a version such as 2.55.1 or 3.8.1`);
     if (!existsSync(String(opts.binary))) throw new UsageError(`--binary ${opts.binary} does not exist`);
     if (!existsSync(String(opts.dataDir))) throw new UsageError(`--data-dir ${opts.dataDir} does not exist`);
-    const readyTimeoutMs = parseDurationMs(String(opts.readyTimeout), '--ready-timeout');
+    const readyTimeoutMs = durationFlag('ready-timeout', opts.readyTimeout);
     const driver = localDriver(String(opts.unit));
     if (opts.dryRun) {
       const from = binaryVersion(driver.unit().binary) ?? '?';

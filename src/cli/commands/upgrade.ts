@@ -10,6 +10,7 @@ import { lintChangesProvider, planUpgrade, readServerFacts, renderPlanHtml, rend
 import { addEndpointOptions, withPrometheus } from '../endpoint-options.js';
 import { contextFor, emit } from '../context.js';
 import { registerUpgradeRun } from './upgrade-run.js';
+import { positiveNumberFlag } from '../parse.js';
 
 export function registerUpgrade(program: Command): void {
   const area = new Command('upgrade').description('plan a Prometheus upgrade: path, required changes, rollback, downtime, risks');
@@ -37,8 +38,7 @@ Examples:
     const ctx = contextFor(command);
     if (opts.from && !parseVersion(String(opts.from))) throw new UsageError(`--from "${opts.from}" is not a version such as 2.48.1`);
     if (!resolveTarget(String(opts.to))) throw new UsageError(`--to "${opts.to}" is not a version such as 3.5.0, 3.13, 3.x or latest`);
-    const factor = Number(opts.diskFactor);
-    if (!(factor > 0)) throw new UsageError(`--disk-factor must be a positive number (got "${opts.diskFactor}")`);
+    const factor = positiveNumberFlag('disk-factor', opts.diskFactor);
     if (opts.dataDir && !existsSync(String(opts.dataDir))) throw new UsageError(`--data-dir ${opts.dataDir} does not exist`);
     if (opts.logFile && !existsSync(String(opts.logFile))) throw new UsageError(`--log-file ${opts.logFile} does not exist`);
     const input: PlanInput = { from: opts.from as string | undefined, to: String(opts.to) };

@@ -5,7 +5,7 @@ import { UsageError } from '../../errors/index.js';
 import { writeFileAtomic } from '../../fsutil/index.js';
 import { createProgress } from '../../progress/index.js';
 import { parseSelector } from '../../promql/index.js';
-import { parseDuration, parseTime } from '../../timeutil/index.js';
+import { collect, durationFlag, increasePercentFlag, intFlag as int, keyValueFlag, percentFlag as percent, timeFlag, timeRangeFlags } from '../parse.js';
 import {
   openSide, verifyMetrics, renderMetricsText, renderMetricsMarkdown, verifyQueries, renderQueriesText, renderQueriesMarkdown, loadQuerySources,
   type LabelMapping, type OpenedSide,
@@ -13,20 +13,6 @@ import {
 import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
 import { contextFor, emit } from '../context.js';
 
-const collect = (v: string, prev: string[] = []) => [...prev, v];
-
-function int(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const s = String(v);
-  if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got "${s}")`);
-  return Number(s);
-}
-
-function percent(name: string, v: unknown): number {
-  const s = String(v).trim().replace(/%$/, '');
-  const n = Number(s);
-  if (s === '' || !Number.isFinite(n) || n < 0 || n > 100) throw new UsageError(`--${name} must be a percentage from 0 to 100 such as 99.9 (got "${v}")`);
-  return n;
-}
 
 function tolerance(v: unknown): number {
   const n = Number(v);
@@ -44,12 +30,7 @@ export function parseSample(v: string): { fraction?: number; count?: number } {
 }
 
 function mapping(opts: Record<string, unknown>): LabelMapping {
-  const add: Record<string, string> = {};
-  for (const kv of (opts.addLabel as string[] | undefined) ?? []) {
-    const i = kv.indexOf('=');
-    if (i <= 0 || !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(kv.slice(0, i))) throw new UsageError(`--add-label "${kv}" is not name=value`, 'for example --add-label cluster=eu1');
-    add[kv.slice(0, i)] = kv.slice(i + 1);
-  }
+  const add = keyValueFlag('add-label', opts.addLabel, { keyPattern: /^[a-zA-Z_][a-zA-Z0-9_]*$/, example: 'cluster=eu1' });
   const drop = ((opts.dropLabel as string[] | undefined) ?? []).map((n) => {
     if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(n)) throw new UsageError(`--drop-label "${n}" is not a label name`);
     return n;
@@ -71,13 +52,6 @@ function endpointFor(loaded: LoadedConfig, name: string, flags: EndpointFlags, r
     ep.type = 'prometheus';
   }
   return ep;
-}
-
-function timeWindow(opts: Record<string, unknown>, now: number): { startMs: number; endMs: number } {
-  const startMs = parseTime(String(opts.start), '--start', now);
-  const endMs = parseTime(String(opts.end), '--end', now);
-  if (startMs >= endMs) throw new UsageError(`--start (${new Date(startMs).toISOString()}) must be before --end (${new Date(endMs).toISOString()})`, 'the window is [start, end); for the last day use --start 1d --end now');
-  return { startMs, endMs };
 }
 
 function sidesOptions(cmd: Command): Command {
@@ -148,13 +122,12 @@ Consistency = matched / (expected + unexpected) samples; see the README for the 
 Exit codes: 0 consistency at or above --min-consistency, 1 below it, 2 usage or runtime error.`);
   metrics.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
-    const now = Date.now();
-    const { startMs, endMs } = timeWindow(opts, now);
+    const { startMs, endMs } = timeRangeFlags(opts.start, opts.end, { now: Date.now() });
     const selectors = ((opts.match as string[] | undefined) ?? []).map((m) => parseSelector(m));
     const map = mapping(opts);
     const sample = opts.sample ? { ...parseSample(String(opts.sample)), seed: int('seed', opts.seed, 0) } : undefined;
-    const readWindowMs = parseDuration(String(opts.readWindow), '--read-window');
-    if (readWindowMs < 60_000) throw new UsageError('--read-window must be at least 1m');
+    const readWindowMs = durationFlag('read-window', opts.readWindow, { min: 60_000 });
+    if ((endMs - startMs) / readWindowMs > 1_000_000) throw new UsageError(`--start/--end span ${Math.ceil((endMs - startMs) / readWindowMs)} read windows of ${opts.readWindow}`, 'raise --read-window or shorten the range (at most 1,000,000 windows)');
     const concurrency = int('concurrency', opts.concurrency, 1, 64);
     const top = int('top', opts.top, 0, 10_000);
     const minConsistency = percent('min-consistency', opts.minConsistency);
@@ -166,7 +139,7 @@ Exit codes: 0 consistency at or above --min-consistency, 1 below it, 2 usage or 
         return await verifyMetrics({
           source, target, startMs, endMs, selectors, mapping: map, equality: { relativeTolerance: tol },
           samples: !opts.seriesOnly, sample, readWindowMs, concurrency, top, minConsistency,
-          recheck: { rounds: int('recheck', opts.recheck, 0, 10), delayMs: parseDuration(String(opts.recheckDelay), '--recheck-delay') },
+          recheck: { rounds: int('recheck', opts.recheck, 0, 10), delayMs: durationFlag('recheck-delay', opts.recheckDelay, { min: 0 }) },
           onProgress: (done, total) => { progress.setTotal(total); progress.update(done); },
         });
       } finally {
@@ -203,17 +176,11 @@ Examples:
 Exit codes: 0 every result equal (and latency within the gate), 1 a mismatch or a failed latency gate, 2 usage or runtime error.`);
   queries.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
-    const now = Date.now();
-    const timeMs = parseTime(String(opts.time), '--time', now);
-    const rangeMs = parseDuration(String(opts.range), '--range');
-    const stepMs = parseDuration(String(opts.step), '--step');
+    const timeMs = timeFlag('time', opts.time, { now: Date.now() });
+    const rangeMs = durationFlag('range', opts.range);
+    const stepMs = durationFlag('step', opts.step);
     if (stepMs < 1000 || rangeMs / stepMs > 11_000) throw new UsageError(`--step ${opts.step} over --range ${opts.range} gives more than 11000 points (Prometheus refuses them)`, 'raise --step or shorten --range');
-    const vars: Record<string, string> = {};
-    for (const kv of (opts.var as string[] | undefined) ?? []) {
-      const i = kv.indexOf('=');
-      if (i <= 0) throw new UsageError(`--var "${kv}" is not name=value`, 'for example --var job=api');
-      vars[kv.slice(0, i).replace(/^\$/, '')] = kv.slice(i + 1);
-    }
+    const vars = Object.fromEntries(Object.entries(keyValueFlag('var', opts.var, { example: 'job=api' })).map(([k, v]) => [k.replace(/^\$/, ''), v]));
     const sourcesGiven = ['queries', 'rules', 'dashboards'].some((k) => ((opts[k] as string[] | undefined) ?? []).length > 0);
     if (!sourcesGiven) throw new UsageError('no queries: give --queries, --rules or --dashboards');
     const set = loadQuerySources({
@@ -222,10 +189,9 @@ Exit codes: 0 every result equal (and latency within the gate), 1 a mismatch or 
       dashboardFiles: (opts.dashboards as string[] | undefined) ?? [],
       resolve: { stepMs, rangeMs, rateInterval: String(opts.rateInterval), timeMs, vars },
     });
-    const maxIncrease = opts.maxLatencyIncrease === undefined ? undefined : Number(String(opts.maxLatencyIncrease).replace(/%$/, ''));
-    if (maxIncrease !== undefined && (!Number.isFinite(maxIncrease) || maxIncrease < 0)) throw new UsageError(`--max-latency-increase must be a percentage such as 20 (got "${opts.maxLatencyIncrease}")`);
-    const latencyFloorMs = parseDuration(String(opts.latencyFloor), '--latency-floor');
-    const timeoutMs = parseDuration(String(opts.timeout), '--timeout');
+    const maxIncrease = opts.maxLatencyIncrease === undefined ? undefined : increasePercentFlag('max-latency-increase', opts.maxLatencyIncrease);
+    const latencyFloorMs = durationFlag('latency-floor', opts.latencyFloor, { min: 0 });
+    const timeoutMs = durationFlag('timeout', opts.timeout);
     const concurrency = int('concurrency', opts.concurrency, 1, 64);
     const top = int('top', opts.top, 0, 10_000);
     const report = await compareSides(ctx, opts, async (source, target) => {
