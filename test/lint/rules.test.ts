@@ -19,6 +19,10 @@ const unit = (args: string) => `[Service]\nExecStart=/usr/bin/prometheus --confi
 const CASES: Case[] = [
   { rule: 'promql-syntax', name: 'unbalanced parenthesis', files: { 'r.yml': rules("'sum(rate(x[5m])'") }, fires: true },
   { rule: 'promql-syntax', name: 'valid expression', files: { 'r.yml': rules("'sum(rate(x[5m]))'") }, fires: false },
+  { rule: 'promql-syntax-version', name: 'anchored on 2.55 -> 3.5', files: { 'r.yml': rules("'rate(up[1m] anchored)'") }, opts: { from: '2.55.1', to: '3.5.0' }, fires: true, message: /exists from 3\.7\.0/ },
+  { rule: 'promql-syntax-version', name: 'duration expression with the flag on 3.5', files: { 'r.yml': rules("'rate(up[1m * 2])'"), 'p.service': unit('--enable-feature=promql-duration-expr') }, opts: { from: '3.5.0', to: '3.5.0' }, fires: false },
+  { rule: 'promql-type-error', name: 'rate of an instant vector', files: { 'r.yml': rules("'rate(hi)'") }, fires: true, message: /expected type range vector in call to function "rate", got instant vector/ },
+  { rule: 'promql-type-error', name: 'well-typed expression', files: { 'r.yml': rules("'histogram_quantile(0.9, sum by (le) (rate(x_bucket[5m]))) > bool 1'") }, fires: false },
   { rule: 'holt-winters-removed', name: 'holt_winters call', files: { 'r.yml': rules("'holt_winters(x[1h], 0.3, 0.3)'") }, fires: true, fixed: { 'r.yml': rules("'double_exponential_smoothing(x[1h], 0.3, 0.3)'") } },
   { rule: 'holt-winters-removed', name: 'a metric named holt_winters is not a call', files: { 'r.yml': rules('holt_winters') }, fires: false },
   { rule: 'holt-winters-removed', name: 'not for a 2.x target', files: { 'r.yml': rules("'holt_winters(x[1h], 0.3, 0.3)'") }, opts: { to: '2.55.1' }, fires: false },

@@ -17,6 +17,8 @@ import logFormatChanged from './log-format-changed.js';
 import metricNameValidationDefault from './metric-name-validation-default.js';
 import nativeHistogramsFlag from './native-histograms-flag.js';
 import promqlSyntax from './promql-syntax.js';
+import promqlSyntaxVersion from './promql-syntax-version.js';
+import promqlTypeError from './promql-type-error.js';
 import rangeLeftOpen from './range-left-open.js';
 import regexDotNewline from './regex-dot-newline.js';
 import remoteWriteHttp2Default from './remote-write-http2-default.js';
@@ -31,7 +33,7 @@ import subqueryLeftOpen from './subquery-left-open.js';
 /** Every rule, one per file in this folder. */
 export const RULES: readonly LintRule[] = [
   // PromQL (rule files and dashboards)
-  promqlSyntax, holtWintersRemoved, leQuantileNormalisation, experimentalFunction, functionTooNew, subqueryLeftOpen, rangeLeftOpen, regexDotNewline,
+  promqlSyntax, promqlSyntaxVersion, promqlTypeError, holtWintersRemoved, leQuantileNormalisation, experimentalFunction, functionTooNew, subqueryLeftOpen, rangeLeftOpen, regexDotNewline,
   // prometheus.yml
   scrapeClassicHistogramsRenamed, remoteWriteHttp2Default, alertmanagerApiV1, metricNameValidationDefault, externalLabelsDollar, staticTargetDefaultPort,
   configKeyVersion, scrapeProtocolsVersion, fallbackScrapeProtocol, kubernetesSdV1beta1, nativeHistogramsFlag,
