@@ -103,6 +103,16 @@ export const INPUT_MISSING_RULE: LintRule = {
   description: 'A named file could not be read, so nothing in it was checked.',
 };
 
+export const INPUT_UNKNOWN_RULE: LintRule = {
+  id: 'input-unknown-kind',
+  title: 'input is none of the kinds lint reads',
+  severity: 'error',
+  phase: 'advisory',
+  versions: {},
+  source: 'stackshift lint inputs (src/lint/inputs.ts): kinds are decided by content',
+  description: 'The file is not a prometheus.yml, a rule file, a PrometheusRule, a Grafana dashboard nor a source of Prometheus flags, so nothing in it was checked.',
+};
+
 export function resolveVersions(opts: { from?: string; to?: string }): { from: Version; to: Version } {
   const from = parseVersion(opts.from ?? RELEASE_FACTS.bridge.version);
   const to = parseVersion(opts.to ?? RELEASE_FACTS.lts[1].latest);
@@ -209,7 +219,7 @@ export function lintLoaded(loaded: Loaded, opts: LintOptions): LintResult {
   const run: RunFacts = { features, flagNames, scrapeIntervalMs, functionsUsed };
 
   for (const p of loaded.problems) {
-    raws.push({ rule: p.missing ? INPUT_MISSING_RULE : PARSE_ERROR_RULE, report: { message: p.message, at: { from: p.from, to: p.to }, severity: p.severity }, file: loaded.files.get(p.file), url: loaded.files.has(p.file) ? undefined : p.file, from: p.from, to: p.to });
+    raws.push({ rule: p.missing ? INPUT_MISSING_RULE : p.unknownKind ? INPUT_UNKNOWN_RULE : PARSE_ERROR_RULE, report: { message: p.message, at: { from: p.from, to: p.to }, severity: p.severity }, file: loaded.files.get(p.file), url: loaded.files.has(p.file) ? undefined : p.file, from: p.from, to: p.to });
   }
 
   const promqlRules = rules.filter((r) => r.checkPromQL);
@@ -391,10 +401,11 @@ export async function fixFiles(paths: string[], opts: FixOptions): Promise<FixRe
   const files: FixedFile[] = [];
   const rejected: Array<{ file: string; reason: string }> = [];
   const changed = [...texts.entries()].filter(([f, t]) => t !== baseRead(f));
+  const yamlFiles = new Set(before.files.filter((f) => f.kinds.some((k) => k === 'rules' || k === 'config') && !/\.json$/i.test(f.file)).map((f) => f.file));
   const inputs = current.files.filter((f) => f.kinds.length > 0 && !f.kinds.includes('unknown')).map((f) => f.file);
   const base = commonDir(opts.outDir ? inputs : changed.map(([f]) => f));
   for (const [file, after] of changed) {
-    const reason = validate(file, after);
+    const reason = validate(file, after, yamlFiles.has(file));
     if (reason) {
       rejected.push({ file, reason });
       continue;
@@ -427,13 +438,13 @@ export async function fixFiles(paths: string[], opts: FixOptions): Promise<FixRe
 }
 
 /** The fixed text must still parse as what it was; otherwise nothing is written. */
-function validate(file: string, text: string): string | undefined {
+function validate(file: string, text: string, yaml: boolean): string | undefined {
   if (/\.json$/i.test(file) || text.trimStart().startsWith('{')) {
     const errors: ParseError[] = [];
     parseTree(text, errors, { disallowComments: true });
     return errors.length ? `fixed JSON does not parse (offset ${errors[0].offset})` : undefined;
   }
-  if (/\.ya?ml$/i.test(file)) {
+  if (yaml || /\.ya?ml$/i.test(file)) {
     const docs = parseAllDocuments(text);
     const bad = Array.isArray(docs) ? docs.find((d) => d.errors.length) : undefined;
     return bad ? `fixed YAML does not parse: ${bad.errors[0].message.split('\n')[0]}` : undefined;

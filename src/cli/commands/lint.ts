@@ -4,7 +4,7 @@ import { RULES } from '../../compat/index.js';
 import { PrometheusClient } from '../../clients/index.js';
 import { endpointFromUrl, resolveEndpoint, type ResolvedEndpoint } from '../../config/index.js';
 import { UsageError } from '../../errors/index.js';
-import { fixFiles, INPUT_MISSING_RULE, lintFiles, PARSE_ERROR_RULE, renderLintMarkdown, renderLintSarif, renderLintText, resolveVersions, type LintResult, type Stage } from '../../lint/index.js';
+import { fixFiles, INPUT_MISSING_RULE, INPUT_UNKNOWN_RULE, lintFiles, PARSE_ERROR_RULE, renderLintMarkdown, renderLintSarif, renderLintText, resolveVersions, type LintResult, type Stage } from '../../lint/index.js';
 import { log } from '../../log/index.js';
 import { contextFor, emit } from '../context.js';
 import { VERSION } from '../program.js';
@@ -55,7 +55,7 @@ Examples:
     if (paths.length === 0 && flagsFrom.length === 0) throw new UsageError('nothing to lint: name files or directories, or --flags-from', 'stackshift lint prom3 prometheus.yml rules/ --flags-from prometheus.service');
     if ((opts.outDir || opts.dryRun) && !opts.fix) throw new UsageError('--out-dir and --dry-run only make sense with --fix');
     for (const p of paths) if (!existsSync(p)) throw new UsageError(`${p} does not exist`, 'name prometheus.yml, rule files, dashboards or directories holding them');
-    const known = [...RULES, PARSE_ERROR_RULE, INPUT_MISSING_RULE].map((r) => r.id);
+    const known = [...RULES, PARSE_ERROR_RULE, INPUT_MISSING_RULE, INPUT_UNKNOWN_RULE].map((r) => r.id);
     for (const id of opts.rule as string[]) if (!known.includes(id)) throw new UsageError(`--rule ${id}: no such rule`, `rules: ${known.join(', ')}`);
     resolveVersions({ from: String(opts.from), to: opts.to as string | undefined });
     const common = { from: String(opts.from), to: opts.to as string | undefined, flagsFrom, fetchFlags, rules: (opts.rule as string[]).length ? (opts.rule as string[]) : undefined };
