@@ -1,5 +1,6 @@
 import type { LintRule } from '../rule.js';
 import alertmanagerApiV1 from './alertmanager-api-v1.js';
+import configKeyUnknown from './config-key-unknown.js';
 import configKeyVersion from './config-key-version.js';
 import experimentalFunction from './experimental-function.js';
 import experimentalFunctionsFlag from './experimental-functions-flag.js';
@@ -36,7 +37,7 @@ export const RULES: readonly LintRule[] = [
   promqlSyntax, promqlSyntaxVersion, promqlTypeError, holtWintersRemoved, leQuantileNormalisation, experimentalFunction, functionTooNew, subqueryLeftOpen, rangeLeftOpen, regexDotNewline,
   // prometheus.yml
   scrapeClassicHistogramsRenamed, remoteWriteHttp2Default, alertmanagerApiV1, metricNameValidationDefault, externalLabelsDollar, staticTargetDefaultPort,
-  configKeyVersion, scrapeProtocolsVersion, fallbackScrapeProtocol, kubernetesSdV1beta1, nativeHistogramsFlag,
+  configKeyUnknown, configKeyVersion, scrapeProtocolsVersion, fallbackScrapeProtocol, kubernetesSdV1beta1, nativeHistogramsFlag,
   // command-line flags
   removedCliFlag, featureFlagNowDefault, featureFlagBehaviourDefault, remoteWriteReceiverFlag, featureFlagReplaced3x, featureFlagDeprecated3x,
   retentionFlagDeprecated, experimentalFunctionsFlag, logFormatChanged,
