@@ -10,3 +10,4 @@ export { RULES } from './rules/index.js';
 export { defineRule, type LintRule, type Severity, type Phase, type Fix, type Report, type RunFacts, type PromQLContext, type ConfigContext, type FlagsContext, type FlagArg, type FeatureToken, type FlagEditor, type YamlEditor } from './rule.js';
 export { SYNTAX_CONSTRUCTS, syntaxConstructFact, constructAvailability, promtoolAccepts, type SyntaxConstructFact, type ConstructAvailability } from './promql-syntax-facts.js';
 export { FUNCTION_SIGNATURES, AGGREGATORS, functionSignature, type FunctionSignature, type AggregatorFact, type PromQLType } from './promql-functions.js';
+export { CONFIG_ROOT, CONFIG_KEY_TABLE, CONFIG_KEY_TABLE_READ_UP_TO, sectionKeys, keyKnown, configKeyUses, nearKeys, editDistance, sectionLabel, type ConfigKeySpec, type ConfigKeyUse } from './config-keys.js';
