@@ -4,7 +4,10 @@
  * storage/remote/{azuread,googleiam}), of prometheus/common's config/http_config.go at the version each
  * tag's go.mod requires (HTTPClientConfig, TLSConfig, OAuth2, ... inlined as Go inlines them), and the
  * service-discovery mechanisms each tag registers (`func (*SDConfig) Name() string`, key <name>_sd_configs).
- * Tags read: every minor v2.42.0 ... v3.14.0 plus v2.48.1, v2.55.1 and v3.8.1.
+ * Tags read: every minor v2.42.0 ... v3.14.0 plus v2.48.1, v2.55.1 and v3.8.1, and v3.16.0 from the Go module cache
+ * (github.com/prometheus/prometheus@v0.316.0, common v0.72.1). 3.15 was not read: the two keys first seen in
+ * 3.16.0 that CHANGELOG 3.15.0 introduces (runtime.log_level #19511, remote_write failed_request_logging #19249)
+ * carry 3.15.0.
  *
  * `keys`: `name` (in every release read), `name@3.0.0` (from 3.0.0 on), `name@2.45.0-3.0.0` (from 2.45.0,
  * gone in 3.0.0). `children`: the section a key's value is (`[]` a list of them); a key without a child
@@ -14,7 +17,7 @@
  */
 export interface ConfigSectionRow { since?: string; keys: string; children: Record<string, string> }
 
-export const CONFIG_KEY_TABLE_READ_UP_TO = '3.14.0';
+export const CONFIG_KEY_TABLE_READ_UP_TO = '3.16.0';
 
 export const CONFIG_KEY_TABLE: Record<string, ConfigSectionRow> = {
   'prom.Config': {
@@ -22,7 +25,7 @@ export const CONFIG_KEY_TABLE: Record<string, ConfigSectionRow> = {
     children: {'global': 'prom.GlobalConfig', 'alerting': 'prom.AlertingConfig', 'scrape_configs': '[]prom.ScrapeConfig', 'storage': 'prom.StorageConfig', 'tracing': 'prom.TracingConfig', 'remote_write': '[]prom.RemoteWriteConfig', 'remote_read': '[]prom.RemoteReadConfig', 'runtime': 'prom.RuntimeConfig', 'otlp': 'prom.OTLPConfig'},
   },
   'prom.GlobalConfig': {
-    keys: 'scrape_interval scrape_timeout evaluation_interval query_log_file external_labels body_size_limit@2.45.0 sample_limit@2.45.0 target_limit@2.45.0 label_limit@2.45.0 label_name_length_limit@2.45.0 label_value_length_limit@2.45.0 keep_dropped_targets@2.47.0 scrape_protocols@2.49.0 rule_query_offset@2.53.0 scrape_failure_log_file@2.55.0 metric_name_validation_scheme@2.55.0 metric_name_escaping_scheme@3.4.0 convert_classic_histograms_to_nhcb@3.4.0 always_scrape_classic_histograms@3.5.0 scrape_native_histograms@3.8.0 extra_scrape_metrics@3.10.0',
+    keys: 'scrape_interval scrape_timeout evaluation_interval query_log_file external_labels body_size_limit@2.45.0 sample_limit@2.45.0 target_limit@2.45.0 label_limit@2.45.0 label_name_length_limit@2.45.0 label_value_length_limit@2.45.0 keep_dropped_targets@2.47.0 scrape_protocols@2.49.0 rule_query_offset@2.53.0 scrape_failure_log_file@2.55.0 metric_name_validation_scheme@2.55.0 metric_name_escaping_scheme@3.4.0 convert_classic_histograms_to_nhcb@3.4.0 always_scrape_classic_histograms@3.5.0 scrape_native_histograms@3.8.0 extra_scrape_metrics@3.10.0 query_max_series@3.16.0 query_max_samples_read@3.16.0 query_max_duration@3.16.0',
     children: {},
   },
   'prom.AlertingConfig': {
@@ -74,7 +77,7 @@ export const CONFIG_KEY_TABLE: Record<string, ConfigSectionRow> = {
     children: {'tls_config': 'common.TLSConfig'},
   },
   'prom.RemoteWriteConfig': {
-    keys: 'url remote_timeout headers write_relabel_configs name send_exemplars send_native_histograms basic_auth authorization oauth2 bearer_token bearer_token_file proxy_url proxy_connect_header tls_config follow_redirects enable_http2 queue_config metadata_config sigv4 no_proxy@2.43.0 proxy_from_environment@2.43.0 azuread@2.45.0 http_headers@2.53.0 protobuf_message@2.54.0 google_iam@2.55.0 round_robin_dns@3.1.0',
+    keys: 'url remote_timeout headers write_relabel_configs name send_exemplars send_native_histograms basic_auth authorization oauth2 bearer_token bearer_token_file proxy_url proxy_connect_header tls_config follow_redirects enable_http2 queue_config metadata_config sigv4 no_proxy@2.43.0 proxy_from_environment@2.43.0 azuread@2.45.0 http_headers@2.53.0 protobuf_message@2.54.0 google_iam@2.55.0 round_robin_dns@3.1.0 failed_request_logging@3.15.0 convert_nhcb_to_classic@3.16.0',
     children: {'write_relabel_configs': '[]relabel.Config', 'basic_auth': 'common.BasicAuth', 'authorization': 'common.Authorization', 'oauth2': 'common.OAuth2', 'tls_config': 'common.TLSConfig', 'queue_config': 'prom.QueueConfig', 'metadata_config': 'prom.MetadataConfig', 'azuread': 'azuread.AzureADConfig', 'google_iam': 'googleiam.Config'},
   },
   'prom.QueueConfig': {
@@ -110,7 +113,7 @@ export const CONFIG_KEY_TABLE: Record<string, ConfigSectionRow> = {
     children: {},
   },
   'prom.RuntimeConfig': { since: '2.53.0',
-    keys: 'gogc@2.53.0',
+    keys: 'gogc@2.53.0 log_level@3.15.0',
     children: {},
   },
   'googleiam.Config': { since: '2.55.0',

@@ -1,6 +1,7 @@
 /**
  * Every PromQL function the parser knows, with its signature and the releases that know it, read from
- * promql/parser/functions.go at each minor tag v2.42.0 ... v3.14.0 (the `Functions` map: ArgTypes,
+ * promql/parser/functions.go at each minor tag v2.42.0 ... v3.14.0 and at v3.16.0 (Go module cache, 3.15 not
+ * read; integral() is CHANGELOG 3.16.0 #14440) (the `Functions` map: ArgTypes,
  * Variadic, ReturnType, Experimental). `since` is the first minor tag that lists the name (absent: already
  * in 2.42.0); `removedIn` the first that no longer does; `experimental` the semver range in which
  * `Experimental: true` gates it behind --enable-feature=promql-experimental-functions.
@@ -19,7 +20,7 @@ export interface FunctionSignature {
   experimental?: string;
 }
 
-export const FUNCTION_SIGNATURES_SOURCE = 'P@v2.42.0 ... P@v3.14.0:promql/parser/functions.go, every minor tag';
+export const FUNCTION_SIGNATURES_SOURCE = 'P@v2.42.0 ... P@v3.14.0:promql/parser/functions.go, every minor tag, and prometheus@v0.316.0 (3.16.0)';
 
 export const FUNCTION_SIGNATURES: FunctionSignature[] = [
   { name: 'abs', args: ['vector'], returns: 'vector' },
@@ -65,6 +66,7 @@ export const FUNCTION_SIGNATURES: FunctionSignature[] = [
   { name: 'idelta', args: ['matrix'], returns: 'vector' },
   { name: 'increase', args: ['matrix'], returns: 'vector' },
   { name: 'info', args: ['vector', 'vector'], variadic: 1, returns: 'vector', since: '2.55.0', experimental: '>=2.55.0' },
+  { name: 'integral', args: ['matrix', 'scalar'], variadic: 1, returns: 'vector', since: '3.16.0', experimental: '>=3.16.0' },
   { name: 'irate', args: ['matrix'], returns: 'vector' },
   { name: 'label_join', args: ['vector', 'string', 'string', 'string'], variadic: -1, returns: 'vector' },
   { name: 'label_replace', args: ['vector', 'string', 'string', 'string', 'string'], returns: 'vector' },
