@@ -11,8 +11,13 @@ export const PROMTOOL_VERSIONS = PROMETHEUS_VERSIONS;
  * it: these tests are the proof that the version facts hold, so they must not pass by skipping.
  */
 export function labPromtool(version: string): string {
+  return labPrometheusBinary(version, 'promtool');
+}
+
+/** A binary of a lab Prometheus version, failing the test with the build command when it is missing. */
+export function labPrometheusBinary(version: string, binary: 'prometheus' | 'promtool' = 'prometheus'): string {
   try {
-    return labBinary('prometheus', version, 'promtool');
+    return labBinary('prometheus', version, binary);
   } catch (e) {
     const hint = e instanceof StackshiftError && e.hint ? `; ${e.hint}` : '';
     assert.fail(`${(e as Error).message}${hint}`);
