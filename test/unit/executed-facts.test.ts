@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHANGE_FACTS, FEATURE_FLAGS, REMOVED_CLI_FLAGS, SCRAPE_PROTOCOLS, atLeast } from '../../src/compat/index.js';
+import { CHANGE_FACTS, CONFIG_KEYS_SINCE, FEATURE_FLAGS, REMOVED_CLI_FLAGS, SCRAPE_PROTOCOLS, atLeast, sectionKeys } from '../../src/compat/index.js';
 import { tempDir } from '../harness/index.js';
 import { labPrometheusBinary, labPromtool, runPromtool } from '../lint/promtool.js';
 
@@ -102,4 +102,13 @@ test('feature flags removed in 3.0: 3.x logs "Unknown option for --enable-featur
     assert.deepEqual(unknown, [...removed].sort(), v);
     assert.match(out, /Error loading config/, `${v} went on to load the config`);
   }
+});
+
+test('the hand-written key introductions (CONFIG_KEYS_SINCE, used by upgrade plan) agree with the generated key table', () => {
+  const where: Record<string, string> = { global: 'prom.GlobalConfig', scrape: 'prom.ScrapeConfig', 'storage.tsdb': 'prom.TSDBConfig', remote_write: 'prom.RemoteWriteConfig', otlp: 'prom.OTLPConfig' };
+  const wrong = CONFIG_KEYS_SINCE.flatMap((f) => {
+    const spec = sectionKeys(where[f.where]).find((s) => s.key === f.key);
+    return spec?.since === f.since ? [] : [`${f.where}.${f.key}: facts say ${f.since}, the table ${spec ? spec.since ?? '<=2.42.0' : 'never'}`];
+  });
+  assert.deepEqual(wrong, []);
 });
