@@ -8,3 +8,6 @@ export { FEATURE_FLAGS, featureFlagSince, featureFlagsOf, configKeySince, REMOVE
 export { anyCharDots, isMatchAll, withoutNewlineDots } from './regex.js';
 export { RULES } from './rules/index.js';
 export { defineRule, type LintRule, type Severity, type Phase, type Fix, type Report, type RunFacts, type PromQLContext, type ConfigContext, type FlagsContext, type FlagArg, type FeatureToken, type FlagEditor, type YamlEditor } from './rule.js';
+export { SYNTAX_CONSTRUCTS, syntaxConstructFact, constructAvailability, promtoolAccepts, type SyntaxConstructFact, type ConstructAvailability } from './promql-syntax-facts.js';
+export { FUNCTION_SIGNATURES, AGGREGATORS, functionSignature, type FunctionSignature, type AggregatorFact, type PromQLType } from './promql-functions.js';
+export { CONFIG_ROOT, CONFIG_KEY_TABLE, CONFIG_KEY_TABLE_READ_UP_TO, sectionKeys, keyKnown, configKeyUses, nearKeys, editDistance, sectionLabel, type ConfigKeySpec, type ConfigKeyUse } from './config-keys.js';

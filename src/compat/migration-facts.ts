@@ -4,6 +4,7 @@
  * names the file read at that tag, "CHANGELOG x.y" the release section, "guide" docs/migration.md.
  */
 import semver from 'semver';
+import { AGGREGATORS, FUNCTION_SIGNATURES, FUNCTION_SIGNATURES_SOURCE } from './promql-functions.js';
 
 /**
  * How an upgrade stage must treat a change (the "dual" column of R§1):
@@ -156,22 +157,20 @@ export const SCRAPE_PROTOCOLS_SOURCE = 'guide (scrape_protocols); P@v3.0.0:confi
  */
 export interface FunctionFact { name: string; kind: 'function' | 'aggregator'; since?: string; removedIn?: string; experimental?: string; renamedTo?: string; source: string }
 
+/**
+ * Derived from the per-tag function table (promql-functions.ts). Until this table was extracted from every
+ * minor tag, several "since" values were read from HEAD and were wrong: ts_of_{min,max,last}_over_time
+ * exist from 3.5 (not 3.14), ts_of_first_over_time and first_over_time from 3.7, histogram_quantiles from
+ * 3.11, limitk/limit_ratio from 2.54 (experimental there already), mad_over_time and sort_by_label(_desc)
+ * from 2.49, info from 2.55, histogram_avg from 2.51, histogram_stddev/stdvar from 2.47.
+ */
 export const FUNCTIONS: FunctionFact[] = [
-  { name: 'holt_winters', kind: 'function', removedIn: '3.0.0', renamedTo: 'double_exponential_smoothing', source: 'guide; P@v3.0.0:promql/parser/functions.go' },
-  { name: 'double_exponential_smoothing', kind: 'function', since: '3.0.0', experimental: '>=3.0.0', source: 'P@v3.0.0:promql/parser/functions.go (Experimental: true)' },
-  { name: 'info', kind: 'function', experimental: '>=2.55.0', source: 'P@v2.55.1:promql/parser/functions.go' },
-  { name: 'mad_over_time', kind: 'function', experimental: '>=2.55.0', source: 'P@v2.55.1:promql/parser/functions.go' },
-  { name: 'sort_by_label', kind: 'function', experimental: '>=2.55.0', source: 'P@v2.55.1:promql/parser/functions.go' },
-  { name: 'sort_by_label_desc', kind: 'function', experimental: '>=2.55.0', source: 'P@v2.55.1:promql/parser/functions.go' },
-  { name: 'limitk', kind: 'aggregator', experimental: '>=3.0.0', source: 'P@v3.0.0:promql/parser/parse.go' },
-  { name: 'limit_ratio', kind: 'aggregator', experimental: '>=3.0.0', source: 'P@v3.0.0:promql/parser/parse.go' },
-  { name: 'histogram_quantiles', kind: 'function', since: '3.14.0', experimental: '>=3.14.0', source: 'P@HEAD:promql/parser/functions.go' },
-  { name: 'ts_of_first_over_time', kind: 'function', since: '3.14.0', experimental: '>=3.14.0', source: 'P@HEAD:promql/parser/functions.go' },
-  { name: 'ts_of_max_over_time', kind: 'function', since: '3.14.0', experimental: '>=3.14.0', source: 'P@HEAD:promql/parser/functions.go' },
-  { name: 'ts_of_min_over_time', kind: 'function', since: '3.14.0', experimental: '>=3.14.0', source: 'P@HEAD:promql/parser/functions.go' },
-  { name: 'ts_of_last_over_time', kind: 'function', since: '3.14.0', experimental: '>=3.14.0', source: 'P@HEAD:promql/parser/functions.go' },
-  { name: 'start_timestamp', kind: 'function', since: '3.14.0', experimental: '>=3.14.0', source: 'P@HEAD:promql/parser/functions.go' },
-  { name: 'first_over_time', kind: 'function', experimental: '<3.14.0', source: 'CHANGELOG 3.14.0 (first_over_time is stable)' },
+  ...FUNCTION_SIGNATURES.filter((f) => f.since || f.removedIn || f.experimental).map((f): FunctionFact => ({
+    name: f.name, kind: 'function', since: f.since, removedIn: f.removedIn, experimental: f.experimental,
+    renamedTo: f.name === 'holt_winters' ? 'double_exponential_smoothing' : undefined,
+    source: f.name === 'holt_winters' ? `guide; ${FUNCTION_SIGNATURES_SOURCE}` : FUNCTION_SIGNATURES_SOURCE,
+  })),
+  ...AGGREGATORS.filter((a) => a.since || a.experimental).map((a): FunctionFact => ({ name: a.name, kind: 'aggregator', since: a.since, experimental: a.experimental, source: a.source })),
 ];
 
 export const EXPERIMENTAL_FUNCTIONS_FLAG = 'promql-experimental-functions';

@@ -10,6 +10,7 @@ import { UsageError } from '../errors/index.js';
 import { liveFlagSource } from './flags.js';
 import { loadInputs, loadFile, readUtf8, type ExprSite, type FileInput, type Loaded, type ReadFile } from './inputs.js';
 import { yamlEditor } from './yaml-edit.js';
+import { runPromtool } from './promtool.js';
 
 /**
  * The lint engine: loads inputs, runs every rule that holds for the from/to versions, and turns reports
@@ -38,6 +39,8 @@ export interface LintOptions {
    * features of the first pass: a cutover fix that drops a flag must not change what the config means.
    */
   features?: string[];
+  /** A promtool binary (of the target version): its `check config` / `check rules` verdicts become findings. */
+  promtool?: string;
   /** Fetches /api/v1/status/flags of a live server. */
   fetchFlags?: (url: string) => Promise<Record<string, string>>;
 }
@@ -81,6 +84,8 @@ export interface LintResult {
   findings: Finding[];
   files: Array<{ file: string; kinds: string[] }>;
   counts: { error: number; warning: number; info: number; dual: number; cutover: number; advisory: number; fixable: number; expressions: number };
+  /** The promtool run (--promtool): its version and the files it checked. */
+  promtool?: { path: string; version: string; checked: string[] };
 }
 
 export const PARSE_ERROR_RULE: LintRule = {
@@ -101,6 +106,26 @@ export const INPUT_MISSING_RULE: LintRule = {
   versions: {},
   source: 'Prometheus rule_files semantics (filepath.Glob per entry)',
   description: 'A named file could not be read, so nothing in it was checked.',
+};
+
+export const PROMTOOL_RULE: LintRule = {
+  id: 'promtool',
+  title: 'the real promtool refuses it',
+  severity: 'error',
+  phase: 'advisory',
+  versions: {},
+  source: 'promtool check config / check rules of the binary given with --promtool',
+  description: 'What the promtool named with --promtool (that of the target version) reports when it checks the config and rule files: relabel rules, regexes, duplicate jobs, files that do not exist, anything that version would refuse to load.',
+};
+
+export const INPUT_UNKNOWN_RULE: LintRule = {
+  id: 'input-unknown-kind',
+  title: 'input is none of the kinds lint reads',
+  severity: 'error',
+  phase: 'advisory',
+  versions: {},
+  source: 'stackshift lint inputs (src/lint/inputs.ts): kinds are decided by content',
+  description: 'The file is not a prometheus.yml, a rule file, a PrometheusRule, a Grafana dashboard nor a source of Prometheus flags, so nothing in it was checked.',
 };
 
 export function resolveVersions(opts: { from?: string; to?: string }): { from: Version; to: Version } {
@@ -209,7 +234,17 @@ export function lintLoaded(loaded: Loaded, opts: LintOptions): LintResult {
   const run: RunFacts = { features, flagNames, scrapeIntervalMs, functionsUsed };
 
   for (const p of loaded.problems) {
-    raws.push({ rule: p.missing ? INPUT_MISSING_RULE : PARSE_ERROR_RULE, report: { message: p.message, at: { from: p.from, to: p.to }, severity: p.severity }, file: loaded.files.get(p.file), url: loaded.files.has(p.file) ? undefined : p.file, from: p.from, to: p.to });
+    raws.push({ rule: p.missing ? INPUT_MISSING_RULE : p.unknownKind ? INPUT_UNKNOWN_RULE : PARSE_ERROR_RULE, report: { message: p.message, at: { from: p.from, to: p.to }, severity: p.severity }, file: loaded.files.get(p.file), url: loaded.files.has(p.file) ? undefined : p.file, from: p.from, to: p.to });
+  }
+
+  let promtool: LintResult['promtool'];
+  if (opts.promtool) {
+    const rep = runPromtool(opts.promtool, loaded, features ? [...features] : []);
+    promtool = { path: opts.promtool, version: rep.version, checked: rep.checked };
+    for (const f of rep.findings) {
+      if (opts.rules && !opts.rules.includes(PROMTOOL_RULE.id)) break;
+      raws.push({ rule: PROMTOOL_RULE, report: { message: `promtool ${rep.version}: ${f.message}`, at: { from: f.from, to: f.to } }, file: f.file, url: f.file ? undefined : f.path, from: f.from, to: f.to });
+    }
   }
 
   const promqlRules = rules.filter((r) => r.checkPromQL);
@@ -288,6 +323,7 @@ export function lintLoaded(loaded: Loaded, opts: LintOptions): LintResult {
     findings,
     files: [...loaded.files.values()].map((f) => ({ file: f.file, kinds: [...f.kinds] })),
     counts,
+    ...(promtool ? { promtool } : {}),
   };
 }
 
@@ -349,7 +385,8 @@ export async function fixFiles(paths: string[], opts: FixOptions): Promise<FixRe
     if (!cache.has(url)) cache.set(url, await liveFlags({ ...opts, fetchFlags: opts.fetchFlags }, url));
     return cache.get(url)!;
   };
-  const passOpts: LintOptions = { ...opts, read, fetchFlags };
+  // promtool reads the files on disk, not the texts of the passes: lint the written result with it instead
+  const passOpts: LintOptions = { ...opts, read, fetchFlags, promtool: undefined };
   const before = await lintFiles(paths, passOpts);
   if (before.features && !passOpts.features) passOpts.features = before.features;
   let current = before;
@@ -391,10 +428,11 @@ export async function fixFiles(paths: string[], opts: FixOptions): Promise<FixRe
   const files: FixedFile[] = [];
   const rejected: Array<{ file: string; reason: string }> = [];
   const changed = [...texts.entries()].filter(([f, t]) => t !== baseRead(f));
+  const yamlFiles = new Set(before.files.filter((f) => f.kinds.some((k) => k === 'rules' || k === 'config') && !/\.json$/i.test(f.file)).map((f) => f.file));
   const inputs = current.files.filter((f) => f.kinds.length > 0 && !f.kinds.includes('unknown')).map((f) => f.file);
   const base = commonDir(opts.outDir ? inputs : changed.map(([f]) => f));
   for (const [file, after] of changed) {
-    const reason = validate(file, after);
+    const reason = validate(file, after, yamlFiles.has(file));
     if (reason) {
       rejected.push({ file, reason });
       continue;
@@ -427,13 +465,13 @@ export async function fixFiles(paths: string[], opts: FixOptions): Promise<FixRe
 }
 
 /** The fixed text must still parse as what it was; otherwise nothing is written. */
-function validate(file: string, text: string): string | undefined {
+function validate(file: string, text: string, yaml: boolean): string | undefined {
   if (/\.json$/i.test(file) || text.trimStart().startsWith('{')) {
     const errors: ParseError[] = [];
     parseTree(text, errors, { disallowComments: true });
     return errors.length ? `fixed JSON does not parse (offset ${errors[0].offset})` : undefined;
   }
-  if (/\.ya?ml$/i.test(file)) {
+  if (yaml || /\.ya?ml$/i.test(file)) {
     const docs = parseAllDocuments(text);
     const bad = Array.isArray(docs) ? docs.find((d) => d.errors.length) : undefined;
     return bad ? `fixed YAML does not parse: ${bad.errors[0].message.split('\n')[0]}` : undefined;

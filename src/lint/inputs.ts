@@ -33,7 +33,7 @@ export interface ExprSite {
 
 export interface ConfigInput { file: FileInput; doc: Document.Parsed; root: YAMLMap | undefined }
 export interface FlagInput { file?: FileInput; url?: string; source: FlagSource }
-export interface Problem { file: string; from: number; to: number; message: string; severity?: 'error' | 'warning' | 'info'; missing?: boolean }
+export interface Problem { file: string; from: number; to: number; message: string; severity?: 'error' | 'warning' | 'info'; missing?: boolean; unknownKind?: boolean }
 
 export interface Loaded {
   files: Map<string, FileInput>;
@@ -150,6 +150,14 @@ export function loadInputs(paths: string[], read: ReadFile = readUtf8): Loaded {
       if (!loaded.files.has(r)) queue.push(r);
     }
   }
+  // a file lint cannot classify is said so: named on the command line it is an error (nothing in it was
+  // checked, exit 1), found while walking a directory a warning
+  const named = new Set(paths.map((p) => resolve(p)));
+  for (const f of loaded.files.values()) {
+    if (f.kinds.size !== 1 || !f.kinds.has('unknown') || loaded.problems.some((p) => p.file === f.file)) continue;
+    const what = f.format === 'json' ? 'JSON that is not a Grafana dashboard' : f.format === 'yaml' ? 'YAML that is neither a prometheus.yml, a rule file (groups:), a PrometheusRule nor a manifest with Prometheus flags' : 'neither YAML nor JSON nor Prometheus flags (systemd unit, args file)';
+    loaded.problems.push({ file: f.file, from: 0, to: 0, message: `not checked: ${what}`, severity: named.has(f.file) ? 'error' : 'warning', unknownKind: true });
+  }
   return loaded;
 }
 
@@ -166,13 +174,30 @@ export function loadFile(loaded: Loaded, file: string, text: string, hint?: Inpu
     return [];
   }
   if (format === 'text' && hint !== 'rules' && hint !== 'config') {
+    // the kind comes from the content, not the name: `alerts.rules` holding `groups:` is a rule file
     const isUnit = ext === '.service' || /^\s*\[(Service|Unit)\]/m.test(text);
-    const sources = isUnit ? systemdFlagSources(text, lines) : [argsFileFlagSource(text, lines)];
+    if (!isUnit && isYamlMapping(text)) {
+      input.format = 'yaml';
+      return loadYaml(loaded, input, hint);
+    }
+    const sources = isUnit ? systemdFlagSources(text, lines) : looksLikeArgs(text) ? [argsFileFlagSource(text, lines)] : [];
     for (const s of sources) if (s.args.length) loaded.flags.push({ file: input, source: s });
     input.kinds.add(sources.some((s) => s.args.length) ? 'flags' : 'unknown');
     return [];
   }
   return loadYaml(loaded, input, hint);
+}
+
+/** A YAML stream that parses and holds at least one mapping (a rule file, a config, a manifest). */
+function isYamlMapping(text: string): boolean {
+  if (!/^\s*[A-Za-z_"'][^\n]*:(\s|$)/m.test(text)) return false;
+  const docs = parseAllDocuments(text, { prettyErrors: false });
+  return Array.isArray(docs) && docs.every((d) => d.errors.length === 0) && docs.some((d) => isMap(d.contents));
+}
+
+/** Prometheus arguments: words starting with a dash, or KEY=VALUE environment lines (an args/env file). */
+function looksLikeArgs(text: string): boolean {
+  return /(^|\s)--?[A-Za-z]/m.test(text) || /^\s*(export\s+)?[A-Za-z_][A-Za-z0-9_]*=/m.test(text);
 }
 
 /**

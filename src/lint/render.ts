@@ -2,9 +2,9 @@ import { relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { mdEscape, mdTable } from '../report/index.js';
 import { RULES, type LintRule } from '../compat/index.js';
-import { INPUT_MISSING_RULE, PARSE_ERROR_RULE, type Finding, type LintResult } from './engine.js';
+import { INPUT_MISSING_RULE, INPUT_UNKNOWN_RULE, PARSE_ERROR_RULE, PROMTOOL_RULE, type Finding, type LintResult } from './engine.js';
 
-const ALL_RULES: LintRule[] = [...RULES, PARSE_ERROR_RULE, INPUT_MISSING_RULE];
+const ALL_RULES: LintRule[] = [...RULES, PARSE_ERROR_RULE, INPUT_MISSING_RULE, INPUT_UNKNOWN_RULE, PROMTOOL_RULE];
 
 function where(f: Finding, cwd: string): string {
   if (/^https?:/.test(f.file)) return f.file;

@@ -5,3 +5,5 @@ export { unquotePromQL, quotePromQL } from './strings.js';
 export { formatFloatG, parseGoFloat, normaliseLabelFloat } from './gofloat.js';
 export { applyEdits, editsOverlap, type TextEdit } from './edits.js';
 export { parseSelector, formatMatchers, unquote } from './selector.js';
+export { syntaxConstructs, type SyntaxConstructId, type SyntaxConstructUse } from './constructs.js';
+export { typeErrors, type ValueType, type Signature, type TypeErrorInfo, type TypeCheckOptions } from './types.js';

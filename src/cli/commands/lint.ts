@@ -4,7 +4,7 @@ import { RULES } from '../../compat/index.js';
 import { PrometheusClient } from '../../clients/index.js';
 import { endpointFromUrl, resolveEndpoint, type ResolvedEndpoint } from '../../config/index.js';
 import { UsageError } from '../../errors/index.js';
-import { fixFiles, INPUT_MISSING_RULE, lintFiles, PARSE_ERROR_RULE, renderLintMarkdown, renderLintSarif, renderLintText, resolveVersions, type LintResult, type Stage } from '../../lint/index.js';
+import { fixFiles, INPUT_MISSING_RULE, INPUT_UNKNOWN_RULE, PROMTOOL_RULE, promtoolVersion, lintFiles, PARSE_ERROR_RULE, renderLintMarkdown, renderLintSarif, renderLintText, resolveVersions, type LintResult, type Stage } from '../../lint/index.js';
 import { log } from '../../log/index.js';
 import { contextFor, emit } from '../context.js';
 import { VERSION } from '../program.js';
@@ -24,6 +24,7 @@ export function registerLint(program: Command): void {
     .option('--out-dir <dir>', 'with --fix: write fixed copies here instead of editing in place (recommended for --stage cutover)')
     .option('--dry-run', 'with --fix: show what would change, write nothing')
     .option('--flags-from <source>', 'Prometheus flags: systemd unit, args file, Kubernetes/compose manifest, http(s)://server or endpoint:NAME from stackshift.yaml (live); repeatable', collect, [])
+    .option('--promtool <path>', 'also report what this promtool (that of the target version) says: check config / check rules, as located findings')
     .option('--rule <ids>', 'only these rule ids (comma-separated; repeatable)', collect, [])
     .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity exists: error | warning | info | never', 'error');
   cmd.addHelpText('after', `
@@ -32,7 +33,8 @@ Examples:
   stackshift lint prom3 --to 3.5.0 prometheus.yml --fix                       # dual fixes, backups kept
   stackshift lint prom3 --to 3.5.0 --stage 2.55 prometheus.yml rules/         # valid on 2.55 and 3.x
   stackshift lint prom3 --to 3.5.0 --stage cutover --fix --out-dir cutover/ prometheus.yml rules/
-  stackshift lint prom3 --flags-from http://prom:9090 --output sarif > prom3.sarif`);
+  stackshift lint prom3 --flags-from http://prom:9090 --output sarif > prom3.sarif
+  stackshift lint prom3 --to 3.8.1 --promtool /opt/prometheus-3.8.1/promtool prometheus.yml`);
   cmd.action(async (paths: string[], opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command, ['text', 'json', 'markdown', 'sarif']);
     const failOn = String(opts.failOn);
@@ -55,10 +57,12 @@ Examples:
     if (paths.length === 0 && flagsFrom.length === 0) throw new UsageError('nothing to lint: name files or directories, or --flags-from', 'stackshift lint prom3 prometheus.yml rules/ --flags-from prometheus.service');
     if ((opts.outDir || opts.dryRun) && !opts.fix) throw new UsageError('--out-dir and --dry-run only make sense with --fix');
     for (const p of paths) if (!existsSync(p)) throw new UsageError(`${p} does not exist`, 'name prometheus.yml, rule files, dashboards or directories holding them');
-    const known = [...RULES, PARSE_ERROR_RULE, INPUT_MISSING_RULE].map((r) => r.id);
+    const known = [...RULES, PARSE_ERROR_RULE, INPUT_MISSING_RULE, INPUT_UNKNOWN_RULE, PROMTOOL_RULE].map((r) => r.id);
     for (const id of opts.rule as string[]) if (!known.includes(id)) throw new UsageError(`--rule ${id}: no such rule`, `rules: ${known.join(', ')}`);
     resolveVersions({ from: String(opts.from), to: opts.to as string | undefined });
-    const common = { from: String(opts.from), to: opts.to as string | undefined, flagsFrom, fetchFlags, rules: (opts.rule as string[]).length ? (opts.rule as string[]) : undefined };
+    const promtool = opts.promtool as string | undefined;
+    if (promtool) promtoolVersion(promtool); // a usage error now rather than after the lint
+    const common = { from: String(opts.from), to: opts.to as string | undefined, flagsFrom, fetchFlags, promtool, rules: (opts.rule as string[]).length ? (opts.rule as string[]) : undefined };
     let result: LintResult;
     let document: unknown;
     if (opts.fix) {
@@ -71,8 +75,9 @@ Examples:
       }
       for (const r of fixed.rejected) log.error('not written: fixed text failed validation', { file: r.file, reason: r.reason });
       if (fixed.files.length === 0 && fixed.rejected.length === 0) log.info('nothing to fix', { stage });
-      result = fixed.after;
-      document = { ...fixed.after, fixed: fixed.files.map(({ before: _b, after: _a, ...rest }) => rest), rejected: fixed.rejected, passes: fixed.passes };
+      // promtool reads what is on disk: with --promtool the written result is linted again
+      result = promtool && !opts.dryRun && fixed.files.length ? await lintFiles(opts.outDir ? [String(opts.outDir)] : paths, { ...common, stage }) : fixed.after;
+      document = { ...result, fixed: fixed.files.map(({ before: _b, after: _a, ...rest }) => rest), rejected: fixed.rejected, passes: fixed.passes };
       if (fixed.rejected.length) process.exitCode = 2;
     } else {
       result = await lintFiles(paths, { ...common, stage: (opts.stage as Stage | undefined) ?? 'all' });

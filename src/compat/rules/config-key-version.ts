@@ -1,22 +1,8 @@
-import type { YAMLMap } from 'yaml';
-import { CONFIG_KEYS_SINCE, type ConfigKeyFact } from '../migration-facts.js';
-import { atLeast } from '../ranges.js';
-import { defineRule, type ConfigContext } from '../rule.js';
+import { configKeyUses, keyKnown } from '../config-keys.js';
+import { defineRule } from '../rule.js';
 
-function scopes(ctx: ConfigContext): Array<{ where: ConfigKeyFact['where']; map: YAMLMap; label: string }> {
-  const out: Array<{ where: ConfigKeyFact['where']; map: YAMLMap; label: string }> = [];
-  const root = ctx.root;
-  if (!root) return out;
-  const global = ctx.yaml.map(root, 'global');
-  if (global) out.push({ where: 'global', map: global, label: 'global' });
-  for (const job of ctx.yaml.mapItems(root, 'scrape_configs')) out.push({ where: 'scrape', map: job, label: `job ${ctx.yaml.scalar(ctx.yaml.pair(job, 'job_name')?.value) ?? '?'}` });
-  const tsdb = ctx.yaml.map(ctx.yaml.map(root, 'storage'), 'tsdb');
-  if (tsdb) out.push({ where: 'storage.tsdb', map: tsdb, label: 'storage.tsdb' });
-  for (const rw of ctx.yaml.mapItems(root, 'remote_write')) out.push({ where: 'remote_write', map: rw, label: 'remote_write' });
-  const otlp = ctx.yaml.map(root, 'otlp');
-  if (otlp) out.push({ where: 'otlp', map: otlp, label: 'otlp' });
-  return out;
-}
+/** Keys another rule reports with a fix of its own. */
+const HANDLED_ELSEWHERE = new Set(['scrape_classic_histograms']);
 
 export default defineRule({
   id: 'config-key-version',
@@ -24,25 +10,29 @@ export default defineRule({
   severity: 'error',
   phase: 'advisory',
   versions: {},
-  source: 'P@v3.0.0:config/config.go (yaml.UnmarshalStrict); key introductions per CHANGELOG (src/compat/migration-facts.ts CONFIG_KEYS_SINCE)',
-  description: 'prometheus.yml is parsed strictly: a key that a version does not know stops it from loading the config. Keys that only exist from some 3.x minor must stay out of any config that a downgrade target or the running binary loads.',
+  source: 'yaml.UnmarshalStrict (P@v2.55.1 and P@v3.0.0:config/config.go); keys per release in src/compat/config-keys-data.ts (yaml tags at every minor tag, checked with each lab promtool)',
+  description: 'prometheus.yml is parsed strictly: a key that a version does not know stops it from loading the config. Keys that exist only from some release (or no longer) must stay out of any config that the running binary, the target or a rollback target loads.',
   checkConfig(ctx) {
-    for (const s of scopes(ctx)) {
-      for (const item of s.map.items) {
-        const key = ctx.yaml.scalar(item.key);
-        const fact = CONFIG_KEYS_SINCE.find((f) => f.key === key && f.where === s.where);
-        if (!fact) continue;
-        const onFrom = atLeast(ctx.from, fact.since);
-        const onTo = atLeast(ctx.to, fact.since);
-        if (onFrom && onTo) continue;
-        ctx.report({
-          message: !onTo
-            ? `${s.label}: ${key} exists only from ${fact.since}; the target ${ctx.to.raw} refuses this config`
-            : `${s.label}: ${key} exists only from ${fact.since}; the running ${ctx.from.raw} refuses this config, and so does a rollback to 2.55 (keep it for the cutover config)`,
-          at: ctx.yaml.range(item.key),
-          severity: onTo ? 'warning' : 'error',
-        });
-      }
+    if (!ctx.root) return;
+    const reported: string[] = [];
+    for (const use of configKeyUses(ctx.root)) {
+      if (!use.spec || HANDLED_ELSEWHERE.has(use.key)) continue;
+      // the keys inside a section that is itself too new are said with it
+      if (reported.some((p) => use.path.startsWith(`${p}.`))) continue;
+      const onFrom = keyKnown(use.spec, ctx.from);
+      const onTo = keyKnown(use.spec, ctx.to);
+      if (onFrom && onTo) continue;
+      reported.push(use.path);
+      const span = use.spec.removedIn ? `was removed in ${use.spec.removedIn}` : `exists only from ${use.spec.since}`;
+      ctx.report({
+        message: !onTo && !onFrom
+          ? `${use.path}: ${use.key} ${span}; neither the running ${ctx.from.raw} nor the target ${ctx.to.raw} loads this config`
+          : !onTo
+          ? `${use.path}: ${use.key} ${span}; the target ${ctx.to.raw} refuses this config`
+          : `${use.path}: ${use.key} ${span}; the running ${ctx.from.raw} refuses this config, and so does a rollback to it (keep it for the cutover config)`,
+        at: ctx.yaml.range(use.pair.key),
+        severity: onTo ? 'warning' : 'error',
+      });
     }
   },
 });

@@ -9,8 +9,8 @@ export default defineRule({
   severity: 'error',
   phase: 'advisory',
   versions: {},
-  source: 'P@<tag>:promql/parser/functions.go per version (see src/compat/facts.ts FUNCTIONS)',
-  description: 'A function that only exists in a later version makes the rule file fail to load on the running version: keep it out until the binary that has it runs.',
+  source: 'P@<tag>:promql/parser/functions.go per version (src/compat/promql-functions.ts, extracted from every minor tag)',
+  description: 'A function that only exists in a later version makes the rule file fail to load on the running (or target) version: keep it out until the binary that has it runs.',
   checkPromQL(ctx) {
     const used = [
       ...functionCalls(ctx.expr).map((f) => ({ name: f.name, at: f.nameRange })),
@@ -18,10 +18,14 @@ export default defineRule({
     ];
     for (const u of used) {
       const fact = FUNCTIONS.find((f) => f.name === u.name && f.since);
-      if (!fact?.since || atLeast(ctx.from, fact.since)) continue;
+      if (!fact?.since) continue;
+      const onFrom = atLeast(ctx.from, fact.since);
       const onTarget = atLeast(ctx.to, fact.since);
+      if (onFrom && onTarget) continue;
       ctx.report({
-        message: `${u.name}() exists only from ${fact.since}: ${ctx.from.raw} rejects it${onTarget ? '' : `, and so does the target ${ctx.to.raw}`}`,
+        message: !onFrom
+          ? `${u.name}() exists only from ${fact.since}: ${ctx.from.raw} rejects it${onTarget ? '' : `, and so does the target ${ctx.to.raw}`}`
+          : `${u.name}() exists only from ${fact.since}: the target ${ctx.to.raw} rejects it`,
         at: u.at,
       });
     }

@@ -1,5 +1,6 @@
 import type { LintRule } from '../rule.js';
 import alertmanagerApiV1 from './alertmanager-api-v1.js';
+import configKeyUnknown from './config-key-unknown.js';
 import configKeyVersion from './config-key-version.js';
 import experimentalFunction from './experimental-function.js';
 import experimentalFunctionsFlag from './experimental-functions-flag.js';
@@ -17,6 +18,8 @@ import logFormatChanged from './log-format-changed.js';
 import metricNameValidationDefault from './metric-name-validation-default.js';
 import nativeHistogramsFlag from './native-histograms-flag.js';
 import promqlSyntax from './promql-syntax.js';
+import promqlSyntaxVersion from './promql-syntax-version.js';
+import promqlTypeError from './promql-type-error.js';
 import rangeLeftOpen from './range-left-open.js';
 import regexDotNewline from './regex-dot-newline.js';
 import remoteWriteHttp2Default from './remote-write-http2-default.js';
@@ -31,10 +34,10 @@ import subqueryLeftOpen from './subquery-left-open.js';
 /** Every rule, one per file in this folder. */
 export const RULES: readonly LintRule[] = [
   // PromQL (rule files and dashboards)
-  promqlSyntax, holtWintersRemoved, leQuantileNormalisation, experimentalFunction, functionTooNew, subqueryLeftOpen, rangeLeftOpen, regexDotNewline,
+  promqlSyntax, promqlSyntaxVersion, promqlTypeError, holtWintersRemoved, leQuantileNormalisation, experimentalFunction, functionTooNew, subqueryLeftOpen, rangeLeftOpen, regexDotNewline,
   // prometheus.yml
   scrapeClassicHistogramsRenamed, remoteWriteHttp2Default, alertmanagerApiV1, metricNameValidationDefault, externalLabelsDollar, staticTargetDefaultPort,
-  configKeyVersion, scrapeProtocolsVersion, fallbackScrapeProtocol, kubernetesSdV1beta1, nativeHistogramsFlag,
+  configKeyUnknown, configKeyVersion, scrapeProtocolsVersion, fallbackScrapeProtocol, kubernetesSdV1beta1, nativeHistogramsFlag,
   // command-line flags
   removedCliFlag, featureFlagNowDefault, featureFlagBehaviourDefault, remoteWriteReceiverFlag, featureFlagReplaced3x, featureFlagDeprecated3x,
   retentionFlagDeprecated, experimentalFunctionsFlag, logFormatChanged,
