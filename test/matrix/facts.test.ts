@@ -2,7 +2,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FEATURE_FLAGS, REMOVED_CLI_FLAGS, versionVerdict } from '../../src/compat/index.js';
+import { FEATURE_FLAGS, versionVerdict } from '../../src/compat/index.js';
 import { RemoteReadClient } from '../../src/clients/index.js';
 import { endpointFromUrl } from '../../src/config/index.js';
 import { HttpClient } from '../../src/http/index.js';
@@ -36,27 +36,8 @@ async function startWith(t: TestContext, version: string, extra: string[]): Prom
   }
 }
 
-function flagArg(f: (typeof REMOVED_CLI_FLAGS)[number]): string {
-  // a bool flag takes no value; the others get a value their 2.x parser accepts
-  if (f.flag === 'storage.tsdb.allow-overlapping-blocks') return `--${f.flag}`;
-  const value: Record<string, string> = { 'storage.tsdb.retention': '15d', 'alertmanager.timeout': '10s', 'scrape.name-escaping-scheme': 'values' };
-  assert.ok(value[f.flag], `a test value for --${f.flag}`);
-  return `--${f.flag}=${value[f.flag]}`;
-}
-
-for (const f of REMOVED_CLI_FLAGS) {
-  test(`fact: --${f.flag} starts on 2.55.1 and stops 3.x from starting (removed in ${f.removedIn})`, { timeout: 180_000 }, async (t) => {
-    const bridge = await startWith(t, PROMETHEUS.bridge, [flagArg(f)]);
-    assert.equal(bridge.ready, true, `2.55.1 accepts --${f.flag}:\n${bridge.log.slice(-600)}`);
-    await bridge.stop();
-    for (const v of THREE_X) {
-      const r = await startWith(t, v, [flagArg(f)]);
-      assert.equal(r.ready, false, `${v} must refuse --${f.flag}`);
-      assert.match(r.log, new RegExp(`unknown long flag '--${f.flag.replaceAll('.', '\\.')}'`), `${v}'s error names the flag`);
-    }
-  });
-}
-
+// The removed command-line flags and the logged-only feature tokens are settled by test/unit/executed-facts.test.ts
+// (parse-time checks); here, what a running 3.x server does with the token that used to turn a receiver on.
 test('fact: 3.x starts with a removed --enable-feature token, logs it as unknown, and the remote-write-receiver token leaves POST /api/v1/write at 404', { timeout: 180_000 }, async (t) => {
   const removed = FEATURE_FLAGS.filter((f) => f.removedIn === '3.0.0').map((f) => f.name);
   assert.ok(removed.includes('remote-write-receiver') && removed.length >= 5);
