@@ -5,11 +5,12 @@ import { openState, type Migration, type StateDb } from '../state/index.js';
 
 /**
  * Durable state of `stackshift logs copy` in the SQLite file given by --state. The plan is the list of
- * streams with a cursor each; a unit is one stream x one window, inserted as 'running' when claimed and
+ * stream groups with a cursor each; a unit is one group x one window, inserted as 'running' when claimed and
  * marked 'done' with its counts in one transaction. After kill -9 the file holds either the whole unit or
  * only its 'running' row, which the next run redoes first (a re-pushed line is identical in timestamp,
  * line and metadata, and Loki stores such a line once). One writer: a lock row names the pid (with its
- * start time, so a reused pid does not count) and host of the run that holds it.
+ * start time, so a reused pid does not count) and host of the run that holds it. A group is a stream selector
+ * narrowed to a set of streams (see groupStreams); a unit is one group x one window.
  */
 export const LOGS_COPY_MIGRATION: Migration = {
   module: 'logs-copy',
@@ -20,14 +21,15 @@ export const LOGS_COPY_MIGRATION: Migration = {
        params TEXT NOT NULL,
        created_at INTEGER NOT NULL
      );
-     CREATE TABLE logs_streams (
+     CREATE TABLE logs_groups (
        id INTEGER PRIMARY KEY,
-       labels TEXT NOT NULL,
+       selector TEXT NOT NULL,
+       streams INTEGER NOT NULL,
        cursor_ms INTEGER NOT NULL
      );
      CREATE TABLE logs_units (
        id INTEGER PRIMARY KEY,
-       stream_id INTEGER NOT NULL REFERENCES logs_streams(id),
+       group_id INTEGER NOT NULL REFERENCES logs_groups(id),
        start_ms INTEGER NOT NULL,
        end_ms INTEGER NOT NULL,
        status TEXT NOT NULL CHECK (status IN ('running', 'done')),
@@ -36,7 +38,7 @@ export const LOGS_COPY_MIGRATION: Migration = {
        bytes INTEGER NOT NULL DEFAULT 0,
        pushes INTEGER NOT NULL DEFAULT 0,
        ms INTEGER NOT NULL DEFAULT 0,
-       UNIQUE (stream_id, start_ms)
+       UNIQUE (group_id, start_ms)
      );
      CREATE TABLE logs_lock (
        id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -56,9 +58,9 @@ export const LOGS_COPY_MIGRATION: Migration = {
   ],
 };
 
-export interface StreamRow { id: number; labels: Record<string, string>; cursorMs: number }
-export interface UnitRow { id: number; streamId: number; startMs: number; endMs: number }
-export interface CopyTotals { streams: number; units: number; unitsDone: number; lines: number; bytes: number; pushes: number; redoneUnits: number; runs: number }
+export interface GroupRow { id: number; selector: string; streams: number; cursorMs: number }
+export interface UnitRow { id: number; groupId: number; startMs: number; endMs: number }
+export interface CopyTotals { groups: number; streams: number; units: number; unitsDone: number; lines: number; bytes: number; pushes: number; redoneUnits: number; runs: number }
 
 function procStart(pid: number): string {
   try {
@@ -101,33 +103,33 @@ export class CopyState {
     return this.db.prepare('SELECT fingerprint, params FROM logs_plan WHERE id = 1').get() as { fingerprint: string; params: string } | undefined;
   }
 
-  createPlan(fingerprint: string, params: unknown, streams: Array<Record<string, string>>, startMs: number): void {
+  createPlan(fingerprint: string, params: unknown, groups: Array<{ selector: string; streams: number }>, startMs: number): void {
     this.db.transaction(() => {
       this.db.prepare('INSERT INTO logs_plan (id, fingerprint, params, created_at) VALUES (1, ?, ?, ?)').run(fingerprint, JSON.stringify(params), Date.now());
-      const ins = this.db.prepare('INSERT INTO logs_streams (labels, cursor_ms) VALUES (?, ?)');
-      for (const s of streams) ins.run(JSON.stringify(s), startMs);
+      const ins = this.db.prepare('INSERT INTO logs_groups (selector, streams, cursor_ms) VALUES (?, ?, ?)');
+      for (const g of groups) ins.run(g.selector, g.streams, startMs);
     })();
   }
 
-  streams(): StreamRow[] {
-    return (this.db.prepare('SELECT id, labels, cursor_ms FROM logs_streams ORDER BY id').all() as Array<{ id: number; labels: string; cursor_ms: number }>)
-      .map((r) => ({ id: r.id, labels: JSON.parse(r.labels) as Record<string, string>, cursorMs: r.cursor_ms }));
+  groups(): GroupRow[] {
+    return (this.db.prepare('SELECT id, selector, streams, cursor_ms FROM logs_groups ORDER BY id').all() as Array<{ id: number; selector: string; streams: number; cursor_ms: number }>)
+      .map((r) => ({ id: r.id, selector: r.selector, streams: r.streams, cursorMs: r.cursor_ms }));
   }
 
-  /** The unit a killed run left running for this stream, if any. */
-  runningUnit(streamId: number): UnitRow | undefined {
-    const r = this.db.prepare("SELECT id, start_ms, end_ms FROM logs_units WHERE stream_id = ? AND status = 'running'").get(streamId) as { id: number; start_ms: number; end_ms: number } | undefined;
-    return r && { id: r.id, streamId, startMs: r.start_ms, endMs: r.end_ms };
+  /** The unit a killed run left running for this group, if any. */
+  runningUnit(groupId: number): UnitRow | undefined {
+    const r = this.db.prepare("SELECT id, start_ms, end_ms FROM logs_units WHERE group_id = ? AND status = 'running'").get(groupId) as { id: number; start_ms: number; end_ms: number } | undefined;
+    return r && { id: r.id, groupId, startMs: r.start_ms, endMs: r.end_ms };
   }
 
-  /** Creates the next unit of a stream and advances its cursor, atomically. */
-  claim(streamId: number, startMs: number, endMs: number): UnitRow {
+  /** Creates the next unit of a group and advances its cursor, atomically. */
+  claim(groupId: number, startMs: number, endMs: number): UnitRow {
     let id = 0;
     this.db.transaction(() => {
-      id = Number(this.db.prepare("INSERT INTO logs_units (stream_id, start_ms, end_ms, status) VALUES (?, ?, ?, 'running')").run(streamId, startMs, endMs).lastInsertRowid);
-      this.db.prepare('UPDATE logs_streams SET cursor_ms = ? WHERE id = ?').run(endMs, streamId);
+      id = Number(this.db.prepare("INSERT INTO logs_units (group_id, start_ms, end_ms, status) VALUES (?, ?, ?, 'running')").run(groupId, startMs, endMs).lastInsertRowid);
+      this.db.prepare('UPDATE logs_groups SET cursor_ms = ? WHERE id = ?').run(endMs, groupId);
     })();
-    return { id, streamId, startMs, endMs };
+    return { id, groupId, startMs, endMs };
   }
 
   retry(unitId: number): void {
@@ -148,9 +150,9 @@ export class CopyState {
 
   totals(): CopyTotals {
     const u = this.db.prepare("SELECT COUNT(*) AS units, SUM(status = 'done') AS done, SUM(lines) AS lines, SUM(bytes) AS bytes, SUM(pushes) AS pushes, SUM(attempts > 1) AS redone FROM logs_units").get() as Record<string, number | null>;
-    const streams = (this.db.prepare('SELECT COUNT(*) AS n FROM logs_streams').get() as { n: number }).n;
+    const g = this.db.prepare('SELECT COUNT(*) AS n, SUM(streams) AS streams FROM logs_groups').get() as { n: number; streams: number | null };
     const runs = (this.db.prepare('SELECT COUNT(*) AS n FROM logs_runs').get() as { n: number }).n;
-    return { streams, units: u.units ?? 0, unitsDone: u.done ?? 0, lines: u.lines ?? 0, bytes: u.bytes ?? 0, pushes: u.pushes ?? 0, redoneUnits: u.redone ?? 0, runs };
+    return { groups: g.n, streams: g.streams ?? 0, units: u.units ?? 0, unitsDone: u.done ?? 0, lines: u.lines ?? 0, bytes: u.bytes ?? 0, pushes: u.pushes ?? 0, redoneUnits: u.redone ?? 0, runs };
   }
 
   close(): void {

@@ -4,11 +4,11 @@ import type { ResolvedEndpoint } from '../config/index.js';
 import { StackshiftError } from '../errors/index.js';
 import { HttpError } from '../http/index.js';
 import { log } from '../log/index.js';
-import { CopyState, type StreamRow, type UnitRow } from './copy-state.js';
+import { CopyState, type GroupRow, type UnitRow } from './copy-state.js';
 import { logQuery, renderStreamSelector, type LogMatcher } from './logql.js';
-import { readStream } from './page.js';
+import { readLines } from './page.js';
 import { classifyPushReject, firstLine } from './rejects.js';
-import { formatStream } from './streams.js';
+import { formatStream, groupStreams } from './streams.js';
 
 /** One table of defaults for the CLI, tests, rehearsal and bench. */
 export const LOGS_COPY_DEFAULTS = {
@@ -19,6 +19,8 @@ export const LOGS_COPY_DEFAULTS = {
   batchBytes: 1 << 20,
   batchLines: 10_000,
   concurrency: 4,
+  /** Streams read by one query; groups also spread the work over --concurrency. */
+  streamsPerUnit: 50,
   encoding: 'protobuf' as PushEncoding,
 };
 
@@ -33,6 +35,7 @@ export interface LogsCopyOptions {
   batchBytes: number;
   batchLines: number;
   concurrency: number;
+  streamsPerUnit: number;
   encoding: PushEncoding;
   statePath: string;
   onProgress?: (p: CopyProgress) => void;
@@ -49,6 +52,7 @@ export interface LogsCopyReport {
   range: { start: string; end: string; windowMs: number; note: string };
   state: string;
   streams: number;
+  groups: number;
   units: { total: number; done: number; redoneAfterCrash: number };
   lines: number;
   bytes: number;
@@ -93,8 +97,10 @@ export async function runLogsCopy(o: LogsCopyOptions): Promise<LogsCopyReport> {
     const plan = state.plan();
     if (!plan) {
       listed.sort((a, b) => (formatStream(a) < formatStream(b) ? -1 : 1));
-      state.createPlan(fingerprint, params, listed, range.startMs);
-      log.info('logs copy planned', { streams: listed.length, windows: (range.endMs - range.startMs) / o.windowMs });
+      const perUnit = Math.max(1, Math.min(o.streamsPerUnit, Math.ceil(listed.length / o.concurrency)));
+      const groups = listed.length ? groupStreams(o.selector, listed, perUnit).map((g) => ({ selector: logQuery(g.matchers), streams: g.streams.length })) : [];
+      state.createPlan(fingerprint, params, groups, range.startMs);
+      log.info('logs copy planned', { streams: listed.length, groups: groups.length, windows: (range.endMs - range.startMs) / o.windowMs });
     } else if (plan.fingerprint !== fingerprint) {
       const old = JSON.parse(plan.params) as typeof params;
       throw new StackshiftError('usage', `state file ${o.statePath} belongs to another copy (${old.selector} from ${old.source} to ${old.target}, ${new Date(old.startMs).toISOString()}..${new Date(old.endMs).toISOString()}), not this one`, { hint: 'resume with the same source, target, --selector, --start/--end and --window, or pass a new --state file' });
@@ -109,56 +115,65 @@ export async function runLogsCopy(o: LogsCopyOptions): Promise<LogsCopyReport> {
 async function copyStreams(o: LogsCopyOptions, state: CopyState, source: LokiClient, target: LokiClient, range: { startMs: number; endMs: number }, selectorText: string): Promise<LogsCopyReport> {
   const runId = state.startRun();
   const t0 = Date.now();
-  const streams = state.streams();
-  const windowsPerStream = Math.round((range.endMs - range.startMs) / o.windowMs);
-  const unitsTotal = streams.length * windowsPerStream;
+  const groups = state.groups();
+  const windowsPerGroup = Math.round((range.endMs - range.startMs) / o.windowMs);
+  const unitsTotal = groups.length * windowsPerGroup;
   const before = state.totals();
   let unitsDone = before.unitsDone;
   let runLines = 0;
   let runBytes = 0;
   let redone = 0;
   let failure: unknown;
-  const queue = streams.slice();
+  const queue = groups.slice();
   const report = () => o.onProgress?.({ unitsDone, unitsTotal, lines: before.lines + runLines, bytes: before.bytes + runBytes });
 
-  const runUnit = async (stream: StreamRow, unit: UnitRow) => {
+  const runUnit = async (group: GroupRow, unit: UnitRow) => {
     const u0 = Date.now();
     let lines = 0, bytes = 0, pushes = 0;
-    let batch: LokiEntry[] = [];
+    let batch = new Map<string, { labels: Record<string, string>; entries: LokiEntry[] }>();
+    let batchLines = 0;
     let batchBytes = 0;
+    const where = `${group.selector} in ${new Date(unit.startMs).toISOString()}..${new Date(unit.endMs).toISOString()}`;
     const flush = async () => {
-      if (!batch.length) return;
+      if (!batchLines) return;
       try {
-        await target.push([{ labels: stream.labels, entries: batch }], o.encoding);
+        await target.push([...batch.values()], o.encoding);
       } catch (e) {
         if (e instanceof LokiPushError) {
           const r = classifyPushReject(e.status ?? 0, e.bodyExcerpt ?? '');
-          throw new StackshiftError(`logs-reject-${r.id}`, `the target refused lines of ${formatStream(stream.labels)} in ${new Date(unit.startMs).toISOString()}..${new Date(unit.endMs).toISOString()} (${r.id}): HTTP ${e.status}: ${firstLine(e.bodyExcerpt ?? '')}`, { hint: r.advice });
+          throw new StackshiftError(`logs-reject-${r.id}`, `the target refused lines of ${where} (${r.id}): HTTP ${e.status}: ${firstLine(e.bodyExcerpt ?? '')}`, { hint: r.advice });
         }
         throw e;
       }
       pushes++;
-      lines += batch.length;
+      lines += batchLines;
       bytes += batchBytes;
-      runLines += batch.length;
+      runLines += batchLines;
       runBytes += batchBytes;
-      batch = [];
+      batch = new Map();
+      batchLines = 0;
       batchBytes = 0;
       report();
       if (o.pushDelayMs) await new Promise((r) => setTimeout(r, o.pushDelayMs));
     };
     try {
-      for await (const page of readStream(source, stream.labels, msToNs(unit.startMs), msToNs(unit.endMs), o.pageSize)) {
-        for (const e of page) {
-          if (failure) return;
-          const size = Buffer.byteLength(e.line) + 16 + (e.metadata ? JSON.stringify(e.metadata).length : 0);
-          if (batch.length && (batchBytes + size > o.batchBytes || batch.length >= o.batchLines)) await flush();
-          batch.push(e);
-          batchBytes += size;
+      for await (const pages of readLines(source, group.selector, msToNs(unit.startMs), msToNs(unit.endMs), o.pageSize)) {
+        for (const p of pages) {
+          const key = formatStream(p.labels);
+          for (const e of p.entries) {
+            if (failure) return;
+            const size = Buffer.byteLength(e.line) + 16 + (e.metadata ? JSON.stringify(e.metadata).length : 0);
+            if (batchLines && (batchBytes + size > o.batchBytes || batchLines >= o.batchLines)) await flush();
+            let b = batch.get(key);
+            if (!b) { b = { labels: p.labels, entries: [] }; batch.set(key, b); }
+            b.entries.push(e);
+            batchLines++;
+            batchBytes += size;
+          }
         }
       }
     } catch (e) {
-      if (e instanceof HttpError && !(e instanceof LokiPushError)) sourceError(e, `a query for ${formatStream(stream.labels)}`);
+      if (e instanceof HttpError && !(e instanceof LokiPushError)) sourceError(e, `a query for ${where}`);
       throw e;
     }
     await flush();
@@ -170,19 +185,19 @@ async function copyStreams(o: LogsCopyOptions, state: CopyState, source: LokiCli
   const worker = async () => {
     for (;;) {
       if (failure) return;
-      const stream = queue.shift();
-      if (!stream) return;
-      // a stream goes strictly forward in time: Loki refuses lines more than max_chunk_age/2 behind its newest
-      const left = state.runningUnit(stream.id);
+      const group = queue.shift();
+      if (!group) return;
+      // a group goes strictly forward in time: Loki refuses lines more than max_chunk_age/2 behind a stream's newest
+      const left = state.runningUnit(group.id);
       if (left) {
         state.retry(left.id);
         redone++;
-        await runUnit(stream, left);
+        await runUnit(group, left);
       }
-      let cursor = stream.cursorMs;
+      let cursor = group.cursorMs;
       while (cursor < range.endMs && !failure) {
-        const unit = state.claim(stream.id, cursor, Math.min(cursor + o.windowMs, range.endMs));
-        await runUnit(stream, unit);
+        const unit = state.claim(group.id, cursor, Math.min(cursor + o.windowMs, range.endMs));
+        await runUnit(group, unit);
         cursor = unit.endMs;
       }
     }
@@ -201,6 +216,7 @@ async function copyStreams(o: LogsCopyOptions, state: CopyState, source: LokiCli
     range: { start: new Date(range.startMs).toISOString(), end: new Date(range.endMs).toISOString(), windowMs: o.windowMs, note: 'windows are (start, end], aligned to multiples of the window since the epoch' },
     state: o.statePath,
     streams: totals.streams,
+    groups: totals.groups,
     units: { total: unitsTotal, done: totals.unitsDone, redoneAfterCrash: totals.redoneUnits },
     lines: totals.lines,
     bytes: totals.bytes,

@@ -73,8 +73,10 @@ export interface StreamGroup {
  */
 export function groupStreams(base: LogMatcher[], streams: Array<Record<string, string>>, max: number, used: string[] = []): StreamGroup[] {
   if (streams.length <= max) return [{ matchers: base, streams }];
+  // a label's values include "" for the streams without it: absence tells streams apart too
   const names = new Map<string, Set<string>>();
-  for (const s of streams) for (const [k, v] of Object.entries(s)) if (!used.includes(k)) (names.get(k) ?? names.set(k, new Set()).get(k)!).add(v);
+  for (const s of streams) for (const k of Object.keys(s)) if (!used.includes(k)) names.set(k, new Set());
+  for (const [k, vals] of names) for (const s of streams) vals.add(s[k] ?? '');
   let best: string | undefined;
   let bestCount = 1;
   for (const [k, vals] of names) if (vals.size > bestCount) { best = k; bestCount = vals.size; }

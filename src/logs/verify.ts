@@ -3,7 +3,7 @@ import { LokiClient, msToNs, type LokiEntry } from '../clients/index.js';
 import type { ResolvedEndpoint } from '../config/index.js';
 import { alignRange } from './copy.js';
 import { countByStreamQuery, logQuery, renderStreamSelector, type LogMatcher } from './logql.js';
-import { readStream } from './page.js';
+import { readLines, readStream } from './page.js';
 import { DISCOVERED_METADATA, TARGET_DISCOVERED_LABELS, entryKey, formatStream, groupStreams, normaliseSource, normaliseTarget, streamKey, targetSelector, type StreamMapping } from './streams.js';
 
 export const LOGS_VERIFY_DEFAULTS = { windowMs: 3_600_000, maxSeries: 500, pageSize: 5000, sampleFraction: 0.05, seed: 1, top: 20, concurrency: 4, ignoreMetadata: DISCOVERED_METADATA };
@@ -19,7 +19,7 @@ export interface LogsVerifyOptions {
   /** Streams per count query: at most the sides' max_query_series. */
   maxSeries: number;
   pageSize: number;
-  /** Fraction of (stream, window) pairs whose lines are compared; windows whose counts differ always are. */
+  /** Fraction of windows whose lines are compared (every stream); a stream's window whose counts differ always is. */
   sample: { fraction: number; seed: number };
   ignoreMetadata: string[];
   minConsistency: number;
@@ -39,7 +39,7 @@ export interface LogsVerifyReport {
   streams: { source: number; target: number; matched: number; missing: Array<{ stream: string; lines: number }>; extra: Array<{ stream: string; lines: number }> };
   windows: { compared: number; differing: number; top: WindowDiff[] };
   lines: { expected: number; matched: number; unexpected: number };
-  samples: { windows: number; linesCompared: number; missing: number; extra: number; altered: number; top: LineDiff[] };
+  samples: { windows: number; streamWindows: number; linesCompared: number; missing: number; extra: number; altered: number; top: LineDiff[] };
   consistency: { percent: number; definition: string; gate: { minPercent: number; passed: boolean } };
   queries: { source: number; target: number };
   seconds: number;
@@ -72,10 +72,10 @@ async function countLines(client: LokiClient, base: LogMatcher[], streams: Array
   return { counts, queries };
 }
 
-function inSample(key: string, windowEnd: number, fraction: number, seed: number): boolean {
+function inSample(windowEnd: number, fraction: number, seed: number): boolean {
   if (fraction >= 1) return true;
   if (fraction <= 0) return false;
-  const h = createHash('sha1').update(`${seed}\x00${key}\x00${windowEnd}`).digest();
+  const h = createHash('sha1').update(`${seed}\x00${windowEnd}`).digest();
   return h.readUInt32BE(0) / 0x1_0000_0000 < fraction;
 }
 
@@ -118,7 +118,8 @@ export async function verifyLogs(o: LogsVerifyOptions): Promise<LogsVerifyReport
     const missingStreams: Array<{ stream: string; lines: number }> = [];
     const extraStreams: Array<{ stream: string; lines: number }> = [];
     const windowDiffs: WindowDiff[] = [];
-    const pairs: Array<{ key: string; w: number; s: number; t: number; diff: boolean }> = [];
+    const pairs: Array<{ key: string; w: number; s: number; t: number; diff: boolean; sampled: boolean }> = [];
+    const sampledWindows = new Set<number>();
     let expected = 0, matched = 0, unexpected = 0, compared = 0, matchedStreams = 0;
     for (const k of [...keys].sort()) {
       const sm = sc.counts.get(k) ?? new Map<number, number>();
@@ -138,39 +139,60 @@ export async function verifyLogs(o: LogsVerifyOptions): Promise<LogsVerifyReport
         unexpected += Math.max(0, t - s);
         const diff = s !== t;
         if (diff && inS && inT) windowDiffs.push({ stream: show(k), window: `${new Date(w - o.windowMs).toISOString()}..${new Date(w).toISOString()}`, source: s, target: t, kind: t === 0 ? 'missing' : s === 0 ? 'extra' : 'count' });
-        if (inS && inT && (diff || inSample(k, w, o.sample.fraction, o.sample.seed))) pairs.push({ key: k, w, s, t, diff });
+        const sampled = inSample(w, o.sample.fraction, o.sample.seed);
+        if (sampled) sampledWindows.add(w);
+        if (inS && inT && (diff || sampled)) pairs.push({ key: k, w, s, t, diff, sampled });
       }
     }
 
     // lines of the sampled windows (and of every differing one) as (ts, line, metadata) multisets
     const lineDiffs: LineDiff[] = [];
     let linesCompared = 0, missingLines = 0, extraLines = 0, altered = 0;
-    const queue = pairs.slice();
-    const work = async () => {
-      for (let p = queue.shift(); p; p = queue.shift()) {
-        const [sl, tl] = await Promise.all([linesOf(source, sByKey.get(p.key)!, p.w, o), linesOf(target, tByKey.get(p.key)!, p.w, o)]);
-        const bag = new Map<string, { n: number; e: LokiEntry }>();
-        for (const e of sl) { const k = entryKey(e, o.ignoreMetadata); const b = bag.get(k); if (b) b.n++; else bag.set(k, { n: 1, e }); }
-        let both = 0;
-        const extra: LokiEntry[] = [];
-        for (const e of tl) { const b = bag.get(entryKey(e, o.ignoreMetadata)); if (b && b.n > 0) { b.n--; both++; } else extra.push(e); }
-        const missing = [...bag.values()].flatMap((b) => Array.from({ length: b.n }, () => b.e));
-        linesCompared += sl.length;
-        // replace this window's count-based figures by the line-based ones
-        expected += sl.length - p.s;
-        matched += both - Math.min(p.s, p.t);
-        unexpected += extra.length - Math.max(0, p.t - p.s);
-        const stream = show(p.key);
-        const extraByTs = new Map<bigint, LokiEntry[]>();
-        for (const e of extra) (extraByTs.get(e.tsNs) ?? extraByTs.set(e.tsNs, []).get(e.tsNs)!).push(e);
-        for (const m of missing) {
-          const twin = extraByTs.get(m.tsNs)?.shift();
-          if (twin) { altered++; lineDiffs.push({ stream, timestampNs: m.tsNs.toString(), kind: 'altered', source: m.line, target: twin.line }); }
-          else { missingLines++; lineDiffs.push({ stream, timestampNs: m.tsNs.toString(), kind: 'missing', source: m.line, metadata: m.metadata }); }
-        }
-        for (const list of extraByTs.values()) for (const e of list) { extraLines++; lineDiffs.push({ stream, timestampNs: e.tsNs.toString(), kind: 'extra', target: e.line, metadata: e.metadata }); }
+    const compare = (p: { key: string; s: number; t: number }, sl: LokiEntry[], tl: LokiEntry[]) => {
+      const bag = new Map<string, { n: number; e: LokiEntry }>();
+      for (const e of sl) { const k = entryKey(e, o.ignoreMetadata); const b = bag.get(k); if (b) b.n++; else bag.set(k, { n: 1, e }); }
+      let both = 0;
+      const extra: LokiEntry[] = [];
+      for (const e of tl) { const b = bag.get(entryKey(e, o.ignoreMetadata)); if (b && b.n > 0) { b.n--; both++; } else extra.push(e); }
+      const missing = [...bag.values()].flatMap((b) => Array.from({ length: b.n }, () => b.e));
+      linesCompared += sl.length;
+      // replace this window's count-based figures by the line-based ones
+      expected += sl.length - p.s;
+      matched += both - Math.min(p.s, p.t);
+      unexpected += extra.length - Math.max(0, p.t - p.s);
+      const stream = show(p.key);
+      const extraByTs = new Map<bigint, LokiEntry[]>();
+      for (const e of extra) (extraByTs.get(e.tsNs) ?? extraByTs.set(e.tsNs, []).get(e.tsNs)!).push(e);
+      for (const m of missing) {
+        const twin = extraByTs.get(m.tsNs)?.shift();
+        if (twin) { altered++; lineDiffs.push({ stream, timestampNs: m.tsNs.toString(), kind: 'altered', source: m.line, target: twin.line }); }
+        else { missingLines++; lineDiffs.push({ stream, timestampNs: m.tsNs.toString(), kind: 'missing', source: m.line, metadata: m.metadata }); }
       }
+      for (const list of extraByTs.values()) for (const e of list) { extraLines++; lineDiffs.push({ stream, timestampNs: e.tsNs.toString(), kind: 'extra', target: e.line, metadata: e.metadata }); }
     };
+    // sampled windows: every stream's lines in one paged read per side; other differing windows: per stream
+    const readWindow = async (client: LokiClient, sel: LogMatcher[], w: number, norm: (l: Record<string, string>) => Record<string, string>) => {
+      const byKey = new Map<string, LokiEntry[]>();
+      for await (const pages of readLines(client, logQuery(sel), msToNs(w - o.windowMs), msToNs(w), o.pageSize)) {
+        for (const p of pages) { const k = streamKey(norm(p.labels)); const list = byKey.get(k) ?? byKey.set(k, []).get(k)!; for (const e of p.entries) list.push(e); }
+      }
+      return byKey;
+    };
+    const tasks: Array<() => Promise<void>> = [];
+    for (const w of [...sampledWindows].sort((a, b) => a - b)) {
+      tasks.push(async () => {
+        const [sw, tw] = await Promise.all([readWindow(source, o.selector, w, normS), readWindow(target, tSel, w, normT)]);
+        for (const p of pairs) if (p.w === w) compare(p, sw.get(p.key) ?? [], tw.get(p.key) ?? []);
+      });
+    }
+    for (const p of pairs) {
+      if (p.sampled) continue;
+      tasks.push(async () => {
+        const [sl, tl] = await Promise.all([linesOf(source, sByKey.get(p.key)!, p.w, o), linesOf(target, tByKey.get(p.key)!, p.w, o)]);
+        compare(p, sl, tl);
+      });
+    }
+    const work = async () => { for (let job = tasks.shift(); job; job = tasks.shift()) await job(); };
     await Promise.all(Array.from({ length: Math.max(1, o.concurrency) }, work));
     lineDiffs.sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : BigInt(a.timestampNs) < BigInt(b.timestampNs) ? -1 : 1));
 
@@ -184,7 +206,7 @@ export async function verifyLogs(o: LogsVerifyOptions): Promise<LogsVerifyReport
       streams: { source: sStreams.length, target: tStreams.length, matched: matchedStreams, missing: missingStreams, extra: extraStreams },
       windows: { compared, differing: windowDiffs.length, top: windowDiffs.slice(0, o.top) },
       lines: { expected, matched, unexpected },
-      samples: { windows: pairs.length, linesCompared, missing: missingLines, extra: extraLines, altered, top: lineDiffs.slice(0, o.top) },
+      samples: { windows: sampledWindows.size, streamWindows: pairs.length, linesCompared, missing: missingLines, extra: extraLines, altered, top: lineDiffs.slice(0, o.top) },
       consistency: {
         percent,
         definition: 'matched / (expected + unexpected) lines; per stream and window from count_over_time, replaced by (timestamp, line, metadata) multiset matches in the sampled windows',

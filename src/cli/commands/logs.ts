@@ -134,7 +134,8 @@ Exit codes: 0 at or above --min-consistency, 1 below it, 2 usage or runtime erro
     .option('--page-size <n>', "lines per query (at most the source's max_entries_limit_per_query)", String(C.pageSize))
     .option('--batch-bytes <n>', 'bytes of lines per push', String(C.batchBytes))
     .option('--batch-lines <n>', 'lines per push', String(C.batchLines))
-    .option('--concurrency <n>', 'streams copied in parallel', String(C.concurrency))
+    .option('--concurrency <n>', 'stream groups copied in parallel', String(C.concurrency))
+    .option('--streams-per-unit <n>', 'streams read by one query (a work unit is such a group x one window)', String(C.streamsPerUnit))
     .addOption(new Option('--encoding <kind>', 'push encoding').choices(['protobuf', 'json']).default(C.encoding))
     .option('--state <file>', 'SQLite state file; re-run with the same file to resume (default: <state.dir>/logs-copy.db or .stackshift/logs-copy.db)'));
   copy.addHelpText('after', `
@@ -154,7 +155,7 @@ is stored once. Exit codes: 0 copied, 2 usage error or a refusal by either side 
     const o = {
       selector, startMs, endMs, windowMs,
       pageSize: int('page-size', opts.pageSize, 1, 1_000_000), batchBytes: int('batch-bytes', opts.batchBytes, 1024, 64 << 20),
-      batchLines: int('batch-lines', opts.batchLines, 1, 1_000_000), concurrency: int('concurrency', opts.concurrency, 1, 64), encoding: opts.encoding as 'protobuf' | 'json',
+      batchLines: int('batch-lines', opts.batchLines, 1, 1_000_000), concurrency: int('concurrency', opts.concurrency, 1, 64), streamsPerUnit: int('streams-per-unit', opts.streamsPerUnit, 1, 100_000), encoding: opts.encoding as 'protobuf' | 'json',
     };
     const source = endpoint(ctx.loaded, String(opts.from), endpointFlags(opts, 'source'), 'source');
     const target = endpoint(ctx.loaded, String(opts.to), endpointFlags(opts, 'target'), 'target');
