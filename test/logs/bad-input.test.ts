@@ -30,7 +30,7 @@ test('logs copy and verify: bad flags are one clear line, exit 2, no state file,
     { args: ['verify', '--selector', SELECTOR, '--start', '1h', '--add-label', 'cluster'], message: /--add-label "cluster" is not name=value/ },
   ];
   for (const c of cases) {
-    const r = await runCli(['logs', c.args[0]!, ...loki.flags, '--state', state, ...c.args.slice(1)]);
+    const r = await runCli(['logs', c.args[0]!, ...loki.flags, ...(c.args[0] === 'copy' ? ['--state', state] : []), ...c.args.slice(1)]);
     assert.equal(r.code, 2, `${c.args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, c.message, c.args.join(' '));
     assert.equal(oneLine(r.stderr).filter((l) => !/^\s*hint:/.test(l) && !l.startsWith('(run with --help')).length, 1, `one line: ${r.stderr}`);
