@@ -11,7 +11,7 @@ export interface StreamPage { labels: Record<string, string>; entries: LokiEntry
  * page starts at the last timestamp seen, inclusive, as logcli does (pkg/logcli/query/query.go); the lines
  * of that nanosecond already delivered are remembered as a multiset and skipped once each, so lines sharing
  * a nanosecond across a page boundary are neither lost nor doubled. A full page of one nanosecond cannot be
- * paged past: that is an error naming the limit to raise. Each page is yielded grouped by stream.
+ * paged past (bursts must stay below the page size): that is an error naming the limit to raise. Each page is yielded grouped by stream.
  */
 export async function* readLines(client: LokiClient, query: string, fromNs: bigint, toNs: bigint, limit: number, keep?: (labels: Record<string, string>) => boolean): AsyncGenerator<StreamPage[]> {
   let start = fromNs + 1n;
@@ -40,7 +40,7 @@ export async function* readLines(client: LokiClient, query: string, fromNs: bigi
     if (pages.length) yield pages;
     if (returned < limit) return;
     if (last === start) {
-      throw new StackshiftError('logs-page', `more than ${limit} lines selected by ${query} carry the same timestamp ${last} ns: they cannot be paged with --page-size ${limit}`, { hint: "raise --page-size (and the source's max_entries_limit_per_query) above the size of that burst" });
+      throw new StackshiftError('logs-page', `${limit} or more lines selected by ${query} carry the same timestamp ${last} ns: they cannot be paged with --page-size ${limit}`, { hint: "raise --page-size (and the source's max_entries_limit_per_query) above the size of that burst" });
     }
     // every line at the new start came in this page: all lines of one nanosecond sort together
     seenAtStart = new Map<string, number>();
