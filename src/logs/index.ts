@@ -6,3 +6,4 @@ export { CopyState, LOGS_COPY_MIGRATION } from './copy-state.js';
 export { classifyPushReject, type PushReject } from './rejects.js';
 export { verifyLogs, LOGS_VERIFY_DEFAULTS, type LogsVerifyOptions, type LogsVerifyReport, type WindowDiff, type LineDiff } from './verify.js';
 export { renderLogsVerifyText, renderLogsVerifyMarkdown, renderLogsCopyText, renderLogsCopyMarkdown } from './render.js';
+export { generateLogs, type LogSpec, type GeneratedLogs } from './generate.js';
