@@ -7,3 +7,4 @@ export { waitHeadCompacted } from './settle.js';
 export { generateHistogramHistory, writeHistogramHistoryRemote, type HistogramHistorySpec, type HistogramSeries, type HistogramWriteResult } from './histogram-history.js';
 export { DEAD_TARGET, BROKEN_RULE_EXPR } from './unhealthy.js';
 export { startAlertmanager, amtoolBinary, MINIMAL_ALERTMANAGER_CONFIG, type LabAlertmanager } from './alertmanager.js';
+export { startVictoriaLogs, type VictoriaLogsServer } from './victoria-logs.js';
