@@ -6,6 +6,7 @@ import { createProgress, formatCount } from '../../progress/index.js';
 import { parseDuration, parseTime, tryParseDuration } from '../../timeutil/index.js';
 import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
 import { contextFor, emit, statePath as stateFile } from '../context.js';
+import { backfillBlocksCommand } from './backfill-blocks.js';
 
 function int(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const s = String(v);
@@ -145,5 +146,6 @@ Exit codes: 0 copied, 1 copied but the target refused some samples (see the summ
   });
   // addCommand does not inherit the program's settings: keep errors as exceptions (exit 2), not process.exit(1)
   area.addCommand(cmd);
+  area.addCommand(backfillBlocksCommand());
   program.addCommand(area);
 }
