@@ -45,6 +45,8 @@ export interface MimirBlocksDouble {
   /** Marks a block complete without an upload (a block some earlier run uploaded). */
   preload(tenant: string, ulid: string): void;
   options: MimirBlocksDoubleOptions;
+  /** Answer the next n finish calls with 429. */
+  setBusyFinishes(n: number): void;
   close(): Promise<void>;
 }
 
@@ -153,6 +155,7 @@ export async function startMimirBlocksDouble(options: MimirBlocksDoubleOptions =
     url: `http://127.0.0.1:${port}`,
     calls,
     options,
+    setBusyFinishes: (n) => { busy = n; },
     complete: (tenant) => [...uploads].filter(([k, v]) => k.startsWith(`${tenant}/`) && v.state === 'complete').map(([k]) => k.slice(tenant.length + 1)).sort(),
     preload: (tenant, ulid) => { uploads.set(`${tenant}/${ulid}`, { meta: {}, state: 'complete', files: new Map() }); },
     close: async () => {
