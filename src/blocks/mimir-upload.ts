@@ -25,6 +25,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function advice422(text: string): string {
   if (/retention/i.test(text)) return "the block is older than the tenant's retention (compactor_blocks_retention_period): raise the retention for this tenant or leave this range out with --start";
+  if (/larger than the maximum/i.test(text)) return "the block is longer than the compactor's largest block range (-compactor.block-ranges): use a --block-duration that divides it, such as 12h";
   if (/cross|boundary|range/i.test(text)) return "the block crosses the compactor's block range: use --block-duration 24h (day-aligned, Mimir's default -compactor.block-ranges maximum) or the tenant's own largest block range";
   return 'Mimir refused the block as unprocessable; fix what the message names and re-run to resume';
 }
