@@ -150,6 +150,7 @@ export async function runBlocks(p: BlocksParams): Promise<BlocksReport> {
     const byId = new Map(groups.map((g) => [g.id, g]));
     const redo: Unit[] = state.runningUnits().map((u) => ({ id: u.id, group: byId.get(u.group_id)!, startMs: u.start_ms, endMs: u.end_ms }));
     const resumed = Boolean(existing);
+    const redoneUnits = redo.length;
     const runId = state.startRun();
     const uploader = mimirHttp ? new MimirBlockUploader(mimirHttp, { pollMs: p.uploadPollMs, validationTimeoutMs: p.validationTimeoutMs, retries: p.retries }) : undefined;
 
@@ -255,7 +256,7 @@ export async function runBlocks(p: BlocksParams): Promise<BlocksReport> {
     await Promise.all(Array.from({ length: p.readConcurrency }, worker));
     const ms = Date.now() - started;
     if (fatal) {
-      st.finishRun(runId, 'failed', runSamples, units, 0);
+      st.finishRun(runId, 'failed', runSamples, units, redoneUnits);
       const tt = st.totals();
       const msg = fatal instanceof Error ? fatal.message : String(fatal);
       throw new StackshiftError('backfill', `backfill blocks stopped after ${tt.unitsDone} of ${tt.units} started blocks: ${msg}`, {
@@ -263,7 +264,7 @@ export async function runBlocks(p: BlocksParams): Promise<BlocksReport> {
         cause: fatal,
       });
     }
-    st.finishRun(runId, 'done', runSamples, units, redo.length);
+    st.finishRun(runId, 'done', runSamples, units, redoneUnits);
     const tt = st.totals();
     const blocksTotal = (st.db.prepare("SELECT COUNT(*) AS n FROM backfill_units WHERE status = 'done' AND series > 0").get() as { n: number }).n;
     const advice: string[] = [];
@@ -281,7 +282,7 @@ export async function runBlocks(p: BlocksParams): Promise<BlocksReport> {
       blockDurationMs: p.blockDurationMs,
       plan: { names: groups.reduce((a, g) => a + (JSON.parse(g.names) as string[]).length, 0), units: tt.units, unitsDone: tt.unitsDone, resumed, runs: st.runs() },
       totals: { blocks: blocksTotal, series: tt.series, samples: tt.samples, histogramSamples: tt.histogramSamples, bytes: tt.bytes, queries: tt.requests },
-      run: { blocks: written.length, samples: runSamples, units, redoneUnits: redo.length, chunksCopied, chunksRecut, uploadsSkipped, durationMs: ms, samplesPerSecond: ms ? Math.round((runSamples * 1000) / ms) : 0, peakRssBytes: peakRss() },
+      run: { blocks: written.length, samples: runSamples, units, redoneUnits, chunksCopied, chunksRecut, uploadsSkipped, durationMs: ms, samplesPerSecond: ms ? Math.round((runSamples * 1000) / ms) : 0, peakRssBytes: peakRss() },
       blocks: written.sort((a, b) => a.minTime - b.minTime),
       advice,
     };
