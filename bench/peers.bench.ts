@@ -89,7 +89,9 @@ async function main(): Promise<void> {
   const source = await startPrometheus({ name: 'source', config: 'global: {}\n', dataDir: srcData });
   stops.push(() => source.stop());
 
-  const ceiling = await remoteReadCount(source.url, s.startMs, s.endMs);
+  // the faster of two passes: the first one also pages the blocks in
+  const passes = [await remoteReadCount(source.url, s.startMs, s.endMs), await remoteReadCount(source.url, s.startMs, s.endMs)];
+  const ceiling = passes[0].ms < passes[1].ms ? passes[0] : passes[1];
   log(`read-only (streamed remote read): ${fmtRate((ceiling.samples * 1000) / ceiling.ms)}`);
   if (ceiling.samples !== want) throw new Error(`source serves ${ceiling.samples} samples, history has ${want}`);
   const range = ['--start', String(s.startMs / 1000), '--end', String(s.endMs / 1000)];

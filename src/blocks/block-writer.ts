@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { labelsKey, type Label } from '../wire/index.js';
 import { ChunkSegmentWriter } from './chunks-writer.js';
@@ -27,18 +28,21 @@ export interface BlockMetaJson {
 
 export interface WrittenBlock { ulid: string; dir: string; meta: BlockMetaJson; bytes: number }
 
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try { fsyncSync(fd); } finally { closeSync(fd); }
+/**
+ * fsync of a file or directory in libuv's thread pool: a block's files are synced together and the event loop
+ * keeps streaming the next block meanwhile (fsync on a read-only descriptor flushes the file, on Linux too).
+ */
+async function fsyncPath(path: string): Promise<void> {
+  const h = await open(path, 'r');
+  try { await h.sync(); } finally { await h.close(); }
 }
 
-function writeFileSynced(path: string, data: string): void {
+function writeFileUnsynced(path: string, data: string): void {
   const fd = openSync(path, 'w', 0o644);
   try {
     const buf = Buffer.from(data);
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -88,8 +92,8 @@ export class BlockWriter {
   get seriesCount(): number { return this.series.size; }
   get sampleCount(): number { return this.stats.numSamples; }
 
-  /** Writes index and meta.json, fsyncs, renames into place. */
-  finish(): WrittenBlock {
+  /** Writes index and meta.json, fsyncs every file and directory, renames into place. */
+  async finish(): Promise<WrittenBlock> {
     this.chunks.close();
     const list = [...this.series.values()];
     this.series.clear();
@@ -119,11 +123,12 @@ export class BlockWriter {
         ],
       };
     }
-    writeFileSynced(join(this.tmpDir, 'meta.json'), JSON.stringify(meta, null, '\t'));
-    fsyncDir(this.tmpDir);
+    writeFileUnsynced(join(this.tmpDir, 'meta.json'), JSON.stringify(meta, null, '\t'));
+    await Promise.all([...this.chunks.files(), join(this.tmpDir, 'index'), join(this.tmpDir, 'meta.json'), this.chunks.dir].map(fsyncPath));
+    await fsyncPath(this.tmpDir);
     const dir = join(this.parent, this.ulid);
-    renameSync(this.tmpDir, dir);
-    fsyncDir(this.parent);
+    await rename(this.tmpDir, dir);
+    await fsyncPath(this.parent);
     return { ulid: this.ulid, dir, meta, bytes: chunkBytes + indexBytes + statSync(join(dir, 'meta.json')).size };
   }
 

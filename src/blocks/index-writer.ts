@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { crc32c } from '../tsdb/index.js';
 import type { Label } from '../wire/index.js';
 import { ByteBuilder, compareUtf8 } from './bytes.js';
@@ -47,9 +47,9 @@ class FileOut {
     this.b.reset();
   }
 
+  /** Flushes and closes; the caller fsyncs (the block writer syncs all of a block's files together). */
   close(): void {
     this.flush();
-    fsyncSync(this.fd);
     closeSync(this.fd);
   }
 }

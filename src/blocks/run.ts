@@ -218,7 +218,7 @@ export async function runBlocks(p: BlocksParams): Promise<BlocksReport> {
               c.seriesHashes.push(seriesHash(key ?? s.key));
             }
           }
-          if (writer) block = writer.finish();
+          if (writer) block = await writer.finish();
         } catch (e) {
           writer?.abort();
           throw e;

@@ -79,7 +79,7 @@ test('Mimir 422: a block crossing the compactor range is refused at once, with a
   const ts = Float64Array.from({ length: 120 }, (_, i) => minT + i * 60_000);
   const vs = new Float64Array(120).fill(1);
   for (const c of encodeXorChunks(ts, new Uint32Array(vs.buffer), 0, 120)) w.addChunk([{ name: '__name__', value: 'x' }], undefined, ChunkEncoding.XOR, c.minTimeMs, c.maxTimeMs, c.data, 120, false);
-  const block = w.finish();
+  const block = await w.finish();
   const http = new HttpClient(endpointFromUrl(m.url, 'mimir', { tenant: m.tenant, retries: 3 }));
   t.after(() => http.close());
   const up = new MimirBlockUploader(http, { pollMs: 100, validationTimeoutMs: 10_000, retries: 3 });
