@@ -10,7 +10,8 @@ import type { MetricsReport } from '../../src/verify/index.js';
 import { runCli, startServer, tempDir } from '../harness/index.js';
 import { GEN, NH_FLAGS, NH_SPEC, compareCopies, readHistograms, waitHeadCompacted } from '../backfill/helpers.js';
 
-// 120 series over 10 hours at 60 s (chunks of 120 samples span 2 h, so 1 h blocks cut through chunks), with counter
+// 120 series over 10 hours at 60 s (the source's chunks of 120 samples span 2 h, from even hours, so 3 h blocks cut
+// through chunks and most hold two chunks of a series), with counter
 // resets, gaps and a stale marker at the start of every gap; native histograms of NH_SPEC in the last 2.5 hours
 const END = NH_SPEC.endMs!;
 const SPEC: HistorySpec = { series: 120, durationMs: 10 * 3_600_000, intervalMs: 60_000, seed: 7, endMs: END };
@@ -30,13 +31,13 @@ test('backfill blocks: history with resets, gaps, stale markers and native histo
   const dir = tempDir(t);
   const out = join(dir, 'blocks');
   const res = await runCli(['backfill', 'blocks', '--source-url', source.url, '--start', String(startMs / 1000), '--end', String(endMs / 1000), '--match', '{__name__=~"stackshift_gen_.+|stackshift_lab_native_histogram"}',
-    '--out', out, '--block-duration', '1h', '--state', join(dir, 'state.db'), '--output', 'json']);
+    '--out', out, '--block-duration', '3h', '--state', join(dir, 'state.db'), '--output', 'json']);
   assert.equal(res.code, 0, res.stderr);
   const r = JSON.parse(res.stdout) as BlocksReport;
   assert.equal(r.totals.samples, floats.samples, 'every float sample (stale markers included) copied');
   assert.equal(r.totals.histogramSamples, hist.histograms, 'every histogram sample copied');
   assert.equal(r.totals.series, SPEC.series + NH_SPEC.series);
-  assert.ok(r.totals.blocks >= 10 && r.totals.blocks <= 12, `one block per hour holding samples (${r.totals.blocks})`);
+  assert.ok(r.totals.blocks >= 4 && r.totals.blocks <= 5, `one block per 3 h (UTC 00, 03, ...) holding samples (${r.totals.blocks})`);
   assert.ok(r.run.chunksCopied > 2 * r.totals.series, 'chunks copied as they are');
   const dirs = readdirSync(out).sort();
   assert.equal(dirs.length, r.totals.blocks);
@@ -49,7 +50,7 @@ test('backfill blocks: history with resets, gaps, stale markers and native histo
   const list = spawnSync(promtoolBinary(), ['tsdb', 'list', out], { encoding: 'utf8' });
   assert.equal(list.status, 0, list.stderr);
   assert.equal(list.stdout.trim().split('\n').length, dirs.length + 1, 'promtool lists every block');
-  const analyze = spawnSync(promtoolBinary(), ['tsdb', 'analyze', out, dirs[5]], { encoding: 'utf8' });
+  const analyze = spawnSync(promtoolBinary(), ['tsdb', 'analyze', out, dirs[2]], { encoding: 'utf8' });
   assert.equal(analyze.status, 0, analyze.stderr);
   assert.match(analyze.stdout, /Series: \d+/);
 
@@ -63,6 +64,10 @@ test('backfill blocks: history with resets, gaps, stale markers and native histo
     assert.deepEqual(d.problems, [], `Prometheus ${version}`);
     assert.equal(d.samples, floats.samples, `Prometheus ${version}: samples`);
     assert.equal(d.staleMarkers, floats.staleMarkers, `Prometheus ${version}: stale markers bit-exact`);
+    // a narrow window inside one block and inside chunks: Prometheus picks chunks by the index's min/max times
+    const narrow = await compareCopies(source.url, target.url, END - 3 * 3_600_000 - 40 * 60_000 + 7_000, END - 3 * 3_600_000 - 20 * 60_000, GEN);
+    assert.deepEqual(narrow.problems, [], `Prometheus ${version}, narrow window`);
+    assert.ok(narrow.samples > SPEC.series * 10, `Prometheus ${version}: narrow window holds samples (${narrow.samples})`);
 
     const tgtHist = await readHistograms(target.url, startMs, endMs);
     assert.equal(tgtHist.size, NH_SPEC.series, `Prometheus ${version}: histogram series`);
