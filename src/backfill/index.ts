@@ -3,3 +3,5 @@ export { BackfillEngine, type EngineOptions, type EngineResult } from './engine.
 export { BackfillState, BACKFILL_MIGRATION } from './state.js';
 export { renderBackfillText, renderBackfillMarkdown } from './report.js';
 export { RateLimiter, shardOf } from './limits.js';
+export { assertSamePlan, emptyCounts, seriesHash, type GroupRow, type UnitCounts } from './state.js';
+export { escapeRegex, Semaphore } from './limits.js';

@@ -16,6 +16,7 @@ import { verifyStep } from './verify-step.js';
 import { histogramStep } from './histogram-step.js';
 import { labVersionsStep } from './lab-versions-step.js';
 import { logsStep } from './logs-step.js';
+import { blocksStep } from './blocks-step.js';
 
 /**
  * The local rehearsal: real Prometheus servers on loopback with generated history, and stackshift driving
@@ -77,7 +78,7 @@ const assessStep: RehearsalStep = {
   },
 };
 
-export const REHEARSAL_STEPS: RehearsalStep[] = [assessStep, labVersionsStep, lintStep, backfillStep, verifyStep, histogramStep, ...UPGRADE_STEPS, dashboardsStep, logsStep];
+export const REHEARSAL_STEPS: RehearsalStep[] = [assessStep, labVersionsStep, lintStep, backfillStep, verifyStep, blocksStep, histogramStep, ...UPGRADE_STEPS, dashboardsStep, logsStep];
 
 const SOURCE_CONFIG = `global:
   scrape_interval: 15s

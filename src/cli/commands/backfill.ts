@@ -6,6 +6,7 @@ import { createProgress, formatCount } from '../../progress/index.js';
 import { durationFlag, intFlag as int, rateFlag as optRate, timeRangeFlags } from '../parse.js';
 import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
 import { contextFor, emit, statePath as stateFile } from '../context.js';
+import { backfillBlocksCommand } from './backfill-blocks.js';
 
 export function parseShard(v: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(v.trim());
@@ -128,5 +129,6 @@ Exit codes: 0 copied, 1 copied but the target refused some samples (see the summ
   });
   // addCommand does not inherit the program's settings: keep errors as exceptions (exit 2), not process.exit(1)
   area.addCommand(cmd);
+  area.addCommand(backfillBlocksCommand());
   program.addCommand(area);
 }
