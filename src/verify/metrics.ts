@@ -1,4 +1,5 @@
 import type { PrometheusClient } from '../clients/index.js';
+import { UsageError } from '../errors/index.js';
 import { HttpError } from '../http/index.js';
 import { log } from '../log/index.js';
 import { formatTime } from '../timeutil/index.js';
@@ -45,7 +46,47 @@ export interface VerifyMetricsOptions {
   minConsistency?: number;
   /** Re-read differing series this many times, waiting delayMs x round before each (0 rounds: report first reads). */
   recheck?: { rounds: number; delayMs: number };
+  /**
+   * Metric names left out on both sides, as anchored regular expressions (RE2-style, like PromQL's =~).
+   * Default: DEFAULT_EXCLUDED_SERIES, the backfill's own preflight probe, which is not part of the copy.
+   */
+  excludeSeries?: string[];
   onProgress?: (done: number, total: number) => void;
+}
+
+/** The metric `stackshift backfill metrics` writes once to prove the target accepts writes (not part of the copy). */
+export const DEFAULT_EXCLUDED_SERIES = ['stackshift_backfill_probe'];
+
+/**
+ * Read windows one run may plan (27 years of 1d windows). A range beyond it is a typo (milliseconds typed
+ * as seconds, a far-future --end), refused before anything is read rather than planned window by window.
+ */
+export const MAX_READ_WINDOWS = 10_000;
+
+/** Refuses a window that is empty, not finite, or would need more than MAX_READ_WINDOWS remote-read requests per metric. */
+export function checkVerifyWindow(startMs: number, endMs: number, readWindowMs: number): void {
+  const when = (ms: number) => (Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : String(ms));
+  if (!Number.isFinite(startMs) || !Number.isFinite(endMs) || !Number.isFinite(readWindowMs) || readWindowMs <= 0) {
+    throw new UsageError(`the verify window ${when(startMs)} .. ${when(endMs)} (read window ${readWindowMs} ms) is not a valid time range`, 'give --start and --end as RFC 3339 times or Unix seconds');
+  }
+  if (startMs >= endMs) throw new UsageError(`--start (${when(startMs)}) must be before --end (${when(endMs)})`, 'the window is [start, end); for the last day use --start 1d --end now');
+  const windows = Math.ceil((endMs - startMs) / readWindowMs);
+  if (windows > MAX_READ_WINDOWS) {
+    throw new UsageError(`the window ${when(startMs)} .. ${when(endMs)} needs ${windows.toLocaleString('en-US')} read windows of ${readWindowMs / 1000}s per metric, more than the ${MAX_READ_WINDOWS.toLocaleString('en-US')} a run plans`,
+      'check --start and --end (Unix seconds, not milliseconds), or raise --read-window');
+  }
+}
+
+/** Anchored, like PromQL's =~; a pattern that does not compile is a usage error naming it. */
+function excludeMatcher(patterns: string[]): (name: string) => boolean {
+  const res = patterns.map((p) => {
+    try {
+      return new RegExp(`^(?:${p})$`);
+    } catch (e) {
+      throw new UsageError(`--exclude-series "${p}" is not a valid regular expression: ${(e as Error).message}`, 'for example --exclude-series \'stackshift_.*\'');
+    }
+  });
+  return (name) => res.some((r) => r.test(name));
 }
 
 export const CONSISTENCY_DEFINITION =
@@ -84,6 +125,10 @@ export interface MetricsReport {
   target: { url: string };
   window: { start: string; end: string; startMs: number; endMs: number };
   selectors: string[];
+  /** Metric names left out on both sides (patterns given, names found in the window). */
+  excluded: { patterns: string[]; metrics: string[] };
+  /** What the figure rests on: a gate never passes on nothing compared. */
+  evidence: { series: number; samples?: number; passed: boolean; reason?: string };
   labelMapping: LabelMapping;
   externalLabels: { source: Record<string, string>; target: Record<string, string> };
   valueEquality: { mode: 'bit-exact' | 'relative-tolerance'; relativeTolerance: number };
@@ -161,7 +206,12 @@ class TopList {
 export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsReport> {
   const t0 = Date.now();
   const selectors = o.selectors.length ? o.selectors : [[{ type: 'RE', name: '__name__', value: '.+' } as Matcher]];
-  const names = await metricNames(o.source.api, o.target.api, selectors, o.startMs, o.endMs - 1);
+  checkVerifyWindow(o.startMs, o.endMs, o.readWindowMs);
+  const excludePatterns = o.excludeSeries ?? DEFAULT_EXCLUDED_SERIES;
+  const excludedName = excludeMatcher(excludePatterns);
+  const found = await metricNames(o.source.api, o.target.api, selectors, o.startMs, o.endMs - 1);
+  const names = found.filter((n) => !excludedName(n));
+  const excludedMetrics = found.filter((n) => excludedName(n));
   log.debug('verify: metric names in the window', { names: names.length });
   const sampling = o.samples && o.sample ? o.sample : undefined;
   const sides = { source: o.source.api, target: o.target.api, sourceExternal: o.source.externalLabels, targetExternal: o.target.externalLabels };
@@ -253,9 +303,18 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
   if (samples.histogramSamplesNotCompared) warnings.push(`${samples.histogramSamplesNotCompared} native-histogram samples were read but not compared`);
   if (samples.unknownChunks) warnings.push(`${samples.unknownChunks} chunks had an encoding this version cannot decode; their samples are not compared`);
   if (samples.transientDifferences) warnings.push(`${samples.transientDifferences} series differed on the first read and matched when read again: a server was still settling (compaction, block handover); rerun later to be sure`);
-  if (names.length === 0) warnings.push('no series matched the selectors in the window on either side: nothing was compared');
+  if (excludedMetrics.length) warnings.push(`left out by --exclude-series: ${excludedMetrics.join(', ')}`);
 
-  const seriesPercent = pct(series.matched, series.source + series.extra);
+  // a gate needs evidence: no series (or, with samples, no sample) on either side is a failure, not 100 %
+  const seriesSeen = series.source + series.extra;
+  const samplesSeen = samples.expected + samples.unexpected;
+  let nothing: string | undefined;
+  if (names.length === 0) nothing = 'no series matched the selectors in the window on either side: nothing was compared';
+  else if (seriesSeen === 0) nothing = 'no series in the window on either side: nothing was compared';
+  else if (o.samples && samplesSeen === 0) nothing = `${seriesSeen} series but no sample in the window on either side: nothing was compared`;
+  if (nothing) warnings.push(`${nothing} (check --start/--end and --match)`);
+  const pctOf = (num: number, den: number) => (den === 0 ? 0 : (num / den) * 100);
+  const seriesPercent = pctOf(series.matched, seriesSeen);
   const report: MetricsReport = {
     schemaVersion: 1,
     kind: 'stackshift.verify.metrics',
@@ -264,12 +323,14 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
     target: { url: o.target.url },
     window: { start: formatTime(o.startMs), end: formatTime(o.endMs), startMs: o.startMs, endMs: o.endMs },
     selectors: selectors.map(renderSelector),
+    excluded: { patterns: excludePatterns, metrics: excludedMetrics },
+    evidence: { series: seriesSeen, ...(o.samples ? { samples: samplesSeen } : {}), passed: nothing === undefined, ...(nothing ? { reason: nothing } : {}) },
     labelMapping: o.mapping,
     externalLabels: { source: labelsToRecord(o.source.externalLabels), target: labelsToRecord(o.target.externalLabels) },
     valueEquality: { mode: o.equality.relativeTolerance ? 'relative-tolerance' : 'bit-exact', relativeTolerance: o.equality.relativeTolerance },
     mode: !o.samples ? 'series-only' : sampling ? 'sampled' : 'full',
     consistency: o.samples
-      ? { percent: pct(samples.matched, samples.expected + samples.unexpected), basis: 'samples', definition: CONSISTENCY_DEFINITION }
+      ? { percent: pctOf(samples.matched, samplesSeen), basis: 'samples', definition: CONSISTENCY_DEFINITION }
       : { percent: seriesPercent, basis: 'series', definition: 'consistency = series present on both sides / (source series + extra target series), label sets compared after the label mapping' },
     series: { ...series, percent: seriesPercent },
     samples: o.samples ? samples : undefined,
@@ -288,7 +349,7 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
       seriesFullyConsistent: { percent: pct(cleanSampled, ys.length), confidenceInterval: { ...w, lowPercent: w.low * 100, highPercent: w.high * 100 } },
     };
   }
-  if (o.minConsistency !== undefined) report.consistency.gate = { minPercent: o.minConsistency, passed: report.consistency.percent >= o.minConsistency };
+  if (o.minConsistency !== undefined) report.consistency.gate = { minPercent: o.minConsistency, passed: nothing === undefined && report.consistency.percent >= o.minConsistency };
   const secs = Math.max(0.001, report.durationMs / 1000);
   if (o.samples) report.throughput = { sourceSamplesPerSecond: Math.round(samples.samplesRead.source / secs), samplesReadPerSecond: Math.round((samples.samplesRead.source + samples.samplesRead.target) / secs) };
   return report;
