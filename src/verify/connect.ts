@@ -2,10 +2,10 @@ import { parse as parseYaml } from 'yaml';
 import { PrometheusClient, RemoteReadClient } from '../clients/index.js';
 import type { ResolvedEndpoint } from '../config/index.js';
 import { HttpClient, HttpError } from '../http/index.js';
-import { RawChunkReader } from './chunks.js';
+import { RawChunkReader, classifiedStream } from './chunks.js';
 import { labelsFromRecord } from './labels.js';
 import type { VerifySide } from './metrics.js';
-import type { Label } from './types.js';
+import type { Label, SeriesReader } from './types.js';
 
 export interface OpenedSide extends VerifySide {
   close(): Promise<void>;
@@ -31,12 +31,15 @@ export async function openSide(ep: ResolvedEndpoint, opts: { readPath?: string; 
   const connections = opts.connections ?? 8;
   const http = new HttpClient(ep, { connections });
   const api = new PrometheusClient(prefix ? new HttpClient({ ...ep, url: ep.url + prefix }, { connections }) : http);
-  const reader = new RemoteReadClient(http, { path: opts.readPath ?? `${prefix}/api/v1/read` });
+  const rr = new RemoteReadClient(http, { path: opts.readPath ?? `${prefix}/api/v1/read` });
+  const readUrl = `${ep.url.replace(/\/+$/, '')}${rr.path}`;
+  // decoding failures of garbled bodies surface as wire errors naming the server, never as internal errors
+  const reader: SeriesReader = { streamSeries: (q) => classifiedStream(rr.streamSeries(q), readUrl) };
   const side: OpenedSide = {
     url: ep.url,
     api,
     reader,
-    chunks: new RawChunkReader(reader),
+    chunks: new RawChunkReader(rr),
     externalLabels: [],
     async close() {
       await http.close();

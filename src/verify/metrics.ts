@@ -243,8 +243,18 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
 
   let done = 0;
   const queue = [...names];
+  // the first failure stops every worker from taking more work; the run ends once all have stopped, so no
+  // read is still in flight (or its connection still open) when the error reaches the caller
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+    try {
+      await metricsOf();
+    } catch (e) {
+      failure ??= { error: e };
+    }
+  };
+  const metricsOf = async () => {
+    for (let name = queue.shift(); name !== undefined && !failure; name = queue.shift()) {
       const sp = await compareSeriesOfMetric(sides, name, selectors, o.startMs, o.endMs - 1, o.mapping, sampling !== undefined);
       series.source += sp.source;
       series.target += sp.target;
@@ -298,6 +308,7 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, names.length)) }, worker));
+  if (failure) throw failure.error;
 
   const warnings: string[] = [];
   if (samples.histogramSamplesNotCompared) warnings.push(`${samples.histogramSamplesNotCompared} native-histogram samples were read but not compared`);
@@ -420,10 +431,21 @@ async function* exactStream(reader: SeriesReader, list: Label[][], startMs: numb
   const ahead = 4;
   const pending: Array<Promise<SeriesSamples>> = [];
   let i = 0;
-  while (i < list.length || pending.length) {
-    while (i < list.length && pending.length < ahead) pending.push(readExact(reader, list[i++], startMs, endMs));
-    const s = await pending.shift()!;
-    if (s.timestamps.length) yield s;
+  try {
+    while (i < list.length || pending.length) {
+      while (i < list.length && pending.length < ahead) {
+        const p = readExact(reader, list[i++], startMs, endMs);
+        // a read failing while this generator waits at a yield is handled here, and reported when its turn comes
+        p.catch(() => undefined);
+        pending.push(p);
+      }
+      const s = await pending.shift()!;
+      if (s.timestamps.length) yield s;
+    }
+  } finally {
+    // reads already started are waited for (each closes its own stream) and their errors dropped: the first
+    // error is the one reported, and none is left unhandled to kill the process
+    await Promise.allSettled(pending);
   }
 }
 

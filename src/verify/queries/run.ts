@@ -296,9 +296,16 @@ export async function verifyQueries(o: VerifyQueriesOptions): Promise<QueriesRep
     o.onProgress?.(++done);
   };
   const queue = [...o.set.queries];
+  // a run failure (a side unreachable) stops every worker; the error is raised once none is still sending
+  let failure: { error: unknown } | undefined;
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, queue.length)) }, async () => {
-    for (let c = queue.shift(); c; c = queue.shift()) await one(c);
+    try {
+      for (let c = queue.shift(); c && !failure; c = queue.shift()) await one(c);
+    } catch (e) {
+      failure ??= { error: e };
+    }
   }));
+  if (failure) throw failure.error;
 
   const ls = stats(latS);
   const lt = stats(latT);
