@@ -1,4 +1,5 @@
-export { verifyMetrics, checkVerifyWindow, CONSISTENCY_DEFINITION, DEFAULT_EXCLUDED_SERIES, MAX_READ_WINDOWS, type VerifyMetricsOptions, type VerifySide, type MetricsReport, type Discrepancy } from './metrics.js';
+export { checkVerifyWindow, DEFAULT_EXCLUDED_SERIES, MAX_READ_WINDOWS } from './scope.js';
+export { verifyMetrics, CONSISTENCY_DEFINITION, type VerifyMetricsOptions, type VerifySide, type MetricsReport, type Discrepancy } from './metrics.js';
 export { renderMetricsText, renderMetricsMarkdown, formatPercent, describeDiscrepancy } from './render.js';
 export { SeriesComparator, STALE_NAN_HI, STALE_NAN_LO, isStaleNaN, staleMarkerArray, type SeriesComparison, type SampleDifference, type Gap } from './compare.js';
 export { digestSeries, planWindows, differingWindows, type SeriesDigest } from './digest.js';
