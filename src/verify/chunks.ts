@@ -3,8 +3,28 @@ import { readBody, statusError } from '../http/index.js';
 import { withHistogramDigests } from './histograms.js';
 import {
   ChunkEncoding, SampleBuffer, chunkSampleCount, decodeChunkedReadResponse, decodeHistogramChunk, decodeXorChunk, type HistogramSample, encodeReadRequest, labelsKey, readFrames,
-  seriesFromSamplesResponse, snappyDecode, type Label, type Matcher, type RawChunk, type SeriesSamples,
+  seriesFromSamplesResponse, snappyDecode, WireError, type Label, type Matcher, type RawChunk, type SeriesSamples,
 } from '../wire/index.js';
+import { StackshiftError } from '../errors/index.js';
+
+/**
+ * A decoding failure of a remote-read body (a protobuf error on garbled bytes) as the wire error it is,
+ * naming the server; errors that are already classified pass unchanged.
+ */
+export function corruptResponse(e: unknown, url: string): unknown {
+  if (e instanceof StackshiftError) return e;
+  return new WireError(`the remote-read response from ${url} is corrupt: ${(e as Error)?.message ?? String(e)}`,
+    'the server (or a proxy between) sent bytes that are not a remote-read message; retrying usually helps if it was transient, otherwise check the server and any proxy in front of it');
+}
+
+/** The same series stream, with decoding failures classified (see corruptResponse). */
+export async function* classifiedStream<T>(stream: AsyncIterable<T>, url: string): AsyncGenerator<T> {
+  try {
+    yield* stream;
+  } catch (e) {
+    throw corruptResponse(e, url);
+  }
+}
 
 /**
  * Series from remote read as the server's raw chunks, decoded only on demand. Two copies made from the
@@ -31,7 +51,11 @@ const STREAMED_CT = 'application/x-streamed-protobuf';
 export class RawChunkReader implements ChunkSource {
   constructor(private readonly rr: RemoteReadClient) {}
 
-  async *streamChunks(q: { startMs: number; endMs: number; matchers: Matcher[] }): AsyncIterable<ChunkItem> {
+  streamChunks(q: { startMs: number; endMs: number; matchers: Matcher[] }): AsyncIterable<ChunkItem> {
+    return classifiedStream(this.rawChunks(q), `${this.rr.http.endpoint.url}${this.rr.path}`);
+  }
+
+  private async *rawChunks(q: { startMs: number; endMs: number; matchers: Matcher[] }): AsyncIterable<ChunkItem> {
     const res = await this.rr.http.request({
       method: 'POST',
       path: this.rr.path,

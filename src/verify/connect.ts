@@ -2,29 +2,44 @@ import { parse as parseYaml } from 'yaml';
 import { PrometheusClient, RemoteReadClient } from '../clients/index.js';
 import type { ResolvedEndpoint } from '../config/index.js';
 import { HttpClient, HttpError } from '../http/index.js';
-import { RawChunkReader } from './chunks.js';
+import { RawChunkReader, classifiedStream } from './chunks.js';
 import { labelsFromRecord } from './labels.js';
 import type { VerifySide } from './metrics.js';
-import type { Label } from './types.js';
+import type { Label, SeriesReader } from './types.js';
 
 export interface OpenedSide extends VerifySide {
   close(): Promise<void>;
 }
 
+/** Connections per side for `verify queries`: one per query in flight, so no request waits in the pool. */
+export const queryConnections = (concurrency: number): number => Math.max(8, concurrency);
+
+/**
+ * Connections per side for `verify metrics`: each metric in flight holds one open remote-read stream and may
+ * read one series again while it is open, or keeps four exact reads ahead when sampling or re-checking. A
+ * pool smaller than that waits for a connection its own open stream holds, forever.
+ */
+export const metricsConnections = (concurrency: number): number => Math.max(8, 4 * concurrency + 2);
+
 /**
  * One side of a comparison: its Prometheus HTTP API and its remote-read endpoint (Mimir serves both under
  * /prometheus), checked to answer before any work starts so a wrong URL fails in a second, not mid-run.
+ * `connections` sizes the pool (default 8): give queryConnections / metricsConnections of the concurrency.
  */
-export async function openSide(ep: ResolvedEndpoint, opts: { readPath?: string; check?: boolean } = {}): Promise<OpenedSide> {
+export async function openSide(ep: ResolvedEndpoint, opts: { readPath?: string; check?: boolean; connections?: number } = {}): Promise<OpenedSide> {
   const prefix = ep.type === 'mimir' && !/\/prometheus\/?$/.test(ep.url) ? '/prometheus' : '';
-  const http = new HttpClient(ep, { connections: 8 });
-  const api = new PrometheusClient(prefix ? new HttpClient({ ...ep, url: ep.url + prefix }, { connections: 8 }) : http);
-  const reader = new RemoteReadClient(http, { path: opts.readPath ?? `${prefix}/api/v1/read` });
+  const connections = opts.connections ?? 8;
+  const http = new HttpClient(ep, { connections });
+  const api = new PrometheusClient(prefix ? new HttpClient({ ...ep, url: ep.url + prefix }, { connections }) : http);
+  const rr = new RemoteReadClient(http, { path: opts.readPath ?? `${prefix}/api/v1/read` });
+  const readUrl = `${ep.url.replace(/\/+$/, '')}${rr.path}`;
+  // decoding failures of garbled bodies surface as wire errors naming the server, never as internal errors
+  const reader: SeriesReader = { streamSeries: (q) => classifiedStream(rr.streamSeries(q), readUrl) };
   const side: OpenedSide = {
     url: ep.url,
     api,
     reader,
-    chunks: new RawChunkReader(reader),
+    chunks: new RawChunkReader(rr),
     externalLabels: [],
     async close() {
       await http.close();

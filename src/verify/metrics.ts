@@ -7,6 +7,7 @@ import type { Gap, SampleDifference } from './compare.js';
 import { formatLabels, labelKey, labelsToRecord, metricName, renderSelector } from './labels.js';
 import { compareMetric, readExact, seriesOutcomes, type MetricParity, type SeriesOutcome } from './samples.js';
 import { inSample, ratioInterval, wilson, type Interval } from './sampling.js';
+import { checkVerifyWindow, DEFAULT_EXCLUDED_SERIES, excludeMatcher } from './scope.js';
 import { compareSeriesOfMetric, metricNames } from './series.js';
 import type { Label, LabelMapping, Matcher, SeriesReader, SeriesSamples, ValueEquality } from './types.js';
 
@@ -45,6 +46,11 @@ export interface VerifyMetricsOptions {
   minConsistency?: number;
   /** Re-read differing series this many times, waiting delayMs x round before each (0 rounds: report first reads). */
   recheck?: { rounds: number; delayMs: number };
+  /**
+   * Metric names left out on both sides, as anchored regular expressions (RE2-style, like PromQL's =~).
+   * Default: DEFAULT_EXCLUDED_SERIES, the backfill's own preflight probe, which is not part of the copy.
+   */
+  excludeSeries?: string[];
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -84,6 +90,10 @@ export interface MetricsReport {
   target: { url: string };
   window: { start: string; end: string; startMs: number; endMs: number };
   selectors: string[];
+  /** Metric names left out on both sides (patterns given, names found in the window). */
+  excluded: { patterns: string[]; metrics: string[] };
+  /** What the figure rests on: a gate never passes on nothing compared. */
+  evidence: { series: number; samples?: number; passed: boolean; reason?: string };
   labelMapping: LabelMapping;
   externalLabels: { source: Record<string, string>; target: Record<string, string> };
   valueEquality: { mode: 'bit-exact' | 'relative-tolerance'; relativeTolerance: number };
@@ -161,7 +171,12 @@ class TopList {
 export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsReport> {
   const t0 = Date.now();
   const selectors = o.selectors.length ? o.selectors : [[{ type: 'RE', name: '__name__', value: '.+' } as Matcher]];
-  const names = await metricNames(o.source.api, o.target.api, selectors, o.startMs, o.endMs - 1);
+  checkVerifyWindow(o.startMs, o.endMs, o.readWindowMs);
+  const excludePatterns = o.excludeSeries ?? DEFAULT_EXCLUDED_SERIES;
+  const excludedName = excludeMatcher(excludePatterns);
+  const found = await metricNames(o.source.api, o.target.api, selectors, o.startMs, o.endMs - 1);
+  const names = found.filter((n) => !excludedName(n));
+  const excludedMetrics = found.filter((n) => excludedName(n));
   log.debug('verify: metric names in the window', { names: names.length });
   const sampling = o.samples && o.sample ? o.sample : undefined;
   const sides = { source: o.source.api, target: o.target.api, sourceExternal: o.source.externalLabels, targetExternal: o.target.externalLabels };
@@ -193,8 +208,18 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
 
   let done = 0;
   const queue = [...names];
+  // the first failure stops every worker from taking more work; the run ends once all have stopped, so no
+  // read is still in flight (or its connection still open) when the error reaches the caller
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+    try {
+      await metricsOf();
+    } catch (e) {
+      failure ??= { error: e };
+    }
+  };
+  const metricsOf = async () => {
+    for (let name = queue.shift(); name !== undefined && !failure; name = queue.shift()) {
       const sp = await compareSeriesOfMetric(sides, name, selectors, o.startMs, o.endMs - 1, o.mapping, sampling !== undefined);
       series.source += sp.source;
       series.target += sp.target;
@@ -248,14 +273,24 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, names.length)) }, worker));
+  if (failure) throw failure.error;
 
   const warnings: string[] = [];
   if (samples.histogramSamplesNotCompared) warnings.push(`${samples.histogramSamplesNotCompared} native-histogram samples were read but not compared`);
   if (samples.unknownChunks) warnings.push(`${samples.unknownChunks} chunks had an encoding this version cannot decode; their samples are not compared`);
   if (samples.transientDifferences) warnings.push(`${samples.transientDifferences} series differed on the first read and matched when read again: a server was still settling (compaction, block handover); rerun later to be sure`);
-  if (names.length === 0) warnings.push('no series matched the selectors in the window on either side: nothing was compared');
+  if (excludedMetrics.length) warnings.push(`left out by --exclude-series: ${excludedMetrics.join(', ')}`);
 
-  const seriesPercent = pct(series.matched, series.source + series.extra);
+  // a gate needs evidence: no series (or, with samples, no sample) on either side is a failure, not 100 %
+  const seriesSeen = series.source + series.extra;
+  const samplesSeen = samples.expected + samples.unexpected;
+  let nothing: string | undefined;
+  if (names.length === 0) nothing = 'no series matched the selectors in the window on either side: nothing was compared';
+  else if (seriesSeen === 0) nothing = 'no series in the window on either side: nothing was compared';
+  else if (o.samples && samplesSeen === 0) nothing = `${seriesSeen} series but no sample in the window on either side: nothing was compared`;
+  if (nothing) warnings.push(`${nothing} (check --start/--end and --match)`);
+  const pctOf = (num: number, den: number) => (den === 0 ? 0 : (num / den) * 100);
+  const seriesPercent = pctOf(series.matched, seriesSeen);
   const report: MetricsReport = {
     schemaVersion: 1,
     kind: 'stackshift.verify.metrics',
@@ -264,12 +299,14 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
     target: { url: o.target.url },
     window: { start: formatTime(o.startMs), end: formatTime(o.endMs), startMs: o.startMs, endMs: o.endMs },
     selectors: selectors.map(renderSelector),
+    excluded: { patterns: excludePatterns, metrics: excludedMetrics },
+    evidence: { series: seriesSeen, ...(o.samples ? { samples: samplesSeen } : {}), passed: nothing === undefined, ...(nothing ? { reason: nothing } : {}) },
     labelMapping: o.mapping,
     externalLabels: { source: labelsToRecord(o.source.externalLabels), target: labelsToRecord(o.target.externalLabels) },
     valueEquality: { mode: o.equality.relativeTolerance ? 'relative-tolerance' : 'bit-exact', relativeTolerance: o.equality.relativeTolerance },
     mode: !o.samples ? 'series-only' : sampling ? 'sampled' : 'full',
     consistency: o.samples
-      ? { percent: pct(samples.matched, samples.expected + samples.unexpected), basis: 'samples', definition: CONSISTENCY_DEFINITION }
+      ? { percent: pctOf(samples.matched, samplesSeen), basis: 'samples', definition: CONSISTENCY_DEFINITION }
       : { percent: seriesPercent, basis: 'series', definition: 'consistency = series present on both sides / (source series + extra target series), label sets compared after the label mapping' },
     series: { ...series, percent: seriesPercent },
     samples: o.samples ? samples : undefined,
@@ -288,7 +325,7 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
       seriesFullyConsistent: { percent: pct(cleanSampled, ys.length), confidenceInterval: { ...w, lowPercent: w.low * 100, highPercent: w.high * 100 } },
     };
   }
-  if (o.minConsistency !== undefined) report.consistency.gate = { minPercent: o.minConsistency, passed: report.consistency.percent >= o.minConsistency };
+  if (o.minConsistency !== undefined) report.consistency.gate = { minPercent: o.minConsistency, passed: nothing === undefined && report.consistency.percent >= o.minConsistency };
   const secs = Math.max(0.001, report.durationMs / 1000);
   if (o.samples) report.throughput = { sourceSamplesPerSecond: Math.round(samples.samplesRead.source / secs), samplesReadPerSecond: Math.round((samples.samplesRead.source + samples.samplesRead.target) / secs) };
   return report;
@@ -359,10 +396,21 @@ async function* exactStream(reader: SeriesReader, list: Label[][], startMs: numb
   const ahead = 4;
   const pending: Array<Promise<SeriesSamples>> = [];
   let i = 0;
-  while (i < list.length || pending.length) {
-    while (i < list.length && pending.length < ahead) pending.push(readExact(reader, list[i++], startMs, endMs));
-    const s = await pending.shift()!;
-    if (s.timestamps.length) yield s;
+  try {
+    while (i < list.length || pending.length) {
+      while (i < list.length && pending.length < ahead) {
+        const p = readExact(reader, list[i++], startMs, endMs);
+        // a read failing while this generator waits at a yield is handled here, and reported when its turn comes
+        p.catch(() => undefined);
+        pending.push(p);
+      }
+      const s = await pending.shift()!;
+      if (s.timestamps.length) yield s;
+    }
+  } finally {
+    // reads already started are waited for (each closes its own stream) and their errors dropped: the first
+    // error is the one reported, and none is left unhandled to kill the process
+    await Promise.allSettled(pending);
   }
 }
 

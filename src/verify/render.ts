@@ -30,8 +30,9 @@ function headline(r: MetricsReport): string[] {
   const c = r.consistency;
   const ci = c.confidenceInterval ? ` (95 % CI ${formatPercent(c.confidenceInterval.lowPercent)} .. ${formatPercent(c.confidenceInterval.highPercent)})` : '';
   const gate = c.gate ? `, gate >= ${c.gate.minPercent} %: ${c.gate.passed ? 'passed' : 'FAILED'}` : '';
+  const nothing = r.evidence.passed ? '' : ` (FAILED: ${r.evidence.reason})`;
   return [
-    `Consistency: ${formatPercent(c.percent)} of ${c.basis}${ci}${gate}`,
+    `Consistency: ${formatPercent(c.percent)} of ${c.basis}${ci}${gate}${nothing}`,
     `Source ${r.source.url} -> target ${r.target.url}, ${r.window.start} .. ${r.window.end}, ${r.selectors.join(' or ')}, ${r.mode}, values ${r.valueEquality.mode === 'bit-exact' ? 'bit-exact' : `within ${r.valueEquality.relativeTolerance} relative`}`,
   ];
 }
@@ -51,6 +52,8 @@ function counts(r: MetricsReport): Array<[string, string]> {
     const w = m.seriesFullyConsistent;
     rows.push(['sampling', `${m.sampled} of ${m.population} series (fraction ${m.fraction.toPrecision(3)}, seed ${m.seed}); series fully consistent ${formatPercent(w.percent)} (95 % CI ${formatPercent(w.confidenceInterval.lowPercent)} .. ${formatPercent(w.confidenceInterval.highPercent)}, Wilson)`]);
   }
+  const ex = r.excluded;
+  if (ex.patterns.length) rows.push(['excluded', `metric names matching ${ex.patterns.map((p) => `"${p}"`).join(', ')} (--exclude-series): ${ex.metrics.length ? ex.metrics.join(', ') : 'none in the window'}`]);
   if (r.throughput) rows.push(['throughput', `${formatCount(r.throughput.sourceSamplesPerSecond)} source samples/s (${formatCount(r.throughput.samplesReadPerSecond)} samples/s read from both sides) in ${formatDuration(r.durationMs)}`]);
   return rows;
 }

@@ -83,6 +83,18 @@ export async function compareMetric(name: string, o: MetricParityOptions, stream
   return out;
 }
 
+/**
+ * Both sides' next series. Unlike Promise.all, a failure of one side is reported only once the other side's
+ * read has settled too, so the caller's cleanup never races a read still in flight (its rejection would
+ * otherwise go unhandled, and its stream could not be closed while the read runs).
+ */
+async function bothNext<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === 'rejected') throw x.reason;
+  if (y.status === 'rejected') throw y.reason;
+  return [x.value, y.value];
+}
+
 function tally(out: MetricParity, key: string, norm: Label[]): SeriesTally {
   let t = out.series.get(key);
   if (!t) {
@@ -112,14 +124,17 @@ async function joinWindow(out: MetricParity, o: MetricParityOptions, plan: Windo
   };
   const nextS = wrap('source');
   const nextT = wrap('target');
-  let [s, t] = await Promise.all([itS.next().then(nextS), itT.next().then(nextT)]);
+  let s: Item | undefined;
+  let t: Item | undefined;
   const waitS = new Map<string, Waiting>();
   const waitT = new Map<string, Waiting>();
   try {
+    // inside the try: when one side fails on its first series, the other side's stream is closed too
+    [s, t] = await bothNext(itS.next().then(nextS), itT.next().then(nextT));
     while (s || t) {
       if (s && t && s.key === t.key) {
         compareInHand(out, o, plan, s, t);
-        [s, t] = await Promise.all([itS.next().then(nextS), itT.next().then(nextT)]);
+        [s, t] = await bothNext(itS.next().then(nextS), itT.next().then(nextT));
         continue;
       }
       if (s && (!t || compareLabels(s.norm, t.norm) < 0)) {
@@ -139,7 +154,8 @@ async function joinWindow(out: MetricParity, o: MetricParityOptions, plan: Windo
       }
     }
   } finally {
-    await Promise.all([itS.return?.(), itT.return?.()]);
+    // both closed whichever failed: a stream left open holds its connection (and its server) forever
+    await Promise.allSettled([itS.return?.(), itT.return?.()]);
   }
   // Present in this read window on one side only.
   for (const [key, w] of waitS) oneSided(out, o, key, w, 'missing');

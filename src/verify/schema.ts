@@ -20,7 +20,7 @@ export const metricsReportSchema = {
   $id: 'https://stackshift.dev/schemas/verify-metrics-v1.json',
   type: 'object',
   additionalProperties: false,
-  required: ['schemaVersion', 'kind', 'generatedAt', 'source', 'target', 'window', 'selectors', 'labelMapping', 'externalLabels', 'valueEquality', 'mode', 'consistency', 'series', 'metrics', 'discrepancies', 'warnings', 'durationMs', 'peakRssBytes'],
+  required: ['schemaVersion', 'kind', 'generatedAt', 'source', 'target', 'window', 'selectors', 'excluded', 'evidence', 'labelMapping', 'externalLabels', 'valueEquality', 'mode', 'consistency', 'series', 'metrics', 'discrepancies', 'warnings', 'durationMs', 'peakRssBytes'],
   properties: {
     schemaVersion: { const: 1 },
     kind: { const: 'stackshift.verify.metrics' },
@@ -29,6 +29,8 @@ export const metricsReportSchema = {
     target: { type: 'object', required: ['url'], properties: { url: str } },
     window: { type: 'object', required: ['start', 'end', 'startMs', 'endMs'], properties: { start: str, end: str, startMs: num, endMs: num } },
     selectors: strList,
+    excluded: { type: 'object', additionalProperties: false, required: ['patterns', 'metrics'], properties: { patterns: strList, metrics: strList } },
+    evidence: { type: 'object', additionalProperties: false, required: ['series', 'passed'], properties: { series: int, samples: int, passed: bool, reason: str } },
     labelMapping: { type: 'object', required: ['add', 'drop'], properties: { add: labels, drop: strList } },
     externalLabels: { type: 'object', required: ['source', 'target'], properties: { source: labels, target: labels } },
     valueEquality: { type: 'object', required: ['mode', 'relativeTolerance'], properties: { mode: { enum: ['bit-exact', 'relative-tolerance'] }, relativeTolerance: num } },
@@ -88,7 +90,7 @@ export const queriesReportSchema = {
   $id: 'https://stackshift.dev/schemas/verify-queries-v1.json',
   type: 'object',
   additionalProperties: false,
-  required: ['schemaVersion', 'kind', 'generatedAt', 'source', 'target', 'evaluation', 'sources', 'totals', 'latency', 'mismatches', 'errorsOnBoth', 'unsupported', 'passed', 'durationMs'],
+  required: ['schemaVersion', 'kind', 'generatedAt', 'source', 'target', 'evaluation', 'sources', 'totals', 'latency', 'evidence', 'results', 'mismatches', 'errorsOnBoth', 'unsupported', 'passed', 'durationMs'],
   properties: {
     schemaVersion: { const: 1 },
     kind: { const: 'stackshift.verify.queries' },
@@ -98,12 +100,23 @@ export const queriesReportSchema = {
     evaluation: { type: 'object', required: ['time', 'rangeMs', 'stepMs', 'tolerance', 'droppedLabels'], properties: { time: str, rangeMs: num, stepMs: num, tolerance: num, droppedLabels: strList } },
     sources: { type: 'array', items: { type: 'object', required: ['file', 'kind', 'queries', 'unsupported'], properties: { file: str, kind: str, queries: int, unsupported: int } } },
     totals: {
-      type: 'object', required: ['queries', 'executions', 'equal', 'mismatched', 'emptyOnBoth', 'errorOnBoth', 'unsupported', 'skippedNonPrometheus'],
-      properties: { queries: int, executions: int, equal: int, mismatched: int, emptyOnBoth: int, errorOnBoth: int, unsupported: int, skippedNonPrometheus: { type: 'object', additionalProperties: int } },
+      type: 'object', required: ['queries', 'executions', 'equal', 'mismatched', 'emptyOnBoth', 'errorOnBoth', 'failedAsExpected', 'notCompared', 'unsupported', 'skippedNonPrometheus'],
+      properties: { queries: int, executions: int, equal: int, mismatched: int, emptyOnBoth: int, errorOnBoth: int, failedAsExpected: int, notCompared: int, unsupported: int, skippedNonPrometheus: { type: 'object', additionalProperties: int } },
     },
     latency: {
-      type: 'object', required: ['source', 'target', 'p50IncreasePercent', 'p95IncreasePercent'],
-      properties: { source: latency, target: latency, p50IncreasePercent: num, p95IncreasePercent: num, gate: { type: 'object', required: ['maxIncreasePercent', 'floorMs', 'passed'], properties: { maxIncreasePercent: num, floorMs: num, passed: bool } } },
+      type: 'object', required: ['source', 'target', 'p50IncreasePercent', 'p95IncreasePercent', 'measuredFrom'],
+      properties: { source: latency, target: latency, p50IncreasePercent: num, p95IncreasePercent: num, measuredFrom: { const: 'send' }, gate: { type: 'object', required: ['maxIncreasePercent', 'floorMs', 'passed'], properties: { maxIncreasePercent: num, floorMs: num, passed: bool } } },
+    },
+    evidence: {
+      type: 'object', additionalProperties: false, required: ['resultsCompared', 'resultsWithData', 'percentWithData', 'minNonEmptyPercent', 'passed'],
+      properties: { resultsCompared: int, resultsWithData: int, percentWithData: num, minNonEmptyPercent: num, passed: bool, reason: str },
+    },
+    results: {
+      type: 'array',
+      items: {
+        type: 'object', additionalProperties: false, required: ['id', 'type', 'outcome', 'seriesSource', 'seriesTarget'],
+        properties: { id: int, type: { enum: ['instant', 'range'] }, outcome: { enum: ['equal', 'empty-on-both', 'error-on-both', 'failed-as-expected', 'not-compared', 'mismatch'] }, seriesSource: int, seriesTarget: int, error: str },
+      },
     },
     mismatches: {
       type: 'array',

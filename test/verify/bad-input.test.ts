@@ -33,9 +33,15 @@ test('verify bad input: unreachable endpoint, invalid matcher, start after end, 
   const qf = join(dir, 'slo.promql');
   writeFileSync(qf, '# SLO queries\nsum(rate(http_requests_total[5m]))\nsum(rate(http_requests_total[5m]) by (job)\n');
   assertUserError(await cli(['verify', 'queries', '--source-url', prom.url, '--target-url', prom.url, '--queries', qf]), new RegExp(`${qf.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3:\\d+: PromQL syntax error`));
-  // valid syntax that Prometheus itself refuses is reported the same way, with the file and line
+  // valid syntax that Prometheus itself refuses is a result of that query, not the end of the run (issue 12):
+  // the same refusal on both sides is consistent; here nothing held series, so the gate fails on evidence
   writeFileSync(qf, 'up\nrate(up)\n');
-  assertUserError(await cli(['verify', 'queries', '--source-url', prom.url, '--target-url', prom.url, '--queries', qf]), /slo\.promql:2: the source rejects this query: bad_data/);
+  const refused = await cli(['verify', 'queries', '--source-url', prom.url, '--target-url', prom.url, '--queries', qf, '--output', 'json']);
+  assert.equal(refused.code, 1, refused.stderr);
+  const rr = JSON.parse(refused.stdout) as { results: Array<{ id: number; outcome: string; error?: string }>; evidence: { passed: boolean } };
+  assert.deepEqual(rr.results.filter((x) => x.id === 2).map((x) => x.outcome), ['error-on-both', 'error-on-both']);
+  assert.match(rr.results.find((x) => x.id === 2)!.error!, /bad_data/);
+  assert.equal(rr.evidence.passed, false);
   const rules = join(dir, 'rules.yml');
   writeFileSync(rules, 'groups:\n  - name: g\n    rules:\n      - record: x\n        expr: sum(up\n');
   assertUserError(await cli(['verify', 'queries', '--source-url', prom.url, '--target-url', prom.url, '--rules', rules]), /rules\.yml:5 \(groups\[0\]\.rules\[0\]\.expr\): rule "x": PromQL syntax error/);

@@ -187,3 +187,20 @@ test('dashboards: defaults for each variable type, non-Prometheus targets skippe
   assert.deepEqual(d.skipped, { loki: 1, influxdb: 1 });
   assert.deepEqual(d.unsupported.map((u) => u.reason.replace(/ near .*/, '')), ['template variable $iv_unused without a value (pass --var iv_unused=...)', 'PromQL syntax error at column 16']);
 });
+
+test('compliance suites: variant_args expand with the tester\'s values, first argument slowest; should_fail cases may be unparseable; bad cases name file, line and key', async (t) => {
+  const { loadQueryFile } = await import('../../src/verify/index.js');
+  const dir = tempDir(t);
+  const f = join(dir, 'suite.yml');
+  writeFileSync(f, "test_cases:\n  - query: '{{.extrapolatedRateFunc}}(x[{{.range}}])'\n    variant_args: ['extrapolatedRateFunc', 'range']\n  - query: 'sum(('\n    should_fail: true\n");
+  const qs = loadQueryFile(f);
+  assert.equal(qs.length, 3 * 6 + 1);
+  assert.deepEqual(qs.slice(0, 2).map((q) => q.expr), ['delta(x[1s])', 'delta(x[15s])']);
+  assert.equal(qs[6].expr, 'rate(x[1s])');
+  assert.equal(qs[0].template, '{{.extrapolatedRateFunc}}(x[{{.range}}])');
+  assert.deepEqual([qs[18].expr, qs[18].shouldFail, qs[18].origin.line], ['sum((', true, 4]);
+  writeFileSync(f, "test_cases:\n  - query: 'up'\n  - query: 'x[{{.window}}]'\n    variant_args: ['window']\n");
+  assert.throws(() => loadQueryFile(f), (e: Error & { location?: { line?: number; key?: string } }) => /test_cases\[1\]\.variant_args must list known variant arguments/.test(e.message) && e.location?.line === 3);
+  writeFileSync(f, "test_cases:\n  - query: 'sum(('\n");
+  assert.throws(() => loadQueryFile(f), /PromQL syntax error/);
+});

@@ -7,7 +7,7 @@ import { createProgress } from '../../progress/index.js';
 import { parseSelector } from '../../promql/index.js';
 import { collect, durationFlag, increasePercentFlag, intFlag as int, keyValueFlag, percentFlag as percent, timeFlag, timeRangeFlags } from '../parse.js';
 import {
-  openSide, verifyMetrics, renderMetricsText, renderMetricsMarkdown, verifyQueries, renderQueriesText, renderQueriesMarkdown, loadQuerySources,
+  openSide, verifyMetrics, checkVerifyWindow, queryConnections, metricsConnections, DEFAULT_EXCLUDED_SERIES, renderMetricsText, renderMetricsMarkdown, verifyQueries, renderQueriesText, renderQueriesMarkdown, loadQuerySources,
   type LabelMapping, type OpenedSide,
 } from '../../verify/index.js';
 import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
@@ -65,12 +65,12 @@ function sidesOptions(cmd: Command): Command {
   return cmd;
 }
 
-async function openBoth(ctx: ReturnType<typeof contextFor>, opts: Record<string, unknown>): Promise<[OpenedSide, OpenedSide]> {
+async function openBoth(ctx: ReturnType<typeof contextFor>, opts: Record<string, unknown>, connections: number): Promise<[OpenedSide, OpenedSide]> {
   const s = endpointFor(ctx.loaded, String(opts.from), endpointFlags(opts, 'source'), 'source', opts.sourceType as string | undefined);
   const t = endpointFor(ctx.loaded, String(opts.to), endpointFlags(opts, 'target'), 'target', opts.targetType as string | undefined);
-  const source = await openSide(s);
+  const source = await openSide(s, { connections });
   try {
-    return [source, await openSide(t)];
+    return [source, await openSide(t, { connections })];
   } catch (e) {
     await source.close();
     throw e;
@@ -78,8 +78,8 @@ async function openBoth(ctx: ReturnType<typeof contextFor>, opts: Record<string,
 }
 
 /** Runs a comparison on both sides, writes its JSON report where --report says, and closes both sides however it ends. */
-async function compareSides<R>(ctx: ReturnType<typeof contextFor>, opts: Record<string, unknown>, run: (source: OpenedSide, target: OpenedSide) => Promise<R>): Promise<R> {
-  const [source, target] = await openBoth(ctx, opts);
+async function compareSides<R>(ctx: ReturnType<typeof contextFor>, opts: Record<string, unknown>, connections: number, run: (source: OpenedSide, target: OpenedSide) => Promise<R>): Promise<R> {
+  const [source, target] = await openBoth(ctx, opts, connections);
   try {
     const report = await run(source, target);
     if (opts.report) writeFileAtomic(String(opts.report), JSON.stringify(report, null, 2) + '\n');
@@ -110,6 +110,7 @@ export function registerVerify(program: Command): void {
     .option('--concurrency <n>', 'metric names verified in parallel', '2')
     .option('--top <n>', 'discrepancies listed', '20')
     .option('--min-consistency <percent>', 'exit 1 below this consistency', '100')
+    .option('--exclude-series <regex>', `metric names left out on both sides (anchored regex), repeatable; replaces the default "${DEFAULT_EXCLUDED_SERIES.join('", "')}" (the backfill's preflight probe); --exclude-series '' excludes nothing`, collect)
     .option('--report <file.json>', 'write the JSON report here (for the migration plan and the HTML report)'));
   metrics.addHelpText('after', `
 Examples:
@@ -119,7 +120,8 @@ Examples:
   stackshift verify metrics ... --sample 2% --report parity.json
 
 Consistency = matched / (expected + unexpected) samples; see the README for the exact definition.
-Exit codes: 0 consistency at or above --min-consistency, 1 below it, 2 usage or runtime error.`);
+A window with no series or no sample on either side fails the gate: nothing was compared.
+Exit codes: 0 consistency at or above --min-consistency, 1 below it or nothing compared, 2 usage or runtime error.`);
   metrics.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
     const { startMs, endMs } = timeRangeFlags(opts.start, opts.end, { now: Date.now() });
@@ -127,18 +129,19 @@ Exit codes: 0 consistency at or above --min-consistency, 1 below it, 2 usage or 
     const map = mapping(opts);
     const sample = opts.sample ? { ...parseSample(String(opts.sample)), seed: int('seed', opts.seed, 0) } : undefined;
     const readWindowMs = durationFlag('read-window', opts.readWindow, { min: 60_000 });
-    if ((endMs - startMs) / readWindowMs > 1_000_000) throw new UsageError(`--start/--end span ${Math.ceil((endMs - startMs) / readWindowMs)} read windows of ${opts.readWindow}`, 'raise --read-window or shorten the range (at most 1,000,000 windows)');
+    checkVerifyWindow(startMs, endMs, readWindowMs);
+    const excludeSeries = opts.excludeSeries === undefined ? DEFAULT_EXCLUDED_SERIES : (opts.excludeSeries as string[]).filter((p) => p !== '');
     const concurrency = int('concurrency', opts.concurrency, 1, 64);
     const top = int('top', opts.top, 0, 10_000);
     const minConsistency = percent('min-consistency', opts.minConsistency);
     const tol = tolerance(opts.tolerance);
-    const report = await compareSides(ctx, opts, async (source, target) => {
+    const report = await compareSides(ctx, opts, metricsConnections(concurrency), async (source, target) => {
       if (opts.dropExternalLabels) for (const l of source.externalLabels) if (!map.drop.includes(l.name)) map.drop.push(l.name);
       const progress = createProgress('verify', 0, 'metrics');
       try {
         return await verifyMetrics({
           source, target, startMs, endMs, selectors, mapping: map, equality: { relativeTolerance: tol },
-          samples: !opts.seriesOnly, sample, readWindowMs, concurrency, top, minConsistency,
+          samples: !opts.seriesOnly, sample, readWindowMs, concurrency, top, minConsistency, excludeSeries,
           recheck: { rounds: int('recheck', opts.recheck, 0, 10), delayMs: durationFlag('recheck-delay', opts.recheckDelay, { min: 0 }) },
           onProgress: (done, total) => { progress.setTotal(total); progress.update(done); },
         });
@@ -146,13 +149,13 @@ Exit codes: 0 consistency at or above --min-consistency, 1 below it, 2 usage or 
         progress.finish();
       }
     });
-    emit({ document: report, text: () => renderMetricsText(report), markdown: () => renderMetricsMarkdown(report), exitCode: report.consistency.gate?.passed === false ? 1 : 0 }, ctx.format);
+    emit({ document: report, text: () => renderMetricsText(report), markdown: () => renderMetricsMarkdown(report), exitCode: report.consistency.gate?.passed === false || !report.evidence.passed ? 1 : 0 }, ctx.format);
   });
   area.addCommand(metrics);
 
   const queries = sidesOptions(new Command('queries')
     .description('query parity in the manner of the PromQL compliance tester: queries from files, rule files and Grafana dashboards run instant and range on both sides and compared, with latency p50/p95')
-    .option('--queries <file>', 'file with one PromQL query per line (# comments), repeatable', collect)
+    .option('--queries <file>', 'file with one PromQL query per line (# comments), or a PromQL compliance tester suite (YAML test_cases: query, variant_args, should_fail, skip_comparison), repeatable', collect)
     .option('--rules <file>', 'Prometheus rule file, repeatable', collect)
     .option('--dashboards <file>', 'Grafana dashboard JSON, repeatable', collect)
     .option('--time <time>', 'evaluation time of instant queries and end of range queries', 'now')
@@ -165,15 +168,19 @@ Exit codes: 0 consistency at or above --min-consistency, 1 below it, 2 usage or 
     .option('--max-latency-increase <percent>', 'exit 1 when target p50 or p95 latency exceeds the source by more than this (the upgrade runbook uses 20)')
     .option('--latency-floor <duration>', 'latency differences smaller than this are noise, never a failure', '10ms')
     .option('--timeout <duration>', 'per-query timeout', '30s')
-    .option('--concurrency <n>', 'queries in flight (1 keeps latency figures clean)', '1')
+    .option('--concurrency <n>', 'queries in flight, one connection per side each (1 keeps latency figures clean)', '1')
+    .option('--min-nonempty <percent>', 'exit 1 when fewer than this share of results held series (none at all always fails)', '0')
     .option('--top <n>', 'mismatches listed', '50')
     .option('--report <file.json>', 'write the JSON report here'));
   queries.addHelpText('after', `
 Examples:
   stackshift verify queries --source-url http://prom:9090 --target-url http://mimir:8080 --target-type mimir --dashboards node.json --rules rules.yml
   stackshift verify queries --from prometheus --to mimir --queries slo.promql --max-latency-increase 20 --report queries.json
+  stackshift verify queries --source-url http://prom2:9090 --target-url http://prom3:9090 --queries promql-test-queries.yml --min-nonempty 50
 
-Exit codes: 0 every result equal (and latency within the gate), 1 a mismatch or a failed latency gate, 2 usage or runtime error.`);
+A query either side refuses is recorded for that query (the same error type on both sides counts as equal) and
+the run goes on; a should_fail case passes only when both sides refuse it.
+Exit codes: 0 every result equal (latency within the gate, results with series), 1 a mismatch, a failed latency gate or no evidence, 2 usage or runtime error.`);
   queries.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
     const timeMs = timeFlag('time', opts.time, { now: Date.now() });
@@ -194,11 +201,12 @@ Exit codes: 0 every result equal (and latency within the gate), 1 a mismatch or 
     const timeoutMs = durationFlag('timeout', opts.timeout);
     const concurrency = int('concurrency', opts.concurrency, 1, 64);
     const top = int('top', opts.top, 0, 10_000);
-    const report = await compareSides(ctx, opts, async (source, target) => {
+    const minNonEmptyPercent = percent('min-nonempty', opts.minNonempty);
+    const report = await compareSides(ctx, opts, queryConnections(concurrency), async (source, target) => {
       const progress = createProgress('verify queries', set.queries.length, 'queries');
       try {
         return await verifyQueries({
-          source, target, set, timeMs, rangeMs, stepMs, tolerance: tolerance(opts.tolerance), maxLatencyIncreasePercent: maxIncrease, latencyFloorMs, timeoutMs, concurrency, top,
+          source, target, set, timeMs, rangeMs, stepMs, tolerance: tolerance(opts.tolerance), maxLatencyIncreasePercent: maxIncrease, latencyFloorMs, timeoutMs, concurrency, top, minNonEmptyPercent,
           dropLabels: [...new Set([...source.externalLabels.map((l) => l.name), ...((opts.dropResultLabel as string[] | undefined) ?? [])])],
           onProgress: (done) => progress.update(done),
         });

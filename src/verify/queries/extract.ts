@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parser } from '@prometheus-io/lezer-promql';
-import { isAlias, LineCounter, parseAllDocuments, type Node } from 'yaml';
+import { isAlias, LineCounter, parseAllDocuments, parseDocument, type Node } from 'yaml';
 import { InputError } from '../../errors/index.js';
 
 /**
@@ -23,6 +23,10 @@ export interface QueryCase {
   /** The text before template variables were resolved, when it differs. */
   template?: string;
   origin: QueryOrigin;
+  /** The compliance tester's should_fail: the query is expected to fail on both sides. */
+  shouldFail?: boolean;
+  /** The compliance tester's skip_comparison: both sides must answer, their results are not compared. */
+  skipComparison?: boolean;
 }
 
 export interface Unsupported {
@@ -69,10 +73,15 @@ function readText(file: string): string {
   }
 }
 
-/** One query per line; blank lines and lines starting with # are skipped. */
+/**
+ * One query per line; blank lines and lines starting with # are skipped. A YAML document with a
+ * `test_cases:` list is read as a PromQL compliance tester suite instead (see loadComplianceSuite).
+ */
 export function loadQueryFile(file: string): QueryCase[] {
+  const text = readText(file);
+  if (/^test_cases\s*:/m.test(text)) return loadComplianceSuite(file, text);
   const out: QueryCase[] = [];
-  readText(file).split('\n').forEach((raw, i) => {
+  text.split('\n').forEach((raw, i) => {
     const expr = raw.trim();
     if (expr === '' || expr.startsWith('#')) return;
     const err = promqlSyntaxError(expr);
@@ -121,6 +130,76 @@ export function loadRuleFile(file: string): QueryCase[] {
       });
     });
   }
+  return out;
+}
+
+/**
+ * Values of the compliance tester's `variant_args` (prometheus/compliance, promql/testcases/expand.go,
+ * testVariantArgs): a test case is run once per combination, the first argument varying slowest.
+ */
+export const COMPLIANCE_VARIANT_ARGS: Readonly<Record<string, readonly string[]>> = {
+  range: ['1s', '15s', '1m', '5m', '15m', '1h'],
+  offset: ['1m', '5m', '10m'],
+  simpleAggrOp: ['sum', 'avg', 'max', 'min', 'count', 'stddev', 'stdvar'],
+  simpleTimeAggrOp: ['sum', 'avg', 'max', 'min', 'count', 'stddev', 'stdvar', 'absent', 'last'],
+  topBottomOp: ['topk', 'bottomk'],
+  quantile: ['-0.5', '0.1', '0.5', '0.75', '0.95', '0.90', '0.99', '1', '1.5'],
+  arithBinOp: ['+', '-', '*', '/', '%', '^'],
+  compBinOp: ['==', '!=', '<', '>', '<=', '>='],
+  binOp: ['+', '-', '*', '/', '%', '^', '==', '!=', '<', '>', '<=', '>='],
+  simpleMathFunc: ['abs', 'ceil', 'floor', 'exp', 'sqrt', 'ln', 'log2', 'log10', 'round'],
+  extrapolatedRateFunc: ['delta', 'rate', 'increase'],
+  clampFunc: ['clamp_min', 'clamp_max'],
+  instantRateFunc: ['idelta', 'irate'],
+  dateFunc: ['day_of_month', 'day_of_week', 'days_in_month', 'hour', 'minute', 'month', 'year'],
+  smoothingFactor: ['0.1', '0.5', '0.8'],
+  trendFactor: ['0.1', '0.5', '0.8'],
+};
+
+function expandVariants(template: string, args: string[], bound: Record<string, string> = {}): string[] {
+  if (args.length === 0) return [template.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (m, n: string) => bound[n] ?? m)];
+  const [first, ...rest] = args;
+  return COMPLIANCE_VARIANT_ARGS[first].flatMap((v) => expandVariants(template, rest.filter((a) => a !== first), { ...bound, [first]: v }));
+}
+
+/**
+ * A PromQL compliance tester suite (`test_cases: [{query, variant_args, should_fail, skip_comparison}]`, as in
+ * its promql-test-queries.yml): each case expanded over its variant arguments. A should_fail case is sent to
+ * both sides even when it does not parse here, since failing is what it tests.
+ */
+export function loadComplianceSuite(file: string, text = readText(file)): QueryCase[] {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc });
+  const e = doc.errors[0];
+  if (e) {
+    const pos = lc.linePos(e.pos[0]);
+    throw new InputError(`invalid YAML: ${e.message.split('\n')[0]}`, { file, line: pos.line, column: pos.col }, 'fix the YAML syntax');
+  }
+  const js = doc.toJS({ maxAliasCount: 1000 }) as { test_cases?: unknown } | null;
+  if (!js || !Array.isArray(js.test_cases)) throw new InputError('expected a "test_cases" list', { file, key: 'test_cases' }, 'a compliance suite is test_cases: [{query: ..., should_fail: true}]');
+  const out: QueryCase[] = [];
+  js.test_cases.forEach((tc: unknown, i: number) => {
+    const key = `test_cases[${i}]`;
+    const line = lineOf(doc.getIn(['test_cases', i], true) as Node | undefined, lc);
+    const c = tc as { query?: unknown; variant_args?: unknown; should_fail?: unknown; skip_comparison?: unknown } | null;
+    if (!c || typeof c !== 'object' || typeof c.query !== 'string' || c.query.trim() === '') {
+      throw new InputError(`${key} has no query`, { file, line, key: `${key}.query` }, 'every test case needs query: <PromQL>');
+    }
+    const args = c.variant_args ?? [];
+    if (!Array.isArray(args) || args.some((a) => typeof a !== 'string' || !(a in COMPLIANCE_VARIANT_ARGS))) {
+      throw new InputError(`${key}.variant_args must list known variant arguments (got ${JSON.stringify(args)})`, { file, line, key: `${key}.variant_args` }, `known: ${Object.keys(COMPLIANCE_VARIANT_ARGS).join(', ')}`);
+    }
+    for (const [flag, v] of [['should_fail', c.should_fail], ['skip_comparison', c.skip_comparison]] as const) {
+      if (v !== undefined && typeof v !== 'boolean') throw new InputError(`${key}.${flag} must be true or false (got ${JSON.stringify(v)})`, { file, line, key: `${key}.${flag}` });
+    }
+    for (const expr of expandVariants(c.query.trim(), args as string[])) {
+      const err = promqlSyntaxError(expr);
+      if (err !== undefined && c.should_fail !== true) {
+        throw new InputError(describeError(expr, err), { file, line, key: `${key}.query` }, 'fix the query, or mark the case should_fail: true');
+      }
+      out.push({ id: 0, expr, template: expr !== c.query.trim() ? c.query.trim() : undefined, origin: { file, line, kind: 'query-file' }, shouldFail: c.should_fail === true || undefined, skipComparison: c.skip_comparison === true || undefined });
+    }
+  });
   return out;
 }
 

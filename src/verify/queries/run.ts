@@ -1,5 +1,4 @@
 import type { PrometheusClient, QueryResult } from '../../clients/index.js';
-import { InputError } from '../../errors/index.js';
 import { HttpError } from '../../http/index.js';
 import { approxEqual } from '../compare.js';
 import { formatLabels, labelKey, labelsFromRecord } from '../labels.js';
@@ -31,6 +30,8 @@ export interface VerifyQueriesOptions {
    * by default the source's external labels, which its query API never shows but a copy may have stored.
    */
   dropLabels?: string[];
+  /** Fail when fewer than this share (percent) of the results held series; none at all always fails. */
+  minNonEmptyPercent?: number;
   onProgress?: (done: number) => void;
 }
 
@@ -73,6 +74,10 @@ export interface QueriesReport {
     emptyOnBoth: number;
     /** The same error on both sides (consistent, listed for the record). */
     errorOnBoth: number;
+    /** should_fail cases that failed on both sides. */
+    failedAsExpected: number;
+    /** skip_comparison cases both sides answered. */
+    notCompared: number;
     unsupported: number;
     skippedNonPrometheus: Record<string, number>;
   };
@@ -83,12 +88,31 @@ export interface QueriesReport {
     p50IncreasePercent: number;
     p95IncreasePercent: number;
     gate?: { maxIncreasePercent: number; floorMs: number; passed: boolean };
+    /** Each request is timed from when it is handed to a free connection (the pool holds one per query in flight), never from a queue. */
+    measuredFrom: 'send';
   };
+  /** How many results held series: the gate fails when none did, or fewer than --min-nonempty. */
+  evidence: { resultsCompared: number; resultsWithData: number; percentWithData: number; minNonEmptyPercent: number; passed: boolean; reason?: string };
+  /** Every execution's outcome, by query id and type. */
+  results: ExecutionResult[];
   mismatches: QueryMismatch[];
   errorsOnBoth: Array<{ id: number; query: string; origin: QueryOrigin; type: 'instant' | 'range'; error: string }>;
   unsupported: Unsupported[];
   passed: boolean;
   durationMs: number;
+}
+
+/**
+ * A gate needs evidence: results that held series on at least one side, out of the executions that were
+ * meant to answer (should_fail cases excluded). None at all fails; so does a share below --min-nonempty.
+ */
+function evidenceOf(withData: number, counted: number, minPercent: number): QueriesReport['evidence'] {
+  const percent = counted === 0 ? 0 : round((withData / counted) * 100);
+  let reason: string | undefined;
+  if (counted === 0) reason = 'no query was compared (every query unsupported or expected to fail)';
+  else if (withData === 0) reason = `none of the ${counted} results held any series on either side: nothing was compared (check --time, --range and the metric names)`;
+  else if (percent < minPercent) reason = `only ${percent} % of the results held series, below --min-nonempty ${minPercent} %`;
+  return { resultsCompared: counted, resultsWithData: withData, percentWithData: percent, minNonEmptyPercent: minPercent, passed: reason === undefined, ...(reason ? { reason } : {}) };
 }
 
 /** Nearest-rank percentile. */
@@ -187,13 +211,47 @@ function seriesCount(o: Outcome): number {
   return o.ok && (o.result.resultType === 'vector' || o.result.resultType === 'matrix') ? (o.result.result as unknown[]).length : 0;
 }
 
+/** What one execution (one query, instant or range) came to. */
+export type ExecutionOutcome =
+  /** Both answered, results equal and at least one series or point. */
+  | 'equal'
+  /** Both answered with no series: equal, but nothing was compared. */
+  | 'empty-on-both'
+  /** Both refused it with the same error type and status: consistent. */
+  | 'error-on-both'
+  /** A should_fail case that failed on both sides, as expected. */
+  | 'failed-as-expected'
+  /** A skip_comparison case that both answered (results not compared). */
+  | 'not-compared'
+  | 'mismatch';
+
+export interface ExecutionResult {
+  id: number;
+  type: 'instant' | 'range';
+  outcome: ExecutionOutcome;
+  seriesSource: number;
+  seriesTarget: number;
+  /** The source's error, or the target's when only it failed. */
+  error?: string;
+}
+
+/** Whether a result holds stored data: a vector or matrix with at least one series (scalars and strings do not). */
+function hasSeries(o: Outcome): boolean {
+  return seriesCount(o) > 0;
+}
+
+/** The error type and status both sides report for a refused query ("bad_data", 400): messages differ between versions, these do not. */
+const sameError = (a: { status?: number; errorType?: string }, b: { status?: number; errorType?: string }) => a.status === b.status && a.errorType === b.errorType;
+
 export async function verifyQueries(o: VerifyQueriesOptions): Promise<QueriesReport> {
   const t0 = Date.now();
   const latS: number[] = [];
   const latT: number[] = [];
   const mismatches: QueryMismatch[] = [];
   const errorsOnBoth: QueriesReport['errorsOnBoth'] = [];
-  let equal = 0, mismatched = 0, empty = 0, errBoth = 0, executions = 0, done = 0;
+  const results: ExecutionResult[] = [];
+  let equal = 0, mismatched = 0, empty = 0, errBoth = 0, executions = 0, done = 0, expectedFailures = 0, notCompared = 0;
+  let withData = 0, counted = 0;
 
   const one = async (c: QueryCase) => {
     for (const type of ['instant', 'range'] as const) {
@@ -205,41 +263,60 @@ export async function verifyQueries(o: VerifyQueriesOptions): Promise<QueriesRep
       executions++;
       latS.push(s2.ms);
       latT.push(t.ms);
-      if (!s2.ok && s2.status === 400 && (c.origin.kind === 'query-file' || c.origin.kind === 'rule-file')) {
-        throw new InputError(`the source rejects this query: ${s2.error}`, { file: c.origin.file, line: c.origin.line }, 'fix the query (the source Prometheus judges it invalid), or comment it out');
-      }
       const base = { id: c.id, query: c.expr, template: c.template, origin: c.origin, type, seriesSource: seriesCount(s2), seriesTarget: seriesCount(t) };
-      if (!s2.ok && !t.ok) {
-        if (s2.errorType === t.errorType || s2.status === t.status) { errBoth++; errorsOnBoth.push({ id: c.id, query: c.expr, origin: c.origin, type, error: s2.error }); continue; }
+      const record = (outcome: ExecutionOutcome, error?: string) => results.push({ id: c.id, type, outcome, seriesSource: base.seriesSource, seriesTarget: base.seriesTarget, ...(error ? { error } : {}) });
+      const mismatch = (reason: string, differences: SeriesDifference[] = []) => {
         mismatched++;
-        mismatches.push({ ...base, reason: `both failed, differently: source ${s2.error}; target ${t.error}`, differences: [] });
+        mismatches.push({ ...base, reason, differences });
+        record('mismatch', !s2.ok ? s2.error : !t.ok ? t.error : undefined);
+      };
+      if (c.shouldFail) {
+        // the compliance tester's should_fail: a pass only when both sides refuse it
+        if (!s2.ok && !t.ok) { expectedFailures++; record('failed-as-expected', s2.error); continue; }
+        mismatch(s2.ok && t.ok ? 'expected to fail (should_fail) but both sides answered' : s2.ok ? `expected to fail (should_fail) but the source answered; target: ${(t as { error: string }).error}` : `expected to fail (should_fail) but the target answered; source: ${s2.error}`);
+        continue;
+      }
+      counted++;
+      if (hasSeries(s2) || hasSeries(t)) withData++;
+      if (!s2.ok && !t.ok) {
+        if (sameError(s2, t)) { errBoth++; errorsOnBoth.push({ id: c.id, query: c.expr, origin: c.origin, type, error: s2.error }); record('error-on-both', s2.error); continue; }
+        mismatch(`both failed, differently: source ${s2.error}; target ${t.error}`);
         continue;
       }
       if (!s2.ok || !t.ok) {
-        mismatched++;
-        mismatches.push({ ...base, reason: !s2.ok ? `only the source failed: ${s2.error}` : `only the target failed: ${(t as { error: string }).error}`, differences: [] });
+        mismatch(!s2.ok ? `only the source failed: ${s2.error}` : `only the target failed: ${(t as { error: string }).error}`);
         continue;
       }
+      if (c.skipComparison) { notCompared++; record('not-compared'); continue; }
       const d = compareResults(s2.result, t.result, o.tolerance, 10, o.dropLabels);
-      if (d) { mismatched++; mismatches.push({ ...base, ...d }); }
-      else { equal++; if (isEmpty(s2.result)) empty++; }
+      if (d) { mismatch(d.reason, d.differences); continue; }
+      equal++;
+      if (isEmpty(s2.result)) { empty++; record('empty-on-both'); } else record('equal');
     }
     o.onProgress?.(++done);
   };
   const queue = [...o.set.queries];
+  // a run failure (a side unreachable) stops every worker; the error is raised once none is still sending
+  let failure: { error: unknown } | undefined;
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, queue.length)) }, async () => {
-    for (let c = queue.shift(); c; c = queue.shift()) await one(c);
+    try {
+      for (let c = queue.shift(); c && !failure; c = queue.shift()) await one(c);
+    } catch (e) {
+      failure ??= { error: e };
+    }
   }));
+  if (failure) throw failure.error;
 
   const ls = stats(latS);
   const lt = stats(latT);
   const inc = (a: number, b: number) => (a === 0 ? 0 : round(((b - a) / a) * 100));
-  const latency: QueriesReport['latency'] = { source: ls, target: lt, p50IncreasePercent: inc(ls.p50Ms, lt.p50Ms), p95IncreasePercent: inc(ls.p95Ms, lt.p95Ms) };
+  const latency: QueriesReport['latency'] = { source: ls, target: lt, p50IncreasePercent: inc(ls.p50Ms, lt.p50Ms), p95IncreasePercent: inc(ls.p95Ms, lt.p95Ms), measuredFrom: 'send' };
   if (o.maxLatencyIncreasePercent !== undefined) {
     const within = (a: number, b: number) => b <= a * (1 + o.maxLatencyIncreasePercent! / 100) || b - a <= o.latencyFloorMs;
     latency.gate = { maxIncreasePercent: o.maxLatencyIncreasePercent, floorMs: o.latencyFloorMs, passed: within(ls.p50Ms, lt.p50Ms) && within(ls.p95Ms, lt.p95Ms) };
   }
   mismatches.sort((a, b) => a.id - b.id || a.type.localeCompare(b.type));
+  const evidence = evidenceOf(withData, counted, o.minNonEmptyPercent ?? 0);
   return {
     schemaVersion: 1,
     kind: 'stackshift.verify.queries',
@@ -248,12 +325,14 @@ export async function verifyQueries(o: VerifyQueriesOptions): Promise<QueriesRep
     target: { url: o.target.url },
     evaluation: { time: new Date(o.timeMs).toISOString(), rangeMs: o.rangeMs, stepMs: o.stepMs, tolerance: o.tolerance, droppedLabels: o.dropLabels ?? [] },
     sources: o.set.sources,
-    totals: { queries: o.set.queries.length, executions, equal, mismatched, emptyOnBoth: empty, errorOnBoth: errBoth, unsupported: o.set.unsupported.length, skippedNonPrometheus: o.set.skipped },
+    totals: { queries: o.set.queries.length, executions, equal, mismatched, emptyOnBoth: empty, errorOnBoth: errBoth, failedAsExpected: expectedFailures, notCompared, unsupported: o.set.unsupported.length, skippedNonPrometheus: o.set.skipped },
     latency,
     mismatches: mismatches.slice(0, o.top),
     errorsOnBoth,
     unsupported: o.set.unsupported,
-    passed: mismatched === 0 && latency.gate?.passed !== false,
+    evidence,
+    results: results.sort((a, b) => a.id - b.id || a.type.localeCompare(b.type)),
+    passed: mismatched === 0 && latency.gate?.passed !== false && evidence.passed,
     durationMs: Date.now() - t0,
   };
 }
