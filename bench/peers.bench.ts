@@ -21,7 +21,7 @@ import { endpointFromUrl } from '../src/config/index.js';
 import { HttpClient } from '../src/http/index.js';
 import {
   countSamples, countVictoriaSamples, historyBlocks, installBlocks, labHas, promtoolBinary, resolveSpec, startPrometheus, startVictoriaMetrics, vmctlBinary, writeOpenMetrics,
-  VICTORIA_METRICS_VERSION, type HistorySpec, type LabServer, type VictoriaMetricsServer,
+  victoriaMetricsVersion, type HistorySpec, type LabServer, type VictoriaMetricsServer,
 } from '../src/lab/index.js';
 import { fmtRate } from './util.js';
 
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   log(`read-only (streamed remote read): ${fmtRate((ceiling.samples * 1000) / ceiling.ms)}`);
   if (ceiling.samples !== want) throw new Error(`source serves ${ceiling.samples} samples, history has ${want}`);
   const range = ['--start', String(s.startMs / 1000), '--end', String(s.endMs / 1000)];
-  const haveVm = labHas('victoria-metrics', VICTORIA_METRICS_VERSION) && labHas('victoria-metrics', VICTORIA_METRICS_VERSION, 'vmctl');
+  const haveVm = labHas('victoria-metrics', victoriaMetricsVersion()) && labHas('victoria-metrics', victoriaMetricsVersion(), 'vmctl');
 
   // 1. backfill metrics -> VictoriaMetrics
   if (haveVm) {
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     const ms = performance.now() - t0;
     if (r.code !== 0) throw new Error(`backfill metrics: ${r.stderr}`);
     rows.push({ tool: 'stackshift backfill metrics -> VictoriaMetrics', samples: want, ms, complete: completeness(await countVictoriaSamples(v.url, MATCH, s.startMs, s.endMs), want) });
-  } else rows.push({ tool: 'stackshift backfill metrics -> VictoriaMetrics', samples: 0, ms: 0, complete: 'not run', note: `victoria-metrics ${VICTORIA_METRICS_VERSION} not built in the lab` });
+  } else rows.push({ tool: 'stackshift backfill metrics -> VictoriaMetrics', samples: 0, ms: 0, complete: 'not run', note: `victoria-metrics ${victoriaMetricsVersion()} not built in the lab` });
 
   // 2. vmctl remote-read (streamed) -> VictoriaMetrics
   if (haveVm) {

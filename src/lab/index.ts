@@ -8,4 +8,4 @@ export { generateHistogramHistory, writeHistogramHistoryRemote, type HistogramHi
 export { DEAD_TARGET, BROKEN_RULE_EXPR } from './unhealthy.js';
 export { startAlertmanager, amtoolBinary, MINIMAL_ALERTMANAGER_CONFIG, type LabAlertmanager } from './alertmanager.js';
 export { startVictoriaLogs, type VictoriaLogsServer } from './victoria-logs.js';
-export { startVictoriaMetrics, vmctlBinary, countVictoriaSamples, VICTORIA_METRICS_VERSION, type VictoriaMetricsServer } from './victoria-metrics.js';
+export { startVictoriaMetrics, vmctlBinary, countVictoriaSamples, victoriaMetricsVersion, type VictoriaMetricsServer } from './victoria-metrics.js';

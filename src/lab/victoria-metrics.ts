@@ -1,13 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, launch, waitHttpReady, type LabProcess } from './process.js';
-import { labBinary } from './servers.js';
+import { labBinary, serverVersion } from './servers.js';
 
 /**
  * A real VictoriaMetrics single-node server from the lab (scripts/servers.tsv), on loopback, for the peer
  * benchmark and tests: remote write at /api/v1/write, export at /api/v1/export, Prometheus API under /.
  */
-export const VICTORIA_METRICS_VERSION = '1.151.0';
+/** The lab's VictoriaMetrics version (scripts/servers.tsv), read when asked. */
+export function victoriaMetricsVersion(): string { return serverVersion('victoria-metrics'); }
 
 export interface VictoriaMetricsServer {
   url: string;
@@ -19,12 +20,12 @@ export interface VictoriaMetricsServer {
   logs(): string;
 }
 
-export function vmctlBinary(version = VICTORIA_METRICS_VERSION): string {
+export function vmctlBinary(version = victoriaMetricsVersion()): string {
   return labBinary('victoria-metrics', version, 'vmctl');
 }
 
 export async function startVictoriaMetrics(opts: { dataDir: string; version?: string; port?: number; extraArgs?: string[]; readyTimeoutMs?: number }): Promise<VictoriaMetricsServer> {
-  const version = opts.version ?? VICTORIA_METRICS_VERSION;
+  const version = opts.version ?? victoriaMetricsVersion();
   const bin = labBinary('victoria-metrics', version, 'victoria-metrics');
   const port = opts.port ?? (await freePort());
   mkdirSync(opts.dataDir, { recursive: true });

@@ -22,7 +22,7 @@ function timeNs(t: string): bigint {
  * metadata intact.
  */
 for (const encoding of ['protobuf', 'json'] as PushEncoding[]) {
-  test(`push encoder (${encoding}) read back by a real VictoriaLogs ${labHas('victoria-logs', serverVersion('victoria-logs')) ? serverVersion('victoria-logs') : '(not built)'}`, { timeout: 180_000, skip: !labHas('victoria-logs', serverVersion('victoria-logs')) && 'victoria-logs is not built: bash scripts/build-servers.sh victoria-logs-1.52.1' }, async (t) => {
+  test(`push encoder (${encoding}) read back by a real VictoriaLogs ${serverVersion('victoria-logs')}`, { timeout: 180_000 }, async (t) => {
     const dir = tempDir(t);
     const vl = await startVictoriaLogs({ dir });
     t.after(() => vl.stop());
