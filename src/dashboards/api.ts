@@ -9,7 +9,7 @@ import { unifiedDiff } from './diff.js';
 import { ref } from './files.js';
 import { planExemplarLink } from './link.js';
 import { outcomeFrom, totals, type DatasourceLink, type ExportReport, type MigrationReport, type Outcome } from './report.js';
-import { countReferences, rewriteDashboard, rewriteLibraryModel, type MigrateRunOptions, type RewriteOptions } from './rewrite.js';
+import { countReferences, resolveInputBindings, rewriteDashboard, rewriteLibraryModel, type MigrateRunOptions, type RewriteOptions } from './rewrite.js';
 
 /** Runs fn over items with at most `concurrency` in flight; the first thrown error stops new work and is rethrown. */
 export async function forEachConcurrent<T>(items: AsyncIterable<T> | Iterable<T>, concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -183,7 +183,8 @@ export async function migrateGrafana(opts: ApiMigrateOptions): Promise<Migration
   const probe = await probeStorage(client, health.version, opts.namespace);
   const paths = folderPaths(await client.folders());
   const backup = opts.dryRun ? undefined : new BackupWriter(opts.backupDir ?? defaultBackupDir(opts.now), { mode: 'api', purpose: 'migrate', source: client.url }, opts.now);
-  const rw: RewriteOptions = { catalog, from: sel.from, to: sel.to, keepInputs: opts.keepInputs, exemplars: opts.exemplars, rewriteExpr: opts.rewriteExpr };
+  const inputBindings = resolveInputBindings(catalog, `Grafana at ${client.url}`, opts.bindInputs);
+  const rw: RewriteOptions = { catalog, from: sel.from, to: sel.to, keepInputs: opts.keepInputs, exemplars: opts.exemplars, rewriteExpr: opts.rewriteExpr, inputBindings };
   const outcomes: Outcome[] = [];
   const libraryUids = new Set<string>();
   let done = 0;
@@ -219,7 +220,7 @@ export async function migrateGrafana(opts: ApiMigrateOptions): Promise<Migration
     collectLibraryPanels(work, libraryUids);
     if (r.changes.length === 0) return { ...outcomeFrom('dashboard', base, r, 'unchanged'), remaining: r.placeholdersKept };
     const o = outcomeFrom('dashboard', base, r, opts.dryRun ? 'would-change' : 'changed');
-    o.remaining = countReferences(work, catalog, sel.from);
+    o.remaining = countReferences(work, catalog, sel.from, 'dashboard', inputBindings);
     if (opts.diff) o.diff = unifiedDiff(`${where}/${uid}.json`, JSON.stringify(env.dashboard, null, 2) + '\n', JSON.stringify(work, null, 2) + '\n');
     if (env.meta.provisioned) {
       o.status = 'provisioned';
@@ -258,7 +259,7 @@ export async function migrateGrafana(opts: ApiMigrateOptions): Promise<Migration
     const r = rewriteLibraryModel(model, rw);
     if (r.changes.length === 0) continue;
     const o = outcomeFrom('library-element', { uid: el.uid, title: el.name, where: paths.get(el.folderUid ?? '') ?? 'General' }, r, opts.dryRun ? 'would-change' : 'changed');
-    o.remaining = countReferences(model, catalog, sel.from, 'library');
+    o.remaining = countReferences(model, catalog, sel.from, 'library', inputBindings);
     if (opts.diff) o.diff = unifiedDiff(`library-elements/${el.uid}.json`, JSON.stringify(el.model, null, 2) + '\n', JSON.stringify(model, null, 2) + '\n');
     if (!opts.dryRun) {
       const saved = backup!.libraryElement(el);

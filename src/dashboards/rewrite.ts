@@ -26,6 +26,17 @@ export interface ExprSite {
  */
 export type RewriteExpr = (expr: string, site: ExprSite) => string;
 
+/**
+ * Resolves --bind-input NAME=datasource pairs against the catalog; a datasource that is not there is a
+ * usage error naming the flag.
+ */
+export function resolveInputBindings(catalog: DatasourceCatalog, where: string, pairs: Record<string, string> | undefined): Map<string, GrafanaDatasource> | undefined {
+  if (!pairs) return undefined;
+  const out = new Map<string, GrafanaDatasource>();
+  for (const [name, value] of Object.entries(pairs)) out.set(name, catalog.select(value, `--bind-input ${name}`, where));
+  return out;
+}
+
 /** How a migration runs, the same in files mode and API mode. */
 export interface MigrateRunOptions {
   /** The exemplar label that holds the trace id (default trace_id). */
@@ -33,6 +44,11 @@ export interface MigrateRunOptions {
   exemplars?: boolean;
   keepInputs?: boolean;
   rewriteExpr?: RewriteExpr;
+  /**
+   * `${DS_X}` import placeholders to bind by hand: input name -> datasource name or uid. Needed for an input
+   * whose label names no datasource in the list (e.g. "localhost"), which is never bound by guessing.
+   */
+  bindInputs?: Record<string, string>;
   dryRun?: boolean;
   /** Attach a unified diff to each changed outcome. */
   diff?: boolean;
@@ -50,6 +66,8 @@ export interface RewriteOptions {
   /** Turn on exemplars for range queries of time-series and heatmap panels that run against the target. */
   exemplars?: boolean;
   rewriteExpr?: RewriteExpr;
+  /** Inputs bound by hand (--bind-input), resolved against the catalog; they win over the label. */
+  inputBindings?: ReadonlyMap<string, GrafanaDatasource>;
 }
 
 export interface RewriteResult {
@@ -120,6 +138,7 @@ class Walker {
     /** The datasource whose references are counted (count mode) or rewritten (rewrite mode). */
     private readonly from: GrafanaDatasource,
     private readonly opts: { mode: 'count' } | ({ mode: 'rewrite' } & RewriteOptions),
+    private readonly bindings?: ReadonlyMap<string, GrafanaDatasource>,
   ) {}
 
   private get rewriting(): boolean {
@@ -192,10 +211,14 @@ class Walker {
   /**
    * Which datasource an import placeholder stands for. Grafana's exporter names the input after the
    * datasource and keeps the datasource name as its label (DashboardExporter.ts), so the label decides
-   * when it names a datasource here; otherwise the plugin type does, through the default datasource or
-   * the only other datasource of that type.
+   * when it names a datasource here (exactly, or alone when case is ignored). A label that names none
+   * (an export from another Grafana: "localhost") is not bound by guessing, neither to the default nor to
+   * the only datasource of the type: it is left unchanged and named in a warning, and --bind-input binds it.
    */
   private bindInput(inp: Obj): GrafanaDatasource | undefined {
+    const name = inp.name as string;
+    const byHand = this.bindings?.get(name);
+    if (byHand) return byHand;
     const label = typeof inp.label === 'string' ? inp.label : '';
     const plugin = typeof inp.pluginId === 'string' ? inp.pluginId : undefined;
     const exact = label ? this.catalog.lookupString(label) : undefined;
@@ -203,10 +226,11 @@ class Walker {
     const ofType = this.catalog.list.filter((d) => plugin === undefined || d.type === plugin);
     const ci = ofType.filter((d) => label && (d.name.toLowerCase() === label.toLowerCase() || d.uid.toLowerCase() === label.toLowerCase()));
     if (ci.length === 1) return ci[0];
-    const def = this.catalog.default;
-    if (def && (plugin === undefined || def.type === plugin)) return def;
-    const candidates = ofType.filter((d) => !this.rewriting || d.uid !== this.to.uid);
-    return candidates.length === 1 ? candidates[0] : undefined;
+    // Only an input that may stand for the datasource being migrated is worth a warning.
+    if ((plugin === undefined || plugin === this.from.type) && !(this.rewriting && (this.opts as RewriteOptions).keepInputs)) {
+      this.warnings.add(`import placeholder \${${name}} (label ${JSON.stringify(label)}${plugin ? `, ${plugin}` : ''}) names no datasource in the list; left unchanged. Bind it with --bind-input ${name}=<datasource>`);
+    }
+    return undefined;
   }
 
   private resolve(value: unknown, present: boolean): Resolution {
@@ -569,21 +593,21 @@ function result(w: Walker): RewriteResult {
 
 /** Points every reference to `opts.from` in a classic dashboard at `opts.to`, in place. */
 export function rewriteDashboard(dashboard: Obj, opts: RewriteOptions, base: Path = []): RewriteResult {
-  const w = new Walker(opts.catalog, opts.from, { mode: 'rewrite', ...opts });
+  const w = new Walker(opts.catalog, opts.from, { mode: 'rewrite', ...opts }, opts.inputBindings);
   w.dashboard(dashboard, base);
   return result(w);
 }
 
 /** The same for a library element's model (one panel). */
 export function rewriteLibraryModel(model: Obj, opts: RewriteOptions, base: Path = []): RewriteResult {
-  const w = new Walker(opts.catalog, opts.from, { mode: 'rewrite', ...opts });
+  const w = new Walker(opts.catalog, opts.from, { mode: 'rewrite', ...opts }, opts.inputBindings);
   w.libraryModel(model, base);
   return result(w);
 }
 
 /** How many references in a dashboard (or library model) resolve to `ds`: the before/after check. */
-export function countReferences(value: Obj, catalog: DatasourceCatalog, ds: GrafanaDatasource, kind: 'dashboard' | 'library' = 'dashboard'): number {
-  const w = new Walker(catalog, ds, { mode: 'count' });
+export function countReferences(value: Obj, catalog: DatasourceCatalog, ds: GrafanaDatasource, kind: 'dashboard' | 'library' = 'dashboard', inputBindings?: ReadonlyMap<string, GrafanaDatasource>): number {
+  const w = new Walker(catalog, ds, { mode: 'count' }, inputBindings);
   if (kind === 'library') w.libraryModel(value, []);
   else w.dashboard(value, []);
   return w.counted;
