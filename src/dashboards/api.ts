@@ -1,4 +1,4 @@
-import { GrafanaSaveError, type GrafanaClient, type GrafanaDashboardEnvelope } from '../clients/index.js';
+import { GrafanaSaveError, GrafanaV2DashboardError, type GrafanaClient, type GrafanaDashboardEnvelope } from '../clients/index.js';
 import { StackshiftError, UsageError } from '../errors/index.js';
 import { HttpError } from '../http/index.js';
 import { log } from '../log/index.js';
@@ -58,6 +58,16 @@ async function probeStorage(client: GrafanaClient, version: string | undefined, 
   return { enabled: true, namespace: !org || org.id === 1 ? 'default' : `org-${org.id}` };
 }
 
+/** GET of one dashboard; a V2-stored one Grafana refuses (406) comes back as the reason, with the way out. */
+export async function readDashboard(client: GrafanaClient, uid: string): Promise<GrafanaDashboardEnvelope | undefined | { refused: string }> {
+  try {
+    return await client.dashboard(uid);
+  } catch (e) {
+    if (e instanceof GrafanaV2DashboardError) return { refused: `stored in the V2 schema, which Grafana's /api refuses (HTTP 406); ${e.hint}` };
+    throw e;
+  }
+}
+
 /** The reason a dashboard is stored in the V2 schema, or undefined when it is a classic (v0/v1) one. */
 async function v2Reason(client: GrafanaClient, probe: StorageProbe, env: GrafanaDashboardEnvelope): Promise<string | undefined> {
   const shape = classify(env.dashboard);
@@ -106,8 +116,12 @@ export async function exportGrafana(opts: ExportOptions): Promise<ExportReport> 
   let done = 0;
   await forEachConcurrent(listDashboards(client, opts.uids, opts.folders), opts.concurrency ?? 4, async (hit) => {
     try {
-      const env = await client.dashboard(hit.uid);
-      const where = paths.get(env?.meta.folderUid ?? hit.folderUid ?? '') ?? 'General';
+      const env = await readDashboard(client, hit.uid);
+      const where = paths.get((env && !('refused' in env) ? env.meta.folderUid : undefined) ?? hit.folderUid ?? '') ?? 'General';
+      if (env && 'refused' in env) {
+        outcomes.push({ ...outcomeFrom('dashboard', { uid: hit.uid, title: hit.title, where }, undefined, 'refused'), reason: `${env.refused}; not exported` });
+        return;
+      }
       if (!env) {
         outcomes.push({ ...outcomeFrom('dashboard', { uid: hit.uid, title: hit.title, where }, undefined, 'skipped'), reason: 'deleted after it was listed' });
         return;
@@ -209,7 +223,9 @@ export async function migrateGrafana(opts: ApiMigrateOptions): Promise<Migration
   }
 
   async function migrateOne(uid: string, title: string, folderUid?: string): Promise<Outcome> {
-    const env = await client.dashboard(uid);
+    const read = await readDashboard(client, uid);
+    if (read && 'refused' in read) return { ...outcomeFrom('dashboard', { uid, title, where: paths.get(folderUid ?? '') ?? 'General' }, undefined, 'refused'), reason: `${read.refused}; not changed` };
+    const env = read;
     const where = paths.get(env?.meta.folderUid ?? folderUid ?? '') ?? 'General';
     const base = { uid, title: String(env?.dashboard.title ?? title), where };
     if (!env) return { ...outcomeFrom('dashboard', base, undefined, 'skipped'), reason: 'deleted after it was listed' };

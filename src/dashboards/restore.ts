@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { GrafanaSaveError, type GrafanaClient, type GrafanaFolder } from '../clients/index.js';
+import { GrafanaSaveError, GrafanaV2DashboardError, type GrafanaClient, type GrafanaFolder } from '../clients/index.js';
 import { StackshiftError, UsageError } from '../errors/index.js';
 import { backupAccessOf, writeFileAtomic } from '../fsutil/index.js';
 import { BackupWriter, defaultBackupDir, folderPaths, readBackup, type BackupContents } from './backup.js';
@@ -161,6 +161,11 @@ async function restoreApi(c: BackupContents, opts: RestoreOptions): Promise<{ ta
       }
       outcomes.push(o);
     } catch (e) {
+      if (e instanceof GrafanaV2DashboardError) {
+        // Now stored as V2 (someone converted it): putting the classic JSON back would undo that unseen.
+        outcomes.push({ ...outcomeFrom('dashboard', base, undefined, 'refused'), reason: `${e.message}; ${e.hint ?? ''}` });
+        continue;
+      }
       if (e instanceof GrafanaSaveError) {
         outcomes.push({ ...outcomeFrom('dashboard', base, undefined, e.reason === 'version-mismatch' ? 'conflict' : e.reason === 'provisioned' ? 'provisioned' : 'failed'), reason: `${e.message}; ${e.hint ?? ''}` });
         continue;
