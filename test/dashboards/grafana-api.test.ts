@@ -241,7 +241,7 @@ test('provisioned dashboards are skipped with the reason', { skip: REAL_GRAFANA 
   await assert.rejects(g.client.saveDashboard({ dashboard: before.dashboard, folderUid: before.meta.folderUid }), (e: unknown) => e instanceof GrafanaSaveError && e.status === 400 && e.reason === 'provisioned');
 });
 
-test('client: a dashboard deleted (or created) between two search pages never makes another one go missing', async (t) => {
+test('client: a dashboard deleted between two search pages never makes another one go missing', async (t) => {
   const g = await grafanaUnderTest(t);
   await g.seed.standardDatasources(DATASOURCES);
   const uids: string[] = [];
@@ -250,9 +250,8 @@ test('client: a dashboard deleted (or created) between two search pages never ma
   for await (const h of g.client.searchAll({ type: 'dash-db', query: g.id, limit: 3 })) {
     seen.push(h.uid);
     if (seen.length === 3) {
-      // After the first page: one seen dashboard goes (page 2 shifts left), a new one sorts first (shifts right).
+      // After the first page one seen dashboard goes: page 2 shifts left, and by offset "Shift 3" would be skipped.
       await g.client.deleteDashboard(uids[0]);
-      await g.seed.dashboard({ uid: 'shift-new', title: 'A shift', panels: [], schemaVersion: 39 });
     }
   }
   for (const uid of uids) assert.ok(seen.includes(uid), `${uid} listed`);
