@@ -90,8 +90,31 @@ export class GrafanaSaveError extends StackshiftError {
   }
 }
 
+/**
+ * Grafana 12+ refuses to serve a dashboard stored in the V2 schema through /api: GET
+ * /api/dashboards/uid/:uid answers 406 "dashboard api version not supported, use /apis/dashboard.grafana.app/
+ * <version>/namespaces/<ns>/dashboards/<uid> instead" (pkg/api/dashboard.go, GetDashboard). Not a failure
+ * of the run: that dashboard is refused with the way out, the others go on.
+ */
+export class GrafanaV2DashboardError extends StackshiftError {
+  /** Where Grafana serves it instead (from its message), when it said so. */
+  readonly apisPath?: string;
+  constructor(readonly uid: string, message: string) {
+    const apisPath = /\/apis\/dashboard\.grafana\.app\/[^\s]+/.exec(message)?.[0];
+    super('grafana-v2-dashboard', `dashboard ${uid} is stored in Grafana's V2 schema; /api refuses it (HTTP 406: ${message})`, {
+      hint: `stackshift does not rewrite V2 dashboards: change its datasource in Grafana (Edit > Settings > JSON Model)${apisPath ? ` or through ${apisPath}` : ''}`,
+      exitCode: 1,
+    });
+    this.name = 'GrafanaV2DashboardError';
+    this.apisPath = apisPath;
+  }
+}
+
 /** Grafana's search and folder listings page at 1000 by default and refuse more than 5000 (HTTP 422). */
 export const GRAFANA_MAX_PAGE = 5000;
+
+/** Listings read again at most this often while dashboards keep appearing between pages. */
+const SEARCH_MAX_PASSES = 4;
 
 /**
  * Grafana's HTTP API (the /api endpoints, plus the /apis dashboard resource of Grafana 12+ to tell how a
@@ -166,21 +189,36 @@ export class GrafanaClient {
     return data;
   }
 
-  /** Every hit, page after page, until a short page; never asks for more than Grafana's maximum page. */
+  /**
+   * Every hit, page after page, until a short page; never asks for more than Grafana's maximum page.
+   * Search pages by offset, so a dashboard deleted between two pages shifts the next page left and one
+   * hit would be skipped (one created shifts it right: a repeat, dropped by uid). One page (the default
+   * 5000 holds most instances) is one consistent answer; when it took more, the listing is read again
+   * until a pass finds nothing new, so a hit that shifted is never missed.
+   */
   async *searchAll(q: Omit<Parameters<GrafanaClient['search']>[0], 'page'> = {}): AsyncGenerator<GrafanaSearchHit> {
-    const limit = Math.min(q.limit ?? 1000, GRAFANA_MAX_PAGE);
+    const limit = Math.min(q.limit ?? GRAFANA_MAX_PAGE, GRAFANA_MAX_PAGE);
     const seen = new Set<string>();
-    for (let page = 1; ; page++) {
-      const hits = await this.search({ ...q, limit, page });
+    for (let pass = 1; pass <= SEARCH_MAX_PASSES; pass++) {
       let fresh = 0;
-      for (const h of hits) {
-        if (seen.has(`${h.type}/${h.uid}`)) continue;
-        seen.add(`${h.type}/${h.uid}`);
-        fresh++;
-        yield h;
+      let pages = 0;
+      let previous = '';
+      for (let page = 1; ; page++) {
+        const hits = await this.search({ ...q, limit, page });
+        pages++;
+        // A server that ignores `page` repeats the same page: stop instead of looping forever.
+        const key = hits.map((h) => `${h.type}/${h.uid}`).join(',');
+        if (page > 1 && key === previous) break;
+        previous = key;
+        for (const h of hits) {
+          if (seen.has(`${h.type}/${h.uid}`)) continue;
+          seen.add(`${h.type}/${h.uid}`);
+          fresh++;
+          yield h;
+        }
+        if (hits.length < limit) break;
       }
-      // A server that ignores `page` repeats page 1: stop instead of looping forever.
-      if (hits.length < limit || fresh === 0) return;
+      if (pages === 1 || (pass > 1 && fresh === 0)) return;
     }
   }
 
@@ -212,10 +250,14 @@ export class GrafanaClient {
     await this.json('DELETE', `/api/folders/${encodeURIComponent(uid)}`, { accept: [404] });
   }
 
-  /** GET /api/dashboards/uid/:uid; undefined when it does not exist. */
+  /**
+   * GET /api/dashboards/uid/:uid; undefined when it does not exist. A V2-stored dashboard (406 on Grafana
+   * 12+) throws GrafanaV2DashboardError, which callers report as refused.
+   */
   async dashboard(uid: string): Promise<GrafanaDashboardEnvelope | undefined> {
-    const { status, data } = await this.json<GrafanaDashboardEnvelope>('GET', `/api/dashboards/uid/${encodeURIComponent(uid)}`, { accept: [404] });
+    const { status, data } = await this.json<GrafanaDashboardEnvelope & { message?: string }>('GET', `/api/dashboards/uid/${encodeURIComponent(uid)}`, { accept: [404, 406] });
     if (status === 404) return undefined;
+    if (status === 406) throw new GrafanaV2DashboardError(uid, String(data?.message ?? 'not acceptable'));
     if (!data || typeof data.dashboard !== 'object') {
       throw new HttpError('protocol', `${this.url}/api/dashboards/uid/${uid}`, `GET /api/dashboards/uid/${uid} returned no dashboard`, { hint: 'check that the URL points at Grafana' });
     }

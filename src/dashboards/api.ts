@@ -1,4 +1,4 @@
-import { GrafanaSaveError, type GrafanaClient, type GrafanaDashboardEnvelope } from '../clients/index.js';
+import { GrafanaSaveError, GrafanaV2DashboardError, type GrafanaClient, type GrafanaDashboardEnvelope } from '../clients/index.js';
 import { StackshiftError, UsageError } from '../errors/index.js';
 import { HttpError } from '../http/index.js';
 import { log } from '../log/index.js';
@@ -9,7 +9,7 @@ import { unifiedDiff } from './diff.js';
 import { ref } from './files.js';
 import { planExemplarLink } from './link.js';
 import { outcomeFrom, totals, type DatasourceLink, type ExportReport, type MigrationReport, type Outcome } from './report.js';
-import { countReferences, rewriteDashboard, rewriteLibraryModel, type MigrateRunOptions, type RewriteOptions } from './rewrite.js';
+import { countReferences, resolveInputBindings, rewriteDashboard, rewriteLibraryModel, type MigrateRunOptions, type RewriteOptions } from './rewrite.js';
 
 /** Runs fn over items with at most `concurrency` in flight; the first thrown error stops new work and is rethrown. */
 export async function forEachConcurrent<T>(items: AsyncIterable<T> | Iterable<T>, concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -56,6 +56,16 @@ async function probeStorage(client: GrafanaClient, version: string | undefined, 
   const org = await client.currentOrg().catch(() => undefined);
   // /apis namespaces: "default" is org 1, "org-<id>" any other (Grafana docs, http-api/apis.md).
   return { enabled: true, namespace: !org || org.id === 1 ? 'default' : `org-${org.id}` };
+}
+
+/** GET of one dashboard; a V2-stored one Grafana refuses (406) comes back as the reason, with the way out. */
+export async function readDashboard(client: GrafanaClient, uid: string): Promise<GrafanaDashboardEnvelope | undefined | { refused: string }> {
+  try {
+    return await client.dashboard(uid);
+  } catch (e) {
+    if (e instanceof GrafanaV2DashboardError) return { refused: `stored in the V2 schema, which Grafana's /api refuses (HTTP 406); ${e.hint}` };
+    throw e;
+  }
 }
 
 /** The reason a dashboard is stored in the V2 schema, or undefined when it is a classic (v0/v1) one. */
@@ -106,8 +116,12 @@ export async function exportGrafana(opts: ExportOptions): Promise<ExportReport> 
   let done = 0;
   await forEachConcurrent(listDashboards(client, opts.uids, opts.folders), opts.concurrency ?? 4, async (hit) => {
     try {
-      const env = await client.dashboard(hit.uid);
-      const where = paths.get(env?.meta.folderUid ?? hit.folderUid ?? '') ?? 'General';
+      const env = await readDashboard(client, hit.uid);
+      const where = paths.get((env && !('refused' in env) ? env.meta.folderUid : undefined) ?? hit.folderUid ?? '') ?? 'General';
+      if (env && 'refused' in env) {
+        outcomes.push({ ...outcomeFrom('dashboard', { uid: hit.uid, title: hit.title, where }, undefined, 'refused'), reason: `${env.refused}; not exported` });
+        return;
+      }
       if (!env) {
         outcomes.push({ ...outcomeFrom('dashboard', { uid: hit.uid, title: hit.title, where }, undefined, 'skipped'), reason: 'deleted after it was listed' });
         return;
@@ -183,7 +197,8 @@ export async function migrateGrafana(opts: ApiMigrateOptions): Promise<Migration
   const probe = await probeStorage(client, health.version, opts.namespace);
   const paths = folderPaths(await client.folders());
   const backup = opts.dryRun ? undefined : new BackupWriter(opts.backupDir ?? defaultBackupDir(opts.now), { mode: 'api', purpose: 'migrate', source: client.url }, opts.now);
-  const rw: RewriteOptions = { catalog, from: sel.from, to: sel.to, keepInputs: opts.keepInputs, exemplars: opts.exemplars, rewriteExpr: opts.rewriteExpr };
+  const inputBindings = resolveInputBindings(catalog, `Grafana at ${client.url}`, opts.bindInputs);
+  const rw: RewriteOptions = { catalog, from: sel.from, to: sel.to, keepInputs: opts.keepInputs, exemplars: opts.exemplars, rewriteExpr: opts.rewriteExpr, inputBindings };
   const outcomes: Outcome[] = [];
   const libraryUids = new Set<string>();
   let done = 0;
@@ -208,7 +223,9 @@ export async function migrateGrafana(opts: ApiMigrateOptions): Promise<Migration
   }
 
   async function migrateOne(uid: string, title: string, folderUid?: string): Promise<Outcome> {
-    const env = await client.dashboard(uid);
+    const read = await readDashboard(client, uid);
+    if (read && 'refused' in read) return { ...outcomeFrom('dashboard', { uid, title, where: paths.get(folderUid ?? '') ?? 'General' }, undefined, 'refused'), reason: `${read.refused}; not changed` };
+    const env = read;
     const where = paths.get(env?.meta.folderUid ?? folderUid ?? '') ?? 'General';
     const base = { uid, title: String(env?.dashboard.title ?? title), where };
     if (!env) return { ...outcomeFrom('dashboard', base, undefined, 'skipped'), reason: 'deleted after it was listed' };
@@ -219,7 +236,7 @@ export async function migrateGrafana(opts: ApiMigrateOptions): Promise<Migration
     collectLibraryPanels(work, libraryUids);
     if (r.changes.length === 0) return { ...outcomeFrom('dashboard', base, r, 'unchanged'), remaining: r.placeholdersKept };
     const o = outcomeFrom('dashboard', base, r, opts.dryRun ? 'would-change' : 'changed');
-    o.remaining = countReferences(work, catalog, sel.from);
+    o.remaining = countReferences(work, catalog, sel.from, 'dashboard', inputBindings);
     if (opts.diff) o.diff = unifiedDiff(`${where}/${uid}.json`, JSON.stringify(env.dashboard, null, 2) + '\n', JSON.stringify(work, null, 2) + '\n');
     if (env.meta.provisioned) {
       o.status = 'provisioned';
@@ -258,7 +275,7 @@ export async function migrateGrafana(opts: ApiMigrateOptions): Promise<Migration
     const r = rewriteLibraryModel(model, rw);
     if (r.changes.length === 0) continue;
     const o = outcomeFrom('library-element', { uid: el.uid, title: el.name, where: paths.get(el.folderUid ?? '') ?? 'General' }, r, opts.dryRun ? 'would-change' : 'changed');
-    o.remaining = countReferences(model, catalog, sel.from, 'library');
+    o.remaining = countReferences(model, catalog, sel.from, 'library', inputBindings);
     if (opts.diff) o.diff = unifiedDiff(`library-elements/${el.uid}.json`, JSON.stringify(el.model, null, 2) + '\n', JSON.stringify(model, null, 2) + '\n');
     if (!opts.dryRun) {
       const saved = backup!.libraryElement(el);

@@ -1,11 +1,10 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { InputError, UsageError } from '../errors/index.js';
-import { backupFile, writeFileAtomic } from '../fsutil/index.js';
+import { backupAccessOf, backupFile, writeFileAtomic, writeFileAtomicAsync, type WriteOptions } from '../fsutil/index.js';
 import { redact } from '../redact/index.js';
 import type { GrafanaDashboardEnvelope, GrafanaFolder, GrafanaLibraryElement } from '../clients/index.js';
 import { jsonSyntaxError } from './datasources.js';
-import { writeFileAtomicAsync } from '../fsutil/index.js';
 
 /**
  * A backup (or export) directory:
@@ -59,6 +58,8 @@ export function safeName(s: string): string {
   return cleaned.slice(0, 120) || '_';
 }
 
+const PRIVATE: WriteOptions = { mode: 0o600, maxMode: 0o600 };
+
 /** Writes a backup directory lazily: nothing exists on disk until the first thing is backed up. */
 export class BackupWriter {
   readonly dir: string;
@@ -94,13 +95,15 @@ export class BackupWriter {
     } else if (this.refresh && existsSync(this.dir) && readdirSync(this.dir).some((n) => !n.startsWith('.'))) {
       throw new UsageError(`${this.dir} is not empty and is not an earlier stackshift export`, 'export into a new or empty directory');
     }
-    mkdirSync(this.dir, { recursive: true });
+    // The directory holds copies of files that may be private (0600 with a password): only its owner lists it.
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const d: BackupDescriptor = { kind: 'stackshift-dashboards-backup', formatVersion: 1, createdAt: this.now.toISOString(), ...this.descriptor, source: redact(this.descriptor.source) };
-    writeFileAtomic(join(this.dir, BACKUP_DESCRIPTOR), JSON.stringify(d, null, 2) + '\n');
+    writeFileAtomic(join(this.dir, BACKUP_DESCRIPTOR), JSON.stringify(d, null, 2) + '\n', PRIVATE);
     this.started = true;
   }
 
-  private put(rel: string, data: string | Uint8Array): string {
+  /** What Grafana gave us (dashboards, datasources) is readable by the one who ran stackshift only. */
+  private put(rel: string, data: string | Uint8Array, access: WriteOptions = PRIVATE): string {
     this.start();
     const path = join(this.dir, rel);
     if (this.refresh && existsSync(path)) {
@@ -111,7 +114,7 @@ export class BackupWriter {
       }
       backupFile(path, this.now);
     }
-    writeFileAtomic(path, data);
+    writeFileAtomic(path, data, access);
     this.count++;
     return path;
   }
@@ -128,15 +131,16 @@ export class BackupWriter {
     return this.put(join('datasources', `${safeName(String(ds.uid))}.json`), JSON.stringify(ds, null, 2) + '\n');
   }
 
-  file(rel: string, bytes: Uint8Array): string {
-    return this.put(join('files', rel), bytes);
+  /** The original bytes of `source` (never re-encoded), with its mode and owner: never more open than it. */
+  file(rel: string, bytes: Uint8Array, source: string): string {
+    return this.put(join('files', rel), bytes, backupAccessOf(source));
   }
 
   /** The same, without blocking: resolves once the copy is durable (fsynced and renamed into place). */
-  async fileAsync(rel: string, bytes: Uint8Array): Promise<string> {
+  async fileAsync(rel: string, bytes: Uint8Array, source: string): Promise<string> {
     this.start();
     const path = join(this.dir, 'files', rel);
-    await writeFileAtomicAsync(path, bytes);
+    await writeFileAtomicAsync(path, bytes, backupAccessOf(source));
     this.count++;
     return path;
   }
@@ -157,7 +161,7 @@ export class BackupWriter {
 
   applied(entry: Omit<AppliedEntry, 'at'>): void {
     this.start();
-    appendFileSync(join(this.dir, 'applied.jsonl'), JSON.stringify({ ...entry, at: new Date().toISOString() }) + '\n');
+    appendFileSync(join(this.dir, 'applied.jsonl'), JSON.stringify({ ...entry, at: new Date().toISOString() }) + '\n', { mode: 0o600 });
   }
 }
 

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { InputError, UsageError } from '../errors/index.js';
-import { backupFile } from '../fsutil/index.js';
-import { writeFileAtomicAsync, WriteQueue } from '../fsutil/index.js';
+import { backupFile, copyAccessOf, writeFileAtomicAsync, WriteQueue } from '../fsutil/index.js';
+import { decodeUtf8 } from './encoding.js';
 import { BackupWriter, BACKUP_DESCRIPTOR, defaultBackupDir } from './backup.js';
 import { DatasourceCatalog, jsonSyntaxError, parseDatasourceList, type GrafanaDatasource } from './datasources.js';
 import { classify, type DocumentShape } from './document.js';
@@ -10,7 +10,7 @@ import { unifiedDiff } from './diff.js';
 import { detectLayout, roundTrips, serializeMigrated } from './format.js';
 import { planExemplarLink } from './link.js';
 import { outcomeFrom, totals, type DatasourceLink, type MigrationReport, type Outcome } from './report.js';
-import { countReferences, rewriteDashboard, rewriteLibraryModel, type MigrateRunOptions, type RewriteOptions, type RewriteResult } from './rewrite.js';
+import { countReferences, resolveInputBindings, rewriteDashboard, rewriteLibraryModel, type MigrateRunOptions, type RewriteOptions, type RewriteResult } from './rewrite.js';
 
 /** In-place runs only write a backup (`backupDir`); runs with an output directory leave the originals alone. */
 export interface FilesMigrateOptions extends MigrateRunOptions {
@@ -23,8 +23,8 @@ export interface FilesMigrateOptions extends MigrateRunOptions {
   to: GrafanaDatasource;
   tempo?: GrafanaDatasource;
   /**
-   * Migrate dashboards that have no uid instead of stopping. Without a uid an import creates a second
-   * dashboard instead of updating the first, so this is opt-in.
+   * No longer needed (kept so existing scripts run): a dashboard without a uid is migrated with a warning.
+   * Rewriting a file does not need the uid; only an import does (without one it creates a duplicate).
    */
   allowMissingUid?: boolean;
   /** Files never to treat as dashboards (the datasources file when it sits in the input directory). */
@@ -80,32 +80,37 @@ export function loadDatasourcesFile(file: string): { catalog: DatasourceCatalog;
 }
 
 interface Parsed {
+  /** The file as read: what a backup holds, byte for byte. */
+  bytes: Buffer;
   text: string;
   value: unknown;
   shape: DocumentShape;
 }
 
 function readParsed(f: InputFile): Parsed {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(f.abs, 'utf8');
+    bytes = readFileSync(f.abs);
   } catch (e) {
     throw new InputError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: f.abs }, 'check the path and its permissions');
   }
+  const text = decodeUtf8(bytes, f.abs);
   let value: unknown;
   try {
     value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (e) {
     throw jsonSyntaxError(e, text, f.abs, 'fix the file (or move it out of the directory); nothing was written');
   }
-  return { text, value, shape: classify(value) };
+  return { bytes, text, value, shape: classify(value) };
 }
 
 /**
- * Checks every file before anything is written: a bad file stops the run with an error naming it, and no
- * file is half migrated. Returns the files that can be migrated and the V2 files that are refused.
+ * Checks every file before anything is written: a file that is not UTF-8 JSON or not a dashboard stops the
+ * run with an error naming it, and no file is half migrated. Returns the files that can be migrated and the
+ * V2 files that are refused. A missing uid is not checked here: every such dashboard is migrated and
+ * warned about in the report, all in one run.
  */
-function preflight(files: InputFile[], allowMissingUid: boolean): { refused: Outcome[]; ok: InputFile[] } {
+function preflight(files: InputFile[]): { refused: Outcome[]; ok: InputFile[] } {
   const refused: Outcome[] = [];
   const ok: InputFile[] = [];
   for (const f of files) {
@@ -117,14 +122,16 @@ function preflight(files: InputFile[], allowMissingUid: boolean): { refused: Out
       refused.push({ ...outcomeFrom('dashboard', { uid: shape.uid, title: shape.title, where: f.rel }, undefined, 'refused'), reason: `Grafana V2 dashboard schema (${shape.apiVersion ?? 'elements/layout'}) is not supported; it was not down-converted` });
       continue;
     }
-    if (!shape.uid && !allowMissingUid) {
-      const what = shape.kind === 'dashboard' ? `dashboard "${shape.title ?? '(untitled)'}"` : `library element "${shape.title ?? '(unnamed)'}"`;
-      const key = shape.kind === 'dashboard' ? (shape.form === 'resource' ? 'metadata.name' : [...shape.base, 'uid'].join('.')) : [...shape.base.slice(0, -1), 'uid'].join('.') || 'uid';
-      throw new InputError(`${what} has no uid`, { file: f.abs, key }, 'give it a stable uid (Grafana matches dashboards by uid on import and restore; without one an import creates a duplicate), or pass --allow-missing-uid. Nothing was written');
-    }
     ok.push(f);
   }
   return { refused, ok };
+}
+
+/** Where the uid belongs in this shape of file, for the warning. */
+function missingUidKey(shape: DocumentShape): string {
+  if (shape.kind === 'dashboard') return shape.form === 'resource' ? 'metadata.name' : [...shape.base, 'uid'].join('.');
+  if (shape.kind === 'library-element') return [...shape.base.slice(0, -1), 'uid'].join('.') || 'uid';
+  return 'uid';
 }
 
 function rewrite(shape: DocumentShape, opts: RewriteOptions): RewriteResult {
@@ -133,10 +140,10 @@ function rewrite(shape: DocumentShape, opts: RewriteOptions): RewriteResult {
   throw new Error('unreachable');
 }
 
-function remainingIn(text: string, opts: FilesMigrateOptions): number {
+function remainingIn(text: string, opts: FilesMigrateOptions, bindings?: ReadonlyMap<string, GrafanaDatasource>): number {
   const shape = classify(JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text));
-  if (shape.kind === 'dashboard') return countReferences(shape.dashboard, opts.catalog, opts.from);
-  if (shape.kind === 'library-element') return countReferences(shape.model, opts.catalog, opts.from, 'library');
+  if (shape.kind === 'dashboard') return countReferences(shape.dashboard, opts.catalog, opts.from, 'dashboard', bindings);
+  if (shape.kind === 'library-element') return countReferences(shape.model, opts.catalog, opts.from, 'library', bindings);
   return 0;
 }
 
@@ -156,9 +163,10 @@ export async function migrateFiles(opts: FilesMigrateOptions): Promise<Migration
     if (inputIsFile && outAbs!.endsWith('.json')) return outAbs!;
     return join(outAbs!, f.rel);
   };
-  const { refused, ok } = preflight(files, Boolean(opts.allowMissingUid));
+  const { refused, ok } = preflight(files);
   const backup = inPlace && !opts.dryRun ? new BackupWriter(opts.backupDir ?? defaultBackupDir(opts.now), { mode: 'files', purpose: 'migrate', source: root }, opts.now) : undefined;
-  const rwOpts: RewriteOptions = { catalog: opts.catalog, from: opts.from, to: opts.to, keepInputs: opts.keepInputs, exemplars: opts.exemplars, rewriteExpr: opts.rewriteExpr };
+  const inputBindings = resolveInputBindings(opts.catalog, 'the datasources file', opts.bindInputs);
+  const rwOpts: RewriteOptions = { catalog: opts.catalog, from: opts.from, to: opts.to, keepInputs: opts.keepInputs, exemplars: opts.exemplars, rewriteExpr: opts.rewriteExpr, inputBindings };
   const outcomes: Outcome[] = [...refused];
   const writes = new WriteQueue(8);
   let done = 0;
@@ -175,22 +183,24 @@ export async function migrateFiles(opts: FilesMigrateOptions): Promise<Migration
     const changed = r.changes.length > 0;
     const newText = changed ? bom + serializeMigrated(body, exact, p.value, r.changes, layout) : p.text;
     const o = outcomeFrom(kind, base, r, changed ? (opts.dryRun ? 'would-change' : 'changed') : 'unchanged');
-    if (!base.uid) o.warnings.push('no uid: importing it creates a new dashboard instead of updating the existing one');
+    if (!base.uid) o.warnings.push(`no uid (${missingUidKey(p.shape)}): importing it creates a new dashboard instead of updating the existing one; give it a stable uid before importing`);
     // Re-counted on the text that is written, so the figure covers serialization as well as the rewrite.
-    o.remaining = changed ? remainingIn(newText, opts) : r.placeholdersKept;
+    o.remaining = changed ? remainingIn(newText, opts, inputBindings) : r.placeholdersKept;
     if (opts.diff && changed) o.diff = unifiedDiff(f.rel, p.text, newText);
     if (!opts.dryRun) {
       const target = outputPath(f);
       if (inPlace) {
         // The original is durable in the backup before it is replaced.
         if (changed) await writes.add(async () => {
-          await backup!.fileAsync(f.rel, Buffer.from(p.text, 'utf8'));
+          await backup!.fileAsync(f.rel, p.bytes, f.abs);
           await writeFileAtomicAsync(target, newText);
         });
-      } else if (!existsSync(target) || readFileSync(target, 'utf8') !== newText) {
+      } else if (!existsSync(target) || !readFileSync(target).equals(changed ? Buffer.from(newText, 'utf8') : p.bytes)) {
         // A different file already there is someone's work: keep it beside the new one.
         if (existsSync(target)) backupFile(target, opts.now);
-        await writes.add(() => writeFileAtomicAsync(target, newText));
+        // A copy is never more open than its source (a 0600 dashboard stays 0600 in the output).
+        const access = copyAccessOf(f.abs);
+        await writes.add(() => writeFileAtomicAsync(target, changed ? newText : p.bytes, access));
       }
     }
     outcomes.push(o);

@@ -3,7 +3,7 @@
  * reference rewritten, in files or through the API, with backups, diffs and an exact restore.
  */
 export { DatasourceCatalog, parseDatasourceList, isSpecialDatasource, parseVariableRef, jsonSyntaxError, SPECIAL_DATASOURCE_UIDS, type GrafanaDatasource } from './datasources.js';
-export { rewriteDashboard, rewriteLibraryModel, countReferences, type Change, type ChangeKind, type Path, type RewriteOptions, type RewriteResult, type RewriteExpr, type ExprSite, type MigrateRunOptions } from './rewrite.js';
+export { rewriteDashboard, rewriteLibraryModel, countReferences, resolveInputBindings, type Change, type ChangeKind, type Path, type RewriteOptions, type RewriteResult, type RewriteExpr, type ExprSite, type MigrateRunOptions } from './rewrite.js';
 export { detectLayout, stringifyLike, roundTrips, canonicalJson, serializeMigrated, applyChanges, type JsonLayout } from './format.js';
 export { classify, isV2Spec, type DocumentShape } from './document.js';
 export { unifiedDiff } from './diff.js';

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { GrafanaSaveError, type GrafanaClient, type GrafanaFolder } from '../clients/index.js';
+import { GrafanaSaveError, GrafanaV2DashboardError, type GrafanaClient, type GrafanaFolder } from '../clients/index.js';
 import { StackshiftError, UsageError } from '../errors/index.js';
-import { writeFileAtomic } from '../fsutil/index.js';
+import { backupAccessOf, writeFileAtomic } from '../fsutil/index.js';
 import { BackupWriter, defaultBackupDir, folderPaths, readBackup, type BackupContents } from './backup.js';
 import { classify } from './document.js';
 import { unifiedDiff } from './diff.js';
@@ -66,7 +66,8 @@ function restoreFiles(c: BackupContents, opts: RestoreOptions): { target: string
   const pre = opts.dryRun ? undefined : new BackupWriter(opts.backupDir ?? defaultBackupDir(opts.now), { mode: 'files', purpose: 'restore', source: root }, opts.now);
   const outcomes: Outcome[] = [];
   for (const rel of c.files) {
-    const original = readFileSync(join(c.dir, 'files', rel));
+    const backedUp = join(c.dir, 'files', rel);
+    const original = readFileSync(backedUp);
     const shape = (() => {
       try {
         return classify(JSON.parse(original.toString('utf8')));
@@ -87,8 +88,10 @@ function restoreFiles(c: BackupContents, opts: RestoreOptions): { target: string
     const o = outcomeFrom(kind, base, undefined, opts.dryRun ? 'would-restore' : 'restored');
     if (opts.diff) o.diff = unifiedDiff(rel, current?.toString('utf8') ?? '', original.toString('utf8'));
     if (!opts.dryRun) {
-      if (current) pre!.file(rel, current);
-      writeFileAtomic(dst, original);
+      if (current) pre!.file(rel, current, dst);
+      // A file that still exists keeps its mode and owner; one that was deleted comes back with those the
+      // backup kept of it.
+      writeFileAtomic(dst, original, backupAccessOf(backedUp));
       if (!readFileSync(dst).equals(original)) throw new StackshiftError('restore-verify', `${dst}: the restored file does not match the backup`, { hint: 'check the disk; the backup itself is unchanged' });
     }
     outcomes.push(o);
@@ -158,6 +161,11 @@ async function restoreApi(c: BackupContents, opts: RestoreOptions): Promise<{ ta
       }
       outcomes.push(o);
     } catch (e) {
+      if (e instanceof GrafanaV2DashboardError) {
+        // Now stored as V2 (someone converted it): putting the classic JSON back would undo that unseen.
+        outcomes.push({ ...outcomeFrom('dashboard', base, undefined, 'refused'), reason: `${e.message}; ${e.hint ?? ''}` });
+        continue;
+      }
       if (e instanceof GrafanaSaveError) {
         outcomes.push({ ...outcomeFrom('dashboard', base, undefined, e.reason === 'version-mismatch' ? 'conflict' : e.reason === 'provisioned' ? 'provisioned' : 'failed'), reason: `${e.message}; ${e.hint ?? ''}` });
         continue;

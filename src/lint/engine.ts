@@ -5,7 +5,7 @@ import { parseTree, type ParseError } from 'jsonc-parser';
 import { atLeast, inSemverRange, parseVersion, RELEASE_FACTS, REMOVED_CLI_FLAGS, RULES, type Fix, type LintRule, type Phase, type Report, type RunFacts, type Severity, type Version } from '../compat/index.js';
 import { aggregations, functionCalls, parsePromQL, type ParsedPromQL, type TextEdit } from '../promql/index.js';
 import { applyEdits, editsOverlap } from '../promql/index.js';
-import { backupFile, writeFileAtomic } from '../fsutil/index.js';
+import { backupFile, copyAccessOf, writeFileAtomic } from '../fsutil/index.js';
 import { UsageError } from '../errors/index.js';
 import { liveFlagSource } from './flags.js';
 import { loadInputs, loadFile, readUtf8, type ExprSite, type FileInput, type Loaded, type ReadFile } from './inputs.js';
@@ -442,7 +442,7 @@ export async function fixFiles(paths: string[], opts: FixOptions): Promise<FixRe
       if (opts.outDir) {
         const target = join(resolve(opts.outDir), relative(base, file));
         mkdirSync(dirname(target), { recursive: true });
-        writeFileAtomic(target, after);
+        writeFileAtomic(target, after, copyAccessOf(file));
         entry.written = target;
       } else {
         entry.backup = backupFile(file);
@@ -458,7 +458,7 @@ export async function fixFiles(paths: string[], opts: FixOptions): Promise<FixRe
       if (texts.has(file) && texts.get(file) !== baseRead(file)) continue;
       const target = join(resolve(opts.outDir), relative(base, file));
       mkdirSync(dirname(target), { recursive: true });
-      writeFileAtomic(target, baseRead(file));
+      writeFileAtomic(target, baseRead(file), copyAccessOf(file));
     }
   }
   return { files, rejected, passes, before, after: current };

@@ -158,7 +158,8 @@ test('corpus: every reference to the source is rewritten, counted by an independ
   const [from, to] = [catalog.list[0], catalog.list[1]];
   for (const extras of [false, true]) {
     const outDir = `${out}-${extras}`;
-    const report = await migrateFiles({ input: CORPUS_DIR, output: outDir, catalog, from, to, exemplars: extras, allowMissingUid: true });
+    // rfmoz's old node-exporter export names its input DS_LOCALHOST, labelled "localhost": bound by hand, as the warning says.
+    const report = await migrateFiles({ input: CORPUS_DIR, output: outDir, catalog, from, to, exemplars: extras, bindInputs: { DS_LOCALHOST: from.name } });
     assert.equal(report.outcomes.length, files.length);
     let total = 0;
     for (const f of files) {
@@ -179,6 +180,10 @@ test('corpus: every reference to the source is rewritten, counted by an independ
     // The corpus holds hundreds of direct references (rfmoz haproxy alone has 282), not just variables.
     assert.ok(total > 450, `rewrote ${total} references`);
   }
+  // Unbound, that input is never guessed: left as it is and named.
+  const unbound = await migrateFiles({ input: join(CORPUS_DIR, 'rfmoz-node-exporter-full-old.json'), catalog, from, to, dryRun: true });
+  assert.equal(unbound.outcomes[0].rewritten, 0);
+  assert.match(unbound.outcomes[0].warnings.join('\n'), /\$\{DS_LOCALHOST\} \(label "localhost", prometheus\) names no datasource in the list; left unchanged\. Bind it with --bind-input DS_LOCALHOST=<datasource>/);
 });
 
 test('corpus: untouched bytes stay as they were (files JSON.stringify does not reproduce)', { skip: CORPUS_DIR ? false : 'corpus not found' }, async (t) => {
@@ -198,7 +203,7 @@ test('corpus: migrate in place, then restore, gives back byte-equal files', { sk
   const originals = new Map(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f))]));
   const catalog = new DatasourceCatalog(CORPUS_DATASOURCES);
   const backupDir = join(tempDir(t), 'backup');
-  const m = await migrateFiles({ input: dir, catalog, from: catalog.list[0], to: catalog.list[1], exemplars: true, allowMissingUid: true, backupDir });
+  const m = await migrateFiles({ input: dir, catalog, from: catalog.list[0], to: catalog.list[1], exemplars: true, bindInputs: { DS_LOCALHOST: catalog.list[0].name }, backupDir });
   const changed = m.outcomes.filter((o) => o.status === 'changed').length;
   assert.ok(changed >= 17);
   assert.equal(m.backupDir, resolve(backupDir));

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GrafanaClient, GrafanaSaveError } from '../../src/clients/index.js';
+import { GrafanaClient, GrafanaSaveError, GrafanaV2DashboardError } from '../../src/clients/index.js';
 import { endpointFromUrl } from '../../src/config/index.js';
 import { DatasourceCatalog, countReferences, exportGrafana, migrateGrafana, readBackup, restoreBackup, sameDashboard, type GrafanaDatasource } from '../../src/dashboards/index.js';
 import { HttpError } from '../../src/http/index.js';
@@ -53,7 +53,8 @@ test('client: search pages through every dashboard and never asks above 5000 (42
   for await (const h of g.client.searchAll({ type: 'dash-db', query: g.id, limit: 3 })) seen.push(h.uid);
   assert.equal(seen.length, 7);
   assert.equal(new Set(seen).size, 7);
-  if (g.double) assert.equal(g.double.requests.filter((r) => r.startsWith('GET /api/search') && r.includes(`query=${g.id}`)).length, 3, 'pages of 3, 3, 1');
+  // pages of 3, 3, 1, then read again (more than one page is not one snapshot) and nothing new: done
+  if (g.double) assert.equal(g.double.requests.filter((r) => r.startsWith('GET /api/search') && r.includes(`query=${g.id}`)).length, 6, 'pages of 3, 3, 1, twice');
   await assert.rejects(g.client.search({ type: 'dash-db', limit: 6000 }), (e: unknown) => e instanceof HttpError && e.status === 422 && /5000/.test(e.message));
   const clamped: string[] = [];
   for await (const h of g.client.searchAll({ type: 'dash-db', query: g.id, limit: 6000 })) clamped.push(h.uid);
@@ -238,6 +239,75 @@ test('provisioned dashboards are skipped with the reason', { skip: REAL_GRAFANA 
   assert.equal((await g.client.dashboard(uid))!.meta.version, before.meta.version);
   // And Grafana itself refuses the save with 400, which the client reports as such.
   await assert.rejects(g.client.saveDashboard({ dashboard: before.dashboard, folderUid: before.meta.folderUid }), (e: unknown) => e instanceof GrafanaSaveError && e.status === 400 && e.reason === 'provisioned');
+});
+
+test('client: a dashboard deleted between two search pages never makes another one go missing', async (t) => {
+  const g = await grafanaUnderTest(t);
+  await g.seed.standardDatasources(DATASOURCES);
+  const uids: string[] = [];
+  for (let i = 0; i < 7; i++) uids.push((await g.seed.dashboard({ uid: `shift-${i}`, title: `Shift ${i}`, panels: [], schemaVersion: 39 })).uid);
+  const seen: string[] = [];
+  for await (const h of g.client.searchAll({ type: 'dash-db', query: g.id, limit: 3 })) {
+    seen.push(h.uid);
+    if (seen.length === 3) {
+      // After the first page one seen dashboard goes: page 2 shifts left, and by offset "Shift 3" would be skipped.
+      await g.client.deleteDashboard(uids[0]);
+    }
+  }
+  for (const uid of uids) assert.ok(seen.includes(uid), `${uid} listed`);
+  assert.equal(new Set(seen).size, seen.length, 'nothing listed twice');
+});
+
+test('Grafana 12: GET /api/dashboards/uid of a V2 dashboard is 406; migrate and export refuse it with the way out', async (t) => {
+  const g = await grafanaUnderTest(t, { version: '12.1.0', orgId: REAL_GRAFANA ? undefined : 2 });
+  await g.seed.standardDatasources(DATASOURCES);
+  const health = await g.client.health();
+  if (Number.parseInt(health.version ?? '0', 10) < 12) return t.skip(`Grafana ${health.version} has no V2 dashboards`);
+  const org = await g.client.currentOrg();
+  const ns = org.id === 1 ? 'default' : `org-${org.id}`;
+  const name = `${g.id}-v2-406`;
+  const spec = { title: `V2 406 ${g.id}`, elements: {}, layout: { kind: 'GridLayout', spec: { items: [] } }, variables: [], annotations: [], cursorSync: 'Off', preload: false, tags: [], timeSettings: { from: 'now-1h', to: 'now' }, links: [] };
+  const created = await g.client.json('POST', `/apis/dashboard.grafana.app/v2beta1/namespaces/${ns}/dashboards`, { body: { metadata: { name }, spec }, accept: [404] });
+  if (created.status === 404) return t.skip('this Grafana does not serve the v2beta1 dashboard API');
+  g.seed.track(name);
+  const raw = await g.client.json<{ message: string }>('GET', `/api/dashboards/uid/${name}`, { accept: [406] });
+  assert.equal(raw.status, 406);
+  assert.match(raw.data.message, new RegExp(`^dashboard api version not supported, use /apis/dashboard\\.grafana\\.app/v2\\w+/namespaces/${ns}/dashboards/${name} instead$`));
+  await assert.rejects(g.client.dashboard(name), (e: unknown) => e instanceof GrafanaV2DashboardError && e.exitCode === 1 && e.apisPath === `/apis/dashboard.grafana.app/v2beta1/namespaces/${ns}/dashboards/${name}`);
+  const r = await migrateGrafana({ client: g.client, from: 'Prometheus', to: 'Mimir', uids: [name], backupDir: join(tempDir(t), 'b') });
+  assert.equal(r.outcomes[0].status, 'refused');
+  assert.match(r.outcomes[0].reason!, /V2 schema, which Grafana's \/api refuses \(HTTP 406\); stackshift does not rewrite V2 dashboards: change its datasource in Grafana .* or through \/apis\/dashboard\.grafana\.app\/v2beta1\/namespaces\/.*; not changed$/);
+  const exp = await exportGrafana({ client: g.client, output: join(tempDir(t), 'export'), uids: [name] });
+  assert.equal(exp.outcomes[0].status, 'refused');
+  assert.match(exp.outcomes[0].reason!, /HTTP 406.*not exported$/);
+});
+
+test('datasource PUT replaces the datasource: type and access are required, what is left out is reset', async (t) => {
+  const g = await grafanaUnderTest(t);
+  await g.seed.standardDatasources(DATASOURCES);
+  const before = (await g.client.datasource('mimir'))!;
+  const noType = await g.client.json<{ message: string }>('PUT', '/api/datasources/uid/mimir', { body: { name: before.name, access: 'proxy', jsonData: {} }, accept: [400] });
+  assert.equal(noType.status, 400);
+  const noAccess = await g.client.json('PUT', '/api/datasources/uid/mimir', { body: { name: before.name, type: before.type, jsonData: {} }, accept: [400] });
+  assert.equal(noAccess.status, 400);
+  assert.equal((await g.client.datasource('mimir'))!.url, before.url, 'a refused PUT changes nothing');
+  // stackshift's own update (the exemplar link) sends the whole object: url and other settings survive.
+  const r = await migrateGrafana({ client: g.client, from: 'Prometheus', to: 'Mimir', tempo: 'Tempo', uids: [], backupDir: join(tempDir(t), 'b') });
+  assert.equal(r.datasourceLink?.status, 'linked');
+  const after = (await g.client.datasource('mimir'))!;
+  assert.equal(after.url, before.url);
+  assert.equal(after.access, before.access);
+  // A partial body is not merged: the url it leaves out is gone.
+  await g.client.updateDatasource('mimir', { name: after.name, type: after.type, access: after.access, jsonData: after.jsonData });
+  assert.equal((await g.client.datasource('mimir'))!.url, '');
+});
+
+test('double contract: a stale version on a provisioned dashboard is 412 (version checked first), a current one 400', { skip: REAL_GRAFANA ? 'needs a provisioned dashboard' : false }, async (t) => {
+  const g = await grafanaUnderTest(t);
+  g.double!.provision({ uid: 'prov-order', title: 'Provisioned order', panels: [], schemaVersion: 39 });
+  const cur = (await g.client.dashboard('prov-order'))!;
+  await assert.rejects(g.client.saveDashboard({ dashboard: { ...cur.dashboard, version: cur.meta.version! - 1 } }), (e: unknown) => e instanceof GrafanaSaveError && e.status === 412 && e.reason === 'version-mismatch');
+  await assert.rejects(g.client.saveDashboard({ dashboard: { ...cur.dashboard, version: cur.meta.version } }), (e: unknown) => e instanceof GrafanaSaveError && e.status === 400 && e.reason === 'provisioned');
 });
 
 test('Grafana 12: a dashboard stored as V2 is refused, not down-converted', async (t) => {

@@ -34,14 +34,14 @@ function realEndpoint(url: string, extra: Partial<ResolvedEndpoint> = {}): Resol
   return endpointFromUrl(url, 'grafana', { auth, retries: 1, ...extra });
 }
 
-export async function grafanaUnderTest(t: TestContext, opts: { version?: string } = {}): Promise<GrafanaUnderTest> {
+export async function grafanaUnderTest(t: TestContext, opts: { version?: string; orgId?: number } = {}): Promise<GrafanaUnderTest> {
   const id = `ss${randomBytes(3).toString('hex')}`;
   let double: GrafanaDouble | undefined;
   let endpoint: ResolvedEndpoint;
   if (REAL_GRAFANA) {
     endpoint = realEndpoint(REAL_GRAFANA);
   } else {
-    double = new GrafanaDouble({ version: opts.version });
+    double = new GrafanaDouble({ version: opts.version, orgId: opts.orgId });
     await double.start();
     endpoint = endpointFromUrl(double.url, 'grafana', { auth: { kind: 'bearer', token: double.token }, retries: 1 });
   }

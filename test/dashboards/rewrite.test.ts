@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DatasourceCatalog, applyChanges, classify, countReferences, detectLayout, jsonSyntaxError, parseDatasourceList, rewriteDashboard, rewriteLibraryModel,
+  DatasourceCatalog, applyChanges, classify, countReferences, detectLayout, jsonSyntaxError, parseDatasourceList, resolveInputBindings, rewriteDashboard, rewriteLibraryModel,
   roundTrips, serializeMigrated, type ExprSite, type GrafanaDatasource,
 } from '../../src/dashboards/index.js';
 import { InputError, UsageError } from '../../src/errors/index.js';
@@ -76,12 +76,23 @@ test('exported JSON: ${DS_*} placeholders bound through __inputs, __elements mod
   assert.equal(countReferences(kept, catalog, PROM), 5, 'kept placeholders still count as references to the source');
 });
 
-test('an input whose label names no datasource binds to the default of its plugin type', () => {
-  const d = { schemaVersion: 14, __inputs: [{ name: 'DS_LOCALHOST', label: 'localhost', type: 'datasource', pluginId: 'prometheus' }], rows: [{ panels: [{ datasource: '${DS_LOCALHOST}', targets: [{ expr: 'up' }] }] }] };
+test('an input whose label names no datasource is never bound by guessing: warned and named, or bound with --bind-input', () => {
+  const make = () => ({ schemaVersion: 14, __inputs: [{ name: 'DS_LOCALHOST', label: 'localhost', type: 'datasource', pluginId: 'prometheus' }, { name: 'DS_LOGS', label: 'elsewhere', type: 'datasource', pluginId: 'loki' }], rows: [{ panels: [{ datasource: '${DS_LOCALHOST}', targets: [{ expr: 'up' }] }] }] });
+  const d = make();
   const r = rewriteDashboard(d, opts);
-  assert.equal(r.rewritten, 1);
-  assert.equal(d.rows[0].panels[0].datasource, 'Mimir');
-  assert.deepEqual(d.__inputs, []);
+  assert.equal(r.rewritten, 0, 'not bound to the default Prometheus');
+  assert.equal(d.rows[0].panels[0].datasource, '${DS_LOCALHOST}', 'left unchanged');
+  assert.equal(d.__inputs.length, 2);
+  assert.deepEqual(r.warnings, ['import placeholder ${DS_LOCALHOST} (label "localhost", prometheus) names no datasource in the list; left unchanged. Bind it with --bind-input DS_LOCALHOST=<datasource>'], 'the Loki input is of another type: no warning for it');
+  // Nor to the only other datasource of its type: with Mimir as the target, Prometheus is the only candidate.
+  assert.equal(rewriteDashboard(make(), { ...opts, keepInputs: true }).warnings.length, 0, '--keep-inputs leaves placeholders alone anyway');
+  const bound = make();
+  const r2 = rewriteDashboard(bound, { ...opts, inputBindings: resolveInputBindings(catalog, 'test', { DS_LOCALHOST: 'Prometheus' }) });
+  assert.equal(r2.rewritten, 1);
+  assert.equal(bound.rows[0].panels[0].datasource, 'Mimir');
+  assert.deepEqual(bound.__inputs.map((i) => i.name), ['DS_LOGS']);
+  assert.deepEqual(r2.warnings, []);
+  assert.throws(() => resolveInputBindings(catalog, 'datasources.json', { DS_LOCALHOST: 'prometheus-typo' }), (e: unknown) => e instanceof UsageError && /--bind-input DS_LOCALHOST "prometheus-typo" is not a datasource in datasources\.json/.test(e.message));
 });
 
 test('exemplars: only range queries of time-series and heatmap panels that run on the target', () => {

@@ -9,13 +9,16 @@ import type { AddressInfo } from 'node:net';
  * - auth: bearer token or basic auth, else 401 {"message":"Unauthorized"}; /api/health is public
  * - GET /api/search: type, query, tag, folderUIDs, dashboardUIDs, limit (default 1000, above 5000: 422
  *   "Limit is above maximum allowed (5000), use page parameter"), page from 1; hits sorted by title
- * - GET/POST/DELETE dashboards: save with a stale version and overwrite:false -> 412 version-mismatch;
- *   same title in the folder -> 412 name-exists; provisioned -> 400 "Cannot save provisioned dashboard";
- *   unknown folderUid -> 400 "folder not found"; unknown uid -> 404; every save bumps the version
- * - folders (nested, parentUid), datasources (PUT with a stale version -> 409, read-only -> 403),
- *   library elements (PATCH with a stale version -> 412), GET /api/org
- * - Grafana 12+ only (version option): /apis/dashboard.grafana.app/<v>/namespaces/default/dashboards with
- *   status.conversion.storedVersion; a V2-stored dashboard read through /api is a lossy down-conversion
+ * - GET/POST/DELETE dashboards: save with a stale version and overwrite:false -> 412 version-mismatch,
+ *   checked before provisioned -> 400 "Cannot save provisioned dashboard"; same title in the folder -> 412
+ *   name-exists; unknown folderUid -> 400 "folder not found"; unknown uid -> 404; every save bumps the version
+ * - folders (nested, parentUid), library elements (PATCH with a stale version -> 412), GET /api/org
+ * - datasources: PUT replaces the whole object (UpdateDataSourceCommand: what the body leaves out is reset,
+ *   name/type/access are binding:"Required" -> 400 "bad request data"); a stale version -> 409; read-only -> 403
+ * - Grafana 12+ only (version option): /apis/dashboard.grafana.app/<v>/namespaces/<ns>/dashboards with
+ *   status.conversion.storedVersion; <ns> is "default" for org 1 and "org-<id>" for any other (orgId option);
+ *   GET /api/dashboards/uid/:uid of a V2-stored dashboard -> 406 "dashboard api version not supported, use
+ *   /apis/dashboard.grafana.app/<stored version>/namespaces/<ns>/dashboards/<uid> instead" (pkg/api/dashboard.go)
  *
  * Only what cannot be done through the API (provisioning a dashboard) has a test hook: provision().
  */
@@ -24,6 +27,8 @@ export interface GrafanaDoubleOptions {
   basic?: { user: string; password: string };
   /** Reported by /api/health; 12 and later also serve /apis. */
   version?: string;
+  /** The org of the credentials (GET /api/org); decides the /apis namespace. */
+  orgId?: number;
 }
 
 interface StoredDashboard {
@@ -55,6 +60,7 @@ export class GrafanaDouble {
   readonly token: string;
   readonly basic?: { user: string; password: string };
   readonly version: string;
+  readonly orgId: number;
   url = '';
   /** Every request as "METHOD /path?query", for tests that check paging or that nothing was written. */
   readonly requests: string[] = [];
@@ -69,6 +75,12 @@ export class GrafanaDouble {
     this.token = opts.token ?? 'glsa_double_token_0123456789';
     this.basic = opts.basic;
     this.version = opts.version ?? '11.6.0';
+    this.orgId = opts.orgId ?? 1;
+  }
+
+  /** The /apis namespace of the org (Grafana's namespacer: "default" for org 1, "org-<id>" otherwise). */
+  get namespace(): string {
+    return this.orgId === 1 ? 'default' : `org-${this.orgId}`;
   }
 
   async start(): Promise<string> {
@@ -114,7 +126,7 @@ export class GrafanaDouble {
     const body = method === 'GET' || method === 'DELETE' ? undefined : await readJson(req);
     if (body === null) return send(res, 400, { message: 'bad request data' });
     let m: RegExpExecArray | null;
-    if (p === '/api/org' && method === 'GET') return send(res, 200, { id: 1, name: 'Main Org.' });
+    if (p === '/api/org' && method === 'GET') return send(res, 200, { id: this.orgId, name: this.orgId === 1 ? 'Main Org.' : `Org ${this.orgId}` });
     if (p === '/api/search' && method === 'GET') return this.search(url, res);
     if (p === '/api/dashboards/db' && method === 'POST') return this.saveDashboard(body as Json, res);
     if ((m = /^\/api\/dashboards\/uid\/([^/]+)$/.exec(p))) {
@@ -170,7 +182,7 @@ export class GrafanaDouble {
     }
     if ((m = /^\/apis\/dashboard\.grafana\.app\/([^/]+)\/namespaces\/([^/]+)\/dashboards(?:\/([^/]+))?$/.exec(p)) && this.major >= 12) {
       const [, ver, ns, name] = m;
-      if (ns !== 'default') return send(res, 404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: `namespace ${ns} not found`, code: 404 });
+      if (ns !== this.namespace) return send(res, 404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: `namespace ${ns} not found`, code: 404 });
       if (name && method === 'GET') return this.getResource(ver, decodeURIComponent(name), res);
       if (!name && method === 'POST') return this.createResource(ver, body as Json, res);
     }
@@ -263,6 +275,10 @@ export class GrafanaDouble {
   private getDashboard(uid: string, res: ServerResponse): void {
     const d = this.dashboards.get(uid);
     if (!d) return send(res, 404, { message: 'Dashboard not found' });
+    // Grafana 12+: "v2 is not supported in /api" (pkg/api/dashboard.go, GetDashboard).
+    if (d.storedVersion.startsWith('v2')) {
+      return send(res, 406, { message: `dashboard api version not supported, use /apis/dashboard.grafana.app/${d.storedVersion}/namespaces/${this.namespace}/dashboards/${uid} instead` });
+    }
     send(res, 200, this.envelope(d));
   }
 
@@ -278,10 +294,10 @@ export class GrafanaDouble {
     const existing = uid ? this.dashboards.get(uid) : undefined;
     if (!existing && dash.id !== undefined && dash.id !== null && dash.id !== 0) return send(res, 404, { message: 'Dashboard not found', status: 'not-found' });
     if (existing) {
-      if (existing.provisioned) return send(res, 400, { message: 'Cannot save provisioned dashboard' });
       if (b.overwrite !== true && dash.version !== existing.version) {
         return send(res, 412, { message: 'The dashboard has been changed by someone else', status: 'version-mismatch' });
       }
+      if (existing.provisioned) return send(res, 400, { message: 'Cannot save provisioned dashboard' });
     }
     for (const other of this.dashboards.values()) {
       if (other.data.uid !== uid && other.folderUid === folderUid && String(other.data.title).toLowerCase() === title.toLowerCase() && b.overwrite !== true) {
@@ -312,8 +328,16 @@ export class GrafanaDouble {
 
   private updateDatasource(ds: Json, b: Json, res: ServerResponse): void {
     if (ds.readOnly) return send(res, 403, { message: 'Cannot update read-only data source' });
+    for (const key of ['name', 'type', 'access']) {
+      if (typeof b[key] !== 'string' || b[key] === '') return send(res, 400, { message: 'bad request data' });
+    }
     if (typeof b.version === 'number' && b.version < Number(ds.version)) return send(res, 409, { message: 'Datasource has already been updated by someone else. Please reload and try again' });
-    const next: Json = { ...ds, name: b.name ?? ds.name, url: b.url ?? ds.url, access: b.access ?? ds.access, jsonData: b.jsonData ?? {}, isDefault: b.isDefault ?? ds.isDefault, version: Number(ds.version) + 1 };
+    // The body replaces the datasource: a field it leaves out is reset, not kept.
+    const next: Json = {
+      id: ds.id, uid: ds.uid, orgId: ds.orgId, name: b.name, type: b.type, typeLogoUrl: '', access: b.access, url: b.url ?? '', user: b.user ?? '', database: b.database ?? '',
+      basicAuth: b.basicAuth === true, basicAuthUser: b.basicAuthUser ?? '', withCredentials: b.withCredentials === true, isDefault: b.isDefault === true,
+      jsonData: b.jsonData ?? {}, secureJsonFields: ds.secureJsonFields ?? {}, version: Number(ds.version) + 1, readOnly: false,
+    };
     this.datasources.set(String(ds.uid), next);
     send(res, 200, { datasource: next, id: next.id, message: 'Datasource updated', name: next.name });
   }

@@ -44,6 +44,18 @@ function withSelectionOptions(cmd: Command, mode = ''): Command {
     .option('--namespace <ns>', `${mode}Grafana 12+ /apis namespace (default: from the org; stacks-<id> on Grafana Cloud)`);
 }
 
+/** --bind-input NAME=datasource, repeatable; NAME may be written with its ${...}. */
+function parseBindInputs(values: string[] | undefined): Record<string, string> | undefined {
+  if (!values?.length) return undefined;
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const m = /^\$?\{?([A-Za-z_][A-Za-z0-9_]*)\}?=(.+)$/.exec(v);
+    if (!m) throw new UsageError(`--bind-input ${JSON.stringify(v)}: expected NAME=datasource`, 'e.g. --bind-input DS_LOCALHOST=Prometheus (the input name from __inputs, then a datasource name or uid)');
+    out[m[1]] = m[2];
+  }
+  return out;
+}
+
 function selection(opts: Opts): { uids?: string[]; folders?: string[]; concurrency: number; namespace?: string } {
   return { uids: list(opts.uid), folders: list(opts.folder), concurrency: concurrency(opts.concurrency), namespace: opts.namespace as string | undefined };
 }
@@ -88,7 +100,8 @@ Examples:
       .option('--tempo-datasource <name|uid>', 'link the target datasource\'s exemplars to this Tempo datasource (implies --exemplars)')
       .option('--exemplar-label <label>', 'exemplar label that holds the trace id', 'trace_id')
       .option('--fix-promql <from:to>', 'also apply the Prometheus 3 PromQL fixes (lint prom3, cutover stage) to queries that run on the target, e.g. 2.55.1:3.5.0')
-      .option('--allow-missing-uid', 'files mode: migrate dashboards that have no uid instead of stopping')
+      .option('--allow-missing-uid', 'files mode: no longer needed (a dashboard without uid is migrated with a warning)')
+      .option('--bind-input <NAME=datasource...>', 'bind a ${NAME} import placeholder whose label names no datasource, e.g. DS_LOCALHOST=Prometheus')
       .option('--keep-inputs', 'leave ${DS_*} import placeholders and __inputs alone instead of binding them to the target')
       .option('--message <text>', 'version-history message for each save (API mode, at most 500 characters)'),
     'API mode: ',
@@ -100,7 +113,8 @@ Examples:
   stackshift dashboards migrate --in backup/ --out migrated/ --datasources datasources.json \\
       --from-datasource Prometheus --to-datasource Mimir
   stackshift dashboards migrate --in provisioning/dashboards --from-datasource Prometheus --to-datasource Mimir
-  stackshift dashboards migrate --in backup/ --out migrated/ --from-datasource Prometheus --to-datasource Mimir --fix-promql 2.55.1:3.5.0`);
+  stackshift dashboards migrate --in backup/ --out migrated/ --from-datasource Prometheus --to-datasource Mimir --fix-promql 2.55.1:3.5.0
+  stackshift dashboards migrate --in exported/ --from-datasource Prometheus --to-datasource Mimir --bind-input DS_LOCALHOST=Prometheus`);
   mig.action(async (opts: Opts, command: Command) => {
     const ctx = contextFor(command);
     const from = String(opts.fromDatasource);
@@ -109,6 +123,7 @@ Examples:
     const exemplars = Boolean(opts.exemplars || opts.tempoDatasource);
     if (opts.message !== undefined && String(opts.message).length > 500) throw new UsageError('--message is longer than 500 characters, which Grafana refuses');
     const rewriteExpr = promqlFixer(opts.fixPromql as string | undefined);
+    const bindInputs = parseBindInputs(opts.bindInput as string[] | undefined);
     let report: MigrationReport;
     if (opts.in !== undefined) {
       if (opts.grafanaUrl) throw new UsageError('--in (files mode) and --grafana-url (API mode) exclude each other', 'drop --grafana-url to rewrite files, or drop --in to migrate through the Grafana API');
@@ -124,7 +139,7 @@ Examples:
       const progress = createProgress('migrate', 0, 'files');
       report = await migrateFiles({
         input, output: opts.out as string | undefined, catalog, ...sel, exemplarLabel: String(opts.exemplarLabel), exemplars, keepInputs: Boolean(opts.keepInputs), rewriteExpr,
-        dryRun, diff: dryRun || Boolean(opts.diff), backupDir: opts.backupDir as string | undefined, exclude: [file], allowMissingUid: Boolean(opts.allowMissingUid),
+        dryRun, diff: dryRun || Boolean(opts.diff), backupDir: opts.backupDir as string | undefined, exclude: [file], bindInputs,
         onProgress: (d, t) => { progress.setTotal(t); progress.update(d); },
       });
       progress.finish();
@@ -135,7 +150,7 @@ Examples:
       try {
         report = await migrateGrafana({
           client, from, to, tempo: opts.tempoDatasource as string | undefined, exemplarLabel: String(opts.exemplarLabel), exemplars, keepInputs: Boolean(opts.keepInputs), rewriteExpr,
-          dryRun, diff: dryRun || Boolean(opts.diff), backupDir: opts.backupDir as string | undefined, message: opts.message as string | undefined,
+          dryRun, diff: dryRun || Boolean(opts.diff), backupDir: opts.backupDir as string | undefined, message: opts.message as string | undefined, bindInputs,
           ...selection(opts),
           onProgress: (d) => progress.update(d),
         });
