@@ -3,3 +3,5 @@ export type { BuildInfo, RuntimeInfo, TsdbStatus, Target, TargetsResponse, Rule,
 export { GrafanaClient, GrafanaSaveError, GRAFANA_MAX_PAGE, type GrafanaHealth, type GrafanaSearchHit, type GrafanaFolder, type GrafanaDashboardMeta, type GrafanaDashboardEnvelope, type SaveDashboardRequest, type SaveDashboardResult, type GrafanaLibraryElement } from './grafana.js';
 export { RemoteReadClient, type RemoteReadQuery, type StreamOptions } from './remote-read.js';
 export { RemoteWriteClient, classifyReject, adviceForReject, type RemoteWriteVersion, type RejectClass, type WriteResult } from './remote-write.js';
+export { JaegerClient, type JaegerApi, type JaegerProbe, type JaegerSearch } from './jaeger.js';
+export { TempoClient, type TempoSearch, type TempoSearchHit } from './tempo.js';

@@ -6,3 +6,4 @@ export { historyWithStaleMarkers, writeHistoryRemote, type HistorySeries, type R
 export { waitHeadCompacted } from './settle.js';
 export { generateHistogramHistory, writeHistogramHistoryRemote, type HistogramHistorySpec, type HistogramSeries, type HistogramWriteResult } from './histogram-history.js';
 export { DEAD_TARGET, BROKEN_RULE_EXPR } from './unhealthy.js';
+export { startJaeger, jaegerConfig, type LabJaeger, type JaegerStartOptions } from './jaeger.js';

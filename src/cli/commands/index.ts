@@ -9,6 +9,7 @@ import { registerSnapshot } from './snapshot.js';
 import { registerDashboards } from './dashboards.js';
 import { registerBackfill } from './backfill.js';
 import { registerVerify } from './verify.js';
+import { registerTraces } from './traces.js';
 
 /** One line per command area; each area's file only parses flags, calls its module and renders. */
 export function registerCommands(program: Command): void {
@@ -22,4 +23,5 @@ export function registerCommands(program: Command): void {
   registerLint(program);
   registerBackfill(program);
   registerVerify(program);
+  registerTraces(program);
 }
