@@ -14,14 +14,9 @@ export function idFromHex(hex: string, bytes: 16 | 8, what = 'ID'): Uint8Array {
 }
 
 export function idFromBase64(b64: string, bytes: 16 | 8, what = 'ID'): Uint8Array {
-  const buf = Buffer.from(b64, 'base64');
-  if (buf.length === bytes) return Uint8Array.from(buf);
-  if (buf.length < bytes && buf.length > 0) {
-    const out = new Uint8Array(bytes);
-    out.set(buf, bytes - buf.length);
-    return out;
-  }
-  throw new StackshiftError('trace-id', `"${b64}" is not a base64 ${bytes * 8}-bit ${what}`);
+  const buf = /^[A-Za-z0-9+/]+={0,2}$/.test(b64) ? Buffer.from(b64, 'base64') : Buffer.alloc(0);
+  if (buf.length !== bytes) throw new StackshiftError('trace-id', `"${b64}" is not a base64 ${bytes * 8}-bit ${what}`);
+  return Uint8Array.from(buf);
 }
 
 /**

@@ -82,7 +82,7 @@ export function syntheticTrace(spec: SyntheticSpec, i: number, resources = synth
       s('http.method', ['GET', 'POST', 'PUT'][idx % 3]),
       int('http.status_code', errorSpan ? 500n : 200n),
       { key: 'retry', value: { type: 'bool', value: idx % 2 === 0 } },
-      int('big.counter', TWO_53 + BigInt(i * 7919 + idx)),
+      int('big.counter', TWO_53 + 1n + BigInt(i * 7919 + idx)),
       int('neg.offset', -(2n ** 62n) + BigInt(i)),
       { key: 'ratio', value: { type: 'double', value: (i % 97) / 7 + idx * 0.125 } },
       { key: 'payload', value: { type: 'bytes', value: Uint8Array.from([i & 0xff, idx & 0xff, 0, 255]) } },
