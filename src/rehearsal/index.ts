@@ -14,6 +14,7 @@ import { lintStep } from './lint.js';
 import { backfillStep } from './backfill-step.js';
 import { verifyStep } from './verify-step.js';
 import { histogramStep } from './histogram-step.js';
+import { tracesStep } from './traces-step.js';
 
 /**
  * The local rehearsal: real Prometheus servers on loopback with generated history, and stackshift driving
@@ -75,7 +76,7 @@ const assessStep: RehearsalStep = {
   },
 };
 
-export const REHEARSAL_STEPS: RehearsalStep[] = [assessStep, lintStep, backfillStep, verifyStep, histogramStep, ...UPGRADE_STEPS, dashboardsStep];
+export const REHEARSAL_STEPS: RehearsalStep[] = [assessStep, lintStep, backfillStep, verifyStep, histogramStep, ...UPGRADE_STEPS, dashboardsStep, tracesStep];
 
 const SOURCE_CONFIG = `global:
   scrape_interval: 15s

@@ -36,7 +36,7 @@ export const TRACES_COPY_MIGRATION: Migration = {
      CREATE TABLE traces_copy_traces (
        trace_id BLOB PRIMARY KEY,
        unit_id INTEGER NOT NULL REFERENCES traces_copy_units(id),
-       status TEXT NOT NULL CHECK (status IN ('sending', 'done', 'rejected')),
+       status TEXT NOT NULL CHECK (status IN ('sending', 'done', 'rejected', 'resend')),
        spans INTEGER NOT NULL,
        rejected_spans INTEGER NOT NULL DEFAULT 0,
        bytes INTEGER NOT NULL DEFAULT 0,
@@ -138,7 +138,9 @@ export class CopyState {
   claim(unitId: number, traces: Array<{ id: Uint8Array; spans: number; minStartUs: bigint }>): Set<string> {
     const got = new Set<string>();
     this.db.transaction(() => {
-      const ins = this.db.prepare("INSERT OR IGNORE INTO traces_copy_traces (trace_id, unit_id, status, spans, min_start_us) VALUES (?, ?, 'sending', ?, ?)");
+      // a new trace, or one whose earlier send could not be confirmed ('resend'): both are sent now
+      const ins = this.db.prepare(`INSERT INTO traces_copy_traces (trace_id, unit_id, status, spans, min_start_us) VALUES (?, ?, 'sending', ?, ?)
+        ON CONFLICT(trace_id) DO UPDATE SET status = 'sending', sends = sends + 1, unit_id = excluded.unit_id WHERE status = 'resend'`);
       for (const t of traces) if (ins.run(Buffer.from(t.id), unitId, t.spans, t.minStartUs).changes > 0) got.add(Buffer.from(t.id).toString('hex'));
     })();
     return got;
@@ -160,10 +162,9 @@ export class CopyState {
     return rows.map((r) => ({ id: Uint8Array.from(r.trace_id), spans: Number(r.spans), minStartUs: r.min_start_us }));
   }
 
-  /** An in-flight trace found complete in the target: done. Not found: forgotten, so its unit sends it again. */
+  /** An in-flight trace found complete in the target: done. Not found: 'resend', so its unit sends it again. */
   resolveInFlight(id: Uint8Array, present: boolean): void {
-    if (present) this.db.prepare("UPDATE traces_copy_traces SET status = 'done' WHERE trace_id = ?").run(Buffer.from(id));
-    else this.db.prepare('DELETE FROM traces_copy_traces WHERE trace_id = ?').run(Buffer.from(id));
+    this.db.prepare('UPDATE traces_copy_traces SET status = ? WHERE trace_id = ?').run(present ? 'done' : 'resend', Buffer.from(id));
   }
 
   totals(): { units: number; unitsDone: number; traces: number; spans: number; rejectedTraces: number; rejectedSpans: number; bytes: number; minStartUs?: bigint; rejects: Array<{ message: string; count: number }> } {
