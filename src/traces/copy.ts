@@ -130,18 +130,21 @@ export async function copyTraces(p: CopyTracesParams): Promise<CopyTracesReport>
     let settledInFlight = 0;
     let resentInFlight = 0;
     const inFlight = state.inFlight();
-    for (const t of inFlight) {
-      let present = false;
-      if (p.readback) {
-        for (let i = 0; i < 10 && !present; i++) {
-          const got = await p.readback.get(t.id);
-          present = got !== undefined && new Set(got.spans.map((s) => idHex(s.spanId))).size >= t.spans;
-          if (!present) await new Promise((r) => setTimeout(r, 300));
-        }
+    // Jaeger and Tempo store asynchronously: poll the unresolved ones a few rounds (about 3 s) before giving up on them
+    let unresolved = inFlight;
+    for (let round = 0; p.readback && unresolved.length && round < 10; round++) {
+      if (round) await new Promise((r) => setTimeout(r, 300));
+      const still: typeof unresolved = [];
+      for (let i = 0; i < unresolved.length; i += 8) {
+        await Promise.all(unresolved.slice(i, i + 8).map(async (t) => {
+          const got = await p.readback!.get(t.id);
+          if (got !== undefined && new Set(got.spans.map((s) => idHex(s.spanId))).size >= t.spans) { state.resolveInFlight(t.id, true); settledInFlight++; }
+          else still.push(t);
+        }));
       }
-      state.resolveInFlight(t.id, present);
-      if (present) settledInFlight++; else resentInFlight++;
+      unresolved = still;
     }
+    for (const t of unresolved) { state.resolveInFlight(t.id, false); resentInFlight++; }
     if (inFlight.length) log.info('settled traces in flight at the last interruption', { found: settledInFlight, resend: resentInFlight, readback: p.readback ? 'yes' : 'no' });
 
     // 2. units, `concurrency` at a time
@@ -167,25 +170,33 @@ export async function copyTraces(p: CopyTracesParams): Promise<CopyTracesReport>
       else if (r.outcome === 'partial') { state.settle(ids, 'done', r.bytesSent, r.rejectedSpans, r.message || `${r.rejectedSpans} spans rejected (partial success)`); run.traces += batch.length; run.spans += n - r.rejectedSpans; }
       else state.settle(ids, 'rejected', r.bytesSent, 0, `HTTP ${r.status}: ${r.message ?? ''}`);
     };
+    let failed = false;
     const worker = async () => {
-      while (next < todo.length) {
+      while (next < todo.length && !failed) {
         const u = todo[next++];
         const u0 = Date.now();
         state.startUnit(u.id);
         for await (const page of p.source.search(u.service, u.start_us, u.end_us)) {
-          const claimed = state.claim(u.id, page.map((t) => ({ id: t.traceId, spans: t.spans.length, minStartUs: minStartUs(t) })));
-          const mine = page.filter((t) => claimed.has(idHex(t.traceId)));
-          run.skippedDuplicates += page.length - mine.length;
-          for (const b of batches(mine, p.batchSpans)) await send(u.id, b);
+          if (failed) return;
+          // claimed batch by batch, so that only the request on the wire is 'sending' at any moment
+          for (const b of batches(page, p.batchSpans)) {
+            if (failed) return;
+            const claimed = state.claim(u.id, b.map((t) => ({ id: t.traceId, spans: t.spans.length, minStartUs: minStartUs(t) })));
+            const mine = b.filter((t) => claimed.has(idHex(t.traceId)));
+            run.skippedDuplicates += b.length - mine.length;
+            if (mine.length) await send(u.id, mine);
+          }
         }
         state.finishUnit(u.id, Date.now() - u0);
         unitsDone++;
         p.onProgress?.({ unitsDone, units: all, traces: run.traces, spans: run.spans });
       }
     };
-    try {
-      await Promise.all(Array.from({ length: Math.max(1, p.concurrency) }, worker));
-    } catch (e) {
+    // on the first failure the others stop claiming and finish the request they have on the wire
+    const results = await Promise.allSettled(Array.from({ length: Math.max(1, p.concurrency) }, () => worker().catch((e) => { failed = true; throw e; })));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) {
+      const e = failure.reason as unknown;
       state.finishRun(runId, 'failed', settledInFlight, resentInFlight);
       const t = state.totals();
       throw new StackshiftError('traces-copy', `traces copy stopped after ${t.unitsDone} of ${t.units} units: ${(e as Error).message}`, {
