@@ -70,7 +70,9 @@ export class JaegerClient {
         const list = api === 'v3' ? body?.services : body?.data;
         // api_v3 omits an empty list (grpc-gateway JSON leaves out unpopulated fields): `{}` is "no services yet"
         const emptyV3 = api === 'v3' && r.text.trim() === '{}';
-        if (r.status === 200 && (Array.isArray(list) || emptyV3)) {
+        // v1 answers `"data": null` when no service has been seen yet
+        const emptyV1 = api === 'v1' && body !== undefined && body !== null && typeof body === 'object' && 'data' in body && list === null;
+        if (r.status === 200 && (Array.isArray(list) || emptyV3 || emptyV1)) {
           apis.push(api);
           services ??= Array.isArray(list) ? (list as string[]) : [];
         } else tries.push(`${path}: HTTP ${r.status}${r.status === 200 ? ' but not Jaeger JSON' : ''}`);

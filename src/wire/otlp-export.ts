@@ -58,6 +58,9 @@ export class OtlpTraceExporter {
       const raw = Buffer.concat(chunks);
       let partial: { rejectedSpans: bigint; errorMessage: string } | undefined;
       const type = res.headers['content-type'] ?? '';
+      if (raw.length && /text\/html/.test(type)) {
+        throw new HttpError('protocol', res.url, `${res.url} is not an OTLP/HTTP receiver: it answered a trace export with an HTML page (HTTP ${res.status})`, { hint: 'point --otlp-url at an OTLP/HTTP receiver (Tempo distributor or collector, port 4318), not at a UI or query port' });
+      }
       try {
         if (type.includes('json')) {
           const j = raw.length ? (JSON.parse(raw.toString('utf8')) as { partialSuccess?: { rejectedSpans?: string | number; errorMessage?: string } }) : {};

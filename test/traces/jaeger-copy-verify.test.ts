@@ -28,8 +28,11 @@ describe('traces copy and verify, Jaeger -> OTLP -> Jaeger', { skip: NO_JAEGER }
   const generated: Trace[] = [];
   let dir = '';
 
+  const cleanups: Array<() => Promise<void>> = [];
+  after(async () => { for (const f of cleanups) await f(); });
+
   before(async () => {
-    [source, target, third] = await startJaegers(after, ['source', 'target', 'third']);
+    [source, target, third] = await startJaegers((f) => cleanups.push(f), ['source', 'target', 'third']);
     dir = tempDir(undefined, 'stackshift-traces-');
     for (const tr of syntheticTraces(SPEC)) generated.push(tr);
     assert.equal(await pushTraces(source.otlpUrl, generated), N);
@@ -120,7 +123,7 @@ describe('traces copy and verify, Jaeger -> OTLP -> Jaeger', { skip: NO_JAEGER }
       [['--jaeger-url', 'http://127.0.0.1:1', '--otlp-url', target.otlpUrl], /connection refused/],
       [['--jaeger-url', source.url, '--otlp-url', 'http://127.0.0.1:1'], /OTLP receiver check failed.*connection refused/],
       [['--jaeger-url', target.otlpUrl, '--otlp-url', target.otlpUrl], /is not a Jaeger query service/],
-      [['--jaeger-url', source.url, '--otlp-url', source.url], /refused an empty OTLP trace export|not an OTLP/],
+      [['--jaeger-url', source.url, '--otlp-url', source.url], /is not an OTLP\/HTTP receiver: it answered a trace export with an HTML page/],
     ];
     for (const [args, msg] of cases) {
       const r = await runCli(['traces', 'copy', ...args, ...range, '--state', state], { timeoutMs: 120_000 });

@@ -51,8 +51,11 @@ describe('traces copy: kill -9 and resume, API probe, Tempo target', { skip: NO_
   const generated: Trace[] = [];
   const dir = tempDir(undefined, 'stackshift-traces-resume-');
 
+  const cleanups: Array<() => Promise<void>> = [];
+  after(async () => { for (const f of cleanups) await f(); });
+
   before(async () => {
-    [source, target] = await startJaegers(after, ['source', 'target']);
+    [source, target] = await startJaegers((f) => cleanups.push(f), ['source', 'target']);
     for (const tr of syntheticTraces(SPEC)) generated.push(tr);
     await pushTraces(source.otlpUrl, generated);
     assert.equal(await waitForTraces(source.url, startUs, endUs, N, 120_000), N);
@@ -112,7 +115,7 @@ describe('traces copy: kill -9 and resume, API probe, Tempo target', { skip: NO_
 
   test('a Jaeger whose v1 search API answers 404 is read through api_v3; asking for v1 is a clear error (exit 2)', { timeout: 300_000 }, async () => {
     const proxy = await v1RemovedProxy(source.url);
-    after(() => proxy.close());
+    cleanups.push(async () => { proxy.close(); });
     const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
     const ok = await runCli(['traces', 'verify', '--jaeger-url', url, '--target-jaeger-url', source.url, ...range, '--sample', '100', '-o', 'json']);
     assert.equal(ok.code, 0, ok.stderr);
@@ -128,7 +131,7 @@ describe('traces copy: kill -9 and resume, API probe, Tempo target', { skip: NO_
 
   test('Jaeger -> Tempo (contract double): copy over OTLP, verify by ID 100 %, reverse finds nothing extra, a deleted trace is reported', { timeout: 300_000 }, async () => {
     const tempo = await new TempoDouble().start();
-    after(() => tempo.stop());
+    cleanups.push(() => tempo.stop());
     const state = join(dir, 'tempo.db');
     const copy = await runCli(['traces', 'copy', '--jaeger-url', source.url, '--otlp-url', tempo.otlpUrl, '--tempo-url', tempo.url, ...range, '--state', state]);
     assert.equal(copy.code, 0, copy.stderr);
