@@ -21,9 +21,9 @@ import { fmtRate, timeIt } from './util.js';
 
 const HOUR = 3_600_000;
 const base = Math.floor(Date.now() / HOUR) * HOUR - 48 * HOUR;
-const MAIN = { traces: 3000, seed: 5, startMs: base, endMs: base + 4 * HOUR, services: 4 };
-const RSS_1X = { traces: 1000, seed: 6, startMs: base + 10 * HOUR, endMs: base + 12 * HOUR, services: 4 };
-const RSS_10X = { traces: 10_000, seed: 7, startMs: base + 20 * HOUR, endMs: base + 30 * HOUR, services: 4 };
+const MAIN = { traces: 2000, seed: 5, startMs: base, endMs: base + 4 * HOUR, services: 4 };
+const RSS_1X = { traces: 500, seed: 6, startMs: base + 10 * HOUR, endMs: base + 12 * HOUR, services: 4 };
+const RSS_10X = { traces: 5000, seed: 7, startMs: base + 20 * HOUR, endMs: base + 30 * HOUR, services: 4 };
 const CLI = resolve('dist/src/cli/main.js');
 const work = mkdtempSync(join(tmpdir(), 'stackshift-bench-traces-'));
 const log = (s: string) => process.stderr.write(s + '\n');

@@ -129,7 +129,7 @@ describe('traces copy: kill -9 and resume, API probe, Tempo target', { skip: NO_
     assert.doesNotMatch(bad.stderr, STACK_LINE);
   });
 
-  test('Jaeger -> Tempo (contract double): copy over OTLP, verify by ID 100 %, reverse finds nothing extra, a deleted trace is reported', { timeout: 300_000 }, async () => {
+  test('Jaeger -> Tempo (contract double): copy over OTLP, verify by ID 100 %, a deleted trace is reported; the summary warns about ingestion slack', { timeout: 300_000 }, async () => {
     const tempo = await new TempoDouble().start();
     cleanups.push(() => tempo.stop());
     const state = join(dir, 'tempo.db');
