@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { JaegerClient } from '../../src/clients/index.js';
 import { endpointFromUrl } from '../../src/config/index.js';
@@ -35,6 +35,7 @@ describe('traces copy and verify, Jaeger -> OTLP -> Jaeger', { skip: NO_JAEGER }
   before(async () => {
     [source, target, third] = await startJaegers((f) => cleanups.push(f), ['source', 'target', 'third']);
     dir = tempDir(undefined, 'stackshift-traces-');
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
     for (const tr of syntheticTraces(SPEC)) generated.push(tr);
     assert.equal(await pushTraces(source.otlpUrl, generated), N);
     assert.equal(await waitForTraces(source.url, startUs, endUs, N, 120_000), N, 'the source holds every generated trace');

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { JaegerClient } from '../../src/clients/index.js';
 import { endpointFromUrl } from '../../src/config/index.js';
@@ -53,6 +54,8 @@ describe('traces copy: kill -9 and resume, API probe, Tempo target', { skip: NO_
 
   const cleanups: Array<() => Promise<void>> = [];
   after(async () => { for (const f of cleanups) await f(); });
+
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
 
   before(async () => {
     [source, target] = await startJaegers((f) => cleanups.push(f), ['source', 'target']);
