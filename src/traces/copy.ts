@@ -19,7 +19,7 @@ import { peakRss, usIso } from './verify.js';
  */
 export const TRACES_COPY_DEFAULTS = {
   windowUs: 3_600_000_000n,
-  pageLimit: 500,
+  pageLimit: 100,
   batchSpans: 2000,
   concurrency: 2,
   retries: 10,
