@@ -42,7 +42,9 @@ describe('traces copy and verify, Jaeger -> OTLP -> Jaeger', { skip: NO_JAEGER }
   }, { timeout: 300_000 });
 
   test('the source Jaeger holds the generated traces exactly, read through api_v3 and v1 JSON', async () => {
-    const sample = generated.filter((_, i) => i % Math.max(1, Math.floor(N / 300)) === 0);
+    // about 300 traces, consecutive runs so that both ID spellings (every third ID has a zero high half) are in
+    const step = Math.max(3, Math.floor(N / 100));
+    const sample = generated.filter((_, i) => i % step < 3);
     for (const api of ['v3', 'v1'] as const) {
       const store = await JaegerStore.open(new JaegerClient(endpointFromUrl(source.url, 'jaeger')), { api, raw: true, pageLimit: 500 });
       try {
