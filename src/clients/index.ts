@@ -4,3 +4,5 @@ export { GrafanaClient, GrafanaSaveError, GrafanaV2DashboardError, GRAFANA_MAX_P
 export { RemoteReadClient, type RemoteReadQuery, type StreamOptions } from './remote-read.js';
 export { RemoteWriteClient, classifyReject, adviceForReject, type RemoteWriteVersion, type RejectClass, type WriteResult } from './remote-write.js';
 export { LokiClient, LokiPushError, encodePushRequest, pushJson, formatStreamLabels, msToNs, type LokiEntry, type LokiStream, type LokiMatrixSeries, type LokiIndexStats, type PushEncoding } from './loki.js';
+export { JaegerClient, type JaegerApi, type JaegerProbe, type JaegerSearch } from './jaeger.js';
+export { TempoClient, type TempoSearch, type TempoSearchHit } from './tempo.js';

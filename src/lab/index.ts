@@ -9,3 +9,4 @@ export { DEAD_TARGET, BROKEN_RULE_EXPR } from './unhealthy.js';
 export { startAlertmanager, amtoolBinary, MINIMAL_ALERTMANAGER_CONFIG, type LabAlertmanager } from './alertmanager.js';
 export { startVictoriaLogs, type VictoriaLogsServer } from './victoria-logs.js';
 export { startVictoriaMetrics, vmctlBinary, countVictoriaSamples, victoriaMetricsVersion, type VictoriaMetricsServer } from './victoria-metrics.js';
+export { startJaeger, jaegerConfig, type LabJaeger, type JaegerStartOptions } from './jaeger.js';

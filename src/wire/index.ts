@@ -10,3 +10,6 @@ export {
   type HistogramSample, ResetHint, CounterResetHeader, CUSTOM_BUCKETS_SCHEMA, decodeHistogramChunk, histogramDifference, describeHistogram, isStaleHistogram,
   staleHistogram, histogramWeight, histogramMessageSize, writeHistogram, readHistogram, bucketCount, sortDedupeHistograms,
 } from './histogram.js';
+export { encodeExportTraceRequest, decodeExportTraceResponse, type OtlpValue, type OtlpKeyValue, type OtlpSpanIn, type OtlpResourceSpansIn } from './otlp-encode.js';
+export { OtlpTraceExporter, OTLP_RETRYABLE, type OtlpExportResult } from './otlp-export.js';
+export { otlpType } from './otlp-schema.js';

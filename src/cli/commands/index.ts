@@ -10,6 +10,7 @@ import { registerDashboards } from './dashboards.js';
 import { registerBackfill } from './backfill.js';
 import { registerVerify } from './verify.js';
 import { registerLogs } from './logs.js';
+import { registerTraces } from './traces.js';
 
 /** One line per command area; each area's file only parses flags, calls its module and renders. */
 export function registerCommands(program: Command): void {
@@ -24,4 +25,5 @@ export function registerCommands(program: Command): void {
   registerBackfill(program);
   registerVerify(program);
   registerLogs(program);
+  registerTraces(program);
 }
