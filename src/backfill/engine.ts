@@ -4,7 +4,7 @@ import { HttpError } from '../http/index.js';
 import { log } from '../log/index.js';
 import { redact } from '../redact/index.js';
 import { encodeWriteRequest, encodeWriteRequestV2, labelsKey, newDecodeStats, snappyEncode, type Label, type Matcher, type WriteSeries } from '../wire/index.js';
-import { histogramBatches, splitWeighted, weightOf } from './histograms.js';
+import { entryWeight, histogramBatches, splitWeighted, weightOf } from './histograms.js';
 import { RateLimiter, Semaphore, escapeRegex, sleep } from './limits.js';
 import { emptyCounts, seriesHash, type BackfillState, type GroupRow, type UnitCounts } from './state.js';
 
@@ -315,7 +315,7 @@ export class BackfillEngine {
     return snappyEncode(this.o.writer.version === '2.0' ? encodeWriteRequestV2(series) : encodeWriteRequest(series));
   }
 
-  private async sendBatch(batch: WriteSeries[], n: number, c: UnitCounts, budget = { left: this.o.splitBudget ?? 64 }): Promise<void> {
+  private async sendBatch(batch: WriteSeries[], n: number, c: UnitCounts, budget = { left: this.o.splitBudget ?? Math.min(256, 32 + 4 * batch.length) }): Promise<void> {
     const body = this.encode(batch);
     const r: WriteResult = await this.o.writer.send(body);
     c.requests++;
@@ -336,10 +336,10 @@ export class BackfillEngine {
     // Too large: halve and resend. Refused by a receiver that keeps nothing of a refused request (Prometheus's
     // remote write 1.0 rolls the whole append back): bisect, so that one bad sample does not cost its neighbours;
     // re-sent samples are idempotent. The budget bounds the extra requests when most of a request is bad.
-    const split = SPLIT_REJECTS.has(id) || (r.kept !== 'rest' && budget.left >= 2);
-    const halves = split && n > 1 ? splitBatch(batch, n) : undefined;
+    const tooLarge = SPLIT_REJECTS.has(id);
+    const halves = n > 1 && (tooLarge || (r.kept !== 'rest' && budget.left >= 2)) ? (tooLarge ? splitBatch(batch, n) : splitRefused(batch, n)) : undefined;
     if (halves) {
-      if (!SPLIT_REJECTS.has(id)) budget.left -= 2;
+      if (!tooLarge) budget.left -= 2;
       const [a, b] = halves;
       await this.sendBatch(a.batch, a.n, c, budget);
       await this.sendBatch(b.batch, b.n, c, budget);
@@ -394,6 +394,18 @@ export class BackfillEngine {
     e.samples += samples;
     c.rejects.set(cls, e);
   }
+}
+
+/**
+ * Halves a refused request to find its bad samples: series by series first (a bad sample is usually one series'
+ * problem), then within the one series left.
+ */
+export function splitRefused(batch: WriteSeries[], n: number): [{ batch: WriteSeries[]; n: number }, { batch: WriteSeries[]; n: number }] | undefined {
+  if (batch.length < 2) return splitBatch(batch, n);
+  const mid = Math.floor(batch.length / 2);
+  const a = batch.slice(0, mid);
+  const na = a.reduce((x, s) => x + entryWeight(s), 0);
+  return [{ batch: a, n: na }, { batch: batch.slice(mid), n: n - na }];
 }
 
 export function splitBatch(batch: WriteSeries[], n: number): [{ batch: WriteSeries[]; n: number }, { batch: WriteSeries[]; n: number }] | undefined {

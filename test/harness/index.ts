@@ -43,7 +43,7 @@ export async function startServer(t: TestContext, opts: HarnessServerOptions = {
     extraArgs.push('--web.enable-remote-write-receiver');
     config += `storage:\n  tsdb:\n    out_of_order_time_window: ${opts.oooWindow ?? '3650d'}\n`;
   }
-  const server = await startPrometheus({ name: opts.name ?? 'prom', config, dataDir, files: opts.files, extraArgs, port: opts.port, retention: opts.retention, readyTimeoutMs: opts.readyTimeoutMs, waitReady: opts.waitReady });
+  const server = await startPrometheus({ name: opts.name ?? 'prom', version: opts.version, config, dataDir, files: opts.files, extraArgs, port: opts.port, retention: opts.retention, readyTimeoutMs: opts.readyTimeoutMs, waitReady: opts.waitReady });
   t.after(async () => {
     await server.stop();
     if (!process.env.STACKSHIFT_KEEP_TMP) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
