@@ -315,7 +315,7 @@ export class BackfillEngine {
     return snappyEncode(this.o.writer.version === '2.0' ? encodeWriteRequestV2(series) : encodeWriteRequest(series));
   }
 
-  private async sendBatch(batch: WriteSeries[], n: number, c: UnitCounts, budget = { left: this.o.splitBudget ?? Math.min(256, 32 + 4 * batch.length) }): Promise<void> {
+  private async sendBatch(batch: WriteSeries[], n: number, c: UnitCounts, budget = { left: this.o.splitBudget ?? Math.min(256, 2 * n) }): Promise<void> {
     const body = this.encode(batch);
     const r: WriteResult = await this.o.writer.send(body);
     c.requests++;
