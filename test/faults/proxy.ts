@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
  * 2.42's 500 "too old sample" — never forwarding what it refuses, so the real server stores nothing of a refused
  * request — or, on the read side, cuts a forwarded response in the middle of its body (`truncate`).
  */
-export type Fault = 'none' | '429' | '503' | 'reset-before' | 'reset-after' | 'slow' | 'timeout' | '400-mimir' | '400-prom' | '500-too-old' | '413' | 'truncate' | '400-echo';
+export type Fault = 'none' | '429' | '503' | 'reset-before' | 'reset-after' | 'slow' | 'timeout' | '400-mimir' | '400-prom' | '500-too-old' | '413' | 'truncate' | '400-echo' | 'blackhole';
 
 export interface ProxyEntry { n: number; at: number; method: string; path: string; hash: string; fault: Fault; status: number | 'reset' }
 
@@ -71,6 +71,11 @@ export async function startFaultProxy(target: string, plan: (n: number, method: 
         case '500-too-old':
           entry.status = 500;
           res.writeHead(500, { 'content-type': 'text/plain' }).end('too old sample\n');
+          return;
+        case 'blackhole':
+          // a receiver that acknowledges and loses the request
+          entry.status = 204;
+          res.writeHead(204).end();
           return;
         case '400-echo':
           // some gateways echo the request headers in their refusal (credentials included)
