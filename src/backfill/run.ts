@@ -7,7 +7,7 @@ import { StackshiftError, UsageError } from '../errors/index.js';
 import { HttpClient, HttpError } from '../http/index.js';
 import { log } from '../log/index.js';
 import { formatMatchers, parseSelector } from '../promql/index.js';
-import { encodeWriteRequest, labelsKey, newDecodeStats, snappyEncode, type Label, type Matcher } from '../wire/index.js';
+import { encodeWriteRequest, encodeWriteRequestV2, labelsKey, newDecodeStats, snappyEncode, type Label, type Matcher } from '../wire/index.js';
 import { BackfillEngine } from './engine.js';
 import { shardOf } from './limits.js';
 import { BackfillState, assertSamePlan, type Totals } from './state.js';
@@ -367,7 +367,9 @@ async function preflight(writer: RemoteWriteClient, readUrl: string | undefined,
   const id = randomBytes(6).toString('hex');
   const labels: Label[] = [{ name: '__name__', value: PROBE_METRIC }, { name: 'probe', value: id }];
   const ts = startMs;
-  const body = snappyEncode(encodeWriteRequest([{ labels, timestamps: Float64Array.of(ts), values: Float64Array.of(1) }]));
+  const probeSeries = [{ labels, timestamps: Float64Array.of(ts), values: Float64Array.of(1) }];
+  // the probe speaks the protocol version of the copy: a 2.0 receiver decodes a 1.0 body as an empty 2.0 request
+  const body = snappyEncode(writer.version === '2.0' ? encodeWriteRequestV2(probeSeries) : encodeWriteRequest(probeSeries));
   let r;
   try {
     r = await writer.send(body);
@@ -375,6 +377,9 @@ async function preflight(writer: RemoteWriteClient, readUrl: string | undefined,
     if (e instanceof HttpError && e.kind === 'protocol' && e.status === 415) throw e;
     if (e instanceof HttpError) throw new HttpError(e.kind, e.url, `preflight: the target did not accept a remote-write request: ${e.message}`, { status: e.status, hint: e.hint });
     throw e;
+  }
+  if (r.outcome === 'ok' && r.written && r.written.samples !== 1) {
+    throw new StackshiftError('preflight', `preflight: the target answered HTTP ${r.status} to a probe sample but reports ${r.written.samples} samples written`, { hint: 'check the receiver\'s logs and its remote-write 2.0 support, or use remote write 1.0 (drop --remote-write-v2)' });
   }
   if (r.outcome !== 'ok') {
     const cls = r.reject!;
