@@ -36,7 +36,7 @@ test('read-back: a unit the target acknowledged but does not hold is written aga
   }
 });
 
-test('preflight probe: deleted through the admin API where enabled, so verify sees no extra series; kept and said so elsewhere', { timeout: 180_000 }, async (t) => {
+test('preflight probe: kept and said so by default (verify leaves it out by name); deleted through the admin API when asked', { timeout: 180_000 }, async (t) => {
   const spec: HistorySpec = { series: 2, durationMs: 3_600_000, intervalMs: 60_000, seed: 2, endMs: Date.UTC(2026, 0, 12) };
   // lab servers run with --web.enable-admin-api; in front of `plain`, a proxy answers its admin API as Prometheus
   // does without the flag (503 "admin APIs disabled")
@@ -49,11 +49,13 @@ test('preflight probe: deleted through the admin API where enabled, so verify se
   try {
     const s = resolveSpec(spec);
     const probeMatch = [{ type: 'EQ' as const, name: '__name__', value: PROBE_METRIC }];
-    const a = await runBackfill(params(source.url, `${admin.url}/api/v1/write`, join(tempDir(t), 'a.db'), { startMs: s.startMs, endMs: s.endMs }));
+    const a = await runBackfill(params(source.url, `${admin.url}/api/v1/write`, join(tempDir(t), 'a.db'), { startMs: s.startMs, endMs: s.endMs, deleteProbe: true }));
     assert.equal(a.preflight?.readBack, true);
     assert.equal(a.preflight?.probe, 'deleted');
     assert.deepEqual(await readAll(admin.url, s.startMs - 60_000, s.endMs, probeMatch), [], 'no probe series left in the target');
-    const b = await runBackfill(params(source.url, `${noAdmin.url}/api/v1/write`, join(tempDir(t), 'b.db'), { startMs: s.startMs, endMs: s.endMs }));
+    const b = await runBackfill(params(source.url, `${noAdmin.url}/api/v1/write`, join(tempDir(t), 'b.db'), { startMs: s.startMs, endMs: s.endMs, deleteProbe: true }));
+    const c = await runBackfill(params(source.url, `${admin.url}/api/v1/write`, join(tempDir(t), 'c.db'), { startMs: s.startMs, endMs: s.endMs }));
+    assert.equal(c.preflight?.probe, 'kept', 'kept by default');
     assert.equal(b.preflight?.probe, 'kept');
     assert.ok(b.advice.some((x) => x.includes(PROBE_METRIC) && /verify metrics leaves/.test(x)), 'the summary says the probe stays and how verify treats it');
     assert.equal((await readAll(plain.url, s.startMs - 60_000, s.endMs, probeMatch)).length, 1);
