@@ -2,8 +2,9 @@ import { RemoteReadClient, RemoteWriteClient, type WriteResult } from '../client
 import { StackshiftError } from '../errors/index.js';
 import { HttpError } from '../http/index.js';
 import { log } from '../log/index.js';
+import { redact } from '../redact/index.js';
 import { encodeWriteRequest, encodeWriteRequestV2, labelsKey, newDecodeStats, snappyEncode, type Label, type Matcher, type WriteSeries } from '../wire/index.js';
-import { histogramBatches, splitWeighted, weightOf } from './histograms.js';
+import { entryWeight, histogramBatches, splitWeighted, weightOf } from './histograms.js';
 import { RateLimiter, Semaphore, escapeRegex, sleep } from './limits.js';
 import { emptyCounts, seriesHash, type BackfillState, type GroupRow, type UnitCounts } from './state.js';
 
@@ -31,12 +32,23 @@ export interface EngineOptions {
   maxWindowMs: number;
   unitSamples: number;
   unitAttempts?: number;
+  /**
+   * Remote read of the target: after a unit's writes, its series and sample counts are read back, and a unit
+   * the target holds fewer of is redone (then reported as `readback-mismatch` if it is still short).
+   */
+  readBack?: { reader: RemoteReadClient; externalLabels: Label[] };
+  /** Most requests one refused request may be split into to re-send its acceptable part (receivers that keep nothing of a refused request). */
+  splitBudget?: number;
   onProgress?: (p: { coveredMs: number; totalMs: number; samples: number; unitsDone: number }) => void;
 }
 
 export interface EngineResult {
   units: number;
   redoneUnits: number;
+  /** Units that completed with rejects in an earlier run and were sent again in this one. */
+  retriedRejectedUnits: number;
+  /** Units whose read-back was short and which were written again. */
+  readbackRedos: number;
   samples: number;
   series: number;
   bytes: number;
@@ -46,6 +58,13 @@ export interface EngineResult {
 }
 
 interface Unit { id: number; group: GroupRow; startMs: number; endMs: number; redo: boolean }
+
+/** The target holds fewer samples of a unit than were written: the unit is written again. */
+class ReadbackShort extends Error {
+  constructor(readonly missing: number, readonly missingSeries: number, readonly detail: string) {
+    super(`read-back short by ${missing} samples in ${missingSeries} series (${detail})`);
+  }
+}
 
 /**
  * The samples of one request (`n` counts float samples plus histogram weights). Batches are pooled (at most one per reading unit plus one
@@ -105,6 +124,8 @@ export class BackfillEngine {
   private unitsDone = 0;
   private readonly totalMs: number;
   private readonly batches: Batch[] = [];
+  private readonly retriedRejected: number;
+  private readbackRedos = 0;
 
   constructor(o: EngineOptions) {
     this.o = o;
@@ -114,6 +135,9 @@ export class BackfillEngine {
       this.matchersByGroup.set(g.id, [...o.selectors[g.selector], { type: 'RE', name: '__name__', value: names.map(escapeRegex).join('|') }]);
     }
     const byId = new Map(this.groups.map((g) => [g.id, g]));
+    // units refused in part by an earlier run are sent again: the user may have fixed the receiver since
+    this.retriedRejected = o.state.requeueRejectedUnits();
+    if (this.retriedRejected) log.info('re-sending units that the target refused in part in an earlier run', { units: this.retriedRejected });
     this.redo = o.state.runningUnits().map((u) => ({ id: u.id, group: byId.get(u.group_id)!, startMs: u.start_ms, endMs: u.end_ms, redo: true }));
     this.writeSlots = new Semaphore(o.writeConcurrency);
     if (o.readRate) this.readLimiter = new RateLimiter(o.readRate);
@@ -155,6 +179,13 @@ export class BackfillEngine {
             // histograms out of SAMPLES responses without a word, and a unit cannot know it holds none before
             // it has read them. A unit that keeps failing stops the run (resumable) instead.
             const c = await this.runUnit(u);
+            if (this.o.readBack && c.written && c.rejectedRequests === 0) {
+              const short = await this.readBack(u, c.written);
+              if (short && a < attempts) throw short;
+              // still short after the redos: reported, and redone by the next run (a unit with rejects is)
+              if (short) this.reject(c, 'readback-mismatch', short.missing, short.message);
+            }
+            c.written = undefined;
             this.o.state.completeUnit(u.id, c);
             this.adapt(u, c.samples);
             units++;
@@ -165,7 +196,8 @@ export class BackfillEngine {
             break;
           } catch (e) {
             if (this.fatal || a >= attempts || !isTransient(e)) { this.fatal ??= e; break; }
-            log.warn('unit failed, retrying', { unit: u.id, attempt: a, error: (e as Error).message });
+            if (e instanceof ReadbackShort) this.readbackRedos++;
+            log.warn(e instanceof ReadbackShort ? 'the target holds fewer samples than were written; writing the unit again' : 'unit failed, retrying', { unit: u.id, attempt: a, error: (e as Error).message });
             this.o.state.retryUnit(u.id);
             this.unitRetries++;
             await sleep(1000 * a);
@@ -180,6 +212,8 @@ export class BackfillEngine {
     return {
       units,
       redoneUnits: redone,
+      retriedRejectedUnits: this.retriedRejected,
+      readbackRedos: this.readbackRedos,
       samples: this.runSamples,
       series: t.series,
       bytes: t.bytes,
@@ -231,6 +265,7 @@ export class BackfillEngine {
       pending.add(p);
     };
     const stats = newDecodeStats();
+    if (this.o.readBack) c.written = new Map();
     try {
       for await (const s of this.o.reader.streamSeries({ startMs: u.startMs, endMs: u.endMs - 1, matchers }, { responseType: this.o.responseType, stats, reuse: true })) {
         if (unitError || this.fatal) break;
@@ -241,7 +276,9 @@ export class BackfillEngine {
         c.unknownChunks += s.unknownChunks ?? 0;
         if (n === 0 && hn === 0) continue;
         c.series++;
-        c.seriesHashes.push(seriesHash(labelsKey(labels)));
+        const key = labelsKey(labels);
+        c.seriesHashes.push(seriesHash(key));
+        c.written?.set(key, (c.written.get(key) ?? 0) + n + hn);
         c.samples += n;
         if (hn) {
           // native histograms go in entries of their own, weighted by encoded size (see histograms.ts)
@@ -278,7 +315,7 @@ export class BackfillEngine {
     return snappyEncode(this.o.writer.version === '2.0' ? encodeWriteRequestV2(series) : encodeWriteRequest(series));
   }
 
-  private async sendBatch(batch: WriteSeries[], n: number, c: UnitCounts): Promise<void> {
+  private async sendBatch(batch: WriteSeries[], n: number, c: UnitCounts, budget = { left: this.o.splitBudget ?? Math.min(256, 2 * n) }): Promise<void> {
     const body = this.encode(batch);
     const r: WriteResult = await this.o.writer.send(body);
     c.requests++;
@@ -293,30 +330,85 @@ export class BackfillEngine {
     }
     const id = r.reject!.id;
     if (FATAL_REJECTS.has(id)) {
-      this.fatal ??= new StackshiftError('target', `the target refused a remote-write request (HTTP ${r.status}, ${id}): ${r.message ?? ''}`, { hint: r.reject!.advice });
+      this.fatal ??= new StackshiftError('target', `the target refused a remote-write request (HTTP ${r.status}, ${id}): ${redact(r.message ?? '')}`, { hint: r.reject!.advice });
       return;
     }
-    const halves = SPLIT_REJECTS.has(id) && n > 1 ? splitBatch(batch, n) : undefined;
+    // Too large: halve and resend. Refused by a receiver that keeps nothing of a refused request (Prometheus's
+    // remote write 1.0 rolls the whole append back): bisect, so that one bad sample does not cost its neighbours;
+    // re-sent samples are idempotent. The budget bounds the extra requests when most of a request is bad.
+    const tooLarge = SPLIT_REJECTS.has(id);
+    const halves = n > 1 && (tooLarge || (r.kept !== 'rest' && budget.left >= 2)) ? (tooLarge ? splitBatch(batch, n) : splitRefused(batch, n)) : undefined;
     if (halves) {
+      if (!tooLarge) budget.left -= 2;
       const [a, b] = halves;
-      await this.sendBatch(a.batch, a.n, c);
-      await this.sendBatch(b.batch, b.n, c);
+      await this.sendBatch(a.batch, a.n, c, budget);
+      await this.sendBatch(b.batch, b.n, c, budget);
       return;
     }
-    this.reject(c, id, n, r.message);
+    // what is known not to be stored: the *-Written headers say; else the request (Mimir: an upper bound)
+    const refused = r.written ? Math.max(0, n - r.written.samples - r.written.histograms) : n;
+    this.reject(c, id, refused, r.message);
+  }
+
+  /** Reads the unit back from the target; a ReadbackShort when any written series holds fewer samples there. */
+  private async readBack(u: Unit, written: Map<string, number>): Promise<ReadbackShort | undefined> {
+    const rb = this.o.readBack!;
+    const targetExternal = new Map(rb.externalLabels.map((l) => [l.name, l.value]));
+    // matchers on labels the copy dropped would match nothing on the target
+    const matchers = this.matchersByGroup.get(u.group.id)!.filter((m) => !this.dropExternal.has(m.name));
+    const got = new Map<string, number>();
+    try {
+      for await (const s of rb.reader.streamSeries({ startMs: u.startMs, endMs: u.endMs - 1, matchers }, { responseType: this.o.responseType, stats: newDecodeStats() })) {
+        // the target adds its own external labels to what it serves; the copy did not write them
+        const labels = targetExternal.size ? s.labels.filter((l) => targetExternal.get(l.name) !== l.value) : s.labels;
+        const key = labelsKey(labels);
+        got.set(key, (got.get(key) ?? 0) + s.timestamps.length + (s.histograms?.length ?? 0));
+      }
+    } catch (e) {
+      if (isTransient(e)) throw e;
+      throw new StackshiftError('target', `cannot read the copy back from the target: ${(e as Error).message}`, {
+        hint: 'pass --target-read-url with the Prometheus API of the target (Mimir: .../prometheus), or --no-readback for a write-only target',
+        cause: e,
+      });
+    }
+    let missing = 0;
+    let missingSeries = 0;
+    let example = '';
+    for (const [key, n] of written) {
+      const have = got.get(key) ?? 0;
+      if (have < n) {
+        missing += n - have;
+        missingSeries++;
+        example ||= `${key}: ${have} of ${n}`;
+      }
+    }
+    return missing ? new ReadbackShort(missing, missingSeries, `${new Date(u.startMs).toISOString()} .. ${new Date(u.endMs).toISOString()}, e.g. ${example}`) : undefined;
   }
 
   private reject(c: UnitCounts, cls: string, samples: number, example?: string): void {
     c.rejectedRequests++;
     c.rejectedSamples += samples;
-    const e = c.rejects.get(cls) ?? { requests: 0, samples: 0, example };
+    // a receiver may echo the request headers in its refusal: never store a credential
+    const e = c.rejects.get(cls) ?? { requests: 0, samples: 0, example: example === undefined ? undefined : redact(example) };
     e.requests++;
     e.samples += samples;
     c.rejects.set(cls, e);
   }
 }
 
-function splitBatch(batch: WriteSeries[], n: number): [{ batch: WriteSeries[]; n: number }, { batch: WriteSeries[]; n: number }] | undefined {
+/**
+ * Halves a refused request to find its bad samples: series by series first (a bad sample is usually one series'
+ * problem), then within the one series left.
+ */
+export function splitRefused(batch: WriteSeries[], n: number): [{ batch: WriteSeries[]; n: number }, { batch: WriteSeries[]; n: number }] | undefined {
+  if (batch.length < 2) return splitBatch(batch, n);
+  const mid = Math.floor(batch.length / 2);
+  const a = batch.slice(0, mid);
+  const na = a.reduce((x, s) => x + entryWeight(s), 0);
+  return [{ batch: a, n: na }, { batch: batch.slice(mid), n: n - na }];
+}
+
+export function splitBatch(batch: WriteSeries[], n: number): [{ batch: WriteSeries[]; n: number }, { batch: WriteSeries[]; n: number }] | undefined {
   if (batch.some((s) => s.histograms)) return splitWeighted(batch, n);
   const half = Math.floor(n / 2);
   const a: WriteSeries[] = [];
@@ -339,6 +431,7 @@ function splitBatch(batch: WriteSeries[], n: number): [{ batch: WriteSeries[]; n
 }
 
 function isTransient(e: unknown): boolean {
+  if (e instanceof ReadbackShort) return true;
   // socket errors in the middle of a streamed body surface as plain errors from undici
   if (!(e instanceof StackshiftError)) return true;
   if (e instanceof HttpError) return e.kind === 'connect' || e.kind === 'timeout' || (e.kind === 'status' && (e.status === undefined || e.status >= 500 || e.status === 429));

@@ -31,6 +31,12 @@ function entryWeights(s: WriteSeries): number[] | number {
   return w;
 }
 
+/** An entry's weight in a batch: its float samples, or its histograms' weights. */
+export function entryWeight(s: WriteSeries): number {
+  const w = entryWeights(s);
+  return typeof w === 'number' ? w : w.reduce((x, y) => x + y, 0);
+}
+
 /** Float samples and histogram samples in a batch (what a 2.0 receiver's *-Written headers count). */
 export function weightOf(batch: WriteSeries[]): { samples: number; histograms: number } {
   let samples = 0;

@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { PrometheusClient, RemoteReadClient, RemoteWriteClient, adviceForReject, type RemoteWriteVersion } from '../clients/index.js';
+import { PrometheusClient, RemoteReadClient, RemoteWriteClient, adviceForReject, keptOnRefusal, type KeptOnRefusal, type ReceiverKind, type RemoteWriteVersion } from '../clients/index.js';
 import type { ResolvedEndpoint } from '../config/index.js';
 import { StackshiftError, UsageError } from '../errors/index.js';
 import { HttpClient, HttpError } from '../http/index.js';
 import { log } from '../log/index.js';
 import { formatMatchers, parseSelector } from '../promql/index.js';
-import { encodeWriteRequest, labelsKey, newDecodeStats, snappyEncode, type Label, type Matcher } from '../wire/index.js';
+import { encodeWriteRequest, encodeWriteRequestV2, labelsKey, newDecodeStats, snappyEncode, type Label, type Matcher } from '../wire/index.js';
 import { BackfillEngine } from './engine.js';
 import { shardOf } from './limits.js';
 import { BackfillState, assertSamePlan, type Totals } from './state.js';
@@ -43,6 +43,13 @@ export interface BackfillParams {
   statePath: string;
   dryRun: boolean;
   preflight: boolean;
+  /**
+   * Delete the preflight probe through the target's admin API afterwards. Off by default: on Prometheus 2.42 a
+   * delete_series followed by a restart lost an hour of other series' samples in our tests.
+   */
+  deleteProbe?: boolean;
+  /** Read each unit back from the target and redo it when short (default on where the target can be read). */
+  readBack?: boolean;
   retries: number;
   onProgress?: (p: { coveredMs: number; totalMs: number; samples: number; unitsDone: number }) => void;
 }
@@ -65,21 +72,57 @@ export const BACKFILL_DEFAULTS = {
   retries: 10,
 } as const satisfies Partial<BackfillParams>;
 
+/** Clock skew allowed for --end beyond now: a sample from the future would move a Prometheus head past every live write. */
+export const FUTURE_SKEW_MS = 5 * 60_000;
+
+/** Remote-write receiver kind of a target: what a refusal keeps and which defaults are safe. */
+export function receiverKind(ep: ResolvedEndpoint, path: string): ReceiverKind {
+  if (path.endsWith('/api/v1/write')) return 'prometheus';
+  if (ep.type === 'mimir' || path.endsWith('/api/v1/push')) return 'mimir';
+  return ep.type === 'prometheus' ? 'prometheus' : 'other';
+}
+
+/**
+ * Unit windows safe for a receiver kind. A Prometheus TSDB appends in order what lies within half a block range
+ * (1 h) of its head's newest sample and sends the rest through its out-of-order head; with 24 h windows nearly
+ * every sample of a backfill is out of order, and Prometheus 2.42 was seen to lose thousands of them while
+ * compacting that head (204 to every request). Windows of 30 min (at most 1 h) keep the appends in order.
+ */
+export function receiverDefaults(kind: ReceiverKind): { windowMs: number; maxWindowMs: number } {
+  return kind === 'prometheus' ? { windowMs: 30 * 60_000, maxWindowMs: 3_600_000 } : { windowMs: BACKFILL_DEFAULTS.windowMs, maxWindowMs: BACKFILL_DEFAULTS.maxWindowMs };
+}
+
+/** Refuses an endpoint URL that is not http(s), or that carries credentials (they would be stored in the plan and not sent). */
+export function checkEndpointUrl(ep: ResolvedEndpoint, role: 'source' | 'target'): void {
+  let u: URL;
+  try {
+    u = new URL(ep.url);
+  } catch {
+    throw new UsageError(`--${role}-url "${ep.url}" is not a URL`, 'for example http://prometheus:9090');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`--${role}-url must be http:// or https:// (got ${u.protocol}//)`, 'remote read and remote write are HTTP protocols');
+  if (u.username || u.password) {
+    throw new UsageError(`--${role}-url carries credentials (${u.protocol}//<user-info>@${u.host}): they are not sent and would be stored in the state file`, `remove them from the URL; pass --${role}-basic-auth-user with --${role}-basic-auth-password-file (or -env), or basic_auth in stackshift.yaml`);
+  }
+}
+
 export interface RejectSummary { class: string; requests: number; samples: number; advice: string; example?: string }
 
 export interface BackfillReport {
   kind: 'backfill' | 'dry-run';
   source: { url: string; readPath: string; version?: string; responseType?: string };
-  target: { url: string; path: string; tenant?: string; remoteWrite: RemoteWriteVersion; readUrl?: string };
+  target: { url: string; path: string; tenant?: string; remoteWrite: RemoteWriteVersion; readUrl?: string; receiver: ReceiverKind; keptOnRefusal: KeptOnRefusal };
   range: { start: string; end: string; startMs: number; endMs: number };
   selectors: string[];
   shard?: Shard;
   state?: string;
   externalLabels: { labels: Record<string, string>; action: 'kept' | 'dropped' };
   plan: { groups: number; names: number; units: number; unitsDone: number; resumed: boolean; runs: number };
-  preflight?: { probeSeries: string; timestamp: string; writeStatus: number; readBack: boolean | 'skipped' };
+  preflight?: { probeSeries: string; timestamp: string; writeStatus: number; readBack: boolean | 'skipped'; probe: 'deleted' | 'kept' };
+  /** Per-unit read-back of the copy from the target. */
+  readBack?: { enabled: boolean; url?: string; redoneUnits: number };
   totals: { series: number; samples: number; bytes: number; requests: number; histogramSamples: number; unknownChunks: number };
-  run?: { samples: number; units: number; redoneUnits: number; durationMs: number; samplesPerSecond: number; retries: number; peakRssBytes: number };
+  run?: { samples: number; units: number; redoneUnits: number; retriedRejectedUnits: number; durationMs: number; samplesPerSecond: number; retries: number; peakRssBytes: number };
   estimate?: { series: number; samples: number; readSamplesPerSecond: number; durationMs: number; windowsProbed: number };
   rejects: RejectSummary[];
   advice: string[];
@@ -152,6 +195,13 @@ function withRetries(ep: ResolvedEndpoint, retries: number, url?: string): Resol
 export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
   const selectors: Matcher[][] = p.selectors.map((s) => parseSelector(s));
   if (!(p.endMs > p.startMs)) throw new UsageError(`--start (${new Date(p.startMs).toISOString()}) must be before --end (${new Date(p.endMs).toISOString()})`);
+  // the probe goes to --start and the copy up to --end: neither may lie in the future, where a Prometheus target
+  // would move its head past every live write ("too old sample" from then on)
+  if (p.endMs > Date.now() + FUTURE_SKEW_MS) {
+    throw new UsageError(`--end ${new Date(p.endMs).toISOString()} is in the future: a backfill copies history, and a sample written ahead of now would make a Prometheus target refuse every present-day write`, 'use --end now or an earlier time (Unix seconds, not milliseconds)');
+  }
+  checkEndpointUrl(p.source, 'source');
+  checkEndpointUrl(p.target, 'target');
   const sp = sourcePaths(p.source, p.sourceReadPath);
   const tp = targetPaths(p.target, p.targetReadUrl);
   const srcHttp = new HttpClient(withRetries(p.source, p.retries), { connections: p.readConcurrency + 2 });
@@ -159,7 +209,10 @@ export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
   const tgtHttp = new HttpClient(withRetries(p.target, p.retries, tp.base), { connections: p.writeConcurrency + 1 });
   const api = new PrometheusClient(apiHttp);
   const reader = new RemoteReadClient(srcHttp, { path: sp.readPath });
-  const writer = new RemoteWriteClient(tgtHttp, { path: tp.path, version: p.remoteWriteVersion });
+  const receiver = receiverKind(p.target, tp.path);
+  const writer = new RemoteWriteClient(tgtHttp, { path: tp.path, version: p.remoteWriteVersion, receiver });
+  const readBackOn = !p.dryRun && p.readBack !== false && tp.readUrl !== undefined;
+  const rbHttp = readBackOn ? new HttpClient(withRetries(p.target, p.retries, tp.readUrl), { connections: p.readConcurrency + 1 }) : undefined;
   let state: BackfillState | undefined;
   try {
     // 1. the source must be a Prometheus-compatible API; learn its version and external labels
@@ -171,7 +224,7 @@ export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
     const report: BackfillReport = {
       kind: p.dryRun ? 'dry-run' : 'backfill',
       source: { url: p.source.url, readPath: sp.readPath, version: build.version },
-      target: { url: tp.base + tp.path, path: tp.path, tenant: p.target.tenant, remoteWrite: p.remoteWriteVersion, readUrl: tp.readUrl },
+      target: { url: tp.base + tp.path, path: tp.path, tenant: p.target.tenant, remoteWrite: p.remoteWriteVersion, readUrl: tp.readUrl, receiver, keptOnRefusal: keptOnRefusal(receiver) },
       range: { start: new Date(p.startMs).toISOString(), end: new Date(p.endMs).toISOString(), startMs: p.startMs, endMs: p.endMs },
       selectors: selectors.map(formatMatchers),
       shard: p.shard,
@@ -233,6 +286,9 @@ export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
     report.plan.groups = groups.length;
     report.plan.names = groups.reduce((a, g) => a + (JSON.parse(g.names) as string[]).length, 0);
 
+    // the target's own external labels come back with what it serves: the read-back leaves them out
+    const readBack = rbHttp ? { reader: new RemoteReadClient(rbHttp, { path: '/api/v1/read' }), externalLabels: await externalLabels(new PrometheusClient(rbHttp)).catch(() => []) } : undefined;
+    report.readBack = { enabled: Boolean(readBack), url: readBack ? `${tp.readUrl}/api/v1/read` : undefined, redoneUnits: 0 };
     const runId = state.startRun();
     const engine = new BackfillEngine({
       state,
@@ -251,6 +307,7 @@ export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
       minWindowMs: p.minWindowMs,
       maxWindowMs: p.maxWindowMs,
       unitSamples: p.unitSamples,
+      readBack,
       onProgress: p.onProgress,
     });
     let res;
@@ -272,16 +329,19 @@ export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
       samples: res.samples,
       units: res.units,
       redoneUnits: res.redoneUnits,
+      retriedRejectedUnits: res.retriedRejectedUnits,
       durationMs: res.ms,
       samplesPerSecond: res.ms ? Math.round((res.samples * 1000) / res.ms) : 0,
       retries: res.retries,
       peakRssBytes: peakRss(),
     };
+    report.readBack!.redoneUnits = res.readbackRedos;
     report.advice.push(...externalAdvice(ext, p.keepExternalLabels));
+    if (report.preflight?.probe === 'kept') report.advice.push(`the preflight probe ${report.preflight.probeSeries} stays in the target; verify metrics leaves ${PROBE_METRIC} out by name`);
     return report;
   } finally {
     state?.close();
-    await Promise.all([srcHttp.close(), apiHttp.close(), tgtHttp.close()]);
+    await Promise.all([srcHttp.close(), apiHttp.close(), tgtHttp.close(), rbHttp?.close()]);
   }
 }
 
@@ -312,7 +372,9 @@ async function preflight(writer: RemoteWriteClient, readUrl: string | undefined,
   const id = randomBytes(6).toString('hex');
   const labels: Label[] = [{ name: '__name__', value: PROBE_METRIC }, { name: 'probe', value: id }];
   const ts = startMs;
-  const body = snappyEncode(encodeWriteRequest([{ labels, timestamps: Float64Array.of(ts), values: Float64Array.of(1) }]));
+  const probeSeries = [{ labels, timestamps: Float64Array.of(ts), values: Float64Array.of(1) }];
+  // the probe speaks the protocol version of the copy: a 2.0 receiver decodes a 1.0 body as an empty 2.0 request
+  const body = snappyEncode(writer.version === '2.0' ? encodeWriteRequestV2(probeSeries) : encodeWriteRequest(probeSeries));
   let r;
   try {
     r = await writer.send(body);
@@ -320,6 +382,9 @@ async function preflight(writer: RemoteWriteClient, readUrl: string | undefined,
     if (e instanceof HttpError && e.kind === 'protocol' && e.status === 415) throw e;
     if (e instanceof HttpError) throw new HttpError(e.kind, e.url, `preflight: the target did not accept a remote-write request: ${e.message}`, { status: e.status, hint: e.hint });
     throw e;
+  }
+  if (r.outcome === 'ok' && r.written && r.written.samples !== 1) {
+    throw new StackshiftError('preflight', `preflight: the target answered HTTP ${r.status} to a probe sample but reports ${r.written.samples} samples written`, { hint: 'check the receiver\'s logs and its remote-write 2.0 support, or use remote write 1.0 (drop --remote-write-v2)' });
   }
   if (r.outcome !== 'ok') {
     const cls = r.reject!;
@@ -352,7 +417,30 @@ async function preflight(writer: RemoteWriteClient, readUrl: string | undefined,
       });
     }
   }
-  return { probeSeries: labelsKey(labels), timestamp: new Date(ts).toISOString(), writeStatus: r.status, readBack };
+  const probe = readUrl && p.deleteProbe ? await deleteProbe(writer, readUrl, labels) : 'kept';
+  return { probeSeries: labelsKey(labels), timestamp: new Date(ts).toISOString(), writeStatus: r.status, readBack, probe };
+}
+
+/**
+ * Deletes the probe series through the target's admin API where it has one (Prometheus with
+ * --web.enable-admin-api), so that the probe is no difference for `verify metrics`; elsewhere it stays (and
+ * verify leaves it out by name).
+ */
+async function deleteProbe(writer: RemoteWriteClient, readUrl: string, labels: Label[]): Promise<'deleted' | 'kept'> {
+  const http = new HttpClient({ ...writer.http.endpoint, url: readUrl, retries: 0 });
+  try {
+    const selector = `{${labels.map((l) => `${l.name}="${l.value}"`).join(',')}}`;
+    const res = await http.request({ method: 'POST', path: '/api/v1/admin/tsdb/delete_series', query: { 'match[]': selector }, retries: 0, retryStatus: () => false });
+    await res.body.dump?.().catch(() => undefined);
+    if (res.status === 204 || res.status === 200) return 'deleted';
+    log.info('the target has no admin API to delete the preflight probe; it stays (verify metrics leaves it out by name)', { status: res.status });
+    return 'kept';
+  } catch (e) {
+    log.info('could not delete the preflight probe; it stays (verify metrics leaves it out by name)', { error: (e as Error).message });
+    return 'kept';
+  } finally {
+    await http.close();
+  }
 }
 
 /** --dry-run: a few short windows spread over the range, read fully, extrapolated. */

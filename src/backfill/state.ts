@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { StackshiftError } from '../errors/index.js';
-import { openState, type Migration, type StateDb } from '../state/index.js';
+import { redact } from '../redact/index.js';
+import { openState, StateLease, type Migration, type StateDb } from '../state/index.js';
 
 /**
  * Durable backfill state in the SQLite file given by --state: the plan (parameters and name groups), one
@@ -83,6 +84,8 @@ export interface UnitCounts extends Counts {
   ms: number;
   rejects: Map<string, { requests: number; samples: number; example?: string }>;
   seriesHashes: Buffer[];
+  /** Samples written per series (labels key), kept only while a unit is read back. */
+  written?: Map<string, number>;
 }
 
 export function emptyCounts(): UnitCounts {
@@ -103,10 +106,40 @@ export interface Totals extends Counts {
 export class BackfillState {
   readonly db: StateDb;
   readonly file: string;
+  private readonly lease: StateLease;
 
+  /** Opens (or creates) the state file and takes its writer lease: a second backfill on the same file is refused. */
   constructor(file: string) {
     this.file = file;
     this.db = openState(file, [BACKFILL_MIGRATION]);
+    let lease: StateLease | undefined;
+    try {
+      lease = new StateLease(this.db, file, 'backfill');
+      this.checkConsistent();
+    } catch (e) {
+      lease?.release();
+      this.db.close();
+      throw e;
+    }
+    this.lease = lease;
+  }
+
+  /** A plan row that vanished while its groups and units remain means a damaged file, not a new backfill. */
+  private checkConsistent(): void {
+    const groups = (this.db.prepare('SELECT COUNT(*) AS n FROM backfill_groups').get() as { n: number }).n;
+    const units = (this.db.prepare('SELECT COUNT(*) AS n FROM backfill_units').get() as { n: number }).n;
+    let plan: { params: string } | undefined;
+    try {
+      plan = this.db.prepare('SELECT params FROM backfill_plan WHERE id = 1').get() as { params: string } | undefined;
+      if (plan) JSON.parse(plan.params);
+    } catch {
+      plan = undefined;
+    }
+    if (!plan && (groups > 0 || units > 0)) {
+      throw new StackshiftError('state', `state file ${this.file} is damaged: it holds ${groups} name groups and ${units} units but no readable plan`, {
+        hint: 'move the file aside and run again with a new --state file (units already copied are re-sent, which is idempotent), or restore the file from a copy',
+      });
+    }
   }
 
   plan(): { fingerprint: string; params: string } | undefined {
@@ -141,6 +174,22 @@ export class BackfillState {
     return id;
   }
 
+  /**
+   * Units that completed with rejects go back to 'running' (their rejects forgotten) so that this run sends them
+   * again; returns how many. Re-sent samples that the target already holds are idempotent.
+   */
+  requeueRejectedUnits(): number {
+    let n = 0;
+    this.db.transaction(() => {
+      const ids = (this.db.prepare("SELECT id FROM backfill_units WHERE status = 'done' AND (rejected_requests > 0 OR rejected_samples > 0)").all() as Array<{ id: number }>).map((r) => r.id);
+      const del = this.db.prepare('DELETE FROM backfill_rejects WHERE unit_id = ?');
+      const upd = this.db.prepare("UPDATE backfill_units SET status = 'running' WHERE id = ?");
+      for (const id of ids) { del.run(id); upd.run(id); }
+      n = ids.length;
+    })();
+    return n;
+  }
+
   retryUnit(unitId: number): void {
     this.db.prepare('UPDATE backfill_units SET attempts = attempts + 1 WHERE id = ?').run(unitId);
   }
@@ -154,7 +203,8 @@ export class BackfillState {
       this.db.prepare(`UPDATE backfill_units SET status = 'done', series = ?, samples = ?, bytes = ?, requests = ?, histogram_samples = ?, unknown_chunks = ?,
         rejected_requests = ?, rejected_samples = ?, ms = ? WHERE id = ?`).run(c.series, c.samples, c.bytes, c.requests, c.histogramSamples, c.unknownChunks, c.rejectedRequests, c.rejectedSamples, c.ms, unitId);
       const rej = this.db.prepare('INSERT OR REPLACE INTO backfill_rejects (unit_id, class, requests, samples, example) VALUES (?, ?, ?, ?, ?)');
-      for (const [cls, r] of c.rejects) rej.run(unitId, cls, r.requests, r.samples, r.example ?? null);
+      // a refusal may echo request headers: nothing reaches the file unredacted
+      for (const [cls, r] of c.rejects) rej.run(unitId, cls, r.requests, r.samples, r.example === undefined ? null : redact(r.example));
       const ser = this.db.prepare('INSERT OR IGNORE INTO backfill_series (hash) VALUES (?)');
       for (const h of c.seriesHashes) ser.run(h);
     })();
@@ -196,6 +246,7 @@ export class BackfillState {
   }
 
   close(): void {
+    this.lease.release();
     this.db.close();
   }
 }

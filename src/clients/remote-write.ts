@@ -1,11 +1,11 @@
-import { HttpClient, HttpError, readBody, statusError } from '../http/index.js';
+import { DEFAULT_RETRY, HttpClient, HttpError, backoffDelay, readBody, statusError } from '../http/index.js';
 import { RW1_HEADERS, RW2_HEADERS, writtenHeaders } from '../wire/index.js';
 
 export type RemoteWriteVersion = '1.0' | '2.0';
 
 /**
  * Why a receiver refused (part of) a request. Mimir answers with an `err-mimir-*` id; Prometheus with the
- * TSDB error text. Both ingest the rest of the request (soft errors), so one class per refused request.
+ * TSDB error text. One class per refused request; what the receiver kept of it is `WriteResult.kept`.
  */
 export interface RejectClass { id: string; retryable: false; advice: string }
 
@@ -35,6 +35,7 @@ const ADVICE: Record<string, string> = {
   'http-403': 'check the target credentials and tenant',
   'http-404': 'check the target URL: Mimir /api/v1/push, Prometheus /api/v1/write (with --web.enable-remote-write-receiver)',
   'written-count-mismatch': 'the receiver acknowledged fewer samples than were sent: check its logs and limits',
+  'readback-mismatch': 'the target answered success but holds fewer samples than were sent for these units (redone once, still short): check its logs (out-of-order compaction, limits); the units are redone on the next run',
 };
 
 /** The fix for a rejection class, as reported in the backfill summary. */
@@ -50,22 +51,49 @@ function cls(id: string): RejectClass {
   return { id, retryable: false, advice: adviceForReject(id) };
 }
 
+/**
+ * TSDB append errors by their text. Prometheus answers them with 400 (out of order, out of bounds, duplicate) or,
+ * before 2.44, 500 ("too old sample"): whatever the status, resending the same samples only repeats the refusal.
+ */
+const APPEND_ERRORS: Array<[string, string]> = [
+  ['out of bounds', 'out-of-bounds'],
+  ['too old sample', 'too-old'],
+  ['out of order sample', 'out-of-order'],
+  ['duplicate sample for timestamp', 'duplicate-timestamp'],
+  ['too far in the future', 'out-of-bounds'],
+];
+
+/** The class of a known TSDB append error in a response body, whatever the status; undefined when none. */
+export function appendErrorClass(body: string): string | undefined {
+  const mimir = /err-mimir-([a-z0-9-]+)/.exec(body);
+  if (mimir) return `mimir:${mimir[1]}`;
+  const b = body.toLowerCase();
+  return APPEND_ERRORS.find(([text]) => b.includes(text))?.[1];
+}
+
 /** Classifies a non-retryable remote-write refusal by its status and body. */
 export function classifyReject(status: number, body: string): RejectClass {
-  const mimir = /err-mimir-([a-z0-9-]+)/.exec(body);
-  if (mimir) return cls(`mimir:${mimir[1]}`);
-  const b = body.toLowerCase();
-  if (b.includes('out of bounds')) return cls('out-of-bounds');
-  if (b.includes('too old sample')) return cls('too-old');
-  if (b.includes('out of order sample')) return cls('out-of-order');
-  if (b.includes('duplicate sample for timestamp')) return cls('duplicate-timestamp');
+  const known = appendErrorClass(body);
+  if (known) return cls(known);
   if (status === 413) return cls('request-too-large');
   if (status === 415) return cls('unsupported-media-type');
   return cls(`http-${status}`);
 }
 
+/**
+ * What a receiver keeps of a request it refuses. Prometheus's remote-write 1.0 handler appends a request in one
+ * transaction and rolls it back on the first bad sample: a 400 keeps nothing. Mimir (and Prometheus 3.x for remote
+ * write 2.0, which says so in its *-Written headers) ingests the valid samples and reports the first bad one.
+ */
+export type ReceiverKind = 'prometheus' | 'mimir' | 'other';
+export type KeptOnRefusal = 'none' | 'rest' | 'unknown';
+
+export function keptOnRefusal(kind: ReceiverKind): KeptOnRefusal {
+  return kind === 'prometheus' ? 'none' : kind === 'mimir' ? 'rest' : 'unknown';
+}
+
 export interface WriteResult {
-  /** 'ok' when fully accepted; 'rejected' when the receiver refused some or all samples (4xx). */
+  /** 'ok' when fully accepted; 'rejected' when the receiver refused some or all samples. */
   outcome: 'ok' | 'rejected';
   status: number;
   reject?: RejectClass;
@@ -73,45 +101,74 @@ export interface WriteResult {
   message?: string;
   /** RW 2.0 `*-Written` counts, when the receiver sent them. */
   written?: { samples: number; histograms: number; exemplars: number };
+  /** On a refusal: what the receiver kept of the request. */
+  kept?: KeptOnRefusal;
 }
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * Remote write 1.0 (default) or 2.0 to Mimir (`/api/v1/push`), Prometheus (`/api/v1/write`) or any receiver.
- * Retries (network errors, 5xx, 429 with Retry-After) are the HTTP layer's; every other 4xx comes back as a
- * classified rejection so the caller can count it and carry on: resending a refused sample only repeats the
- * refusal.
+ * Retries (network errors, 5xx, 429 with Retry-After) are the HTTP layer's, except a 500 whose body is a TSDB
+ * append error (Prometheus 2.42's "too old sample"), which is a refusal like the 4xx: the caller counts it and
+ * carries on, since resending a refused sample only repeats the refusal. A success is only what the
+ * protocol documents: 204, or 200 with an empty body (Mimir); anything else (a web page answering 200) is
+ * not a remote-write receiver.
  */
 export class RemoteWriteClient {
   readonly http: HttpClient;
   readonly path: string;
   readonly version: RemoteWriteVersion;
+  readonly receiver: ReceiverKind;
 
   /** `path` is appended to the endpoint URL: /api/v1/push (Mimir, the default) or /api/v1/write (Prometheus). */
-  constructor(http: HttpClient, opts: { path?: string; version?: RemoteWriteVersion } = {}) {
+  constructor(http: HttpClient, opts: { path?: string; version?: RemoteWriteVersion; receiver?: ReceiverKind } = {}) {
     this.http = http;
     this.path = opts.path ?? '/api/v1/push';
     this.version = opts.version ?? '1.0';
+    this.receiver = opts.receiver ?? (this.path.endsWith('/api/v1/write') ? 'prometheus' : this.path.endsWith('/api/v1/push') ? 'mimir' : 'other');
   }
 
   /** Sends one snappy-compressed request body (built by encodeWriteRequest / encodeWriteRequestV2). */
   async send(body: Uint8Array): Promise<WriteResult> {
-    const res = await this.http.request({ method: 'POST', path: this.path, body, headers: { ...(this.version === '2.0' ? RW2_HEADERS : RW1_HEADERS) } });
-    const text = await readBody(res, 1 << 20).catch(() => '');
-    if (res.status >= 200 && res.status < 300) {
+    const retries = this.http.endpoint.retries;
+    for (let attempt = 0; ; attempt++) {
+      // a 500 is looked at here (its body may be an append error); other 5xx and 429 are retried below us
+      const res = await this.http.request({ method: 'POST', path: this.path, body, headers: { ...(this.version === '2.0' ? RW2_HEADERS : RW1_HEADERS) }, retryStatus: (s) => s === 429 || (s > 500 && s < 600) });
+      const text = await readBody(res, 1 << 20).catch(() => '');
+      if (res.status >= 200 && res.status < 300) return this.success(res.status, res.url, res.headers, text);
       const written = writtenHeaders(res.headers);
-      if (this.version === '2.0' && !written) {
-        // spec: a 2xx without *-Written headers means a 1.0 receiver decoded the message as an empty v1 request
-        throw new HttpError('protocol', res.url, `${res.url} answered a remote write 2.0 request with HTTP ${res.status} but without X-Prometheus-Remote-Write-*-Written headers: it does not understand 2.0 and stored nothing`, {
-          status: 415,
-          hint: 'use remote write 1.0 (the default) for this target',
-        });
+      const known = appendErrorClass(text);
+      if ((res.status >= 400 && res.status < 500) || known) {
+        const kept: KeptOnRefusal = written ? 'rest' : keptOnRefusal(this.receiver);
+        return { outcome: 'rejected', status: res.status, reject: classifyReject(res.status, text), message: text.replace(/\s+/g, ' ').trim().slice(0, 300), written, kept };
       }
-      return { outcome: 'ok', status: res.status, written };
+      if (res.status === 500 && attempt < retries) {
+        this.http.stats.retries++;
+        await sleep(backoffDelay(attempt, DEFAULT_RETRY));
+        continue;
+      }
+      // retries exhausted on 5xx/429
+      throw statusError('POST', res, text);
     }
-    if (res.status >= 400 && res.status < 500) {
-      return { outcome: 'rejected', status: res.status, reject: classifyReject(res.status, text), message: text.replace(/\s+/g, ' ').trim().slice(0, 300) };
+  }
+
+  private success(status: number, url: string, headers: Record<string, string>, text: string): WriteResult {
+    if ((status !== 204 && status !== 200) || text.trim() !== '') {
+      const what = headers['content-type'] ? `${headers['content-type'].split(';')[0]} ` : '';
+      throw new HttpError('protocol', url, `${url} answered a remote-write request with HTTP ${status} and a ${what}body${text.trim() ? ` ("${text.replace(/\s+/g, ' ').trim().slice(0, 60)}")` : ''}: not a remote-write receiver (they answer 204, or 200 with an empty body), so nothing counts as written`, {
+        status,
+        hint: 'point --target-url at Mimir /api/v1/push, or at a Prometheus started with --web.enable-remote-write-receiver (/api/v1/write)',
+      });
     }
-    // retries exhausted on 5xx/429
-    throw statusError('POST', res, text);
+    const written = writtenHeaders(headers);
+    if (this.version === '2.0' && !written) {
+      // spec: a 2xx without *-Written headers means a 1.0 receiver decoded the message as an empty v1 request
+      throw new HttpError('protocol', url, `${url} answered a remote write 2.0 request with HTTP ${status} but without X-Prometheus-Remote-Write-*-Written headers: it does not understand 2.0 and stored nothing`, {
+        status: 415,
+        hint: 'use remote write 1.0 (the default) for this target',
+      });
+    }
+    return { outcome: 'ok', status, written };
   }
 }

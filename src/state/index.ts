@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { StackshiftError } from '../errors/index.js';
 
@@ -20,18 +21,38 @@ export interface Migration {
 export function openState(path: string, migrations: Migration[] = []): StateDb {
   const full = resolve(path);
   mkdirSync(dirname(full), { recursive: true });
+  const existed = existsSync(full) && statSync(full).size > 0;
   let db: StateDb;
   try {
     db = new Database(full);
   } catch (e) {
     throw new StackshiftError('state', `cannot open state database ${full}: ${(e as Error).message}`, { hint: 'check the path and its permissions' });
   }
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 10000');
-  db.pragma('foreign_keys = ON');
-  db.exec('CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)');
-  for (const m of migrations) migrate(db, m);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 10000');
+    db.pragma('foreign_keys = ON');
+    // a damaged file must be refused before anything is planned on top of it (a new plan beside the old
+    // groups would count every sample twice)
+    if (existed) {
+      const rows = db.pragma('quick_check(5)') as Array<{ quick_check: string }>;
+      if (rows.length !== 1 || rows[0].quick_check !== 'ok') throw Object.assign(new Error(rows.map((r) => r.quick_check).join('; ')), { code: 'SQLITE_CORRUPT' });
+    }
+    db.exec('CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+    db.exec(LEASE_TABLE);
+    for (const m of migrations) migrate(db, m);
+  } catch (e) {
+    db.close();
+    if (e instanceof StackshiftError) throw e;
+    const code = (e as { code?: string }).code ?? '';
+    if (/^SQLITE_(CORRUPT|NOTADB)/.test(code)) {
+      throw new StackshiftError('state', `state file ${full} is damaged (${(e as Error).message.slice(0, 160)})`, {
+        hint: 'move it aside and run again with a new state file (a backfill then re-sends what it had copied, which is idempotent), or restore the file from a copy; keep state files on a local filesystem (SQLite WAL does not work over NFS)',
+      });
+    }
+    throw new StackshiftError('state', `cannot use state database ${full}: ${(e as Error).message}`, { hint: 'check the path, its permissions and free disk space' });
+  }
   return db;
 }
 
@@ -46,4 +67,70 @@ export function migrate(db: StateDb, m: Migration): void {
     db.prepare('INSERT INTO schema_versions(module, version) VALUES(?, ?) ON CONFLICT(module) DO UPDATE SET version = excluded.version').run(m.module, m.steps.length);
   });
   apply();
+}
+
+const LEASE_TABLE = `CREATE TABLE IF NOT EXISTS state_lease (
+  module TEXT PRIMARY KEY,
+  pid INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  heartbeat_at INTEGER NOT NULL
+)`;
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
+}
+
+/**
+ * One writer per state file: a lease row (pid, host, heartbeat) taken in an immediate transaction. A second
+ * process is refused at once with who holds the lease; a lease whose holder is gone (dead pid on this host, or
+ * no heartbeat for `ttlMs`) is taken over. The heartbeat timer does not keep the process alive.
+ */
+export class StateLease {
+  private readonly timer: NodeJS.Timeout;
+  private released = false;
+
+  constructor(private readonly db: StateDb, file: string, private readonly module: string, opts: { ttlMs?: number; heartbeatMs?: number } = {}) {
+    const ttlMs = opts.ttlMs ?? 60_000;
+    const host = hostname();
+    const take = db.transaction(() => {
+      const now = Date.now();
+      const cur = db.prepare('SELECT pid, host, started_at, heartbeat_at FROM state_lease WHERE module = ?').get(module) as { pid: number; host: string; started_at: number; heartbeat_at: number } | undefined;
+      if (cur && !(cur.pid === process.pid && cur.host === host)) {
+        const fresh = now - cur.heartbeat_at < ttlMs;
+        const alive = cur.host === host ? pidAlive(cur.pid) : fresh;
+        if (alive && fresh) {
+          throw new StackshiftError('state', `state file ${file} is in use by another ${module} (pid ${cur.pid} on ${cur.host}, since ${new Date(cur.started_at).toISOString()}, last seen ${Math.round((now - cur.heartbeat_at) / 1000)}s ago)`, {
+            hint: `wait for it to finish or stop it; one process per state file (parallel runs: --shard i/N, each with its own --state)`,
+          });
+        }
+      }
+      db.prepare('INSERT INTO state_lease (module, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(module) DO UPDATE SET pid = excluded.pid, host = excluded.host, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at').run(module, process.pid, host, now, now);
+    });
+    take.immediate();
+    this.timer = setInterval(() => {
+      try {
+        db.prepare('UPDATE state_lease SET heartbeat_at = ? WHERE module = ? AND pid = ? AND host = ?').run(Date.now(), module, process.pid, host);
+      } catch {
+        // busy or closed: the next beat tries again; the lease outlives a missed beat by ttlMs
+      }
+    }, opts.heartbeatMs ?? 10_000);
+    this.timer.unref();
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    clearInterval(this.timer);
+    try {
+      this.db.prepare('DELETE FROM state_lease WHERE module = ? AND pid = ? AND host = ?').run(this.module, process.pid, hostname());
+    } catch {
+      // the file is going away or damaged: nothing to release
+    }
+  }
 }

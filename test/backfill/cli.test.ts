@@ -37,7 +37,7 @@ test('kill -9 during a backfill, then resume: the copy is exact and the summary 
       '--match', '{__name__=~"stackshift_gen_.+"}', '--state', state, '--window', '1h', '--max-window', '1h', '--names-per-unit', '1', '--output', 'json'];
 
     // first run, slowed down so that it is surely in the middle when killed
-    const child = spawn(process.execPath, [CLI, ...args, '--write-rate', '150k', '--batch-samples', '5000'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, ...args, '--write-rate', '150k', '--batch-samples', '5000'], { stdio: 'ignore', env: { ...process.env, STACKSHIFT_NO_PROGRESS: '1' } });
     const deadline = Date.now() + 60_000;
     let done = 0;
     while (Date.now() < deadline) {
@@ -48,12 +48,18 @@ test('kill -9 during a backfill, then resume: the copy is exact and the summary 
       if (done >= 6) break;
     }
     assert.ok(done >= 6, 'the first run made progress');
+    // one writer per state file: a second run on the same file is refused at once, naming the first
+    const second = await run(args);
+    assert.equal(second.status, 2, second.stderr);
+    assert.match(second.stderr, new RegExp(`in use by another backfill \\(pid ${child.pid} `));
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const db = new Database(state, { readonly: true });
-    const before = db.prepare("SELECT SUM(status = 'done') AS done, COUNT(*) AS all_units FROM backfill_units").get() as { done: number; all_units: number };
+    const before = db.prepare("SELECT SUM(status = 'done') AS done, SUM(CASE WHEN status = 'done' THEN samples ELSE 0 END) AS doneSamples FROM backfill_units").get() as { done: number; doneSamples: number };
+    const inFlight = (db.prepare("SELECT id FROM backfill_units WHERE status = 'running'").all() as Array<{ id: number }>).map((u) => u.id);
     db.close();
     assert.ok(before.done < 98, `killed before the end (${before.done} of 98 units done)`);
+    assert.ok(inFlight.length >= 1, 'a unit was in flight when killed');
 
     const r = await run(args);
     assert.equal(r.status, 0, r.stderr);
@@ -64,8 +70,15 @@ test('kill -9 during a backfill, then resume: the copy is exact and the summary 
     assert.equal(report.plan.unitsDone, 98);
     assert.equal(report.totals.samples, written.samples, 'each sample counted once across the two runs');
     assert.equal(report.totals.series, spec.series);
-    assert.equal(report.run.samples + (report.totals.samples - report.run.samples), written.samples);
-    assert.ok(report.run.samples < written.samples, 'the second run did not start over');
+    // the second run copied exactly what the first had not finished: the in-flight units again, nothing done twice
+    assert.equal(report.run.samples, written.samples - before.doneSamples);
+    assert.equal(report.run.redoneUnits, inFlight.length, 'every unit in flight at the kill was redone');
+    const after = new Database(state, { readonly: true });
+    for (const id of inFlight) {
+      const u = after.prepare('SELECT status, attempts FROM backfill_units WHERE id = ?').get(id) as { status: string; attempts: number };
+      assert.deepEqual(u, { status: 'done', attempts: 2 }, `unit ${id}, in flight at the kill, was redone to the end`);
+    }
+    after.close();
 
     const d = await compareCopies(source.url, target.url, s.startMs, endMs - 1, GEN);
     assert.deepEqual(d.problems, []);
@@ -100,6 +113,10 @@ test('bad input: clear one-line error, exit 2, nothing written', { timeout: 120_
       ['target not a receiver', [...base, '--source-url', source.url, '--target-url', `${plain.url}/api/v1/write`], /is not a remote-write receiver/],
       ['remote write 2.0 to a 1.0 receiver', [...base, '--source-url', source.url, '--target-url', `${target.url}/api/v1/write`, '--remote-write-v2'], /does not understand 2.0/],
       ['no source', [...base, '--target-url', `${target.url}/api/v1/write`], /no source: endpoint "prometheus"/],
+      ['ftp target', [...base, '--source-url', source.url, '--target-url', 'ftp://127.0.0.1/api/v1/write'], /--target-url must be http:\/\/ or https:\/\//],
+      ['credentials in the URL', [...base, '--source-url', source.url, '--target-url', `http://backfiller:sekrit-pw@127.0.0.1:${new URL(target.url).port}/api/v1/write`], /--target-url carries credentials [\s\S]*--target-basic-auth-user/],
+      ['a range in the future', [...base.slice(0, 2), '--start', '2100-01-01T00:00:00Z', '--end', '2100-01-02T00:00:00Z', '--source-url', source.url, '--target-url', `${target.url}/api/v1/write`, '--state', state], /future/i],
+      ['milliseconds for seconds', [...base.slice(0, 2), '--start', '1767225600000', '--source-url', source.url, '--target-url', `${target.url}/api/v1/write`, '--state', state], /--start .*(before --end|millisecond)|future/i],
     ];
     for (const [name, args, msg] of cases) {
       const r = await run(args);
@@ -108,10 +125,18 @@ test('bad input: clear one-line error, exit 2, nothing written', { timeout: 120_
       assert.equal(r.stdout, '', `${name}: nothing on stdout`);
       assert.doesNotMatch(r.stderr, /\n\s+at /, `${name}: no stack trace`);
       assert.equal(existsSync(state), false, `${name}: no state file written`);
+      assert.doesNotMatch(r.stderr, /sekrit-pw/, `${name}: no password echoed`);
     }
-    // the refused 2.0 probe and the plain server's refusal stored nothing
+    // a web page answering 200 is no receiver, even without the preflight: nothing counts as written
+    const h = await run([...base, '--source-url', source.url, '--target-url', `${htmlUrl}/api/v1/write`, '--no-preflight', '--state', join(dir, 'html.db')]);
+    assert.equal(h.status, 2, h.stderr);
+    assert.match(h.stderr, /HTTP 200 and a text\/html body .*not a remote-write receiver/);
+    assert.equal(h.stdout, '');
+    // the refused 2.0 probe, the plain server's refusal and the future range stored nothing
     const q = await fetch(`${target.url}/api/v1/query?query=count(stackshift_backfill_probe)`).then((x) => x.json()) as { data: { result: unknown[] } };
     assert.deepEqual(q.data.result, []);
+    const future = await fetch(`${target.url}/api/v1/query?query=count({__name__=~".+"})&time=4102444800`).then((x) => x.json()) as { data: { result: unknown[] } };
+    assert.deepEqual(future.data.result, [], 'nothing written in 2100');
   } finally {
     html.close();
     await Promise.all([source.stop(), plain.stop(), target.stop()]);

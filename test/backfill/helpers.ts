@@ -11,7 +11,7 @@ export interface CopyDiff { series: number; samples: number; staleMarkers: numbe
  * Whole read of a selector, retried from scratch when the server fails mid-stream: Prometheus 2.42 can answer
  * "cannot populate chunk ... not found" while it compacts its out-of-order head into blocks.
  */
-async function readAll(url: string, startMs: number, endMs: number, matchers: Matcher[]): Promise<SeriesSamples[]> {
+export async function readAll(url: string, startMs: number, endMs: number, matchers: Matcher[]): Promise<SeriesSamples[]> {
   const http = new HttpClient(endpointFromUrl(url));
   try {
     for (let attempt = 1; ; attempt++) {

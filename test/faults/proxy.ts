@@ -3,12 +3,13 @@ import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
 /**
- * A fault injector in front of a real remote-write target (not a double of any product): it forwards requests
- * to the real server and, on the requests the plan picks, answers 429 with Retry-After, 503, resets the
- * connection (before or after forwarding), answers slowly or too slowly, or returns a 400 in Mimir's or
- * Prometheus's words after forwarding (soft errors: the rest of the request was ingested).
+ * A fault injector in front of a real server (not a double of any product): it forwards requests to the real
+ * server and, on the requests the plan picks, answers 429 with Retry-After, 503, resets the connection (before or
+ * after forwarding), answers slowly or too slowly, returns a 400 in Mimir's or Prometheus's words or Prometheus
+ * 2.42's 500 "too old sample" — never forwarding what it refuses, so the real server stores nothing of a refused
+ * request — or, on the read side, cuts a forwarded response in the middle of its body (`truncate`).
  */
-export type Fault = 'none' | '429' | '503' | 'reset-before' | 'reset-after' | 'slow' | 'timeout' | '400-mimir' | '400-prom';
+export type Fault = 'none' | '429' | '503' | 'reset-before' | 'reset-after' | 'slow' | 'timeout' | '400-mimir' | '400-prom' | '500-too-old' | '413' | 'truncate' | '400-echo' | 'blackhole';
 
 export interface ProxyEntry { n: number; at: number; method: string; path: string; hash: string; fault: Fault; status: number | 'reset' }
 
@@ -60,15 +61,41 @@ export async function startFaultProxy(target: string, plan: (n: number, method: 
           await sleep(2500);
           break;
         case '400-mimir':
-          await forward(req, body);
           entry.status = 400;
           res.writeHead(400, { 'content-type': 'text/plain' }).end('failed pushing to ingester: user=t1: the sample has been rejected because its timestamp is too old (err-mimir-sample-timestamp-too-old). The affected sample has timestamp 2026-01-01T00:00:00Z and is from series up{job="x"}\n');
           return;
         case '400-prom':
-          await forward(req, body);
           entry.status = 400;
           res.writeHead(400, { 'content-type': 'text/plain' }).end('out of order sample\n');
           return;
+        case '500-too-old':
+          entry.status = 500;
+          res.writeHead(500, { 'content-type': 'text/plain' }).end('too old sample\n');
+          return;
+        case 'blackhole':
+          // a receiver that acknowledges and loses the request
+          entry.status = 204;
+          res.writeHead(204).end();
+          return;
+        case '400-echo':
+          // some gateways echo the request headers in their refusal (credentials included)
+          entry.status = 400;
+          res.writeHead(400, { 'content-type': 'text/plain' }).end(`bad request; headers: ${Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`).join('\n')}\n`);
+          return;
+        case '413':
+          entry.status = 413;
+          res.writeHead(413, { 'content-type': 'text/plain' }).end('request entity too large\n');
+          return;
+        case 'truncate': {
+          const r = await forward(req, body);
+          entry.status = 'reset';
+          const h: Record<string, string> = {};
+          r.headers.forEach((v, k) => { if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(k)) h[k] = v; });
+          // half the body, then the connection goes: the client sees a response that stops in the middle
+          res.writeHead(r.status, h);
+          res.write(r.body.subarray(0, Math.floor(r.body.length / 2)), () => req.socket.destroy());
+          return;
+        }
         default:
           break;
       }

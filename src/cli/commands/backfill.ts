@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { BACKFILL_DEFAULTS as D, renderBackfillMarkdown, renderBackfillText, runBackfill, type Shard } from '../../backfill/index.js';
+import { BACKFILL_DEFAULTS as D, receiverDefaults, receiverKind, renderBackfillMarkdown, renderBackfillText, runBackfill, targetPaths, type Shard } from '../../backfill/index.js';
 import { resolveEndpoint, type LoadedConfig, type EndpointFlags } from '../../config/index.js';
 import { UsageError } from '../../errors/index.js';
 import { createProgress, formatCount } from '../../progress/index.js';
@@ -40,8 +40,8 @@ export function registerBackfill(program: Command): void {
     .option('--batch-samples <n>', 'samples per remote-write request', String(D.batchSamples))
     .option('--read-rate <samples/s>', 'limit samples read per second (e.g. 200k)')
     .option('--write-rate <samples/s>', 'limit samples written per second (e.g. 100k; Mimir default ingestion_rate is 10k/s per tenant)')
-    .option('--window <duration>', 'initial time window of a work unit (adapted as the copy runs)', `${D.windowMs / 3_600_000}h`)
-    .option('--max-window <duration>', 'largest work-unit window', `${D.maxWindowMs / 86_400_000}d`)
+    .option('--window <duration>', 'initial time window of a work unit (adapted as the copy runs; default 30m for a Prometheus receiver, else 24h)')
+    .option('--max-window <duration>', 'largest work-unit window (default 1h for a Prometheus receiver, else 7d)')
     .option('--unit-samples <n>', 'target samples per work unit (windows grow or shrink towards it)', String(D.unitSamples))
     .option('--names-per-unit <n>', 'metric names per work unit', String(D.namesPerGroup))
     .addOption(new Option('--response-type <type>', 'remote-read response type').choices(['streamed', 'samples']).default(D.responseType))
@@ -50,6 +50,7 @@ export function registerBackfill(program: Command): void {
     .option('--remote-write-v2', 'send remote write 2.0 (io.prometheus.write.v2.Request); the *-Written response headers are checked')
     .option('--retries <n>', 'retries per request for network errors, 5xx and 429 (Retry-After honoured)', String(D.retries))
     .option('--no-preflight', 'skip the probe sample written at the oldest timestamp and read back')
+    .option('--no-readback', 'do not read each unit back from the target (for write-only targets)')
     .option('--dry-run', 'estimate series, samples and duration from the source; write nothing');
   addEndpointOptions(cmd, 'source', 'source');
   addEndpointOptions(cmd, 'target', 'target');
@@ -74,9 +75,6 @@ Exit codes: 0 copied, 1 copied but the target refused some samples (see the summ
     const unitSamples = int('unit-samples', opts.unitSamples, 1000);
     const namesPerGroup = int('names-per-unit', opts.namesPerUnit, 1, 10_000);
     const retries = int('retries', opts.retries, 0, 100);
-    const windowMs = durationFlag('window', opts.window, { min: 60_000 });
-    const maxWindowMs = durationFlag('max-window', opts.maxWindow, { min: 60_000 });
-    if (maxWindowMs < windowMs) throw new UsageError(`--window must be at least 1m and at most --max-window (got ${opts.window}, ${opts.maxWindow})`);
     const shard = opts.shard ? parseShard(String(opts.shard)) : undefined;
     const readRate = optRate('read-rate', opts.readRate);
     const writeRate = optRate('write-rate', opts.writeRate);
@@ -85,6 +83,11 @@ Exit codes: 0 copied, 1 copied but the target refused some samples (see the summ
     if (opts.tenant && !tflags.tenant) tflags.tenant = String(opts.tenant);
     const source = endpointOrFail(ctx.loaded, String(opts.from), sflags, 'source', 'prometheus');
     const target = endpointOrFail(ctx.loaded, String(opts.to), tflags, 'target', 'mimir');
+    // windows safe for the receiver kind unless given (a Prometheus receiver loses out-of-order appends otherwise)
+    const kindDefaults = receiverDefaults(receiverKind(target, targetPaths(target).path));
+    const windowMs = opts.window === undefined ? kindDefaults.windowMs : durationFlag('window', opts.window, { min: 60_000 });
+    const maxWindowMs = opts.maxWindow === undefined ? Math.max(windowMs, kindDefaults.maxWindowMs) : durationFlag('max-window', opts.maxWindow, { min: 60_000 });
+    if (windowMs < 60_000 || maxWindowMs < windowMs) throw new UsageError(`--window must be at least 1m and at most --max-window (got ${opts.window ?? `${windowMs / 60_000}m`}, ${opts.maxWindow ?? `${maxWindowMs / 60_000}m`})`);
     const statePath = stateFile(opts, ctx.loaded, 'backfill.db');
     const progress = createProgress('backfill', 0, 'series-h');
     let lastSamples = 0;
@@ -116,6 +119,7 @@ Exit codes: 0 copied, 1 copied but the target refused some samples (see the summ
       statePath,
       dryRun: Boolean(opts.dryRun),
       preflight: opts.preflight !== false,
+      readBack: opts.readback !== false,
       retries,
       onProgress: (p) => {
         const t = Date.now();
