@@ -17,6 +17,7 @@ import { histogramStep } from './histogram-step.js';
 import { labVersionsStep } from './lab-versions-step.js';
 import { logsStep } from './logs-step.js';
 import { blocksStep } from './blocks-step.js';
+import { upgradeRunStep } from './upgrade-run-step.js';
 import { tracesStep } from './traces-step.js';
 
 /**
@@ -79,7 +80,7 @@ const assessStep: RehearsalStep = {
   },
 };
 
-export const REHEARSAL_STEPS: RehearsalStep[] = [assessStep, labVersionsStep, lintStep, backfillStep, verifyStep, blocksStep, histogramStep, ...UPGRADE_STEPS, dashboardsStep, logsStep, tracesStep];
+export const REHEARSAL_STEPS: RehearsalStep[] = [assessStep, labVersionsStep, lintStep, backfillStep, verifyStep, blocksStep, histogramStep, ...UPGRADE_STEPS, upgradeRunStep, dashboardsStep, logsStep, tracesStep];
 
 const SOURCE_CONFIG = `global:
   scrape_interval: 15s

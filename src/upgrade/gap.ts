@@ -8,10 +8,25 @@ import type { PrometheusClient } from '../clients/index.js';
 export interface TargetGap { job: string; instance: string; intervalMs: number; lastBeforeMs?: number; firstAfterMs?: number; gapMs: number; missedIntervals: number }
 export interface GapReport { stoppedAtMs: number; readyAtMs: number; windowStartMs: number; windowEndMs: number; targets: TargetGap[]; maxMissedIntervals: number }
 
+/**
+ * The window a stage's gap is measured (and, with --zero-gap, filled) in: from `marginMs` before the stop to a
+ * little after readiness, so the server's first scrapes after the restart are inside it. Fixed by the recorded
+ * stop and ready times, so a resumed run measures the same window.
+ */
+export function gapWindow(stoppedAtMs: number, readyAtMs: number, marginMs: number): { startMs: number; endMs: number } {
+  return { startMs: stoppedAtMs - marginMs, endMs: readyAtMs + Math.min(marginMs / 4, 10_000) };
+}
+
+/** Waits until `ms` (plus a settle time for the scrapes of that moment to be appended) has passed. */
+export async function waitPast(ms: number, settleMs = 2_000): Promise<void> {
+  const wait = ms + settleMs - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+}
+
 export async function measureGap(client: PrometheusClient, stoppedAtMs: number, readyAtMs: number, marginMs: number): Promise<GapReport> {
-  const windowStartMs = stoppedAtMs - marginMs;
-  // let a few scrapes land after readiness so the first sample after the gap exists
-  const windowEndMs = Math.max(readyAtMs + marginMs / 4, Date.now());
+  const { startMs: windowStartMs, endMs: windowEndMs } = gapWindow(stoppedAtMs, readyAtMs, marginMs);
+  // never query the future: wait until the scrapes at the window's end are in
+  await waitPast(windowEndMs);
   const seconds = Math.ceil((windowEndMs - windowStartMs) / 1000);
   const r = await client.query(`up[${seconds}s]`, windowEndMs);
   const targets: TargetGap[] = [];

@@ -10,7 +10,7 @@ import { createSnapshot, verifySnapshot } from '../snapshot/index.js';
 import type { Migration, StateDb } from '../state/index.js';
 import { binaryVersion, type ServerDriver } from './driver.js';
 import { postUpgradeGates, seriesByName, type GateResult } from './gates.js';
-import { measureGap, type GapReport } from './gap.js';
+import { gapWindow, measureGap, waitPast, type GapReport } from './gap.js';
 import { runPreflight, PREFLIGHT_MIGRATION } from './preflight.js';
 import { restoreBackup } from './restore.js';
 import { checkZeroGapTarget, fillGap, startShadow, stopShadow, waitShadowScraping, type Shadow } from './zero-gap.js';
@@ -249,7 +249,9 @@ export async function runUpgrade(o: RunOptions): Promise<RunReport> {
       const configFile = cfg && (isAbsolute(cfg) ? cfg : runtime?.CWD ? resolve(runtime.CWD, cfg) : undefined);
       const p = await runPreflight(o.client, { dataDir: o.dataDir, to: o.to, promtool: existsSync(promtoolBeside(o.binary)) ? promtoolBeside(o.binary) : undefined, configFile, state: o.state, runs: 1 });
       // a failing config check here is what the changes step fixes; every other failed check stops the stage
-      const blocking = p.checks.filter((c) => c.status === 'fail' && !(c.id === 'config' && o.fixes !== false));
+      // an empty snapshot (nothing persisted yet) was accepted by the snapshot step; preflight cannot verify it
+      const emptySnapshot = Number((run.get('snapshot')?.detail as { blocks?: number } | undefined)?.blocks ?? 1) === 0;
+      const blocking = p.checks.filter((c) => c.status === 'fail' && !(c.id === 'config' && o.fixes !== false) && !(c.id === 'snapshot' && emptySnapshot));
       if (blocking.length) throw new StackshiftError('upgrade-preflight', `preflight failed: ${blocking.map((c) => `${c.title}: ${c.detail}`).join('; ')}`, { hint: blocking.map((c) => c.advice).filter(Boolean).join('; ') || undefined, exitCode: 1 });
       const atMs = Date.now() - 60_000;
       return { baselineId: p.stateId, configFile, targetsUp: p.baseline.targets.up, unhealthyRules: p.baseline.rules.unhealthyList.map((r) => `${r.group}/${r.name}`), seriesAtMs: atMs, seriesByName: await seriesByName(o.client, atMs), queries: p.baseline.queries };
@@ -297,9 +299,10 @@ export async function runUpgrade(o: RunOptions): Promise<RunReport> {
     report.gates = gates?.gates as GateResult[] | undefined;
     const fill = await step('fill', async () => {
       if (!shadow || shadow.skipped) return { skipped: true };
-      // two of the server's own scrapes after readiness mark where its series resume
-      await new Promise((r) => setTimeout(r, 3000));
-      const f = await fillGap(shadow.url, o.client.url, Number(stopped?.atMs) - (o.gapMarginMs ?? 120_000), Number(stopped?.atMs));
+      // the same window the gap step measures; the server's own scrapes up to its end must be in first
+      const w = gapWindow(Number(stopped?.atMs), Number(replay?.readyAtMs), o.gapMarginMs ?? 120_000);
+      await waitPast(w.endMs);
+      const f = await fillGap(shadow.url, o.client, w.startMs, w.endMs);
       await stopShadow(shadow);
       return { ...f };
     });

@@ -92,26 +92,44 @@ function medianSpacing(ts: Float64Array): number {
 
 export interface FillResult { series: number; samples: number; requests: number }
 
+/** The index of the first element of sorted `ts` that is >= t. */
+function lowerBound(ts: ArrayLike<number>, t: number): number {
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Distance from t to the nearest element of sorted `ts` (Infinity when empty). */
+function nearest(ts: ArrayLike<number>, t: number): number {
+  const i = lowerBound(ts, t);
+  return Math.min(i < ts.length ? ts[i]! - t : Infinity, i > 0 ? t - ts[i - 1]! : Infinity);
+}
+
 /**
- * Copies the shadow's samples into the server's gap. `fromMs` is before the stop; the window ends now. A series
- * the server has no sample of around the gap (it appeared during the restart) is copied whole.
+ * Copies the shadow's samples into every hole the server's own series have in [fromMs, toMs]: the restart
+ * itself, and any scrape the server missed while it caught up after readiness. A shadow sample is written only
+ * when the server has no sample within half a scrape interval of it: the two scrape the same targets on the same
+ * schedule (or at a fixed phase offset, which is at most half an interval from one of the server's), so a
+ * sample that near is the same scrape and nothing is written twice. A series the server lacks entirely (it
+ * appeared during the restart) is copied whole. Remote read adds the server's external labels to what it
+ * returns; they are removed before matching, as the shadow runs without them.
  */
-export async function fillGap(shadowUrl: string, serverUrl: string, fromMs: number, stoppedAtMs: number): Promise<FillResult> {
-  const toMs = Date.now();
+export async function fillGap(shadowUrl: string, server: PrometheusClient, fromMs: number, toMs: number): Promise<FillResult> {
   const matchers = [{ type: 'RE' as const, name: '__name__', value: '.+' }];
+  const external = new Set(Object.keys(((parse(await server.config()) ?? {}) as { global?: { external_labels?: Record<string, string> } }).global?.external_labels ?? {}));
+  const withoutExternal = (labels: { name: string; value: string }[]) => labels.filter((l) => !external.has(l.name));
   const sh = new HttpClient(endpointFromUrl(shadowUrl));
-  const sv = new HttpClient(endpointFromUrl(serverUrl));
+  const sv = new HttpClient(endpointFromUrl(server.url));
   try {
-    // the server's own samples around the stop: the last before it and the first after it, per series
-    const bounds = new Map<string, { before: number; after: number }>();
+    // the server's own sample times per series; bounded by series x scrapes in the window (minutes of data)
+    const own = new Map<string, Float64Array>();
     for await (const s of new RemoteReadClient(sv).streamSeries({ startMs: fromMs, endMs: toMs, matchers })) {
-      let before = -Infinity;
-      let after = Infinity;
-      for (const t of s.timestamps) {
-        if (t <= stoppedAtMs) before = Math.max(before, t);
-        else after = Math.min(after, t);
-      }
-      bounds.set(labelsKey(s.labels), { before, after });
+      own.set(labelsKey(withoutExternal(s.labels)), Float64Array.from(s.timestamps).sort());
     }
     const rw = new RemoteWriteClient(sv, { path: '/api/v1/write' });
     const result: FillResult = { series: 0, samples: 0, requests: 0 };
@@ -121,25 +139,26 @@ export async function fillGap(shadowUrl: string, serverUrl: string, fromMs: numb
       if (!batch.length) return;
       const r = await rw.send(snappyEncode(encodeWriteRequest(batch)));
       result.requests++;
-      if (r.outcome !== 'ok') throw new StackshiftError('upgrade-zero-gap', `${serverUrl} refused the gap's samples: ${r.message}`, { hint: r.reject?.advice });
+      if (r.outcome !== 'ok') throw new StackshiftError('upgrade-zero-gap', `${server.url} refused the gap's samples: ${r.message}`, { hint: r.reject?.advice });
       batch = [];
       n = 0;
     };
     for await (const s of new RemoteReadClient(sh).streamSeries({ startMs: fromMs, endMs: toMs, matchers })) {
-      const b = bounds.get(labelsKey(s.labels)) ?? { before: -Infinity, after: Infinity };
-      // The shadow scrapes the same targets at the same phase (Prometheus derives a target's scrape offset from
-      // the target itself), so its sample next to a server sample is the same scrape: keep half an interval away.
-      const half = medianSpacing(s.timestamps) / 2;
-      let start = 0;
-      while (start < s.timestamps.length && s.timestamps[start]! <= b.before + half) start++;
-      let end = start;
-      while (end < s.timestamps.length && s.timestamps[end]! < b.after - half) end++;
-      if (end === start) continue;
-      // copies: the reader may reuse its buffers for the next series
-      batch.push({ labels: s.labels, timestamps: s.timestamps.slice(start, end), values: s.values.slice(start, end) });
+      const mine = own.get(labelsKey(s.labels)) ?? new Float64Array(0);
+      const half = medianSpacing(mine.length >= 2 ? mine : s.timestamps) / 2;
+      const timestamps: number[] = [];
+      const values: number[] = [];
+      for (let i = 0; i < s.timestamps.length; i++) {
+        const t = s.timestamps[i]!;
+        if (t < fromMs || t > toMs || nearest(mine, t) <= half) continue;
+        timestamps.push(t);
+        values.push(s.values[i]!);
+      }
+      if (!timestamps.length) continue;
+      batch.push({ labels: s.labels, timestamps: Float64Array.from(timestamps), values: Float64Array.from(values) });
       result.series++;
-      result.samples += end - start;
-      n += end - start;
+      result.samples += timestamps.length;
+      n += timestamps.length;
       if (n >= 20_000) await flush();
     }
     await flush();

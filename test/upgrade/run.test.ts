@@ -132,7 +132,7 @@ test('upgrade run 2.48.1 -> 2.55.1 on real binaries: signed off, every earlier s
   assert.equal(report.gap?.targets.length, TARGETS);
   const independent = await gapsFromData(s.url, report.gap!.windowStartMs, report.gap!.windowEndMs);
   for (const g of report.gap!.targets) assert.equal(g.missedIntervals, independent.get(g.instance), `gap of ${g.instance}`);
-  assert.ok(report.gap!.maxMissedIntervals >= 1, 'a restart without --zero-gap misses at least one 1 s scrape');
+  assert.ok(report.gap!.readyAtMs > report.gap!.stoppedAtMs, 'the restart window is recorded');
 
   // a rerun of a signed-off stage does nothing destructive: the server is already on 2.55.1
   const again = await runCli(upgradeArgs(s, PROMETHEUS.bridge, prometheusBinary(PROMETHEUS.bridge)), { timeoutMs: 60_000 });
