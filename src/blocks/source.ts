@@ -1,6 +1,6 @@
 import { StackshiftError } from '../errors/index.js';
 import { HttpClient, HttpError, readBody, statusError } from '../http/index.js';
-import { ChunkEncoding, SampleBuffer, decodeChunkedReadResponse, decodeXorChunk, encodeReadRequest, labelsKey, readFrames, type Label, type Matcher, type RawChunk } from '../wire/index.js';
+import { ChunkEncoding, SampleBuffer, decodeChunkedReadResponse, decodeXorChunk, encodeReadRequest, labelsKey, readFrames, sortDedupe, type Label, type Matcher, type RawChunk } from '../wire/index.js';
 import { encodeXorChunks } from './xor-encode.js';
 
 const STREAMED_CT = 'application/x-streamed-protobuf';
@@ -92,26 +92,4 @@ export function chunksForBlock(series: RawSeries, minT: number, maxT: number, bu
     kept.push({ encoding: ChunkEncoding.XOR, minT: e.minTimeMs, maxT: e.maxTimeMs, data: e.data, samples: headerCount(e.data), histogram: false, recut: true });
   }
   return kept;
-}
-
-/** Time order, first of equal timestamps wins (overlapping chunks hold the same sample twice). */
-function sortDedupe(buf: SampleBuffer): void {
-  const n = buf.length;
-  let sorted = true;
-  for (let i = 1; i < n; i++) if (!(buf.timestamps[i] > buf.timestamps[i - 1])) { sorted = false; break; }
-  if (sorted) return;
-  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => buf.timestamps[a] - buf.timestamps[b] || a - b);
-  const t = new Float64Array(n);
-  const bits = new Uint32Array(2 * n);
-  let m = 0;
-  for (const i of idx) {
-    if (m > 0 && t[m - 1] === buf.timestamps[i]) continue;
-    t[m] = buf.timestamps[i];
-    bits[2 * m] = buf.bits[2 * i];
-    bits[2 * m + 1] = buf.bits[2 * i + 1];
-    m++;
-  }
-  buf.timestamps.set(t.subarray(0, m));
-  buf.bits.set(bits.subarray(0, 2 * m));
-  buf.length = m;
 }

@@ -2,7 +2,7 @@ export { type Label, type MatchType, type Matcher, type SeriesSamples, ChunkEnco
 export { PbReader, PbWriter, WireError, uvarintSize } from './pb.js';
 export { SampleBuffer, decodeXorChunk, chunkSampleCount } from './xor.js';
 export { encodeReadRequest, decodeChunkedReadResponse, decodeReadResponse, readFrames, encodeFrame, type ReadQuery, type ResponseType, type RawChunk, type ChunkedSeries, type ChunkedReadResponse } from './read.js';
-export { seriesFromFrames, seriesFromSamplesResponse, newDecodeStats, type DecodeStats } from './series.js';
+export { seriesFromFrames, seriesFromSamplesResponse, newDecodeStats, sortDedupe, type DecodeStats } from './series.js';
 export { encodeWriteRequest, encodeWriteRequestV2, writtenHeaders, RW1_HEADERS, RW2_HEADERS, type WriteSeries } from './write.js';
 export { snappyEncode, snappyDecode } from './snappy.js';
 export { protoRoot, protoType } from './schema.js';

@@ -24,7 +24,7 @@ export function newDecodeStats(): DecodeStats {
 }
 
 /** Sorts by timestamp and removes repeated timestamps (first wins), in place. Needed only for overlapping chunks. */
-function sortDedupe(buf: SampleBuffer): void {
+export function sortDedupe(buf: SampleBuffer): void {
   const n = buf.length;
   let sorted = true;
   for (let i = 1; i < n; i++) if (!(buf.timestamps[i] > buf.timestamps[i - 1])) { sorted = false; break; }
