@@ -26,11 +26,12 @@ test(`remote write 2.0 against a real 2.0 receiver (Prometheus ${RECEIVER}): exa
   try {
     assert.match(target.version, /^3\./);
     const s = resolveSpec(SPEC);
-    const report = await runBackfill(params(source.url, `${proxy.url}/api/v1/write`, join(tempDir(t), 'state.db'), { startMs: s.startMs, endMs: s.endMs, remoteWriteVersion: '2.0', batchSamples: 5000, windowMs: 1_800_000, maxWindowMs: 3_600_000, targetReadUrl: target.url }));
+    const report = await runBackfill(params(source.url, `${proxy.url}/api/v1/write`, join(tempDir(t), 'state.db'), { startMs: s.startMs, endMs: s.endMs, remoteWriteVersion: '2.0', batchSamples: 2000, windowMs: 1_800_000, maxWindowMs: 3_600_000, targetReadUrl: target.url }));
     assert.equal(report.target.remoteWrite, '2.0');
     assert.equal(report.preflight?.readBack, true);
     const wire = proxy.log.filter((e) => e.method === 'POST' && e.path.startsWith('/api/v1/write'));
-    assert.ok(wire.length >= 10, `${wire.length} writes`);
+    assert.ok(wire.length >= 6, `${wire.length} writes`);
+    t.diagnostic(`${wire.length} remote write 2.0 requests, Samples-Written summed ${wire.reduce((a, e) => a + Number(e.written), 0)} (one lowered by 1), ${countSamples(SPEC)} samples in the history`);
     assert.deepEqual([...new Set(wire.map((e) => e.contentType))], [RW2_HEADERS['content-type']], 'every request was a 2.0 request');
     assert.ok(wire.every((e) => e.status === 204 && e.written !== undefined && Number(e.written) > 0), 'the 2.0 receiver answered every write with its Samples-Written count');
     // the one undercounted answer is the only finding: a 2.0 receiver that stores fewer samples than sent is reported
