@@ -127,3 +127,69 @@ test('CLI: a bad migration file is one line with file:line (key), exit 2, no sta
   assert.doesNotMatch(r.stderr, /\n\s+at /);
   assert.equal(r.stdout, '');
 });
+
+test('engine: --phase needs earlier phases done, --until stops after a step, rollback --to keeps earlier phases, gate steps read other steps', async (t) => {
+  const dir = tempDir(t);
+  const text = `version: 1
+name: phases
+endpoints:
+  dead: { url: "http://127.0.0.1:1", type: prometheus, retries: 0 }
+phases:
+  - name: one
+    steps:
+      - { id: a, kind: wait, params: { duration: 0s } }
+      - { id: b, kind: wait, params: { duration: 0s } }
+  - name: two
+    steps:
+      - { id: c, kind: wait, params: { duration: 0s } }
+      - { id: g, kind: gate, gates: ["a.waited_hours >= 1"] }
+  - name: three
+    steps:
+      - { id: v, kind: verify-metrics, params: { from: dead, to: dead, start: "2026-01-01T00:00:00Z", end: "2026-01-01T01:00:00Z" } }
+`;
+  const plan = parseMigrationText(text, join(dir, 'm.yaml'), [], {});
+  const state = join(dir, 'state.db');
+  const withEngine = async <T>(fn: (e: MigrationEngine) => Promise<T>): Promise<T> => {
+    const e = new MigrationEngine({ plan, loaded: { config: {}, baseDir: dir }, statePath: state });
+    try {
+      return await fn(e);
+    } finally {
+      e.close();
+    }
+  };
+  await withEngine(async (e) => {
+    await assert.rejects(e.run({ phase: 2 }), /--phase 2: earlier steps are not done \(a pending, b pending\)/);
+    const r = await e.run({ until: 'a' });
+    assert.equal(r.outcome, 'until');
+    assert.deepEqual(r.ran, ['a']);
+    assert.deepEqual(e.state.steps().map((s) => s.status), ['done', 'pending', 'pending', 'pending', 'pending']);
+  });
+  await withEngine(async (e) => {
+    const r = await e.run({ phase: 1 });
+    assert.equal(r.outcome, 'complete');
+    assert.deepEqual(r.skipped, ['a']);
+    const r2 = await e.run({ phase: 2 });
+    assert.equal(r2.outcome, 'gate-failed', 'a waited 0 hours: the gate on its figure fails');
+    assert.equal(r2.failedStep, 'g');
+    assert.deepEqual(r2.gates!.map((g) => [g.figure, g.passed]), [['a.waited_hours', false]]);
+    assert.ok(r2.gates![0].actual! >= 0 && r2.gates![0].actual! < 0.01, `measured ${r2.gates![0].actual}`);
+    assert.equal(e.state.step('g')!.status, 'failed');
+    assert.equal(e.state.step('v')!.status, 'pending', 'the phase stopped; later phases did not run');
+    const rb = await e.rollback(1);
+    assert.deepEqual(rb.rolledBack, ['g', 'c'], 'phase 2 only, last step first');
+    assert.deepEqual(e.state.steps().map((s) => s.status), ['done', 'done', 'rolled-back', 'rolled-back', 'pending']);
+  });
+  // a step that errs: failed with the reason, outcome error (exit 2 in the CLI)
+  const plan3 = parseMigrationText(text.replace('["a.waited_hours >= 1"]', '["a.waited_hours >= 0"]'), join(dir, 'm.yaml'), [], {});
+  const e3 = new MigrationEngine({ plan: plan3, loaded: { config: {}, baseDir: dir }, statePath: join(dir, 'state3.db') });
+  try {
+    const r = await e3.run();
+    assert.equal(r.outcome, 'error');
+    assert.equal(r.failedStep, 'v');
+    assert.match(r.error!, /127\.0\.0\.1:1|refused|ECONNREFUSED/);
+    assert.equal(e3.state.step('v')!.status, 'failed');
+    assert.deepEqual(e3.state.steps().slice(0, 4).map((s) => s.status), ['done', 'done', 'done', 'done']);
+  } finally {
+    e3.close();
+  }
+});
