@@ -193,3 +193,22 @@ phases:
     e3.close();
   }
 });
+
+test('CLI migrate init: writes a plan that loads, never over an existing file, never with credentials', async (t) => {
+  const dir = tempDir(t);
+  const args = ['migrate', 'init', '--prometheus-url', 'http://prom:9090', '--mimir-url', 'http://mimir:8080', '--mimir-tenant', 't1', '--grafana-url', 'http://grafana:3000'];
+  const r = await runCli(args, { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const plan = await runCli(['migrate', 'plan', '-o', 'json', '--state', join(dir, 's.db')], { cwd: dir });
+  assert.equal(plan.code, 0, plan.stderr);
+  const doc = JSON.parse(plan.stdout) as { steps: Array<{ id: string; phase: number; gates: string[] }> };
+  assert.deepEqual(doc.steps.map((s) => `${s.phase}:${s.id}`), ['1:backfill-metrics', '1:verify-metrics', '2:dashboards-migrate', '3:cutover-gate', '3:parallel-run', '4:final-verify-metrics', '4:decommission-gate']);
+  assert.deepEqual(doc.steps[1].gates, ['consistency >= 99.9', 'evidence == 1']);
+  const again = await runCli(args, { cwd: dir });
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /exists[\s\S]*--force/);
+  const creds = await runCli([...args, '--force', '--grafana-url', 'http://admin:secret@grafana:3000'], { cwd: dir });
+  assert.equal(creds.code, 2);
+  assert.match(creds.stderr, /--grafana-url carries credentials/);
+  assert.doesNotMatch(creds.stderr, /secret/);
+});
