@@ -19,6 +19,7 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   touch "$stamp"
 fi
 bash scripts/install-prometheus.sh
+bash scripts/install-chromium.sh
 bash scripts/build-servers.sh
 echo "setup: build" >&2
 npx --no-install tsc -p tsconfig.json >&2

@@ -9,4 +9,5 @@ export * as lint from './lint/index.js';
 export * as lab from './lab/index.js';
 export * as dashboards from './dashboards/index.js';
 export * as verify from './verify/index.js';
+export * as migrate from './migrate/index.js';
 export { StackshiftError, UsageError, InputError } from './errors/index.js';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve, dirname, isAbsolute } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
-import type { ZodError } from 'zod';
+import type { ZodError, ZodType, output as zodOutput } from 'zod';
 import { InputError, UsageError } from '../errors/index.js';
 import { ConfigSchema, type StackshiftConfig } from './schema.js';
 
@@ -59,6 +59,21 @@ function nodeFor(doc: Document, path: ReadonlyArray<PropertyKey>): Node | undefi
 }
 
 export function parseConfigText(text: string, file: string, env: Env = process.env): StackshiftConfig {
+  return parseYamlWithSchema(text, file, ConfigSchema, env).data;
+}
+
+/** A YAML document parsed with `${VAR}` expansion, and what is needed to point an error at its line. */
+export interface ParsedYaml {
+  raw: unknown;
+  doc: Document;
+  lineCounter: LineCounter;
+}
+
+/**
+ * Parses YAML text the way stackshift.yaml is read: syntax errors with line and column, `${VAR}` and
+ * `${VAR:-default}` expanded in string values (an unset variable names file, line and key), aliases bounded.
+ */
+export function parseYamlText(text: string, file: string, env: Env = process.env): ParsedYaml {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const at = (offset: number | undefined): { line?: number; col?: number } => (offset === undefined ? {} : lineCounter.linePos(offset));
@@ -90,9 +105,15 @@ export function parseConfigText(text: string, file: string, env: Env = process.e
     if (/alias/i.test((e as Error).message)) throw new InputError(`invalid YAML: aliases expand too far (${(e as Error).message})`, { file }, 'a config file needs few anchors; write the values out instead of referencing an anchor many times');
     throw e;
   }
-  const parsed = ConfigSchema.safeParse(raw);
-  if (!parsed.success) throw zodToInputError(parsed.error, doc, lineCounter, file);
-  return parsed.data;
+  return { raw, doc, lineCounter };
+}
+
+/** parseYamlText, then a zod schema; a schema error names file, line and key (see zodToInputError). */
+export function parseYamlWithSchema<S extends ZodType>(text: string, file: string, schema: S, env: Env = process.env): ParsedYaml & { data: zodOutput<S> } {
+  const parsed = parseYamlText(text, file, env);
+  const result = schema.safeParse(parsed.raw);
+  if (!result.success) throw zodToInputError(result.error, parsed.doc, parsed.lineCounter, file);
+  return { ...parsed, data: result.data as zodOutput<S> };
 }
 
 export function zodToInputError(err: ZodError, doc: Document | undefined, lineCounter: LineCounter | undefined, file: string, prefer?: (path: PropertyKey[]) => boolean): InputError {

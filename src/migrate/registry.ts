@@ -1,0 +1,42 @@
+import { UsageError } from '../errors/index.js';
+import type { StepKind } from './types.js';
+import { backfillMetricsKind, verifyMetricsKind, verifyQueriesKind } from './kinds/metrics.js';
+import { dashboardsMigrateKind, dashboardsRestoreKind } from './kinds/dashboards.js';
+import { logsCopyKind, logsVerifyKind, tracesCopyKind, tracesVerifyKind } from './kinds/signals.js';
+import { gateKind, waitKind } from './kinds/control.js';
+
+/**
+ * The step kinds a migration file may name. Each wraps one capability through its public index.ts.
+ *
+ * Slots for capabilities being built elsewhere, registered here once they exist (a file under kinds/ with a
+ * zod params schema, figures, default gates and create(); then one line below):
+ *   - rules-sync          (src/ruler: `rules sync`)            phase "cut-over", before the wait
+ *   - alerts-verify       (src/alerts: `alerts verify`)        phase "cut-over", gate "passed == 1"
+ *   - lgtm-config         (src/lgtm: `lgtm config`)            phase "foundation and dual collection"
+ *   - verify-correlations (src/lgtm: `verify correlations`)    phase "Grafana, dashboards and correlations"
+ * A kind that is not registered is refused when a migration file names it, with the list of known kinds.
+ */
+const kinds = new Map<string, StepKind<any>>();
+
+export function registerStepKind(kind: StepKind<any>): void {
+  if (kinds.has(kind.kind)) throw new Error(`step kind ${kind.kind} is registered twice`);
+  kinds.set(kind.kind, kind);
+}
+
+export function stepKind(name: string): StepKind<any> | undefined {
+  return kinds.get(name);
+}
+
+export function stepKindNames(): string[] {
+  return [...kinds.keys()];
+}
+
+export function requireStepKind(name: string): StepKind<any> {
+  const k = kinds.get(name);
+  if (!k) throw new UsageError(`unknown step kind "${name}"`, `known kinds: ${stepKindNames().join(', ')}`);
+  return k;
+}
+
+for (const k of [backfillMetricsKind, verifyMetricsKind, verifyQueriesKind, dashboardsMigrateKind, dashboardsRestoreKind, tracesCopyKind, tracesVerifyKind, logsCopyKind, logsVerifyKind, waitKind, gateKind]) {
+  registerStepKind(k);
+}
