@@ -400,10 +400,14 @@ async function preflight(writer: RemoteWriteClient, readUrl: string | undefined,
     const client = new PrometheusClient(new HttpClient({ ...writer.http.endpoint, url: readUrl, retries: 1 }));
     try {
       readBack = false;
-      for (let i = 0; i < 10 && !readBack; i++) {
+      // Prometheus serves an appended sample at once; VictoriaMetrics only after its in-memory parts are flushed
+      // and its search caches expire (about 10 s seen on 1.148.9): poll for up to 30 s, more slowly as it goes
+      const deadline = Date.now() + 30_000;
+      for (let wait = 200; !readBack; wait = Math.min(2_000, wait * 2)) {
         const res = await client.query(`${PROBE_METRIC}{probe="${id}"}`, ts + 1);
         readBack = res.resultType === 'vector' && res.result.length === 1 && res.result[0].value[1] === '1';
-        if (!readBack) await new Promise((x) => setTimeout(x, 300));
+        if (readBack || Date.now() > deadline) break;
+        await new Promise((x) => setTimeout(x, wait));
       }
     } catch (e) {
       log.warn('preflight: could not read the probe back; continuing', { readUrl, error: (e as Error).message });
