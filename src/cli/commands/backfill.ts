@@ -6,6 +6,7 @@ import { createProgress, formatCount } from '../../progress/index.js';
 import { durationFlag, intFlag as int, rateFlag as optRate, timeRangeFlags } from '../parse.js';
 import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
 import { contextFor, emit, statePath as stateFile } from '../context.js';
+import { INTERRUPTED_EXIT, commandLine, interruptible, reportInterrupted } from '../interrupt.js';
 import { backfillBlocksCommand } from './backfill-blocks.js';
 
 export function parseShard(v: string): Shard {
@@ -93,7 +94,9 @@ Exit codes: 0 copied, 1 copied but the target refused some samples (see the summ
     let lastSamples = 0;
     let lastT = Date.now();
     let rate = 0;
+    const stop = interruptible();
     const report = await runBackfill({
+      signal: stop.signal,
       source,
       sourceReadPath: opts.sourceReadPath as string | undefined,
       target,
@@ -127,9 +130,10 @@ Exit codes: 0 copied, 1 copied but the target refused some samples (see the summ
         progress.setTotal(p.totalMs / 3_600_000);
         progress.update(p.coveredMs / 3_600_000, `${formatCount(p.samples)} samples, ${formatCount(rate)} samples/s`);
       },
-    });
+    }).finally(() => stop.dispose());
     progress.finish();
-    emit({ document: report, text: () => renderBackfillText(report), markdown: () => renderBackfillMarkdown(report), exitCode: report.rejects.length ? 1 : 0 }, ctx.format);
+    emit({ document: report, text: () => renderBackfillText(report), markdown: () => renderBackfillMarkdown(report), exitCode: report.interrupted ? INTERRUPTED_EXIT : report.rejects.length ? 1 : 0 }, ctx.format);
+    if (report.interrupted) reportInterrupted(`${report.plan.unitsDone} of ${report.plan.units} units planned so far are done; ${statePath} records the run as interrupted`, commandLine({ '--state': statePath }));
   });
   // addCommand does not inherit the program's settings: keep errors as exceptions (exit 2), not process.exit(1)
   area.addCommand(cmd);
