@@ -7,6 +7,7 @@ import { createProgress, formatCount } from '../../progress/index.js';
 import { parseDuration, parseTime, tryParseDuration } from '../../timeutil/index.js';
 import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
 import { contextFor, emit, statePath as stateFile } from '../context.js';
+import { INTERRUPTED_EXIT, commandLine, interruptible, reportInterrupted } from '../interrupt.js';
 import { parseShard } from './backfill.js';
 
 function int(name: string, v: unknown, min: number, max: number): number {
@@ -76,7 +77,9 @@ Exit codes: 0 copied, 2 usage or runtime error.`);
     if (!sflags.url && !ctx.loaded.config.endpoints?.[String(opts.from)]) throw new UsageError(`no source: endpoint "${opts.from}" is not in the config and --source-url is not given`, 'pass --source-url http://prometheus:9090');
     const source = resolveEndpoint(ctx.loaded, String(opts.from), sflags, 'prometheus');
     const progress = createProgress('blocks', 0, 'series-h');
+    const stop = interruptible();
     const report = await runBlocks({
+      signal: stop.signal,
       source,
       sourceReadPath: opts.sourceReadPath as string | undefined,
       target,
@@ -98,9 +101,10 @@ Exit codes: 0 copied, 2 usage or runtime error.`);
         progress.setTotal(p.totalMs / HOUR_MS);
         progress.update(p.coveredMs / HOUR_MS, `${formatCount(p.samples)} samples, ${p.unitsDone} blocks`);
       },
-    });
+    }).finally(() => stop.dispose());
     progress.finish();
-    emit({ document: report, text: () => renderBlocksText(report), markdown: () => renderBlocksMarkdown(report), exitCode: 0 }, ctx.format);
+    emit({ document: report, text: () => renderBlocksText(report), markdown: () => renderBlocksMarkdown(report), exitCode: report.interrupted ? INTERRUPTED_EXIT : 0 }, ctx.format);
+    if (report.interrupted) reportInterrupted(`${report.plan.unitsDone} of ${report.plan.units} block ranges planned so far are done; ${statePath} records the run as interrupted`, commandLine({ '--state': statePath }));
   });
   return cmd;
 }
