@@ -50,7 +50,7 @@ Examples:
 
 Blocks are built in <dir>/<ULID>.tmp-for-creation, fsynced and renamed: no half-written block is ever visible.
 Re-running the same command with the same --state resumes; a block already in place (or already in Mimir, 409) is not written twice.
-Exit codes: 0 copied, 2 usage or runtime error.`);
+Exit codes: 0 copied, 2 usage or runtime error, 130 stopped by Ctrl-C (partial summary; the same command resumes).`);
   cmd.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
     if (!opts.start) throw new UsageError('--start is required', 'for example --start 30d, --start 2026-01-01T00:00:00Z or --start 1767225600');

@@ -64,7 +64,8 @@ Examples:
   stackshift backfill metrics ... --shard 2/8           # one of 8 parallel processes (docs/backfill-indexed-job.yaml)
 
 Re-running the same command with the same --state resumes; samples re-sent after a crash are idempotent.
-Exit codes: 0 copied, 1 copied but the target refused some samples (see the summary), 2 usage or runtime error.`);
+Exit codes: 0 copied, 1 copied but the target refused some samples (see the summary), 2 usage or runtime error,
+130 stopped by Ctrl-C (units in flight get 10s; partial summary and the command that resumes; a second Ctrl-C exits at once).`);
   cmd.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
     if (!opts.start) throw new UsageError('--start is required', 'for example --start 30d, --start 2026-01-01T00:00:00Z or --start 1767225600');

@@ -147,7 +147,8 @@ Examples:
 
 The target must accept old lines for the copy: limits_config.reject_old_samples: false (or a larger
 reject_old_samples_max_age). Re-running the same command with the same --state resumes; a line pushed twice
-is stored once. Exit codes: 0 copied, 2 usage error or a refusal by either side (with the setting to change).`);
+is stored once. Exit codes: 0 copied, 2 usage error or a refusal by either side (with the setting to change),
+130 stopped by Ctrl-C (partial summary; the same command resumes).`);
   copy.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
     const selector = parseStreamSelector(String(opts.selector));

@@ -164,7 +164,7 @@ Examples:
   stackshift traces copy --jaeger-url http://jaeger:16686 --otlp-url http://tempo:4318 --otlp-tenant t1 --start 2026-01-01T00:00:00Z --end 2026-01-08T00:00:00Z --rate 20000
   stackshift traces copy ... --tempo-url http://tempo:3200   # reads back traces in flight at an interruption instead of re-sending them
 Re-running the same command with the same --state resumes; each trace is sent once (the one batch on the wire at a kill is read back or re-sent).
-Exit codes: 0 copied, 1 copied but the receiver refused some spans, 2 usage or runtime error.`);
+Exit codes: 0 copied, 1 copied but the receiver refused some spans, 2 usage or runtime error, 130 stopped by Ctrl-C (the same command resumes).`);
   copy.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
     const w = window(opts);

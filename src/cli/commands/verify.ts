@@ -122,7 +122,8 @@ Examples:
 
 Consistency = matched / (expected + unexpected) samples; see the README for the exact definition.
 A window with no series or no sample on either side fails the gate: nothing was compared.
-Exit codes: 0 consistency at or above --min-consistency, 1 below it or nothing compared, 2 usage or runtime error.`);
+Exit codes: 0 consistency at or above --min-consistency, 1 below it or nothing compared, 2 usage or runtime error,
+130 stopped by Ctrl-C (summary of the metrics compared so far).`);
   metrics.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
     const { startMs, endMs } = timeRangeFlags(opts.start, opts.end, { now: Date.now() });
