@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { PrometheusClient, RemoteReadClient, RemoteWriteClient, adviceForReject, keptOnRefusal, type KeptOnRefusal, type ReceiverKind, type RemoteWriteVersion } from '../clients/index.js';
 import type { ResolvedEndpoint } from '../config/index.js';
 import { StackshiftError, UsageError } from '../errors/index.js';
-import { HttpClient, HttpError, afterGrace } from '../http/index.js';
+import { HttpClient, HttpError, afterGrace, sleep } from '../http/index.js';
 import { log } from '../log/index.js';
 import { formatMatchers, parseSelector } from '../promql/index.js';
 import { encodeWriteRequest, encodeWriteRequestV2, labelsKey, newDecodeStats, snappyEncode, type Label, type Matcher } from '../wire/index.js';
@@ -418,9 +418,10 @@ async function preflight(writer: RemoteWriteClient, readUrl: string | undefined,
       for (let i = 0; i < 10 && !readBack; i++) {
         const res = await client.query(`${PROBE_METRIC}{probe="${id}"}`, ts + 1);
         readBack = res.resultType === 'vector' && res.result.length === 1 && res.result[0].value[1] === '1';
-        if (!readBack) await new Promise((x) => setTimeout(x, 300));
+        if (!readBack) await sleep(300, p.signal);
       }
     } catch (e) {
+      if (p.signal?.aborted) throw e;
       log.warn('preflight: could not read the probe back; continuing', { readUrl, error: (e as Error).message });
       readBack = 'skipped';
     } finally {
