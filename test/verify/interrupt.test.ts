@@ -5,6 +5,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { resolveSpec, type HistorySpec } from '../../src/lab/index.js';
+import { metricsReportSchema } from '../../src/verify/index.js';
+import { assertSchema } from './fixtures.js';
 import { startServer } from '../harness/index.js';
 
 /**
@@ -89,6 +91,7 @@ test('Ctrl-C during verify metrics: the metric in flight finishes, no other star
     assert.equal(r.status, 130, r.stderr);
     assert.ok(r.endedAt - signalledAt < 10_000, `stopped within the grace period (${r.endedAt - signalledAt} ms)`);
     const partial = JSON.parse(r.stdout);
+    assertSchema(metricsReportSchema, partial);
     assert.ok(partial.interrupted, 'the report says it was interrupted');
     assert.equal(partial.interrupted.metricsTotal, 2);
     assert.equal(partial.interrupted.metricsDone, 1, 'the metric in flight at the signal was finished; none after it started');
