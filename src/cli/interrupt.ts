@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { InterruptedError } from '../errors/index.js';
 import { STOP_GRACE_MS, afterGrace } from '../http/index.js';
 import { redact } from '../redact/index.js';
@@ -22,6 +23,7 @@ export const INTERRUPTED_EXIT = 130;
 
 export function interruptible(graceMs = STOP_GRACE_MS): Interrupt {
   const ac = new AbortController();
+  setMaxListeners(0, ac.signal);
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
   const onSignal = (sig: NodeJS.Signals) => {
     if (ac.signal.aborted) {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { StackshiftError } from '../errors/index.js';
 import { HttpError, classifyNetworkError } from './errors.js';
 
@@ -164,6 +165,8 @@ export const STOP_GRACE_MS = 10_000;
 export function afterGrace(stop: AbortSignal | undefined, graceMs = STOP_GRACE_MS): AbortSignal | undefined {
   if (!stop) return undefined;
   const ac = new AbortController();
+  // every request and wait in flight listens to it: no "possible leak" warning at 11 of them
+  setMaxListeners(0, ac.signal);
   const fire = () => {
     const t = setTimeout(() => ac.abort(stop.reason), graceMs);
     t.unref?.();

@@ -56,3 +56,24 @@ test('the resume command reads back through a shell word for word, with --state 
   assert.equal(commandLine({ '--state': '/x.db' }, ['backfill', '--state=mine.db']), 'stackshift backfill --state=mine.db');
   assert.equal(shellQuote('plain-word_1.db'), 'plain-word_1.db');
 });
+
+test('a run signal shared by many requests in flight raises no "possible leak" warning', async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+  process.on('warning', onWarning);
+  const server = createServer((_q, res) => { setTimeout(() => res.end('ok'), 200); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const stop = new AbortController();
+  const http = new HttpClient(endpointFromUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), { connections: 32, signal: afterGrace(stop.signal) });
+  try {
+    const answers = await Promise.all(Array.from({ length: 24 }, () => http.text({ path: '/' })));
+    assert.equal(answers.length, 24);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(warnings.filter((w) => /MaxListeners/.test(w)), []);
+  } finally {
+    process.off('warning', onWarning);
+    await http.close();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
