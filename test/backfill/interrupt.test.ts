@@ -165,6 +165,7 @@ test('Ctrl-C during backfill metrics: units in flight finish, exit 130, state sa
     assert.equal(report.run.samples, written.samples - before.doneSamples, 'the second run sent exactly what the first had not');
     assert.equal(report.totals.samples, written.samples, 'each sample counted once across the two runs');
     assert.deepEqual(runStatuses(state), ['interrupted', 'done']);
+    t.diagnostic(`SIGINT to exit: ${r.endedAt - signalledAt} ms; ${before.done} of 98 units in the first run (${before.doneSamples} samples), ${report.run.samples} in the resumed run, ${written.samples} in all`);
 
     const d = await compareCopies(source.url, target.url, s.startMs, endMs - 1, GEN);
     assert.deepEqual(d.problems, []);
@@ -232,6 +233,7 @@ test('Ctrl-C with a target that hangs: requests in flight are aborted after the 
     assert.equal((db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check, 'ok');
     db.close();
     assert.deepEqual(runStatuses(state2), ['running']);
+    t.diagnostic(`hung target: SIGINT to exit ${took} ms (grace 10 s); second SIGINT to exit ${rb.endedAt - at2} ms`);
 
     // 3. both resume once the target answers again (the same command: the target is part of the plan), exact
     // copies, every sample once in the counts

@@ -106,6 +106,7 @@ test('Ctrl-C during verify metrics: the metric in flight finishes, no other star
     // and it stopped reading: no target read after the metric in flight
     const after = proxy.reads() - base;
     assert.ok(after < readsAll, `reads of the interrupted run (${after}) fewer than a whole run's (${readsAll})`);
+    t.diagnostic(`SIGINT to exit ${r.endedAt - signalledAt} ms; ${partial.samples.expected} of ${whole.samples.expected} samples compared; target reads ${after} of ${readsAll}`);
   } finally {
     await proxy.close();
   }
