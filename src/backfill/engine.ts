@@ -1,16 +1,18 @@
 import { RemoteReadClient, RemoteWriteClient, type WriteResult } from '../clients/index.js';
 import { StackshiftError } from '../errors/index.js';
-import { HttpError } from '../http/index.js';
+import { afterGrace, isRetryableError, withRetries, type RetryPolicy } from '../http/index.js';
 import { log } from '../log/index.js';
 import { redact } from '../redact/index.js';
 import { encodeWriteRequest, encodeWriteRequestV2, labelsKey, newDecodeStats, snappyEncode, type Label, type Matcher, type WriteSeries } from '../wire/index.js';
 import { entryWeight, histogramBatches, splitWeighted, weightOf } from './histograms.js';
-import { RateLimiter, Semaphore, escapeRegex, sleep } from './limits.js';
+import { RateLimiter, Semaphore, escapeRegex } from './limits.js';
 import { emptyCounts, seriesHash, type BackfillState, type GroupRow, type UnitCounts } from './state.js';
 
 /** Refusals that no amount of resending fixes and that concern every request: stop at once. */
 const FATAL_REJECTS = new Set(['http-401', 'http-403', 'http-404', 'http-405', 'unsupported-media-type']);
 const SPLIT_REJECTS = new Set(['request-too-large', 'mimir:distributor-max-write-message-size']);
+/** Waits between attempts at a whole unit: about 1 s, then 2 s, ... (the HTTP layer has retried each request already). */
+const UNIT_RETRY: RetryPolicy = { baseMs: 1000, maxMs: 10_000, maxRetryAfterMs: 0 };
 
 export interface EngineOptions {
   state: BackfillState;
@@ -40,6 +42,12 @@ export interface EngineOptions {
   /** Most requests one refused request may be split into to re-send its acceptable part (receivers that keep nothing of a refused request). */
   splitBudget?: number;
   onProgress?: (p: { coveredMs: number; totalMs: number; samples: number; unitsDone: number }) => void;
+  /**
+   * Stops the run (Ctrl-C): no unit is started once it aborts; units in flight may finish within `graceMs`
+   * (default STOP_GRACE_MS), then their requests are aborted and they stay 'running', to be redone on resume.
+   */
+  signal?: AbortSignal;
+  graceMs?: number;
 }
 
 export interface EngineResult {
@@ -55,6 +63,8 @@ export interface EngineResult {
   requests: number;
   retries: number;
   ms: number;
+  /** The signal stopped the run before every unit was done. */
+  interrupted: boolean;
 }
 
 interface Unit { id: number; group: GroupRow; startMs: number; endMs: number; redo: boolean }
@@ -126,9 +136,12 @@ export class BackfillEngine {
   private readonly batches: Batch[] = [];
   private readonly retriedRejected: number;
   private readbackRedos = 0;
+  /** Aborts requests in flight, a grace period after the stop signal. */
+  private readonly hard?: AbortSignal;
 
   constructor(o: EngineOptions) {
     this.o = o;
+    this.hard = afterGrace(o.signal, o.graceMs);
     this.groups = o.state.groups();
     for (const g of this.groups) {
       const names = JSON.parse(g.names) as string[];
@@ -150,7 +163,7 @@ export class BackfillEngine {
   }
 
   private nextUnit(): Unit | undefined {
-    if (this.fatal) return undefined;
+    if (this.fatal || this.o.signal?.aborted) return undefined;
     const r = this.redo.shift();
     if (r) { this.o.state.retryUnit(r.id); return r; }
     for (let i = 0; i < this.groups.length; i++) {
@@ -172,36 +185,45 @@ export class BackfillEngine {
     let units = 0;
     const worker = async () => {
       for (let u = this.nextUnit(); u; u = this.nextUnit()) {
+        const unit = u;
         const attempts = this.o.unitAttempts ?? 3;
-        for (let a = 1; ; a++) {
-          try {
-            // Retried with the same response type, never switched to SAMPLES: Prometheus before 2.45 leaves native
-            // histograms out of SAMPLES responses without a word, and a unit cannot know it holds none before
-            // it has read them. A unit that keeps failing stops the run (resumable) instead.
-            const c = await this.runUnit(u);
+        try {
+          // Retried with the same response type, never switched to SAMPLES: Prometheus before 2.45 leaves native
+          // histograms out of SAMPLES responses without a word, and a unit cannot know it holds none before
+          // it has read them. A unit that keeps failing stops the run (resumable) instead.
+          await withRetries(async (a) => {
+            const c = await this.runUnit(unit);
             if (this.o.readBack && c.written && c.rejectedRequests === 0) {
-              const short = await this.readBack(u, c.written);
+              const short = await this.readBack(unit, c.written);
               if (short && a < attempts) throw short;
               // still short after the redos: reported, and redone by the next run (a unit with rejects is)
               if (short) this.reject(c, 'readback-mismatch', short.missing, short.message);
             }
             c.written = undefined;
-            this.o.state.completeUnit(u.id, c);
-            this.adapt(u, c.samples);
+            this.o.state.completeUnit(unit.id, c);
+            this.adapt(unit, c.samples);
             units++;
             this.runSamples += c.samples;
-            this.coveredMs += u.endMs - u.startMs;
+            this.coveredMs += unit.endMs - unit.startMs;
             this.unitsDone++;
             this.o.onProgress?.({ coveredMs: this.coveredMs, totalMs: this.totalMs, samples: this.runSamples, unitsDone: this.unitsDone });
-            break;
-          } catch (e) {
-            if (this.fatal || a >= attempts || !isTransient(e)) { this.fatal ??= e; break; }
-            if (e instanceof ReadbackShort) this.readbackRedos++;
-            log.warn(e instanceof ReadbackShort ? 'the target holds fewer samples than were written; writing the unit again' : 'unit failed, retrying', { unit: u.id, attempt: a, error: (e as Error).message });
-            this.o.state.retryUnit(u.id);
-            this.unitRetries++;
-            await sleep(1000 * a);
-          }
+          }, {
+            attempts,
+            policy: UNIT_RETRY,
+            signal: this.hard,
+            isRetryable: (e) => !this.fatal && !this.o.signal?.aborted && (e instanceof ReadbackShort || isRetryableError(e)),
+            onRetry: (e, a) => {
+              if (e instanceof ReadbackShort) this.readbackRedos++;
+              log.warn(e instanceof ReadbackShort ? 'the target holds fewer samples than were written; writing the unit again' : 'unit failed, retrying', { unit: unit.id, attempt: a, error: (e as Error).message });
+              this.o.state.retryUnit(unit.id);
+              this.unitRetries++;
+            },
+          });
+        } catch (e) {
+          // stopped by the user: the unit stays 'running' and the next run redoes it (re-sent samples are idempotent)
+          if (this.o.signal?.aborted && !this.fatal) return;
+          this.fatal ??= e;
+          return;
         }
       }
     };
@@ -220,6 +242,7 @@ export class BackfillEngine {
       requests: t.requests,
       retries: this.o.writer.http.stats.retries + this.o.reader.http.stats.retries + this.unitRetries,
       ms,
+      interrupted: this.o.signal?.aborted === true && (this.o.state.runningUnits().length > 0 || this.groups.some((g) => g.cursor_ms < this.o.endMs)),
     };
   }
 
@@ -257,7 +280,7 @@ export class BackfillEngine {
     const flush = async () => {
       const b = batch;
       batch = this.takeBatch();
-      if (this.writeLimiter) await this.writeLimiter.take(b.n);
+      if (this.writeLimiter) await this.writeLimiter.take(b.n, this.hard);
       await this.writeSlots.acquire();
       const p = this.sendBatch(b.series, b.n, c)
         .catch((e) => { unitError ??= e; })
@@ -267,7 +290,7 @@ export class BackfillEngine {
     const stats = newDecodeStats();
     if (this.o.readBack) c.written = new Map();
     try {
-      for await (const s of this.o.reader.streamSeries({ startMs: u.startMs, endMs: u.endMs - 1, matchers }, { responseType: this.o.responseType, stats, reuse: true })) {
+      for await (const s of this.o.reader.streamSeries({ startMs: u.startMs, endMs: u.endMs - 1, matchers }, { responseType: this.o.responseType, stats, reuse: true, signal: this.hard })) {
         if (unitError || this.fatal) break;
         const labels = this.transformLabels(s.labels);
         const n = s.timestamps.length;
@@ -283,13 +306,13 @@ export class BackfillEngine {
         if (hn) {
           // native histograms go in entries of their own, weighted by encoded size (see histograms.ts)
           for (const part of histogramBatches(labels, s.histograms!, this.o.batchSamples, batch.n)) {
-            if (this.readLimiter) await this.readLimiter.take(part.weight);
+            if (this.readLimiter) await this.readLimiter.take(part.weight, this.hard);
             batch.addEntry(part.series, part.weight);
             if (batch.n >= this.o.batchSamples) await flush();
           }
           if (n === 0) continue;
         }
-        if (this.readLimiter) await this.readLimiter.take(n);
+        if (this.readLimiter) await this.readLimiter.take(n, this.hard);
         let off = 0;
         while (off < n) {
           const take = Math.min(n - off, this.o.batchSamples - batch.n);
@@ -317,7 +340,7 @@ export class BackfillEngine {
 
   private async sendBatch(batch: WriteSeries[], n: number, c: UnitCounts, budget = { left: this.o.splitBudget ?? Math.min(256, 2 * n) }): Promise<void> {
     const body = this.encode(batch);
-    const r: WriteResult = await this.o.writer.send(body);
+    const r: WriteResult = await this.o.writer.send(body, { signal: this.hard });
     c.requests++;
     c.bytes += body.length;
     if (r.outcome === 'ok') {
@@ -358,14 +381,14 @@ export class BackfillEngine {
     const matchers = this.matchersByGroup.get(u.group.id)!.filter((m) => !this.dropExternal.has(m.name));
     const got = new Map<string, number>();
     try {
-      for await (const s of rb.reader.streamSeries({ startMs: u.startMs, endMs: u.endMs - 1, matchers }, { responseType: this.o.responseType, stats: newDecodeStats() })) {
+      for await (const s of rb.reader.streamSeries({ startMs: u.startMs, endMs: u.endMs - 1, matchers }, { responseType: this.o.responseType, stats: newDecodeStats(), signal: this.hard })) {
         // the target adds its own external labels to what it serves; the copy did not write them
         const labels = targetExternal.size ? s.labels.filter((l) => targetExternal.get(l.name) !== l.value) : s.labels;
         const key = labelsKey(labels);
         got.set(key, (got.get(key) ?? 0) + s.timestamps.length + (s.histograms?.length ?? 0));
       }
     } catch (e) {
-      if (isTransient(e)) throw e;
+      if (isRetryableError(e) || this.hard?.aborted) throw e;
       throw new StackshiftError('target', `cannot read the copy back from the target: ${(e as Error).message}`, {
         hint: 'pass --target-read-url with the Prometheus API of the target (Mimir: .../prometheus), or --no-readback for a write-only target',
         cause: e,
@@ -428,12 +451,4 @@ export function splitBatch(batch: WriteSeries[], n: number): [{ batch: WriteSeri
     seen += len;
   }
   return [{ batch: a, n: half }, { batch: b, n: n - half }];
-}
-
-function isTransient(e: unknown): boolean {
-  if (e instanceof ReadbackShort) return true;
-  // socket errors in the middle of a streamed body surface as plain errors from undici
-  if (!(e instanceof StackshiftError)) return true;
-  if (e instanceof HttpError) return e.kind === 'connect' || e.kind === 'timeout' || (e.kind === 'status' && (e.status === undefined || e.status >= 500 || e.status === 429));
-  return (e as { code?: string })?.code === 'wire';
 }

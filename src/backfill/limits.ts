@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sleep } from '../http/index.js';
 
 /** Token bucket in samples/s with debt: a request larger than one second's budget waits in proportion. */
 export class RateLimiter {
@@ -8,16 +9,15 @@ export class RateLimiter {
     this.tokens = rate;
   }
 
-  async take(n: number, signal?: { aborted: boolean }): Promise<void> {
+  /** Waits until `n` samples fit the rate; an aborted signal ends the wait (rejecting with its reason). */
+  async take(n: number, signal?: AbortSignal): Promise<void> {
     const now = Date.now();
     this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) * this.rate) / 1000);
     this.last = now;
     this.tokens -= n;
-    if (this.tokens < 0 && !signal?.aborted) await sleep((-this.tokens / this.rate) * 1000);
+    if (this.tokens < 0) await sleep((-this.tokens / this.rate) * 1000, signal);
   }
 }
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Counting semaphore for requests in flight. */
 export class Semaphore {

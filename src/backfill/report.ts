@@ -27,6 +27,7 @@ function keyFigures(r: BackfillReport): Array<[string, string]> {
     ['requests', String(t.requests)],
     ['units', `${r.plan.unitsDone}/${r.plan.units} done, ${r.plan.groups} name groups (${r.plan.names} metric names)${r.plan.resumed ? `, resumed (run ${r.plan.runs})` : ''}`],
   );
+  if (r.interrupted) rows.push(['status', `interrupted (Ctrl-C): ${r.plan.units - r.plan.unitsDone} started units and the rest of the range left; re-run the same command to resume`]);
   if (r.run) rows.push(['this run', `${formatCount(r.run.samples)} samples in ${formatDuration(r.run.durationMs)} = ${formatCount(r.run.samplesPerSecond)} samples/s, ${r.run.units} units (${r.run.redoneUnits} redone${r.run.retriedRejectedUnits ? `, ${r.run.retriedRejectedUnits} refused in part before and sent again` : ''}), ${r.run.retries} retries, peak RSS ${formatBytes(r.run.peakRssBytes)}`]);
   if (t.histogramSamples) rows.push(['native histograms', `${t.histogramSamples} (${formatCount(t.histogramSamples)}) samples copied`]);
   if (t.unknownChunks) rows.push(['unknown chunks', `${t.unknownChunks} not copied`]);
@@ -47,7 +48,7 @@ export function keptSentence(r: BackfillReport): string {
 }
 
 export function renderBackfillText(r: BackfillReport): string {
-  const lines = [r.kind === 'dry-run' ? 'Backfill estimate (dry run, nothing written)' : 'Backfill summary', ''];
+  const lines = [r.kind === 'dry-run' ? 'Backfill estimate (dry run, nothing written)' : r.interrupted ? 'Backfill summary (interrupted: partial)' : 'Backfill summary', ''];
   const rows = keyFigures(r);
   const w = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) lines.push(`${k.padEnd(w)}  ${v}`);
@@ -59,7 +60,7 @@ export function renderBackfillText(r: BackfillReport): string {
 }
 
 export function renderBackfillMarkdown(r: BackfillReport): string {
-  const out = [`## ${r.kind === 'dry-run' ? 'Backfill estimate (dry run)' : 'Backfill summary'}`, '', mdTable(['', ''], keyFigures(r))];
+  const out = [`## ${r.kind === 'dry-run' ? 'Backfill estimate (dry run)' : r.interrupted ? 'Backfill summary (interrupted: partial)' : 'Backfill summary'}`, '', mdTable(['', ''], keyFigures(r))];
   if (r.rejects.length) out.push('', '### Refused by the target', '', `${keptSentence(r)}; the units are sent again by the next run.`, '', mdTable(['class', 'requests', 'samples in them', 'fix'], r.rejects.map((x) => [x.class, x.requests, x.samples, x.advice])));
   if (r.advice.length) out.push('', '### Advice', '', ...r.advice.map((a) => `- ${a}`));
   return out.join('\n') + '\n';

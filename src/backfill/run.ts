@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { PrometheusClient, RemoteReadClient, RemoteWriteClient, adviceForReject, keptOnRefusal, type KeptOnRefusal, type ReceiverKind, type RemoteWriteVersion } from '../clients/index.js';
 import type { ResolvedEndpoint } from '../config/index.js';
 import { StackshiftError, UsageError } from '../errors/index.js';
-import { HttpClient, HttpError } from '../http/index.js';
+import { HttpClient, HttpError, afterGrace, sleep } from '../http/index.js';
 import { log } from '../log/index.js';
 import { formatMatchers, parseSelector } from '../promql/index.js';
 import { encodeWriteRequest, encodeWriteRequestV2, labelsKey, newDecodeStats, snappyEncode, type Label, type Matcher } from '../wire/index.js';
@@ -52,6 +52,13 @@ export interface BackfillParams {
   readBack?: boolean;
   retries: number;
   onProgress?: (p: { coveredMs: number; totalMs: number; samples: number; unitsDone: number }) => void;
+  /**
+   * Stops the copy (Ctrl-C): no unit starts once it aborts, units in flight get `graceMs` (default
+   * STOP_GRACE_MS) before their requests are aborted, the run is recorded as 'interrupted' and the report
+   * returned with `interrupted` set. Re-running with the same state resumes.
+   */
+  signal?: AbortSignal;
+  graceMs?: number;
 }
 
 /** Tuning defaults of a backfill: what the CLI applies when a flag is absent, and what library callers start from. */
@@ -126,6 +133,8 @@ export interface BackfillReport {
   estimate?: { series: number; samples: number; readSamplesPerSecond: number; durationMs: number; windowsProbed: number };
   rejects: RejectSummary[];
   advice: string[];
+  /** The run was stopped (Ctrl-C) before every unit was done: re-run the same command to resume. */
+  interrupted?: boolean;
 }
 
 export const PROBE_METRIC = 'stackshift_backfill_probe';
@@ -187,7 +196,7 @@ function fingerprint(p: BackfillParams, paths: { readPath: string }, tp: { base:
   return { hash: createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 32), describe };
 }
 
-function withRetries(ep: ResolvedEndpoint, retries: number, url?: string): ResolvedEndpoint {
+function retriesOf(ep: ResolvedEndpoint, retries: number, url?: string): ResolvedEndpoint {
   return { ...ep, retries, url: url ?? ep.url };
 }
 
@@ -204,15 +213,17 @@ export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
   checkEndpointUrl(p.target, 'target');
   const sp = sourcePaths(p.source, p.sourceReadPath);
   const tp = targetPaths(p.target, p.targetReadUrl);
-  const srcHttp = new HttpClient(withRetries(p.source, p.retries), { connections: p.readConcurrency + 2 });
-  const apiHttp = new HttpClient(withRetries(p.source, Math.min(p.retries, 2), sp.apiBase));
-  const tgtHttp = new HttpClient(withRetries(p.target, p.retries, tp.base), { connections: p.writeConcurrency + 1 });
+  // a stopped run lets requests in flight finish for a grace period, then aborts them
+  const inFlight = afterGrace(p.signal, p.graceMs);
+  const srcHttp = new HttpClient(retriesOf(p.source, p.retries), { connections: p.readConcurrency + 2, signal: inFlight });
+  const apiHttp = new HttpClient(retriesOf(p.source, Math.min(p.retries, 2), sp.apiBase), { signal: inFlight });
+  const tgtHttp = new HttpClient(retriesOf(p.target, p.retries, tp.base), { connections: p.writeConcurrency + 1, signal: inFlight });
   const api = new PrometheusClient(apiHttp);
   const reader = new RemoteReadClient(srcHttp, { path: sp.readPath });
   const receiver = receiverKind(p.target, tp.path);
   const writer = new RemoteWriteClient(tgtHttp, { path: tp.path, version: p.remoteWriteVersion, receiver });
   const readBackOn = !p.dryRun && p.readBack !== false && tp.readUrl !== undefined;
-  const rbHttp = readBackOn ? new HttpClient(withRetries(p.target, p.retries, tp.readUrl), { connections: p.readConcurrency + 1 }) : undefined;
+  const rbHttp = readBackOn ? new HttpClient(retriesOf(p.target, p.retries, tp.readUrl), { connections: p.readConcurrency + 1, signal: inFlight }) : undefined;
   let state: BackfillState | undefined;
   try {
     // 1. the source must be a Prometheus-compatible API; learn its version and external labels
@@ -309,6 +320,8 @@ export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
       unitSamples: p.unitSamples,
       readBack,
       onProgress: p.onProgress,
+      signal: p.signal,
+      graceMs: p.graceMs,
     });
     let res;
     try {
@@ -322,7 +335,9 @@ export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
         cause: e,
       });
     }
-    state.finishRun(runId, 'done', res.samples, res.units, res.redoneUnits);
+    // stopped by the user: neither failed nor done; the next run resumes from the units left
+    state.finishRun(runId, res.interrupted ? 'interrupted' : 'done', res.samples, res.units, res.redoneUnits);
+    if (res.interrupted) report.interrupted = true;
     const t = state.totals();
     fillTotals(report, t, state.runs());
     report.run = {
@@ -407,9 +422,10 @@ async function preflight(writer: RemoteWriteClient, readUrl: string | undefined,
         const res = await client.query(`${PROBE_METRIC}{probe="${id}"}`, ts + 1);
         readBack = res.resultType === 'vector' && res.result.length === 1 && res.result[0].value[1] === '1';
         if (readBack || Date.now() > deadline) break;
-        await new Promise((x) => setTimeout(x, wait));
+        await sleep(wait, p.signal);
       }
     } catch (e) {
+      if (p.signal?.aborted) throw e;
       log.warn('preflight: could not read the probe back; continuing', { readUrl, error: (e as Error).message });
       readBack = 'skipped';
     } finally {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StackshiftError } from '../errors/index.js';
-import { HttpClient, HttpError, readBody } from '../http/index.js';
+import { HttpClient, HttpError, readBody, sleep } from '../http/index.js';
 import { log } from '../log/index.js';
 import type { WrittenBlock } from './block-writer.js';
 
@@ -15,13 +15,14 @@ export type UploadOutcome = 'uploaded' | 'already-there';
 export interface UploadOptions {
   /** Time between check polls. */
   pollMs: number;
+  /** Ends a wait between validation polls (a stopped run). */
+  signal?: AbortSignal;
   /** Longest wait for validation. */
   validationTimeoutMs: number;
   /** Retries of 429 (validation busy) and 5xx per request; the HTTP client backs off (Retry-After honoured). */
   retries: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function advice422(text: string): string {
   if (/retention/i.test(text)) return "the block is older than the tenant's retention (compactor_blocks_retention_period): raise the retention for this tenant or leave this range out with --start";
@@ -95,7 +96,7 @@ export class MimirBlockUploader {
         });
       }
       if (Date.now() > deadline) throw new StackshiftError('target', `Mimir is still validating block ${ulid} after ${Math.round(this.o.validationTimeoutMs / 1000)}s (state ${state.result ?? '?'})`, { hint: 're-run the same command later: the block is recognised and not uploaded twice' });
-      await sleep(this.o.pollMs);
+      await sleep(this.o.pollMs, this.o.signal);
     }
   }
 }

@@ -23,11 +23,13 @@ export interface BlocksReport {
   /** Blocks written (or found in place) by this run. */
   blocks: Array<{ ulid: string; minTime: number; maxTime: number; series: number; samples: number; chunks: number }>;
   advice: string[];
+  /** Stopped (Ctrl-C) before every block range was done: re-run the same command to resume. */
+  interrupted?: boolean;
 }
 
 export function renderBlocksText(r: BlocksReport): string {
   const lines = [
-    `backfill blocks ${r.source.url} (Prometheus ${r.source.version ?? '?'}) -> ${r.target.kind} ${r.target.location}`,
+    `backfill blocks${r.interrupted ? ' (interrupted: partial; re-run the same command to resume)' : ''} ${r.source.url} (Prometheus ${r.source.version ?? '?'}) -> ${r.target.kind} ${r.target.location}`,
     `range ${r.range.start} .. ${r.range.end}, ${r.blockDurationMs / 3_600_000}h blocks, ${r.plan.names} metric names${r.shard ? `, shard ${r.shard.index}/${r.shard.count}` : ''}${r.plan.resumed ? ', resumed' : ''}`,
     `blocks: ${r.totals.blocks} written over ${r.plan.unitsDone}/${r.plan.units} block ranges (${r.run.blocks} this run${r.run.uploadsSkipped ? `, ${r.run.uploadsSkipped} already in Mimir` : ''})`,
     `copied: ${formatCount(r.totals.series)} series, ${formatCount(r.totals.samples)} float samples, ${formatCount(r.totals.histogramSamples)} histogram samples, ${formatBytes(r.totals.bytes)}`,

@@ -6,7 +6,7 @@ import { BackfillState, assertSamePlan, emptyCounts, escapeRegex, seriesHash, sh
 import { PrometheusClient } from '../clients/index.js';
 import type { ResolvedEndpoint } from '../config/index.js';
 import { StackshiftError, UsageError } from '../errors/index.js';
-import { HttpClient, HttpError } from '../http/index.js';
+import { HttpClient, HttpError, afterGrace } from '../http/index.js';
 import { log } from '../log/index.js';
 import { formatMatchers, parseSelector } from '../promql/index.js';
 import { SampleBuffer, type Label, type Matcher } from '../wire/index.js';
@@ -38,6 +38,13 @@ export interface BlocksParams {
   /** Mimir: keep staged blocks after a successful upload. */
   keepStaged: boolean;
   onProgress?: (p: { coveredMs: number; totalMs: number; samples: number; unitsDone: number }) => void;
+  /**
+   * Stops the run (Ctrl-C): no block range starts once it aborts; those in flight get `graceMs` (default
+   * STOP_GRACE_MS), then their requests are aborted, their half-written blocks removed, and they stay
+   * 'running' for the next run to redo; the run is recorded as 'interrupted' and the report has `interrupted`.
+   */
+  signal?: AbortSignal;
+  graceMs?: number;
 }
 
 export const BLOCKS_DEFAULTS = {
@@ -107,9 +114,10 @@ export async function runBlocks(p: BlocksParams): Promise<BlocksReport> {
   if (p.target.kind === 'mimir' && DAY_MS % p.blockDurationMs !== 0) throw new UsageError(`--block-duration ${p.blockDurationMs / HOUR_MS}h does not divide a day: Mimir's compactor refuses blocks that cross its 24h range`, 'use 24h (the default for --mimir-url), 12h, 6h or 2h');
   checkTarget(p.target);
   const sp = sourcePaths(p.source, p.sourceReadPath);
-  const srcHttp = new HttpClient({ ...p.source, retries: p.retries }, { connections: p.readConcurrency + 2 });
-  const apiHttp = new HttpClient({ ...p.source, retries: Math.min(p.retries, 2), url: sp.apiBase });
-  const mimirHttp = p.target.kind === 'mimir' ? new HttpClient({ ...p.target.endpoint, retries: p.retries }) : undefined;
+  const inFlight = afterGrace(p.signal, p.graceMs);
+  const srcHttp = new HttpClient({ ...p.source, retries: p.retries }, { connections: p.readConcurrency + 2, signal: inFlight });
+  const apiHttp = new HttpClient({ ...p.source, retries: Math.min(p.retries, 2), url: sp.apiBase }, { signal: inFlight });
+  const mimirHttp = p.target.kind === 'mimir' ? new HttpClient({ ...p.target.endpoint, retries: p.retries }, { signal: inFlight }) : undefined;
   const api = new PrometheusClient(apiHttp);
   let state: BackfillState | undefined;
   try {
@@ -152,7 +160,7 @@ export async function runBlocks(p: BlocksParams): Promise<BlocksReport> {
     const resumed = Boolean(existing);
     const redoneUnits = redo.length;
     const runId = state.startRun();
-    const uploader = mimirHttp ? new MimirBlockUploader(mimirHttp, { pollMs: p.uploadPollMs, validationTimeoutMs: p.validationTimeoutMs, retries: p.retries }) : undefined;
+    const uploader = mimirHttp ? new MimirBlockUploader(mimirHttp, { pollMs: p.uploadPollMs, validationTimeoutMs: p.validationTimeoutMs, retries: p.retries, signal: inFlight }) : undefined;
 
     const totalMs = groups.length * (endMs - startMs);
     const t0 = state.totals();
@@ -168,7 +176,7 @@ export async function runBlocks(p: BlocksParams): Promise<BlocksReport> {
 
     const st = state;
     const nextUnit = (): Unit | undefined => {
-      if (fatal) return undefined;
+      if (fatal || p.signal?.aborted) return undefined;
       const r = redo.shift();
       if (r) { st.retryUnit(r.id); return r; }
       for (const g of groups) {
@@ -249,6 +257,8 @@ export async function runBlocks(p: BlocksParams): Promise<BlocksReport> {
           unitsDone++;
           p.onProgress?.({ coveredMs, totalMs, samples: runSamples, unitsDone });
         } catch (e) {
+          // stopped by the user: the unit stays 'running' (its partial block removed) and the next run redoes it
+          if (p.signal?.aborted && !fatal) return;
           fatal ??= e;
         }
       }
@@ -264,7 +274,8 @@ export async function runBlocks(p: BlocksParams): Promise<BlocksReport> {
         cause: fatal,
       });
     }
-    st.finishRun(runId, 'done', runSamples, units, redoneUnits);
+    const interrupted = p.signal?.aborted === true && (st.runningUnits().length > 0 || groups.some((g) => g.cursor_ms < endMs));
+    st.finishRun(runId, interrupted ? 'interrupted' : 'done', runSamples, units, redoneUnits);
     const tt = st.totals();
     const blocksTotal = (st.db.prepare("SELECT COUNT(*) AS n FROM backfill_units WHERE status = 'done' AND series > 0").get() as { n: number }).n;
     const advice: string[] = [];
@@ -285,6 +296,7 @@ export async function runBlocks(p: BlocksParams): Promise<BlocksReport> {
       run: { blocks: written.length, samples: runSamples, units, redoneUnits, chunksCopied, chunksRecut, uploadsSkipped, durationMs: ms, samplesPerSecond: ms ? Math.round((runSamples * 1000) / ms) : 0, peakRssBytes: peakRss() },
       blocks: written.sort((a, b) => a.minTime - b.minTime),
       advice,
+      ...(interrupted ? { interrupted: true } : {}),
     };
   } finally {
     state?.close();

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { isStackshiftError, formatLocation, StackshiftError } from '../errors/index.js';
+import { isStackshiftError, formatLocation, InterruptedError, StackshiftError } from '../errors/index.js';
 import { classifyNetworkError } from '../http/index.js';
 import { collect } from './parse.js';
 import { redact } from '../redact/index.js';
@@ -51,6 +51,11 @@ export function reportError(err: unknown): number {
     return 2;
   }
   err = explainForeignError(err) ?? err;
+  // stopped by the user (Ctrl-C) before the run had anything to report: not an error
+  if (err instanceof InterruptedError) {
+    process.stderr.write(`interrupted by ${err.signal} before the run could report; run the same command again to carry on\n`);
+    return err.exitCode;
+  }
   if (isStackshiftError(err)) {
     const where = err.location ? `${formatLocation(err.location)}: ` : '';
     process.stderr.write(redact(`${red('error:')} ${where}${err.message}\n`));

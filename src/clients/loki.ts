@@ -53,8 +53,9 @@ interface ApiEnvelope<T> { status?: string; data?: T; error?: string; errorType?
 export class LokiClient {
   readonly http: HttpClient;
 
-  constructor(endpoint: ResolvedEndpoint, opts: { connections?: number } = {}) {
-    this.http = new HttpClient(endpoint, { connections: opts.connections ?? 8 });
+  /** `signal` aborts every request (a stopped run, after its grace period). */
+  constructor(endpoint: ResolvedEndpoint, opts: { connections?: number; signal?: AbortSignal } = {}) {
+    this.http = new HttpClient(endpoint, { connections: opts.connections ?? 8, signal: opts.signal });
   }
 
   get url(): string {

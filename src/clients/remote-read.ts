@@ -17,6 +17,8 @@ export interface StreamOptions {
   stats?: DecodeStats & { responseType?: 'streamed' | 'samples' };
   /** A series' arrays may be reused for the next one (the consumer copies them before asking for more). */
   reuse?: boolean;
+  /** Aborts the request and its body (a run being stopped). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -47,6 +49,7 @@ export class RemoteReadClient {
         'accept-encoding': 'snappy',
         'x-prometheus-remote-read-version': '0.1.0',
       },
+      signal: opts.signal,
     });
     const url = `${this.http.endpoint.url}${this.path}`;
     if (res.status < 200 || res.status >= 300) {

@@ -1,4 +1,4 @@
-import { DEFAULT_RETRY, HttpClient, HttpError, backoffDelay, readBody, statusError } from '../http/index.js';
+import { HttpClient, HttpError, readBody, statusError } from '../http/index.js';
 import { RW1_HEADERS, RW2_HEADERS, writtenHeaders } from '../wire/index.js';
 
 export type RemoteWriteVersion = '1.0' | '2.0';
@@ -105,8 +105,6 @@ export interface WriteResult {
   kept?: KeptOnRefusal;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 /**
  * Remote write 1.0 (default) or 2.0 to Mimir (`/api/v1/push`), Prometheus (`/api/v1/write`) or any receiver.
  * Retries (network errors, 5xx, 429 with Retry-After) are the HTTP layer's, except a 500 whose body is a TSDB
@@ -129,28 +127,26 @@ export class RemoteWriteClient {
     this.receiver = opts.receiver ?? (this.path.endsWith('/api/v1/write') ? 'prometheus' : this.path.endsWith('/api/v1/push') ? 'mimir' : 'other');
   }
 
-  /** Sends one snappy-compressed request body (built by encodeWriteRequest / encodeWriteRequestV2). */
-  async send(body: Uint8Array): Promise<WriteResult> {
-    const retries = this.http.endpoint.retries;
-    for (let attempt = 0; ; attempt++) {
-      // a 500 is looked at here (its body may be an append error); other 5xx and 429 are retried below us
-      const res = await this.http.request({ method: 'POST', path: this.path, body, headers: { ...(this.version === '2.0' ? RW2_HEADERS : RW1_HEADERS) }, retryStatus: (s) => s === 429 || (s > 500 && s < 600) });
-      const text = await readBody(res, 1 << 20).catch(() => '');
-      if (res.status >= 200 && res.status < 300) return this.success(res.status, res.url, res.headers, text);
-      const written = writtenHeaders(res.headers);
-      const known = appendErrorClass(text);
-      if ((res.status >= 400 && res.status < 500) || known) {
-        const kept: KeptOnRefusal = written ? 'rest' : keptOnRefusal(this.receiver);
-        return { outcome: 'rejected', status: res.status, reject: classifyReject(res.status, text), message: text.replace(/\s+/g, ' ').trim().slice(0, 300), written, kept };
-      }
-      if (res.status === 500 && attempt < retries) {
-        this.http.stats.retries++;
-        await sleep(backoffDelay(attempt, DEFAULT_RETRY));
-        continue;
-      }
-      // retries exhausted on 5xx/429
-      throw statusError('POST', res, text);
+  /**
+   * Sends one snappy-compressed request body (built by encodeWriteRequest / encodeWriteRequestV2). Retries are
+   * the HTTP layer's policy; a 500 counts as retryable only when its body is not a known append error.
+   */
+  async send(body: Uint8Array, opts: { signal?: AbortSignal } = {}): Promise<WriteResult> {
+    const res = await this.http.request({
+      method: 'POST', path: this.path, body, headers: { ...(this.version === '2.0' ? RW2_HEADERS : RW1_HEADERS) }, signal: opts.signal,
+      // undefined body: "worth reading the body to decide"; then a 500 with an append error is a refusal
+      retryStatus: (s, text) => s === 429 || (s > 500 && s < 600) || (s === 500 && (text === undefined || appendErrorClass(text) === undefined)),
+    });
+    const text = await readBody(res, 1 << 20).catch(() => '');
+    if (res.status >= 200 && res.status < 300) return this.success(res.status, res.url, res.headers, text);
+    const written = writtenHeaders(res.headers);
+    const known = appendErrorClass(text);
+    if ((res.status >= 400 && res.status < 500) || known) {
+      const kept: KeptOnRefusal = written ? 'rest' : keptOnRefusal(this.receiver);
+      return { outcome: 'rejected', status: res.status, reject: classifyReject(res.status, text), message: text.replace(/\s+/g, ' ').trim().slice(0, 300), written, kept };
     }
+    // retries exhausted on 5xx/429
+    throw statusError('POST', res, text);
   }
 
   private success(status: number, url: string, headers: Record<string, string>, text: string): WriteResult {

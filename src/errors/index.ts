@@ -3,7 +3,7 @@
  * They carry everything needed for a one-line message and an exit code, so the CLI never has to print
  * a stack trace for them.
  */
-export type ExitCode = 0 | 1 | 2;
+export type ExitCode = 0 | 1 | 2 | 130;
 
 export interface SourceLocation {
   file: string;
@@ -42,6 +42,23 @@ export class InputError extends StackshiftError {
     super('input', message, { hint, location });
     this.name = 'InputError';
   }
+}
+
+/**
+ * The user stopped a run (Ctrl-C, SIGTERM): the reason an interrupt AbortSignal carries. Not a failure: the state
+ * records the run as interrupted, the partial summary is printed with the command that resumes, and the exit code
+ * is 130 (128 + SIGINT), as shells report a command ended by Ctrl-C.
+ */
+export class InterruptedError extends StackshiftError {
+  constructor(readonly signal: string = 'SIGINT') {
+    super('interrupted', `interrupted by ${signal}`, { exitCode: 130 });
+    this.name = 'InterruptedError';
+  }
+}
+
+/** True when `signal` was aborted because the user stopped the run (see InterruptedError). */
+export function isInterrupt(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true && signal.reason instanceof InterruptedError;
 }
 
 export function formatLocation(loc: SourceLocation): string {

@@ -2,6 +2,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { Readable } from 'node:stream';
 import type { ResolvedEndpoint } from '../config/index.js';
 import { log } from '../log/index.js';
+import { StackshiftError } from '../errors/index.js';
 import { HttpError, networkError } from './errors.js';
 import { DEFAULT_RETRY, isRetryableStatus, nextWait, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
 
@@ -140,7 +141,8 @@ function formatMs(ms: number): string {
  */
 function classifyBodyErrors(body: Readable, url: string, display: string): void {
   const destroy = body.destroy.bind(body);
-  body.destroy = ((err?: Error) => destroy(err === undefined || err instanceof HttpError || err?.name === 'AbortError' ? err : networkError(err, url, display))) as typeof body.destroy;
+  // our own errors (a timeout, a run being stopped) pass as they are
+  body.destroy = ((err?: Error) => destroy(err === undefined || err instanceof StackshiftError || err?.name === 'AbortError' ? err : networkError(err, url, display))) as typeof body.destroy;
 }
 
 /** Reads at most `max` bytes of a body and drops the rest. */
@@ -171,9 +173,12 @@ export class HttpClient {
   readonly stats: HttpStats = { requests: 0, retries: 0, bytesSent: 0 };
   private readonly agent: Agent;
   private readonly policy: RetryPolicy;
+  private readonly signal?: AbortSignal;
 
-  constructor(endpoint: ResolvedEndpoint, opts: { connections?: number; retry?: Partial<RetryPolicy> } = {}) {
+  /** `signal`: aborts every request of this client that does not bring its own (a run being stopped). */
+  constructor(endpoint: ResolvedEndpoint, opts: { connections?: number; retry?: Partial<RetryPolicy>; signal?: AbortSignal } = {}) {
     this.endpoint = endpoint;
+    this.signal = opts.signal;
     this.policy = { ...DEFAULT_RETRY, ...opts.retry };
     this.agent = new Agent({
       connections: opts.connections ?? 16,
@@ -208,11 +213,13 @@ export class HttpClient {
     const timeout = opts.timeoutMs ?? this.endpoint.timeoutMs;
     const retryStatus = opts.retryStatus ?? isRetryableStatus;
     const display = `${method} ${url.origin}${url.pathname}`;
+    const signal = opts.signal ?? this.signal;
     for (let attempt = 1; ; attempt++) {
+      if (signal?.aborted) throw signal.reason;
       const left = opts.deadlineAt === undefined ? Infinity : opts.deadlineAt - Date.now();
       if (left <= 0) throw new HttpError('timeout', href, `${display}: the operation's deadline passed${attempt > 1 ? ` after ${attempt - 1} attempts` : ' before the request was sent'}`, { retryable: false });
       const budget = Math.max(1, Math.min(timeout, left));
-      const deadline = new AttemptClock(budget, opts.deadlineAt, href, display, opts.signal);
+      const deadline = new AttemptClock(budget, opts.deadlineAt, href, display, signal);
       this.stats.requests++;
       let res: Dispatcher.ResponseData;
       try {
@@ -229,13 +236,13 @@ export class HttpClient {
         if (opts.body) this.stats.bytesSent += typeof opts.body === 'string' ? Buffer.byteLength(opts.body) : opts.body.byteLength;
       } catch (err) {
         deadline.clear();
-        if (opts.signal?.aborted) throw opts.signal.reason;
+        if (signal?.aborted) throw signal.reason;
         const e = networkError(err, href, display, attempt);
         const d = e.retryable ? nextWait({ attempt, attempts, policy: this.policy, deadlineAt: opts.deadlineAt }) : undefined;
         if (d && 'waitMs' in d) {
           log.debug('retrying after network error', { url: display, reason: e.message, attempt, delayMs: d.waitMs });
           this.stats.retries++;
-          await sleep(d.waitMs, opts.signal);
+          await sleep(d.waitMs, signal);
           continue;
         }
         throw e;
@@ -255,7 +262,7 @@ export class HttpClient {
         if ('waitMs' in d) {
           log.debug('retrying after HTTP status', { url: display, status: res.statusCode, attempt, delayMs: d.waitMs });
           this.stats.retries++;
-          await sleep(d.waitMs, opts.signal);
+          await sleep(d.waitMs, signal);
           continue;
         }
         if (d.stop === 'retry-after') {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { StackshiftError } from '../errors/index.js';
 import { HttpError, classifyNetworkError } from './errors.js';
 
@@ -151,4 +152,26 @@ export async function withRetries<T>(fn: (attempt: number) => Promise<T>, o: Ret
 /** A deadline `ms` from now, for `deadlineAt`; undefined stays undefined (no deadline). */
 export function deadlineAfter(ms: number | undefined, now = Date.now()): number | undefined {
   return ms === undefined ? undefined : now + ms;
+}
+
+/** How long requests in flight may run on after a run was told to stop (Ctrl-C) before they are aborted. */
+export const STOP_GRACE_MS = 10_000;
+
+/**
+ * The signal for requests in flight when `stop` means "take no new work": it aborts, with the same reason,
+ * `graceMs` after `stop` does, so that work already started can finish but a stopped run ends in bounded time.
+ * Without `stop`, undefined (nothing to honour).
+ */
+export function afterGrace(stop: AbortSignal | undefined, graceMs = STOP_GRACE_MS): AbortSignal | undefined {
+  if (!stop) return undefined;
+  const ac = new AbortController();
+  // every request and wait in flight listens to it: no "possible leak" warning at 11 of them
+  setMaxListeners(0, ac.signal);
+  const fire = () => {
+    const t = setTimeout(() => ac.abort(stop.reason), graceMs);
+    t.unref?.();
+  };
+  if (stop.aborted) fire();
+  else stop.addEventListener('abort', fire, { once: true });
+  return ac.signal;
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { LokiClient, LokiPushError, msToNs, type LokiEntry, type PushEncoding } from '../clients/index.js';
 import type { ResolvedEndpoint } from '../config/index.js';
 import { StackshiftError } from '../errors/index.js';
-import { HttpError } from '../http/index.js';
+import { HttpError, afterGrace, sleep } from '../http/index.js';
 import { log } from '../log/index.js';
 import { CopyState, type GroupRow, type UnitRow } from './copy-state.js';
 import { logQuery, renderStreamSelector, type LogMatcher } from './logql.js';
@@ -41,6 +41,13 @@ export interface LogsCopyOptions {
   onProgress?: (p: CopyProgress) => void;
   /** Tests: pause after each push, so a kill lands mid-copy. */
   pushDelayMs?: number;
+  /**
+   * Stops the copy (Ctrl-C): no unit starts once it aborts; units in flight get `graceMs` (default
+   * STOP_GRACE_MS), then their requests are aborted and they are redone by the next run (Loki stores a line
+   * pushed twice once); the run is recorded as 'interrupted' and the report returned with `interrupted` set.
+   */
+  signal?: AbortSignal;
+  graceMs?: number;
 }
 
 export interface CopyProgress { unitsDone: number; unitsTotal: number; lines: number; bytes: number }
@@ -60,6 +67,8 @@ export interface LogsCopyReport {
   runs: number;
   thisRun: { lines: number; seconds: number; linesPerSecond: number };
   complete: boolean;
+  /** Stopped (Ctrl-C) before every unit was done: re-run the same command to resume. */
+  interrupted?: boolean;
 }
 
 /** Windows are whole multiples of the window size since the epoch, as `logs verify` counts them. */
@@ -79,8 +88,9 @@ function sourceError(e: unknown, what: string): never {
 
 export async function runLogsCopy(o: LogsCopyOptions): Promise<LogsCopyReport> {
   const range = alignRange(o.startMs, o.endMs, o.windowMs);
-  const source = new LokiClient(o.source, { connections: o.concurrency + 2 });
-  const target = new LokiClient(o.target, { connections: o.concurrency + 2 });
+  const inFlight = afterGrace(o.signal, o.graceMs);
+  const source = new LokiClient(o.source, { connections: o.concurrency + 2, signal: inFlight });
+  const target = new LokiClient(o.target, { connections: o.concurrency + 2, signal: inFlight });
   const selectorText = renderStreamSelector(o.selector);
   let state: CopyState | undefined;
   try {
@@ -105,14 +115,14 @@ export async function runLogsCopy(o: LogsCopyOptions): Promise<LogsCopyReport> {
       const old = JSON.parse(plan.params) as typeof params;
       throw new StackshiftError('usage', `state file ${o.statePath} belongs to another copy (${old.selector} from ${old.source} to ${old.target}, ${new Date(old.startMs).toISOString()}..${new Date(old.endMs).toISOString()}), not this one`, { hint: 'resume with the same source, target, --selector, --start/--end and --window, or pass a new --state file' });
     }
-    return await copyStreams(o, state, source, target, range, selectorText);
+    return await copyStreams(o, state, source, target, range, selectorText, inFlight);
   } finally {
     state?.close();
     await Promise.all([source.close(), target.close()]);
   }
 }
 
-async function copyStreams(o: LogsCopyOptions, state: CopyState, source: LokiClient, target: LokiClient, range: { startMs: number; endMs: number }, selectorText: string): Promise<LogsCopyReport> {
+async function copyStreams(o: LogsCopyOptions, state: CopyState, source: LokiClient, target: LokiClient, range: { startMs: number; endMs: number }, selectorText: string, inFlight: AbortSignal | undefined): Promise<LogsCopyReport> {
   const runId = state.startRun();
   const t0 = Date.now();
   const groups = state.groups();
@@ -154,7 +164,7 @@ async function copyStreams(o: LogsCopyOptions, state: CopyState, source: LokiCli
       batchLines = 0;
       batchBytes = 0;
       report();
-      if (o.pushDelayMs) await new Promise((r) => setTimeout(r, o.pushDelayMs));
+      if (o.pushDelayMs) await sleep(o.pushDelayMs, inFlight);
     };
     try {
       for await (const pages of readLines(source, group.selector, msToNs(unit.startMs), msToNs(unit.endMs), o.pageSize)) {
@@ -182,9 +192,10 @@ async function copyStreams(o: LogsCopyOptions, state: CopyState, source: LokiCli
     report();
   };
 
+  const stopped = () => failure !== undefined || o.signal?.aborted === true;
   const worker = async () => {
     for (;;) {
-      if (failure) return;
+      if (stopped()) return;
       const group = queue.shift();
       if (!group) return;
       // a group goes strictly forward in time: Loki refuses lines more than max_chunk_age/2 behind a stream's newest
@@ -195,7 +206,7 @@ async function copyStreams(o: LogsCopyOptions, state: CopyState, source: LokiCli
         await runUnit(group, left);
       }
       let cursor = group.cursorMs;
-      while (cursor < range.endMs && !failure) {
+      while (cursor < range.endMs && !stopped()) {
         const unit = state.claim(group.id, cursor, Math.min(cursor + o.windowMs, range.endMs));
         await runUnit(group, unit);
         cursor = unit.endMs;
@@ -206,8 +217,10 @@ async function copyStreams(o: LogsCopyOptions, state: CopyState, source: LokiCli
   report();
   await Promise.all(Array.from({ length: Math.max(1, o.concurrency) }, () => worker().catch((e: unknown) => { failure ??= e; })));
   const seconds = (Date.now() - t0) / 1000;
-  state.finishRun(runId, failure ? 'failed' : 'done', runLines, redone);
-  if (failure) throw failure;
+  // stopped by the user: a failure then is a request being aborted, and the unit it was in is redone next run
+  const interrupted = o.signal?.aborted === true && state.totals().unitsDone < unitsTotal;
+  state.finishRun(runId, interrupted ? 'interrupted' : failure ? 'failed' : 'done', runLines, redone);
+  if (failure && !interrupted) throw failure;
   const totals = state.totals();
   return {
     source: o.source.url,
@@ -224,5 +237,6 @@ async function copyStreams(o: LogsCopyOptions, state: CopyState, source: LokiCli
     runs: totals.runs,
     thisRun: { lines: runLines, seconds: Math.round(seconds * 100) / 100, linesPerSecond: seconds > 0 ? Math.round(runLines / seconds) : 0 },
     complete: totals.unitsDone === unitsTotal,
+    ...(interrupted ? { interrupted: true } : {}),
   };
 }

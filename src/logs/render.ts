@@ -39,7 +39,7 @@ export function renderLogsVerifyMarkdown(r: LogsVerifyReport): string {
 export function renderLogsCopyText(r: LogsCopyReport): string {
   return [
     `logs copy ${r.source} -> ${r.target}, ${r.selector}, ${r.range.start} .. ${r.range.end} (windows of ${formatDuration(r.range.windowMs)})`,
-    `${r.complete ? 'complete' : 'INCOMPLETE'}: ${r.streams} streams, ${r.units.done}/${r.units.total} units, ${formatCount(r.lines)} lines (${formatBytes(r.bytes)}) in ${r.pushes} pushes over ${r.runs} run(s); ${r.units.redoneAfterCrash} unit(s) redone after an interruption`,
+    `${r.complete ? 'complete' : r.interrupted ? 'INTERRUPTED (Ctrl-C; re-run the same command to resume)' : 'INCOMPLETE'}: ${r.streams} streams, ${r.units.done}/${r.units.total} units, ${formatCount(r.lines)} lines (${formatBytes(r.bytes)}) in ${r.pushes} pushes over ${r.runs} run(s); ${r.units.redoneAfterCrash} unit(s) redone after an interruption`,
     `this run: ${formatCount(r.thisRun.lines)} lines in ${r.thisRun.seconds} s (${formatCount(r.thisRun.linesPerSecond)} lines/s); state ${r.state}`,
   ].join('\n') + '\n';
 }

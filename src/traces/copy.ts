@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { StackshiftError, UsageError } from '../errors/index.js';
 import { RateLimiter } from '../backfill/index.js';
+import { sleep } from '../http/index.js';
 import { log } from '../log/index.js';
 import type { OtlpTraceExporter } from '../wire/index.js';
 import { idHex } from './ids.js';
@@ -45,6 +46,12 @@ export interface CopyTracesParams {
   sourceId: string;
   targetId: string;
   onProgress?: (p: { unitsDone: number; units: number; traces: number; spans: number }) => void;
+  /**
+   * Stops the copy (Ctrl-C): no batch is claimed once it aborts; the batches on the wire finish (or are
+   * aborted by the HTTP clients' own signal, see afterGrace) and are settled by the next run; the run is
+   * recorded as 'interrupted' and the report returned with `interrupted` set.
+   */
+  signal?: AbortSignal;
 }
 
 export interface CopyTracesReport {
@@ -59,6 +66,8 @@ export interface CopyTracesReport {
   rejects: Array<{ message: string; count: number }>;
   oldestSpan?: string;
   advice: string[];
+  /** Stopped (Ctrl-C) before every unit was done: re-run the same command to resume. */
+  interrupted?: boolean;
 }
 
 function fingerprint(p: CopyTracesParams): { hash: string; describe: string } {
@@ -133,7 +142,7 @@ export async function copyTraces(p: CopyTracesParams): Promise<CopyTracesReport>
     // Jaeger and Tempo store asynchronously: poll the unresolved ones a few rounds (about 3 s) before giving up on them
     let unresolved = inFlight;
     for (let round = 0; p.readback && unresolved.length && round < 10; round++) {
-      if (round) await new Promise((r) => setTimeout(r, 300));
+      if (round) await sleep(300, p.signal);
       const still: typeof unresolved = [];
       for (let i = 0; i < unresolved.length; i += 8) {
         await Promise.all(unresolved.slice(i, i + 8).map(async (t) => {
@@ -171,16 +180,17 @@ export async function copyTraces(p: CopyTracesParams): Promise<CopyTracesReport>
       else state.settle(ids, 'rejected', r.bytesSent, 0, `HTTP ${r.status}: ${r.message ?? ''}`);
     };
     let failed = false;
+    const stopped = () => failed || p.signal?.aborted === true;
     const worker = async () => {
-      while (next < todo.length && !failed) {
+      while (next < todo.length && !stopped()) {
         const u = todo[next++];
         const u0 = Date.now();
         state.startUnit(u.id);
         for await (const page of p.source.search(u.service, u.start_us, u.end_us)) {
-          if (failed) return;
+          if (stopped()) return;
           // claimed batch by batch, so that only the request on the wire is 'sending' at any moment
           for (const b of batches(page, p.batchSpans)) {
-            if (failed) return;
+            if (stopped()) return;
             const claimed = state.claim(u.id, b.map((t) => ({ id: t.traceId, spans: t.spans.length, minStartUs: minStartUs(t) })));
             const mine = b.filter((t) => claimed.has(idHex(t.traceId)));
             run.skippedDuplicates += b.length - mine.length;
@@ -195,7 +205,9 @@ export async function copyTraces(p: CopyTracesParams): Promise<CopyTracesReport>
     // on the first failure the others stop claiming and finish the request they have on the wire
     const results = await Promise.allSettled(Array.from({ length: Math.max(1, p.concurrency) }, () => worker().catch((e) => { failed = true; throw e; })));
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failure) {
+    // stopped by the user: a failure then is a request being aborted; the next run settles what was on the wire
+    const interrupted = p.signal?.aborted === true && unitsDone < all;
+    if (failure && !interrupted) {
       const e = failure.reason as unknown;
       state.finishRun(runId, 'failed', settledInFlight, resentInFlight);
       const t = state.totals();
@@ -204,7 +216,7 @@ export async function copyTraces(p: CopyTracesParams): Promise<CopyTracesReport>
         cause: e,
       });
     }
-    state.finishRun(runId, 'done', settledInFlight, resentInFlight);
+    state.finishRun(runId, interrupted ? 'interrupted' : 'done', settledInFlight, resentInFlight);
     const t = state.totals();
     const ms = Date.now() - t0;
     const report: CopyTracesReport = {
@@ -219,6 +231,7 @@ export async function copyTraces(p: CopyTracesParams): Promise<CopyTracesReport>
       rejects: t.rejects,
       oldestSpan: t.minStartUs !== undefined && t.traces > 0 ? usIso(t.minStartUs) : undefined,
       advice: [],
+      ...(interrupted ? { interrupted: true } : {}),
     };
     report.advice.push(...copyAdvice(report, t.minStartUs, resentInFlight > 0 && !p.readback));
     return report;

@@ -71,20 +71,21 @@ export function renderVerifyTracesMarkdown(r: VerifyTracesReport): string {
 
 export function renderCopyTracesText(r: CopyTracesReport): string {
   const out = [
-    `traces copy: ${r.source} -> ${r.target}`,
+    `traces copy${r.interrupted ? ' (interrupted: partial)' : ''}: ${r.source} -> ${r.target}`,
     `window ${r.window.start} .. ${r.window.end}; state ${r.state}${r.plan.resumed ? ` (resumed, run ${r.plan.runs})` : ''}`,
     textTable(['units', 'done', 'traces', 'spans', 'bytes sent', 'rejected traces', 'rejected spans'], [[r.plan.units, r.plan.unitsDone, r.totals.traces, r.totals.spans, formatBytes(r.totals.bytes), r.totals.rejectedTraces, r.totals.rejectedSpans]]),
     `this run: ${r.run.traces} traces, ${r.run.spans} spans in ${formatDuration(r.run.durationMs)} (${formatCount(r.run.spansPerSecond)} spans/s, ${r.run.requests} requests), ${r.run.skippedDuplicates} already copied by another unit, ${r.run.settledInFlight} in-flight traces found in the target, ${r.run.resentInFlight} re-sent; peak RSS ${formatBytes(r.run.peakRssBytes)}`,
   ];
   if (r.rejects.length) out.push('rejections:', ...r.rejects.map((x) => `  ${x.count}x ${x.message}`));
   if (r.advice.length) out.push('', ...r.advice.map((a) => `note: ${a}`));
-  out.push('', 'next: stackshift traces verify --jaeger-url <source> --tempo-url <tempo> --start ... --end ...  (proves the copy by ID)');
+  if (r.interrupted) out.push('', 'interrupted (Ctrl-C): re-run the same command to resume; the traces on the wire are read back or re-sent');
+  else out.push('', 'next: stackshift traces verify --jaeger-url <source> --tempo-url <tempo> --start ... --end ...  (proves the copy by ID)');
   return out.join('\n') + '\n';
 }
 
 export function renderCopyTracesMarkdown(r: CopyTracesReport): string {
   return [
-    '## Trace copy',
+    `## Trace copy${r.interrupted ? ' (interrupted: partial)' : ''}`,
     '',
     `${r.source} -> ${r.target}, window ${r.window.start} .. ${r.window.end}.`,
     '',

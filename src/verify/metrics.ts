@@ -1,5 +1,5 @@
 import type { PrometheusClient } from '../clients/index.js';
-import { HttpError } from '../http/index.js';
+import { HttpError, isRetryableError, sleep, withRetries, type RetryPolicy } from '../http/index.js';
 import { log } from '../log/index.js';
 import { formatTime } from '../timeutil/index.js';
 import type { ChunkSource } from './chunks.js';
@@ -52,6 +52,12 @@ export interface VerifyMetricsOptions {
    */
   excludeSeries?: string[];
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Stops the comparison (Ctrl-C): no metric is started once it aborts, and the report covers the metrics
+   * compared so far (`interrupted`). Reads in flight are the HTTP clients' to abort (give them a signal that
+   * follows this one after a grace period, see afterGrace).
+   */
+  signal?: AbortSignal;
 }
 
 export const CONSISTENCY_DEFINITION =
@@ -94,6 +100,8 @@ export interface MetricsReport {
   excluded: { patterns: string[]; metrics: string[] };
   /** What the figure rests on: a gate never passes on nothing compared. */
   evidence: { series: number; samples?: number; passed: boolean; reason?: string };
+  /** The run was stopped (Ctrl-C) before every metric was compared: the figures cover the metrics done. */
+  interrupted?: { metricsDone: number; metricsTotal: number };
   labelMapping: LabelMapping;
   externalLabels: { source: Record<string, string>; target: Record<string, string> };
   valueEquality: { mode: 'bit-exact' | 'relative-tolerance'; relativeTolerance: number };
@@ -145,6 +153,9 @@ export interface MetricsReport {
   peakRssBytes: number;
   throughput?: { sourceSamplesPerSecond: number; samplesReadPerSecond: number };
 }
+
+/** Waits between comparisons of one metric: about 1 s, then 2 s. */
+const METRIC_RETRY: RetryPolicy = { baseMs: 1000, maxMs: 4000, maxRetryAfterMs: 0 };
 
 const pct = (num: number, den: number) => (den === 0 ? 100 : (num / den) * 100);
 
@@ -219,8 +230,27 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
     }
   };
   const metricsOf = async () => {
-    for (let name = queue.shift(); name !== undefined && !failure; name = queue.shift()) {
+    for (let name = queue.shift(); name !== undefined && !failure && !o.signal?.aborted; name = queue.shift()) {
+      // every read of a metric first, then its counts in one synchronous step: a run stopped mid-metric
+      // (Ctrl-C) leaves no half-counted metric in the partial report
       const sp = await compareSeriesOfMetric(sides, name, selectors, o.startMs, o.endMs - 1, o.mapping, sampling !== undefined);
+      let parities: MetricParity[] = [];
+      let chosen: NonNullable<typeof sp.population> = [];
+      const reread = { refetches: 0, transientDifferences: 0 };
+      const outcomes: SeriesOutcome[][] = [];
+      if (o.samples) {
+        if (sampling) {
+          chosen = (sp.population ?? []).filter((p) => inSample(p.key, fraction, sampling.seed));
+          // the population is already the union over all selectors: one comparison, read series by series
+          parities = [await retrying(name, o.signal, () => compareMetric(name, { ...common(o), matchers: [] }, {
+            source: () => exactStream(o.source.reader, chosen.map((c) => c.source).filter((x): x is Label[] => x !== undefined), o.startMs, o.endMs),
+            target: () => exactStream(o.target.reader, chosen.map((c) => c.target).filter((x): x is Label[] => x !== undefined), o.startMs, o.endMs),
+          }))];
+        } else {
+          for (const sel of selectors) parities.push(await retrying(name, o.signal, () => compareMetric(name, { ...common(o), matchers: sel })));
+        }
+        for (const p of parities) outcomes.push(await recheck(name, o, [...seriesOutcomes(p)], reread));
+      }
       series.source += sp.source;
       series.target += sp.target;
       series.matched += sp.matched;
@@ -231,30 +261,21 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
         for (const m of sp.missing) top.add({ kind: 'missing-series', metric: name, series: formatLabels(m.labels), labels: labelsToRecord(m.labels), samples: 0 });
         for (const m of sp.extra) top.add({ kind: 'extra-series', metric: name, series: formatLabels(m.labels), labels: labelsToRecord(m.labels), samples: 0 });
       } else {
-        let parities: MetricParity[];
         if (sampling) {
-          const pop = sp.population ?? [];
-          population += pop.length;
-          const chosen = pop.filter((p) => inSample(p.key, fraction, sampling.seed));
+          population += (sp.population ?? []).length;
           sampled += chosen.length;
-          // the population is already the union over all selectors: one comparison, read series by series
-          parities = [await retrying(name, () => compareMetric(name, { ...common(o), matchers: [] }, {
-            source: () => exactStream(o.source.reader, chosen.map((c) => c.source).filter((x): x is Label[] => x !== undefined), o.startMs, o.endMs),
-            target: () => exactStream(o.target.reader, chosen.map((c) => c.target).filter((x): x is Label[] => x !== undefined), o.startMs, o.endMs),
-          }))];
-        } else {
-          parities = [];
-          for (const sel of selectors) parities.push(await retrying(name, () => compareMetric(name, { ...common(o), matchers: sel })));
         }
+        samples.refetches += reread.refetches;
+        samples.transientDifferences += reread.transientDifferences;
         let e = 0, m = 0, u = 0;
-        for (const p of parities) {
+        parities.forEach((p, i) => {
           samples.histogramSamplesNotCompared += p.histogramSamples;
           samples.unknownChunks += p.unknownChunks;
           samples.samplesRead.source += p.samplesRead.source;
           samples.samplesRead.target += p.samplesRead.target;
           samples.refetches += p.refetches;
           samples.chunkMatches += p.chunkMatches;
-          for (const so of await recheck(name, o, [...seriesOutcomes(p)], samples)) {
+          for (const so of outcomes[i]) {
             e += so.expected; m += so.matched; u += so.unexpected;
             account(samples, so);
             if (sampling) {
@@ -265,7 +286,7 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
             const d = discrepancyOf(name, so);
             if (d) top.add(d);
           }
-        }
+        });
         Object.assign(row, { expected: e, matched: m, unexpected: u, percent: pct(m, e + u) });
       }
       if (row.missingSeries || row.extraSeries || (row.percent !== undefined && row.percent < 100)) perMetric.push(row);
@@ -273,13 +294,16 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, names.length)) }, worker));
-  if (failure) throw failure.error;
+  // stopped by the user: what failed then is the reads being aborted, and the report covers the metrics done
+  const interrupted = o.signal?.aborted === true && done < names.length;
+  if (failure && !interrupted) throw failure.error;
 
   const warnings: string[] = [];
   if (samples.histogramSamplesNotCompared) warnings.push(`${samples.histogramSamplesNotCompared} native-histogram samples were read but not compared`);
   if (samples.unknownChunks) warnings.push(`${samples.unknownChunks} chunks had an encoding this version cannot decode; their samples are not compared`);
   if (samples.transientDifferences) warnings.push(`${samples.transientDifferences} series differed on the first read and matched when read again: a server was still settling (compaction, block handover); rerun later to be sure`);
   if (excludedMetrics.length) warnings.push(`left out by --exclude-series: ${excludedMetrics.join(', ')}`);
+  if (interrupted) warnings.push(`interrupted after ${done} of ${names.length} metrics: the figures cover those ${done} only`);
 
   // a gate needs evidence: no series (or, with samples, no sample) on either side is a failure, not 100 %
   const seriesSeen = series.source + series.extra;
@@ -300,7 +324,8 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
     window: { start: formatTime(o.startMs), end: formatTime(o.endMs), startMs: o.startMs, endMs: o.endMs },
     selectors: selectors.map(renderSelector),
     excluded: { patterns: excludePatterns, metrics: excludedMetrics },
-    evidence: { series: seriesSeen, ...(o.samples ? { samples: samplesSeen } : {}), passed: nothing === undefined, ...(nothing ? { reason: nothing } : {}) },
+    evidence: { series: seriesSeen, ...(o.samples ? { samples: samplesSeen } : {}), passed: nothing === undefined && !interrupted, ...(nothing ? { reason: nothing } : interrupted ? { reason: `interrupted: ${done} of ${names.length} metrics compared` } : {}) },
+    ...(interrupted ? { interrupted: { metricsDone: done, metricsTotal: names.length } } : {}),
     labelMapping: o.mapping,
     externalLabels: { source: labelsToRecord(o.source.externalLabels), target: labelsToRecord(o.target.externalLabels) },
     valueEquality: { mode: o.equality.relativeTolerance ? 'relative-tolerance' : 'bit-exact', relativeTolerance: o.equality.relativeTolerance },
@@ -325,7 +350,7 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
       seriesFullyConsistent: { percent: pct(cleanSampled, ys.length), confidenceInterval: { ...w, lowPercent: w.low * 100, highPercent: w.high * 100 } },
     };
   }
-  if (o.minConsistency !== undefined) report.consistency.gate = { minPercent: o.minConsistency, passed: nothing === undefined && report.consistency.percent >= o.minConsistency };
+  if (o.minConsistency !== undefined) report.consistency.gate = { minPercent: o.minConsistency, passed: nothing === undefined && !interrupted && report.consistency.percent >= o.minConsistency };
   const secs = Math.max(0.001, report.durationMs / 1000);
   if (o.samples) report.throughput = { sourceSamplesPerSecond: Math.round(samples.samplesRead.source / secs), samplesReadPerSecond: Math.round((samples.samplesRead.source + samples.samplesRead.target) / secs) };
   return report;
@@ -337,7 +362,7 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
  * serve a window with holes for a few seconds; every series that differed is read once more, alone, after
  * a pause, and its second comparison is the one reported. Those that then match are counted as transient.
  */
-async function recheck(name: string, o: VerifyMetricsOptions, outcomes: SeriesOutcome[], totals: NonNullable<MetricsReport['samples']>): Promise<SeriesOutcome[]> {
+async function recheck(name: string, o: VerifyMetricsOptions, outcomes: SeriesOutcome[], totals: { refetches: number; transientDifferences: number }): Promise<SeriesOutcome[]> {
   let pending = outcomes.filter((x) => x.status !== 'matched');
   const rc = o.recheck;
   if (pending.length === 0 || !rc || rc.rounds <= 0) return outcomes;
@@ -346,10 +371,10 @@ async function recheck(name: string, o: VerifyMetricsOptions, outcomes: SeriesOu
   const sameOnTarget = o.mapping.drop.length === 0;
   const sameOnSource = sameOnTarget && Object.keys(o.mapping.add).length === 0;
   for (let round = 1; round <= rc.rounds && pending.length; round++) {
-    await new Promise((r) => setTimeout(r, rc.delayMs * round));
+    await sleep(rc.delayMs * round, o.signal);
     const src = pending.map((x) => x.sourceLabels ?? (sameOnSource ? x.labels : undefined)).filter((x): x is Label[] => x !== undefined);
     const tgt = pending.map((x) => x.targetLabels ?? (sameOnTarget ? x.labels : undefined)).filter((x): x is Label[] => x !== undefined);
-    const p = await retrying(name, () => compareMetric(name, { ...common(o), matchers: [] }, {
+    const p = await retrying(name, o.signal, () => compareMetric(name, { ...common(o), matchers: [] }, {
       source: () => exactStream(o.source.reader, src, o.startMs, o.endMs),
       target: () => exactStream(o.target.reader, tgt, o.startMs, o.endMs),
     }));
@@ -370,21 +395,18 @@ async function recheck(name: string, o: VerifyMetricsOptions, outcomes: SeriesOu
 
 /**
  * A response cut off mid-stream (a server restart, a proxy timeout) is retried for the whole metric: its
- * comparison state is rebuilt from scratch, so nothing is counted twice. Errors before a response are the
- * HTTP layer's to retry; a refusal (4xx) is never retried.
+ * comparison state is rebuilt from scratch, so nothing is counted twice. The policy is the HTTP layer's
+ * (isRetryableError) minus answers with a status: those were retried per request already, and a refusal
+ * (4xx) never is.
  */
-async function retrying<T>(metric: string, fn: () => Promise<T>, attempts = 3): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (e) {
-      const code = (e as { code?: string }).code ?? '';
-      const transient = code === 'wire' || (e instanceof HttpError && e.kind !== 'status') || /^(UND_ERR|ECONNRESET|EPIPE)/.test(code);
-      if (!transient || i >= attempts) throw e;
-      log.warn('verify: read failed mid-stream, comparing the metric again', { metric, attempt: i, error: (e as Error).message });
-      await new Promise((r) => setTimeout(r, 500 * i));
-    }
-  }
+function retrying<T>(metric: string, signal: AbortSignal | undefined, fn: () => Promise<T>, attempts = 3): Promise<T> {
+  return withRetries(fn, {
+    attempts,
+    policy: METRIC_RETRY,
+    signal,
+    isRetryable: (e) => !(e instanceof HttpError && e.kind === 'status') && isRetryableError(e),
+    onRetry: (e, attempt) => log.warn('verify: read failed mid-stream, comparing the metric again', { metric, attempt, error: (e as Error).message }),
+  });
 }
 
 function common(o: VerifyMetricsOptions) {

@@ -31,6 +31,7 @@ export const metricsReportSchema = {
     selectors: strList,
     excluded: { type: 'object', additionalProperties: false, required: ['patterns', 'metrics'], properties: { patterns: strList, metrics: strList } },
     evidence: { type: 'object', additionalProperties: false, required: ['series', 'passed'], properties: { series: int, samples: int, passed: bool, reason: str } },
+    interrupted: { type: 'object', additionalProperties: false, required: ['metricsDone', 'metricsTotal'], properties: { metricsDone: int, metricsTotal: int } },
     labelMapping: { type: 'object', required: ['add', 'drop'], properties: { add: labels, drop: strList } },
     externalLabels: { type: 'object', required: ['source', 'target'], properties: { source: labels, target: labels } },
     valueEquality: { type: 'object', required: ['mode', 'relativeTolerance'], properties: { mode: { enum: ['bit-exact', 'relative-tolerance'] }, relativeTolerance: num } },

@@ -7,6 +7,7 @@ import { createProgress, formatCount } from '../../progress/index.js';
 import { parseDuration, parseTime, tryParseDuration } from '../../timeutil/index.js';
 import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
 import { contextFor, emit, statePath as stateFile } from '../context.js';
+import { INTERRUPTED_EXIT, commandLine, interruptible, reportInterrupted } from '../interrupt.js';
 import { parseShard } from './backfill.js';
 
 function int(name: string, v: unknown, min: number, max: number): number {
@@ -49,7 +50,7 @@ Examples:
 
 Blocks are built in <dir>/<ULID>.tmp-for-creation, fsynced and renamed: no half-written block is ever visible.
 Re-running the same command with the same --state resumes; a block already in place (or already in Mimir, 409) is not written twice.
-Exit codes: 0 copied, 2 usage or runtime error.`);
+Exit codes: 0 copied, 2 usage or runtime error, 130 stopped by Ctrl-C (partial summary; the same command resumes).`);
   cmd.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
     if (!opts.start) throw new UsageError('--start is required', 'for example --start 30d, --start 2026-01-01T00:00:00Z or --start 1767225600');
@@ -76,7 +77,9 @@ Exit codes: 0 copied, 2 usage or runtime error.`);
     if (!sflags.url && !ctx.loaded.config.endpoints?.[String(opts.from)]) throw new UsageError(`no source: endpoint "${opts.from}" is not in the config and --source-url is not given`, 'pass --source-url http://prometheus:9090');
     const source = resolveEndpoint(ctx.loaded, String(opts.from), sflags, 'prometheus');
     const progress = createProgress('blocks', 0, 'series-h');
+    const stop = interruptible();
     const report = await runBlocks({
+      signal: stop.signal,
       source,
       sourceReadPath: opts.sourceReadPath as string | undefined,
       target,
@@ -98,9 +101,10 @@ Exit codes: 0 copied, 2 usage or runtime error.`);
         progress.setTotal(p.totalMs / HOUR_MS);
         progress.update(p.coveredMs / HOUR_MS, `${formatCount(p.samples)} samples, ${p.unitsDone} blocks`);
       },
-    });
+    }).finally(() => stop.dispose());
     progress.finish();
-    emit({ document: report, text: () => renderBlocksText(report), markdown: () => renderBlocksMarkdown(report), exitCode: 0 }, ctx.format);
+    emit({ document: report, text: () => renderBlocksText(report), markdown: () => renderBlocksMarkdown(report), exitCode: report.interrupted ? INTERRUPTED_EXIT : 0 }, ctx.format);
+    if (report.interrupted) reportInterrupted(`${report.plan.unitsDone} of ${report.plan.units} block ranges planned so far are done; ${statePath} records the run as interrupted`, commandLine({ '--state': statePath }));
   });
   return cmd;
 }

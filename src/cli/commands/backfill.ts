@@ -6,6 +6,7 @@ import { createProgress, formatCount } from '../../progress/index.js';
 import { durationFlag, intFlag as int, rateFlag as optRate, timeRangeFlags } from '../parse.js';
 import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
 import { contextFor, emit, statePath as stateFile } from '../context.js';
+import { INTERRUPTED_EXIT, commandLine, interruptible, reportInterrupted } from '../interrupt.js';
 import { backfillBlocksCommand } from './backfill-blocks.js';
 
 export function parseShard(v: string): Shard {
@@ -63,7 +64,8 @@ Examples:
   stackshift backfill metrics ... --shard 2/8           # one of 8 parallel processes (docs/backfill-indexed-job.yaml)
 
 Re-running the same command with the same --state resumes; samples re-sent after a crash are idempotent.
-Exit codes: 0 copied, 1 copied but the target refused some samples (see the summary), 2 usage or runtime error.`);
+Exit codes: 0 copied, 1 copied but the target refused some samples (see the summary), 2 usage or runtime error,
+130 stopped by Ctrl-C (units in flight get 10s; partial summary and the command that resumes; a second Ctrl-C exits at once).`);
   cmd.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
     if (!opts.start) throw new UsageError('--start is required', 'for example --start 30d, --start 2026-01-01T00:00:00Z or --start 1767225600');
@@ -93,7 +95,9 @@ Exit codes: 0 copied, 1 copied but the target refused some samples (see the summ
     let lastSamples = 0;
     let lastT = Date.now();
     let rate = 0;
+    const stop = interruptible();
     const report = await runBackfill({
+      signal: stop.signal,
       source,
       sourceReadPath: opts.sourceReadPath as string | undefined,
       target,
@@ -127,9 +131,10 @@ Exit codes: 0 copied, 1 copied but the target refused some samples (see the summ
         progress.setTotal(p.totalMs / 3_600_000);
         progress.update(p.coveredMs / 3_600_000, `${formatCount(p.samples)} samples, ${formatCount(rate)} samples/s`);
       },
-    });
+    }).finally(() => stop.dispose());
     progress.finish();
-    emit({ document: report, text: () => renderBackfillText(report), markdown: () => renderBackfillMarkdown(report), exitCode: report.rejects.length ? 1 : 0 }, ctx.format);
+    emit({ document: report, text: () => renderBackfillText(report), markdown: () => renderBackfillMarkdown(report), exitCode: report.interrupted ? INTERRUPTED_EXIT : report.rejects.length ? 1 : 0 }, ctx.format);
+    if (report.interrupted) reportInterrupted(`${report.plan.unitsDone} of ${report.plan.units} units planned so far are done; ${statePath} records the run as interrupted`, commandLine({ '--state': statePath }));
   });
   // addCommand does not inherit the program's settings: keep errors as exceptions (exit 2), not process.exit(1)
   area.addCommand(cmd);

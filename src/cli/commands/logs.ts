@@ -10,6 +10,7 @@ import { createProgress, formatCount } from '../../progress/index.js';
 import { parseDuration, parseTime } from '../../timeutil/index.js';
 import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
 import { contextFor, emit, statePath as stateFile } from '../context.js';
+import { INTERRUPTED_EXIT, commandLine, interruptible, reportInterrupted } from '../interrupt.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const LABEL = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -146,7 +147,8 @@ Examples:
 
 The target must accept old lines for the copy: limits_config.reject_old_samples: false (or a larger
 reject_old_samples_max_age). Re-running the same command with the same --state resumes; a line pushed twice
-is stored once. Exit codes: 0 copied, 2 usage error or a refusal by either side (with the setting to change).`);
+is stored once. Exit codes: 0 copied, 2 usage error or a refusal by either side (with the setting to change),
+130 stopped by Ctrl-C (partial summary; the same command resumes).`);
   copy.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
     const selector = parseStreamSelector(String(opts.selector));
@@ -161,12 +163,15 @@ is stored once. Exit codes: 0 copied, 2 usage error or a refusal by either side 
     const target = endpoint(ctx.loaded, String(opts.to), endpointFlags(opts, 'target'), 'target');
     const statePath = stateFile(opts, ctx.loaded, 'logs-copy.db');
     const progress = createProgress('logs copy', 0, 'units');
+    const stop = interruptible();
     const report = await runLogsCopy({
       ...o, source, target, statePath,
       pushDelayMs: process.env.STACKSHIFT_TEST_PUSH_DELAY_MS ? Number(process.env.STACKSHIFT_TEST_PUSH_DELAY_MS) : undefined,
       onProgress: (p) => { progress.setTotal(p.unitsTotal); progress.update(p.unitsDone, `${formatCount(p.lines)} lines`); },
-    }).finally(() => progress.finish());
-    emit({ document: report, text: () => renderLogsCopyText(report), markdown: () => renderLogsCopyMarkdown(report), exitCode: 0 }, ctx.format);
+      signal: stop.signal,
+    }).finally(() => { progress.finish(); stop.dispose(); });
+    emit({ document: report, text: () => renderLogsCopyText(report), markdown: () => renderLogsCopyMarkdown(report), exitCode: report.interrupted ? INTERRUPTED_EXIT : 0 }, ctx.format);
+    if (report.interrupted) reportInterrupted(`${report.units.done} of ${report.units.total} units done; ${statePath} records the run as interrupted`, commandLine({ '--state': statePath }));
   });
   area.addCommand(copy);
   program.addCommand(area);

@@ -11,6 +11,7 @@ import {
 } from '../../traces/index.js';
 import { OtlpTraceExporter } from '../../wire/index.js';
 import { contextFor, emit, statePath as stateFile } from '../context.js';
+import { INTERRUPTED_EXIT, commandLine, interruptible, reportInterrupted } from '../interrupt.js';
 import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
 
 function int(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -60,8 +61,8 @@ function commonOptions(cmd: Command): Command {
     .option('--page-limit <n>', 'traces per search request (windows split when a page is full)', String(D.pageLimit));
 }
 
-async function openJaeger(ep: ResolvedEndpoint, apiChoice: JaegerApi | undefined, raw: boolean, pageLimit: number, connections: number): Promise<JaegerStore> {
-  const client = new JaegerClient(new HttpClient(ep, { connections }));
+async function openJaeger(ep: ResolvedEndpoint, apiChoice: JaegerApi | undefined, raw: boolean, pageLimit: number, connections: number, signal?: AbortSignal): Promise<JaegerStore> {
+  const client = new JaegerClient(new HttpClient(ep, { connections, signal }));
   try {
     return await JaegerStore.open(client, { api: apiChoice, raw, pageLimit, windowOnGet: true });
   } catch (e) {
@@ -71,16 +72,16 @@ async function openJaeger(ep: ResolvedEndpoint, apiChoice: JaegerApi | undefined
 }
 
 /** The target to read: Tempo (--tempo-url / --to) or a second Jaeger (--target-jaeger-url). */
-async function openTarget(opts: Record<string, unknown>, loaded: LoadedConfig, raw: boolean, pageLimit: number, connections: number, required: boolean): Promise<TraceStore | undefined> {
+async function openTarget(opts: Record<string, unknown>, loaded: LoadedConfig, raw: boolean, pageLimit: number, connections: number, required: boolean, signal?: AbortSignal): Promise<TraceStore | undefined> {
   const tj = endpointFlags(opts, 'target-jaeger');
   const tf = endpointFlags(opts, 'tempo');
   if (tj.url && tf.url) throw new UsageError('give either --tempo-url or --target-jaeger-url, not both');
-  if (tj.url) return openJaeger(resolveEndpoint(loaded, 'target-jaeger', tj, 'jaeger'), api(opts.targetJaegerApi, '--target-jaeger-api'), raw, pageLimit, connections);
+  if (tj.url) return openJaeger(resolveEndpoint(loaded, 'target-jaeger', tj, 'jaeger'), api(opts.targetJaegerApi, '--target-jaeger-api'), raw, pageLimit, connections, signal);
   if (!tf.url && !loaded.config.endpoints?.[String(opts.to)]) {
     if (!required) return undefined;
     throw new UsageError('no target: pass --tempo-url http://tempo:3200 or --target-jaeger-url http://jaeger2:16686 (or --to <endpoint in stackshift.yaml>)');
   }
-  const client = new TempoClient(new HttpClient(resolveEndpoint(loaded, String(opts.to), tf, 'tempo'), { connections }));
+  const client = new TempoClient(new HttpClient(resolveEndpoint(loaded, String(opts.to), tf, 'tempo'), { connections, signal }));
   try {
     return await TempoStore.open(client, { v2: Boolean(opts.tempoApiV2), pageLimit });
   } catch (e) {
@@ -163,7 +164,7 @@ Examples:
   stackshift traces copy --jaeger-url http://jaeger:16686 --otlp-url http://tempo:4318 --otlp-tenant t1 --start 2026-01-01T00:00:00Z --end 2026-01-08T00:00:00Z --rate 20000
   stackshift traces copy ... --tempo-url http://tempo:3200   # reads back traces in flight at an interruption instead of re-sending them
 Re-running the same command with the same --state resumes; each trace is sent once (the one batch on the wire at a kill is read back or re-sent).
-Exit codes: 0 copied, 1 copied but the receiver refused some spans, 2 usage or runtime error.`);
+Exit codes: 0 copied, 1 copied but the receiver refused some spans, 2 usage or runtime error, 130 stopped by Ctrl-C (the same command resumes).`);
   copy.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
     const w = window(opts);
@@ -178,22 +179,28 @@ Exit codes: 0 copied, 1 copied but the receiver refused some spans, 2 usage or r
     const raw = opts.raw !== false;
     const srcEp = endpoint(ctx.loaded, String(opts.from), endpointFlags(opts, 'jaeger'), 'jaeger', '--jaeger-url', 'http://jaeger:16686');
     const otlpEp = resolveEndpoint(ctx.loaded, 'otlp', { url: String(opts.otlpUrl), tenant: opts.otlpTenant as string | undefined, header: opts.otlpHeader as string[] | undefined }, 'tempo');
-    const exporterHttp = new HttpClient({ ...otlpEp, retries }, { connections: concurrency + 1 });
+    const stop = interruptible();
+    const exporterHttp = new HttpClient({ ...otlpEp, retries }, { connections: concurrency + 1, signal: stop.inFlight });
     let source: JaegerStore | undefined;
     let readback: TraceStore | undefined;
     try {
-      source = await openJaeger(srcEp, api(opts.jaegerApi, '--jaeger-api'), raw, pageLimit, concurrency + 2);
-      readback = await openTarget(opts, ctx.loaded, true, pageLimit, 2, false);
+      source = await openJaeger(srcEp, api(opts.jaegerApi, '--jaeger-api'), raw, pageLimit, concurrency + 2, stop.inFlight);
+      readback = await openTarget(opts, ctx.loaded, true, pageLimit, 2, false, stop.inFlight);
       const progress = createProgress('traces copy', 0, 'units');
       const report = await copyTraces({
         source, exporter: new OtlpTraceExporter(exporterHttp, { gzip: opts.gzip !== false }), readback, startUs: w.startUs, endUs: w.endUs, relativeRange: w.relative,
         services: opts.service as string[] | undefined, windowUs: BigInt(windowMs) * 1000n, batchSpans, concurrency, rate,
         statePath: stateFile(opts, ctx.loaded, 'traces-copy.db'), sourceId: srcEp.url, targetId: `${otlpEp.url}${otlpEp.tenant ? ` tenant ${otlpEp.tenant}` : ''}`,
         onProgress: (p) => { progress.setTotal(p.units); progress.update(p.unitsDone, `${formatCount(p.traces)} traces, ${formatCount(p.spans)} spans`); },
+        signal: stop.signal,
       });
       progress.finish();
-      emit({ document: report, text: () => renderCopyTracesText(report), markdown: () => renderCopyTracesMarkdown(report), exitCode: report.totals.rejectedSpans || report.totals.rejectedTraces ? 1 : 0 }, ctx.format);
+      stop.dispose();
+      const exitCode = report.interrupted ? INTERRUPTED_EXIT : report.totals.rejectedSpans || report.totals.rejectedTraces ? 1 : 0;
+      emit({ document: report, text: () => renderCopyTracesText(report), markdown: () => renderCopyTracesMarkdown(report), exitCode }, ctx.format);
+      if (report.interrupted) reportInterrupted(`${report.plan.unitsDone} of ${report.plan.units} units done; ${report.state} records the run as interrupted`, commandLine({ '--state': report.state }));
     } finally {
+      stop.dispose();
       await Promise.all([source?.close(), readback?.close(), exporterHttp.close()]);
     }
   });

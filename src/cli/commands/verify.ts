@@ -12,6 +12,7 @@ import {
 } from '../../verify/index.js';
 import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
 import { contextFor, emit } from '../context.js';
+import { INTERRUPTED_EXIT, commandLine, interruptible, reportInterrupted, type Interrupt } from '../interrupt.js';
 
 
 function tolerance(v: unknown): number {
@@ -65,12 +66,12 @@ function sidesOptions(cmd: Command): Command {
   return cmd;
 }
 
-async function openBoth(ctx: ReturnType<typeof contextFor>, opts: Record<string, unknown>, connections: number): Promise<[OpenedSide, OpenedSide]> {
+async function openBoth(ctx: ReturnType<typeof contextFor>, opts: Record<string, unknown>, connections: number, signal?: AbortSignal): Promise<[OpenedSide, OpenedSide]> {
   const s = endpointFor(ctx.loaded, String(opts.from), endpointFlags(opts, 'source'), 'source', opts.sourceType as string | undefined);
   const t = endpointFor(ctx.loaded, String(opts.to), endpointFlags(opts, 'target'), 'target', opts.targetType as string | undefined);
-  const source = await openSide(s, { connections });
+  const source = await openSide(s, { connections, signal });
   try {
-    return [source, await openSide(t, { connections })];
+    return [source, await openSide(t, { connections, signal })];
   } catch (e) {
     await source.close();
     throw e;
@@ -78,8 +79,8 @@ async function openBoth(ctx: ReturnType<typeof contextFor>, opts: Record<string,
 }
 
 /** Runs a comparison on both sides, writes its JSON report where --report says, and closes both sides however it ends. */
-async function compareSides<R>(ctx: ReturnType<typeof contextFor>, opts: Record<string, unknown>, connections: number, run: (source: OpenedSide, target: OpenedSide) => Promise<R>): Promise<R> {
-  const [source, target] = await openBoth(ctx, opts, connections);
+async function compareSides<R>(ctx: ReturnType<typeof contextFor>, opts: Record<string, unknown>, connections: number, run: (source: OpenedSide, target: OpenedSide) => Promise<R>, stop?: Interrupt): Promise<R> {
+  const [source, target] = await openBoth(ctx, opts, connections, stop?.inFlight);
   try {
     const report = await run(source, target);
     if (opts.report) writeFileAtomic(String(opts.report), JSON.stringify(report, null, 2) + '\n');
@@ -121,7 +122,8 @@ Examples:
 
 Consistency = matched / (expected + unexpected) samples; see the README for the exact definition.
 A window with no series or no sample on either side fails the gate: nothing was compared.
-Exit codes: 0 consistency at or above --min-consistency, 1 below it or nothing compared, 2 usage or runtime error.`);
+Exit codes: 0 consistency at or above --min-consistency, 1 below it or nothing compared, 2 usage or runtime error,
+130 stopped by Ctrl-C (summary of the metrics compared so far).`);
   metrics.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
     const { startMs, endMs } = timeRangeFlags(opts.start, opts.end, { now: Date.now() });
@@ -135,6 +137,7 @@ Exit codes: 0 consistency at or above --min-consistency, 1 below it or nothing c
     const top = int('top', opts.top, 0, 10_000);
     const minConsistency = percent('min-consistency', opts.minConsistency);
     const tol = tolerance(opts.tolerance);
+    const stop = interruptible();
     const report = await compareSides(ctx, opts, metricsConnections(concurrency), async (source, target) => {
       if (opts.dropExternalLabels) for (const l of source.externalLabels) if (!map.drop.includes(l.name)) map.drop.push(l.name);
       const progress = createProgress('verify', 0, 'metrics');
@@ -144,12 +147,15 @@ Exit codes: 0 consistency at or above --min-consistency, 1 below it or nothing c
           samples: !opts.seriesOnly, sample, readWindowMs, concurrency, top, minConsistency, excludeSeries,
           recheck: { rounds: int('recheck', opts.recheck, 0, 10), delayMs: durationFlag('recheck-delay', opts.recheckDelay, { min: 0 }) },
           onProgress: (done, total) => { progress.setTotal(total); progress.update(done); },
+          signal: stop.signal,
         });
       } finally {
         progress.finish();
       }
-    });
-    emit({ document: report, text: () => renderMetricsText(report), markdown: () => renderMetricsMarkdown(report), exitCode: report.consistency.gate?.passed === false || !report.evidence.passed ? 1 : 0 }, ctx.format);
+    }, stop).finally(() => stop.dispose());
+    const exitCode = report.interrupted ? INTERRUPTED_EXIT : report.consistency.gate?.passed === false || !report.evidence.passed ? 1 : 0;
+    emit({ document: report, text: () => renderMetricsText(report), markdown: () => renderMetricsMarkdown(report), exitCode }, ctx.format);
+    if (report.interrupted) reportInterrupted(`${report.interrupted.metricsDone} of ${report.interrupted.metricsTotal} metrics compared; the summary covers those only`, commandLine(), 'compare them all');
   });
   area.addCommand(metrics);
 
