@@ -300,6 +300,18 @@ export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
     // the target's own external labels come back with what it serves: the read-back leaves them out
     const readBack = rbHttp ? { reader: new RemoteReadClient(rbHttp, { path: '/api/v1/read' }), externalLabels: await externalLabels(new PrometheusClient(rbHttp)).catch(() => []) } : undefined;
     report.readBack = { enabled: Boolean(readBack), url: readBack ? `${tp.readUrl}/api/v1/read` : undefined, redoneUnits: 0 };
+    // a target without remote read (VictoriaMetrics) is found out here, before any unit is written, not after
+    // the first unit (whose rewrite on a rerun a receiver without deduplication would store twice)
+    if (readBack) {
+      try {
+        for await (const x of readBack.reader.streamSeries({ startMs, endMs: startMs + 1, matchers: [{ type: 'EQ', name: '__name__', value: PROBE_METRIC }] }, { responseType: p.responseType })) void x;
+      } catch (e) {
+        if (p.signal?.aborted) throw e;
+        throw new StackshiftError('target', `cannot read the copy back from the target: remote read at ${tp.readUrl}/api/v1/read failed: ${(e as Error).message.slice(0, 200)}`, {
+          hint: 'pass --target-read-url with the Prometheus API of the target (Mimir: .../prometheus), or --no-readback for a write-only target (VictoriaMetrics has no remote read)',
+        });
+      }
+    }
     const runId = state.startRun();
     const engine = new BackfillEngine({
       state,
