@@ -8,7 +8,7 @@ import type { TraceStore } from '../traces/index.js';
 import { collectorConfig, validateCollectorConfig, type CollectorValidation } from './collector.js';
 import { datasourcesYaml, deriveTagMappings, type TagMapping } from './datasources.js';
 import { checkPromtailConfig, promtailConfig, type SchemaProblem } from './promtail.js';
-import { measureIngestion, mergeRemoteWrite, remoteWriteBlock, type IngestionMeasurement, type MergeResult, type QueueSizing, type QueueSizingOptions } from './remote-write.js';
+import { checkPrometheusYaml, measureIngestion, mergeRemoteWrite, remoteWriteBlock, type IngestionMeasurement, type MergeResult, type QueueSizing, type QueueSizingOptions } from './remote-write.js';
 import { detectTraceIdFormat, type TraceIdFormat } from './trace-ids.js';
 
 /**
@@ -110,20 +110,24 @@ export async function generateLgtmConfig(p: LgtmConfigParams): Promise<LgtmConfi
   const files: WrittenFile[] = [];
   let ok = true;
 
-  // a. remote_write
+  // a. remote_write (the config is read and parsed before anything is measured: bad input fails fast)
+  let configText: string | undefined;
+  const src = p.prometheusConfig ? resolve(p.prometheusConfig) : undefined;
+  if (src) {
+    try {
+      configText = readFileSync(src, 'utf8');
+    } catch (e) {
+      throw new UsageError(`--prometheus-config ${src}: cannot read it (${(e as NodeJS.ErrnoException).code ?? e})`);
+    }
+    checkPrometheusYaml(configText, src);
+  }
   const measurement = await measureIngestion(p.prometheus, { metricsIntervalMs: p.metricsIntervalMs });
   const block = remoteWriteBlock(measurement, { mimirUrl: p.mimirUrl, tenant: p.tenant, dropMetrics: p.dropMetrics, sendExemplars: p.sendExemplars, sizing: p.sizing });
   write(files, join(outDir, 'remote-write.yaml'), `remote_write:\n${block.itemText.split('\n').map((l) => (l ? `  ${l}` : l)).join('\n')}`, 'remote_write block for Mimir', false);
   let merge: MergeResult | undefined;
   const promtool: PromtoolCheck[] = [];
-  if (p.prometheusConfig) {
-    const src = resolve(p.prometheusConfig);
-    let text: string;
-    try {
-      text = readFileSync(src, 'utf8');
-    } catch (e) {
-      throw new UsageError(`--prometheus-config ${src}: cannot read it (${(e as NodeJS.ErrnoException).code ?? e})`);
-    }
+  if (src && configText !== undefined) {
+    const text = configText;
     merge = mergeRemoteWrite(text, block, src);
     for (const bin of p.promtools ?? []) {
       const c = promtoolCheckConfig(bin, merge.text, src);

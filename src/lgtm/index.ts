@@ -13,7 +13,7 @@
  *       every broken link named.
  */
 export { generateLgtmConfig, renderLgtmConfigText, promtoolCheckConfig, type LgtmConfigParams, type LgtmConfigReport, type WrittenFile, type PromtoolCheck } from './config.js';
-export { measureIngestion, sizeQueue, remoteWriteBlock, mergeRemoteWrite, mimirPushUrl, type IngestionMeasurement, type QueueSizing, type QueueSizingOptions, type QueueConfig, type RemoteWriteOptions, type RemoteWriteBlock, type MergeResult } from './remote-write.js';
+export { measureIngestion, checkPrometheusYaml, sizeQueue, remoteWriteBlock, mergeRemoteWrite, mimirPushUrl, type IngestionMeasurement, type QueueSizing, type QueueSizingOptions, type QueueConfig, type RemoteWriteOptions, type RemoteWriteBlock, type MergeResult } from './remote-write.js';
 export { collectorConfig, validateCollectorConfig, componentsUsed, parseComponents, exporterFor, type CollectorOptions, type CollectorMode, type CollectorValidation } from './collector.js';
 export { promtailConfig, checkPromtailConfig, lokiPushUrl, PROMTAIL_SCHEMA, type PromtailOptions, type SchemaProblem } from './promtail.js';
 export { datasourcesDocument, datasourcesYaml, deriveTagMappings, mimirQueryUrl, DEFAULT_UIDS, type DatasourceOptions, type TagMapping, type DerivedMappings } from './datasources.js';

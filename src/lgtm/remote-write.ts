@@ -100,7 +100,13 @@ export async function measureIngestion(client: PrometheusClient, opts: { metrics
   let samplesPerSecond: number | undefined;
   let rateSource = '';
   const q = 'sum(rate(prometheus_tsdb_head_samples_appended_total[5m]))';
+  // a server up for less than the 5m range: rate() over the few samples there are underestimates the rate
+  let youngNote = '';
   try {
+    const start = Date.parse(String((await client.runtimeInfo()).startTime ?? ''));
+    if (Number.isFinite(start) && Date.now() - start < 6 * 60_000) youngNote = `, because the server is up for only ${Math.round((Date.now() - start) / 1000)} s (rate[5m] would underestimate)`;
+  } catch { /* no runtimeinfo: trust the rate */ }
+  if (!youngNote) try {
     const r = await client.query(q);
     if (r.resultType === 'vector' && r.result.length > 0) {
       const v = Number(r.result[0]!.value[1]);
@@ -117,7 +123,7 @@ export async function measureIngestion(client: PrometheusClient, opts: { metrics
     await new Promise((r) => setTimeout(r, interval));
     const b = await appendedTotal(client);
     samplesPerSecond = Math.max(0, (b.value - a.value) / ((b.at - a.at) / 1000));
-    rateSource = `prometheus_tsdb_head_samples_appended_total read twice from ${client.url}/metrics, ${((b.at - a.at) / 1000).toFixed(1)} s apart (this Prometheus does not scrape itself, so the 5m rate has no data)`;
+    rateSource = `prometheus_tsdb_head_samples_appended_total read twice from ${client.url}/metrics, ${((b.at - a.at) / 1000).toFixed(1)} s apart${youngNote || ' (this Prometheus does not scrape itself, so the 5m rate has no data)'}`;
   }
   return { prometheusUrl: client.url, version: build.version, samplesPerSecond, rateSource, headSeries: status.headStats.numSeries, exemplarStorage, measuredAt: new Date().toISOString() };
 }
@@ -130,7 +136,8 @@ async function appendedTotal(client: PrometheusClient): Promise<{ value: number;
     const m = /^prometheus_tsdb_head_samples_appended_total(?:\{[^}]*\})?\s+(\S+)/.exec(line);
     if (m) { sum += Number(m[1]); found = true; }
   }
-  if (!found) throw new StackshiftError('measure', `${client.url}/metrics has no prometheus_tsdb_head_samples_appended_total`, { hint: 'point --prometheus-url at the Prometheus server whose samples move to Mimir' });
+  // the counter is created with the first append: a Prometheus that has appended nothing yet shows none
+  if (!found && !/^prometheus_/m.test(res.text)) throw new StackshiftError('measure', `${client.url}/metrics has no prometheus_tsdb_head_samples_appended_total`, { hint: 'point --prometheus-url at the Prometheus server whose samples move to Mimir' });
   return { value: sum, at: Date.now() };
 }
 
@@ -207,6 +214,22 @@ export function remoteWriteBlock(m: IngestionMeasurement, o: RemoteWriteOptions)
   return { url, itemText: lines.join('\n') + '\n', sizing };
 }
 
+/** Parses a prometheus.yml for editing; InputError (exit 2) with file:line when it is not valid YAML or not a mapping. */
+export function checkPrometheusYaml(text: string, file: string): { lines: LineIndex; root: YAMLMap | undefined } {
+  const doc = parseDocument(text, { keepSourceTokens: true });
+  const lines = new LineIndex(text);
+  if (doc.errors.length) {
+    const e = doc.errors[0]!;
+    const pos = lines.position(e.pos[0]);
+    throw new InputError(`${file} is not valid YAML: ${e.message.split('\n')[0]}`, { file, line: pos.line, column: pos.column }, 'fix the YAML (promtool check config shows the same), then run again');
+  }
+  const root = isMap(doc.contents) ? (doc.contents as YAMLMap) : undefined;
+  if (doc.contents && !root && !(isScalar(doc.contents) && doc.contents.value === null)) {
+    throw new InputError(`${file} is not a prometheus.yml: its top level is not a mapping`, { file, line: 1 }, 'give the Prometheus configuration file');
+  }
+  return { lines, root };
+}
+
 export interface MergeResult {
   text: string;
   changed: boolean;
@@ -220,18 +243,7 @@ export interface MergeResult {
  * remote_write item with the same URL or the same `name` is replaced; otherwise the item is appended.
  */
 export function mergeRemoteWrite(text: string, block: RemoteWriteBlock, file: string, name = 'mimir'): MergeResult {
-  const doc = parseDocument(text, { keepSourceTokens: true });
-  if (doc.errors.length) {
-    const e = doc.errors[0]!;
-    const lines = new LineIndex(text);
-    const pos = lines.position(e.pos[0]);
-    throw new InputError(`${file} is not valid YAML: ${e.message.split('\n')[0]}`, { file, line: pos.line, column: pos.column }, 'fix the YAML (promtool check config shows the same), then run again');
-  }
-  const lines = new LineIndex(text);
-  const root = isMap(doc.contents) ? (doc.contents as YAMLMap) : undefined;
-  if (doc.contents && !root && !(isScalar(doc.contents) && doc.contents.value === null)) {
-    throw new InputError(`${file} is not a prometheus.yml: its top level is not a mapping`, { file, line: 1 }, 'give the Prometheus configuration file');
-  }
+  const { lines, root } = checkPrometheusYaml(text, file);
   const ed = yamlEditor(text, lines, root);
   const indentItem = (prefix: string, body: string) => {
     const pad = ' '.repeat(prefix.length - 2);
@@ -273,6 +285,10 @@ export function mergeRemoteWrite(text: string, block: RemoteWriteBlock, file: st
     if (ours) {
       const from = lines.lineStart(ours.range![0]);
       const to = ours.range![1] > 0 && text[ours.range![1] - 1] === '\n' ? ours.range![1] : lines.nextLineStart(Math.max(ours.range![0], ours.range![1] - 1));
+      // the same settings with only the measurement comments changed is no change: a rerun must not rewrite
+      // (and back up) the live file for a new timestamp
+      const settings = (t: string) => t.split('\n').filter((l) => !/^\s*#/.test(l)).join('\n').trimEnd();
+      if (settings(text.slice(from, to)) === settings(body)) return { text, changed: false, action: 'unchanged' };
       edits = [{ from, to, insert: body }];
       action = 'replaced';
     } else {
