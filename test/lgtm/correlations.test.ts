@@ -1,0 +1,182 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { LokiClient, PrometheusClient } from '../../src/clients/index.js';
+import { endpointFromUrl } from '../../src/config/index.js';
+import { startPrometheus, type LabJaeger, type LabServer } from '../../src/lab/index.js';
+import { idHex, syntheticTraces, type Trace } from '../../src/traces/index.js';
+import { LokiDouble } from '../doubles/loki-double.js';
+import { TempoDouble } from '../doubles/tempo-double.js';
+import { runCli, tempDir, waitUntil } from '../harness/index.js';
+import { NO_JAEGER, pushTraces, startJaegers, waitForTraces } from '../traces/helpers.js';
+
+/**
+ * `verify correlations` on the lab: exemplars scraped by a real Debian Prometheus 2.42 (exemplar storage on)
+ * from an OpenMetrics target whose counters carry trace_id exemplars; the traces in a real Jaeger (v2
+ * binary, module 1.76.0); log lines naming the same trace IDs in the Loki double. Against the Jaeger holding
+ * every trace: 100 % linked on both sides. Against a second Jaeger lacking one trace: exit 1 and that trace
+ * named as the broken link, from its exemplar and from its log lines.
+ */
+const K = 6;
+const now = Date.now();
+const SPEC = { traces: K, seed: 17, startMs: now - 30 * 60_000, endMs: now - 60_000, services: 2 };
+const TENANT = 'team-a';
+
+function openMetrics(ids: string[]): string {
+  const lines = ['# TYPE app_requests counter', '# HELP app_requests Requests handled.'];
+  ids.forEach((id, i) => lines.push(`app_requests_total{route="/r${i}"} ${10 + i} # {trace_id="${id}"} 1.0`));
+  lines.push('# EOF', '');
+  return lines.join('\n');
+}
+
+interface Signals { prom: LabServer; loki: LokiDouble }
+
+/** The exemplar target, a Prometheus 2.42 scraping it with exemplar storage on, and the log lines in the Loki double. */
+async function startSignals(ids: string[], cleanups: Array<() => Promise<void>>): Promise<Signals> {
+  const target: Server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/openmetrics-text; version=1.0.0; charset=utf-8' });
+    res.end(openMetrics(ids));
+  });
+  await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise<void>((r) => target.close(() => r())));
+  const port = (target.address() as AddressInfo).port;
+  const dir = tempDir(undefined, 'stackshift-corr-');
+  const prom = await startPrometheus({
+    name: 'exemplars', dataDir: `${dir}/data`, extraArgs: ['--enable-feature=exemplar-storage'],
+    config: `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: ['127.0.0.1:${port}']\n`,
+  });
+  cleanups.push(() => prom.stop());
+  const loki = new LokiDouble();
+  await loki.start();
+  cleanups.push(() => loki.stop());
+  const client = new LokiClient(endpointFromUrl(loki.url, 'loki', { tenant: TENANT }));
+  const base = BigInt(Date.now() - 120_000) * 1_000_000n;
+  const entries = ids.flatMap((id, i) => [
+    { tsNs: base + BigInt(i * 2) * 1_000_000_000n, line: `level=info msg="GET /r${i}" trace_id=${id} status=200` },
+    { tsNs: base + BigInt(i * 2 + 1) * 1_000_000_000n, line: `level=debug msg="cache hit" trace_id=${id}` },
+  ]);
+  entries.push({ tsNs: base + 100_000_000_000n, line: 'level=info msg="startup complete"' });
+  await client.push([{ labels: { job: 'app', namespace: 'shop' }, entries }]);
+  await client.close();
+  // the exemplars are in once every series has one
+  const api = new PrometheusClient(endpointFromUrl(prom.url));
+  await waitUntil(async () => {
+    const d = await api.api<Array<{ exemplars: unknown[] }>>('/api/v1/query_exemplars', { query: 'app_requests_total', start: (Date.now() - 600_000) / 1000, end: Date.now() / 1000 });
+    return d.length === ids.length && d.every((x) => x.exemplars.length > 0);
+  }, 30_000, 'exemplars scraped');
+  await api.close();
+  return { prom, loki };
+}
+
+describe('verify correlations: exemplars (Prometheus 2.42) and log lines (Loki double) against traces in a real Jaeger', { skip: NO_JAEGER }, () => {
+  const traces: Trace[] = [...syntheticTraces(SPEC)];
+  const ids = traces.map((t) => idHex(t.traceId));
+  const missing = ids[2]!;
+  let full: LabJaeger, lacking: LabJaeger, prom: LabServer, loki: LokiDouble;
+  const cleanups: Array<() => Promise<void>> = [];
+  after(async () => { for (const f of cleanups.reverse()) await f(); });
+
+  before(async () => {
+    ({ prom, loki } = await startSignals(ids, cleanups));
+    [full, lacking] = await startJaegers((f) => cleanups.push(f), ['full', 'lacking']);
+    assert.equal(await pushTraces(full.otlpUrl, traces), K);
+    assert.equal(await pushTraces(lacking.otlpUrl, traces.filter((t) => idHex(t.traceId) !== missing)), K - 1);
+    const [s, e] = [BigInt(SPEC.startMs) * 1000n, BigInt(SPEC.endMs) * 1000n];
+    assert.equal(await waitForTraces(full.url, s, e, K), K);
+    assert.equal(await waitForTraces(lacking.url, s, e, K - 1), K - 1);
+
+  }, { timeout: 180_000 });
+
+  const args = () => ['verify', 'correlations', '--prometheus-url', prom.url, '--loki-url', loki.url, '--loki-tenant', TENANT, '--start', '1h', '-o', 'json'];
+
+  test('every exemplar and every log-line trace ID leads to a trace: 100 % linked, exit 0', { timeout: 60_000 }, async () => {
+    const r = await runCli([...args(), '--jaeger-url', full.url]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const rep = JSON.parse(r.stdout);
+    assert.equal(rep.exemplars.percent, 100);
+    assert.equal(rep.exemplars.distinctTraceIds, K);
+    assert.equal(rep.exemplars.linked, K);
+    assert.ok(rep.exemplars.items >= K, `${rep.exemplars.items} exemplars read`);
+    assert.equal(rep.exemplars.label, 'trace_id');
+    assert.equal(rep.logs.percent, 100);
+    assert.equal(rep.logs.items, 2 * K + 1);
+    assert.equal(rep.logs.withTraceId, 2 * K);
+    assert.equal(rep.logs.distinctTraceIds, K);
+    assert.equal(rep.logs.regexSource, 'detected');
+    assert.equal(rep.logs.regex, '\\btrace_id=([0-9a-fA-F]{32})\\b');
+    assert.equal(rep.gate.passed, true);
+  });
+
+  test('one trace missing from the store: the broken links named with the reason, exit 1', { timeout: 60_000 }, async () => {
+    const r = await runCli([...args(), '--jaeger-url', lacking.url, '--derived-field-regex', 'trace_id=(\\w+)']);
+    assert.equal(r.code, 1, r.stderr + r.stdout);
+    const rep = JSON.parse(r.stdout);
+    for (const side of [rep.exemplars, rep.logs]) {
+      assert.equal(side.distinctTraceIds, K);
+      assert.equal(side.linked, K - 1);
+      assert.equal(side.broken, 1);
+      assert.deepEqual(side.brokenByReason, { 'trace-not-found': 1 });
+      assert.equal(side.examples.length, 1);
+      assert.equal(side.examples[0].traceId, missing);
+      assert.match(side.examples[0].why, /has no trace/);
+    }
+    assert.match(rep.exemplars.examples[0].source, /app_requests_total.*route="\/r2"/);
+    assert.match(rep.logs.examples[0].source, /GET \/r2/);
+    assert.equal(rep.logs.regexSource, 'given');
+    assert.equal(rep.exemplars.percent, Math.floor(((K - 1) / K) * 10000) / 100);
+    assert.deepEqual(rep.gate.failed.length, 2);
+    // the text report names it too, and a lower gate passes
+    const text = await runCli([...args().slice(0, -2), '--jaeger-url', lacking.url]);
+    assert.equal(text.code, 1);
+    assert.match(text.stdout, new RegExp(`- ${missing}: .*has no trace`));
+    const gate = await runCli([...args(), '--jaeger-url', lacking.url, '--min-linked', '80']);
+    assert.equal(gate.code, 0, gate.stdout);
+  });
+
+  test('bad input: a derived-field regex without exactly one group, no trace store (exit 2, no stack trace)', { timeout: 30_000 }, async () => {
+    const r = await runCli([...args(), '--jaeger-url', full.url, '--derived-field-regex', 'trace_id=\\w+']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /0 capture groups/);
+    const n = await runCli(['verify', 'correlations', '--prometheus-url', prom.url, '--start', '1h']);
+    assert.equal(n.code, 2);
+    assert.match(n.stderr, /no trace store/);
+    assert.doesNotMatch(r.stderr + n.stderr, /\n\s+at /);
+  });
+});
+
+describe('verify correlations against Tempo (contract double): one trace removed -> named', () => {
+  const traces: Trace[] = [...syntheticTraces({ ...SPEC, seed: 23 })];
+  const ids = traces.map((t) => idHex(t.traceId));
+  let tempo: TempoDouble, prom: LabServer, loki: LokiDouble;
+  const cleanups: Array<() => Promise<void>> = [];
+  after(async () => { for (const f of cleanups.reverse()) await f(); });
+  before(async () => {
+    ({ prom, loki } = await startSignals(ids, cleanups));
+    tempo = await new TempoDouble().start();
+    cleanups.push(() => tempo.stop());
+    assert.equal(await pushTraces(tempo.otlpUrl, traces), K);
+    assert.equal(tempo.traceCount(), K);
+  }, { timeout: 120_000 });
+
+  test('100 % linked, then the same check after one trace is deleted from Tempo names it (exit 1)', { timeout: 60_000 }, async () => {
+    const args = ['verify', 'correlations', '--prometheus-url', prom.url, '--tempo-url', tempo.url, '--loki-url', loki.url, '--loki-tenant', TENANT, '--start', '1h', '-o', 'json'];
+    const ok = await runCli(args);
+    assert.equal(ok.code, 0, ok.stderr + ok.stdout);
+    const good = JSON.parse(ok.stdout);
+    assert.equal(good.exemplars.percent, 100);
+    assert.equal(good.exemplars.linked, K);
+    assert.equal(good.logs.percent, 100);
+    assert.equal(good.logs.linked, K);
+    assert.match(good.traceStore, /^Tempo /);
+    const gone = ids[4]!;
+    assert.equal(tempo.delete(gone), true);
+    const bad = await runCli(args);
+    assert.equal(bad.code, 1, bad.stderr + bad.stdout);
+    const rep = JSON.parse(bad.stdout);
+    for (const side of [rep.exemplars, rep.logs]) {
+      assert.equal(side.linked, K - 1);
+      assert.deepEqual(side.examples.map((e: { traceId: string; reason: string }) => [e.traceId, e.reason]), [[gone, 'trace-not-found']]);
+    }
+  });
+});
