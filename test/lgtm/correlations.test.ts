@@ -1,14 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { LokiClient, PrometheusClient } from '../../src/clients/index.js';
-import { endpointFromUrl } from '../../src/config/index.js';
-import { startPrometheus, type LabJaeger, type LabServer } from '../../src/lab/index.js';
+import type { LabJaeger, LabServer } from '../../src/lab/index.js';
 import { idHex, syntheticTraces, type Trace } from '../../src/traces/index.js';
-import { LokiDouble } from '../doubles/loki-double.js';
+import type { LokiDouble } from '../doubles/loki-double.js';
 import { TempoDouble } from '../doubles/tempo-double.js';
-import { runCli, tempDir, waitUntil } from '../harness/index.js';
+import { runCli } from '../harness/index.js';
+import { startSignals, TENANT } from './helpers.js';
 import { NO_JAEGER, pushTraces, startJaegers, waitForTraces } from '../traces/helpers.js';
 
 /**
@@ -21,54 +18,6 @@ import { NO_JAEGER, pushTraces, startJaegers, waitForTraces } from '../traces/he
 const K = 6;
 const now = Date.now();
 const SPEC = { traces: K, seed: 17, startMs: now - 30 * 60_000, endMs: now - 60_000, services: 2 };
-const TENANT = 'team-a';
-
-function openMetrics(ids: string[]): string {
-  const lines = ['# TYPE app_requests counter', '# HELP app_requests Requests handled.'];
-  ids.forEach((id, i) => lines.push(`app_requests_total{route="/r${i}"} ${10 + i} # {trace_id="${id}"} 1.0`));
-  lines.push('# EOF', '');
-  return lines.join('\n');
-}
-
-interface Signals { prom: LabServer; loki: LokiDouble }
-
-/** The exemplar target, a Prometheus 2.42 scraping it with exemplar storage on, and the log lines in the Loki double. */
-async function startSignals(ids: string[], cleanups: Array<() => Promise<void>>): Promise<Signals> {
-  const target: Server = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'application/openmetrics-text; version=1.0.0; charset=utf-8' });
-    res.end(openMetrics(ids));
-  });
-  await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise<void>((r) => target.close(() => r())));
-  const port = (target.address() as AddressInfo).port;
-  const dir = tempDir(undefined, 'stackshift-corr-');
-  const prom = await startPrometheus({
-    name: 'exemplars', dataDir: `${dir}/data`, extraArgs: ['--enable-feature=exemplar-storage'],
-    config: `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: ['127.0.0.1:${port}']\n`,
-  });
-  cleanups.push(() => prom.stop());
-  const loki = new LokiDouble();
-  await loki.start();
-  cleanups.push(() => loki.stop());
-  const client = new LokiClient(endpointFromUrl(loki.url, 'loki', { tenant: TENANT }));
-  const base = BigInt(Date.now() - 120_000) * 1_000_000n;
-  const entries = ids.flatMap((id, i) => [
-    { tsNs: base + BigInt(i * 2) * 1_000_000_000n, line: `level=info msg="GET /r${i}" trace_id=${id} status=200` },
-    { tsNs: base + BigInt(i * 2 + 1) * 1_000_000_000n, line: `level=debug msg="cache hit" trace_id=${id}` },
-  ]);
-  entries.push({ tsNs: base + 100_000_000_000n, line: 'level=info msg="startup complete"' });
-  await client.push([{ labels: { job: 'app', namespace: 'shop' }, entries }]);
-  await client.close();
-  // the exemplars are in once every series has one
-  const api = new PrometheusClient(endpointFromUrl(prom.url));
-  await waitUntil(async () => {
-    const d = await api.api<Array<{ exemplars: unknown[] }>>('/api/v1/query_exemplars', { query: 'app_requests_total', start: (Date.now() - 600_000) / 1000, end: Date.now() / 1000 });
-    return d.length === ids.length && d.every((x) => x.exemplars.length > 0);
-  }, 30_000, 'exemplars scraped');
-  await api.close();
-  return { prom, loki };
-}
-
 describe('verify correlations: exemplars (Prometheus 2.42) and log lines (Loki double) against traces in a real Jaeger', { skip: NO_JAEGER }, () => {
   const traces: Trace[] = [...syntheticTraces(SPEC)];
   const ids = traces.map((t) => idHex(t.traceId));
