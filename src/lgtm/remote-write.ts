@@ -91,7 +91,6 @@ export function mimirPushUrl(base: string): string {
 /** Reads the ingestion figures of a running Prometheus. `sleep` is injectable for the /metrics fallback. */
 export async function measureIngestion(client: PrometheusClient, opts: { metricsIntervalMs?: number } = {}): Promise<IngestionMeasurement> {
   const build = await client.buildInfo();
-  const status = await client.tsdbStatus();
   let exemplarStorage = false;
   try {
     const flags = await client.flags();
@@ -125,6 +124,8 @@ export async function measureIngestion(client: PrometheusClient, opts: { metrics
     samplesPerSecond = Math.max(0, (b.value - a.value) / ((b.at - a.at) / 1000));
     rateSource = `prometheus_tsdb_head_samples_appended_total read twice from ${client.url}/metrics, ${((b.at - a.at) / 1000).toFixed(1)} s apart${youngNote || ' (this Prometheus does not scrape itself, so the 5m rate has no data)'}`;
   }
+  // read after the rate: a server that just started has its first scrapes in by now
+  const status = await client.tsdbStatus();
   return { prometheusUrl: client.url, version: build.version, samplesPerSecond, rateSource, headSeries: status.headStats.numSeries, exemplarStorage, measuredAt: new Date().toISOString() };
 }
 
