@@ -1,6 +1,6 @@
 import type { LokiClient, PrometheusClient } from '../clients/index.js';
 import { StackshiftError } from '../errors/index.js';
-import { idFromHex, type TraceStore } from '../traces/index.js';
+import { idFromHex, type Span, type Trace, type TraceStore } from '../traces/index.js';
 import { compileDerivedFieldRegex, detectTraceIdFormat, validTraceIdHex } from './trace-ids.js';
 
 /**
@@ -26,12 +26,18 @@ export interface CorrelationParams {
   /** Derived-field regex (one capture group); default detected from the lines read. */
   derivedFieldRegex?: string;
   maxLines?: number;
+  /**
+   * traces -> logs: the tracesToLogsV2 settings Grafana uses (span attribute -> Loki label tags, time shifts,
+   * filter by trace ID); checked on up to `sampleTraces` of the traces the other checks found.
+   */
+  tracesToLogs?: { tags: Array<{ key: string; value?: string }>; spanStartShiftMs: number; spanEndShiftMs: number; filterByTraceID: boolean };
+  sampleTraces?: number;
   minLinked?: number;
   concurrency?: number;
   examples?: number;
 }
 
-export type BrokenReason = 'trace-not-found' | 'invalid-trace-id' | 'no-trace-id-label' | 'lookup-failed';
+export type BrokenReason = 'trace-not-found' | 'invalid-trace-id' | 'no-trace-id-label' | 'lookup-failed' | 'no-mapped-tag' | 'no-logs-found';
 
 export interface BrokenLink {
   traceId?: string;
@@ -63,6 +69,8 @@ export interface CorrelationReport {
   traceStore: string;
   exemplars: LinkCheck & { label?: string; query?: string };
   logs: LinkCheck & { selector?: string; regex?: string; regexSource?: 'given' | 'detected' };
+  /** Traces sampled from the found ones, each followed to Loki with the traces-to-logs query. */
+  tracesToLogs: LinkCheck & { queries: string[] };
   gate: { minLinked: number; passed: boolean; failed: string[] };
 }
 
@@ -77,15 +85,17 @@ function labelsText(l: Record<string, string>): string {
 }
 
 /** Looks each distinct ID up once, `concurrency` at a time. */
-async function lookup(store: TraceStore, ids: string[], concurrency: number, hint: { startUs: bigint; endUs: bigint }): Promise<Map<string, { found: boolean; error?: string }>> {
-  const out = new Map<string, { found: boolean; error?: string }>();
+type Lookup = Map<string, { found: boolean; error?: string; trace?: Trace }>;
+
+async function lookup(store: TraceStore, ids: string[], concurrency: number, hint: { startUs: bigint; endUs: bigint }): Promise<Lookup> {
+  const out: Lookup = new Map();
   let next = 0;
   const worker = async () => {
     while (next < ids.length) {
       const id = ids[next++]!;
       try {
         const t = await store.get(idFromHex(id, 16, 'trace ID'), hint);
-        out.set(id, { found: t !== undefined && t.spans.length > 0 });
+        out.set(id, { found: t !== undefined && t.spans.length > 0, trace: t });
       } catch (e) {
         out.set(id, { found: false, error: (e as Error).message });
       }
@@ -97,7 +107,7 @@ async function lookup(store: TraceStore, ids: string[], concurrency: number, hin
 
 interface Occurrence { traceId?: string; source: string; at?: string; invalid?: boolean; noLabel?: boolean }
 
-async function finish(check: LinkCheck, occ: Occurrence[], store: TraceStore, p: CorrelationParams): Promise<void> {
+async function finish(check: LinkCheck, occ: Occurrence[], store: TraceStore, p: CorrelationParams): Promise<Lookup> {
   const hint = { startUs: BigInt(p.startMs - 3_600_000) * 1000n, endUs: BigInt(p.endMs + 3_600_000) * 1000n };
   const valid = [...new Set(occ.filter((o) => o.traceId && !o.invalid).map((o) => o.traceId!.toLowerCase().padStart(32, '0')))];
   const found = await lookup(store, valid, p.concurrency ?? 8, hint);
@@ -135,6 +145,7 @@ async function finish(check: LinkCheck, occ: Occurrence[], store: TraceStore, p:
   const noLabel = check.brokenByReason['no-trace-id-label'] ?? 0;
   const denom = distinct.size + noLabel;
   check.percent = denom === 0 ? 100 : Math.floor((check.linked / denom) * 10000) / 100;
+  return found;
 }
 
 export async function verifyCorrelations(p: CorrelationParams): Promise<CorrelationReport> {
@@ -144,9 +155,11 @@ export async function verifyCorrelations(p: CorrelationParams): Promise<Correlat
     traceStore: p.traces.describe,
     exemplars: emptyCheck(),
     logs: emptyCheck(),
+    tracesToLogs: { ...emptyCheck(), queries: [] },
     gate: { minLinked: p.minLinked ?? 100, passed: true, failed: [] },
   };
 
+  const foundTraces = new Map<string, Trace>();
   if (p.metrics) {
     const ex = report.exemplars;
     ex.checked = true;
@@ -170,7 +183,7 @@ export async function verifyCorrelations(p: CorrelationParams): Promise<Correlat
       }
     }
     if (ex.items === 0) ex.notes.push(`no exemplars in the window for ${query}: exemplar storage off (--enable-feature=exemplar-storage), send_exemplars off on remote_write, or no instrumented service exposes exemplars`);
-    await finish(ex, occ, p.traces, p);
+    for (const [k, v] of await finish(ex, occ, p.traces, p)) if (v.trace) foundTraces.set(k, v.trace);
   }
 
   if (p.loki) {
@@ -236,34 +249,87 @@ export async function verifyCorrelations(p: CorrelationParams): Promise<Correlat
         occ.push({ traceId: m[1], source: `${labelsText(l.labels)} ${l.line.length > 160 ? `${l.line.slice(0, 160)}…` : l.line}`, at, invalid: !validTraceIdHex(m[1]) });
       }
     }
-    await finish(lg, occ, p.traces, p);
+    for (const [k, v] of await finish(lg, occ, p.traces, p)) if (v.trace) foundTraces.set(k, v.trace);
   }
 
+  if (p.loki && p.tracesToLogs) await tracesToLogs(report.tracesToLogs, [...foundTraces.values()], p.loki, p.tracesToLogs, p);
+
   const min = report.gate.minLinked;
-  for (const [name, c] of [['exemplars', report.exemplars], ['logs', report.logs]] as const) {
+  for (const [name, c] of [['exemplars', report.exemplars], ['logs', report.logs], ['traces-to-logs', report.tracesToLogs]] as const) {
     if (c.checked && c.percent < min) report.gate.failed.push(`${name}: ${c.percent}% linked < ${min}%`);
   }
   report.gate.passed = report.gate.failed.length === 0;
   return report;
 }
 
+function attr(span: Span, key: string): string | undefined {
+  const a = span.attributes.find((x) => x.key === key) ?? span.resource.attributes.find((x) => x.key === key);
+  if (!a) return undefined;
+  const v = a.value as { value?: unknown };
+  return v.value === undefined ? undefined : String(v.value);
+}
+
+/**
+ * For each sampled trace, the query Grafana's traces-to-logs link runs from its root span: the mapped tags
+ * present on the span as a stream selector, over [span start + start shift, span end + end shift], with the
+ * trace ID as a line filter when filterByTraceID is on. The line filter is applied here to the lines of the
+ * selector (the same lines `|= "<id>"` keeps). A trace whose span has none of the tags gets no link at all.
+ */
+async function tracesToLogs(check: LinkCheck & { queries: string[] }, traces: Trace[], loki: LokiClient, t: NonNullable<CorrelationParams['tracesToLogs']>, p: CorrelationParams): Promise<void> {
+  check.checked = true;
+  const sample = traces.slice().sort((a, b) => Buffer.compare(Buffer.from(a.traceId), Buffer.from(b.traceId))).slice(0, p.sampleTraces ?? 20);
+  const max = p.examples ?? 10;
+  for (const tr of sample) {
+    check.items++;
+    const id = Buffer.from(tr.traceId).toString('hex');
+    const root = tr.spans.find((s) => !s.parentSpanId || s.parentSpanId.every((b) => b === 0)) ?? tr.spans[0]!;
+    const matchers = t.tags.flatMap((m) => {
+      const v = attr(root, m.key);
+      return v === undefined ? [] : [`${m.value ?? m.key.replace(/[^A-Za-z0-9_]/g, '_')}=${JSON.stringify(v)}`];
+    });
+    check.withTraceId++;
+    check.distinctTraceIds++;
+    if (matchers.length === 0) {
+      check.broken++;
+      check.brokenByReason['no-mapped-tag'] = (check.brokenByReason['no-mapped-tag'] ?? 0) + 1;
+      if (check.examples.length < max) check.examples.push({ traceId: id, reason: 'no-mapped-tag', why: `the root span has none of the mapped attributes (${t.tags.map((m) => m.key).join(', ')}): Grafana shows no logs link`, source: `trace ${id}` });
+      continue;
+    }
+    const selector = `{${matchers.join(', ')}}`;
+    const query = t.filterByTraceID ? `${selector} |= "${id}"` : selector;
+    if (check.queries.length < 5) check.queries.push(query);
+    const startNs = root.startNs + BigInt(t.spanStartShiftMs) * 1_000_000n;
+    const endNs = root.endNs + BigInt(t.spanEndShiftMs) * 1_000_000n;
+    const streams = await loki.queryStreams({ query: selector, startNs, endNs, limit: 5000, direction: 'forward' });
+    const short = id.replace(/^0{16}/, '');
+    const hit = streams.some((st) => st.entries.some((e) => !t.filterByTraceID || e.line.includes(id) || e.line.includes(short)));
+    if (hit) { check.linked++; continue; }
+    check.broken++;
+    check.brokenByReason['no-logs-found'] = (check.brokenByReason['no-logs-found'] ?? 0) + 1;
+    if (check.examples.length < max) check.examples.push({ traceId: id, reason: 'no-logs-found', why: `${query} over the span's time (${new Date(Number(startNs / 1_000_000n)).toISOString()} .. ${new Date(Number(endNs / 1_000_000n)).toISOString()}) finds no line in Loki`, source: `root span "${root.name}" of trace ${id}` });
+  }
+  check.percent = check.distinctTraceIds === 0 ? 100 : Math.floor((check.linked / check.distinctTraceIds) * 10000) / 100;
+  if (sample.length === 0) check.notes.push('no trace found by the other checks to follow to the logs');
+}
+
 export function renderCorrelationsText(r: CorrelationReport): string {
   const out: string[] = [`Correlations ${r.window.start} .. ${r.window.end}, trace store: ${r.traceStore}`];
   const part = (title: string, c: LinkCheck, extra: string) => {
     if (!c.checked) { out.push(`${title}: not checked`); return; }
-    out.push(`${title}: ${c.percent}% linked — ${c.linked} of ${c.distinctTraceIds} distinct trace IDs found (${c.withTraceId} of ${c.items} ${title === 'exemplars -> traces' ? 'exemplars' : 'lines'} carry one)${extra}`);
+    out.push(`${title}: ${c.percent}% linked — ${c.linked} of ${c.distinctTraceIds} distinct trace IDs found (${c.withTraceId} of ${c.items} ${title === 'exemplars -> traces' ? 'exemplars' : title === 'traces -> logs' ? 'sampled traces' : 'lines'} carry one)${extra}`);
     for (const [k, v] of Object.entries(c.brokenByReason)) out.push(`  broken, ${k}: ${v}`);
     for (const e of c.examples) out.push(`  - ${e.traceId ?? '(none)'}: ${e.why}\n      from ${e.source}`);
     for (const n of c.notes) out.push(`  note: ${n}`);
   };
   part('exemplars -> traces', r.exemplars, r.exemplars.label ? `, label ${r.exemplars.label}` : '');
   part('logs -> traces', r.logs, r.logs.regex ? `, regex ${r.logs.regex} (${r.logs.regexSource})` : '');
+  part('traces -> logs', r.tracesToLogs, r.tracesToLogs.queries.length ? `, e.g. ${r.tracesToLogs.queries[0]}` : '');
   out.push(r.gate.passed ? `PASS: every checked link at or above ${r.gate.minLinked}%` : `FAIL: ${r.gate.failed.join('; ')}`);
   return out.join('\n') + '\n';
 }
 
 export function renderCorrelationsMarkdown(r: CorrelationReport): string {
-  const rows = ([['exemplars → traces', r.exemplars], ['logs → traces', r.logs]] as const).map(([n, c]) => `| ${n} | ${c.checked ? `${c.percent}%` : 'not checked'} | ${c.linked} | ${c.broken} | ${c.items} |`);
-  const ex = [...r.exemplars.examples, ...r.logs.examples].map((e) => `- \`${e.traceId ?? '(none)'}\` (${e.reason}): ${e.why} — ${e.source.replace(/\|/g, '\\|')}`);
+  const rows = ([['exemplars → traces', r.exemplars], ['logs → traces', r.logs], ['traces → logs', r.tracesToLogs]] as const).map(([n, c]) => `| ${n} | ${c.checked ? `${c.percent}%` : 'not checked'} | ${c.linked} | ${c.broken} | ${c.items} |`);
+  const ex = [...r.exemplars.examples, ...r.logs.examples, ...r.tracesToLogs.examples].map((e) => `- \`${e.traceId ?? '(none)'}\` (${e.reason}): ${e.why} — ${e.source.replace(/\|/g, '\\|')}`);
   return [`## Correlations ${r.window.start} .. ${r.window.end}`, '', `Trace store: ${r.traceStore}`, '', '| link | linked | ok | broken | read |', '|---|---|---|---|---|', ...rows, '', ...(ex.length ? ['### Broken links', '', ...ex, ''] : []), `**${r.gate.passed ? 'PASS' : 'FAIL'}** (min ${r.gate.minLinked}%)`, ''].join('\n');
 }

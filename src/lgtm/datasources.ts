@@ -1,4 +1,6 @@
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { InputError } from '../errors/index.js';
+import { tryParseDuration } from '../timeutil/index.js';
 import type { TraceIdFormat } from './trace-ids.js';
 
 /**
@@ -177,4 +179,54 @@ export function deriveTagMappings(spanAttrs: string[] | undefined, labels: strin
     out.push({ key: 'service.name', value: fallback });
   }
   return { mappings: out, reasons };
+}
+
+export interface ProvisionedCorrelations {
+  exemplarLabel?: string;
+  derivedFieldRegex?: string;
+  tracesToLogs?: { tags: TagMapping[]; spanStartShiftMs: number; spanEndShiftMs: number; filterByTraceID: boolean };
+}
+
+function shiftMs(v: unknown, where: string): number {
+  if (v === undefined || v === null || v === '') return 0;
+  const s = String(v).trim();
+  const neg = s.startsWith('-');
+  const ms = tryParseDuration(neg ? s.slice(1) : s);
+  if (ms === undefined) throw new InputError(`${where}: "${s}" is not a time shift`, { file: where }, 'use a duration such as -2m or 1h');
+  return neg ? -ms : ms;
+}
+
+/**
+ * The correlation settings of a provisioning file (the one `lgtm config` writes, or the one in use): the
+ * Prometheus-type datasource's exemplar label, the Loki derived field's regex, the Tempo datasource's
+ * tracesToLogsV2, so `verify correlations` checks exactly what Grafana will do.
+ */
+export function correlationsFromProvisioning(text: string, file: string): ProvisionedCorrelations {
+  let doc: { datasources?: Array<Record<string, any>> };
+  try {
+    doc = parse(text.replace(/\$\$/g, '$')) as typeof doc;
+  } catch (e) {
+    throw new InputError(`${file} is not valid YAML: ${(e as Error).message.split('\n')[0]}`, { file }, 'give a Grafana datasource provisioning file (apiVersion: 1, datasources:)');
+  }
+  if (!doc || !Array.isArray(doc.datasources)) throw new InputError(`${file} has no datasources: list`, { file, key: 'datasources' }, 'give a Grafana datasource provisioning file (apiVersion: 1, datasources:)');
+  const out: ProvisionedCorrelations = {};
+  for (const d of doc.datasources) {
+    const j = (d?.jsonData ?? {}) as Record<string, any>;
+    if (d?.type === 'prometheus' && Array.isArray(j.exemplarTraceIdDestinations) && j.exemplarTraceIdDestinations[0]?.name) out.exemplarLabel ??= String(j.exemplarTraceIdDestinations[0].name);
+    if (d?.type === 'loki' && Array.isArray(j.derivedFields)) {
+      const f = j.derivedFields.find((x: Record<string, unknown>) => x?.matcherType !== 'label' && typeof x?.matcherRegex === 'string');
+      if (f) out.derivedFieldRegex ??= String(f.matcherRegex);
+    }
+    if (d?.type === 'tempo' && j.tracesToLogsV2) {
+      const t = j.tracesToLogsV2 as Record<string, any>;
+      const where = `${file}: datasources[${d.name}].jsonData.tracesToLogsV2`;
+      out.tracesToLogs ??= {
+        tags: Array.isArray(t.tags) ? t.tags.map((x: Record<string, unknown>) => ({ key: String(x.key), value: x.value === undefined ? undefined : String(x.value) })) : [],
+        spanStartShiftMs: shiftMs(t.spanStartTimeShift, `${where}.spanStartTimeShift`),
+        spanEndShiftMs: shiftMs(t.spanEndTimeShift, `${where}.spanEndTimeShift`),
+        filterByTraceID: t.filterByTraceID === true,
+      };
+    }
+  }
+  return out;
 }

@@ -16,6 +16,6 @@ export { generateLgtmConfig, renderLgtmConfigText, promtoolCheckConfig, type Lgt
 export { measureIngestion, checkPrometheusYaml, sizeQueue, remoteWriteBlock, mergeRemoteWrite, mimirPushUrl, type IngestionMeasurement, type QueueSizing, type QueueSizingOptions, type QueueConfig, type RemoteWriteOptions, type RemoteWriteBlock, type MergeResult } from './remote-write.js';
 export { collectorConfig, validateCollectorConfig, componentsUsed, parseComponents, exporterFor, type CollectorOptions, type CollectorMode, type CollectorValidation } from './collector.js';
 export { promtailConfig, checkPromtailConfig, lokiPushUrl, PROMTAIL_SCHEMA, type PromtailOptions, type SchemaProblem } from './promtail.js';
-export { datasourcesDocument, datasourcesYaml, deriveTagMappings, mimirQueryUrl, DEFAULT_UIDS, type DatasourceOptions, type TagMapping, type DerivedMappings } from './datasources.js';
+export { datasourcesDocument, datasourcesYaml, correlationsFromProvisioning, type ProvisionedCorrelations, deriveTagMappings, mimirQueryUrl, DEFAULT_UIDS, type DatasourceOptions, type TagMapping, type DerivedMappings } from './datasources.js';
 export { detectTraceIdFormat, compileDerivedFieldRegex, validTraceIdHex, type TraceIdFormat } from './trace-ids.js';
 export { verifyCorrelations, renderCorrelationsText, renderCorrelationsMarkdown, type CorrelationParams, type CorrelationReport, type LinkCheck, type BrokenLink, type BrokenReason } from './correlations.js';

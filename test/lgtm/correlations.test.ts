@@ -27,7 +27,7 @@ describe('verify correlations: exemplars (Prometheus 2.42) and log lines (Loki d
   after(async () => { for (const f of cleanups.reverse()) await f(); });
 
   before(async () => {
-    ({ prom, loki } = await startSignals(ids, cleanups));
+    ({ prom, loki } = await startSignals(ids, cleanups, traces));
     [full, lacking] = await startJaegers((f) => cleanups.push(f), ['full', 'lacking']);
     assert.equal(await pushTraces(full.otlpUrl, traces), K);
     assert.equal(await pushTraces(lacking.otlpUrl, traces.filter((t) => idHex(t.traceId) !== missing)), K - 1);
@@ -101,7 +101,7 @@ describe('verify correlations against Tempo (contract double): one trace removed
   const cleanups: Array<() => Promise<void>> = [];
   after(async () => { for (const f of cleanups.reverse()) await f(); });
   before(async () => {
-    ({ prom, loki } = await startSignals(ids, cleanups));
+    ({ prom, loki } = await startSignals(ids, cleanups, traces));
     tempo = await new TempoDouble().start();
     cleanups.push(() => tempo.stop());
     assert.equal(await pushTraces(tempo.otlpUrl, traces), K);
@@ -109,7 +109,8 @@ describe('verify correlations against Tempo (contract double): one trace removed
   }, { timeout: 120_000 });
 
   test('100 % linked, then the same check after one trace is deleted from Tempo names it (exit 1)', { timeout: 60_000 }, async () => {
-    const args = ['verify', 'correlations', '--prometheus-url', prom.url, '--tempo-url', tempo.url, '--loki-url', loki.url, '--loki-tenant', TENANT, '--start', '1h', '-o', 'json'];
+    const args = ['verify', 'correlations', '--prometheus-url', prom.url, '--tempo-url', tempo.url, '--loki-url', loki.url, '--loki-tenant', TENANT, '--start', '1h', '-o', 'json',
+      '--traces-to-logs-tag', 'service.name=service_name', '--traces-to-logs-tag', 'host.name=host'];
     const ok = await runCli(args);
     assert.equal(ok.code, 0, ok.stderr + ok.stdout);
     const good = JSON.parse(ok.stdout);
@@ -118,6 +119,18 @@ describe('verify correlations against Tempo (contract double): one trace removed
     assert.equal(good.logs.percent, 100);
     assert.equal(good.logs.linked, K);
     assert.match(good.traceStore, /^Tempo /);
+    // traces -> logs: every trace found, followed from its root span to its lines
+    assert.equal(good.tracesToLogs.items, K);
+    assert.equal(good.tracesToLogs.percent, 100);
+    assert.match(good.tracesToLogs.queries[0], /^\{service_name="synth-svc-\d", host="host-\d\.lab"\} \|= "[0-9a-f]{32}"$/);
+    // a mapping to a label the logs do not carry: every traces -> logs link is broken, and said why
+    const wrong = await runCli([...args.slice(0, -4), '--traces-to-logs-tag', 'service.name=job']);
+    assert.equal(wrong.code, 1, wrong.stdout);
+    const w = JSON.parse(wrong.stdout);
+    assert.equal(w.tracesToLogs.linked, 0);
+    assert.deepEqual(w.tracesToLogs.brokenByReason, { 'no-logs-found': K });
+    assert.match(w.tracesToLogs.examples[0].why, /^\{job="synth-svc-\d"\} \|= "[0-9a-f]{32}" over the span's time .* finds no line in Loki$/);
+    assert.equal(w.exemplars.percent, 100, 'the other checks are unaffected');
     const gone = ids[4]!;
     assert.equal(tempo.delete(gone), true);
     const bad = await runCli(args);

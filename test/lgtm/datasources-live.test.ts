@@ -26,7 +26,7 @@ describe('lgtm config: datasource correlations derived from the live label names
   const cleanups: Array<() => Promise<void>> = [];
   after(async () => { for (const f of cleanups.reverse()) await f(); });
   before(async () => {
-    ({ prom, loki } = await startSignals(traces.map((t) => idHex(t.traceId)), cleanups));
+    ({ prom, loki } = await startSignals(traces.map((t) => idHex(t.traceId)), cleanups, traces));
     tempo = await new TempoDouble().start();
     cleanups.push(() => tempo.stop());
     assert.equal(await pushTraces(tempo.otlpUrl, traces), 4);
@@ -58,5 +58,19 @@ describe('lgtm config: datasource correlations derived from the live label names
     assert.deepEqual(checkPromtailConfig(promtail), []);
     assert.deepEqual(parse(promtail).clients.map((c: { url: string; tenant_id?: string }) => [c.url, c.tenant_id]), [['http://loki-old:3100/loki/api/v1/push', undefined], ['http://loki-gateway/loki/api/v1/push', 'prod']]);
     assert.deepEqual(rep.collector.map((c: { file: string }) => c.file.split('/').pop()), ['collector-cutover.yaml'], 'no --jaeger-otlp: the Tempo-only config');
+
+    // the generated provisioning, proved: every link it configures leads somewhere
+    const v = await runCli(['verify', 'correlations', '--prometheus-url', prom.url, '--tempo-url', tempo.url, '--loki-url', loki.url, '--loki-tenant', TENANT, '--start', '1h',
+      '--datasources', join(out, 'grafana-datasources.yaml'), '-o', 'json']);
+    assert.equal(v.code, 0, v.stderr + v.stdout);
+    const c = JSON.parse(v.stdout);
+    assert.equal(c.logs.regexSource, 'given', 'the regex is the provisioned one');
+    assert.equal(c.logs.regex, ds.traceIdFormat.regex);
+    for (const side of ['exemplars', 'logs', 'tracesToLogs']) {
+      assert.equal(c[side].checked, true, side);
+      assert.equal(c[side].percent, 100, `${side}: ${JSON.stringify(c[side].examples)}`);
+      assert.equal(c[side].linked, 4, side);
+    }
+    assert.match(c.tracesToLogs.queries[0], /^\{service_name="synth-svc-\d", host="host-\d\.lab"\} \|= "[0-9a-f]{32}"$/);
   });
 });

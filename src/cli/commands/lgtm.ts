@@ -1,12 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { JaegerClient, LokiClient, PrometheusClient, TempoClient } from '../../clients/index.js';
 import { resolveEndpoint, type LoadedConfig, type ResolvedEndpoint } from '../../config/index.js';
 import { UsageError } from '../../errors/index.js';
 import { HttpClient } from '../../http/index.js';
 import { writeFileAtomic } from '../../fsutil/index.js';
-import { generateLgtmConfig, renderCorrelationsMarkdown, renderCorrelationsText, renderLgtmConfigText, verifyCorrelations } from '../../lgtm/index.js';
+import { correlationsFromProvisioning, generateLgtmConfig, renderCorrelationsMarkdown, type ProvisionedCorrelations, renderCorrelationsText, renderLgtmConfigText, verifyCorrelations } from '../../lgtm/index.js';
 import { JaegerStore, TempoStore, type TraceStore } from '../../traces/index.js';
-import { collect, durationFlag, intFlag, percentFlag, positiveNumberFlag, timeRangeFlags } from '../parse.js';
+import { collect, durationFlag, intFlag, keyValueFlag, percentFlag, positiveNumberFlag, timeRangeFlags } from '../parse.js';
 import { addEndpointOptions, addPrometheusOptions, endpointFlags, prometheusClient } from '../endpoint-options.js';
 import { contextFor, emit } from '../context.js';
 
@@ -144,6 +146,9 @@ export function correlationsCommand(): Command {
     .option('--loki-selector <selector>', 'stream selector of the log lines checked (default: every stream of a label Loki lists)')
     .option('--derived-field-regex <regex>', 'the Loki derived field matcherRegex (one capture group); default: detected from the lines')
     .option('--max-lines <n>', 'log lines read at most', '20000')
+    .option('--datasources <file>', 'Grafana datasource provisioning (as `lgtm config` writes it): the exemplar label, derived-field regex and tracesToLogsV2 settings are taken from it')
+    .option('--traces-to-logs-tag <attr=label>', 'traces -> logs: span attribute mapped to a Loki label (tracesToLogsV2 tags), repeatable; with --datasources the file\'s tags are used', collect)
+    .option('--sample-traces <n>', 'traces followed to their logs (traces -> logs check)', '20')
     .option('--min-linked <percent>', 'exit 1 when either check links fewer trace IDs than this', '100')
     .option('--concurrency <n>', 'trace lookups in flight', '8')
     .option('--examples <n>', 'broken links listed per check', '10')
@@ -171,14 +176,26 @@ Exit codes: 0 every checked link at or above --min-linked, 1 below it, 2 usage o
     const metrics = metricsClient(ctx.loaded, opts);
     const lokiEp = optionalEndpoint(ctx.loaded, opts, 'loki', 'loki');
     if (!metrics && !lokiEp) throw new UsageError('nothing to check: give --mimir-url or --prometheus-url (exemplars) and/or --loki-url (log lines)');
+    let prov: ProvisionedCorrelations = {};
+    if (opts.datasources) {
+      const f = resolve(String(opts.datasources));
+      let text: string;
+      try { text = readFileSync(f, 'utf8'); } catch (e) { throw new UsageError(`--datasources ${f}: cannot read it (${(e as NodeJS.ErrnoException).code ?? e})`); }
+      prov = correlationsFromProvisioning(text, f);
+    }
+    const tagFlags = keyValueFlag('traces-to-logs-tag', opts.tracesToLogsTag, { example: 'service.name=service_name' });
+    const tracesToLogs = Object.keys(tagFlags).length
+      ? { tags: Object.entries(tagFlags).map(([key, value]) => ({ key, value })), spanStartShiftMs: -120_000, spanEndShiftMs: 120_000, filterByTraceID: true }
+      : prov.tracesToLogs;
     const loki = lokiEp ? new LokiClient(lokiEp) : undefined;
     let traces: TraceStore | undefined;
     try {
       traces = await openTraceStore(tempo, jaeger, concurrency + 2);
       const report = await verifyCorrelations({
         metrics, loki, traces: traces!, startMs, endMs,
-        exemplarQuery: String(opts.exemplarQuery), exemplarLabel: opts.exemplarLabel as string | undefined,
-        lokiSelector: opts.lokiSelector as string | undefined, derivedFieldRegex: opts.derivedFieldRegex as string | undefined,
+        exemplarQuery: String(opts.exemplarQuery), exemplarLabel: (opts.exemplarLabel as string | undefined) ?? prov.exemplarLabel,
+        lokiSelector: opts.lokiSelector as string | undefined, derivedFieldRegex: (opts.derivedFieldRegex as string | undefined) ?? prov.derivedFieldRegex,
+        tracesToLogs, sampleTraces: intFlag('sample-traces', opts.sampleTraces, 1, 100_000),
         maxLines: intFlag('max-lines', opts.maxLines, 1, 10_000_000), minLinked, concurrency, examples: intFlag('examples', opts.examples, 0, 10_000),
       });
       if (opts.report) writeFileAtomic(String(opts.report), JSON.stringify(report, null, 2) + '\n');
