@@ -13,9 +13,10 @@ import { runCli, startServer, tempDir, waitUntil } from '../harness/index.js';
  * `lgtm config` against a real Debian Prometheus 2.42 (exemplar storage on, scraping itself every second so
  * the 5m rate of prometheus_tsdb_head_samples_appended_total exists): the remote_write block sized from the
  * measured figures and merged into a commented prometheus.yml, then checked by the real promtool of the
- * running version (2.42) and of the next ones (2.48.1, 2.55.1, 3.8.1) as far as the lab has built them.
+ * running version (2.42) and of the next ones (2.48.1, 2.55.1, 3.8.1, and the newest 3.16.0) as far as the lab has
+ * built them.
  */
-const VERSIONS = [PROMETHEUS.debian, PROMETHEUS.start, PROMETHEUS.bridge, PROMETHEUS.target];
+const VERSIONS = [PROMETHEUS.debian, PROMETHEUS.start, PROMETHEUS.bridge, PROMETHEUS.target, PROMETHEUS.latest];
 
 const SELF_SCRAPE = `global:
   scrape_interval: 1s
