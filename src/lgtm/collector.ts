@@ -121,10 +121,11 @@ export interface CollectorValidation {
  * config uses that the build lacks.
  */
 export function validateCollectorConfig(bin: string, file: string, configText: string): CollectorValidation {
-  const ver = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 30_000 });
-  if (ver.error) throw new UsageError(`--collector-bin ${bin}: cannot run it (${ver.error.message})`, 'name a collector binary: otelcol-contrib, or jaeger (v2 is a collector distribution)');
-  const version = `${ver.stdout}${ver.stderr}`.trim().split('\n')[0] ?? 'unknown';
   const comp = spawnSync(bin, ['components'], { encoding: 'utf8', timeout: 30_000 });
+  if (comp.error) throw new UsageError(`--collector-bin ${bin}: cannot run it (${comp.error.message})`, 'name a collector binary: otelcol-contrib, or jaeger (v2 is a collector distribution)');
+  // `components` starts with buildinfo: {command, description, version} (an unstamped build has version "")
+  const info = (k: string) => new RegExp(`^\\s+${k}:\\s*"?([^"\\n]*)"?\\s*$`, 'm').exec(/^buildinfo:\n((?:\s+.*\n)*)/m.exec(comp.stdout ?? '')?.[1] ?? '')?.[1]?.trim();
+  const version = [info('description') || info('command') || bin, info('version') || '(version not stamped in this build)'].join(' ');
   const available = parseComponents(`${comp.stdout ?? ''}`);
   const used = componentsUsed(configText);
   const missing: string[] = [];
