@@ -40,9 +40,11 @@ describe('verify correlations: exemplars (Prometheus 2.42) and log lines (Loki d
   const args = () => ['verify', 'correlations', '--prometheus-url', prom.url, '--loki-url', loki.url, '--loki-tenant', TENANT, '--start', '1h', '-o', 'json'];
 
   test('every exemplar and every log-line trace ID leads to a trace: 100 % linked, exit 0', { timeout: 60_000 }, async () => {
-    const r = await runCli([...args(), '--jaeger-url', full.url]);
+    const r = await runCli([...args(), '--jaeger-url', full.url, '--traces-to-logs-tag', 'service.name=service_name', '--traces-to-logs-tag', 'host.name=host']);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const rep = JSON.parse(r.stdout);
+    assert.equal(rep.tracesToLogs.items, K, 'every trace found in Jaeger is followed to its logs');
+    assert.equal(rep.tracesToLogs.percent, 100, JSON.stringify(rep.tracesToLogs.examples));
     assert.equal(rep.exemplars.percent, 100);
     assert.equal(rep.exemplars.distinctTraceIds, K);
     assert.equal(rep.exemplars.linked, K);
