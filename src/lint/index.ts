@@ -34,3 +34,5 @@ export { rulesFor, type RuleSummary } from './rules-for.js';
 export { renderLintText, renderLintMarkdown, renderLintSarif } from './render.js';
 export { systemdFlagSources, argsFileFlagSource, yamlFlagSources, liveFlagSource, type FlagSource, type FlagSourceKind } from './flags.js';
 export { runPromtool, promtoolVersion, parseOutput as parsePromtoolOutput, type PromtoolFinding, type PromtoolReport } from './promtool.js';
+export { yamlEditor, type TextEdit } from './yaml-edit.js';
+export { LineIndex } from './text.js';

@@ -13,6 +13,7 @@ import {
 import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
 import { contextFor, emit } from '../context.js';
 import { INTERRUPTED_EXIT, commandLine, interruptible, reportInterrupted, type Interrupt } from '../interrupt.js';
+import { correlationsCommand } from './lgtm.js';
 
 
 function tolerance(v: unknown): number {
@@ -223,5 +224,6 @@ Exit codes: 0 every result equal (latency within the gate, results with series),
     emit({ document: report, text: () => renderQueriesText(report), markdown: () => renderQueriesMarkdown(report), exitCode: report.passed ? 0 : 1 }, ctx.format);
   });
   area.addCommand(queries);
+  area.addCommand(correlationsCommand());
   program.addCommand(area);
 }
