@@ -95,7 +95,7 @@ export class StateLease {
   private readonly timer: NodeJS.Timeout;
   private released = false;
 
-  constructor(private readonly db: StateDb, file: string, private readonly module: string, opts: { ttlMs?: number; heartbeatMs?: number } = {}) {
+  constructor(private readonly db: StateDb, file: string, private readonly module: string, opts: { ttlMs?: number; heartbeatMs?: number; hint?: string } = {}) {
     const ttlMs = opts.ttlMs ?? 60_000;
     const host = hostname();
     const take = db.transaction(() => {
@@ -106,7 +106,7 @@ export class StateLease {
         const alive = cur.host === host ? pidAlive(cur.pid) : fresh;
         if (alive && fresh) {
           throw new StackshiftError('state', `state file ${file} is in use by another ${module} (pid ${cur.pid} on ${cur.host}, since ${new Date(cur.started_at).toISOString()}, last seen ${Math.round((now - cur.heartbeat_at) / 1000)}s ago)`, {
-            hint: `wait for it to finish or stop it; one process per state file (parallel runs: --shard i/N, each with its own --state)`,
+            hint: opts.hint ?? `wait for it to finish or stop it; one process per state file (parallel runs: --shard i/N, each with its own --state)`,
           });
         }
       }

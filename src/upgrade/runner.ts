@@ -7,7 +7,7 @@ import { fixFiles, type Stage } from '../lint/index.js';
 import { log } from '../log/index.js';
 import { createProgress } from '../progress/index.js';
 import { createSnapshot, verifySnapshot } from '../snapshot/index.js';
-import type { Migration, StateDb } from '../state/index.js';
+import { StateLease, type Migration, type StateDb } from '../state/index.js';
 import { binaryVersion, type ServerDriver } from './driver.js';
 import { postUpgradeGates, seriesByName, type GateResult } from './gates.js';
 import { gapWindow, measureGap, waitPast, type GapReport } from './gap.js';
@@ -205,8 +205,30 @@ function runRow(db: StateDb, id: number): RunRow {
   return db.prepare('SELECT id, from_version, to_version, old_binary, new_binary, status, unit FROM upgrade_runs WHERE id = ?').get(id) as RunRow;
 }
 
+/** The lease module `upgrade run` and `upgrade rollback` share: one of them at a time per state file. */
+export const UPGRADE_LEASE = 'upgrade';
+
+/**
+ * Runs `fn` holding the state file's upgrade lease: a second `upgrade run` or `upgrade rollback` on the same
+ * state is refused at once (exit 2) with the pid, host and start of the holder. A holder that died (kill -9)
+ * leaves a lease the next run takes over.
+ */
+export async function withUpgradeLease<T>(db: StateDb, fn: () => Promise<T>): Promise<T> {
+  const lease = new StateLease(db, db.name, UPGRADE_LEASE, {
+    hint: 'one upgrade run or rollback per state file: wait for it to finish, or stop that process (a rerun resumes where it stopped); a rerun for a server needs the same --state',
+  });
+  try {
+    return await fn();
+  } finally {
+    lease.release();
+  }
+}
+
 export async function runUpgrade(o: RunOptions): Promise<RunReport> {
-  o.state.exec('SELECT 1');
+  return withUpgradeLease(o.state, () => runHeld(o));
+}
+
+async function runHeld(o: RunOptions): Promise<RunReport> {
   const newVersion = binaryVersion(o.binary);
   if (!newVersion) throw new UsageError(`--binary ${o.binary} does not run (--version failed)`);
   if (newVersion !== parseVersion(o.to)?.raw) throw new UsageError(`--binary ${o.binary} is ${newVersion}, not ${o.to}`, 'pass the prometheus binary of the release you upgrade to');

@@ -6,7 +6,7 @@ import { StackshiftError, UsageError } from '../../errors/index.js';
 import { writeFileAtomic } from '../../fsutil/index.js';
 import { mdTable } from '../../report/index.js';
 import { inspectTsdb } from '../../tsdb/index.js';
-import { UPGRADE_MIGRATIONS, binaryVersion, dryRun, latestBaseline, latestRun, localDriver, postUpgradeGates, rollbackRun, runUpgrade, seriesByName, type GateResult, type RunReport } from '../../upgrade/index.js';
+import { UPGRADE_MIGRATIONS, binaryVersion, dryRun, latestBaseline, latestRun, localDriver, postUpgradeGates, rollbackRun, runUpgrade, seriesByName, withUpgradeLease, type GateResult, type RunReport } from '../../upgrade/index.js';
 import { addPrometheusOptions, withPrometheus } from '../endpoint-options.js';
 import { contextFor, emit, statePath, STATE_OPTION_HELP, withState } from '../context.js';
 import { durationFlag } from '../parse.js';
@@ -120,7 +120,7 @@ Examples:
   rollback.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
     const driver = localDriver(String(opts.unit));
-    const r = await withPrometheus(opts, ctx.loaded, (client) => withState(opts, ctx.loaded, UPGRADE_MIGRATIONS, async (db) => {
+    const r = await withPrometheus(opts, ctx.loaded, (client) => withState(opts, ctx.loaded, UPGRADE_MIGRATIONS, (db) => withUpgradeLease(db, async () => {
       const last = latestRun(db, client.url);
       if (!last || last.status === 'rolled-back') throw new UsageError(`no upgrade of ${client.url} to roll back in the state`, 'rollback undoes the last upgrade run recorded for this server');
       const verdict = versionVerdict(last.from_version, inspectTsdb(String(opts.dataDir), { level: 'scan' }).formats);
@@ -133,7 +133,7 @@ Examples:
       const after = await seriesByName(client, atMs);
       const lost = Object.entries(before).filter(([n, c]) => (after[n] ?? 0) < c).map(([n, c]) => `${n} ${after[n] ?? 0}/${c}`);
       return { from: last.to_version, to: last.from_version, restored, verdict: verdict.verdict, seriesBefore: Object.values(before).reduce((a, b) => a + b, 0), seriesAfter: Object.values(after).reduce((a, b) => a + b, 0), lost };
-    }));
+    })));
     emit({ document: r, text: () => `rolled back ${r.from} -> ${r.to}: restored ${r.restored.join(', ')}; ${r.seriesAfter}/${r.seriesBefore} series readable at the same instant${r.lost.length ? `; LOST: ${r.lost.join(', ')}` : ''}`, markdown: () => `Rolled back ${r.from} -> ${r.to}; ${r.seriesAfter}/${r.seriesBefore} series readable.`, exitCode: r.lost.length ? 1 : 0 }, ctx.format);
   });
   area.addCommand(rollback);
