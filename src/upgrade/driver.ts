@@ -7,7 +7,7 @@ import { backupFile, writeFileAtomic } from '../fsutil/index.js';
 /**
  * How `upgrade run` stops, installs, starts and inspects a Prometheus. One interface; the `local` driver runs
  * a binary with the flags of an args file (the same file `lint prom3` reads and fixes), as the lab, the tests
- * and the rehearsal do. Every step shows its exact commands before it runs them (`--dry-run` prints them).
+ * and the rehearsal do; the `systemd` driver (systemd.ts) goes through systemctl and the unit file. Every step shows its exact commands before it runs them (`--dry-run` prints them).
  *
  * The local "unit" is an args file: the first line is the binary, every other line one flag, exactly like a
  * systemd ExecStart split over lines. `<unit>.pid` holds the pid of the running server and `<unit>.log` its
@@ -21,7 +21,7 @@ export interface DriverStatus {
 }
 
 export interface ServerDriver {
-  kind: 'local';
+  kind: 'local' | 'systemd';
   /** What the unit runs: the binary and its flags. */
   unit(): { binary: string; args: string[]; file: string };
   status(): DriverStatus;
@@ -33,6 +33,8 @@ export interface ServerDriver {
   start(): void;
   /** The server's log so far (replay progress falls back to it). */
   log(): string;
+  /** Where that log is, for messages ("<unit>.log", "journalctl -u prometheus.service"). */
+  logWhere(): string;
 }
 
 function alive(pid: number): boolean {
@@ -110,6 +112,7 @@ export function localDriver(unitFile: string): ServerDriver {
       }
     },
     log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
+    logWhere: () => logFile,
   };
   return driver;
 }

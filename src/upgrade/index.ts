@@ -8,6 +8,7 @@ export { renderPreflightText, renderPreflightMarkdown } from './render.js';
 export { lintChangesProvider } from './lint-changes.js';
 export { readServerFacts } from './server.js';
 export { localDriver, binaryVersion, parseArgsUnit, type ServerDriver, type DriverStatus } from './driver.js';
+export { systemdDriver, parseExecStart, type ExecStart, type SystemdOptions } from './systemd.js';
 export { runUpgrade, withUpgradeLease, UPGRADE_LEASE, rollbackRun, dryRun, checkStage, latestRun, RUN_STEPS, UPGRADE_RUN_MIGRATION, UPGRADE_MIGRATIONS, GateFailure, type RunOptions, type RunReport, type RunStep, type StepRecord } from './runner.js';
 export { postUpgradeGates, seriesByName, type GateResult, type BaselineFacts } from './gates.js';
 export { measureGap, type GapReport, type TargetGap } from './gap.js';

@@ -160,7 +160,7 @@ async function waitReady(o: RunOptions, points: Array<{ ms: number; current: num
   const deadline = t0 + (o.readyTimeoutMs ?? 30 * 60_000);
   let bar: ReturnType<typeof createProgress> | undefined;
   while (Date.now() < deadline) {
-    if (!o.driver.status().running) throw new StackshiftError('upgrade-start', 'the new Prometheus exited while starting', { hint: `its log: ${o.driver.unit().file}.log (last lines: ${o.driver.log().trim().split('\n').slice(-3).join(' | ')})` });
+    if (!o.driver.status().running) throw new StackshiftError('upgrade-start', 'the new Prometheus exited while starting', { hint: `its log: ${o.driver.logWhere()} (last lines: ${o.driver.log().trim().split('\n').slice(-3).join(' | ')})` });
     if (await o.client.healthy().catch(() => false)) {
       try { await o.client.ensureReady(); bar?.finish(); return Date.now() - t0; } catch { /* still replaying */ }
       const w = await o.client.walReplay().catch(() => undefined);
@@ -386,7 +386,7 @@ export async function rollbackRun(db: StateDb, runId: number, driver: ServerDriv
   const deadline = Date.now() + (readyTimeoutMs ?? 30 * 60_000);
   for (;;) {
     try { await client.ensureReady(); break; } catch (e) {
-      if (Date.now() > deadline || !driver.status().running) throw new StackshiftError('upgrade-rollback', `the rolled-back Prometheus did not become ready: ${(e as Error).message}`, { hint: `see ${driver.unit().file}.log` });
+      if (Date.now() > deadline || !driver.status().running) throw new StackshiftError('upgrade-rollback', `the rolled-back Prometheus did not become ready: ${(e as Error).message}`, { hint: `see ${driver.logWhere()}` });
       await new Promise((r) => setTimeout(r, 250));
     }
   }
