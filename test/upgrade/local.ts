@@ -128,3 +128,26 @@ export function upgradeArgs(s: LocalServer, to: string, binary: string): string[
 export function rollbackArgs(s: LocalServer): string[] {
   return ['upgrade', 'rollback', '--prometheus-url', s.url, '--unit', s.unit, '--data-dir', s.dataDir, '--state', s.state, '--output', 'json'];
 }
+
+/**
+ * For a failure message: around the largest pause of one target's counter, its raw samples (stale markers
+ * shown as "stale"), and every `up` sample of it that is not 1.
+ */
+export async function explainGap(url: string, instance: string, fromMs: number, toMs: number): Promise<string> {
+  const http = new HttpClient(endpointFromUrl(url));
+  try {
+    const parts: string[] = [];
+    for await (const s of new RemoteReadClient(http).streamSeries({ startMs: fromMs, endMs: toMs, matchers: [{ type: 'RE', name: '__name__', value: 'lab_target_requests_total|up' }, { type: 'EQ', name: 'instance', value: instance }] })) {
+      const name = s.labels.find((l) => l.name === '__name__')?.value;
+      const ts = Array.from(s.timestamps);
+      let at = 1;
+      for (let i = 2; i < ts.length; i++) if (ts[i]! - ts[i - 1]! > ts[at]! - ts[at - 1]!) at = i;
+      const show = (i: number) => `${ts[i]}=${valueBitsHex(s.values, i) === '7ff0000000000002' ? 'stale' : s.values[i]}`;
+      if (name === 'up') parts.push(`up not 1: ${ts.map((_, i) => i).filter((i) => s.values[i] !== 1).map(show).join(', ') || 'none'}`);
+      else parts.push(`counter around its largest pause: ${ts.map((_, i) => i).filter((i) => i >= at - 3 && i <= at + 3).map(show).join(', ')}`);
+    }
+    return parts.join('; ');
+  } finally {
+    await http.close();
+  }
+}

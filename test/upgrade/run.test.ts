@@ -8,7 +8,7 @@ import { endpointFromUrl } from '../../src/config/index.js';
 import { PROMETHEUS, prometheusBinary, writeHistoryRemote } from '../../src/lab/index.js';
 import { localDriver, type RunReport } from '../../src/upgrade/index.js';
 import { runCli, waitUntil } from '../harness/index.js';
-import { HISTORY, TARGETS, digest, gapsFromData, startLocal, upgradeArgs } from './local.js';
+import { HISTORY, TARGETS, digest, explainGap, gapsFromData, startLocal, upgradeArgs } from './local.js';
 
 /**
  * `upgrade run` on real binaries: a 2.48.1 server (run by the local driver from an args file, scraping ten real
@@ -65,7 +65,8 @@ test('upgrade run --zero-gap 2.48.1 -> 2.55.1: no scrape interval missing for an
   const independent = await gapsFromData(s.url, report.gap!.windowStartMs, report.gap!.windowEndMs);
   for (const [instance, missed] of independent) {
     const tg: { lastBeforeMs?: number; firstAfterMs?: number } | undefined = report.gap!.targets.find((x) => x.instance === instance);
-    assert.equal(missed, 0, `${instance}: no missed scrape interval (largest pause ${tg?.lastBeforeMs} -> ${tg?.firstAfterMs}; stopped ${report.gap!.stoppedAtMs}, ready ${report.gap!.readyAtMs}; fill ${JSON.stringify(report.fill)})`);
+    const why: string = missed === 0 ? '' : await explainGap(s.url, instance, report.gap!.windowStartMs, report.gap!.windowEndMs);
+    assert.equal(missed, 0, `${instance}: no missed scrape interval (largest pause of up ${tg?.lastBeforeMs} -> ${tg?.firstAfterMs}; stopped ${report.gap!.stoppedAtMs}, ready ${report.gap!.readyAtMs}; fill ${JSON.stringify(report.fill)}; ${why})`);
   }
   assert.equal(report.gap!.maxMissedIntervals, 0);
   // nothing twice: no two samples of a target's counter closer than half a scrape interval

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { PrometheusClient } from '../../src/clients/index.js';
 import { endpointFromUrl } from '../../src/config/index.js';
 import { PROMETHEUS, freePort, prometheusBinary } from '../../src/lab/index.js';
-import { parseExecStart, systemdDriver } from '../../src/upgrade/index.js';
+import { parseExecStart, systemdDriver, type RunReport } from '../../src/upgrade/index.js';
 import { runCli, tempDir, waitUntil } from '../harness/index.js';
 import { fakeSystemd } from './fake-systemd.js';
+import { startTargets } from './local.js';
 
 /**
  * The systemd driver against a recording fake systemctl/journalctl on PATH that really runs the unit's
@@ -112,4 +113,34 @@ test('systemd driver: an unknown unit and a missing systemctl are clear errors (
   const none = await runCli(args, { env: { PATH: '/nonexistent' } });
   assert.equal(none.code, 2, none.stderr);
   assert.match(none.stderr, /cannot run systemctl/);
+});
+
+test('upgrade run --driver systemd 2.48.1 -> 2.55.1 through the fake systemctl: signed off, ExecStart= names 2.55.1, the commands in order', { timeout: 300_000 }, async (t) => {
+  const dir = tempDir(t);
+  const fake = fakeSystemd(join(dir, 'systemd'));
+  const port = await freePort();
+  const targets = await startTargets(t, 3);
+  writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: [${targets.map((p) => `'127.0.0.1:${p}'`).join(', ')}]\n`);
+  mkdirSync(join(dir, 'data'));
+  const original = unitText(prometheusBinary(PROMETHEUS.start), dir, port).replace(`--web.listen-address=127.0.0.1:${port}`, `--web.listen-address=127.0.0.1:${port} \\\n  --web.enable-admin-api`);
+  writeFileSync(fake.unitFile('prometheus.service'), original);
+  const sys = (...a: string[]) => assert.equal(spawnSync('systemctl', a, { env: { ...process.env, ...fake.env } }).status, 0, `systemctl ${a.join(' ')}`);
+  sys('daemon-reload');
+  sys('start', 'prometheus.service');
+  t.after(() => { spawnSync('systemctl', ['stop', 'prometheus.service'], { env: { ...process.env, ...fake.env } }); });
+  const url = `http://127.0.0.1:${port}`;
+  const client = new PrometheusClient(endpointFromUrl(url));
+  t.after(() => client.close());
+  await waitUntil(async () => { try { await client.ensureReady(); return (await client.targets('active')).activeTargets.every((x) => x.health === 'up'); } catch { return false; } }, 60_000, 'prometheus 2.48.1 up, scraping');
+  const setup = fake.actions().length;
+
+  const r = await runCli(['upgrade', 'run', '--prometheus-url', url, '--to', PROMETHEUS.bridge, '--binary', prometheusBinary(PROMETHEUS.bridge), '--driver', 'systemd', '--unit', 'prometheus.service', '--data-dir', join(dir, 'data'), '--state', join(dir, 'state.db'), '--output', 'json'], { env: fake.env, timeoutMs: 240_000 });
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const report = JSON.parse(r.stdout) as RunReport;
+  assert.equal(report.status, 'signed-off');
+  assert.match((await client.buildInfo()).version, /^2\.55\.1/);
+  assert.equal(parseExecStart(readFileSync(fake.unitFile('prometheus.service'), 'utf8'))?.binary, prometheusBinary(PROMETHEUS.bridge));
+  const install = report.steps.find((s) => s.step === 'install')?.detail as { backup: string };
+  assert.equal(readFileSync(install.backup, 'utf8'), original);
+  assert.deepEqual(fake.actions().slice(setup), ['stop prometheus.service', 'daemon-reload', 'daemon-reload', 'start prometheus.service']);
 });
