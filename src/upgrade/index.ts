@@ -12,3 +12,4 @@ export { systemdDriver, parseExecStart, type ExecStart, type SystemdOptions } fr
 export { runUpgrade, withUpgradeLease, UPGRADE_LEASE, rollbackRun, dryRun, checkStage, latestRun, RUN_STEPS, UPGRADE_RUN_MIGRATION, UPGRADE_MIGRATIONS, GateFailure, type RunOptions, type RunReport, type RunStep, type StepRecord } from './runner.js';
 export { postUpgradeGates, seriesByName, type GateResult, type BaselineFacts } from './gates.js';
 export { measureGap, type GapReport, type TargetGap } from './gap.js';
+export { fillGap, type FillResult } from './zero-gap.js';
