@@ -47,11 +47,35 @@ function exeOf(pid: number): string | undefined {
 
 const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`);
 
+/** The words of one line as a shell (or systemd's ExecStart) splits them: blanks separate, quotes group. */
+export function lineWords(line: string): string[] {
+  const words: string[] = [];
+  let i = 0;
+  while (i < line.length) {
+    if (/\s/.test(line[i]!)) { i++; continue; }
+    let w = '';
+    let q: string | null = null;
+    for (; i < line.length; i++) {
+      const c = line[i]!;
+      if (q) { if (c === q) q = null; else w += c; continue; }
+      if (c === '"' || c === "'") { q = c; continue; }
+      if (/\s/.test(c)) break;
+      w += c;
+    }
+    words.push(w);
+  }
+  return words;
+}
+
+/**
+ * Line 1 is the binary; every other line holds flags, usually one (a line with several, as `lint prom3 --fix`
+ * may leave when it appends a flag, is split into words like ExecStart does; quote a value with blanks).
+ */
 export function parseArgsUnit(text: string, file: string): { binary: string; args: string[] } {
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   const binary = lines[0];
   if (!binary || binary.startsWith('-')) throw new InputError('the first line must be the Prometheus binary', { file, line: 1 }, 'write the binary path on line 1 and one flag per line after it');
-  return { binary, args: lines.slice(1) };
+  return { binary, args: lines.slice(1).flatMap(lineWords) };
 }
 
 export function localDriver(unitFile: string): ServerDriver {
