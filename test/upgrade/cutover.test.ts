@@ -26,6 +26,7 @@ const RULES = `groups:
       - record: app:lab_target_load:smoothed
         expr: holt_winters(lab_target_load[30s], 0.5, 0.5)
 `;
+const log = (m: string) => process.stderr.write(`${m}\n`);
 const COUNTER: Matcher[] = [{ type: 'EQ', name: '__name__', value: 'lab_target_requests_total' }];
 /** A sample at least this old has been appended (1 s scrapes, 1 s timeout): digests up to it are stable. */
 const SETTLED_MS = 3000;
@@ -145,6 +146,8 @@ test('upgrade run 2.55.1 -> 3.8.1 whose targets gate fails (targets without a Co
   assert.deepEqual(failed.map((g) => g.id), ['targets']);
   assert.match(failed[0]!.detail, new RegExp(`${TARGETS} up now, ${TARGETS + LEGACY} before the stop`));
   assert.match(failed[0]!.detail, /Content-Type/);
+  assert.match(failed[0]!.detail, /set fallback_scrape_protocol: PrometheusText0\.0\.4 on those jobs/);
+  log(`targets gate on 3.8.1: ${failed[0]!.detail}`);
   assert.match(report.rollback?.reason ?? '', /post-upgrade gate failed: targets/);
   assert.deepEqual(report.steps.map((x) => [x.step, x.status]), [['snapshot', 'done'], ['preflight', 'done'], ['changes', 'done'], ['shadow', 'skipped'], ['stop', 'done'], ['install', 'done'], ['start', 'done'], ['replay', 'done'], ['gates', 'failed']]);
 
