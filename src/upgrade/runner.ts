@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { PrometheusClient } from '../clients/index.js';
 import { parseVersion, upgradePath } from '../compat/index.js';
 import { StackshiftError, UsageError } from '../errors/index.js';
@@ -134,7 +135,7 @@ export function dryRun(driver: ServerDriver, from: string, to: string, binary: s
   return [
     { step: 'snapshot', does: 'create a TSDB snapshot through the admin API and verify every block (CRC of every chunk, index TOC)', commands: ['curl -XPOST $URL/api/v1/admin/tsdb/snapshot'] },
     { step: 'preflight', does: 'disk >= 3x TSDB, the snapshot verified, config and rules checked by the new promtool; baseline of targets, rules, query latency and series per metric name stored', commands: [`${promtoolBeside(binary)} check config <config.file>`] },
-    { step: 'changes', does: `apply the "${stage}" fixes of lint prom3 ${from} -> ${to} to the config, its rule files and the unit's flags (each file backed up first)`, commands: [`stackshift lint prom3 --from ${from} --to ${to} --fix --stage ${stage} <config> ${driver.unit().file}`] },
+    { step: 'changes', does: `apply the "${stage}" fixes of lint prom3 ${from} -> ${to} to the config, its rule files and the unit's flags (each file backed up first), then check the result with the new promtool and the unit's --enable-feature tokens; a refusal puts every file back and stops before the server is touched`, commands: [`stackshift lint prom3 --from ${from} --to ${to} --fix --stage ${stage} <config> ${driver.unit().file}`, `${promtoolBeside(binary)} --enable-feature=<the unit's> check config <config.file>`] },
     { step: 'shadow', does: 'with --zero-gap: start a shadow scraper (the old binary, scrape part of the config only) on a free port and wait until it scrapes every target', commands: [`${driver.unit().binary} --config.file=<config dir>/.stackshift-shadow-<run>.yml --storage.tsdb.path=<state dir>/upgrade-<run>-shadow-data --web.listen-address=127.0.0.1:<free port>`] },
     { step: 'stop', does: 'stop the server and record the time (start of the gap)', commands: driver.commands('stop') },
     { step: 'install', does: `point the unit at ${binary} (unit backed up first); check it reports ${to}`, commands: driver.commands('install', binary) },
@@ -153,6 +154,29 @@ function stageOf(to: string): Exclude<Stage, 'all'> {
 
 function promtoolBeside(binary: string): string {
   return resolve(binary, '..', 'promtool');
+}
+
+/** The --enable-feature tokens of a command line (`--enable-feature=a,b` or `--enable-feature a`). */
+export function enabledFeatures(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--enable-feature(?:=(.*))?$/.exec(args[i]!);
+    if (!m) continue;
+    const v = m[1] ?? args[++i] ?? '';
+    out.push(...v.split(',').map((x) => x.trim()).filter(Boolean));
+  }
+  return [...new Set(out)];
+}
+
+/** `promtool check config` of the new release on the config (and its rule files), with the unit's features. */
+function checkWithNewPromtool(binary: string, configFile: string | undefined, args: string[], to: string): { ok: boolean; command: string; output: string } | undefined {
+  const promtool = promtoolBeside(binary);
+  if (!configFile || !existsSync(configFile) || !existsSync(promtool)) return undefined;
+  const features = enabledFeatures(args);
+  const argv = [...(features.length ? [`--enable-feature=${features.join(',')}`] : []), 'check', 'config', configFile];
+  const r = spawnSync(promtool, argv, { encoding: 'utf8', cwd: dirname(configFile) });
+  const output = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.split('\n').map((l) => l.trim()).filter((l) => l && !/^(SUCCESS|Checking|WARNING: Unknown)/.test(l)).slice(0, 8).join(' | ');
+  return { ok: !r.error && r.status === 0, command: `promtool ${to} ${argv.slice(0, -1).join(' ')}`, output: r.error ? r.error.message : output };
 }
 
 async function waitReady(o: RunOptions, points: Array<{ ms: number; current: number; max: number }>): Promise<number> {
@@ -283,7 +307,18 @@ async function runHeld(o: RunOptions): Promise<RunReport> {
       const files = [o.driver.unit().file, ...(typeof pre?.configFile === 'string' && existsSync(pre.configFile) ? [pre.configFile] : [])];
       const r = await fixFiles(files, { from: row.from_version, to: row.to_version, stage: stageOf(row.to_version) });
       if (r.rejected.length) throw new StackshiftError('upgrade-changes', `fixed files failed validation: ${r.rejected.map((x) => `${x.file}: ${x.reason}`).join('; ')}`, { exitCode: 1 });
-      return { applied: true, files: r.files.filter((f) => f.fixes > 0).map((f) => ({ file: f.file, backup: f.backup, fixes: f.fixes, changes: f.changes.map((c) => c.ruleId) })) };
+      const fixed = r.files.filter((f) => f.fixes > 0).map((f) => ({ file: f.file, backup: f.backup, fixes: f.fixes, changes: f.changes.map((c) => c.ruleId) }));
+      // the files as they now are must load in the new release: its promtool, with the unit's feature flags,
+      // checks them before anything is stopped; a refusal puts every file back as it was
+      const checked = checkWithNewPromtool(o.binary, typeof pre?.configFile === 'string' ? pre.configFile : undefined, o.driver.unit().args, row.to_version);
+      if (checked && !checked.ok) {
+        for (const f of fixed) if (f.backup) restoreBackup(f.backup, f.file);
+        throw new StackshiftError('upgrade-changes', `${checked.command} rejects the config after the ${stageOf(row.to_version)} fixes: ${checked.output}`, {
+          hint: `nothing was stopped and every fixed file is back as it was; fix what promtool names (stackshift lint prom3 --from ${row.from_version} --to ${row.to_version} --stage ${stageOf(row.to_version)} shows the known changes), then rerun`,
+          exitCode: 1,
+        });
+      }
+      return { applied: true, files: fixed, validated: checked ? `${checked.command}: ok` : 'no promtool beside --binary: not checked' };
     });
     const shadow = await step('shadow', async () => {
       if (!o.zeroGap) return { skipped: true, reason: 'no --zero-gap: the gap is measured and reported' };

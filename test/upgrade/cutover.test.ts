@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { PrometheusClient } from '../../src/clients/index.js';
@@ -93,6 +93,7 @@ test('upgrade run 2.55.1 -> 3.8.1: the cutover fixes (holt_winters, the experime
   assert.deepEqual(unitChange?.changes, ['experimental-functions-flag']);
   assert.equal(readFileSync(ruleChange!.backup, 'utf8'), RULES);
   assert.equal(readFileSync(unitChange!.backup, 'utf8'), unitBefore);
+  assert.equal((report.steps.find((x) => x.step === 'changes')?.detail as { validated?: string }).validated, 'promtool 3.8.1 --enable-feature=promql-experimental-functions check config: ok');
   assert.match(readFileSync(s.rules!, 'utf8'), /expr: double_exponential_smoothing\(lab_target_load\[30s\], 0\.5, 0\.5\)/);
   assert.doesNotMatch(readFileSync(s.rules!, 'utf8'), /holt_winters/);
   assert.ok(localDriver(s.unit).unit().args.includes('--enable-feature=promql-experimental-functions'), 'the flag is in the unit');
@@ -164,4 +165,29 @@ test('upgrade run 2.55.1 -> 3.8.1 whose targets gate fails (targets without a Co
   const db = new Database(s.state, { readonly: true });
   t.after(() => db.close());
   assert.equal((db.prepare('SELECT status FROM upgrade_runs').get() as { status: string }).status, 'rolled-back');
+});
+
+test('upgrade run 2.55.1 -> 3.8.1 whose fixed config the new promtool still rejects stops at the changes step: every file put back, the server never stopped', { timeout: 180_000 }, async (t) => {
+  const s = await startLocal(t, PROMETHEUS.bridge, { rules: RULES });
+  const unitBefore = readFileSync(s.unit, 'utf8');
+  const pidBefore = localDriver(s.unit).status().pid;
+  // the 3.8.1 release, with a promtool that refuses every check (what the fixes do not cover)
+  const rel = join(s.dir, 'release');
+  mkdirSync(rel);
+  symlinkSync(prometheusBinary(PROMETHEUS.target), join(rel, 'prometheus'));
+  writeFileSync(join(rel, 'promtool'), `#!/bin/sh\ncase "$*" in *check*) echo "  FAILED: rules.yml: something no fix covers" >&2; exit 1;; esac\nexec ${join(prometheusBinary(PROMETHEUS.target), '..', 'promtool')} "$@"\n`);
+  chmodSync(join(rel, 'promtool'), 0o755);
+
+  const r = await runCli(upgradeArgs(s, PROMETHEUS.target, join(rel, 'prometheus')), { timeoutMs: 120_000 });
+  assert.equal(r.code, 1, r.stderr + r.stdout);
+  assert.match(r.stderr, /promtool 3\.8\.1 --enable-feature=promql-experimental-functions check config rejects the config after the cutover fixes: FAILED: rules\.yml: something no fix covers/);
+  assert.match(r.stderr, /nothing was stopped and every fixed file is back as it was/);
+  assert.equal(readFileSync(s.rules!, 'utf8'), RULES, 'the rule file is back');
+  assert.equal(readFileSync(s.unit, 'utf8'), unitBefore, 'the unit is back');
+  assert.match(await version(s.url), /^2\.55\.1/);
+  assert.equal(localDriver(s.unit).status().pid, pidBefore, 'the same 2.55.1 process, never stopped');
+  const db = new Database(s.state, { readonly: true });
+  t.after(() => db.close());
+  assert.deepEqual(db.prepare('SELECT step, status FROM upgrade_steps ORDER BY rowid').all(), [{ step: 'snapshot', status: 'done' }, { step: 'preflight', status: 'done' }, { step: 'changes', status: 'failed' }]);
+  assert.equal((db.prepare('SELECT status FROM upgrade_runs').get() as { status: string }).status, 'failed');
 });

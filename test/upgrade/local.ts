@@ -1,6 +1,6 @@
 import type { TestContext } from 'node:test';
 import { createServer, type Server } from 'node:http';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PrometheusClient, RemoteReadClient } from '../../src/clients/index.js';
 import { endpointFromUrl } from '../../src/config/index.js';
@@ -51,7 +51,8 @@ export interface LocalOptions {
 }
 
 export async function startLocal(t: TestContext, version: string, o: LocalOptions = {}): Promise<LocalServer> {
-  const dir = tempDir(t);
+  // removed only after the server stops (after-hooks run in registration order; a live server still writes)
+  const dir = tempDir(undefined);
   const ports = await startTargets(t, TARGETS, { gauge: o.rules !== undefined });
   const legacy = o.blankContentTypeTargets ? await startTargets(t, o.blankContentTypeTargets, { contentType: false }) : [];
   const port = await freePort();
@@ -78,7 +79,10 @@ ${legacy.length ? `  - job_name: legacy
     '--web.enable-admin-api', '--web.enable-lifecycle', '--web.enable-remote-write-receiver', '--storage.tsdb.retention.time=3650d', ''].join('\n'));
   const driver = localDriver(unit);
   driver.start();
-  t.after(() => driver.stop());
+  t.after(async () => {
+    await driver.stop();
+    if (!process.env.STACKSHIFT_KEEP_TMP) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  });
   const url = `http://127.0.0.1:${port}`;
   const client = new PrometheusClient(endpointFromUrl(url));
   await waitUntil(async () => { try { await client.ensureReady(); return true; } catch { return false; } }, 60_000, `prometheus ${version} ready`);
