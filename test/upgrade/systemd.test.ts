@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PrometheusClient } from '../../src/clients/index.js';
 import { endpointFromUrl } from '../../src/config/index.js';
@@ -116,7 +116,7 @@ test('systemd driver: an unknown unit and a missing systemctl are clear errors (
 });
 
 test('upgrade run --driver systemd 2.48.1 -> 2.55.1 through the fake systemctl: signed off, ExecStart= names 2.55.1, the commands in order', { timeout: 300_000 }, async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(undefined); // removed after the server stops, below
   const fake = fakeSystemd(join(dir, 'systemd'));
   const port = await freePort();
   const targets = await startTargets(t, 3);
@@ -127,7 +127,10 @@ test('upgrade run --driver systemd 2.48.1 -> 2.55.1 through the fake systemctl: 
   const sys = (...a: string[]) => assert.equal(spawnSync('systemctl', a, { env: { ...process.env, ...fake.env } }).status, 0, `systemctl ${a.join(' ')}`);
   sys('daemon-reload');
   sys('start', 'prometheus.service');
-  t.after(() => { spawnSync('systemctl', ['stop', 'prometheus.service'], { env: { ...process.env, ...fake.env } }); });
+  t.after(() => {
+    spawnSync('systemctl', ['stop', 'prometheus.service'], { env: { ...process.env, ...fake.env } });
+    if (!process.env.STACKSHIFT_KEEP_TMP) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  });
   const url = `http://127.0.0.1:${port}`;
   const client = new PrometheusClient(endpointFromUrl(url));
   t.after(() => client.close());
