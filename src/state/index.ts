@@ -110,7 +110,7 @@ export class StateLease {
   private readonly timer: NodeJS.Timeout;
   private released = false;
 
-  constructor(private readonly db: StateDb, file: string, private readonly module: string, opts: { ttlMs?: number; heartbeatMs?: number } = {}) {
+  constructor(private readonly db: StateDb, file: string, private readonly module: string, opts: { ttlMs?: number; heartbeatMs?: number; hint?: string } = {}) {
     const ttlMs = opts.ttlMs ?? 60_000;
     const host = hostname();
     const take = db.transaction(() => {
@@ -123,9 +123,9 @@ export class StateLease {
         const alive = cur.host === host ? pidAlive(cur.pid) && (cur.pidStart === '' || pidStart(cur.pid) === cur.pidStart) : fresh;
         if (alive && (fresh || cur.host === host)) {
           throw new StackshiftError('state', `state file ${file} is in use by another ${module} (pid ${cur.pid} on ${cur.host}, since ${new Date(cur.startedAt).toISOString()}, last seen ${Math.round((now - cur.heartbeatAt) / 1000)}s ago)`, {
-            hint: cur.host === host
+            hint: opts.hint ?? (cur.host === host
               ? 'wait for it to finish or stop it; one process per state file (parallel runs: --shard i/N, each with its own --state)'
-              : `if that host no longer runs it, the lease lapses ${Math.round(ttlMs / 1000)}s after its last heartbeat; one process per state file`,
+              : `if that host no longer runs it, the lease lapses ${Math.round(ttlMs / 1000)}s after its last heartbeat; one process per state file`),
           });
         }
       }

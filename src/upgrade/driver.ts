@@ -7,7 +7,7 @@ import { backupFile, writeFileAtomic } from '../fsutil/index.js';
 /**
  * How `upgrade run` stops, installs, starts and inspects a Prometheus. One interface; the `local` driver runs
  * a binary with the flags of an args file (the same file `lint prom3` reads and fixes), as the lab, the tests
- * and the rehearsal do. Every step shows its exact commands before it runs them (`--dry-run` prints them).
+ * and the rehearsal do; the `systemd` driver (systemd.ts) goes through systemctl and the unit file. Every step shows its exact commands before it runs them (`--dry-run` prints them).
  *
  * The local "unit" is an args file: the first line is the binary, every other line one flag, exactly like a
  * systemd ExecStart split over lines. `<unit>.pid` holds the pid of the running server and `<unit>.log` its
@@ -21,7 +21,7 @@ export interface DriverStatus {
 }
 
 export interface ServerDriver {
-  kind: 'local';
+  kind: 'local' | 'systemd';
   /** What the unit runs: the binary and its flags. */
   unit(): { binary: string; args: string[]; file: string };
   status(): DriverStatus;
@@ -33,6 +33,8 @@ export interface ServerDriver {
   start(): void;
   /** The server's log so far (replay progress falls back to it). */
   log(): string;
+  /** Where that log is, for messages ("<unit>.log", "journalctl -u prometheus.service"). */
+  logWhere(): string;
 }
 
 function alive(pid: number): boolean {
@@ -45,11 +47,35 @@ function exeOf(pid: number): string | undefined {
 
 const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`);
 
+/** The words of one line as a shell (or systemd's ExecStart) splits them: blanks separate, quotes group. */
+export function lineWords(line: string): string[] {
+  const words: string[] = [];
+  let i = 0;
+  while (i < line.length) {
+    if (/\s/.test(line[i]!)) { i++; continue; }
+    let w = '';
+    let q: string | null = null;
+    for (; i < line.length; i++) {
+      const c = line[i]!;
+      if (q) { if (c === q) q = null; else w += c; continue; }
+      if (c === '"' || c === "'") { q = c; continue; }
+      if (/\s/.test(c)) break;
+      w += c;
+    }
+    words.push(w);
+  }
+  return words;
+}
+
+/**
+ * Line 1 is the binary; every other line holds flags, usually one (a line with several, as `lint prom3 --fix`
+ * may leave when it appends a flag, is split into words like ExecStart does; quote a value with blanks).
+ */
 export function parseArgsUnit(text: string, file: string): { binary: string; args: string[] } {
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   const binary = lines[0];
   if (!binary || binary.startsWith('-')) throw new InputError('the first line must be the Prometheus binary', { file, line: 1 }, 'write the binary path on line 1 and one flag per line after it');
-  return { binary, args: lines.slice(1) };
+  return { binary, args: lines.slice(1).flatMap(lineWords) };
 }
 
 export function localDriver(unitFile: string): ServerDriver {
@@ -110,6 +136,7 @@ export function localDriver(unitFile: string): ServerDriver {
       }
     },
     log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
+    logWhere: () => logFile,
   };
   return driver;
 }

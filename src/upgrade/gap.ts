@@ -1,8 +1,8 @@
 import type { PrometheusClient } from '../clients/index.js';
 
 /**
- * The scrape gap a restart left, per target, read from the data itself: the `up` samples of each target
- * around the restart. The gap is the longest pause between two consecutive samples minus one scrape
+ * The scrape gap a restart left, per target, read from the data itself: the successful scrapes (`up` 1) of
+ * each target around the restart. The gap is the longest pause between two consecutive samples minus one scrape
  * interval, counted in scrape intervals (the interval is the median spacing of that target's samples).
  */
 export interface TargetGap { job: string; instance: string; intervalMs: number; lastBeforeMs?: number; firstAfterMs?: number; gapMs: number; missedIntervals: number }
@@ -32,7 +32,8 @@ export async function measureGap(client: PrometheusClient, stoppedAtMs: number, 
   const targets: TargetGap[] = [];
   if (r.resultType === 'matrix') {
     for (const s of r.result) {
-      const ts = s.values.map((v) => Math.round(Number(v[0]) * 1000)).filter((t) => t >= windowStartMs);
+      // a failed scrape (up 0) brought no data: only successful scrapes end a gap
+      const ts = s.values.filter((v) => Number(v[1]) === 1).map((v) => Math.round(Number(v[0]) * 1000)).filter((t) => t >= windowStartMs);
       if (ts.length < 2) continue;
       const steps = ts.slice(1).map((t, i) => t - ts[i]!).sort((a, b) => a - b);
       const intervalMs = steps[Math.floor(steps.length / 2)]!;

@@ -43,7 +43,10 @@ export async function postUpgradeGates(client: PrometheusClient, driver: ServerD
   const baseUp = typeof o.baseline.targetsUp === 'number' ? o.baseline.targetsUp : 0;
   const targets = await settle(() => client.targets('active'), (t) => t.activeTargets.filter((x) => x.health === 'up').length >= baseUp, settleMs);
   const up = targets.activeTargets.filter((x) => x.health === 'up').length;
-  gates.push({ id: 'targets', title: 'targets up as before', passed: up >= baseUp, detail: `${up} up now, ${baseUp} before the stop${up < baseUp ? `; down: ${targets.activeTargets.filter((x) => x.health !== 'up').map((x) => `${x.scrapeUrl} (${x.lastError || x.health})`).slice(0, 5).join(', ')}` : ''}` });
+  const down = targets.activeTargets.filter((x) => x.health !== 'up');
+  // 3.x refuses a scrape whose Content-Type is missing or unknown unless the job names a fallback protocol
+  const contentType = down.some((x) => /Content-Type/i.test(x.lastError ?? '')) ? '; for the Content-Type errors: set fallback_scrape_protocol: PrometheusText0.0.4 on those jobs (a 3.x key), or fix the exporters\' Content-Type' : '';
+  gates.push({ id: 'targets', title: 'targets up as before', passed: up >= baseUp, detail: `${up} up now, ${baseUp} before the stop${up < baseUp ? `; down: ${down.map((x) => `${x.scrapeUrl} (${x.lastError || x.health})`).slice(0, 5).join(', ')}${contentType}` : ''}` });
 
   const before = new Set(Array.isArray(o.baseline.unhealthyRules) ? (o.baseline.unhealthyRules as string[]) : []);
   const groups = await settle(() => client.rules(), (g) => g.every((x) => x.rules.every((r) => r.health !== 'unknown')), settleMs);

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { PrometheusClient } from '../clients/index.js';
 import { parseVersion, upgradePath } from '../compat/index.js';
 import { StackshiftError, UsageError } from '../errors/index.js';
@@ -7,7 +8,7 @@ import { fixFiles, type Stage } from '../lint/index.js';
 import { log } from '../log/index.js';
 import { createProgress } from '../progress/index.js';
 import { createSnapshot, verifySnapshot } from '../snapshot/index.js';
-import type { Migration, StateDb } from '../state/index.js';
+import { StateLease, type Migration, type StateDb } from '../state/index.js';
 import { binaryVersion, type ServerDriver } from './driver.js';
 import { postUpgradeGates, seriesByName, type GateResult } from './gates.js';
 import { gapWindow, measureGap, waitPast, type GapReport } from './gap.js';
@@ -134,7 +135,7 @@ export function dryRun(driver: ServerDriver, from: string, to: string, binary: s
   return [
     { step: 'snapshot', does: 'create a TSDB snapshot through the admin API and verify every block (CRC of every chunk, index TOC)', commands: ['curl -XPOST $URL/api/v1/admin/tsdb/snapshot'] },
     { step: 'preflight', does: 'disk >= 3x TSDB, the snapshot verified, config and rules checked by the new promtool; baseline of targets, rules, query latency and series per metric name stored', commands: [`${promtoolBeside(binary)} check config <config.file>`] },
-    { step: 'changes', does: `apply the "${stage}" fixes of lint prom3 ${from} -> ${to} to the config, its rule files and the unit's flags (each file backed up first)`, commands: [`stackshift lint prom3 --from ${from} --to ${to} --fix --stage ${stage} <config> ${driver.unit().file}`] },
+    { step: 'changes', does: `apply the "${stage}" fixes of lint prom3 ${from} -> ${to} to the config, its rule files and the unit's flags (each file backed up first), then check the result with the new promtool and the unit's --enable-feature tokens; a refusal puts every file back and stops before the server is touched`, commands: [`stackshift lint prom3 --from ${from} --to ${to} --fix --stage ${stage} <config> ${driver.unit().file}`, `${promtoolBeside(binary)} --enable-feature=<the unit's> check config <config.file>`] },
     { step: 'shadow', does: 'with --zero-gap: start a shadow scraper (the old binary, scrape part of the config only) on a free port and wait until it scrapes every target', commands: [`${driver.unit().binary} --config.file=<config dir>/.stackshift-shadow-<run>.yml --storage.tsdb.path=<state dir>/upgrade-<run>-shadow-data --web.listen-address=127.0.0.1:<free port>`] },
     { step: 'stop', does: 'stop the server and record the time (start of the gap)', commands: driver.commands('stop') },
     { step: 'install', does: `point the unit at ${binary} (unit backed up first); check it reports ${to}`, commands: driver.commands('install', binary) },
@@ -155,12 +156,35 @@ function promtoolBeside(binary: string): string {
   return resolve(binary, '..', 'promtool');
 }
 
+/** The --enable-feature tokens of a command line (`--enable-feature=a,b` or `--enable-feature a`). */
+export function enabledFeatures(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--enable-feature(?:=(.*))?$/.exec(args[i]!);
+    if (!m) continue;
+    const v = m[1] ?? args[++i] ?? '';
+    out.push(...v.split(',').map((x) => x.trim()).filter(Boolean));
+  }
+  return [...new Set(out)];
+}
+
+/** `promtool check config` of the new release on the config (and its rule files), with the unit's features. */
+function checkWithNewPromtool(binary: string, configFile: string | undefined, args: string[], to: string): { ok: boolean; command: string; output: string } | undefined {
+  const promtool = promtoolBeside(binary);
+  if (!configFile || !existsSync(configFile) || !existsSync(promtool)) return undefined;
+  const features = enabledFeatures(args);
+  const argv = [...(features.length ? [`--enable-feature=${features.join(',')}`] : []), 'check', 'config', configFile];
+  const r = spawnSync(promtool, argv, { encoding: 'utf8', cwd: dirname(configFile) });
+  const output = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.split('\n').map((l) => l.trim()).filter((l) => l && !/^(SUCCESS|Checking|WARNING: Unknown)/.test(l)).slice(0, 8).join(' | ');
+  return { ok: !r.error && r.status === 0, command: `promtool ${to} ${argv.slice(0, -1).join(' ')}`, output: r.error ? r.error.message : output };
+}
+
 async function waitReady(o: RunOptions, points: Array<{ ms: number; current: number; max: number }>): Promise<number> {
   const t0 = Date.now();
   const deadline = t0 + (o.readyTimeoutMs ?? 30 * 60_000);
   let bar: ReturnType<typeof createProgress> | undefined;
   while (Date.now() < deadline) {
-    if (!o.driver.status().running) throw new StackshiftError('upgrade-start', 'the new Prometheus exited while starting', { hint: `its log: ${o.driver.unit().file}.log (last lines: ${o.driver.log().trim().split('\n').slice(-3).join(' | ')})` });
+    if (!o.driver.status().running) throw new StackshiftError('upgrade-start', 'the new Prometheus exited while starting', { hint: `its log: ${o.driver.logWhere()} (last lines: ${o.driver.log().trim().split('\n').slice(-3).join(' | ')})` });
     if (await o.client.healthy().catch(() => false)) {
       try { await o.client.ensureReady(); bar?.finish(); return Date.now() - t0; } catch { /* still replaying */ }
       const w = await o.client.walReplay().catch(() => undefined);
@@ -205,8 +229,30 @@ function runRow(db: StateDb, id: number): RunRow {
   return db.prepare('SELECT id, from_version, to_version, old_binary, new_binary, status, unit FROM upgrade_runs WHERE id = ?').get(id) as RunRow;
 }
 
+/** The lease module `upgrade run` and `upgrade rollback` share: one of them at a time per state file. */
+export const UPGRADE_LEASE = 'upgrade';
+
+/**
+ * Runs `fn` holding the state file's upgrade lease: a second `upgrade run` or `upgrade rollback` on the same
+ * state is refused at once (exit 2) with the pid, host and start of the holder. A holder that died (kill -9)
+ * leaves a lease the next run takes over.
+ */
+export async function withUpgradeLease<T>(db: StateDb, fn: () => Promise<T>): Promise<T> {
+  const lease = new StateLease(db, db.name, UPGRADE_LEASE, {
+    hint: 'one upgrade run or rollback per state file: wait for it to finish, or stop that process (a rerun resumes where it stopped); a rerun for a server needs the same --state',
+  });
+  try {
+    return await fn();
+  } finally {
+    lease.release();
+  }
+}
+
 export async function runUpgrade(o: RunOptions): Promise<RunReport> {
-  o.state.exec('SELECT 1');
+  return withUpgradeLease(o.state, () => runHeld(o));
+}
+
+async function runHeld(o: RunOptions): Promise<RunReport> {
   const newVersion = binaryVersion(o.binary);
   if (!newVersion) throw new UsageError(`--binary ${o.binary} does not run (--version failed)`);
   if (newVersion !== parseVersion(o.to)?.raw) throw new UsageError(`--binary ${o.binary} is ${newVersion}, not ${o.to}`, 'pass the prometheus binary of the release you upgrade to');
@@ -261,7 +307,18 @@ export async function runUpgrade(o: RunOptions): Promise<RunReport> {
       const files = [o.driver.unit().file, ...(typeof pre?.configFile === 'string' && existsSync(pre.configFile) ? [pre.configFile] : [])];
       const r = await fixFiles(files, { from: row.from_version, to: row.to_version, stage: stageOf(row.to_version) });
       if (r.rejected.length) throw new StackshiftError('upgrade-changes', `fixed files failed validation: ${r.rejected.map((x) => `${x.file}: ${x.reason}`).join('; ')}`, { exitCode: 1 });
-      return { applied: true, files: r.files.filter((f) => f.fixes > 0).map((f) => ({ file: f.file, backup: f.backup, fixes: f.fixes, changes: f.changes.map((c) => c.ruleId) })) };
+      const fixed = r.files.filter((f) => f.fixes > 0).map((f) => ({ file: f.file, backup: f.backup, fixes: f.fixes, changes: f.changes.map((c) => c.ruleId) }));
+      // the files as they now are must load in the new release: its promtool, with the unit's feature flags,
+      // checks them before anything is stopped; a refusal puts every file back as it was
+      const checked = checkWithNewPromtool(o.binary, typeof pre?.configFile === 'string' ? pre.configFile : undefined, o.driver.unit().args, row.to_version);
+      if (checked && !checked.ok) {
+        for (const f of fixed) if (f.backup) restoreBackup(f.backup, f.file);
+        throw new StackshiftError('upgrade-changes', `${checked.command} rejects the config after the ${stageOf(row.to_version)} fixes: ${checked.output}`, {
+          hint: `nothing was stopped and every fixed file is back as it was; fix what promtool names (stackshift lint prom3 --from ${row.from_version} --to ${row.to_version} --stage ${stageOf(row.to_version)} shows the known changes), then rerun`,
+          exitCode: 1,
+        });
+      }
+      return { applied: true, files: fixed, validated: checked ? `${checked.command}: ok` : 'no promtool beside --binary: not checked' };
     });
     const shadow = await step('shadow', async () => {
       if (!o.zeroGap) return { skipped: true, reason: 'no --zero-gap: the gap is measured and reported' };
@@ -364,7 +421,7 @@ export async function rollbackRun(db: StateDb, runId: number, driver: ServerDriv
   const deadline = Date.now() + (readyTimeoutMs ?? 30 * 60_000);
   for (;;) {
     try { await client.ensureReady(); break; } catch (e) {
-      if (Date.now() > deadline || !driver.status().running) throw new StackshiftError('upgrade-rollback', `the rolled-back Prometheus did not become ready: ${(e as Error).message}`, { hint: `see ${driver.unit().file}.log` });
+      if (Date.now() > deadline || !driver.status().running) throw new StackshiftError('upgrade-rollback', `the rolled-back Prometheus did not become ready: ${(e as Error).message}`, { hint: `see ${driver.logWhere()}` });
       await new Promise((r) => setTimeout(r, 250));
     }
   }

@@ -5,7 +5,7 @@ import { PrometheusClient, RemoteReadClient, RemoteWriteClient } from '../client
 import { endpointFromUrl } from '../config/index.js';
 import { StackshiftError } from '../errors/index.js';
 import { HttpClient } from '../http/index.js';
-import { encodeWriteRequest, labelsKey, snappyEncode, type WriteSeries } from '../wire/index.js';
+import { encodeWriteRequest, isStaleMarker, labelsKey, snappyEncode, type WriteSeries } from '../wire/index.js';
 import { localDriver, type ServerDriver } from './driver.js';
 
 /**
@@ -90,6 +90,8 @@ function medianSpacing(ts: Float64Array): number {
   return d[Math.floor(d.length / 2)]!;
 }
 
+const isUp = (labels: { name: string; value: string }[]) => labels.some((l) => l.name === '__name__' && l.value === 'up');
+
 export interface FillResult { series: number; samples: number; requests: number }
 
 /** The index of the first element of sorted `ts` that is >= t. */
@@ -116,7 +118,8 @@ function nearest(ts: ArrayLike<number>, t: number): number {
  * when the server has no sample within half a scrape interval of it: the two scrape the same targets on the same
  * schedule (or at a fixed phase offset, which is at most half an interval from one of the server's), so a
  * sample that near is the same scrape and nothing is written twice. A series the server lacks entirely (it
- * appeared during the restart) is copied whole. Remote read adds the server's external labels to what it
+ * appeared during the restart) is copied whole. A failed scrape is a hole too: the server's stale markers and its
+ * `up` 0 samples do not count as samples, and the shadow's are never copied. Remote read adds the server's external labels to what it
  * returns; they are removed before matching, as the shadow runs without them.
  */
 export async function fillGap(shadowUrl: string, server: PrometheusClient, fromMs: number, toMs: number): Promise<FillResult> {
@@ -129,7 +132,12 @@ export async function fillGap(shadowUrl: string, server: PrometheusClient, fromM
     // the server's own sample times per series; bounded by series x scrapes in the window (minutes of data)
     const own = new Map<string, Float64Array>();
     for await (const s of new RemoteReadClient(sv).streamSeries({ startMs: fromMs, endMs: toMs, matchers })) {
-      own.set(labelsKey(withoutExternal(s.labels)), Float64Array.from(s.timestamps).sort());
+      // a stale marker (a scrape that failed, or the end of a series) and up == 0 are not a scrape's data:
+      // the place they mark is a hole, to be filled like any other
+      const up = isUp(s.labels);
+      const kept: number[] = [];
+      for (let i = 0; i < s.timestamps.length; i++) if (!isStaleMarker(s.values, i) && !(up && s.values[i] === 0)) kept.push(s.timestamps[i]!);
+      own.set(labelsKey(withoutExternal(s.labels)), Float64Array.from(kept).sort());
     }
     const rw = new RemoteWriteClient(sv, { path: '/api/v1/write' });
     const result: FillResult = { series: 0, samples: 0, requests: 0 };
@@ -146,11 +154,14 @@ export async function fillGap(shadowUrl: string, server: PrometheusClient, fromM
     for await (const s of new RemoteReadClient(sh).streamSeries({ startMs: fromMs, endMs: toMs, matchers })) {
       const mine = own.get(labelsKey(s.labels)) ?? new Float64Array(0);
       const half = medianSpacing(mine.length >= 2 ? mine : s.timestamps) / 2;
+      const up = isUp(s.labels);
       const timestamps: number[] = [];
       const values: number[] = [];
       for (let i = 0; i < s.timestamps.length; i++) {
         const t = s.timestamps[i]!;
         if (t < fromMs || t > toMs || nearest(mine, t) <= half) continue;
+        // only what the shadow did scrape fills a hole: not its stale markers, not its failed scrapes
+        if (isStaleMarker(s.values, i) || (up && s.values[i] === 0)) continue;
         timestamps.push(t);
         values.push(s.values[i]!);
       }

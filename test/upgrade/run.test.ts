@@ -1,16 +1,14 @@
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { PrometheusClient, RemoteReadClient } from '../../src/clients/index.js';
+import { PrometheusClient } from '../../src/clients/index.js';
 import { endpointFromUrl } from '../../src/config/index.js';
-import { HttpClient } from '../../src/http/index.js';
-import { PROMETHEUS, freePort, prometheusBinary, writeHistoryRemote, type HistorySpec } from '../../src/lab/index.js';
+import { PROMETHEUS, prometheusBinary, writeHistoryRemote } from '../../src/lab/index.js';
 import { localDriver, type RunReport } from '../../src/upgrade/index.js';
-import { labelsKey, valueBitsHex, type Matcher } from '../../src/wire/index.js';
-import { runCli, tempDir, waitUntil } from '../harness/index.js';
+import { runCli, waitUntil } from '../harness/index.js';
+import { HISTORY, TARGETS, digest, explainGap, gapsFromData, startLocal, upgradeArgs } from './local.js';
 
 /**
  * `upgrade run` on real binaries: a 2.48.1 server (run by the local driver from an args file, scraping ten real
@@ -18,91 +16,6 @@ import { runCli, tempDir, waitUntil } from '../harness/index.js';
  * written before the stage read back bit for bit afterwards and the reported scrape gap checked against the
  * one counted independently from the data.
  */
-
-const TARGETS = 10;
-const HISTORY: HistorySpec = { series: 40, durationMs: 6 * 3_600_000, intervalMs: 60_000, seed: 5, endMs: Date.UTC(2026, 10, 20) };
-const GEN: Matcher[] = [{ type: 'RE', name: '__name__', value: 'stackshift_gen_.+' }];
-
-async function startTargets(t: TestContext): Promise<number[]> {
-  const ports: number[] = [];
-  for (let i = 0; i < TARGETS; i++) {
-    let n = 0;
-    const srv: Server = createServer((_req, res) => { n++; res.setHeader('content-type', 'text/plain; version=0.0.4'); res.end(`# TYPE lab_target_requests_total counter\nlab_target_requests_total ${n}\n`); });
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    t.after(() => new Promise<void>((r) => { srv.closeAllConnections(); srv.close(() => r()); }));
-    ports.push((srv.address() as { port: number }).port);
-  }
-  return ports;
-}
-
-interface LocalServer { url: string; unit: string; dataDir: string; state: string; dir: string }
-
-async function startLocal(t: TestContext, version: string): Promise<LocalServer> {
-  const dir = tempDir(t);
-  const ports = await startTargets(t);
-  const port = await freePort();
-  const dataDir = join(dir, 'data');
-  writeFileSync(join(dir, 'prometheus.yml'), `global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-scrape_configs:
-  - job_name: app
-    static_configs:
-      - targets: [${ports.map((p) => `'127.0.0.1:${p}'`).join(', ')}]
-storage:
-  tsdb:
-    out_of_order_time_window: 3650d
-`);
-  const unit = join(dir, 'prometheus.args');
-  writeFileSync(unit, [prometheusBinary(version), `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`,
-    '--web.enable-admin-api', '--web.enable-lifecycle', '--web.enable-remote-write-receiver', '--storage.tsdb.retention.time=3650d', ''].join('\n'));
-  const driver = localDriver(unit);
-  driver.start();
-  t.after(() => driver.stop());
-  const url = `http://127.0.0.1:${port}`;
-  const client = new PrometheusClient(endpointFromUrl(url));
-  await waitUntil(async () => { try { await client.ensureReady(); return true; } catch { return false; } }, 60_000, `prometheus ${version} ready`);
-  await client.close();
-  return { url, unit, dataDir, state: join(dir, 'state.db'), dir };
-}
-
-async function digest(url: string): Promise<Map<string, string>> {
-  const http = new HttpClient(endpointFromUrl(url));
-  try {
-    const out = new Map<string, string>();
-    for await (const s of new RemoteReadClient(http).streamSeries({ startMs: 0, endMs: Date.now(), matchers: GEN })) {
-      let d = '';
-      for (let i = 0; i < s.timestamps.length; i++) d += `${s.timestamps[i]}=${valueBitsHex(s.values, i)};`;
-      out.set(labelsKey(s.labels), d);
-    }
-    return out;
-  } finally {
-    await http.close();
-  }
-}
-
-/** The largest pause between two scrapes of each target's own counter, in missed scrape intervals. */
-async function gapsFromData(url: string, fromMs: number, toMs: number): Promise<Map<string, number>> {
-  const c = new PrometheusClient(endpointFromUrl(url));
-  try {
-    const r = await c.query(`lab_target_requests_total[${Math.ceil((toMs - fromMs) / 1000)}s]`, toMs);
-    const out = new Map<string, number>();
-    if (r.resultType !== 'matrix') return out;
-    for (const s of r.result) {
-      const ts = s.values.map((v) => Math.round(Number(v[0]) * 1000));
-      const d = ts.slice(1).map((x, i) => x - ts[i]!);
-      const interval = [...d].sort((a, b) => a - b)[Math.floor(d.length / 2)]!;
-      out.set(s.metric.instance!, Math.max(0, Math.round((Math.max(...d) - interval) / interval)));
-    }
-    return out;
-  } finally {
-    await c.close();
-  }
-}
-
-function upgradeArgs(s: LocalServer, to: string, binary: string): string[] {
-  return ['upgrade', 'run', '--prometheus-url', s.url, '--to', to, '--binary', binary, '--unit', s.unit, '--data-dir', s.dataDir, '--state', s.state, '--output', 'json'];
-}
 
 test('upgrade run 2.48.1 -> 2.55.1 on real binaries: signed off, every earlier sample kept, the gap reported as the data shows it', { timeout: 300_000 }, async (t) => {
   const s = await startLocal(t, PROMETHEUS.start);
@@ -152,7 +65,8 @@ test('upgrade run --zero-gap 2.48.1 -> 2.55.1: no scrape interval missing for an
   const independent = await gapsFromData(s.url, report.gap!.windowStartMs, report.gap!.windowEndMs);
   for (const [instance, missed] of independent) {
     const tg: { lastBeforeMs?: number; firstAfterMs?: number } | undefined = report.gap!.targets.find((x) => x.instance === instance);
-    assert.equal(missed, 0, `${instance}: no missed scrape interval (largest pause ${tg?.lastBeforeMs} -> ${tg?.firstAfterMs}; stopped ${report.gap!.stoppedAtMs}, ready ${report.gap!.readyAtMs}; fill ${JSON.stringify(report.fill)})`);
+    const why: string = missed === 0 ? '' : await explainGap(s.url, instance, report.gap!.windowStartMs, report.gap!.windowEndMs);
+    assert.equal(missed, 0, `${instance}: no missed scrape interval (largest pause of up ${tg?.lastBeforeMs} -> ${tg?.firstAfterMs}; stopped ${report.gap!.stoppedAtMs}, ready ${report.gap!.readyAtMs}; fill ${JSON.stringify(report.fill)}; ${why})`);
   }
   assert.equal(report.gap!.maxMissedIntervals, 0);
   // nothing twice: no two samples of a target's counter closer than half a scrape interval
@@ -199,6 +113,11 @@ test('kill -9 of upgrade run after the stop: the rerun resumes at install and fi
       try { return (db.prepare('SELECT status FROM upgrade_steps WHERE step = ?').get(step) as { status?: string } | undefined)?.status === 'done'; } finally { db.close(); }
     } catch { return false; }
   };
+  // one writer: a second upgrade run on the same state while the first is under way is refused at once
+  await waitUntil(async () => { assert.equal(child.exitCode, null, `upgrade run ended early: ${stderr}`); return stepDone('snapshot'); }, 120_000, 'the snapshot step to be done');
+  const second = await runCli(args, { timeoutMs: 30_000 });
+  assert.equal(second.code, 2, second.stderr);
+  assert.match(second.stderr, new RegExp(`is in use by another upgrade \\(pid ${child.pid} on `));
   await waitUntil(async () => { assert.equal(child.exitCode, null, `upgrade run ended before the stop: ${stderr}`); return stepDone('stop'); }, 120_000, 'the stop step to be done');
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));

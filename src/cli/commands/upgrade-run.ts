@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseVersion, versionVerdict } from '../../compat/index.js';
@@ -6,7 +6,7 @@ import { StackshiftError, UsageError } from '../../errors/index.js';
 import { writeFileAtomic } from '../../fsutil/index.js';
 import { mdTable } from '../../report/index.js';
 import { inspectTsdb } from '../../tsdb/index.js';
-import { UPGRADE_MIGRATIONS, binaryVersion, dryRun, latestBaseline, latestRun, localDriver, postUpgradeGates, rollbackRun, runUpgrade, seriesByName, type GateResult, type RunReport } from '../../upgrade/index.js';
+import { UPGRADE_MIGRATIONS, binaryVersion, dryRun, latestBaseline, latestRun, localDriver, postUpgradeGates, rollbackRun, runUpgrade, seriesByName, systemdDriver, withUpgradeLease, type ServerDriver, type GateResult, type RunReport } from '../../upgrade/index.js';
 import { addPrometheusOptions, withPrometheus } from '../endpoint-options.js';
 import { contextFor, emit, statePath, STATE_OPTION_HELP, withState } from '../context.js';
 import { durationFlag } from '../parse.js';
@@ -33,12 +33,23 @@ function runMarkdown(r: RunReport): string {
   ].join('\n');
 }
 
+const UNIT_HELP = 'local driver: the args file the server runs from (line 1 the binary, then one flag per line); systemd driver: the unit (prometheus.service)';
+
+function driverOption(): Option {
+  return new Option('--driver <kind>', 'how the server is stopped, started and pointed at a binary: local (an args file run by stackshift) or systemd (systemctl, the unit file\'s ExecStart)').choices(['local', 'systemd']).default('local');
+}
+
+function driverFor(opts: Record<string, unknown>): ServerDriver {
+  return opts.driver === 'systemd' ? systemdDriver(String(opts.unit)) : localDriver(String(opts.unit));
+}
+
 export function registerUpgradeRun(area: Command): void {
   const run = new Command('run')
     .description('run one upgrade stage (2.x -> 2.55.x, or 2.55.x -> 3.x): snapshot, preflight, the stage\'s fixes, stop, install, start, WAL replay, gates against the baseline, gap measured; resumable after kill -9; a failed gate rolls back')
     .requiredOption('--to <version>', 'the release of this stage: 2.55.1, or a 3.x release from 2.55.x')
     .requiredOption('--binary <path>', 'the new release\'s prometheus binary (its promtool beside it checks the config)')
-    .requiredOption('--unit <file>', 'local driver: the args file the server runs from (line 1 the binary, then one flag per line)')
+    .requiredOption('--unit <file|name>', UNIT_HELP)
+    .addOption(driverOption())
     .requiredOption('--data-dir <dir>', 'the server\'s data dir on this machine (snapshot, disk check)')
     .option('--zero-gap', 'fill the restart\'s scrape gap from a shadow scraper (needs --web.enable-remote-write-receiver and an out_of_order_time_window on the server)')
     .option('--no-fixes', 'do not apply the stage\'s config/flag/rule fixes (the gates then show what breaks)')
@@ -53,6 +64,8 @@ Examples:
   stackshift upgrade run --prometheus-url http://127.0.0.1:9090 --to 2.55.1 \\
       --binary /opt/prometheus-2.55.1/prometheus --unit /etc/prometheus/prometheus.args --data-dir /var/lib/prometheus
   stackshift upgrade run ... --to 3.8.1 --binary /opt/prometheus-3.8.1/prometheus --dry-run
+  stackshift upgrade run --prometheus-url http://127.0.0.1:9090 --to 3.8.1 --binary /opt/prometheus-3.8.1/prometheus \\
+      --driver systemd --unit prometheus.service --data-dir /var/lib/prometheus
 
 Rerun the same command after an interruption: it resumes at the first step not done.
 Exit codes: 0 signed off, 1 a gate failed (rolled back unless --no-auto-rollback), 2 usage or runtime error.`);
@@ -62,7 +75,7 @@ Exit codes: 0 signed off, 1 a gate failed (rolled back unless --no-auto-rollback
     if (!existsSync(String(opts.binary))) throw new UsageError(`--binary ${opts.binary} does not exist`);
     if (!existsSync(String(opts.dataDir))) throw new UsageError(`--data-dir ${opts.dataDir} does not exist`);
     const readyTimeoutMs = durationFlag('ready-timeout', opts.readyTimeout);
-    const driver = localDriver(String(opts.unit));
+    const driver = driverFor(opts);
     if (opts.dryRun) {
       const from = binaryVersion(driver.unit().binary) ?? '?';
       const steps = dryRun(driver, from, String(opts.to), String(opts.binary));
@@ -82,7 +95,8 @@ Exit codes: 0 signed off, 1 a gate failed (rolled back unless --no-auto-rollback
   const verify = new Command('verify')
     .description('the post-upgrade comparison against the preflight baseline: version, targets up, rule health, series per metric name before the stop, unknown feature flags')
     .requiredOption('--to <version>', 'the release the server should now run')
-    .option('--unit <file>', 'local driver: the args file (its log tells which --enable-feature tokens were ignored)')
+    .option('--unit <file|name>', `${UNIT_HELP} (its log tells which --enable-feature tokens were ignored)`)
+    .addOption(driverOption())
     .option('--state <file>', STATE_OPTION_HELP);
   addPrometheusOptions(verify);
   verify.addHelpText('after', `
@@ -100,7 +114,7 @@ Exit codes: 0 every gate passed, 1 a gate failed, 2 usage or runtime error (no b
         if (!b) throw new UsageError(`no baseline for ${client.url} in the state`, 'run stackshift preflight (or upgrade run) before the upgrade');
         return { targetsUp: b.baseline.targets.up, unhealthyRules: b.baseline.rules.unhealthyList.map((r) => `${r.group}/${r.name}`) };
       })();
-      return postUpgradeGates(client, opts.unit ? localDriver(String(opts.unit)) : undefined, { to: String(opts.to), baseline });
+      return postUpgradeGates(client, opts.unit ? driverFor(opts) : undefined, { to: String(opts.to), baseline });
     }));
     const ok = gates.every((g) => g.passed);
     emit({ document: { passed: ok, gates }, text: () => gates.map((g) => `${g.passed ? 'PASS' : 'FAIL'} ${g.id}: ${g.detail}`).join('\n'), markdown: () => mdTable(['Gate', 'Passed', 'Detail'], gates.map((g) => [g.id, g.passed ? 'yes' : 'NO', g.detail])), exitCode: ok ? 0 : 1 }, ctx.format);
@@ -109,7 +123,8 @@ Exit codes: 0 every gate passed, 1 a gate failed, 2 usage or runtime error (no b
 
   const rollback = new Command('rollback')
     .description('back to the previous stage\'s binary and files (from the backups the run made), refusing a rollback the on-disk formats say loses data unless --accept-loss; proves after it that the data written before is readable')
-    .requiredOption('--unit <file>', 'local driver: the args file the server runs from')
+    .requiredOption('--unit <file|name>', UNIT_HELP)
+    .addOption(driverOption())
     .requiredOption('--data-dir <dir>', 'the server\'s data dir on this machine (what the old release would have to read)')
     .option('--accept-loss', 'roll back even where the facts say the old release loses data')
     .option('--state <file>', STATE_OPTION_HELP);
@@ -119,8 +134,8 @@ Examples:
   stackshift upgrade rollback --prometheus-url http://127.0.0.1:9090 --unit /etc/prometheus/prometheus.args --data-dir /var/lib/prometheus`);
   rollback.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
-    const driver = localDriver(String(opts.unit));
-    const r = await withPrometheus(opts, ctx.loaded, (client) => withState(opts, ctx.loaded, UPGRADE_MIGRATIONS, async (db) => {
+    const driver = driverFor(opts);
+    const r = await withPrometheus(opts, ctx.loaded, (client) => withState(opts, ctx.loaded, UPGRADE_MIGRATIONS, (db) => withUpgradeLease(db, async () => {
       const last = latestRun(db, client.url);
       if (!last || last.status === 'rolled-back') throw new UsageError(`no upgrade of ${client.url} to roll back in the state`, 'rollback undoes the last upgrade run recorded for this server');
       const verdict = versionVerdict(last.from_version, inspectTsdb(String(opts.dataDir), { level: 'scan' }).formats);
@@ -133,7 +148,7 @@ Examples:
       const after = await seriesByName(client, atMs);
       const lost = Object.entries(before).filter(([n, c]) => (after[n] ?? 0) < c).map(([n, c]) => `${n} ${after[n] ?? 0}/${c}`);
       return { from: last.to_version, to: last.from_version, restored, verdict: verdict.verdict, seriesBefore: Object.values(before).reduce((a, b) => a + b, 0), seriesAfter: Object.values(after).reduce((a, b) => a + b, 0), lost };
-    }));
+    })));
     emit({ document: r, text: () => `rolled back ${r.from} -> ${r.to}: restored ${r.restored.join(', ')}; ${r.seriesAfter}/${r.seriesBefore} series readable at the same instant${r.lost.length ? `; LOST: ${r.lost.join(', ')}` : ''}`, markdown: () => `Rolled back ${r.from} -> ${r.to}; ${r.seriesAfter}/${r.seriesBefore} series readable.`, exitCode: r.lost.length ? 1 : 0 }, ctx.format);
   });
   area.addCommand(rollback);
