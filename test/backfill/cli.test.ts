@@ -128,10 +128,14 @@ test('bad input: clear one-line error, exit 2, nothing written', { timeout: 120_
       assert.doesNotMatch(r.stderr, /sekrit-pw/, `${name}: no password echoed`);
     }
     // a web page answering 200 is no receiver, even without the preflight: nothing counts as written
-    const h = await run([...base, '--source-url', source.url, '--target-url', `${htmlUrl}/api/v1/write`, '--no-preflight', '--state', join(dir, 'html.db')]);
+    // (write-only: with read-back on, the page is refused sooner, as no remote-read endpoint)
+    const h = await run([...base, '--source-url', source.url, '--target-url', `${htmlUrl}/api/v1/write`, '--no-preflight', '--no-readback', '--state', join(dir, 'html.db')]);
     assert.equal(h.status, 2, h.stderr);
     assert.match(h.stderr, /HTTP 200 and a text\/html body .*not a remote-write receiver/);
     assert.equal(h.stdout, '');
+    const hr = await run([...base, '--source-url', source.url, '--target-url', `${htmlUrl}/api/v1/write`, '--no-preflight', '--state', join(dir, 'html-rb.db')]);
+    assert.equal(hr.status, 2, hr.stderr);
+    assert.match(hr.stderr, /cannot read the copy back from the target: remote read at .* did not answer like a remote-read endpoint/);
     // the refused 2.0 probe, the plain server's refusal and the future range stored nothing
     const q = await fetch(`${target.url}/api/v1/query?query=count(stackshift_backfill_probe)`).then((x) => x.json()) as { data: { result: unknown[] } };
     assert.deepEqual(q.data.result, []);
