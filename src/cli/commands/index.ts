@@ -11,6 +11,7 @@ import { registerBackfill } from './backfill.js';
 import { registerVerify } from './verify.js';
 import { registerLogs } from './logs.js';
 import { registerTraces } from './traces.js';
+import { registerRules } from './rules.js';
 
 /** One line per command area; each area's file only parses flags, calls its module and renders. */
 export function registerCommands(program: Command): void {
@@ -26,4 +27,5 @@ export function registerCommands(program: Command): void {
   registerVerify(program);
   registerLogs(program);
   registerTraces(program);
+  registerRules(program);
 }
