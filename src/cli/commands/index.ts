@@ -12,6 +12,7 @@ import { registerVerify } from './verify.js';
 import { registerLogs } from './logs.js';
 import { registerTraces } from './traces.js';
 import { registerRules } from './rules.js';
+import { registerAlerts } from './alerts.js';
 
 /** One line per command area; each area's file only parses flags, calls its module and renders. */
 export function registerCommands(program: Command): void {
@@ -28,4 +29,5 @@ export function registerCommands(program: Command): void {
   registerLogs(program);
   registerTraces(program);
   registerRules(program);
+  registerAlerts(program);
 }
