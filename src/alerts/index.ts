@@ -9,3 +9,4 @@
  */
 export { alertsSide, verifyAlerts, type ActiveAlert, type AlertState, type AlertsSide, type AlertDifference, type AlertsVerifyReport, type AlertsVerifyParams } from './verify.js';
 export { renderAlertsVerifyText, renderAlertsVerifyMarkdown } from './render.js';
+export { checkAlertmanager, checkConfig, routeLabels, parseLabelSet, amtoolVersion, renderAlertmanagerCheckText, type AlertmanagerCheckReport, type ConfigCheck, type RouteResult } from './alertmanager.js';
