@@ -14,8 +14,8 @@ import { groupDocument, type Rule, type RuleGroup } from './model.js';
  *   DELETE <prefix>/config/v1/rules/{namespace}/{group}  202; 404 when the group does not exist
  *
  * Path segments are percent-encoded (a "/" in a namespace is %2F, as the API asks). A tenant goes in
- * X-Scope-OrgID (the endpoint's tenant). Mimir before 2.x-late answers an empty listing with 404 "no rule
- * groups found", later ones with 200 and `{}`: both mean "nothing here". Requests go through the shared
+ * X-Scope-OrgID (the endpoint's tenant). Older Mimir (and Cortex) answers an empty listing with 404 "no rule
+ * groups found", current Mimir with 200 and `{}`: both mean "nothing here". Requests go through the shared
  * HTTP client, so 429 and 5xx are retried with backoff; setting a group replaces it whole, and deleting a
  * group that is already gone (a retried DELETE whose first answer was lost) is taken as done.
  */

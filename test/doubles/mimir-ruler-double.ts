@@ -14,7 +14,7 @@ import { formatDuration, parseDuration, parsePromQL, REMOVED_FUNCTION_PLACEHOLDE
  * - with multi-tenancy on (Mimir's default) every request needs X-Scope-OrgID, else 401 "no org id";
  *   with it off the tenant is "anonymous"
  * - GET <prefix>/config/v1/rules and .../{namespace}: YAML {namespace: [group, ...]}, 200; no groups: 200 with
- *   `{}` (Mimir 2.11+), or 404 "no rule groups found" (earlier Mimir and Cortex; option emptyListing: 404)
+ *   `{}` (current Mimir), or 404 "no rule groups found" (earlier Mimir and Cortex; option emptyListing: 404)
  * - GET .../{namespace}/{groupName}: one group as YAML; 404 "group does not exist"
  * - POST .../{namespace}: body one rule group as YAML (Content-Type: application/yaml, as documented; the
  *   double refuses another type); 202 {"status":"success"}. 400 "unable to decode rule group" when it is not
