@@ -45,18 +45,19 @@ function sortedMap(m: Record<string, string> | undefined): Record<string, string
 }
 
 /**
- * PromQL with whitespace runs collapsed and comments dropped outside string literals: the same expression
- * however it is wrapped or indented.
+ * PromQL with whitespace and comments dropped outside string literals, except one space between two word
+ * characters (`sum by`, `a and b`, `x offset 5m`): the same expression however it is wrapped, indented or
+ * spaced around brackets and operators.
  */
 export function normaliseExpr(expr: string): string {
   let out = '';
   let pendingSpace = false;
+  const word = (c: string | undefined) => c !== undefined && /[A-Za-z0-9_:.]/.test(c);
   for (let i = 0; i < expr.length; i++) {
     const c = expr[i]!;
     if (c === '"' || c === "'" || c === '`') {
       let j = i + 1;
       while (j < expr.length && expr[j] !== c) j += c !== '`' && expr[j] === '\\' ? 2 : 1;
-      if (pendingSpace && out) out += ' ';
       pendingSpace = false;
       out += expr.slice(i, j + 1);
       i = j;
@@ -71,7 +72,7 @@ export function normaliseExpr(expr: string): string {
       pendingSpace = true;
       continue;
     }
-    if (pendingSpace && out) out += ' ';
+    if (pendingSpace && word(out[out.length - 1]) && word(c)) out += ' ';
     pendingSpace = false;
     out += c;
   }
@@ -137,6 +138,11 @@ export function groupDocument(g: RuleGroup): Record<string, unknown> {
   return out;
 }
 
+/** An expression on one line, as written. */
+function shown(expr: string): string {
+  return expr.replace(/\s+/g, ' ').trim();
+}
+
 /** Rule-level differences between two versions of a group, one line each (for the diff). */
 export function describeChanges(from: RuleGroup, to: RuleGroup): string[] {
   const a = canonicalGroup(from);
@@ -152,11 +158,11 @@ export function describeChanges(from: RuleGroup, to: RuleGroup): string[] {
   for (let i = 0; i < n; i++) {
     const x = ra[i];
     const y = rb[i];
-    if (!x) { out.push(`+ rule ${i + 1} ${y!.kind} ${y!.name}: ${y!.expr}`); continue; }
-    if (!y) { out.push(`- rule ${i + 1} ${x.kind} ${x.name}: ${x.expr}`); continue; }
+    if (!x) { out.push(`+ rule ${i + 1} ${y!.kind} ${y!.name}: ${shown(to.rules[i]!.expr)}`); continue; }
+    if (!y) { out.push(`- rule ${i + 1} ${x.kind} ${x.name}: ${shown(from.rules[i]!.expr)}`); continue; }
     const label = `rule ${i + 1} ${y.kind} ${y.name}`;
     if (x.kind !== y.kind || x.name !== y.name) out.push(`~ rule ${i + 1}: ${x.kind} ${x.name} -> ${y.kind} ${y.name}`);
-    if (x.expr !== y.expr) out.push(`~ ${label} expr: ${x.expr}  ->  ${y.expr}`);
+    if (x.expr !== y.expr) out.push(`~ ${label} expr: ${shown(from.rules[i]!.expr)}  ->  ${shown(to.rules[i]!.expr)}`);
     if (x.for !== y.for) out.push(`~ ${label} for: ${x.for / 1000}s -> ${y.for / 1000}s`);
     if (x.keep_firing_for !== y.keep_firing_for) out.push(`~ ${label} keep_firing_for: ${x.keep_firing_for / 1000}s -> ${y.keep_firing_for / 1000}s`);
     for (const k of ['labels', 'annotations'] as const) {

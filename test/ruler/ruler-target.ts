@@ -2,6 +2,7 @@ import type { TestContext } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parse as parseYaml } from 'yaml';
 import { startMimirRulerDouble, type MimirRulerDouble, type MimirRulerDoubleOptions } from '../doubles/mimir-ruler-double.js';
 
 /**
@@ -72,8 +73,8 @@ export async function rulerUnderTest(t: TestContext, opts: MimirRulerDoubleOptio
   t.after(async () => {
     if (REAL_MIMIR) {
       const all = await call(direct, 'GET', `${prefix}/config/v1/rules`, tenant);
-      for (const m of all.text.matchAll(/^([^\s:#'"][^:]*|"[^"]+"|'[^']+'):\s*$/gm)) {
-        const ns = m[1]!.replace(/^["']|["']$/g, '');
+      const doc = all.status === 200 ? (parseYaml(all.text) as Record<string, unknown> | null) : null;
+      for (const ns of Object.keys(doc ?? {})) {
         if (ns.startsWith(id)) await call(direct, 'DELETE', `${prefix}/config/v1/rules/${encodeURIComponent(ns)}`, tenant);
       }
     }
