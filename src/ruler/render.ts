@@ -50,7 +50,7 @@ export function renderRulesSyncText(r: RulesSyncReport, opts: { showUnchanged?: 
     for (const c of it.changes) out.push(`    ${c}`);
   }
   const c = r.counts;
-  out.push('', `summary: ${c.create} to create, ${c.update} to update, ${c.unchanged} unchanged, ${c.remove} to remove, ${c.conflict} conflict(s); ${r.dryRun ? 'dry run, nothing sent' : `sent ${r.applied.set} set(s), ${r.applied.deleted} delete(s)`}`);
+  if (!r.promtool?.problems.length) out.push('', `summary: ${c.create} to create, ${c.update} to update, ${c.unchanged} unchanged, ${c.remove} to remove, ${c.conflict} conflict(s); ${r.dryRun ? 'dry run, nothing sent' : `sent ${r.applied.set} set(s), ${r.applied.deleted} delete(s)`}`);
   if (r.backupDir) out.push(`the ruler's groups were saved before the change: ${r.backupDir}`);
   if (r.unmanagedNamespaces.length) out.push(`namespaces in Mimir not in the files (left alone): ${r.unmanagedNamespaces.join(', ')}`);
   if (r.recordingRules.length) {
