@@ -57,9 +57,31 @@ async function pair(t: import('node:test').TestContext, targetThreshold: number)
   return [a!, b!] as const;
 }
 
-test('two Prometheus servers with the same data and rules: every alert agrees (exit 0, 100 %)', async (t) => {
+/**
+ * The target behind a Mimir-like front: its Prometheus API under /prometheus, and X-Scope-OrgID required
+ * (401 "no org id" without it), as the Mimir ruler's /prometheus/api/v1/alerts.
+ */
+async function mimirLikeFront(t: import('node:test').TestContext, upstream: string): Promise<{ url: string; tenants: string[] }> {
+  const tenants: string[] = [];
+  const server = createServer((req, res) => {
+    const tenant = req.headers['x-scope-orgid'];
+    if (typeof tenant !== 'string' || !tenant) { res.writeHead(401); res.end('no org id\n'); return; }
+    if (!req.url?.startsWith('/prometheus/')) { res.writeHead(404); res.end('404 page not found\n'); return; }
+    tenants.push(tenant);
+    void fetch(`${upstream}${req.url.slice('/prometheus'.length)}`).then(async (up) => {
+      res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' });
+      res.end(await up.text());
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, tenants };
+}
+
+test('two Prometheus servers with the same data and rules (the target behind a Mimir-like /prometheus front with a tenant): every alert agrees (exit 0, 100 %)', async (t) => {
   const [a, b] = await pair(t, 10);
-  const r = await runCli(['alerts', 'verify', '--source-url', a.url, '--target-url', b.url, '--window', '4s', '--interval', '1s', '--output', 'json']);
+  const front = await mimirLikeFront(t, b.url);
+  const r = await runCli(['alerts', 'verify', '--source-url', a.url, '--target-url', front.url, '--target-prefix', '/prometheus', '--target-tenant', 'team-a', '--window', '4s', '--interval', '1s', '--output', 'json']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.consistency, 100);
@@ -67,6 +89,8 @@ test('two Prometheus servers with the same data and rules: every alert agrees (e
   assert.equal(doc.alertsSeen, 3, 'QueueDeep{b} firing, QueueBacklog{a} and {b} pending');
   assert.equal(doc.observations, 15);
   assert.deepEqual(doc.differences, []);
+  assert.equal(front.tenants.length, 5, 'every poll of the target went through /prometheus with the tenant');
+  assert.ok(front.tenants.every((x) => x === 'team-a'));
 });
 
 test('a rule with another threshold on one side: the differing alert is named, with states and duration (exit 1)', async (t) => {
