@@ -70,6 +70,8 @@ export interface AlertsVerifyReport {
   consistency: number;
   minConsistency: number;
   alertsSeen: number;
+  /** The label set of every alert seen on either side (for routing checks). */
+  seenLabels: Array<Record<string, string>>;
   differences: AlertDifference[];
   pollErrors: string[];
   passed: boolean;
@@ -108,7 +110,7 @@ export async function verifyAlerts(p: AlertsVerifyParams): Promise<AlertsVerifyR
   const graceMs = p.graceMs ?? 2 * p.intervalMs;
   const total = Math.max(1, Math.floor(p.windowMs / p.intervalMs) + 1);
   const diffs = new Map<string, AlertDifference & { run: number }>();
-  const seen = new Set<string>();
+  const seen = new Map<string, Record<string, string>>();
   const pollErrors: string[] = [];
   let observations = 0;
   let matching = 0;
@@ -133,7 +135,7 @@ export async function verifyAlerts(p: AlertsVerifyParams): Promise<AlertsVerifyR
     const t = byKey(tgt, ignore);
     const keys = new Set([...s.keys(), ...t.keys()]);
     for (const k of keys) {
-      seen.add(k);
+      if (!seen.has(k)) seen.set(k, (s.get(k) ?? t.get(k))!.labels);
       observations++;
       const a = s.get(k)?.state ?? 'inactive';
       const b = t.get(k)?.state ?? 'inactive';
@@ -168,6 +170,6 @@ export async function verifyAlerts(p: AlertsVerifyParams): Promise<AlertsVerifyR
   const passed = polls > 0 && consistency >= minConsistency && !differences.some((d) => d.persistent);
   return {
     source: p.source.name, target: p.target.name, windowMs: p.windowMs, intervalMs: p.intervalMs, graceMs, polls, observations, matching,
-    consistency: Math.round(consistency * 100) / 100, minConsistency, alertsSeen: seen.size, differences, pollErrors, passed, exitCode: passed ? 0 : 1,
+    consistency: Math.round(consistency * 100) / 100, minConsistency, alertsSeen: seen.size, seenLabels: [...seen.values()], differences, pollErrors, passed, exitCode: passed ? 0 : 1,
   };
 }

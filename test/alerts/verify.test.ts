@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyAlerts, type ActiveAlert, type AlertsSide } from '../../src/alerts/index.js';
-import { runCli, startServers, waitUntil } from '../harness/index.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { labHas, serverVersion } from '../../src/lab/index.js';
+import { runCli, startServers, tempDir, waitUntil } from '../harness/index.js';
 
 /**
  * `alerts verify` on two real Prometheus servers (Debian 2.42) that scrape the same target and evaluate the
@@ -136,4 +139,22 @@ test('--ignore-label leaves out a label one side adds (e.g. the ruler\'s), so th
   const withIgnore = await verifyAlerts({ source: scripted('s', [[a]]), target: scripted('t', [[b]]), windowMs: 20, intervalMs: 10, ignoreLabels: ['cluster'] });
   assert.equal(withIgnore.exitCode, 0);
   assert.equal(withIgnore.consistency, 100);
+});
+
+const AM_BUILT = labHas('alertmanager', serverVersion('alertmanager'), 'amtool');
+
+test('with both Alertmanager configs, every alert seen is routed through each; one that reaches another receiver is a finding', { skip: !AM_BUILT && 'the lab\'s Alertmanager (amtool) is not built yet' }, async (t) => {
+  const [a, b] = await pair(t, 10);
+  const dir = tempDir(t);
+  const am = (page: string) => `route:\n  receiver: default\n  routes:\n    - matchers: ['severity="page"']\n      receiver: ${page}\nreceivers:\n  - name: default\n  - name: pager\n  - name: oncall\n`;
+  writeFileSync(join(dir, 'old.yml'), am('pager'));
+  writeFileSync(join(dir, 'new.yml'), am('oncall'));
+  const r = await runCli(['alerts', 'verify', '--source-url', a.url, '--target-url', b.url, '--window', '2s', '--interval', '1s', '--alertmanager-config', join(dir, 'old.yml'), '--target-alertmanager-config', join(dir, 'new.yml')]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /PASS: the alerts agree/);
+  assert.match(r.stdout, /! \{alertname="QueueDeep", instance="127\.0\.0\.1:\d+", job="app", queue="b", severity="page"\} -> pager {2}\| {2}oncall {2}\(differs\)/);
+  assert.match(r.stdout, / {3}\{alertname="QueueBacklog", instance="127\.0\.0\.1:\d+", job="app", queue="a"\} -> default {2}\| {2}default$/m);
+  // the same config on both sides: routing agrees, exit 0
+  const same = await runCli(['alerts', 'verify', '--source-url', a.url, '--target-url', b.url, '--window', '1s', '--interval', '1s', '--alertmanager-config', join(dir, 'old.yml'), '--target-alertmanager-config', join(dir, 'old.yml')]);
+  assert.equal(same.code, 0, same.stdout + same.stderr);
 });

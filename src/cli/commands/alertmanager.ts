@@ -10,7 +10,7 @@ import { collect } from '../parse.js';
 type Opts = Record<string, unknown>;
 
 /** amtool: --amtool, else the lab's build of the Alertmanager version the lab pins, else amtool on PATH. */
-function amtoolPath(v: unknown): string {
+export function amtoolPath(v: unknown): string {
   if (v) return resolve(String(v));
   const version = serverVersion('alertmanager');
   return labHas('alertmanager', version, 'amtool') ? amtoolBinary(version) : 'amtool';

@@ -1,5 +1,7 @@
 import { Command } from 'commander';
-import { alertsSide, renderAlertsVerifyMarkdown, renderAlertsVerifyText, verifyAlerts } from '../../alerts/index.js';
+import { resolve } from 'node:path';
+import { alertsSide, checkAlertmanager, renderAlertmanagerCheckText, renderAlertsVerifyText, verifyAlerts } from '../../alerts/index.js';
+import { amtoolPath } from './alertmanager.js';
 import { resolveEndpoint, type EndpointFlags, type LoadedConfig, type ResolvedEndpoint } from '../../config/index.js';
 import { UsageError } from '../../errors/index.js';
 import { createProgress } from '../../progress/index.js';
@@ -36,7 +38,10 @@ export function registerAlerts(program: Command): void {
     .option('--interval <duration>', 'time between polls', '15s')
     .option('--grace <duration>', 'a difference that lasts no longer is evaluation timing, not a finding (default: two intervals)')
     .option('--min-consistency <percent>', 'lowest share of alert observations that must agree', '99')
-    .option('--ignore-label <name...>', 'labels left out of the comparison (e.g. one the Mimir ruler adds)');
+    .option('--ignore-label <name...>', 'labels left out of the comparison (e.g. one the Mimir ruler adds)')
+    .option('--alertmanager-config <file>', 'route every alert seen through this Alertmanager config (amtool config routes test)')
+    .option('--target-alertmanager-config <file>', 'and through this one (the target\'s, e.g. Mimir\'s Alertmanager): an alert that reaches other receivers is a finding')
+    .option('--amtool <path>', 'amtool binary for the routing check (default: the lab\'s build, else amtool on PATH)');
   addEndpointOptions(verify, 'source', 'source');
   addEndpointOptions(verify, 'target', 'target');
   verify.addHelpText('after', `
@@ -62,7 +67,13 @@ Examples:
     try {
       const report = await verifyAlerts({ source, target, windowMs, intervalMs, graceMs, minConsistency, ignoreLabels: opts.ignoreLabel as string[] | undefined, onPoll: (d) => progress.update(d) });
       progress.finish();
-      emit({ document: report, text: () => renderAlertsVerifyText(report), markdown: () => renderAlertsVerifyMarkdown(report), exitCode: report.exitCode }, ctx.format);
+      if (opts.targetAlertmanagerConfig && !opts.alertmanagerConfig) throw new UsageError('--target-alertmanager-config needs --alertmanager-config (the source side\'s config) to compare with');
+      const routing = opts.alertmanagerConfig
+        ? checkAlertmanager({ amtool: amtoolPath(opts.amtool), config: resolve(String(opts.alertmanagerConfig)), against: opts.targetAlertmanagerConfig ? resolve(String(opts.targetAlertmanagerConfig)) : undefined, alerts: report.seenLabels })
+        : undefined;
+      const exitCode = Math.max(report.exitCode, routing?.exitCode ?? 0) as 0 | 1;
+      const text = () => renderAlertsVerifyText(report) + (routing ? `\n${renderAlertmanagerCheckText(routing)}` : '');
+      emit({ document: { ...report, routing, exitCode }, text, markdown: () => '```\n' + text() + '```\n', exitCode }, ctx.format);
     } finally {
       await source.close();
       await target.close();
