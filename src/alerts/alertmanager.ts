@@ -22,10 +22,10 @@ export interface AlertmanagerCheckReport {
   exitCode: 0 | 1;
 }
 
-function run(bin: string, args: string[]): { code: number; out: string } {
+function run(bin: string, args: string[]): { code: number; out: string; stdout: string } {
   const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000 });
   if (r.error) throw new UsageError(`amtool ${bin}: cannot run it (${r.error.message})`, 'pass --amtool with the path of amtool (it ships with Alertmanager)');
-  return { code: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+  return { code: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}`, stdout: r.stdout ?? '' };
 }
 
 export function amtoolVersion(bin: string): string {
@@ -34,7 +34,7 @@ export function amtoolVersion(bin: string): string {
 }
 
 export function checkConfig(bin: string, file: string): ConfigCheck {
-  if (!existsSync(file)) throw new UsageError(`--config ${file}: no such file`);
+  if (!existsSync(file)) throw new UsageError(`${file}: no such Alertmanager config file`);
   const r = run(bin, ['check-config', file]);
   const ok = r.code === 0 && /SUCCESS/.test(r.out);
   const summary = r.out.split('\n').map((l) => l.trim()).filter((l) => /^- /.test(l)).map((l) => l.slice(2));
@@ -67,7 +67,8 @@ export function parseLabelSet(text: string): Record<string, string> {
 export function routeLabels(bin: string, file: string, labels: Record<string, string>): string[] {
   const args = ['config', 'routes', 'test', `--config.file=${file}`, ...Object.keys(labels).sort().map((k) => `${k}="${labels[k]!.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)];
   const r = run(bin, args);
-  const lines = r.out.split('\n').map((l) => l.trim()).filter((l) => l && !/^WARNING/.test(l));
+  // the receivers are amtool's last line on stdout; stderr holds warnings (--config.file overrides --alertmanager.url)
+  const lines = r.stdout.split('\n').map((l) => l.trim()).filter((l) => l && !/^WARNING/i.test(l));
   if (r.code !== 0 || !lines.length) throw new StackshiftError('amtool', `amtool config routes test failed for ${JSON.stringify(labels)} on ${file}: ${r.out.trim().slice(0, 300)}`, { hint: 'run `amtool check-config` on the file first' });
   const last = lines[lines.length - 1]!;
   // "a,b[alertname,job]": receivers split on commas outside the grouping brackets

@@ -31,7 +31,7 @@ receivers:
 test('a valid config: amtool check-config passes and each alert is routed to its receivers', { skip }, async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'am.yml'), CONFIG('pager'));
-  const r = await runCli(['alertmanager', 'check', '--config', join(dir, 'am.yml'), '--alert', 'alertname=HighErrorRate,severity=page', '--alert', '{alertname="DiskFull", team="storage"}', '--alert', 'alertname=Other']);
+  const r = await runCli(['alertmanager', 'check', '--alertmanager-config', join(dir, 'am.yml'), '--alert', 'alertname=HighErrorRate,severity=page', '--alert', '{alertname="DiskFull", team="storage"}', '--alert', 'alertname=Other']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /check-config .*am\.yml: SUCCESS/);
   assert.match(r.stdout, /\{alertname="HighErrorRate", severity="page"\} -> pager$/m);
@@ -43,7 +43,7 @@ test('--against: an alert that reaches another receiver in the second config is 
   const dir = tempDir(t);
   writeFileSync(join(dir, 'old.yml'), CONFIG('pager'));
   writeFileSync(join(dir, 'new.yml'), CONFIG('oncall'));
-  const r = await runCli(['alertmanager', 'check', '--config', join(dir, 'old.yml'), '--against', join(dir, 'new.yml'), '--alert', 'alertname=HighErrorRate,severity=page', '--alert', 'alertname=DiskFull,team=db']);
+  const r = await runCli(['alertmanager', 'check', '--alertmanager-config', join(dir, 'old.yml'), '--against', join(dir, 'new.yml'), '--alert', 'alertname=HighErrorRate,severity=page', '--alert', 'alertname=DiskFull,team=db']);
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /! \{alertname="HighErrorRate", severity="page"\} -> pager {2}\| {2}oncall {2}\(differs\)/);
   assert.match(r.stdout, / {3}\{alertname="DiskFull", team="db"\} -> db-team {2}\| {2}db-team$/m);
@@ -53,7 +53,7 @@ test('--against: an alert that reaches another receiver in the second config is 
 test('a config that names an undefined receiver fails amtool check-config (exit 1, amtool\'s own message)', { skip }, async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'bad.yml'), CONFIG('nobody'));
-  const r = await runCli(['alertmanager', 'check', '--config', join(dir, 'bad.yml'), '--alert', 'alertname=X']);
+  const r = await runCli(['alertmanager', 'check', '--alertmanager-config', join(dir, 'bad.yml'), '--alert', 'alertname=X']);
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /check-config .*bad\.yml: FAILED/);
   assert.match(r.stdout, /undefined receiver "nobody"/);

@@ -20,7 +20,7 @@ export function registerAlertmanager(program: Command): void {
   const area = new Command('alertmanager').description('Alertmanager configs checked with the real amtool');
   const check = new Command('check')
     .description('amtool check-config on the config (and --against), then the receivers each alert reaches (amtool config routes test)')
-    .requiredOption('--config <file>', 'Alertmanager config file')
+    .requiredOption('--alertmanager-config <file>', 'Alertmanager config file (--config is stackshift.yaml)')
     .option('--against <file>', 'a second config (e.g. the one for Mimir\'s Alertmanager): every alert must reach the same receivers in both')
     .option('--alert <labels>', 'an alert\'s labels to route, alertname=X,severity=page or {alertname="X"}; repeatable', collect)
     .option('--alerts-from-prometheus', 'also route every active alert of the Prometheus (or Mimir ruler) that --prometheus-url / --endpoint names')
@@ -31,8 +31,8 @@ export function registerAlertmanager(program: Command): void {
 Exit codes: 0 valid and (with --against) every alert reaches the same receivers; 1 a config fails check-config or an alert is routed differently; 2 bad flags.
 
 Examples:
-  stackshift alertmanager check --config alertmanager.yml --alert alertname=HighErrorRate,severity=page
-  stackshift alertmanager check --config alertmanager.yml --against mimir-alertmanager.yml --alerts-from-prometheus --prometheus-url http://prometheus:9090`);
+  stackshift alertmanager check --alertmanager-config alertmanager.yml --alert alertname=HighErrorRate,severity=page
+  stackshift alertmanager check --alertmanager-config alertmanager.yml --against mimir-alertmanager.yml --alerts-from-prometheus --prometheus-url http://prometheus:9090`);
   check.action(async (opts: Opts, command: Command) => {
     const ctx = contextFor(command);
     const alerts = ((opts.alert as string[] | undefined) ?? []).map(parseLabelSet);
@@ -49,7 +49,7 @@ Examples:
         await side.close();
       }
     }
-    const report = checkAlertmanager({ amtool: amtoolPath(opts.amtool), config: resolve(String(opts.config)), against: opts.against ? resolve(String(opts.against)) : undefined, alerts });
+    const report = checkAlertmanager({ amtool: amtoolPath(opts.amtool), config: resolve(String(opts.alertmanagerConfig)), against: opts.against ? resolve(String(opts.against)) : undefined, alerts });
     emit({ document: report, text: () => renderAlertmanagerCheckText(report), exitCode: report.exitCode }, ctx.format);
   });
   area.addCommand(check);
