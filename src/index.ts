@@ -9,4 +9,6 @@ export * as lint from './lint/index.js';
 export * as lab from './lab/index.js';
 export * as dashboards from './dashboards/index.js';
 export * as verify from './verify/index.js';
+export * as ruler from './ruler/index.js';
+export * as alerts from './alerts/index.js';
 export { StackshiftError, UsageError, InputError } from './errors/index.js';
