@@ -62,7 +62,10 @@ export class MimirRulerClient {
     if (res.status !== 202 && res.status !== 200) {
       const e = statusError('POST', res, text);
       if (res.status === 400) {
-        throw new StackshiftError('ruler', `Mimir refused rule group "${group.name}" in namespace "${namespace}": ${text.trim().slice(0, 500)}`, { hint: 'fix the group in the rule file (the message is the ruler\'s own validation), or raise the tenant\'s ruler limits', exitCode: 2, cause: e });
+        const hint = /unknown function|not enabled/.test(text)
+          ? 'the ruler speaks another PromQL version than the rule file: pass --to-version with the Prometheus version Mimir is based on (e.g. 3.8.1) to apply the Prometheus 3 fixes'
+          : 'fix the group in the rule file (the message is the ruler\'s own validation), or raise the tenant\'s ruler limits';
+        throw new StackshiftError('ruler', `Mimir refused rule group "${group.name}" in namespace "${namespace}": ${text.trim().slice(0, 500)}`, { hint, exitCode: 2, cause: e });
       }
       throw withRulerHint(e);
     }

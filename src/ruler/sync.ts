@@ -187,6 +187,11 @@ async function checkWithPromtool(bin: string, desired: SourceGroup[], features: 
   }
 }
 
+function errorText(e: unknown): string {
+  const hint = (e as { hint?: string }).hint;
+  return `${(e as Error).message}${hint ? ` (${hint})` : ''}`;
+}
+
 function backupName(ns: string): string {
   return `${ns.replace(/[^A-Za-z0-9._-]+/g, '_')}.yaml`;
 }
@@ -264,7 +269,7 @@ export async function runRulesSync(p: RulesSyncParams): Promise<RulesSyncReport>
         report.applied.set++;
       } catch (e) {
         it.outcome = 'failed';
-        it.error = (e as Error).message;
+        it.error = errorText(e);
         report.exitCode = 2;
       }
     }
@@ -277,7 +282,7 @@ export async function runRulesSync(p: RulesSyncParams): Promise<RulesSyncReport>
         report.applied.deleted++;
       } catch (e) {
         it.outcome = 'failed';
-        it.error = (e as Error).message;
+        it.error = errorText(e);
         report.exitCode = 2;
       }
     }
