@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backfillExclusion, describeChanges, memoryRecords, normaliseExpr, parseListing, planSync, sameGroup, groupHash, type RuleGroup, type SourceGroup } from '../../src/ruler/index.js';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../harness/index.js';
+import { backfillExclusion, describeChanges, memoryRecords, openRulesRecords, normaliseExpr, parseListing, planSync, sameGroup, groupHash, type RuleGroup, type SourceGroup } from '../../src/ruler/index.js';
 
 /** The canonical comparison and the plan, without a server. */
 const g = (over: Partial<RuleGroup> = {}, rule: Partial<RuleGroup['rules'][number]> = {}): RuleGroup => ({
@@ -50,4 +54,26 @@ other:
 
 test('backfill advice: a selector that keeps every series but the recording rules\' output', () => {
   assert.equal(backfillExclusion(['job:b:rate5m', 'job:a:rate5m', 'job:a:rate5m']), `--match '{__name__=~".+",__name__!~"job:a:rate5m|job:b:rate5m"}'`);
+});
+
+test('one writer per state file: a sync is refused while another process holds the state; a dry run only reads', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'rules.db');
+  const seed = openRulesRecords(file, 'http://m/prometheus tenant=a', false);
+  seed.put('ns', 'g', 'h1');
+  seed.close();
+  // another process takes the lease and keeps it
+  const mod = new URL('../../src/ruler/index.js', import.meta.url).href;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', `const { openRulesRecords } = await import(${JSON.stringify(mod)}); openRulesRecords(${JSON.stringify(file)}, 'x', false); console.log('held'); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => { child.kill('SIGKILL'); });
+  await new Promise<void>((res, rej) => { child.stdout.on('data', (d) => String(d).includes('held') && res()); child.on('exit', (c) => rej(new Error(`child exited ${c}`))); });
+  assert.throws(() => openRulesRecords(file, 'http://m/prometheus tenant=a', false), /in use by another rules \(pid \d+/);
+  const reader = openRulesRecords(file, 'http://m/prometheus tenant=a', true);
+  assert.equal(reader.get('ns', 'g')?.hash, 'h1', 'a dry run reads the records without the lease');
+  reader.close();
+  const other = openRulesRecords(file, 'http://m/prometheus tenant=b', true);
+  assert.equal(other.get('ns', 'g'), undefined, 'records are per ruler and tenant');
+  other.close();
+  openRulesRecords(join(dir, 'never.db'), 'x', true).close();
+  assert.equal(existsSync(join(dir, 'never.db')), false, 'a dry run creates no state file');
 });
