@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { parseDuration } from '../promql/index.js';
+import { formatDuration, parseDuration } from '../promql/index.js';
 
 /**
  * A rule group as the Mimir ruler stores it (Prometheus rulefmt plus Mimir's group keys), and its canonical
@@ -163,8 +163,8 @@ export function describeChanges(from: RuleGroup, to: RuleGroup): string[] {
     const label = `rule ${i + 1} ${y.kind} ${y.name}`;
     if (x.kind !== y.kind || x.name !== y.name) out.push(`~ rule ${i + 1}: ${x.kind} ${x.name} -> ${y.kind} ${y.name}`);
     if (x.expr !== y.expr) out.push(`~ ${label} expr: ${shown(from.rules[i]!.expr)}  ->  ${shown(to.rules[i]!.expr)}`);
-    if (x.for !== y.for) out.push(`~ ${label} for: ${x.for / 1000}s -> ${y.for / 1000}s`);
-    if (x.keep_firing_for !== y.keep_firing_for) out.push(`~ ${label} keep_firing_for: ${x.keep_firing_for / 1000}s -> ${y.keep_firing_for / 1000}s`);
+    if (x.for !== y.for) out.push(`~ ${label} for: ${formatDuration(x.for)} -> ${formatDuration(y.for)}`);
+    if (x.keep_firing_for !== y.keep_firing_for) out.push(`~ ${label} keep_firing_for: ${formatDuration(x.keep_firing_for)} -> ${formatDuration(y.keep_firing_for)}`);
     for (const k of ['labels', 'annotations'] as const) {
       const keys = [...new Set([...Object.keys(x[k]), ...Object.keys(y[k])])].sort();
       for (const key of keys) {
