@@ -148,5 +148,14 @@ function near(loaded: Loaded, path: string, message: string): PromtoolFinding {
       if (i >= 0) return { file: f, path, from: i, to: i + candidate!.length, message };
     }
   }
+  // "... but got v1" (3.x on alertmanagers[].api_version): the unquoted value, at the key that holds it
+  const got = /\bbut got (\S+)$/.exec(message);
+  if (got) {
+    const kv = new RegExp(`^[ \\t-]*([\\w.]+):[ \\t]*["']?${got[1].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["']?[ \\t]*(?:#.*)?$`, 'm').exec(f.text);
+    if (kv) {
+      const from = kv.index + kv[0].indexOf(kv[1]);
+      return { file: f, path, from, to: from + kv[1].length, message };
+    }
+  }
   return { file: f, path, from: 0, to: 0, message };
 }

@@ -1,15 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { StackshiftError } from '../errors/index.js';
-import { openState, type Migration, type StateDb } from '../state/index.js';
+import { StateLease, openState, type Migration, type StateDb } from '../state/index.js';
 
 /**
  * Durable state of `stackshift logs copy` in the SQLite file given by --state. The plan is the list of
  * stream groups with a cursor each; a unit is one group x one window, inserted as 'running' when claimed and
  * marked 'done' with its counts in one transaction. After kill -9 the file holds either the whole unit or
  * only its 'running' row, which the next run redoes first (a re-pushed line is identical in timestamp,
- * line and metadata, and Loki stores such a line once). One writer: a lock row names the pid (with its
- * start time, so a reused pid does not count) and host of the run that holds it. A group is a stream selector
+ * line and metadata, and Loki stores such a line once). One writer: the state lease (src/state StateLease)
+ * names the pid (with its start time, so a reused pid does not count) and host of the run that holds it. A group is a stream selector
  * narrowed to a set of streams (see groupStreams); a unit is one group x one window.
  */
 export const LOGS_COPY_MIGRATION: Migration = {
@@ -62,20 +59,11 @@ export interface GroupRow { id: number; selector: string; streams: number; curso
 export interface UnitRow { id: number; groupId: number; startMs: number; endMs: number }
 export interface CopyTotals { groups: number; streams: number; units: number; unitsDone: number; lines: number; bytes: number; pushes: number; redoneUnits: number; runs: number }
 
-function procStart(pid: number): string {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
-  } catch { return ''; }
-}
 
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
-}
 
 export class CopyState {
   readonly db: StateDb;
-  private locked = false;
+  private lease?: StateLease;
 
   constructor(readonly file: string) {
     this.db = openState(file, [LOGS_COPY_MIGRATION]);
@@ -83,20 +71,7 @@ export class CopyState {
 
   /** Takes the one-writer lock or throws naming its holder; a lock of a dead process is taken over. */
   lock(): void {
-    const me = { pid: process.pid, start: procStart(process.pid), host: hostname() };
-    this.db.transaction(() => {
-      const row = this.db.prepare('SELECT pid, pid_start AS start, host, since FROM logs_lock WHERE id = 1').get() as { pid: number; start: string; host: string; since: number } | undefined;
-      if (row && !(row.pid === me.pid && row.host === me.host)) {
-        const held = row.host !== me.host || (alive(row.pid) && (row.start === '' || procStart(row.pid) === row.start));
-        if (held) {
-          throw new StackshiftError('state-locked', `state file ${this.file} is in use by another logs copy (pid ${row.pid} on ${row.host}, since ${new Date(row.since).toISOString()})`, {
-            hint: row.host === me.host ? 'wait for it to finish, or stop it; one copy writes a state file at a time' : `if that process is gone, remove the lock: sqlite3 ${this.file} "DELETE FROM logs_lock"`,
-          });
-        }
-      }
-      this.db.prepare('INSERT OR REPLACE INTO logs_lock (id, pid, pid_start, host, since) VALUES (1, ?, ?, ?, ?)').run(me.pid, me.start, me.host, Date.now());
-    }).immediate();
-    this.locked = true;
+    this.lease ??= new StateLease(this.db, this.file, 'logs copy');
   }
 
   plan(): { fingerprint: string; params: string } | undefined {
@@ -156,7 +131,7 @@ export class CopyState {
   }
 
   close(): void {
-    if (this.locked) { try { this.db.prepare('DELETE FROM logs_lock WHERE id = 1 AND pid = ?').run(process.pid); } catch { /* closing anyway */ } }
+    this.lease?.release();
     this.db.close();
   }
 }

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { StackshiftError } from '../errors/index.js';
@@ -41,6 +41,8 @@ export function openState(path: string, migrations: Migration[] = []): StateDb {
     }
     db.exec('CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)');
     db.exec(LEASE_TABLE);
+    // files made before the holder's start time was recorded
+    if (!(db.pragma('table_info(state_lease)') as Array<{ name: string }>).some((c) => c.name === 'pid_start')) db.exec("ALTER TABLE state_lease ADD COLUMN pid_start TEXT NOT NULL DEFAULT ''");
     for (const m of migrations) migrate(db, m);
   } catch (e) {
     db.close();
@@ -74,8 +76,19 @@ const LEASE_TABLE = `CREATE TABLE IF NOT EXISTS state_lease (
   pid INTEGER NOT NULL,
   host TEXT NOT NULL,
   started_at INTEGER NOT NULL,
-  heartbeat_at INTEGER NOT NULL
+  heartbeat_at INTEGER NOT NULL,
+  pid_start TEXT NOT NULL DEFAULT ''
 )`;
+
+/** The kernel's start time of a process (field 22 of /proc/<pid>/stat), '' where /proc is not there. */
+function pidStart(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  } catch {
+    return '';
+  }
+}
 
 function pidAlive(pid: number): boolean {
   try {
@@ -87,9 +100,11 @@ function pidAlive(pid: number): boolean {
 }
 
 /**
- * One writer per state file: a lease row (pid, host, heartbeat) taken in an immediate transaction. A second
- * process is refused at once with who holds the lease; a lease whose holder is gone (dead pid on this host, or
- * no heartbeat for `ttlMs`) is taken over. The heartbeat timer does not keep the process alive.
+ * One writer per state file: a lease row (pid with its start time, host, heartbeat) taken in an immediate
+ * transaction. A second process is refused at once with who holds the lease; a lease whose holder is gone (on
+ * this host: a dead pid, or a pid reused by another process; elsewhere: no heartbeat for `ttlMs`) is taken
+ * over. `module` names the kind of run in the refusal ("another backfill"). The heartbeat timer does not keep
+ * the process alive.
  */
 export class StateLease {
   private readonly timer: NodeJS.Timeout;
@@ -100,17 +115,21 @@ export class StateLease {
     const host = hostname();
     const take = db.transaction(() => {
       const now = Date.now();
-      const cur = db.prepare('SELECT pid, host, started_at, heartbeat_at FROM state_lease WHERE module = ?').get(module) as { pid: number; host: string; started_at: number; heartbeat_at: number } | undefined;
+      const row = db.prepare('SELECT pid, host, started_at, heartbeat_at, pid_start FROM state_lease WHERE module = ?').get(module) as { pid: number | bigint; host: string; started_at: number | bigint; heartbeat_at: number | bigint; pid_start: string } | undefined;
+      // a database opened with safe integers hands back bigints
+      const cur = row && { pid: Number(row.pid), host: row.host, startedAt: Number(row.started_at), heartbeatAt: Number(row.heartbeat_at), pidStart: row.pid_start };
       if (cur && !(cur.pid === process.pid && cur.host === host)) {
-        const fresh = now - cur.heartbeat_at < ttlMs;
-        const alive = cur.host === host ? pidAlive(cur.pid) : fresh;
-        if (alive && fresh) {
-          throw new StackshiftError('state', `state file ${file} is in use by another ${module} (pid ${cur.pid} on ${cur.host}, since ${new Date(cur.started_at).toISOString()}, last seen ${Math.round((now - cur.heartbeat_at) / 1000)}s ago)`, {
-            hint: `wait for it to finish or stop it; one process per state file (parallel runs: --shard i/N, each with its own --state)`,
+        const fresh = now - cur.heartbeatAt < ttlMs;
+        const alive = cur.host === host ? pidAlive(cur.pid) && (cur.pidStart === '' || pidStart(cur.pid) === cur.pidStart) : fresh;
+        if (alive && (fresh || cur.host === host)) {
+          throw new StackshiftError('state', `state file ${file} is in use by another ${module} (pid ${cur.pid} on ${cur.host}, since ${new Date(cur.startedAt).toISOString()}, last seen ${Math.round((now - cur.heartbeatAt) / 1000)}s ago)`, {
+            hint: cur.host === host
+              ? 'wait for it to finish or stop it; one process per state file (parallel runs: --shard i/N, each with its own --state)'
+              : `if that host no longer runs it, the lease lapses ${Math.round(ttlMs / 1000)}s after its last heartbeat; one process per state file`,
           });
         }
       }
-      db.prepare('INSERT INTO state_lease (module, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(module) DO UPDATE SET pid = excluded.pid, host = excluded.host, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at').run(module, process.pid, host, now, now);
+      db.prepare('INSERT INTO state_lease (module, pid, host, started_at, heartbeat_at, pid_start) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(module) DO UPDATE SET pid = excluded.pid, host = excluded.host, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, pid_start = excluded.pid_start').run(module, process.pid, host, now, now, pidStart(process.pid));
     });
     take.immediate();
     this.timer = setInterval(() => {

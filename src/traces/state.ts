@@ -1,7 +1,4 @@
-import { hostname } from 'node:os';
-import { readFileSync } from 'node:fs';
-import { StackshiftError } from '../errors/index.js';
-import { openState, type Migration, type StateDb } from '../state/index.js';
+import { StateLease, openState, type Migration, type StateDb } from '../state/index.js';
 
 /**
  * Durable state of `traces copy` in SQLite (src/state): the plan, one unit per (service, window), and one
@@ -11,7 +8,7 @@ import { openState, type Migration, type StateDb } from '../state/index.js';
  * when a target query URL is given, else re-sent: Tempo merges identical spans on read). The primary key
  * makes a trace found by two units (two services, or two windows) one trace.
  *
- * One writer: a lock row names the owning process (host, pid, kernel start time); a second run refuses while
+ * One writer: the state lease (src/state StateLease) names the owning process; a second run refuses while
  * the owner lives and takes over once it is gone.
  */
 export const TRACES_COPY_MIGRATION: Migration = {
@@ -67,21 +64,12 @@ export const TRACES_COPY_MIGRATION: Migration = {
 
 export interface CopyUnit { id: number; service: string; start_us: bigint; end_us: bigint; status: 'pending' | 'running' | 'done'; attempts: number }
 
-function procStart(pid: number): string {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
-  } catch { return ''; }
-}
 
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
-}
 
 export class CopyState {
   readonly db: StateDb;
   readonly file: string;
-  private locked = false;
+  private lease?: StateLease;
 
   constructor(file: string) {
     this.file = file;
@@ -91,22 +79,7 @@ export class CopyState {
 
   /** Takes the writer lock or throws naming the process that holds it. */
   lock(): void {
-    const me = { host: hostname(), pid: process.pid, start: procStart(process.pid) };
-    this.db.transaction(() => {
-      const row = this.db.prepare('SELECT host, pid, start FROM traces_copy_lock WHERE id = 1').get() as { host: string; pid: bigint; start: string } | undefined;
-      if (row) {
-        const pid = Number(row.pid);
-        const sameHost = row.host === me.host;
-        const ownerAlive = sameHost ? alive(pid) && (row.start === '' || procStart(pid) === row.start) : true;
-        if (ownerAlive && !(sameHost && pid === me.pid)) {
-          throw new StackshiftError('locked', `state file ${this.file} is in use by another traces copy (pid ${pid} on ${row.host})`, {
-            hint: sameHost ? 'wait for it to finish, or stop it; one copy writes one state file' : 'that host may still run it; if it is gone, delete the row with: sqlite3 <state> "DELETE FROM traces_copy_lock"',
-          });
-        }
-      }
-      this.db.prepare('INSERT OR REPLACE INTO traces_copy_lock (id, host, pid, start, since) VALUES (1, ?, ?, ?, ?)').run(me.host, me.pid, me.start, Date.now());
-    }).immediate();
-    this.locked = true;
+    this.lease ??= new StateLease(this.db, this.file, 'traces copy');
   }
 
   plan(): { fingerprint: string; params: string } | undefined {
@@ -192,7 +165,7 @@ export class CopyState {
 
   close(): void {
     try {
-      if (this.locked) this.db.prepare('DELETE FROM traces_copy_lock WHERE id = 1 AND pid = ?').run(process.pid);
+      this.lease?.release();
     } finally {
       this.db.close();
     }

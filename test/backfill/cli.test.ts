@@ -142,3 +142,40 @@ test('bad input: clear one-line error, exit 2, nothing written', { timeout: 120_
     await Promise.all([source.stop(), plain.stop(), target.stop()]);
   }
 });
+
+test('issue 12 item 4: without window flags a Prometheus receiver gets 30 min units (never over 1 h) and read-back; a push path keeps 24 h units', { timeout: 180_000 }, async (t) => {
+  const dir = tempDir(t);
+  const spec: HistorySpec = { series: 6, durationMs: 30 * 3_600_000, intervalMs: 120_000, seed: 12, endMs: Date.UTC(2026, 0, 20) };
+  const [source, prom, mimirLike] = await Promise.all([
+    startServer(t, { name: 'source', history: spec }),
+    startServer(t, { name: 'prom', receiver: true }),
+    startServer(t, { name: 'push', receiver: true }),
+  ]);
+  // the real receiver presented under a Mimir-style push path
+  const { startFaultProxy } = await import('../faults/proxy.js');
+  const push = await startFaultProxy(`${mimirLike.url}/api/v1/write`, () => 'none', { stripPrefix: '/gw/api/v1/push' });
+  try {
+    const s = resolveSpec(spec);
+    const common = ['backfill', 'metrics', '--source-url', source.url, '--start', String(s.startMs / 1000), '--end', String(s.endMs / 1000), '--match', '{__name__=~"stackshift_gen_.+"}', '--output', 'json'];
+    const units = (db: string) => {
+      const d = new Database(db, { readonly: true });
+      try { return d.prepare('SELECT start_ms AS s, end_ms AS e FROM backfill_units ORDER BY start_ms').all() as Array<{ s: number; e: number }>; } finally { d.close(); }
+    };
+    const a = await run([...common, '--target-url', `${prom.url}/api/v1/write`, '--state', join(dir, 'prom.db')]);
+    assert.equal(a.status, 0, a.stderr);
+    const ra = JSON.parse(a.stdout) as { readBack?: { enabled: boolean } };
+    assert.equal(ra.readBack?.enabled, true, 'read-back on by default where the target can be read');
+    const ua = units(join(dir, 'prom.db'));
+    assert.equal(ua[0].e - ua[0].s, 1_800_000, 'the first unit is 30 min');
+    assert.ok(ua.every((u) => u.e - u.s <= 3_600_000), `no unit over 1 h (longest ${Math.max(...ua.map((u) => u.e - u.s)) / 60_000} min)`);
+    assert.deepEqual((await compareCopies(source.url, prom.url, s.startMs, s.endMs - 1, GEN)).problems, []);
+
+    const b = await run([...common, '--target-url', `${push.url}/gw/api/v1/push`, '--target-read-url', mimirLike.url, '--state', join(dir, 'push.db')]);
+    assert.equal(b.status, 0, b.stderr);
+    const ub = units(join(dir, 'push.db'));
+    assert.equal(ub[0].e - ub[0].s, 24 * 3_600_000, 'a push receiver keeps the 24 h default');
+  } finally {
+    await push.close();
+    await Promise.all([source.stop(), prom.stop(), mimirLike.stop()]);
+  }
+});

@@ -80,3 +80,20 @@ test('backfill options on real servers: dry run, SAMPLES, external labels kept o
     await Promise.all([source, t1, t2, t3].map((x) => x.stop()));
   }
 });
+
+test('issue 19 item 17: a dry run over a range much longer than the data (--start 5d on 8 h of history) estimates what is there, not 0', { timeout: 120_000 }, async (t) => {
+  // 8 hours ending at the start of the current hour: six 5-minute probes spread over 5 days all fall before it
+  const spec: HistorySpec = { series: 20, durationMs: 8 * 3_600_000, intervalMs: 30_000, seed: 31 };
+  const source = await startServer(t, { name: 'source', history: spec });
+  try {
+    const total = countSamples(spec);
+    const now = Date.now();
+    const dry = await runBackfill(params(source.url, 'http://127.0.0.1:1/api/v1/write', join(tempDir(t), 'dry.db'), { startMs: now - 5 * 86_400_000, endMs: now, dryRun: true }));
+    assert.equal(dry.kind, 'dry-run');
+    t.diagnostic(`estimate ${dry.estimate!.samples} samples, ${dry.estimate!.series} series from ${dry.estimate!.windowsProbed} windows; ${total} present`);
+    assert.equal(dry.estimate!.series, spec.series);
+    assert.ok(Math.abs(dry.estimate!.samples - total) / total < 0.25, `estimate ${dry.estimate!.samples} vs ${total} present`);
+  } finally {
+    await source.stop();
+  }
+});

@@ -56,9 +56,12 @@ test('preflight probe: kept and said so by default (verify leaves it out by name
     const b = await runBackfill(params(source.url, `${noAdmin.url}/api/v1/write`, join(tempDir(t), 'b.db'), { startMs: s.startMs, endMs: s.endMs, deleteProbe: true }));
     const c = await runBackfill(params(source.url, `${admin.url}/api/v1/write`, join(tempDir(t), 'c.db'), { startMs: s.startMs, endMs: s.endMs }));
     assert.equal(c.preflight?.probe, 'kept', 'kept by default');
+    // issue 19 item 1: the probe is written inside the range asked for (at its start), nowhere else
+    assert.equal(c.preflight?.timestamp, new Date(s.startMs).toISOString());
     assert.equal(b.preflight?.probe, 'kept');
     assert.ok(b.advice.some((x) => x.includes(PROBE_METRIC) && /verify metrics leaves/.test(x)), 'the summary says the probe stays and how verify treats it');
-    assert.equal((await readAll(plain.url, s.startMs - 60_000, s.endMs, probeMatch)).length, 1);
+    const kept = await readAll(plain.url, 0, Date.now(), probeMatch);
+    assert.deepEqual(kept.map((x) => [...x.timestamps]), [[s.startMs]], 'one probe sample, at the start of the range');
     assert.ok(noAdmin.log.some((e) => e.path.startsWith('/api/v1/admin/tsdb/delete_series') && e.status === 503), 'the delete was tried');
   } finally {
     await noAdmin.close();

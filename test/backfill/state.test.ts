@@ -32,9 +32,14 @@ test('one writer per state file: a second backfill is refused at once with who h
   const other = spawn('sleep', ['30'], { stdio: 'ignore' });
   t.after(() => other.kill('SIGKILL'));
   const st = new BackfillState(file);
-  st.db.prepare('UPDATE state_lease SET pid = ?, started_at = ?, heartbeat_at = ? WHERE module = ?').run(other.pid, Date.now(), Date.now(), 'backfill');
+  const otherStart = readFileSync(`/proc/${other.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]!;
+  st.db.prepare('UPDATE state_lease SET pid = ?, pid_start = ?, started_at = ?, heartbeat_at = ? WHERE module = ?').run(other.pid, 'not-its-start-time', Date.now(), Date.now(), 'backfill');
   // close the db without releasing (as a crashed owner would leave it)
   st.db.close();
+  // the recorded pid is alive but it is another process (the pid was reused): taken over
+  const reused = new BackfillState(file);
+  reused.db.prepare('UPDATE state_lease SET pid = ?, pid_start = ? WHERE module = ?').run(other.pid, otherStart, 'backfill');
+  reused.db.close();
   refused(() => new BackfillState(file), new RegExp(`in use by another backfill \\(pid ${other.pid} on ${hostname()}`));
   // the holder dies: its lease is taken over
   other.kill('SIGKILL');

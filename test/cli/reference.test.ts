@@ -27,11 +27,12 @@ test('the reference lists every visible flag of every command, so an added flag 
         if (o.hidden) continue;
         // an endpoint's flag set (--mimir-url, --mimir-tenant, ...) is one --mimir-* row
         const ep = /^--([a-z]+)-(.+)$/.exec(o.long ?? '');
-        if (ep && ENDPOINT_FLAG_SUFFIXES.includes(ep[2]!) && cmd.options.some((x) => x.long === `--${ep[1]}-url`)) {
+        const listed = block.includes(`\`${o.flags.replace(/\|/g, '\\|')}\``);
+        if (!listed && ep && ENDPOINT_FLAG_SUFFIXES.includes(ep[2]!) && cmd.options.some((x) => x.long === `--${ep[1]}-url`)) {
           assert.ok(block.includes(`\`--${ep[1]}-*\``), `${cmd.name()} --${ep[1]}-* missing from the reference`);
           continue;
         }
-        assert.ok(block.includes(`\`${o.flags.replace(/\|/g, '\\|')}\``), `${cmd.name()} ${o.flags} missing from the reference`);
+        assert.ok(listed, `${cmd.name()} ${o.flags} missing from the reference`);
       }
     }
   }

@@ -7,11 +7,14 @@ import type { AddressInfo } from 'node:net';
  * server and, on the requests the plan picks, answers 429 with Retry-After, 503, resets the connection (before or
  * after forwarding), answers slowly or too slowly, returns a 400 in Mimir's or Prometheus's words or Prometheus
  * 2.42's 500 "too old sample" — never forwarding what it refuses, so the real server stores nothing of a refused
- * request — or, on the read side, cuts a forwarded response in the middle of its body (`truncate`).
+ * request — or, on the read side, cuts a forwarded response in the middle of its body (`truncate`). `undercount`
+ * forwards the request and passes the answer on with X-Prometheus-Remote-Write-Samples-Written one lower: a
+ * remote write 2.0 receiver saying it stored a sample fewer than it was sent.
  */
-export type Fault = 'none' | '429' | '503' | 'reset-before' | 'reset-after' | 'slow' | 'timeout' | '400-mimir' | '400-prom' | '500-too-old' | '413' | 'truncate' | '400-echo' | 'blackhole';
+export type Fault = 'none' | '429' | '503' | 'reset-before' | 'reset-after' | 'slow' | 'timeout' | '400-mimir' | '400-prom' | '500-too-old' | '413' | 'truncate' | '400-echo' | 'blackhole' | 'undercount';
 
-export interface ProxyEntry { n: number; at: number; method: string; path: string; hash: string; fault: Fault; status: number | 'reset' }
+/** `contentType` is the request's; `written` the answer's X-Prometheus-Remote-Write-Samples-Written, as passed on. */
+export interface ProxyEntry { n: number; at: number; method: string; path: string; hash: string; fault: Fault; status: number | 'reset'; contentType?: string; written?: string }
 
 export interface FaultProxy { url: string; log: ProxyEntry[]; close(): Promise<void> }
 
@@ -33,7 +36,7 @@ export async function startFaultProxy(target: string, plan: (n: number, method: 
     const body = Buffer.concat(chunks);
     const i = ++n;
     const fault = plan(i, req.method ?? 'GET', req.url ?? '/');
-    const entry: ProxyEntry = { n: i, at: Date.now(), method: req.method ?? '', path: req.url ?? '', hash: createHash('sha1').update(body).digest('hex'), fault, status: 0 };
+    const entry: ProxyEntry = { n: i, at: Date.now(), method: req.method ?? '', path: req.url ?? '', hash: createHash('sha1').update(body).digest('hex'), fault, status: 0, contentType: req.headers['content-type'] };
     log.push(entry);
     try {
       switch (fault) {
@@ -104,6 +107,9 @@ export async function startFaultProxy(target: string, plan: (n: number, method: 
       const h: Record<string, string> = {};
       // fetch has already decoded any gzip body, so content-encoding is not passed on
       r.headers.forEach((v, k) => { if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(k)) h[k] = v; });
+      const wk = 'x-prometheus-remote-write-samples-written';
+      if (fault === 'undercount' && h[wk] !== undefined) h[wk] = String(Number(h[wk]) - 1);
+      entry.written = h[wk];
       if (!res.destroyed) res.writeHead(r.status, h).end(r.body);
     } catch (e) {
       entry.status = 502;

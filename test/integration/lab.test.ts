@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { readdirSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { PrometheusClient } from '../../src/clients/index.js';
 import { endpointFromUrl } from '../../src/config/index.js';
 import { generateHistory, countSamples, reapOrphans, historyBlocks, specHash } from '../../src/lab/index.js';
@@ -46,6 +46,37 @@ test('lab servers are stopped when their owner is interrupted, and reaped after 
   }
   await waitUntil(async () => !alive(b.promPid), 10_000, 'orphan to be reaped');
   assert.deepEqual(readdirSync(pids).filter((f) => f.endsWith('.pid')), []);
+});
+
+/** /proc/<pid>/stat field 22 (start time in clock ticks since boot). */
+const startTicks = (pid: number) => { const st = readFileSync(`/proc/${pid}/stat`, 'utf8'); return st.slice(st.lastIndexOf(')') + 2).split(' ')[19]; };
+
+test('issue 19 item 12: a pid record whose process is not the one launched (reused pid) is never killed; the one launched is', async (t) => {
+  const dir = tempDir(t);
+  const pids = join(dir, 'pids');
+  // a dead owner: a process that has exited
+  const gone = spawn(process.execPath, ['-e', '0']);
+  await new Promise((r) => gone.once('exit', r));
+  // strangers holding pids a record names; "prometheus" in their command line, as the old check looked for
+  const stranger = () => spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)', 'prometheus', '--config.file=x'], { stdio: 'ignore' });
+  const [a, b, c, d] = [stranger(), stranger(), stranger(), stranger()];
+  t.after(() => { for (const p of [a, b, c, d]) p.kill('SIGKILL'); });
+  await new Promise((r) => setTimeout(r, 300));
+  const exe = readlinkSync(`/proc/${a.pid}/exe`);
+  process.env.STACKSHIFT_LAB_PIDS = pids;
+  try {
+    reapOrphans(); // creates the directory
+    writeFileSync(join(pids, `${a.pid}.pid`), JSON.stringify({ pid: a.pid, owner: gone.pid, start: String(Number(startTicks(a.pid!)) - 1), exe }) + '\n'); // other start time
+    writeFileSync(join(pids, `${b.pid}.pid`), JSON.stringify({ pid: b.pid, owner: gone.pid, start: startTicks(b.pid!), exe: '/usr/bin/prometheus' }) + '\n'); // other executable
+    writeFileSync(join(pids, `${c.pid}.pid`), `${c.pid} ${gone.pid}\n`); // an old record without start time or executable
+    writeFileSync(join(pids, `${d.pid}.pid`), JSON.stringify({ pid: d.pid, owner: gone.pid, start: startTicks(d.pid!), exe }) + '\n'); // the process launched
+    assert.equal(reapOrphans(), 1, 'only the launched process is killed');
+    await waitUntil(async () => !alive(d.pid!), 10_000, 'the launched orphan to be reaped');
+    for (const p of [a, b, c]) assert.ok(alive(p.pid!), `pid ${p.pid} (not ours) left alone`);
+    assert.deepEqual(readdirSync(pids).filter((f) => f.endsWith('.pid')), [], 'every stale record removed');
+  } finally {
+    delete process.env.STACKSHIFT_LAB_PIDS;
+  }
 });
 
 test('generated history is deterministic and cached by its parameters', async () => {

@@ -91,7 +91,7 @@ test('logs copy: a second copy while one holds the state file is refused (one wr
   const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
   t.after(() => { holder.kill('SIGKILL'); });
   const s = new CopyState(state);
-  s.db.prepare('INSERT INTO logs_lock (id, pid, pid_start, host, since) VALUES (1, ?, ?, ?, ?)').run(holder.pid, '', (await import('node:os')).hostname(), Date.now());
+  s.db.prepare("INSERT INTO state_lease (module, pid, pid_start, host, started_at, heartbeat_at) VALUES ('logs copy', ?, '', ?, ?, ?)").run(holder.pid, (await import('node:os')).hostname(), Date.now(), Date.now());
   s.db.close();
   const r = await runCli(['logs', 'copy', ...loki.flags, '--selector', SELECTOR, '--start', String(data.startMs / 1000), '--end', String(data.endMs / 1000), '--state', state]);
   assert.equal(r.code, 2);

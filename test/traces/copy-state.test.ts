@@ -106,9 +106,9 @@ test('copy: one writer per state file; a lock left by a dead process is taken ov
   const holder = new CopyState(base.statePath);
   holder.lock();
   // another live process (our parent) holds it
-  holder.db.prepare('UPDATE traces_copy_lock SET pid = ?, start = ? WHERE id = 1').run(process.ppid, '');
+  holder.db.prepare("UPDATE state_lease SET pid = ?, pid_start = '' WHERE module = 'traces copy'").run(process.ppid);
   await assert.rejects(copyTraces({ ...base, exporter: new OtlpTraceExporter(http) }), /is in use by another traces copy/);
-  holder.db.prepare('UPDATE traces_copy_lock SET pid = ?, start = ? WHERE id = 1').run(2 ** 22 + 12345, '');
+  holder.db.prepare("UPDATE state_lease SET pid = ?, pid_start = '' WHERE module = 'traces copy'").run(2 ** 22 + 12345);
   holder.db.close();
   const r = await copyTraces({ ...base, exporter: new OtlpTraceExporter(http) });
   assert.equal(r.totals.traces, SPEC.traces, 'a dead owner\'s lock is taken over');

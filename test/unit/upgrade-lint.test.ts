@@ -22,6 +22,18 @@ test('upgrade plan with --lint: findings in the user\'s files become required ch
   const sch = major.find((c) => c.id.startsWith('lint:') && /scrape_classic_histograms/.test(c.subject));
   assert.ok(sch, 'scrape_classic_histograms found in prometheus.yml');
   assert.match(sch.evidence ?? '', /prometheus\.yml:6:\d+$/);
-  const absent = major.find((c) => c.subject === 'fallback_scrape_protocol' || c.subject === 'metric_name_validation_scheme');
-  if (absent) assert.notEqual(absent.detected, 'unknown', 'config facts are settled by the linted files');
+  // the 3.x defaults that change behaviour for this config are found in it, located
+  for (const [id, at] of [['lint:fallback-scrape-protocol', /prometheus\.yml:4:1$/], ['lint:metric-name-validation-default', /prometheus\.yml:1:1$/]] as const) {
+    const row = major.find((c) => c.id === id);
+    assert.ok(row, `${id} is a required change`);
+    assert.equal(row.detected, 'yes');
+    assert.match(row.evidence ?? '', at);
+  }
+  // config facts are settled by the linted files (found, or "not found in the linted files"), never left unknown
+  const cfg3 = major.filter((c) => c.id.startsWith('cfg-'));
+  assert.deepEqual(cfg3.map((c) => [c.id, c.detected, c.evidence]), [
+    ['cfg-alertmanager-api-v1', 'no', 'not found in the linted files'],
+    ['cfg-enable_http2', 'no', 'not found in the linted files'],
+    ['cfg-external-labels-dollar', 'no', 'not found in the linted files'],
+  ]);
 });
