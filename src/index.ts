@@ -10,4 +10,7 @@ export * as lab from './lab/index.js';
 export * as dashboards from './dashboards/index.js';
 export * as verify from './verify/index.js';
 export * as migrate from './migrate/index.js';
+export * as lgtm from './lgtm/index.js';
+export * as ruler from './ruler/index.js';
+export * as alerts from './alerts/index.js';
 export { StackshiftError, UsageError, InputError } from './errors/index.js';

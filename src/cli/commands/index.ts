@@ -13,6 +13,9 @@ import { registerLogs } from './logs.js';
 import { registerTraces } from './traces.js';
 import { registerMigrate } from './migrate.js';
 import { registerLgtm } from './lgtm.js';
+import { registerRules } from './rules.js';
+import { registerAlerts } from './alerts.js';
+import { registerAlertmanager } from './alertmanager.js';
 
 /** One line per command area; each area's file only parses flags, calls its module and renders. */
 export function registerCommands(program: Command): void {
@@ -30,4 +33,7 @@ export function registerCommands(program: Command): void {
   registerTraces(program);
   registerMigrate(program);
   registerLgtm(program);
+  registerRules(program);
+  registerAlerts(program);
+  registerAlertmanager(program);
 }

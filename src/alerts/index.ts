@@ -1,0 +1,12 @@
+/**
+ * Alert parity during the parallel run (the CLI is `stackshift alerts verify`).
+ *
+ *   alertsSide(name, endpoint, prefix)  GET <prefix>/api/v1/alerts of a Prometheus or the Mimir ruler
+ *   verifyAlerts({ source, target, windowMs, intervalMs, graceMs?, minConsistency?, ignoreLabels? })
+ *       -> AlertsVerifyReport: per poll, every alert by labels and state (firing / pending / inactive);
+ *          the differing alerts with how long they differed, a consistency figure and the gate
+ *   checkAlertmanagerConfig / routesFor   the real amtool of the lab: check-config and routing resolution
+ */
+export { alertsSide, verifyAlerts, type ActiveAlert, type AlertState, type AlertsSide, type AlertDifference, type AlertsVerifyReport, type AlertsVerifyParams } from './verify.js';
+export { renderAlertsVerifyText, renderAlertsVerifyMarkdown } from './render.js';
+export { checkAlertmanager, checkConfig, routeLabels, parseLabelSet, amtoolVersion, renderAlertmanagerCheckText, type AlertmanagerCheckReport, type ConfigCheck, type RouteResult } from './alertmanager.js';
