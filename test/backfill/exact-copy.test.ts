@@ -32,7 +32,15 @@ test('backfill real Prometheus -> real Prometheus: every sample equal, value bit
 
   // read the copy back after a restart of the target: what it holds has been made durable (WAL replayed)
   await target.restart();
-  const d = await compareCopies(source.url, target.url, s.startMs, endMs, GEN);
+  // the restarted target replays its out-of-order WAL into a head it then compacts; a query during that
+  // compaction can miss samples on 2.42 (see waitHeadCompacted), which would test Prometheus, not the copy
+  await waitHeadCompacted(target.url);
+  let d = await compareCopies(source.url, target.url, s.startMs, endMs, GEN);
+  if (d.problems.length) {
+    // hidden during a compaction, or lost? Hidden samples are back once it ends; lost ones fail below
+    await new Promise((r) => setTimeout(r, 15_000));
+    d = await compareCopies(source.url, target.url, s.startMs, endMs, GEN);
+  }
   assert.deepEqual(d.problems, []);
   assert.equal(d.series, SPEC.series);
   assert.equal(d.samples, written.samples);
