@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs Debian's chromium-headless-shell when no Chromium is there: the migrate report test renders the
-# HTML report in it (console errors, chart points, a screenshot). Idempotent; needs root or sudo.
+# HTML report in it through playwright-core (console errors, chart points, a screenshot; playwright downloads
+# no browser). The paths are the ones test/migrate/browser.ts tries, in its order. Idempotent; needs root or sudo.
 set -euo pipefail
-for b in /usr/lib/chromium/chromium-headless-shell /usr/bin/chromium-headless-shell /usr/lib/chromium/chromium /usr/bin/chromium; do
+for b in /usr/bin/chromium /usr/lib/chromium/chromium-headless-shell /usr/bin/chromium-headless-shell; do
   [ -x "$b" ] && exit 0
 done
 SUDO=""

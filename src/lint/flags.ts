@@ -202,13 +202,20 @@ function removeWordInText(text: string, lines: LineIndex, from: number, to: numb
   return [{ from: s, to: e, insert: '' }];
 }
 
+/**
+ * Adds a flag after the last one. When the last flag starts its own line below earlier content (one flag per
+ * line, as in a systemd ExecStart split with "\" or the args file of the local upgrade driver: binary on line
+ * 1, then one flag per line), the new flag gets its own line with the same indent; on a single-line command it
+ * goes after the last flag on that line.
+ */
 function appendArgInText(text: string, lines: LineIndex, args: FlagArg[], kind: 'systemd' | 'args'): (t: string) => TextEdit[] | undefined {
   return (t) => {
     const last = args[args.length - 1];
     if (!last) return undefined;
     const ls = lines.lineStart(last.from);
     const indent = text.slice(ls, last.from);
-    if (/^\s+$/.test(indent)) {
+    const ownLine = /^[ \t]*$/.test(indent) && (indent !== '' || text.slice(0, ls).split('\n').some((l) => l.trim() !== '' && !l.trim().startsWith('#')));
+    if (ownLine) {
       return [{ from: last.to, to: last.to, insert: kind === 'systemd' ? ` \\\n${indent}${t}` : `\n${indent}${t}` }];
     }
     return [{ from: last.to, to: last.to, insert: ` ${t}` }];

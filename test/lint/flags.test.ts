@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { argsFileFlagSource, lintFiles, systemdFlagSources, yamlFlagSources } from '../../src/lint/index.js';
 import { LineIndex } from '../../src/lint/text.js';
+import { applyEdits } from '../../src/promql/index.js';
+import { parseArgsUnit } from '../../src/upgrade/index.js';
 import { startServer, tempDir } from '../harness/index.js';
 import { FIXTURES } from './helpers.js';
 
@@ -18,6 +20,35 @@ test('systemd unit: ExecStart with continuation lines, every argument located', 
   assert.equal(text.slice(ret.valueFrom!, ret.valueTo!), '30d');
   const feat = src.args[3].features!;
   assert.deepEqual(feat.map((f) => text.slice(f.from, f.to)), ['promql-at-modifier', 'remote-write-receiver', 'expand-external-labels']);
+});
+
+/** The file after the args source's editor adds `flag` after the last flag. */
+function withArgAdded(text: string, flag: string): string {
+  const edits = argsFileFlagSource(text, new LineIndex(text)).edit.addArg(flag);
+  assert.ok(edits && edits.length > 0, 'the editor adds the flag');
+  const r = applyEdits(text, edits);
+  assert.deepEqual(r.skipped, []);
+  return r.text;
+}
+
+test('args file: an added flag gets its own line when the file has one flag per line, else joins the command line', () => {
+  const feat = '--enable-feature=promql-experimental-functions';
+  // the local upgrade driver's args file: binary on line 1, then one flag per line
+  const unit = '/opt/prometheus/prometheus\n--config.file=prometheus.yml\n--storage.tsdb.path=data\n';
+  const fixed = withArgAdded(unit, feat);
+  assert.equal(fixed, `${unit}${feat}\n`);
+  assert.deepEqual(fixed.split('\n').filter(Boolean).slice(1).map((l) => l.split(/\s+/).length), [1, 1, 1], 'every flag line holds one flag');
+  assert.deepEqual(parseArgsUnit(fixed, 'p.args').args, ['--config.file=prometheus.yml', '--storage.tsdb.path=data', feat]);
+  // flags only, one per line, no trailing newline; a "--name value" pair as the last flag
+  assert.equal(withArgAdded('--config.file=p.yml\n--storage.tsdb.path data', feat), `--config.file=p.yml\n--storage.tsdb.path data\n${feat}`);
+  // indented lines keep their indent
+  assert.equal(withArgAdded('prometheus\n  --config.file=p.yml\n', feat), `prometheus\n  --config.file=p.yml\n  ${feat}\n`);
+  // a single-line command stays on one line, with or without the binary, a comment above it or one flag
+  assert.equal(withArgAdded('prometheus --config.file=p.yml --web.enable-lifecycle\n', feat), `prometheus --config.file=p.yml --web.enable-lifecycle ${feat}\n`);
+  assert.equal(withArgAdded('# flags\n--config.file=p.yml --web.enable-lifecycle\n', feat), `# flags\n--config.file=p.yml --web.enable-lifecycle ${feat}\n`);
+  assert.equal(withArgAdded('# flags\n--config.file=p.yml\n', feat), `# flags\n--config.file=p.yml ${feat}\n`);
+  // an environment line: the flag goes inside its quotes
+  assert.equal(withArgAdded('ARGS="--config.file=p.yml --web.enable-lifecycle"\n', feat), `ARGS="--config.file=p.yml --web.enable-lifecycle ${feat}"\n`);
 });
 
 test('args file, Kubernetes Deployment, docker-compose and Operator resources', () => {

@@ -97,6 +97,8 @@ test('upgrade run 2.55.1 -> 3.8.1: the cutover fixes (holt_winters, the experime
   assert.match(readFileSync(s.rules!, 'utf8'), /expr: double_exponential_smoothing\(lab_target_load\[30s\], 0\.5, 0\.5\)/);
   assert.doesNotMatch(readFileSync(s.rules!, 'utf8'), /holt_winters/);
   assert.ok(localDriver(s.unit).unit().args.includes('--enable-feature=promql-experimental-functions'), 'the flag is in the unit');
+  const flagLines = (text: string) => text.split('\n').filter(Boolean).slice(1);
+  assert.deepEqual(flagLines(readFileSync(s.unit, 'utf8')), [...flagLines(unitBefore), '--enable-feature=promql-experimental-functions'], 'still one flag per line: the added flag on a line of its own');
   assert.equal(spawnSync(promtool3, ['check', 'rules', '--enable-feature=promql-experimental-functions', s.rules!], { encoding: 'utf8' }).status, 0, 'the fixed rule file passes promtool 3.8.1');
 
   // 3.8.1 runs, from the unit, evaluates the renamed rule, and holds every sample written before the stage
