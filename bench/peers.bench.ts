@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   if (haveVm) {
     const v = await vm('vm-backfill');
     const t0 = performance.now();
-    const r = await run(process.execPath, [CLI, 'backfill', 'metrics', '--source-url', source.url, '--target-url', `${v.url}/api/v1/write`, ...range, '--match', MATCH, '--state', join(work, 'bm.db'), '--no-preflight']);
+    const r = await run(process.execPath, [CLI, 'backfill', 'metrics', '--source-url', source.url, '--target-url', `${v.url}/api/v1/write`, ...range, '--match', MATCH, '--state', join(work, 'bm.db'), '--no-preflight', '--no-readback']);
     const ms = performance.now() - t0;
     if (r.code !== 0) throw new Error(`backfill metrics: ${r.stderr}`);
     rows.push({ tool: 'stackshift backfill metrics -> VictoriaMetrics', samples: want, ms, complete: completeness(await countVictoriaSamples(v.url, MATCH, s.startMs, s.endMs), want) });
