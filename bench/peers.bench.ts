@@ -111,7 +111,7 @@ async function main(): Promise<void> {
   if (haveVm) {
     const v = await vm('vm-vmctl-rr');
     const t0 = performance.now();
-    const r = await run(vmctlBinary(), ['remote-read', '-s', `--remote-read-src-addr=${source.url}/api/v1/read`, `--remote-read-filter-time-start=${new Date(s.startMs).toISOString()}`, `--remote-read-filter-time-end=${new Date(s.endMs).toISOString()}`,
+    const r = await run(vmctlBinary(), ['remote-read', '-s', '--disable-progress-bar', `--remote-read-src-addr=${source.url}`, `--remote-read-filter-time-start=${new Date(s.startMs).toISOString()}`, `--remote-read-filter-time-end=${new Date(s.endMs).toISOString()}`,
       '--remote-read-step-interval=hour', '--remote-read-use-stream=true', '--remote-read-filter-label=__name__', '--remote-read-filter-label-value=stackshift_gen_.+', `--vm-addr=${v.url}`]);
     const ms = performance.now() - t0;
     rows.push({ tool: 'vmctl remote-read (streamed) -> VictoriaMetrics', samples: want, ms, complete: r.code === 0 ? completeness(await countVictoriaSamples(v.url, MATCH, s.startMs, s.endMs), want) : `FAILED (exit ${r.code}): ${r.stderr.slice(-200)}` });
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
     const snap = await fetch(`${source.url}/api/v1/admin/tsdb/snapshot`, { method: 'POST' }).then((r) => r.json()) as { data: { name: string } };
     const v = await vm('vm-vmctl-snap');
     const t0 = performance.now();
-    const r = await run(vmctlBinary(), ['prometheus', '-s', `--prom-snapshot=${join(srcData, 'snapshots', snap.data.name)}`, `--vm-addr=${v.url}`]);
+    const r = await run(vmctlBinary(), ['prometheus', '-s', '--disable-progress-bar', `--prom-snapshot=${join(srcData, 'snapshots', snap.data.name)}`, `--vm-addr=${v.url}`]);
     const ms = performance.now() - t0;
     rows.push({ tool: 'vmctl prometheus (snapshot) -> VictoriaMetrics', samples: want, ms, complete: r.code === 0 ? completeness(await countVictoriaSamples(v.url, MATCH, s.startMs, s.endMs), want) : `FAILED (exit ${r.code}): ${r.stderr.slice(-200)}` });
   } else rows.push({ tool: 'vmctl prometheus (snapshot) -> VictoriaMetrics', samples: 0, ms: 0, complete: 'not run', note: 'vmctl not built in the lab' });

@@ -18,7 +18,7 @@ async function targets(n: number): Promise<{ ports: number[]; close(): void }> {
   const servers: Server[] = [];
   for (let i = 0; i < n; i++) {
     let c = 0;
-    const s = createServer((_q, r) => { c++; r.end(`# TYPE rehearsal_target_requests_total counter\nrehearsal_target_requests_total ${c}\n`); });
+    const s = createServer((_q, r) => { c++; r.setHeader('content-type', 'text/plain; version=0.0.4; charset=utf-8'); r.end(`# TYPE rehearsal_target_requests_total counter\nrehearsal_target_requests_total ${c}\n`); });
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
     servers.push(s);
   }
@@ -47,6 +47,13 @@ export const upgradeRunStep: RehearsalStep = {
       const deadline = Date.now() + 60_000;
       for (;;) { try { await client.ensureReady(); break; } catch (e) { if (Date.now() > deadline) throw e; await new Promise((r) => setTimeout(r, 250)); } }
       await writeHistoryRemote(`${url}/api/v1/write`, { series: 50, durationMs: 6 * 3_600_000, intervalMs: 60_000, seed: ctx.opts.seed, endMs: Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000 });
+      // every target scraped (up) before the first stage, so the baseline holds them
+      for (const deadline2 = Date.now() + 60_000; ;) {
+        const up = (await client.targets('active')).activeTargets.filter((x) => x.health === 'up').length;
+        if (up === t.ports.length) break;
+        if (Date.now() > deadline2) throw new Error(`only ${up} of ${t.ports.length} rehearsal targets up after 60 s`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
       await new Promise((r) => setTimeout(r, 3000));
       for (const to of [PROMETHEUS.bridge, PROMETHEUS.target]) {
         reports.push(await runUpgrade({ client, driver, state: db, to, binary: prometheusBinary(to), dataDir, zeroGap: true, workDir: dir, readyTimeoutMs: 300_000 }));

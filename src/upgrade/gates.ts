@@ -41,7 +41,8 @@ export async function postUpgradeGates(client: PrometheusClient, driver: ServerD
   gates.push({ id: 'version', title: 'the server runs the target release', passed: build.version.replace(/[+-].*$/, '') === want, detail: `buildinfo says ${build.version}, expected ${want}` });
 
   const baseUp = typeof o.baseline.targetsUp === 'number' ? o.baseline.targetsUp : 0;
-  const targets = await settle(() => client.targets('active'), (t) => t.activeTargets.filter((x) => x.health === 'up').length >= baseUp, settleMs);
+  // right after readiness no target has been scraped yet ('unknown'): wait for every target's first scrape
+  const targets = await settle(() => client.targets('active'), (t) => t.activeTargets.every((x) => x.health !== 'unknown') && t.activeTargets.filter((x) => x.health === 'up').length >= baseUp, settleMs);
   const up = targets.activeTargets.filter((x) => x.health === 'up').length;
   const down = targets.activeTargets.filter((x) => x.health !== 'up');
   // 3.x refuses a scrape whose Content-Type is missing or unknown unless the job names a fallback protocol
