@@ -4,16 +4,17 @@ import { backfillMetricsKind, verifyMetricsKind, verifyQueriesKind } from './kin
 import { dashboardsMigrateKind, dashboardsRestoreKind } from './kinds/dashboards.js';
 import { logsCopyKind, logsVerifyKind, tracesCopyKind, tracesVerifyKind } from './kinds/signals.js';
 import { gateKind, waitKind } from './kinds/control.js';
+import { alertsVerifyKind, verifyCorrelationsKind } from './kinds/wiring.js';
 
 /**
  * The step kinds a migration file may name. Each wraps one capability through its public index.ts.
  *
+ * alerts-verify and verify-correlations live in kinds/wiring.ts.
+ *
  * Slots for capabilities being built elsewhere, registered here once they exist (a file under kinds/ with a
  * zod params schema, figures, default gates and create(); then one line below):
  *   - rules-sync          (src/ruler: `rules sync`)            phase "cut-over", before the wait
- *   - alerts-verify       (src/alerts: `alerts verify`)        phase "cut-over", gate "passed == 1"
  *   - lgtm-config         (src/lgtm: `lgtm config`)            phase "foundation and dual collection"
- *   - verify-correlations (src/lgtm: `verify correlations`)    phase "Grafana, dashboards and correlations"
  * A kind that is not registered is refused when a migration file names it, with the list of known kinds.
  */
 const kinds = new Map<string, StepKind<any>>();
@@ -37,6 +38,6 @@ export function requireStepKind(name: string): StepKind<any> {
   return k;
 }
 
-for (const k of [backfillMetricsKind, verifyMetricsKind, verifyQueriesKind, dashboardsMigrateKind, dashboardsRestoreKind, tracesCopyKind, tracesVerifyKind, logsCopyKind, logsVerifyKind, waitKind, gateKind]) {
+for (const k of [backfillMetricsKind, verifyMetricsKind, verifyQueriesKind, dashboardsMigrateKind, dashboardsRestoreKind, tracesCopyKind, tracesVerifyKind, logsCopyKind, logsVerifyKind, alertsVerifyKind, verifyCorrelationsKind, waitKind, gateKind]) {
   registerStepKind(k);
 }
