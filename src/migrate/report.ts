@@ -4,7 +4,7 @@ import type { EventRow, StepRow } from './state.js';
 import type { GateResult, StepStatus } from './types.js';
 
 /** Kinds whose `consistency` figure is a signal's parity (the report's consistency chart). */
-const SIGNAL_OF: Record<string, string> = { 'verify-metrics': 'metrics', 'traces-verify': 'traces', 'logs-verify': 'logs' };
+const SIGNAL_OF: Record<string, string> = { 'verify-metrics': 'metrics', 'traces-verify': 'traces', 'logs-verify': 'logs', 'alerts-verify': 'alerts' };
 
 export type PhaseStatus = 'pending' | 'in-progress' | 'done' | 'failed' | 'rolled-back';
 
