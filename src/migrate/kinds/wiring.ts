@@ -93,6 +93,8 @@ const CorrelationsParams = z.object({
   loki_selector: z.string().min(1).optional(),
   derived_field_regex: z.string().min(1).optional(),
   max_lines: z.number().int().min(1).max(10_000_000).default(20_000),
+  /** traces -> logs: span attribute -> Loki label (Grafana's tracesToLogsV2 tags), e.g. { service.name: service_name }. */
+  traces_to_logs_tags: z.record(z.string().min(1), z.string().min(1)).optional(),
   sample_traces: z.number().int().min(1).max(100_000).default(20),
   min_linked: percent.default(CORRELATIONS_MIN_LINKED),
   concurrency: z.number().int().min(1).max(256).default(8),
@@ -132,7 +134,9 @@ function correlationsStep(def: { id: string; title: string; params: Correlations
         traces = await openStore(ctx, p.traces, p.concurrency + 2);
         const report = await verifyCorrelations({
           metrics, loki, traces, startMs, endMs, exemplarQuery: p.exemplar_query, exemplarLabel: p.exemplar_label, lokiSelector: p.loki_selector,
-          derivedFieldRegex: p.derived_field_regex, maxLines: p.max_lines, sampleTraces: p.sample_traces, minLinked: p.min_linked, concurrency: p.concurrency, examples: 10,
+          derivedFieldRegex: p.derived_field_regex,
+          tracesToLogs: p.traces_to_logs_tags ? { tags: Object.entries(p.traces_to_logs_tags).map(([key, value]) => ({ key, value })), spanStartShiftMs: -120_000, spanEndShiftMs: 120_000, filterByTraceID: true } : undefined,
+          maxLines: p.max_lines, sampleTraces: p.sample_traces, minLinked: p.min_linked, concurrency: p.concurrency, examples: 10,
         });
         const checks = [report.exemplars, report.logs, report.tracesToLogs];
         const evidence = checks.some((c) => c.checked && c.distinctTraceIds > 0) ? 1 : 0;
@@ -140,6 +144,7 @@ function correlationsStep(def: { id: string; title: string; params: Correlations
           result: report,
           figures: {
             exemplars_linked: report.exemplars.percent, logs_linked: report.logs.percent, traces_to_logs_linked: report.tracesToLogs.percent,
+            exemplar_trace_ids: report.exemplars.distinctTraceIds, log_trace_ids: report.logs.distinctTraceIds, traces_followed: report.tracesToLogs.items,
             broken: checks.reduce((n, c) => n + c.broken, 0), passed: report.gate.passed ? 1 : 0, evidence,
           },
           note: `exemplars ${report.exemplars.percent}% linked, logs ${report.logs.percent}%, traces -> logs ${report.tracesToLogs.percent}%`,
@@ -157,7 +162,7 @@ export const verifyCorrelationsKind: StepKind<CorrelationsParams> = {
   kind: 'verify-correlations',
   description: 'the links Grafana offers: exemplar and log-line trace IDs looked up in the trace store, traces followed to their logs (src/lgtm)',
   params: CorrelationsParams as unknown as z.ZodType<CorrelationsParams>,
-  figures: ['exemplars_linked', 'logs_linked', 'traces_to_logs_linked', 'broken', 'passed', 'evidence'],
+  figures: ['exemplars_linked', 'logs_linked', 'traces_to_logs_linked', 'exemplar_trace_ids', 'log_trace_ids', 'traces_followed', 'broken', 'passed', 'evidence'],
   defaultGates: [`exemplars_linked >= ${CORRELATIONS_MIN_LINKED}`, `logs_linked >= ${CORRELATIONS_MIN_LINKED}`, `traces_to_logs_linked >= ${CORRELATIONS_MIN_LINKED}`, 'evidence == 1'],
   endpoints: (p) => [p.traces, ...(p.metrics ? [p.metrics] : []), ...(p.loki ? [p.loki] : [])],
   create: correlationsStep,
