@@ -116,7 +116,8 @@ describe('traces copy: kill -9 and resume, API probe, Tempo target', { skip: NO_
     const db = new Database(state, { readonly: true });
     const rows = db.prepare('SELECT status, COUNT(*) AS n, SUM(sends) AS s FROM traces_copy_traces GROUP BY status').all();
     db.close();
-    assert.deepEqual(rows, [{ status: 'done', n: total, s: total }]);
+    // one send per trace, plus one more for each in-flight trace the target did not hold at the restart
+    assert.deepEqual(rows, [{ status: 'done', n: total, s: total + rep.run.resentInFlight }]);
     const v = await runCli(['traces', 'verify', '--jaeger-url', source.url, '--target-jaeger-url', target.url, ...range, '-o', 'json'], { timeoutMs: 300_000 });
     assert.equal(v.code, 0, v.stderr);
     assert.equal(JSON.parse(v.stdout).consistency.percent, 100);
