@@ -40,3 +40,9 @@ export function endpointArgs(ctx: StepContext, flag: string, name: string): stri
   const url = ctx.endpointUrl(name);
   return url ? `--${flag}-url ${arg(url)}` : `--${flag === 'source' || flag === 'jaeger' ? 'from' : 'to'} ${name}`;
 }
+
+/** verify and rollback of a step that only reads: its figures are its run's, and there is nothing to undo. */
+export const READ_ONLY_STEP = {
+  verify: async (_ctx: StepContext, run: { figures?: Record<string, number> }) => run.figures ?? {},
+  rollback: async () => ({ action: 'none' as const, detail: 'a verification changes nothing' }),
+};

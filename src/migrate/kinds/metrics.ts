@@ -9,7 +9,7 @@ import {
 } from '../../verify/index.js';
 import { DEFAULT_CONSISTENCY_GATE } from '../gates.js';
 import type { MigrationStep, StepContext, StepKind } from '../types.js';
-import { arg, durationText, endpointName, percent, range, timeText } from './common.js';
+import { arg, durationText, endpointName, percent, range, timeText, READ_ONLY_STEP } from './common.js';
 
 const BackfillParams = z.object({
   from: endpointName.default('prometheus'),
@@ -139,8 +139,7 @@ function verifyMetricsStep(def: { id: string; title: string; params: VerifyMetri
         await source.close();
       }
     },
-    verify: async (_ctx, run) => run.figures ?? {},
-    rollback: async () => ({ action: 'none', detail: 'a verification changes nothing' }),
+    ...READ_ONLY_STEP,
   };
 }
 
@@ -217,8 +216,7 @@ function verifyQueriesStep(def: { id: string; title: string; params: VerifyQueri
         await source.close();
       }
     },
-    verify: async (_ctx, run) => run.figures ?? {},
-    rollback: async () => ({ action: 'none', detail: 'a verification changes nothing' }),
+    ...READ_ONLY_STEP,
   };
 }
 

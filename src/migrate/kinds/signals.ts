@@ -8,7 +8,7 @@ import { copyTraces, JaegerStore, TempoStore, TRACES_COPY_DEFAULTS, verifyTraces
 import { OtlpTraceExporter } from '../../wire/index.js';
 import { DEFAULT_CONSISTENCY_GATE } from '../gates.js';
 import type { MigrationStep, StepContext, StepKind } from '../types.js';
-import { arg, durationText, endpointName, range, timeText } from './common.js';
+import { arg, durationText, endpointName, range, timeText, READ_ONLY_STEP } from './common.js';
 
 /* Traces (src/traces) and logs (src/logs): copy and verify steps over the capabilities' public surfaces. */
 
@@ -135,8 +135,7 @@ function tracesVerifyStep(def: { id: string; title: string; params: TracesVerify
         await source.close();
       }
     },
-    verify: async (_ctx, run) => run.figures ?? {},
-    rollback: async () => ({ action: 'none', detail: 'a verification changes nothing' }),
+    ...READ_ONLY_STEP,
   };
 }
 
@@ -232,8 +231,7 @@ function logsVerifyStep(def: { id: string; title: string; params: LogsVerifyPara
         note: `consistency ${report.consistency.percent}% over ${report.lines.expected} lines`,
       };
     },
-    verify: async (_ctx, run) => run.figures ?? {},
-    rollback: async () => ({ action: 'none', detail: 'a verification changes nothing' }),
+    ...READ_ONLY_STEP,
   };
 }
 

@@ -6,7 +6,7 @@ import { verifyCorrelations } from '../../lgtm/index.js';
 import { parseDuration } from '../../timeutil/index.js';
 import { JaegerStore, TempoStore, type TraceStore } from '../../traces/index.js';
 import type { MigrationStep, StepContext, StepKind } from '../types.js';
-import { arg, durationText, endpointName, percent, range, timeText } from './common.js';
+import { arg, durationText, endpointName, percent, range, timeText, READ_ONLY_STEP } from './common.js';
 
 /* Wiring checks of the cut-over: alert parity (src/alerts) and the links Grafana offers (src/lgtm). Both read only. */
 
@@ -65,8 +65,7 @@ function alertsVerifyStep(def: { id: string; title: string; params: AlertsVerify
         await Promise.all([source.close(), target.close()]);
       }
     },
-    verify: async (_ctx, run) => run.figures ?? {},
-    rollback: async () => ({ action: 'none', detail: 'a verification changes nothing' }),
+    ...READ_ONLY_STEP,
   };
 }
 
@@ -153,8 +152,7 @@ function correlationsStep(def: { id: string; title: string; params: Correlations
         await Promise.all([metrics?.close(), loki?.close(), traces?.close()]);
       }
     },
-    verify: async (_ctx, run) => run.figures ?? {},
-    rollback: async () => ({ action: 'none', detail: 'a verification changes nothing' }),
+    ...READ_ONLY_STEP,
   };
 }
 
