@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import { collect, durationFlag } from './parse.js';
 import { PrometheusClient } from '../clients/index.js';
-import { resolveEndpoint, type EndpointFlags, type LoadedConfig } from '../config/index.js';
+import { resolveEndpoint, type EndpointFlags, type EndpointType, type LoadedConfig, type ResolvedEndpoint } from '../config/index.js';
+import { UsageError } from '../errors/index.js';
 
 /** The flags addEndpointOptions adds, after `--<prefix>-` (the README reference groups them as `--<prefix>-*`). */
 export const ENDPOINT_FLAG_SUFFIXES = [
@@ -74,4 +75,35 @@ export async function withPrometheus<T>(opts: Record<string, unknown>, loaded: L
   } finally {
     await client.close();
   }
+}
+
+/** What a command needs to name an endpoint it cannot do without (`requireEndpoint`). */
+export interface RequiredEndpoint {
+  /** Endpoint name in stackshift.yaml (the value of --from, --to or --endpoint). */
+  name: string;
+  /** The flag prefix of its --<prefix>-* options (source, target, mimir, jaeger). */
+  prefix: string;
+  /** The flag that picks the name (from, to, endpoint). */
+  nameFlag: string;
+  /** What the user reads in the error: source, target, Mimir. */
+  role?: string;
+  /** An example URL for the hint. */
+  example: string;
+  defaultType: EndpointType;
+  /** An endpoint given only by URL is of this type, whatever the default name suggests (the name "mimir" must not imply Mimir). */
+  typeWhenByUrl?: EndpointType;
+}
+
+/**
+ * The endpoint a command talks to, from stackshift.yaml or from its --<prefix>-url, or a usage error that names
+ * both ways of giving it. One place for the message every command used to write itself.
+ */
+export function requireEndpoint(loaded: LoadedConfig, flags: EndpointFlags, r: RequiredEndpoint): ResolvedEndpoint {
+  const inConfig = Boolean(loaded.config.endpoints?.[r.name]);
+  if (!flags.url && !inConfig) {
+    throw new UsageError(`no ${r.role ?? r.prefix}: endpoint "${r.name}" is not in the config and --${r.prefix}-url is not given`, `pass --${r.prefix}-url ${r.example}, or --${r.nameFlag} <endpoint name in stackshift.yaml>`);
+  }
+  const ep = resolveEndpoint(loaded, r.name, flags, r.defaultType);
+  if (!inConfig && r.typeWhenByUrl) ep.type = r.typeWhenByUrl;
+  return ep;
 }

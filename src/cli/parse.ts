@@ -125,6 +125,19 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+/** Collects a repeatable flag whose values may also be comma-separated lists: --rule a,b --rule c. */
+export function collectList(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+}
+
+/** An HTTP path prefix (/prometheus, or / for none); undefined when the flag is absent. */
+export function pathPrefixFlag(name: string, v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  const s = text(v);
+  if (s && !s.startsWith('/')) throw new UsageError(`--${name} "${s}" must start with /`, `e.g. --${name} /prometheus (Mimir's default), or --${name} / for none`);
+  return s;
+}
+
 function formatDurationMs(ms: number): string {
   for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
   return `${ms}ms`;

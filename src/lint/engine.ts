@@ -17,6 +17,9 @@ import { runPromtool } from './promtool.js';
  * into findings with file:line:column. Fixing re-lints the edited text in memory until no applicable fix
  * is left (ESLint-style passes), validates that every edited file still parses, and only then writes,
  * each file backed up first and replaced atomically.
+ *
+ * Why one file of ~500 lines: lint and fix are one loop over the same loaded inputs (fix re-runs lint on the
+ * edited text until it settles); the loaders, flag parsing, YAML editing and rules already live elsewhere.
  */
 export type Stage = 'all' | 'dual' | '2.55' | 'cutover';
 export const STAGES: Stage[] = ['all', 'dual', '2.55', 'cutover'];

@@ -9,6 +9,9 @@ import type { LineIndex } from './text.js';
  * args or environment file, a Kubernetes container, a docker-compose service, a Prometheus Operator
  * resource, or a live server's /api/v1/status/flags. Every argument keeps its file range, so a fix
  * is an edit of that argument only.
+ *
+ * Why one file of ~460 lines: six places a command line is written down share one argument model and one
+ * editor; each reader is a short function over that model, and splitting them would split the model.
  */
 export type FlagSourceKind = 'systemd' | 'args' | 'kubernetes' | 'compose' | 'operator' | 'live';
 

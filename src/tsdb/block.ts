@@ -8,6 +8,9 @@ import { WindowedFile, hex, uvarint, varint } from './file.js';
  * One TSDB block: meta.json, the index (magic, version byte, TOC, every section's CRC), the chunk segments
  * (magic, format byte, every chunk's CRC32C over encoding+data) and tombstones. Formats:
  * tsdb/docs/format/{index,chunks,tombstones}.md. Every problem names the file and the byte offset.
+ *
+ * Why one file of ~450 lines: the index sections cross-reference each other (TOC, symbols, series, postings)
+ * and are checked in one pass; the WAL, chunks_head and the byte readers are in their own files.
  */
 export type ScanLevel = 'headers' | 'scan' | 'full';
 

@@ -23,6 +23,9 @@ import { freePort } from '../lab/index.js';
  * not done, and a destructive step that was under way is checked (is the server stopped? does the unit name
  * the new binary?) instead of being repeated. A failed gate after the restart rolls back to the old binary and
  * unit by itself, unless told not to.
+ *
+ * Why one file of ~440 lines: the steps of a stage are one state machine whose order is the point; reading
+ * it top to bottom is reading the runbook. Drivers, gates, the zero-gap fill and preflight are elsewhere.
  */
 export const RUN_STEPS = ['snapshot', 'preflight', 'changes', 'shadow', 'stop', 'install', 'start', 'replay', 'gates', 'fill', 'gap', 'signoff'] as const;
 export type RunStep = (typeof RUN_STEPS)[number];

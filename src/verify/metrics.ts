@@ -15,6 +15,9 @@ import type { Label, LabelMapping, Matcher, SeriesReader, SeriesSamples, ValueEq
  * `stackshift verify metrics`: series parity (HTTP series API) and sample parity (remote read) between two
  * Prometheus-compatible stores over one window, summed into one consistency figure (definition in the
  * README and in CONSISTENCY_DEFINITION) with the discrepancies behind it.
+ *
+ * Why one file of ~480 lines: the per-metric loop (series, samples, recheck, sampling, accounting) shares one
+ * set of running totals; sample comparison, series parity, sampling and scope are in their own files.
  */
 export interface VerifySide {
   url: string;

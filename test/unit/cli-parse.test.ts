@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { durationFlag, intFlag, percentFlag, rateFlag, timeFlag, timeRangeFlags, FUTURE_SKEW_MS } from '../../src/cli/parse.js';
+import { collectList, durationFlag, intFlag, pathPrefixFlag, percentFlag, rateFlag, timeFlag, timeRangeFlags, FUTURE_SKEW_MS } from '../../src/cli/parse.js';
+import { requireEndpoint } from '../../src/cli/endpoint-options.js';
 import { parseTime } from '../../src/timeutil/index.js';
 import { UsageError } from '../../src/errors/index.js';
 
@@ -67,4 +68,25 @@ test('integers, rates and percentages', () => {
   refuses(() => rateFlag('read-rate', '0'), /positive number of samples per second/);
   assert.equal(percentFlag('min-consistency', '99.9%'), 99.9);
   refuses(() => percentFlag('min-consistency', '101'), /from 0 to 100/);
+});
+
+test('list flags, path prefixes and required endpoints: one parser each for every command', () => {
+  const list = (...vs: string[]) => vs.reduce<string[]>((acc, v) => collectList(v, acc), []);
+  assert.deepEqual(list('a,b', ' c ', ',,d,'), ['a', 'b', 'c', 'd']);
+  assert.deepEqual(list(), []);
+
+  assert.equal(pathPrefixFlag('prefix', undefined), undefined);
+  assert.equal(pathPrefixFlag('prefix', ' /prometheus '), '/prometheus');
+  assert.equal(pathPrefixFlag('prefix', ''), '');
+  refuses(() => pathPrefixFlag('target-prefix', 'prometheus'), /^--target-prefix "prometheus" must start with \/$/, /--target-prefix \/prometheus/);
+
+  const loaded = { config: { endpoints: { old: { url: 'http://old:9090', type: 'mimir' as const } } } } as never;
+  const need = { prefix: 'source', nameFlag: 'from', example: 'http://host:9090', defaultType: 'prometheus' as const, typeWhenByUrl: 'prometheus' as const };
+  refuses(() => requireEndpoint(loaded, {}, { ...need, name: 'nowhere' }), /^no source: endpoint "nowhere" is not in the config and --source-url is not given$/, /--source-url http:\/\/host:9090, or --from <endpoint name/);
+  // given by URL only: the type says what the URL is, not the default name
+  assert.equal(requireEndpoint(loaded, { url: 'http://x:9090' }, { ...need, name: 'mimir', defaultType: 'mimir' }).type, 'prometheus');
+  // from the config: its own type stays
+  const fromConfig = requireEndpoint(loaded, {}, { ...need, name: 'old' });
+  assert.equal(fromConfig.url, 'http://old:9090');
+  assert.equal(fromConfig.type, 'mimir');
 });

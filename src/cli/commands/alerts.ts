@@ -2,28 +2,17 @@ import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { alertsSide, checkAlertmanager, renderAlertmanagerCheckText, renderAlertsVerifyText, verifyAlerts } from '../../alerts/index.js';
 import { amtoolPath } from './alertmanager.js';
-import { resolveEndpoint, type EndpointFlags, type LoadedConfig, type ResolvedEndpoint } from '../../config/index.js';
+import { type EndpointFlags, type LoadedConfig, type ResolvedEndpoint } from '../../config/index.js';
 import { UsageError } from '../../errors/index.js';
 import { createProgress } from '../../progress/index.js';
-import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
+import { addEndpointOptions, endpointFlags, requireEndpoint } from '../endpoint-options.js';
 import { contextFor, emit } from '../context.js';
-import { durationFlag, percentFlag } from '../parse.js';
+import { durationFlag, pathPrefixFlag, percentFlag } from '../parse.js';
 
 type Opts = Record<string, unknown>;
 
 function side(loaded: LoadedConfig, name: string, flags: EndpointFlags, role: 'source' | 'target'): ResolvedEndpoint {
-  const inConfig = Boolean(loaded.config.endpoints?.[name]);
-  if (!flags.url && !inConfig) throw new UsageError(`no ${role}: endpoint "${name}" is not in the config and --${role}-url is not given`, `pass --${role}-url http://host:9090, or --${role === 'source' ? 'from' : 'to'} <endpoint name in stackshift.yaml>`);
-  const ep = resolveEndpoint(loaded, name, flags, 'prometheus');
-  if (!inConfig) ep.type = 'prometheus';
-  return ep;
-}
-
-function prefixFlag(name: string, v: unknown): string | undefined {
-  if (v === undefined) return undefined;
-  const s = String(v);
-  if (s && !s.startsWith('/')) throw new UsageError(`--${name} "${s}" must start with /`, 'e.g. /prometheus for Mimir, / for none');
-  return s;
+  return requireEndpoint(loaded, flags, { name, prefix: role, nameFlag: role === 'source' ? 'from' : 'to', example: 'http://host:9090', defaultType: 'prometheus', typeWhenByUrl: 'prometheus' });
 }
 
 export function registerAlerts(program: Command): void {
@@ -59,8 +48,8 @@ Examples:
     const minConsistency = percentFlag('min-consistency', opts.minConsistency);
     const s = side(ctx.loaded, String(opts.from), endpointFlags(opts, 'source'), 'source');
     const t = side(ctx.loaded, String(opts.to), endpointFlags(opts, 'target'), 'target');
-    const targetPrefix = prefixFlag('target-prefix', opts.targetPrefix) ?? (t.type === 'mimir' ? '/prometheus' : '');
-    const sourcePrefix = prefixFlag('source-prefix', opts.sourcePrefix) ?? (s.type === 'mimir' ? '/prometheus' : '');
+    const targetPrefix = pathPrefixFlag('target-prefix', opts.targetPrefix) ?? (t.type === 'mimir' ? '/prometheus' : '');
+    const sourcePrefix = pathPrefixFlag('source-prefix', opts.sourcePrefix) ?? (s.type === 'mimir' ? '/prometheus' : '');
     const source = alertsSide(`source ${s.url}${sourcePrefix}`, s, sourcePrefix);
     const target = alertsSide(`target ${t.url}${targetPrefix}`, t, targetPrefix);
     const progress = createProgress('alerts verify', Math.floor(windowMs / intervalMs) + 1, 'polls');

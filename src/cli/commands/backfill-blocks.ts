@@ -1,29 +1,19 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { BLOCKS_DEFAULTS as D, HOUR_MS, defaultBlockDuration, renderBlocksMarkdown, renderBlocksText, runBlocks, type BlocksTarget } from '../../blocks/index.js';
-import { resolveEndpoint } from '../../config/index.js';
 import { UsageError } from '../../errors/index.js';
 import { createProgress, formatCount } from '../../progress/index.js';
-import { parseDuration, parseTime, tryParseDuration } from '../../timeutil/index.js';
-import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
+import { parseDuration } from '../../timeutil/index.js';
+import { addEndpointOptions, endpointFlags, requireEndpoint } from '../endpoint-options.js';
+import { intFlag, timeRangeFlags } from '../parse.js';
 import { contextFor, emit, statePath as stateFile } from '../context.js';
 import { INTERRUPTED_EXIT, commandLine, interruptible, reportInterrupted } from '../interrupt.js';
-import { parseShard } from './backfill.js';
-
-function int(name: string, v: unknown, min: number, max: number): number {
-  const s = String(v);
-  if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got "${s}")`);
-  return Number(s);
-}
+import { addHistorySelection, parseShard } from './backfill.js';
 
 /** `stackshift backfill blocks`: remote read (raw chunks) -> TSDB blocks on disk, in a Prometheus data dir, or uploaded to Mimir. */
 export function backfillBlocksCommand(): Command {
-  const cmd = new Command('blocks')
+  const cmd = addHistorySelection(new Command('blocks'))
     .description('copy history as TSDB blocks built from the raw chunks of remote read: into a directory, a Prometheus data dir, or Mimir\'s block upload API; resumable')
-    .option('--from <endpoint>', 'source endpoint name in stackshift.yaml', 'prometheus')
-    .option('--start <time>', 'start of the range: RFC 3339, Unix seconds or a duration back from now (30d)')
-    .option('--end <time>', 'end of the range, exclusive (default: now)', 'now')
-    .option('--match <selector...>', 'series selector(s), e.g. \'{job=~"api|db"}\' (default: every series)')
     .option('--out <dir>', 'write the blocks into this directory')
     .option('--prometheus-data-dir <dir>', "write the blocks into a Prometheus data dir (the server's --storage.tsdb.path); a running server loads them at its next reload")
     .option('--to <endpoint>', 'Mimir endpoint name in stackshift.yaml (block upload API)')
@@ -32,9 +22,6 @@ export function backfillBlocksCommand(): Command {
     .option('--keep-staged', 'Mimir: keep the staged blocks after a successful upload')
     .option('--block-duration <duration>', 'block range, aligned to multiples of it since the epoch (default 2h; 24h, i.e. UTC days, for Mimir)')
     .option('--state <file>', 'SQLite state file: plan, blocks done; re-run with the same file to resume (default: <state.dir>/backfill-blocks.db)')
-    .addOption(new Option('--keep-external-labels', "keep the source's external labels on every series (default)").conflicts('dropExternalLabels'))
-    .option('--drop-external-labels', "drop the source's external labels")
-    .option('--shard <i/N>', 'take only shard i of N (metric names split by hash), for N parallel processes')
     .option('--read-concurrency <n>', 'blocks built at once (memory grows with series per block times this)', String(D.readConcurrency))
     .option('--names-per-query <n>', 'metric names per remote-read query when sharding', String(D.namesPerQuery))
     .option('--source-read-path <path>', 'remote-read path under the source URL (default /api/v1/read; Mimir /prometheus/api/v1/read)')
@@ -65,17 +52,13 @@ Exit codes: 0 copied, 2 usage or runtime error, 130 stopped by Ctrl-C (partial s
     else if (opts.prometheusDataDir) target = { kind: 'prometheus-data-dir', dir: resolve(String(opts.prometheusDataDir)) };
     else {
       const name = String(opts.to ?? 'mimir');
-      if (!mflags.url && !ctx.loaded.config.endpoints?.[name]) throw new UsageError(`no Mimir: endpoint "${name}" is not in the config and --mimir-url is not given`, 'pass --mimir-url http://mimir:8080 (the compactor or gateway serving /api/v1/upload/block)');
-      target = { kind: 'mimir', endpoint: resolveEndpoint(ctx.loaded, name, mflags, 'mimir'), stagingDir: resolve(String(opts.stagingDir ?? `${statePath}.staging`)) };
+      const endpoint = requireEndpoint(ctx.loaded, mflags, { name, prefix: 'mimir', nameFlag: 'to', role: 'Mimir', example: 'http://mimir:8080 (the compactor or gateway serving /api/v1/upload/block)', defaultType: 'mimir' });
+      target = { kind: 'mimir', endpoint, stagingDir: resolve(String(opts.stagingDir ?? `${statePath}.staging`)) };
     }
-    const now = Date.now();
-    const startMs = parseTime(String(opts.start), '--start', now);
-    const endMs = parseTime(String(opts.end), '--end', now);
-    const relativeRange = [String(opts.start), String(opts.end)].some((x) => x.trim() === 'now' || tryParseDuration(x.replace(/^-/, '')) !== undefined);
+    const { startMs, endMs, relative: relativeRange } = timeRangeFlags(opts.start, opts.end, { now: Date.now() });
     const blockDurationMs = opts.blockDuration ? parseDuration(String(opts.blockDuration), '--block-duration') : defaultBlockDuration(target.kind);
     const sflags = endpointFlags(opts, 'source');
-    if (!sflags.url && !ctx.loaded.config.endpoints?.[String(opts.from)]) throw new UsageError(`no source: endpoint "${opts.from}" is not in the config and --source-url is not given`, 'pass --source-url http://prometheus:9090');
-    const source = resolveEndpoint(ctx.loaded, String(opts.from), sflags, 'prometheus');
+    const source = requireEndpoint(ctx.loaded, sflags, { name: String(opts.from), prefix: 'source', nameFlag: 'from', example: 'http://prometheus:9090', defaultType: 'prometheus' });
     const progress = createProgress('blocks', 0, 'series-h');
     const stop = interruptible();
     const report = await runBlocks({
@@ -90,10 +73,10 @@ Exit codes: 0 copied, 2 usage or runtime error, 130 stopped by Ctrl-C (partial s
       keepExternalLabels: !opts.dropExternalLabels,
       shard: opts.shard ? parseShard(String(opts.shard)) : undefined,
       blockDurationMs,
-      readConcurrency: int('read-concurrency', opts.readConcurrency, 1, 64),
-      namesPerQuery: int('names-per-query', opts.namesPerQuery, 1, 100_000),
+      readConcurrency: intFlag('read-concurrency', opts.readConcurrency, 1, 64),
+      namesPerQuery: intFlag('names-per-query', opts.namesPerQuery, 1, 100_000),
       statePath,
-      retries: int('retries', opts.retries, 0, 100),
+      retries: intFlag('retries', opts.retries, 0, 100),
       uploadPollMs: parseDuration(String(opts.uploadPoll), '--upload-poll'),
       validationTimeoutMs: D.validationTimeoutMs,
       keepStaged: Boolean(opts.keepStaged),

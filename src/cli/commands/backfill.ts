@@ -1,13 +1,27 @@
 import { Command, Option } from 'commander';
 import { BACKFILL_DEFAULTS as D, receiverDefaults, receiverKind, renderBackfillMarkdown, renderBackfillText, runBackfill, targetPaths, type Shard } from '../../backfill/index.js';
-import { resolveEndpoint, type LoadedConfig, type EndpointFlags } from '../../config/index.js';
 import { UsageError } from '../../errors/index.js';
 import { createProgress, formatCount } from '../../progress/index.js';
 import { durationFlag, intFlag as int, rateFlag as optRate, timeRangeFlags } from '../parse.js';
-import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
+import { addEndpointOptions, endpointFlags, requireEndpoint } from '../endpoint-options.js';
 import { contextFor, emit, statePath as stateFile } from '../context.js';
 import { INTERRUPTED_EXIT, commandLine, interruptible, reportInterrupted } from '../interrupt.js';
 import { backfillBlocksCommand } from './backfill-blocks.js';
+
+/**
+ * What history a copy takes, the same for `backfill metrics` and `backfill blocks`: the source, the range, the
+ * selectors, the external labels and the shard.
+ */
+export function addHistorySelection(cmd: Command): Command {
+  return cmd
+    .option('--from <endpoint>', 'source endpoint name in stackshift.yaml', 'prometheus')
+    .option('--start <time>', 'start of the range: RFC 3339, Unix seconds or a duration back from now (30d)')
+    .option('--end <time>', 'end of the range, exclusive (default: now)', 'now')
+    .option('--match <selector...>', 'series selector(s), e.g. \'{job=~"api|db"}\' (default: every series)')
+    .addOption(new Option('--keep-external-labels', "copy the source's external labels onto every series (default: as Prometheus remote_write does)").conflicts('dropExternalLabels'))
+    .option('--drop-external-labels', "drop the source's external labels")
+    .option('--shard <i/N>', 'take only shard i of N (metric names split by hash), for N parallel processes');
+}
 
 export function parseShard(v: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(v.trim());
@@ -15,27 +29,13 @@ export function parseShard(v: string): Shard {
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
-function endpointOrFail(loaded: LoadedConfig, name: string, flags: EndpointFlags, role: 'source' | 'target', defaultType: 'prometheus' | 'mimir') {
-  if (!flags.url && !loaded.config.endpoints?.[name]) {
-    throw new UsageError(`no ${role}: endpoint "${name}" is not in the config and --${role}-url is not given`, `pass --${role}-url ${role === 'source' ? 'http://prometheus:9090' : 'http://mimir/api/v1/push'}, or --${role === 'source' ? 'from' : 'to'} <endpoint name in stackshift.yaml>`);
-  }
-  return resolveEndpoint(loaded, name, flags, defaultType);
-}
-
 export function registerBackfill(program: Command): void {
   const area = new Command('backfill').description('copy history between metric stores, exactly and resumably');
-  const cmd = new Command('metrics')
+  const cmd = addHistorySelection(new Command('metrics'))
     .description('copy every raw sample from Prometheus/Mimir remote read into a remote-write target (Mimir, Prometheus), resumable, with a summary')
-    .option('--from <endpoint>', 'source endpoint name in stackshift.yaml', 'prometheus')
     .option('--to <endpoint>', 'target endpoint name in stackshift.yaml', 'mimir')
-    .option('--start <time>', 'start of the range: RFC 3339, Unix seconds or a duration back from now (30d)')
-    .option('--end <time>', 'end of the range, exclusive (default: now)', 'now')
-    .option('--match <selector...>', 'series selector(s), e.g. \'{job=~"api|db"}\' (default: every series)')
     .option('--tenant <id>', 'target tenant (X-Scope-OrgID); same as --target-tenant')
     .option('--state <file>', 'SQLite state file: plan, units, counts; re-run with the same file to resume (default: <state.dir>/backfill.db or .stackshift/backfill.db)')
-    .addOption(new Option('--keep-external-labels', "copy the source's external labels onto every series (default: as Prometheus remote_write does)").conflicts('dropExternalLabels'))
-    .option('--drop-external-labels', "drop the source's external labels")
-    .option('--shard <i/N>', 'take only shard i of N (metric names split by hash), for N parallel processes')
     .option('--read-concurrency <n>', 'remote-read queries in flight', String(D.readConcurrency))
     .option('--write-concurrency <n>', 'remote-write requests in flight', String(D.writeConcurrency))
     .option('--batch-samples <n>', 'samples per remote-write request', String(D.batchSamples))
@@ -83,8 +83,8 @@ Exit codes: 0 copied, 1 copied but the target refused some samples (see the summ
     const sflags = endpointFlags(opts, 'source');
     const tflags = endpointFlags(opts, 'target');
     if (opts.tenant && !tflags.tenant) tflags.tenant = String(opts.tenant);
-    const source = endpointOrFail(ctx.loaded, String(opts.from), sflags, 'source', 'prometheus');
-    const target = endpointOrFail(ctx.loaded, String(opts.to), tflags, 'target', 'mimir');
+    const source = requireEndpoint(ctx.loaded, sflags, { name: String(opts.from), prefix: 'source', nameFlag: 'from', example: 'http://prometheus:9090', defaultType: 'prometheus' });
+    const target = requireEndpoint(ctx.loaded, tflags, { name: String(opts.to), prefix: 'target', nameFlag: 'to', example: 'http://mimir/api/v1/push', defaultType: 'mimir' });
     // windows safe for the receiver kind unless given (a Prometheus receiver loses out-of-order appends otherwise)
     const kindDefaults = receiverDefaults(receiverKind(target, targetPaths(target).path));
     const windowMs = opts.window === undefined ? kindDefaults.windowMs : durationFlag('window', opts.window, { min: 60_000 });

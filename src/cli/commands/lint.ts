@@ -8,9 +8,9 @@ import { fixFiles, INPUT_MISSING_RULE, INPUT_UNKNOWN_RULE, PROMTOOL_RULE, promto
 import { log } from '../../log/index.js';
 import { contextFor, emit } from '../context.js';
 import { VERSION } from '../program.js';
+import { collectList } from '../parse.js';
 
 const RANK = { error: 0, warning: 1, info: 2 } as const;
-const collect = (v: string, prev: string[]) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
 export function registerLint(program: Command): void {
   const lint = new Command('lint').description('static checks of configs, rules, dashboards and flags');
@@ -23,9 +23,9 @@ export function registerLint(program: Command): void {
     .option('--fix', 'write the fixes of the stage (default stage dual); each file is backed up first')
     .option('--out-dir <dir>', 'with --fix: write fixed copies here instead of editing in place (recommended for --stage cutover)')
     .option('--dry-run', 'with --fix: show what would change, write nothing')
-    .option('--flags-from <source>', 'Prometheus flags: systemd unit, args file, Kubernetes/compose manifest, http(s)://server or endpoint:NAME from stackshift.yaml (live); repeatable', collect, [])
+    .option('--flags-from <source>', 'Prometheus flags: systemd unit, args file, Kubernetes/compose manifest, http(s)://server or endpoint:NAME from stackshift.yaml (live); repeatable', collectList, [])
     .option('--promtool <path>', 'also report what this promtool (that of the target version) says: check config / check rules, as located findings')
-    .option('--rule <ids>', 'only these rule ids (comma-separated; repeatable)', collect, [])
+    .option('--rule <ids>', 'only these rule ids (comma-separated; repeatable)', collectList, [])
     .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity exists: error | warning | info | never', 'error');
   cmd.addHelpText('after', `
 Examples:

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { resolveEndpoint, type EndpointFlags, type LoadedConfig, type ResolvedEndpoint } from '../../config/index.js';
+import { type EndpointFlags, type LoadedConfig, type ResolvedEndpoint } from '../../config/index.js';
 import { UsageError } from '../../errors/index.js';
 import { writeFileAtomic } from '../../fsutil/index.js';
 import {
@@ -7,8 +7,9 @@ import {
   type StreamMapping,
 } from '../../logs/index.js';
 import { createProgress, formatCount } from '../../progress/index.js';
-import { parseDuration, parseTime } from '../../timeutil/index.js';
-import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
+import { parseDuration } from '../../timeutil/index.js';
+import { timeRangeFlags } from '../parse.js';
+import { addEndpointOptions, endpointFlags, requireEndpoint } from '../endpoint-options.js';
 import { contextFor, emit, statePath as stateFile } from '../context.js';
 import { INTERRUPTED_EXIT, commandLine, interruptible, reportInterrupted } from '../interrupt.js';
 
@@ -29,20 +30,14 @@ function percent(name: string, v: unknown): number {
 }
 
 function endpoint(loaded: LoadedConfig, name: string, flags: EndpointFlags, role: 'source' | 'target'): ResolvedEndpoint {
-  if (!flags.url && !loaded.config.endpoints?.[name]) {
-    throw new UsageError(`no ${role}: endpoint "${name}" is not in the config and --${role}-url is not given`, `pass --${role}-url http://loki:3100, or --${role === 'source' ? 'from' : 'to'} <endpoint name in stackshift.yaml>`);
-  }
-  const ep = resolveEndpoint(loaded, name, flags, 'loki');
+  const ep = requireEndpoint(loaded, flags, { name, prefix: role, nameFlag: role === 'source' ? 'from' : 'to', example: 'http://loki:3100', defaultType: 'loki' });
   if (loaded.config.endpoints?.[name]?.type && ep.type !== 'loki') throw new UsageError(`endpoint "${name}" is of type ${ep.type}, not loki`, `use --${role === 'source' ? 'from' : 'to'} with a loki endpoint`);
   return ep;
 }
 
 function range(opts: Record<string, unknown>, windowMs: number): { startMs: number; endMs: number } {
   if (opts.start === undefined) throw new UsageError('--start is required', 'for example --start 14d, --start 2026-01-01T00:00:00Z or --start 1767225600');
-  const now = Date.now();
-  const startMs = parseTime(String(opts.start), '--start', now);
-  const endMs = parseTime(String(opts.end), '--end', now);
-  if (startMs >= endMs) throw new UsageError(`--start (${new Date(startMs).toISOString()}) must be before --end (${new Date(endMs).toISOString()})`);
+  const { startMs, endMs } = timeRangeFlags(opts.start, opts.end, { now: Date.now() });
   if ((endMs - startMs) / windowMs > 1_000_000) throw new UsageError(`--start..--end holds more than a million windows of --window`, 'raise --window');
   return { startMs, endMs };
 }

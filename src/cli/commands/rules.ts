@@ -1,9 +1,8 @@
 import { Command } from 'commander';
 import { resolve } from 'node:path';
-import { resolveEndpoint } from '../../config/index.js';
-import { UsageError } from '../../errors/index.js';
 import { MimirRulerClient, openRulesRecords, parseNamespaceFrom, renderRulesSyncMarkdown, renderRulesSyncText, runRulesSync, targetKey } from '../../ruler/index.js';
-import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
+import { addEndpointOptions, endpointFlags, requireEndpoint } from '../endpoint-options.js';
+import { pathPrefixFlag } from '../parse.js';
 import { contextFor, emit, statePath } from '../context.js';
 
 type Opts = Record<string, unknown>;
@@ -41,10 +40,8 @@ Examples:
     const flags = endpointFlags(opts, 'mimir');
     if (opts.tenant) flags.tenant = String(opts.tenant);
     const name = String(opts.endpoint);
-    if (!flags.url && !ctx.loaded.config.endpoints?.[name]) throw new UsageError(`no Mimir: endpoint "${name}" is not in the config and --mimir-url is not given`, 'pass --mimir-url http://mimir:8080 (and --tenant), or --endpoint <name in stackshift.yaml>');
-    const endpoint = resolveEndpoint(ctx.loaded, name, flags, 'mimir');
-    const prefix = String(opts.prefix ?? '/prometheus');
-    if (prefix && !prefix.startsWith('/')) throw new UsageError(`--prefix "${prefix}" must start with /`, 'e.g. --prefix /prometheus (Mimir\'s default), or --prefix / for none');
+    const endpoint = requireEndpoint(ctx.loaded, flags, { name, prefix: 'mimir', nameFlag: 'endpoint', role: 'Mimir', example: 'http://mimir:8080 (and --tenant)', defaultType: 'mimir' });
+    const prefix = pathPrefixFlag('prefix', opts.prefix ?? '/prometheus')!;
     const client = new MimirRulerClient(endpoint, { prefix });
     const dryRun = Boolean(opts.dryRun);
     const records = openRulesRecords(statePath(opts, ctx.loaded, 'rules.db'), targetKey(endpoint.url, client.prefix, endpoint.tenant), dryRun);

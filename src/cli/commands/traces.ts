@@ -4,7 +4,8 @@ import { resolveEndpoint, type EndpointFlags, type EndpointType, type LoadedConf
 import { UsageError } from '../../errors/index.js';
 import { HttpClient } from '../../http/index.js';
 import { createProgress, formatCount } from '../../progress/index.js';
-import { parseTime, tryParseDuration } from '../../timeutil/index.js';
+import { tryParseDuration } from '../../timeutil/index.js';
+import { timeRangeFlags } from '../parse.js';
 import {
   copyTraces, JaegerStore, renderCopyTracesMarkdown, renderCopyTracesText, renderVerifyTracesMarkdown, renderVerifyTracesText, TempoStore,
   TRACES_COPY_DEFAULTS as D, verifyTraces, type Sample, type TraceStore,
@@ -12,7 +13,7 @@ import {
 import { OtlpTraceExporter } from '../../wire/index.js';
 import { contextFor, emit, statePath as stateFile } from '../context.js';
 import { INTERRUPTED_EXIT, commandLine, interruptible, reportInterrupted } from '../interrupt.js';
-import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
+import { addEndpointOptions, endpointFlags, requireEndpoint } from '../endpoint-options.js';
 
 function int(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const s = String(v);
@@ -35,18 +36,14 @@ function api(v: unknown, flag: string): JaegerApi | undefined {
 }
 
 function endpoint(loaded: LoadedConfig, name: string, flags: EndpointFlags, type: EndpointType, flag: string, example: string): ResolvedEndpoint {
-  if (!flags.url && !loaded.config.endpoints?.[name]) throw new UsageError(`no ${type} URL: pass ${flag} ${example} (or --from/--to with an endpoint of stackshift.yaml)`);
-  return resolveEndpoint(loaded, name, flags, type);
+  const prefix = flag.replace(/^--/, '').replace(/-url$/, '');
+  return requireEndpoint(loaded, flags, { name, prefix, nameFlag: type === 'jaeger' ? 'from' : 'to', role: type, example, defaultType: type });
 }
 
 /** --start/--end to µs, with the range check every traces command makes. */
 function window(opts: Record<string, unknown>): { startUs: bigint; endUs: bigint; relative: boolean } {
   if (!opts.start) throw new UsageError('--start is required', 'for example --start 7d, --start 2026-01-01T00:00:00Z or --start 1767225600');
-  const now = Date.now();
-  const startMs = parseTime(String(opts.start), '--start', now);
-  const endMs = parseTime(String(opts.end), '--end', now);
-  if (!(endMs > startMs)) throw new UsageError(`--start (${new Date(startMs).toISOString()}) must be before --end (${new Date(endMs).toISOString()})`);
-  const relative = [String(opts.start), String(opts.end)].some((x) => x.trim() === 'now' || tryParseDuration(x.replace(/^-/, '')) !== undefined);
+  const { startMs, endMs, relative } = timeRangeFlags(opts.start, opts.end, { now: Date.now() });
   return { startUs: BigInt(startMs) * 1000n, endUs: BigInt(endMs) * 1000n, relative };
 }
 

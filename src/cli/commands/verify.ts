@@ -10,7 +10,7 @@ import {
   openSide, verifyMetrics, checkVerifyWindow, queryConnections, metricsConnections, DEFAULT_EXCLUDED_SERIES, renderMetricsText, renderMetricsMarkdown, verifyQueries, renderQueriesText, renderQueriesMarkdown, loadQuerySources,
   type LabelMapping, type OpenedSide,
 } from '../../verify/index.js';
-import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
+import { addEndpointOptions, endpointFlags, requireEndpoint } from '../endpoint-options.js';
 import { contextFor, emit } from '../context.js';
 import { INTERRUPTED_EXIT, commandLine, interruptible, reportInterrupted, type Interrupt } from '../interrupt.js';
 import { correlationsCommand } from './lgtm.js';
@@ -42,10 +42,7 @@ function mapping(opts: Record<string, unknown>): LabelMapping {
 
 function endpointFor(loaded: LoadedConfig, name: string, flags: EndpointFlags, role: 'source' | 'target', type: string | undefined): ReturnType<typeof resolveEndpoint> {
   const inConfig = Boolean(loaded.config.endpoints?.[name]);
-  if (!flags.url && !inConfig) {
-    throw new UsageError(`no ${role}: endpoint "${name}" is not in the config and --${role}-url is not given`, `pass --${role}-url http://host:9090, or --${role === 'source' ? 'from' : 'to'} <endpoint name in stackshift.yaml>`);
-  }
-  const ep = resolveEndpoint(loaded, name, flags, 'prometheus');
+  const ep = requireEndpoint(loaded, flags, { name, prefix: role, nameFlag: role === 'source' ? 'from' : 'to', example: 'http://host:9090', defaultType: 'prometheus' });
   if (type) {
     if (type !== 'prometheus' && type !== 'mimir') throw new UsageError(`--${role}-type must be prometheus or mimir (got "${type}")`);
     ep.type = type as EndpointType;
