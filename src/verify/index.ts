@@ -2,6 +2,7 @@ export { checkVerifyWindow, DEFAULT_EXCLUDED_SERIES, MAX_READ_WINDOWS } from './
 export { verifyMetrics, CONSISTENCY_DEFINITION, type VerifyMetricsOptions, type VerifySide, type MetricsReport, type Discrepancy } from './metrics.js';
 export { renderMetricsText, renderMetricsMarkdown, formatPercent, describeDiscrepancy } from './render.js';
 export { SeriesComparator, STALE_NAN_HI, STALE_NAN_LO, isStaleNaN, staleMarkerArray, type SeriesComparison, type SampleDifference, type Gap } from './compare.js';
+export { histogramDifference, describeHistogram } from './histogram-compare.js';
 export { digestSeries, planWindows, differingWindows, type SeriesDigest } from './digest.js';
 export { compareMetric, type MetricParity } from './samples.js';
 export { inSample, wilson, ratioInterval, type Interval } from './sampling.js';

@@ -6,10 +6,9 @@ export { seriesFromFrames, seriesFromSamplesResponse, newDecodeStats, sortDedupe
 export { encodeWriteRequest, encodeWriteRequestV2, writtenHeaders, RW1_HEADERS, RW2_HEADERS, type WriteSeries } from './write.js';
 export { snappyEncode, snappyDecode } from './snappy.js';
 export { protoRoot, protoType } from './schema.js';
-export {
-  type HistogramSample, ResetHint, CounterResetHeader, CUSTOM_BUCKETS_SCHEMA, decodeHistogramChunk, histogramDifference, describeHistogram, isStaleHistogram,
-  staleHistogram, histogramWeight, histogramMessageSize, writeHistogram, readHistogram, bucketCount, sortDedupeHistograms,
-} from './histogram.js';
+export { type HistogramSample, ResetHint, CounterResetHeader, CUSTOM_BUCKETS_SCHEMA, isStaleHistogram, staleHistogram, histogramWeight, bucketCount, sortDedupeHistograms } from './histogram.js';
+export { decodeHistogramChunk } from './histogram-chunk.js';
+export { histogramMessageSize, writeHistogram, readHistogram } from './histogram-pb.js';
 export { encodeExportTraceRequest, decodeExportTraceResponse, type OtlpValue, type OtlpKeyValue, type OtlpSpanIn, type OtlpResourceSpansIn } from './otlp-encode.js';
 export { OtlpTraceExporter, OTLP_RETRYABLE, type OtlpExportResult } from './otlp-export.js';
 export { otlpType } from './otlp-schema.js';

@@ -3,7 +3,8 @@
  * length, big-endian CRC-32C, ChunkedReadResponse) and the SAMPLES response decoder.
  */
 import { crc32c } from '@node-rs/crc32';
-import { readHistogram, type HistogramSample } from './histogram.js';
+import type { HistogramSample } from './histogram.js';
+import { readHistogram } from './histogram-pb.js';
 import { PbReader, WireError } from './pb.js';
 import { protoType } from './schema.js';
 import { snappyEncode } from './snappy.js';

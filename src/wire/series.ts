@@ -4,7 +4,8 @@
  */
 import { ChunkEncoding, labelsKey, type Label, type SeriesSamples } from './types.js';
 import { decodeChunkedReadResponse, decodeReadResponse, readFrames } from './read.js';
-import { decodeHistogramChunk, sortDedupeHistograms, type HistogramSample } from './histogram.js';
+import { sortDedupeHistograms, type HistogramSample } from './histogram.js';
+import { decodeHistogramChunk } from './histogram-chunk.js';
 import { SampleBuffer, decodeXorChunk } from './xor.js';
 
 export interface DecodeStats {

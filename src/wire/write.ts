@@ -3,7 +3,8 @@
  * table + label refs). Values are copied as their 8 raw bytes from the Float64Array's buffer, so stale
  * markers and any other NaN payload reach the receiver bit for bit.
  */
-import { histogramFieldsSize, writeHistogramFields, type HistogramSample } from './histogram.js';
+import type { HistogramSample } from './histogram.js';
+import { histogramFieldsSize, writeHistogramFields } from './histogram-pb.js';
 import { PbWriter, uvarintSize, utf8Bytes } from './pb.js';
 import type { Label } from './types.js';
 

@@ -5,7 +5,8 @@ import { runBackfill } from '../../src/backfill/index.js';
 import { PrometheusClient } from '../../src/clients/index.js';
 import { endpointFromUrl } from '../../src/config/index.js';
 import { generateHistogramHistory, writeHistogramHistoryRemote } from '../../src/lab/index.js';
-import { ResetHint, histogramDifference, isStaleHistogram, labelsKey } from '../../src/wire/index.js';
+import { histogramDifference } from '../../src/verify/index.js';
+import { ResetHint, isStaleHistogram, labelsKey } from '../../src/wire/index.js';
 import { startServer, tempDir } from '../harness/index.js';
 import { NH_FLAGS, NH_SPEC, params, readHistograms } from './helpers.js';
 

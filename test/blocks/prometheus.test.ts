@@ -5,8 +5,8 @@ import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BlocksReport } from '../../src/blocks/index.js';
 import { labHas, promtoolBinary, resolveSpec, writeHistogramHistoryRemote, writeHistoryRemote, type HistorySpec } from '../../src/lab/index.js';
-import { histogramDifference, isStaleHistogram } from '../../src/wire/index.js';
-import type { MetricsReport } from '../../src/verify/index.js';
+import { isStaleHistogram } from '../../src/wire/index.js';
+import { histogramDifference, type MetricsReport } from '../../src/verify/index.js';
 import { runCli, startServer, tempDir } from '../harness/index.js';
 import { GEN, NH_FLAGS, NH_SPEC, compareCopies, readHistograms, waitHeadCompacted } from '../backfill/helpers.js';
 

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CounterResetHeader, PbReader, ResetHint, decodeHistogramChunk, encodeFrame, encodeWriteRequest, encodeWriteRequestV2, histogramDifference, isStaleHistogram,
+  CounterResetHeader, PbReader, ResetHint, decodeHistogramChunk, encodeFrame, encodeWriteRequest, encodeWriteRequestV2, isStaleHistogram,
   protoType, readHistogram, seriesFromFrames, seriesFromSamplesResponse, type HistogramSample,
 } from '../../src/wire/index.js';
+import { histogramDifference } from '../../src/verify/index.js';
 import { STALE, bitsOf, encodeFloatHistogramChunk, encodeIntHistogramChunk, type HHist } from './histogram-encoder.js';
 
 const w64 = (w: Uint32Array, k: number) => (BigInt(w[2 * k + 1]) << 32n) | BigInt(w[2 * k]);
