@@ -1,3 +1,4 @@
+// Format: docs/format/backfill-state.md (every table and column, the unit lifecycle, the fingerprint, the lease); keep it in step.
 import { createHash } from 'node:crypto';
 import { StackshiftError } from '../errors/index.js';
 import { redact } from '../redact/index.js';

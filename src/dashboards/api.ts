@@ -1,5 +1,5 @@
 import { GrafanaSaveError, GrafanaV2DashboardError, type GrafanaClient, type GrafanaDashboardEnvelope } from '../clients/index.js';
-import { StackshiftError, UsageError } from '../errors/index.js';
+import { InterruptedError, StackshiftError, UsageError, isInterrupt } from '../errors/index.js';
 import { HttpError } from '../http/index.js';
 import { log } from '../log/index.js';
 import { BackupWriter, defaultBackupDir, folderPaths } from './backup.js';
@@ -11,14 +11,17 @@ import { planExemplarLink } from './link.js';
 import { outcomeFrom, totals, type DatasourceLink, type ExportReport, type MigrationReport, type Outcome } from './report.js';
 import { countReferences, resolveInputBindings, rewriteDashboard, rewriteLibraryModel, type MigrateRunOptions, type RewriteOptions } from './rewrite.js';
 
-/** Runs fn over items with at most `concurrency` in flight; the first thrown error stops new work and is rethrown. */
-export async function forEachConcurrent<T>(items: AsyncIterable<T> | Iterable<T>, concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+/**
+ * Runs fn over items with at most `concurrency` in flight; the first thrown error stops new work and is
+ * rethrown. Once `signal` aborts no item is taken, and the calls in flight run to their end.
+ */
+export async function forEachConcurrent<T>(items: AsyncIterable<T> | Iterable<T>, concurrency: number, fn: (item: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
   const it: AsyncIterator<T> | Iterator<T> = Symbol.asyncIterator in items ? (items as AsyncIterable<T>)[Symbol.asyncIterator]() : (items as Iterable<T>)[Symbol.iterator]();
   let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (!failure) {
+    while (!failure && !signal?.aborted) {
       const next = await it.next();
-      if (next.done) return;
+      if (next.done || signal?.aborted) return;
       try {
         await fn(next.value);
       } catch (error) {
@@ -208,11 +211,13 @@ export async function migrateGrafana(opts: ApiMigrateOptions): Promise<Migration
     } catch (e) {
       if (isFatal(e)) throw aboutDashboard(hit.uid, hit.title, e);
       // One dashboard Grafana keeps failing on (5xx after retries, 422...) must not stop the others.
-      outcomes.push({ ...outcomeFrom('dashboard', { uid: hit.uid, title: hit.title }, undefined, 'failed'), reason: (e as Error).message });
+      const cut = isInterrupt(opts.signal) && e instanceof InterruptedError;
+      const reason = cut ? 'stopped: Grafana had not answered within the grace period after Ctrl-C, so whether it saved is unknown; the rerun finds out' : (e as Error).message;
+      outcomes.push({ ...outcomeFrom('dashboard', { uid: hit.uid, title: hit.title }, undefined, 'failed'), reason });
     } finally {
       opts.onProgress?.(++done);
     }
-  });
+  }, opts.signal);
   try {
     await work;
   } catch (e) {
@@ -267,9 +272,11 @@ export async function migrateGrafana(opts: ApiMigrateOptions): Promise<Migration
     return o;
   }
 
+  // Stopped: library panels and the exemplar link are work not started; the rerun does them.
+  const stopped = opts.signal?.aborted === true;
   // Library panels live outside dashboards: all of them on a full run, the ones used otherwise.
   const filtered = Boolean(opts.uids?.length || opts.folders?.length);
-  for await (const el of client.libraryElements()) {
+  for await (const el of stopped ? [] : client.libraryElements()) {
     if (filtered && !libraryUids.has(el.uid)) continue;
     const model = structuredClone(el.model);
     const r = rewriteLibraryModel(model, rw);
@@ -294,7 +301,7 @@ export async function migrateGrafana(opts: ApiMigrateOptions): Promise<Migration
     outcomes.push(o);
   }
 
-  const link = sel.tempo ? await linkExemplars(client, sel.to, sel.tempo, opts.exemplarLabel ?? 'trace_id', opts.dryRun, backup) : undefined;
+  const link = sel.tempo && !stopped ? await linkExemplars(client, sel.to, sel.tempo, opts.exemplarLabel ?? 'trace_id', opts.dryRun, backup) : undefined;
   outcomes.sort(byWhere);
   if (backup && backup.written > 0) log.info('backup written', { dir: backup.dir, files: backup.written });
   return {
@@ -309,6 +316,7 @@ export async function migrateGrafana(opts: ApiMigrateOptions): Promise<Migration
     datasourceLink: link,
     totals: totals(outcomes),
     durationMs: Date.now() - t0,
+    ...(stopped ? { interrupted: { done } } : {}),
   };
 }
 

@@ -171,6 +171,11 @@ export async function migrateFiles(opts: FilesMigrateOptions): Promise<Migration
   const writes = new WriteQueue(8);
   let done = 0;
   for (const f of ok) {
+    if (opts.signal) {
+      // the loop is synchronous between writes: yield so that a Ctrl-C is seen before the next file, not after the last
+      await new Promise((r) => setImmediate(r));
+      if (opts.signal.aborted) break;
+    }
     const p = readParsed(f);
     // A byte-order mark is kept in front and kept out of the JSON work.
     const bom = p.text.charCodeAt(0) === 0xfeff ? '\ufeff' : '';
@@ -206,6 +211,7 @@ export async function migrateFiles(opts: FilesMigrateOptions): Promise<Migration
     outcomes.push(o);
     opts.onProgress?.(++done, ok.length);
   }
+  // writes in flight finish even when stopped: each file is either as it was or completely migrated
   await writes.drain();
   return {
     command: 'migrate',
@@ -220,6 +226,7 @@ export async function migrateFiles(opts: FilesMigrateOptions): Promise<Migration
     datasourceLink: opts.tempo ? filesLink(opts.to, opts.tempo, opts.exemplarLabel ?? 'trace_id') : undefined,
     totals: totals(outcomes),
     durationMs: Date.now() - t0,
+    ...(done < ok.length ? { interrupted: { done, total: ok.length } } : {}),
   };
 }
 

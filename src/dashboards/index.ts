@@ -13,6 +13,6 @@ export { exportGrafana, migrateGrafana, selectDatasources, forEachConcurrent, ty
 export { restoreBackup, sameDashboard, type RestoreOptions } from './restore.js';
 export { BackupWriter, readBackup, defaultBackupDir, folderPaths, BACKUP_DESCRIPTOR, type BackupDescriptor, type BackupContents } from './backup.js';
 export {
-  renderMigrationText, renderMigrationMarkdown, renderExportText, renderExportMarkdown, renderRestoreText, renderRestoreMarkdown, incomplete,
+  renderMigrationText, renderMigrationMarkdown, renderExportText, renderExportMarkdown, renderRestoreText, renderRestoreMarkdown, incomplete, interruptedLine,
   type MigrationReport, type ExportReport, type RestoreReport, type Outcome, type OutcomeStatus, type DatasourceLink, type Totals,
 } from './report.js';

@@ -53,6 +53,11 @@ export interface MigrationReport {
   datasourceLink?: DatasourceLink;
   totals: Totals;
   durationMs: number;
+  /**
+   * Stopped (Ctrl-C) before every dashboard was done: `done` were migrated (or found unchanged) and are in
+   * `outcomes`, the others were not touched (`total`: files mode, where the list is known up front).
+   */
+  interrupted?: { done: number; total?: number };
 }
 
 export interface Totals {
@@ -155,9 +160,19 @@ export function renderMigrationText(r: MigrationReport): string {
   const t = r.totals;
   lines.push('');
   lines.push(`${t.items} item${t.items === 1 ? '' : 's'}: ${statusLine(t)}. ${t.rewritten} datasource reference${t.rewritten === 1 ? '' : 's'} ${r.dryRun ? 'to rewrite' : 'rewritten'}, ${t.remaining} left${t.viaVariable ? `, ${t.viaVariable} fields follow a datasource variable` : ''}${t.exemplars ? `, ${t.exemplars} exemplar toggles` : ''}${t.exprs ? `, ${t.exprs} PromQL fixes` : ''}; ${formatDuration(r.durationMs)}.`);
+  if (r.interrupted) lines.push(`Interrupted: ${interruptedLine(r)}.`);
   if (r.backupDir) lines.push(`Backup: ${r.backupDir} (undo with: stackshift dashboards restore --from ${r.backupDir}${r.mode === 'api' ? ' --grafana-url ...' : ''})`);
   else if (!r.dryRun && r.mode === 'files' && r.output) lines.push('No backup needed: the input files were not modified.');
   return lines.join('\n') + '\n';
+}
+
+/** "12 of 285 files done; the other 273 were not touched", for the summary and the interrupt message. */
+export function interruptedLine(r: MigrationReport): string {
+  const i = r.interrupted!;
+  const unit = r.mode === 'files' ? 'files' : 'dashboards';
+  return i.total === undefined
+    ? `${i.done} ${unit} done; the others were not touched${r.mode === 'api' ? ' (library panels and the exemplar link neither)' : ''}`
+    : `${i.done} of ${i.total} ${unit} done; the other ${i.total - i.done} were not touched`;
 }
 
 function renderLinkText(l: DatasourceLink): string {
@@ -172,6 +187,7 @@ export function renderMigrationMarkdown(r: MigrationReport): string {
   out.push(mdTable(['Status', 'Dashboard', 'Where', 'References', 'Changes', 'Notes'], r.outcomes.map((o) => [o.status, label(o), o.where, o.rewritten, describeKinds(o), noteOf(o)])), '');
   const t = r.totals;
   out.push(`**${t.items} items: ${statusLine(t)}; ${t.rewritten} references ${r.dryRun ? 'to rewrite' : 'rewritten'}, ${t.remaining} left.**`, '');
+  if (r.interrupted) out.push(`**Interrupted:** ${interruptedLine(r)}.`, '');
   const warned = r.outcomes.filter((o) => o.warnings.length > 0);
   if (warned.length) {
     out.push('### Warnings', '');

@@ -61,6 +61,12 @@ export interface MigrateRunOptions {
   /** Every original is backed up here first (default: a fresh stackshift-backup/dashboards-<time>). */
   backupDir?: string;
   now?: Date;
+  /**
+   * Stops the run (Ctrl-C): no dashboard is started once it aborts, the write or save in flight finishes, and
+   * the report comes back with `interrupted` set. Running the same command again carries on: what was
+   * migrated is left unchanged by the second run.
+   */
+  signal?: AbortSignal;
 }
 
 export interface RewriteOptions {

@@ -1,3 +1,4 @@
+// Format: docs/format/migration-file.md (phases, steps, kinds and their params, gates, an example); keep it in step.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';

@@ -1,3 +1,4 @@
+// Format: docs/format/verify-report.md (every field of both reports, the consistency definition); keep it in step.
 /**
  * JSON Schemas (draft 2020-12) of the two verify reports (`--report`, `--output json`), the contract for the
  * migration plan and the HTML report; tests validate real output against them.

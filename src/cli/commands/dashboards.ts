@@ -5,14 +5,16 @@ import { GrafanaClient } from '../../clients/index.js';
 import { resolveEndpoint } from '../../config/index.js';
 import {
   exportGrafana, incomplete, loadDatasourcesFile, migrateFiles, migrateGrafana, readBackup, renderExportMarkdown, renderExportText, renderMigrationMarkdown,
-  renderMigrationText, renderRestoreMarkdown, renderRestoreText, restoreBackup, selectDatasources, type MigrationReport,
+  renderMigrationText, renderRestoreMarkdown, renderRestoreText, restoreBackup, selectDatasources, interruptedLine, type MigrationReport,
   type RewriteExpr,
 } from '../../dashboards/index.js';
 import { UsageError } from '../../errors/index.js';
 import { applyPromQLFixes } from '../../lint/index.js';
+import { HttpClient } from '../../http/index.js';
 import { createProgress } from '../../progress/index.js';
 import { addEndpointOptions, endpointFlags } from '../endpoint-options.js';
 import { contextFor, emit, type CliContext } from '../context.js';
+import { INTERRUPTED_EXIT, commandLine, interruptible, reportInterrupted } from '../interrupt.js';
 import { intFlag } from '../parse.js';
 
 type Opts = Record<string, unknown>;
@@ -21,8 +23,24 @@ function concurrency(v: unknown): number {
   return intFlag('concurrency', v, 1, 32);
 }
 
-function grafanaClient(ctx: CliContext, opts: Opts): GrafanaClient {
-  return new GrafanaClient(resolveEndpoint(ctx.loaded, String(opts.endpoint ?? 'grafana'), endpointFlags(opts, 'grafana'), 'grafana'));
+/** `signal`: aborts the client's requests (a stopped migrate passes its grace-period signal). */
+function grafanaClient(ctx: CliContext, opts: Opts, signal?: AbortSignal): GrafanaClient {
+  const ep = resolveEndpoint(ctx.loaded, String(opts.endpoint ?? 'grafana'), endpointFlags(opts, 'grafana'), 'grafana');
+  return new GrafanaClient(signal ? new HttpClient(ep, { connections: 8, signal }) : ep);
+}
+
+/**
+ * The command that carries on after a Ctrl-C: the same one, with a --backup-dir next to the first (a backup
+ * is never written over, so the rerun's goes to a new directory; the two hold different dashboards).
+ */
+function rerunCommand(backupDir: string | undefined): string {
+  const argv = process.argv.slice(2);
+  const i = argv.findIndex((a) => a === '--backup-dir' || a.startsWith('--backup-dir='));
+  if (i < 0 || !backupDir) return commandLine({}, argv);
+  let next = `${backupDir}-2`;
+  for (let n = 3; existsSync(next); n++) next = `${backupDir}-${n}`;
+  const rest = argv[i].includes('=') ? argv.slice(i + 1) : argv.slice(i + 2);
+  return commandLine({}, [...argv.slice(0, i), '--backup-dir', next, ...rest]);
 }
 
 function withGrafanaOptions(cmd: Command): Command {
@@ -137,29 +155,39 @@ Examples:
       const { catalog, file } = loadDatasourcesFile(dsFile);
       const sel = selectDatasources(catalog, file, from, to, opts.tempoDatasource as string | undefined);
       const progress = createProgress('migrate', 0, 'files');
+      // Ctrl-C: no file is started after it, the write in flight finishes, partial summary, exit 130
+      const stop = interruptible();
       report = await migrateFiles({
         input, output: opts.out as string | undefined, catalog, ...sel, exemplarLabel: String(opts.exemplarLabel), exemplars, keepInputs: Boolean(opts.keepInputs), rewriteExpr,
-        dryRun, diff: dryRun || Boolean(opts.diff), backupDir: opts.backupDir as string | undefined, exclude: [file], bindInputs,
+        dryRun, diff: dryRun || Boolean(opts.diff), backupDir: opts.backupDir as string | undefined, exclude: [file], bindInputs, signal: stop.signal,
         onProgress: (d, t) => { progress.setTotal(t); progress.update(d); },
-      });
+      }).finally(() => stop.dispose());
       progress.finish();
     } else {
       if (opts.out !== undefined || opts.datasources !== undefined) throw new UsageError('--out and --datasources belong to files mode', 'add --in <dir> to rewrite files, or drop them to migrate through the Grafana API');
-      const client = grafanaClient(ctx, opts);
+      // Ctrl-C: no dashboard is started after it, the save in flight gets the grace period, partial summary, exit 130
+      const stop = interruptible();
+      const client = grafanaClient(ctx, opts, stop.inFlight);
       const progress = createProgress('migrate', 0, 'dashboards');
       try {
         report = await migrateGrafana({
           client, from, to, tempo: opts.tempoDatasource as string | undefined, exemplarLabel: String(opts.exemplarLabel), exemplars, keepInputs: Boolean(opts.keepInputs), rewriteExpr,
           dryRun, diff: dryRun || Boolean(opts.diff), backupDir: opts.backupDir as string | undefined, message: opts.message as string | undefined, bindInputs,
-          ...selection(opts),
+          ...selection(opts), signal: stop.signal,
           onProgress: (d) => progress.update(d),
         });
       } finally {
+        stop.dispose();
         progress.finish();
         await client.close();
       }
     }
-    emit({ document: report, text: () => renderMigrationText(report), markdown: () => renderMigrationMarkdown(report), exitCode: incomplete(report.outcomes) ? 1 : 0 }, ctx.format);
+    const r = report;
+    emit({ document: r, text: () => renderMigrationText(r), markdown: () => renderMigrationMarkdown(r), exitCode: r.interrupted ? INTERRUPTED_EXIT : incomplete(r.outcomes) ? 1 : 0 }, ctx.format);
+    if (r.interrupted) {
+      const undo = r.backupDir ? `; the originals of what changed are in ${r.backupDir} (undo with: stackshift dashboards restore --from ${r.backupDir}${r.mode === 'api' ? ' --grafana-url ...' : ''})` : '';
+      reportInterrupted(`${interruptedLine(r)}${undo}`, rerunCommand(r.backupDir), 'carry on');
+    }
   });
 
   const res = withGrafanaOptions(
