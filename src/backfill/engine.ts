@@ -1,11 +1,23 @@
-import { RemoteReadClient, RemoteWriteClient, type WriteResult } from '../clients/index.js';
+/**
+ * The copy itself: planned units read from a SeriesSource, batched, written to a BatchSink, refusals split or
+ * counted, windows adapted, units completed in the state. It depends on two small interfaces instead of the HTTP
+ * clients (promtool's `cmd/promtool/rules.go` reads through a one-method `queryRangeAPI` the same way), so that
+ * split-on-413, fatal refusals and window adaptation are tested with fakes in milliseconds
+ * (test/backfill/engine-seams.test.ts); real servers stay for the end-to-end proof. The request halves are in
+ * batch.ts; the rest (worker loop, unit, send path, read-back) stays one file of about 400 lines because all of it
+ * shares a unit's counts, the fatal error and the stop signal.
+ */
+import type { RemoteReadQuery, RemoteWriteVersion, StreamOptions, WriteResult } from '../clients/index.js';
 import { StackshiftError } from '../errors/index.js';
 import { afterGrace, isRetryableError, withRetries, type RetryPolicy } from '../http/index.js';
 import { log } from '../log/index.js';
 import { redact } from '../redact/index.js';
-import { encodeWriteRequest, encodeWriteRequestV2, labelsKey, newDecodeStats, snappyEncode, type Label, type Matcher, type WriteSeries } from '../wire/index.js';
-import { entryWeight, histogramBatches, splitWeighted, weightOf } from './histograms.js';
-import { RateLimiter, Semaphore, escapeRegex } from './limits.js';
+import { encodeWriteRequest, encodeWriteRequestV2, labelsKey, newDecodeStats, snappyEncode, type Label, type Matcher, type SeriesSamples, type WriteSeries } from '../wire/index.js';
+import { Batch, splitBatch, splitRefused } from './batch.js';
+import { histogramBatches, weightOf } from './histograms.js';
+import { RateLimiter, Semaphore, adaptWindow, escapeRegex } from './limits.js';
+import { workLeft } from './plan.js';
+import type { BackfillParams, RunControl } from './run.js';
 import { emptyCounts, seriesHash, type BackfillState, type GroupRow, type UnitCounts } from './state.js';
 
 /** Refusals that no amount of resending fixes and that concern every request: stop at once. */
@@ -14,40 +26,48 @@ const SPLIT_REJECTS = new Set(['request-too-large', 'mimir:distributor-max-write
 /** Waits between attempts at a whole unit: about 1 s, then 2 s, ... (the HTTP layer has retried each request already). */
 const UNIT_RETRY: RetryPolicy = { baseMs: 1000, maxMs: 10_000, maxRetryAfterMs: 0 };
 
-export interface EngineOptions {
+/** Retries an HTTP transport made, for the report (RemoteReadClient and RemoteWriteClient have one; a fake need not). */
+interface Transport { readonly http?: { readonly stats: { readonly retries: number } } }
+
+/**
+ * What the engine reads: the series of one remote-read query (inclusive bounds), one at a time. With
+ * `opts.reuse` a series' arrays may be reused for the next one. RemoteReadClient is the real source.
+ */
+export interface SeriesSource extends Transport {
+  streamSeries(q: RemoteReadQuery, opts?: StreamOptions): AsyncIterable<SeriesSamples>;
+}
+
+/**
+ * What the engine writes: one snappy-compressed remote-write request of `version` at a time, answered with what
+ * the receiver did (refusals are results, not errors; an error is retried as a whole unit when retryable).
+ * RemoteWriteClient is the real sink.
+ */
+export interface BatchSink extends Transport {
+  readonly version: RemoteWriteVersion;
+  send(body: Uint8Array, opts?: { signal?: AbortSignal }): Promise<WriteResult>;
+}
+
+/** The engine's tuning is the backfill's (BACKFILL_DEFAULTS); the range is the plan's, resumed or new. */
+type Tuning = Pick<BackfillParams, 'responseType' | 'readConcurrency' | 'writeConcurrency' | 'batchSamples' | 'readRate' | 'writeRate' | 'minWindowMs' | 'maxWindowMs' | 'unitSamples'>;
+
+export interface EngineOptions extends RunControl, Tuning {
   state: BackfillState;
-  reader: RemoteReadClient;
-  writer: RemoteWriteClient;
+  reader: SeriesSource;
+  writer: BatchSink;
   selectors: Matcher[][];
   startMs: number;
   /** Exclusive. */
   endMs: number;
-  responseType: 'streamed' | 'samples';
   /** Labels the source adds to every series (global.external_labels) and whether to keep them. */
   externalLabels: { labels: Label[]; keep: boolean };
-  readConcurrency: number;
-  writeConcurrency: number;
-  batchSamples: number;
-  readRate?: number;
-  writeRate?: number;
-  minWindowMs: number;
-  maxWindowMs: number;
-  unitSamples: number;
   unitAttempts?: number;
   /**
    * Remote read of the target: after a unit's writes, its series and sample counts are read back, and a unit
    * the target holds fewer of is redone (then reported as `readback-mismatch` if it is still short).
    */
-  readBack?: { reader: RemoteReadClient; externalLabels: Label[] };
+  readBack?: { reader: SeriesSource; externalLabels: Label[] };
   /** Most requests one refused request may be split into to re-send its acceptable part (receivers that keep nothing of a refused request). */
   splitBudget?: number;
-  onProgress?: (p: { coveredMs: number; totalMs: number; samples: number; unitsDone: number }) => void;
-  /**
-   * Stops the run (Ctrl-C): no unit is started once it aborts; units in flight may finish within `graceMs`
-   * (default STOP_GRACE_MS), then their requests are aborted and they stay 'running', to be redone on resume.
-   */
-  signal?: AbortSignal;
-  graceMs?: number;
 }
 
 export interface EngineResult {
@@ -73,41 +93,6 @@ interface Unit { id: number; group: GroupRow; startMs: number; endMs: number; re
 class ReadbackShort extends Error {
   constructor(readonly missing: number, readonly missingSeries: number, readonly detail: string) {
     super(`read-back short by ${missing} samples in ${missingSeries} series (${detail})`);
-  }
-}
-
-/**
- * The samples of one request (`n` counts float samples plus histogram weights). Batches are pooled (at most one per reading unit plus one
- * per request in flight), so copying allocates nothing per series or per request once the pool is warm.
- */
-class Batch {
-  readonly timestamps: Float64Array;
-  readonly values: Float64Array;
-  n = 0;
-  series: WriteSeries[] = [];
-
-  constructor(capacity: number) {
-    this.timestamps = new Float64Array(capacity);
-    this.values = new Float64Array(capacity);
-  }
-
-  /** Copies samples [from, to) of a series; a same-type typed-array copy moves bytes, so NaN payloads survive. */
-  add(labels: Label[], timestamps: Float64Array, values: Float64Array, from: number, to: number): void {
-    this.timestamps.set(timestamps.subarray(from, to), this.n);
-    this.values.set(values.subarray(from, to), this.n);
-    this.series.push({ labels, timestamps: this.timestamps, values: this.values, start: this.n, end: this.n + to - from });
-    this.n += to - from;
-  }
-
-  /** An entry that keeps its own arrays (native histograms: fresh per series, never reused by the reader). */
-  addEntry(series: WriteSeries, weight: number): void {
-    this.series.push(series);
-    this.n += weight;
-  }
-
-  reset(): void {
-    this.n = 0;
-    this.series = [];
   }
 }
 
@@ -240,20 +225,16 @@ export class BackfillEngine {
       series: t.series,
       bytes: t.bytes,
       requests: t.requests,
-      retries: this.o.writer.http.stats.retries + this.o.reader.http.stats.retries + this.unitRetries,
+      retries: (this.o.writer.http?.stats.retries ?? 0) + (this.o.reader.http?.stats.retries ?? 0) + this.unitRetries,
       ms,
-      interrupted: this.o.signal?.aborted === true && (this.o.state.runningUnits().length > 0 || this.groups.some((g) => g.cursor_ms < this.o.endMs)),
+      interrupted: this.o.signal?.aborted === true && workLeft(this.o.state, this.groups, this.o.endMs),
     };
   }
 
-  /** prom-migrator-style slab sizing, persisted: double small windows, halve large ones, within bounds. */
+  /** The group's next window after this unit (see adaptWindow), persisted. */
   private adapt(u: Unit, samples: number): void {
     const g = u.group;
-    const w = u.endMs - u.startMs;
-    if (w < g.window_ms) return; // a short tail window says nothing about density
-    let next = g.window_ms;
-    if (samples < this.o.unitSamples / 2) next = Math.min(this.o.maxWindowMs, g.window_ms * 2);
-    else if (samples > this.o.unitSamples * 2) next = Math.max(this.o.minWindowMs, Math.floor(g.window_ms / 2));
+    const next = adaptWindow(g.window_ms, u.endMs - u.startMs, samples, this.o);
     if (next !== g.window_ms) {
       g.window_ms = next;
       this.o.state.setWindow(g.id, next);
@@ -419,36 +400,3 @@ export class BackfillEngine {
   }
 }
 
-/**
- * Halves a refused request to find its bad samples: series by series first (a bad sample is usually one series'
- * problem), then within the one series left.
- */
-export function splitRefused(batch: WriteSeries[], n: number): [{ batch: WriteSeries[]; n: number }, { batch: WriteSeries[]; n: number }] | undefined {
-  if (batch.length < 2) return splitBatch(batch, n);
-  const mid = Math.floor(batch.length / 2);
-  const a = batch.slice(0, mid);
-  const na = a.reduce((x, s) => x + entryWeight(s), 0);
-  return [{ batch: a, n: na }, { batch: batch.slice(mid), n: n - na }];
-}
-
-export function splitBatch(batch: WriteSeries[], n: number): [{ batch: WriteSeries[]; n: number }, { batch: WriteSeries[]; n: number }] | undefined {
-  if (batch.some((s) => s.histograms)) return splitWeighted(batch, n);
-  const half = Math.floor(n / 2);
-  const a: WriteSeries[] = [];
-  const b: WriteSeries[] = [];
-  let seen = 0;
-  for (const s of batch) {
-    const start = s.start ?? 0;
-    const end = s.end ?? s.timestamps.length;
-    const len = end - start;
-    if (seen + len <= half) a.push(s);
-    else if (seen >= half) b.push(s);
-    else {
-      const cut = start + (half - seen);
-      a.push({ ...s, start, end: cut });
-      b.push({ ...s, start: cut, end });
-    }
-    seen += len;
-  }
-  return [{ batch: a, n: half }, { batch: b, n: n - half }];
-}

@@ -48,3 +48,15 @@ export function escapeRegex(s: string): string {
 export function shardOf(name: string, count: number): number {
   return createHash('sha1').update(name).digest().readUInt32BE(0) % count;
 }
+
+/**
+ * prom-migrator-style slab sizing: a group's next window after a unit of `unitMs` that held `samples`. Below half
+ * of `unitSamples` it doubles (up to maxWindowMs), above twice it halves (down to minWindowMs), else it stays; a
+ * unit narrower than the window (the range's tail) says nothing about density and leaves it as it is.
+ */
+export function adaptWindow(windowMs: number, unitMs: number, samples: number, o: { unitSamples: number; minWindowMs: number; maxWindowMs: number }): number {
+  if (unitMs < windowMs) return windowMs;
+  if (samples < o.unitSamples / 2) return Math.min(o.maxWindowMs, windowMs * 2);
+  if (samples > o.unitSamples * 2) return Math.max(o.minWindowMs, Math.floor(windowMs / 2));
+  return windowMs;
+}

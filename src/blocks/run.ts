@@ -1,50 +1,30 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { BackfillState, assertSamePlan, emptyCounts, escapeRegex, seriesHash, shardOf, sourcePaths, type GroupRow, type Shard, type UnitCounts } from '../backfill/index.js';
+import {
+  BackfillState, assertSamePlan, emptyCounts, escapeRegex, externalLabels, peakRss, planGroups, planHash, plannedNames, resumedRange, retriesOf, runStopped, seriesHash, shardKey, slices,
+  sourcePaths, workLeft, type CopyParams, type GroupRow, type UnitCounts,
+} from '../backfill/index.js';
 import { PrometheusClient } from '../clients/index.js';
-import type { ResolvedEndpoint } from '../config/index.js';
-import { StackshiftError, UsageError } from '../errors/index.js';
-import { HttpClient, HttpError, afterGrace } from '../http/index.js';
+import { UsageError } from '../errors/index.js';
+import { HttpClient, afterGrace } from '../http/index.js';
 import { log } from '../log/index.js';
 import { formatMatchers, parseSelector } from '../promql/index.js';
-import { SampleBuffer, type Label, type Matcher } from '../wire/index.js';
+import { SampleBuffer, type Matcher } from '../wire/index.js';
 import { BlockWriter, existingBlock, type WrittenBlock } from './block-writer.js';
 import { MimirBlockUploader } from './mimir-upload.js';
 import { chunksForBlock, streamRawSeries } from './source.js';
 import type { BlocksReport, BlocksTarget } from './report.js';
 import { ulidFrom } from './ulid.js';
 
-export interface BlocksParams {
-  source: ResolvedEndpoint;
-  sourceReadPath?: string;
+export interface BlocksParams extends CopyParams {
   target: BlocksTarget;
-  selectors: string[];
-  startMs: number;
-  /** Exclusive. */
-  endMs: number;
-  relativeRange?: boolean;
-  keepExternalLabels: boolean;
-  shard?: Shard;
   blockDurationMs: number;
-  readConcurrency: number;
   namesPerQuery: number;
-  statePath: string;
-  retries: number;
   /** Mimir: time between validation polls, and the longest wait. */
   uploadPollMs: number;
   validationTimeoutMs: number;
   /** Mimir: keep staged blocks after a successful upload. */
   keepStaged: boolean;
-  onProgress?: (p: { coveredMs: number; totalMs: number; samples: number; unitsDone: number }) => void;
-  /**
-   * Stops the run (Ctrl-C): no block range starts once it aborts; those in flight get `graceMs` (default
-   * STOP_GRACE_MS), then their requests are aborted, their half-written blocks removed, and they stay
-   * 'running' for the next run to redo; the run is recorded as 'interrupted' and the report has `interrupted`.
-   */
-  signal?: AbortSignal;
-  graceMs?: number;
 }
 
 export const BLOCKS_DEFAULTS = {
@@ -68,24 +48,6 @@ export function defaultBlockDuration(kind: BlocksTarget['kind']): number {
 /** Where the block for a unit starting at `cursor` ends: the next multiple of the duration since the epoch (UTC midnight for 24h). */
 export function blockEnd(cursor: number, durationMs: number, endMs: number): number {
   return Math.min(endMs, (Math.floor(cursor / durationMs) + 1) * durationMs);
-}
-
-function peakRss(): number {
-  try {
-    const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (m) return Number(m[1]) * 1024;
-  } catch { /* not Linux */ }
-  return process.resourceUsage().maxRSS * 1024;
-}
-
-async function externalLabels(client: PrometheusClient): Promise<Label[]> {
-  try {
-    const cfg = parseYaml(await client.config()) as { global?: { external_labels?: Record<string, string> } } | null;
-    return Object.entries(cfg?.global?.external_labels ?? {}).map(([name, value]) => ({ name, value: String(value) }));
-  } catch (e) {
-    if (e instanceof HttpError && (e.status === 404 || e.status === 405 || e.kind === 'protocol')) return [];
-    throw e;
-  }
 }
 
 function targetLocation(t: BlocksTarget): string {
@@ -115,44 +77,33 @@ export async function runBlocks(p: BlocksParams): Promise<BlocksReport> {
   checkTarget(p.target);
   const sp = sourcePaths(p.source, p.sourceReadPath);
   const inFlight = afterGrace(p.signal, p.graceMs);
-  const srcHttp = new HttpClient({ ...p.source, retries: p.retries }, { connections: p.readConcurrency + 2, signal: inFlight });
-  const apiHttp = new HttpClient({ ...p.source, retries: Math.min(p.retries, 2), url: sp.apiBase }, { signal: inFlight });
-  const mimirHttp = p.target.kind === 'mimir' ? new HttpClient({ ...p.target.endpoint, retries: p.retries }, { signal: inFlight }) : undefined;
+  const srcHttp = new HttpClient(retriesOf(p.source, p.retries), { connections: p.readConcurrency + 2, signal: inFlight });
+  const apiHttp = new HttpClient(retriesOf(p.source, Math.min(p.retries, 2), sp.apiBase), { signal: inFlight });
+  const mimirHttp = p.target.kind === 'mimir' ? new HttpClient(retriesOf(p.target.endpoint, p.retries), { signal: inFlight }) : undefined;
   const api = new PrometheusClient(apiHttp);
   let state: BackfillState | undefined;
   try {
     const build = await api.buildInfo();
     const ext = await externalLabels(api);
     const drop = new Map(p.keepExternalLabels ? [] : ext.map((l) => [l.name, l.value]));
-    const key = { kind: 'blocks', source: p.source.url + sp.readPath, target: `${p.target.kind}:${targetLocation(p.target)}`, selectors: p.selectors, shard: p.shard ? `${p.shard.index}/${p.shard.count}` : '', keepExternal: p.keepExternalLabels, blockMs: p.blockDurationMs };
+    const key = { kind: 'blocks', source: p.source.url + sp.readPath, target: `${p.target.kind}:${targetLocation(p.target)}`, selectors: p.selectors, shard: shardKey(p.shard), keepExternal: p.keepExternalLabels, blockMs: p.blockDurationMs };
     const describe = `blocks ${key.source} -> ${key.target}, ${p.selectors.join(' ')}${key.shard ? `, shard ${key.shard}` : ''}, ${p.blockDurationMs / HOUR_MS}h blocks`;
-    const fp = createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 32);
+    const fp = planHash(key);
 
     state = new BackfillState(p.statePath);
     assertSamePlan(state, fp, describe);
-    let startMs = p.startMs;
-    let endMs = p.endMs;
     const existing = state.plan();
+    const { startMs, endMs, stored } = resumedRange<{ startMs: number; endMs: number; createdMs: number }>(existing, p);
     let createdMs: number;
-    if (existing) {
-      const stored = JSON.parse(existing.params) as { startMs: number; endMs: number; createdMs: number };
-      if ((stored.startMs !== startMs || stored.endMs !== endMs) && !p.relativeRange) {
-        throw new UsageError(`state file ${p.statePath} was planned for ${new Date(stored.startMs).toISOString()} .. ${new Date(stored.endMs).toISOString()}, not the range given now`, 'resume with the same --start/--end, or use a new --state file');
-      }
-      startMs = stored.startMs;
-      endMs = stored.endMs;
+    if (stored) {
       createdMs = stored.createdMs;
       log.info('resuming backfill blocks', { state: p.statePath });
     } else {
       createdMs = Date.now();
-      const groups: Array<{ selector: number; names: string[] }> = [];
-      for (let i = 0; i < selectors.length; i++) {
-        let names = await api.labelValues('__name__', [formatMatchers(selectors[i])], startMs, endMs);
-        if (p.shard) names = names.filter((n) => shardOf(n, p.shard!.count) === p.shard!.index);
-        if (names.length) groups.push({ selector: i, names: names.sort() });
-      }
-      if (groups.length === 0) log.warn('no series match the selectors in the range (on this shard): no blocks to write', { selectors: p.selectors.join(' ') });
-      state.createPlan(fp, { describe, startMs, endMs, selectors: p.selectors, shard: p.shard, createdMs, blockDurationMs: p.blockDurationMs }, groups, startMs, p.blockDurationMs);
+      // one group per selector: a unit is a block range, and its queries take namesPerQuery names at a time
+      const plan = await planGroups(api, selectors, startMs, endMs, p.shard, Infinity);
+      if (plan.names === 0) log.warn('no series match the selectors in the range (on this shard): no blocks to write', { selectors: p.selectors.join(' ') });
+      state.createPlan(fp, { describe, startMs, endMs, selectors: p.selectors, shard: p.shard, createdMs, blockDurationMs: p.blockDurationMs }, plan.groups, startMs, p.blockDurationMs);
     }
     const groups = state.groups();
     const byId = new Map(groups.map((g) => [g.id, g]));
@@ -207,7 +158,7 @@ export async function runBlocks(p: BlocksParams): Promise<BlocksReport> {
         try {
           const names = JSON.parse(u.group.names) as string[];
           const base = selectors[u.group.selector];
-          const queries: Matcher[][] = p.shard ? chunk(names, p.namesPerQuery).map((ns) => [...base, { type: 'RE', name: '__name__', value: ns.map(escapeRegex).join('|') }]) : [base];
+          const queries: Matcher[][] = p.shard ? slices(names, p.namesPerQuery).map((ns) => [...base, { type: 'RE', name: '__name__', value: ns.map(escapeRegex).join('|') }]) : [base];
           for (const matchers of queries) {
             c.requests++;
             for await (const s of streamRawSeries(srcHttp, sp.readPath, { startMs: u.startMs, endMs: u.endMs - 1, matchers })) {
@@ -267,14 +218,9 @@ export async function runBlocks(p: BlocksParams): Promise<BlocksReport> {
     const ms = Date.now() - started;
     if (fatal) {
       st.finishRun(runId, 'failed', runSamples, units, redoneUnits);
-      const tt = st.totals();
-      const msg = fatal instanceof Error ? fatal.message : String(fatal);
-      throw new StackshiftError('backfill', `backfill blocks stopped after ${tt.unitsDone} of ${tt.units} started blocks: ${msg}`, {
-        hint: `${(fatal as StackshiftError).hint ? (fatal as StackshiftError).hint + '; then ' : ''}re-run the same command to resume from ${p.statePath}`,
-        cause: fatal,
-      });
+      throw runStopped('backfill blocks', 'blocks', st.totals(), p.statePath, fatal);
     }
-    const interrupted = p.signal?.aborted === true && (st.runningUnits().length > 0 || groups.some((g) => g.cursor_ms < endMs));
+    const interrupted = p.signal?.aborted === true && workLeft(st, groups, endMs);
     st.finishRun(runId, interrupted ? 'interrupted' : 'done', runSamples, units, redoneUnits);
     const tt = st.totals();
     const blocksTotal = (st.db.prepare("SELECT COUNT(*) AS n FROM backfill_units WHERE status = 'done' AND series > 0").get() as { n: number }).n;
@@ -291,7 +237,7 @@ export async function runBlocks(p: BlocksParams): Promise<BlocksReport> {
       shard: p.shard,
       state: p.statePath,
       blockDurationMs: p.blockDurationMs,
-      plan: { names: groups.reduce((a, g) => a + (JSON.parse(g.names) as string[]).length, 0), units: tt.units, unitsDone: tt.unitsDone, resumed, runs: st.runs() },
+      plan: { names: plannedNames(groups), units: tt.units, unitsDone: tt.unitsDone, resumed, runs: st.runs() },
       totals: { blocks: blocksTotal, series: tt.series, samples: tt.samples, histogramSamples: tt.histogramSamples, bytes: tt.bytes, queries: tt.requests },
       run: { blocks: written.length, samples: runSamples, units, redoneUnits, chunksCopied, chunksRecut, uploadsSkipped, durationMs: ms, samplesPerSecond: ms ? Math.round((runSamples * 1000) / ms) : 0, peakRssBytes: peakRss() },
       blocks: written.sort((a, b) => a.minTime - b.minTime),
@@ -302,12 +248,6 @@ export async function runBlocks(p: BlocksParams): Promise<BlocksReport> {
     state?.close();
     await Promise.all([srcHttp.close(), apiHttp.close(), mimirHttp?.close()]);
   }
-}
-
-function chunk<T>(xs: T[], n: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
-  return out;
 }
 
 /** One ULID per unit of a plan, the same on every run of it (see ulidFrom); its time part is the plan's creation. */
