@@ -52,8 +52,8 @@ test('backfill-state.md names every table and column the backfill state schema c
 
 test('backfill-state.md names every key of the plan fingerprints (backfill metrics and backfill blocks)', () => {
   const s = section(BACKFILL, '## Plan fingerprint');
-  const metrics = /function fingerprint\([\s\S]*?const key = \{([\s\S]*?)\n\s*\};/.exec(read('src/backfill/run.ts'));
-  assert.ok(metrics, 'fingerprint() in src/backfill/run.ts builds `const key = {...}`');
+  const metrics = /function fingerprint\([\s\S]*?const key = \{([\s\S]*?)\n\s*\};/.exec(read('src/backfill/plan.ts'));
+  assert.ok(metrics, 'fingerprint() in src/backfill/plan.ts builds `const key = {...}`');
   const keys = [...metrics[1].matchAll(/^\s*(\w+):/gm)].map((m) => m[1]);
   assert.ok(keys.length >= 5, keys.join(', '));
   for (const k of keys) assert.ok(s.includes(`| \`${k}\` |`), `fingerprint key ${k} has a row in "## Plan fingerprint"`);
