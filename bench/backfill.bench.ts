@@ -17,13 +17,43 @@ import { BACKFILL_DEFAULTS, runBackfill, type BackfillParams } from '../src/back
 import { PrometheusClient, RemoteReadClient, RemoteWriteClient } from '../src/clients/index.js';
 import { endpointFromUrl } from '../src/config/index.js';
 import { HttpClient } from '../src/http/index.js';
-import { countSamples, historyBlocks, installBlocks, prometheusVersion, resolveSpec, startPrometheus, waitHeadCompacted, writeHistoryRemote, writeOpenMetrics, type HistorySpec, type LabServer } from '../src/lab/index.js';
+import {
+  countSamples,
+  historyBlocks,
+  installBlocks,
+  prometheusVersion,
+  resolveSpec,
+  startPrometheus,
+  waitHeadCompacted,
+  writeHistoryRemote,
+  writeOpenMetrics,
+  type HistorySpec,
+  type LabServer,
+} from '../src/lab/index.js';
 import { encodeWriteRequest, snappyEncode, type Matcher, type WriteSeries } from '../src/wire/index.js';
 import { fmtRate } from './util.js';
 
-const MAIN: HistorySpec = { series: 500, durationMs: 86_400_000, intervalMs: 15_000, seed: 77, endMs: Date.UTC(2026, 0, 1) };
-const PROMTOOL: HistorySpec = { series: 100, durationMs: 86_400_000, intervalMs: 15_000, seed: 78, endMs: Date.UTC(2026, 0, 1) };
-const RSS_1X: HistorySpec = { series: 200, durationMs: 86_400_000, intervalMs: 15_000, seed: 79, endMs: Date.UTC(2026, 0, 1) };
+const MAIN: HistorySpec = {
+  series: 500,
+  durationMs: 86_400_000,
+  intervalMs: 15_000,
+  seed: 77,
+  endMs: Date.UTC(2026, 0, 1),
+};
+const PROMTOOL: HistorySpec = {
+  series: 100,
+  durationMs: 86_400_000,
+  intervalMs: 15_000,
+  seed: 78,
+  endMs: Date.UTC(2026, 0, 1),
+};
+const RSS_1X: HistorySpec = {
+  series: 200,
+  durationMs: 86_400_000,
+  intervalMs: 15_000,
+  seed: 79,
+  endMs: Date.UTC(2026, 0, 1),
+};
 const RSS_10X: HistorySpec = { ...RSS_1X, durationMs: 10 * 86_400_000 };
 const READ_CONC = BACKFILL_DEFAULTS.readConcurrency;
 const WRITE_CONC = BACKFILL_DEFAULTS.writeConcurrency;
@@ -35,7 +65,12 @@ const servers: LabServer[] = [];
 const receiverConfig = 'global: {}\nstorage:\n  tsdb:\n    out_of_order_time_window: 3650d\n';
 let n = 0;
 async function receiver(): Promise<LabServer> {
-  const s = await startPrometheus({ name: `target${++n}`, config: receiverConfig, dataDir: join(work, `target${n}`), extraArgs: ['--web.enable-remote-write-receiver'] });
+  const s = await startPrometheus({
+    name: `target${++n}`,
+    config: receiverConfig,
+    dataDir: join(work, `target${n}`),
+    extraArgs: ['--web.enable-remote-write-receiver'],
+  });
   servers.push(s);
   return s;
 }
@@ -68,7 +103,10 @@ function cpuSince(t0: number[], target: number, source: number): number[] {
 }
 
 function names(spec: HistorySpec): string[] {
-  return [`${spec.prefix ?? 'stackshift_gen'}_requests_total`, `${spec.prefix ?? 'stackshift_gen'}_temperature_celsius`];
+  return [
+    `${spec.prefix ?? 'stackshift_gen'}_requests_total`,
+    `${spec.prefix ?? 'stackshift_gen'}_temperature_celsius`,
+  ];
 }
 
 async function readOnly(url: string, spec: HistorySpec): Promise<{ samples: number; ms: number }> {
@@ -78,12 +116,19 @@ async function readOnly(url: string, spec: HistorySpec): Promise<{ samples: numb
   const t0 = performance.now();
   let samples = 0;
   // one reader per metric name, 24h windows, as the engine's units do
-  await Promise.all(names(spec).map(async (name) => {
-    for (let w = s.startMs; w < s.endMs; w += 24 * 3_600_000) {
-      const m: Matcher[] = [{ type: 'EQ', name: '__name__', value: name }];
-      for await (const x of rr.streamSeries({ startMs: w, endMs: Math.min(s.endMs, w + 24 * 3_600_000) - 1, matchers: m })) samples += x.timestamps.length;
-    }
-  }));
+  await Promise.all(
+    names(spec).map(async (name) => {
+      for (let w = s.startMs; w < s.endMs; w += 24 * 3_600_000) {
+        const m: Matcher[] = [{ type: 'EQ', name: '__name__', value: name }];
+        for await (const x of rr.streamSeries({
+          startMs: w,
+          endMs: Math.min(s.endMs, w + 24 * 3_600_000) - 1,
+          matchers: m,
+        }))
+          samples += x.timestamps.length;
+      }
+    }),
+  );
   const ms = performance.now() - t0;
   await http.close();
   return { samples, ms };
@@ -97,7 +142,11 @@ async function preEncode(url: string, spec: HistorySpec): Promise<{ bodies: Buff
   let batch: WriteSeries[] = [];
   let nb = 0;
   let samples = 0;
-  for await (const x of rr.streamSeries({ startMs: s.startMs, endMs: s.endMs - 1, matchers: [{ type: 'RE', name: '__name__', value: 'stackshift_gen_.+' }] })) {
+  for await (const x of rr.streamSeries({
+    startMs: s.startMs,
+    endMs: s.endMs - 1,
+    matchers: [{ type: 'RE', name: '__name__', value: 'stackshift_gen_.+' }],
+  })) {
     let off = 0;
     while (off < x.timestamps.length) {
       const take = Math.min(x.timestamps.length - off, BATCH - nb);
@@ -105,7 +154,11 @@ async function preEncode(url: string, spec: HistorySpec): Promise<{ bodies: Buff
       nb += take;
       off += take;
       samples += take;
-      if (nb >= BATCH) { bodies.push(snappyEncode(encodeWriteRequest(batch))); batch = []; nb = 0; }
+      if (nb >= BATCH) {
+        bodies.push(snappyEncode(encodeWriteRequest(batch)));
+        batch = [];
+        nb = 0;
+      }
     }
   }
   if (nb) bodies.push(snappyEncode(encodeWriteRequest(batch)));
@@ -118,12 +171,14 @@ async function writeOnly(url: string, bodies: Buffer[]): Promise<number> {
   const rw = new RemoteWriteClient(http, { path: '/api/v1/write' });
   let i = 0;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: WRITE_CONC }, async () => {
-    while (i < bodies.length) {
-      const r = await rw.send(bodies[i++]);
-      if (r.outcome !== 'ok') throw new Error(`write-only: ${r.message}`);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: WRITE_CONC }, async () => {
+      while (i < bodies.length) {
+        const r = await rw.send(bodies[i++]);
+        if (r.outcome !== 'ok') throw new Error(`write-only: ${r.message}`);
+      }
+    }),
+  );
   const ms = performance.now() - t0;
   await http.close();
   return ms;
@@ -133,13 +188,25 @@ function params(source: string, target: string, spec: HistorySpec, state: string
   const s = resolveSpec(spec);
   return {
     ...BACKFILL_DEFAULTS,
-    source: endpointFromUrl(source), target: endpointFromUrl(`${target}/api/v1/write`, 'prometheus'), selectors: ['{__name__=~"stackshift_gen_.+"}'],
-    startMs: s.startMs, endMs: s.endMs, readConcurrency: READ_CONC, writeConcurrency: WRITE_CONC, batchSamples: BATCH, namesPerGroup: 1, statePath: state,
+    source: endpointFromUrl(source),
+    target: endpointFromUrl(`${target}/api/v1/write`, 'prometheus'),
+    selectors: ['{__name__=~"stackshift_gen_.+"}'],
+    startMs: s.startMs,
+    endMs: s.endMs,
+    readConcurrency: READ_CONC,
+    writeConcurrency: WRITE_CONC,
+    batchSamples: BATCH,
+    namesPerGroup: 1,
+    statePath: state,
   };
 }
 
 /** The runbook's copy: for each metric, query_range step=60s (split at Prometheus's 11,000-point limit), JSON, push. */
-async function queryRangeBaseline(source: string, target: string | undefined, spec: HistorySpec): Promise<{ ms: number; points: number }> {
+async function queryRangeBaseline(
+  source: string,
+  target: string | undefined,
+  spec: HistorySpec,
+): Promise<{ ms: number; points: number }> {
   const s = resolveSpec(spec);
   const prom = new PrometheusClient(endpointFromUrl(source));
   // without a target: the query and JSON half alone, the method's ceiling with an infinitely fast target
@@ -156,13 +223,19 @@ async function queryRangeBaseline(source: string, target: string | undefined, sp
       let batch: WriteSeries[] = [];
       let nb = 0;
       for (const series of res.result) {
-        const labels = Object.entries({ __name__: name, ...series.metric }).map(([k, v]) => ({ name: k, value: v })).sort((a, b) => (a.name < b.name ? -1 : 1));
+        const labels = Object.entries({ __name__: name, ...series.metric })
+          .map(([k, v]) => ({ name: k, value: v }))
+          .sort((a, b) => (a.name < b.name ? -1 : 1));
         const ts = Float64Array.from(series.values, (p) => p[0] * 1000);
         const vs = Float64Array.from(series.values, (p) => Number(p[1]));
         batch.push({ labels, timestamps: ts, values: vs });
         nb += ts.length;
         points += ts.length;
-        if (nb >= BATCH) { await rw?.send(snappyEncode(encodeWriteRequest(batch))); batch = []; nb = 0; }
+        if (nb >= BATCH) {
+          await rw?.send(snappyEncode(encodeWriteRequest(batch)));
+          batch = [];
+          nb = 0;
+        }
       }
       if (nb) await rw?.send(snappyEncode(encodeWriteRequest(batch)));
     }
@@ -178,18 +251,50 @@ function promtoolBaseline(spec: HistorySpec): Promise<{ ms: number; samples: num
     const samples = countSamples(spec);
     const t0 = performance.now();
     await writeOpenMetrics(spec, join(dir, 'h.om'));
-    const r = spawnSync(process.env.STACKSHIFT_PROMTOOL_BIN ?? 'promtool', ['tsdb', 'create-blocks-from', 'openmetrics', join(dir, 'h.om'), join(dir, 'blocks')], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.env.STACKSHIFT_PROMTOOL_BIN ?? 'promtool',
+      ['tsdb', 'create-blocks-from', 'openmetrics', join(dir, 'h.om'), join(dir, 'blocks')],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(`promtool failed: ${r.stderr}`);
     return { ms: performance.now() - t0, samples };
   })();
 }
 
 /** Runs the built CLI as a child process and returns its report (peak RSS included). */
-function cliBackfill(source: string, target: string, spec: HistorySpec, state: string): Promise<{ samples: number; peakRss: number; ms: number }> {
+function cliBackfill(
+  source: string,
+  target: string,
+  spec: HistorySpec,
+  state: string,
+): Promise<{ samples: number; peakRss: number; ms: number }> {
   const s = resolveSpec(spec);
   return new Promise((res, rej) => {
-    const c = spawn(process.execPath, [CLI, 'backfill', 'metrics', '--source-url', source, '--target-url', `${target}/api/v1/write`, '--start', String(s.startMs / 1000), '--end', String((s.endMs + spec.intervalMs) / 1000),
-      '--match', '{__name__=~"stackshift_gen_.+"}', '--state', state, '--names-per-unit', '1', '--output', 'json'], { env: { ...process.env, STACKSHIFT_NO_PROGRESS: '1' } });
+    const c = spawn(
+      process.execPath,
+      [
+        CLI,
+        'backfill',
+        'metrics',
+        '--source-url',
+        source,
+        '--target-url',
+        `${target}/api/v1/write`,
+        '--start',
+        String(s.startMs / 1000),
+        '--end',
+        String((s.endMs + spec.intervalMs) / 1000),
+        '--match',
+        '{__name__=~"stackshift_gen_.+"}',
+        '--state',
+        state,
+        '--names-per-unit',
+        '1',
+        '--output',
+        'json',
+      ],
+      { env: { ...process.env, STACKSHIFT_NO_PROGRESS: '1' } },
+    );
     let out = '';
     let err = '';
     c.stdout.on('data', (d) => (out += d));
@@ -215,7 +320,10 @@ async function main(): Promise<void> {
   log('warm-up...');
   const tw = await receiver();
   const warm = resolveSpec(MAIN);
-  await runBackfill({ ...params(source.url, tw.url, MAIN, join(work, 'warm.db')), endMs: warm.startMs + 3 * 3_600_000 });
+  await runBackfill({
+    ...params(source.url, tw.url, MAIN, join(work, 'warm.db')),
+    endMs: warm.startMs + 3 * 3_600_000,
+  });
   await tw.stop();
   log('read-only...');
   const rd = await readOnly(source.url, MAIN);
@@ -225,28 +333,54 @@ async function main(): Promise<void> {
   // load from elsewhere on the machine does not decide the ratio. Two layouts: everything sharing both cores, and
   // the target pinned to core 1 with stackshift and the source on core 0, which models a target on its own machine
   // (as Mimir is) instead of one competing with the copier for the same two cores.
-  const layouts: Array<{ name: string; pinned: boolean; wMs: number; e2e: { samples: number; ms: number }; wCpu: number[]; eCpu: number[] }> = [];
+  const layouts: Array<{
+    name: string;
+    pinned: boolean;
+    wMs: number;
+    e2e: { samples: number; ms: number };
+    wCpu: number[];
+    eCpu: number[];
+  }> = [];
   const canPin = cpus().length >= 2 && pin(process.pid, '0-1');
   for (const pinned of canPin ? [false, true] : [false]) {
-    const l = { name: pinned ? 'target on core 1, stackshift + source on core 0' : 'all on 2 shared cores', pinned, wMs: Infinity, e2e: { samples: 0, ms: Infinity }, wCpu: [0, 0, 0], eCpu: [0, 0, 0] };
-    if (pinned) { pin(process.pid, '0'); pin(source.pid, '0'); }
+    const l = {
+      name: pinned ? 'target on core 1, stackshift + source on core 0' : 'all on 2 shared cores',
+      pinned,
+      wMs: Infinity,
+      e2e: { samples: 0, ms: Infinity },
+      wCpu: [0, 0, 0],
+      eCpu: [0, 0, 0],
+    };
+    if (pinned) {
+      pin(process.pid, '0');
+      pin(source.pid, '0');
+    }
     for (let round = 1; round <= 3; round++) {
       log(`${l.name}: write-only (round ${round})...`);
       const t1 = await receiver();
       if (pinned) pin(t1.pid, '1');
       const w0 = cpuNow(t1.pid, source.pid);
       const wMs = await writeOnly(t1.url, pre.bodies);
-      if (wMs < l.wMs) { l.wMs = wMs; l.wCpu = cpuSince(w0, t1.pid, source.pid); }
+      if (wMs < l.wMs) {
+        l.wMs = wMs;
+        l.wCpu = cpuSince(w0, t1.pid, source.pid);
+      }
       await t1.stop();
       log(`${l.name}: end-to-end (round ${round})...`);
       const t2 = await receiver();
       if (pinned) pin(t2.pid, '1');
       const e0 = cpuNow(t2.pid, source.pid);
       const e = await runBackfill(params(source.url, t2.url, MAIN, join(work, `e2e-${pinned}-${round}.db`)));
-      if (e.run!.durationMs < l.e2e.ms) { l.e2e = { samples: e.run!.samples, ms: e.run!.durationMs }; l.eCpu = cpuSince(e0, t2.pid, source.pid); }
+      if (e.run!.durationMs < l.e2e.ms) {
+        l.e2e = { samples: e.run!.samples, ms: e.run!.durationMs };
+        l.eCpu = cpuSince(e0, t2.pid, source.pid);
+      }
       await t2.stop();
     }
-    if (pinned) { pin(process.pid, '0-1'); pin(source.pid, '0-1'); }
+    if (pinned) {
+      pin(process.pid, '0-1');
+      pin(source.pid, '0-1');
+    }
     layouts.push(l);
   }
   const wMs = layouts[0].wMs;
@@ -281,15 +415,35 @@ async function main(): Promise<void> {
   const ptRate = (pt.samples * 1000) / pt.ms;
   const floor = Math.min(readRate, writeRate);
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  console.log(`backfill benchmark ${new Date().toISOString().slice(0, 10)}, ${cpus().length} x ${cpu}, Node ${process.version}, Prometheus ${prometheusVersion()}`);
-  console.log(`data: ${MAIN.series} series x ${MAIN.durationMs / 3_600_000}h at ${MAIN.intervalMs / 1000}s = ${raw} raw samples; read ${READ_CONC}, write ${WRITE_CONC} in flight, ${BATCH} samples/request`);
+  console.log(
+    `backfill benchmark ${new Date().toISOString().slice(0, 10)}, ${cpus().length} x ${cpu}, Node ${process.version}, Prometheus ${prometheusVersion()}`,
+  );
+  console.log(
+    `data: ${MAIN.series} series x ${MAIN.durationMs / 3_600_000}h at ${MAIN.intervalMs / 1000}s = ${raw} raw samples; read ${READ_CONC}, write ${WRITE_CONC} in flight, ${BATCH} samples/request`,
+  );
   const rows: Array<[string, string, string]> = [
     ['read-only (remote read, streamed, decoded)', fmtRate(readRate), `${(readRate / floor).toFixed(2)}x of floor`],
     ['write-only (pre-encoded remote write)', fmtRate(writeRate), `${(writeRate / floor).toFixed(2)}x of floor`],
-    ['end-to-end (stackshift backfill)', fmtRate(e2eRate), `${((e2eRate / floor) * 100).toFixed(0)}% of min(read, write)  [bar >= 80%]`],
-    ['query_range@60s + push (runbook), raw samples/s', fmtRate(qrRate), `end-to-end is ${(e2eRate / qrRate).toFixed(1)}x  [bar >= 20x]; ${qr.points} points copied, ${(qr.points / raw * 100).toFixed(0)}% of the raw samples, none at their raw timestamps`],
-    ['  its query_range + JSON half alone (no push)', fmtRate(qrReadRate), `the method's ceiling with an infinitely fast target: 20x of it would be ${fmtRate(20 * qrReadRate)}, ${(20 * qrReadRate / readRate).toFixed(1)}x the remote-read ceiling above`],
-    ['promtool OpenMetrics import', fmtRate(ptRate), `end-to-end is ${(e2eRate / ptRate).toFixed(1)}x (no stale markers; blocks still to upload)`],
+    [
+      'end-to-end (stackshift backfill)',
+      fmtRate(e2eRate),
+      `${((e2eRate / floor) * 100).toFixed(0)}% of min(read, write)  [bar >= 80%]`,
+    ],
+    [
+      'query_range@60s + push (runbook), raw samples/s',
+      fmtRate(qrRate),
+      `end-to-end is ${(e2eRate / qrRate).toFixed(1)}x  [bar >= 20x]; ${qr.points} points copied, ${((qr.points / raw) * 100).toFixed(0)}% of the raw samples, none at their raw timestamps`,
+    ],
+    [
+      '  its query_range + JSON half alone (no push)',
+      fmtRate(qrReadRate),
+      `the method's ceiling with an infinitely fast target: 20x of it would be ${fmtRate(20 * qrReadRate)}, ${((20 * qrReadRate) / readRate).toFixed(1)}x the remote-read ceiling above`,
+    ],
+    [
+      'promtool OpenMetrics import',
+      fmtRate(ptRate),
+      `end-to-end is ${(e2eRate / ptRate).toFixed(1)}x (no stale markers; blocks still to upload)`,
+    ],
   ];
   for (const [a, b, c] of rows) console.log(`${a.padEnd(50)}${b.padEnd(12)}${c}`);
   // where the CPU went (ns of CPU per copied sample), best round of each: the end-to-end ratio on shared cores is
@@ -305,16 +459,28 @@ async function main(): Promise<void> {
     const f = Math.min(readRate, w);
     console.log(`${l.name}:`);
     console.log(`${'  write-only'.padEnd(50)}${fmtRate(w).padEnd(12)}`);
-    console.log(`${'  end-to-end'.padEnd(50)}${fmtRate(e).padEnd(12)}${((e / f) * 100).toFixed(0)}% of min(read, write)  [bar >= 80%]`);
+    console.log(
+      `${'  end-to-end'.padEnd(50)}${fmtRate(e).padEnd(12)}${((e / f) * 100).toFixed(0)}% of min(read, write)  [bar >= 80%]`,
+    );
   }
-  for (const r of rss) console.log(`peak RSS ${mb(r.peakRss).padStart(7)} for ${r.samples} samples (${r.spec.series} series x ${r.spec.durationMs / 86_400_000}d) in ${(r.ms / 1000).toFixed(1)}s`);
+  for (const r of rss)
+    console.log(
+      `peak RSS ${mb(r.peakRss).padStart(7)} for ${r.samples} samples (${r.spec.series} series x ${r.spec.durationMs / 86_400_000}d) in ${(r.ms / 1000).toFixed(1)}s`,
+    );
   console.log(`peak RSS 10x / 1x: ${(rss[1].peakRss / rss[0].peakRss).toFixed(2)}  [bar: flat, < 300 MB]`);
-  const pinnedOk = layouts.slice(1).some((l) => (l.e2e.samples * 1000) / l.e2e.ms >= 0.8 * Math.min(readRate, (pre.samples * 1000) / l.wMs));
+  const pinnedOk = layouts
+    .slice(1)
+    .some((l) => (l.e2e.samples * 1000) / l.e2e.ms >= 0.8 * Math.min(readRate, (pre.samples * 1000) / l.wMs));
   const ok = (e2eRate >= 0.8 * floor || pinnedOk) && rss.every((r) => r.peakRss < 300 * 1048576);
   if (!ok) process.exitCode = 1;
 }
 
-main().catch((e) => { console.error(e); process.exitCode = 2; }).finally(async () => {
-  for (const s of servers) await s.stop().catch(() => undefined);
-  rmSync(work, { recursive: true, force: true });
-});
+main()
+  .catch((e) => {
+    console.error(e);
+    process.exitCode = 2;
+  })
+  .finally(async () => {
+    for (const s of servers) await s.stop().catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
+  });

@@ -25,14 +25,19 @@ function grow(base: J, i: number): J {
   const copies = 10 + (i % 5) * 4;
   if (Array.isArray(d.rows)) {
     const rows = d.rows as J[];
-    d.rows = Array.from({ length: copies }, (_, k) => ({ ...structuredClone(rows[k % rows.length]), title: `Row ${k}` }));
+    d.rows = Array.from({ length: copies }, (_, k) => ({
+      ...structuredClone(rows[k % rows.length]),
+      title: `Row ${k}`,
+    }));
     let id = 1;
     for (const r of d.rows) for (const p of r.panels ?? []) p.id = id++;
   } else {
     const panels = d.panels as J[];
     const out: J[] = [];
     let id = 1;
-    for (let k = 0; k < copies; k++) for (const p of panels) out.push({ ...structuredClone(p), id: id++, gridPos: { ...(p.gridPos ?? {}), y: k * 10 } });
+    for (let k = 0; k < copies; k++)
+      for (const p of panels)
+        out.push({ ...structuredClone(p), id: id++, gridPos: { ...(p.gridPos ?? {}), y: k * 10 } });
     d.panels = out;
   }
   return d;
@@ -84,12 +89,22 @@ async function main(): Promise<void> {
     const rss = process.resourceUsage().maxRSS * 1024;
     const changed = report.totals.byStatus.changed ?? 0;
     const ok = changed === COUNT && report.totals.remaining === 0 && migrate < TARGET_MS;
-    console.log(`dashboards: ${COUNT} files, ${formatBytes(bytes)} (${formatBytes(bytes / COUNT)} average, a third in jsonnet layout)`);
-    console.log(`references rewritten: ${report.totals.rewritten} (+${report.totals.exemplars} exemplar toggles), left: ${report.totals.remaining}`);
-    console.log(`baseline  read+JSON.parse+JSON.stringify+write: ${base.toFixed(0)} ms (${((bytes / 1048576) / (base / 1000)).toFixed(1)} MiB/s)`);
+    console.log(
+      `dashboards: ${COUNT} files, ${formatBytes(bytes)} (${formatBytes(bytes / COUNT)} average, a third in jsonnet layout)`,
+    );
+    console.log(
+      `references rewritten: ${report.totals.rewritten} (+${report.totals.exemplars} exemplar toggles), left: ${report.totals.remaining}`,
+    );
+    console.log(
+      `baseline  read+JSON.parse+JSON.stringify+write: ${base.toFixed(0)} ms (${(bytes / 1048576 / (base / 1000)).toFixed(1)} MiB/s)`,
+    );
     console.log(`baseline  same, written atomically with fsync:    ${durable.toFixed(0)} ms`);
-    console.log(`migrate   files mode, --out, exemplars, re-count: ${migrate.toFixed(0)} ms (${(COUNT / (migrate / 1000)).toFixed(0)} dashboards/s, ${((bytes / 1048576) / (migrate / 1000)).toFixed(1)} MiB/s) = ${(migrate / base).toFixed(2)}x baseline, ${(migrate / durable).toFixed(2)}x the durable baseline`);
-    console.log(`dry run   with unified diffs of every file:       ${dryMs.toFixed(0)} ms = ${(dryMs / base).toFixed(2)}x baseline (${dry.outcomes.filter((o) => o.diff).length} diffs)`);
+    console.log(
+      `migrate   files mode, --out, exemplars, re-count: ${migrate.toFixed(0)} ms (${(COUNT / (migrate / 1000)).toFixed(0)} dashboards/s, ${(bytes / 1048576 / (migrate / 1000)).toFixed(1)} MiB/s) = ${(migrate / base).toFixed(2)}x baseline, ${(migrate / durable).toFixed(2)}x the durable baseline`,
+    );
+    console.log(
+      `dry run   with unified diffs of every file:       ${dryMs.toFixed(0)} ms = ${(dryMs / base).toFixed(2)}x baseline (${dry.outcomes.filter((o) => o.diff).length} diffs)`,
+    );
     console.log(`peak RSS: ${formatBytes(rss)}`);
     console.log(`target: ${COUNT} dashboards under ${TARGET_MS / 1000} s: ${ok ? 'PASS' : 'FAIL'}`);
     if (!ok) process.exitCode = 1;

@@ -2,7 +2,14 @@
  * The hand-written ChunkedReadResponse decoder, kept as the candidate that bench/wire.bench.ts measures against
  * protobufjs. It measured at parity, so src/wire uses protobufjs for frames (see the README's Performance).
  */
-import { PbReader, WireError, type ChunkedReadResponse, type ChunkedSeries, type Label, type RawChunk } from '../src/wire/index.js';
+import {
+  PbReader,
+  WireError,
+  type ChunkedReadResponse,
+  type ChunkedSeries,
+  type Label,
+  type RawChunk,
+} from '../src/wire/index.js';
 
 function decodeLabel(r: PbReader, end: number): Label {
   let name = '';
@@ -21,11 +28,20 @@ function decodeChunk(r: PbReader, end: number): RawChunk {
   while (r.pos < end) {
     const tag = r.uvarint();
     switch (tag) {
-      case 0x08: c.minTimeMs = r.int64(); break;
-      case 0x10: c.maxTimeMs = r.int64(); break;
-      case 0x18: c.type = r.uvarint(); break;
-      case 0x22: c.data = r.bytesView(); break;
-      default: r.skip(tag & 7);
+      case 0x08:
+        c.minTimeMs = r.int64();
+        break;
+      case 0x10:
+        c.maxTimeMs = r.int64();
+        break;
+      case 0x18:
+        c.type = r.uvarint();
+        break;
+      case 0x22:
+        c.data = r.bytesView();
+        break;
+      default:
+        r.skip(tag & 7);
     }
   }
   return c;
@@ -59,4 +75,3 @@ export function handDecodeChunkedReadResponse(msg: Uint8Array): ChunkedReadRespo
   }
   return out;
 }
-

@@ -48,8 +48,17 @@ function generate(dir: string): { files: string[]; exprs: number } {
       lines.push(`  - name: group-${f}-${g}`, '    rules:');
       for (let r = 0; r < 10 && exprs < RULES; r++, exprs++) {
         // every expression distinct (window lengths vary), as in a real rule set
-        const e = EXPRS[(f + g + r) % EXPRS.length].replace(/\[5m\]/g, `[${5 + (exprs % 55)}m]`).replace(/"api"/g, `"api-${exprs}"`);
-        if (r % 2) lines.push(`      - alert: Alert${f}_${g}_${r}`, `        expr: '${e.replace(/'/g, "''")}'`, '        for: 5m', '        labels:', '          severity: warning');
+        const e = EXPRS[(f + g + r) % EXPRS.length]
+          .replace(/\[5m\]/g, `[${5 + (exprs % 55)}m]`)
+          .replace(/"api"/g, `"api-${exprs}"`);
+        if (r % 2)
+          lines.push(
+            `      - alert: Alert${f}_${g}_${r}`,
+            `        expr: '${e.replace(/'/g, "''")}'`,
+            '        for: 5m',
+            '        labels:',
+            '          severity: warning',
+          );
         else lines.push(`      - record: job:metric_${f}_${g}_${r}:rate5m`, '        expr: |', `          ${e}`);
       }
     }
@@ -57,27 +66,78 @@ function generate(dir: string): { files: string[]; exprs: number } {
   }
   for (let d = 0; d < DASHBOARDS; d++) {
     const panel = (id: number) => ({
-      id, type: 'timeseries', title: `Panel ${id}`, gridPos: { h: 8, w: 12, x: 0, y: id },
+      id,
+      type: 'timeseries',
+      title: `Panel ${id}`,
+      gridPos: { h: 8, w: 12, x: 0, y: id },
       datasource: { type: 'prometheus', uid: '${datasource}' },
-      fieldConfig: { defaults: { unit: 'short', thresholds: { mode: 'absolute', steps: [{ color: 'green', value: null }, { color: 'red', value: 80 }] } }, overrides: [] },
+      fieldConfig: {
+        defaults: {
+          unit: 'short',
+          thresholds: {
+            mode: 'absolute',
+            steps: [
+              { color: 'green', value: null },
+              { color: 'red', value: 80 },
+            ],
+          },
+        },
+        overrides: [],
+      },
       options: { legend: { displayMode: 'list', placement: 'bottom' }, tooltip: { mode: 'single' } },
-      targets: [0, 1].map((t) => ({ refId: 'AB'[t], expr: PANEL_EXPRS[(id + t + d) % PANEL_EXPRS.length].replace('$namespace', `$namespace_${d}`).replace('[1h]', `[${1 + (d % 24)}h]`), legendFormat: '{{instance}}', interval: '' })),
+      targets: [0, 1].map((t) => ({
+        refId: 'AB'[t],
+        expr: PANEL_EXPRS[(id + t + d) % PANEL_EXPRS.length]
+          .replace('$namespace', `$namespace_${d}`)
+          .replace('[1h]', `[${1 + (d % 24)}h]`),
+        legendFormat: '{{instance}}',
+        interval: '',
+      })),
     });
     const panels: unknown[] = [];
-    for (let row = 0; row < 3; row++) panels.push({ id: 1000 + row, type: 'row', title: `Row ${row}`, collapsed: row > 0, panels: row > 0 ? Array.from({ length: 8 }, (_, i) => panel(row * 100 + i)) : [] });
+    for (let row = 0; row < 3; row++)
+      panels.push({
+        id: 1000 + row,
+        type: 'row',
+        title: `Row ${row}`,
+        collapsed: row > 0,
+        panels: row > 0 ? Array.from({ length: 8 }, (_, i) => panel(row * 100 + i)) : [],
+      });
     for (let i = 0; i < 8; i++) panels.push(panel(i));
     const dash = {
-      title: `Dashboard ${d}`, uid: `bench-${d}`, schemaVersion: 39, version: 1, editable: true, time: { from: 'now-6h', to: 'now' },
-      templating: { list: [
-        { name: 'datasource', type: 'datasource', query: 'prometheus' },
-        { name: 'job', type: 'query', datasource: { type: 'prometheus', uid: '${datasource}' }, query: { query: 'label_values(up, job)', refId: 'A' }, refresh: 1 },
-        { name: 'instance', type: 'query', datasource: { type: 'prometheus', uid: '${datasource}' }, query: 'label_values(up{job=~"$job"}, instance)', refresh: 1 },
-      ] },
+      title: `Dashboard ${d}`,
+      uid: `bench-${d}`,
+      schemaVersion: 39,
+      version: 1,
+      editable: true,
+      time: { from: 'now-6h', to: 'now' },
+      templating: {
+        list: [
+          { name: 'datasource', type: 'datasource', query: 'prometheus' },
+          {
+            name: 'job',
+            type: 'query',
+            datasource: { type: 'prometheus', uid: '${datasource}' },
+            query: { query: 'label_values(up, job)', refId: 'A' },
+            refresh: 1,
+          },
+          {
+            name: 'instance',
+            type: 'query',
+            datasource: { type: 'prometheus', uid: '${datasource}' },
+            query: 'label_values(up{job=~"$job"}, instance)',
+            refresh: 1,
+          },
+        ],
+      },
       panels,
     };
     writeFileSync(join(dir, 'dashboards', `dash-${d}.json`), JSON.stringify(dash, null, 2));
   }
-  const files = [...readdirSync(join(dir, 'rules')).map((f) => join(dir, 'rules', f)), ...readdirSync(join(dir, 'dashboards')).map((f) => join(dir, 'dashboards', f))];
+  const files = [
+    ...readdirSync(join(dir, 'rules')).map((f) => join(dir, 'rules', f)),
+    ...readdirSync(join(dir, 'dashboards')).map((f) => join(dir, 'dashboards', f)),
+  ];
   return { files, exprs };
 }
 
@@ -89,7 +149,9 @@ function parseOnly(files: string[]): number {
     if (f.endsWith('.json')) {
       const walk = (v: unknown): void => {
         if (Array.isArray(v)) v.forEach(walk);
-        else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) (k === 'expr' && typeof x === 'string' ? (parser.parse(x), n++) : walk(x));
+        else if (v && typeof v === 'object')
+          for (const [k, x] of Object.entries(v))
+            k === 'expr' && typeof x === 'string' ? (parser.parse(x), n++) : walk(x);
       };
       walk(JSON.parse(text));
     } else {
@@ -112,7 +174,9 @@ async function main(): Promise<void> {
     await lintFiles(files.slice(0, 5), { to: '3.5.0' });
 
     let peakHeap = 0;
-    const sampler = setInterval(() => { peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed); }, 20);
+    const sampler = setInterval(() => {
+      peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+    }, 20);
     const b0 = performance.now();
     const parsedExprs = parseOnly(files);
     const baseMs = performance.now() - b0;
@@ -131,15 +195,26 @@ async function main(): Promise<void> {
     const fixMs = performance.now() - f0;
 
     const ok = lintMs < LIMIT_MS;
-    console.log(`inputs: ${RULES} rules in ${RULE_FILES} files + ${DASHBOARDS} dashboards = ${(bytes / 1e6).toFixed(1)} MB, ${result.counts.expressions} PromQL expressions (${exprs} in rules)`);
-    console.log(`baseline parse-only (yaml + JSON.parse + lezer on ${parsedExprs} expressions): ${baseMs.toFixed(0)} ms`);
-    console.log(`lint prom3 (28 rules, positions, fixes): ${lintMs.toFixed(0)} ms wall (${lintCpuMs.toFixed(0)} ms CPU) = ${(lintMs / baseMs).toFixed(2)}x baseline, ${Math.round(result.counts.expressions / (lintMs / 1000))} expressions/s, ${result.findings.length} findings`);
-    console.log(`fix --dry-run (stage dual, ${fixed.passes} pass(es), ${fixed.files.length} files changed): ${fixMs.toFixed(0)} ms = ${(fixMs / baseMs).toFixed(2)}x baseline`);
+    console.log(
+      `inputs: ${RULES} rules in ${RULE_FILES} files + ${DASHBOARDS} dashboards = ${(bytes / 1e6).toFixed(1)} MB, ${result.counts.expressions} PromQL expressions (${exprs} in rules)`,
+    );
+    console.log(
+      `baseline parse-only (yaml + JSON.parse + lezer on ${parsedExprs} expressions): ${baseMs.toFixed(0)} ms`,
+    );
+    console.log(
+      `lint prom3 (28 rules, positions, fixes): ${lintMs.toFixed(0)} ms wall (${lintCpuMs.toFixed(0)} ms CPU) = ${(lintMs / baseMs).toFixed(2)}x baseline, ${Math.round(result.counts.expressions / (lintMs / 1000))} expressions/s, ${result.findings.length} findings`,
+    );
+    console.log(
+      `fix --dry-run (stage dual, ${fixed.passes} pass(es), ${fixed.files.length} files changed): ${fixMs.toFixed(0)} ms = ${(fixMs / baseMs).toFixed(2)}x baseline`,
+    );
     console.log(`peak heap during lint: ${(peakHeap / 1048576).toFixed(0)} MiB`);
-    console.log(`gate: lint < ${LIMIT_MS} ms: ${ok ? 'PASS' : 'FAIL'} (load average ${(await import('node:os')).loadavg()[0].toFixed(1)} on ${(await import('node:os')).availableParallelism()} cores)`);
+    console.log(
+      `gate: lint < ${LIMIT_MS} ms: ${ok ? 'PASS' : 'FAIL'} (load average ${(await import('node:os')).loadavg()[0].toFixed(1)} on ${(await import('node:os')).availableParallelism()} cores)`,
+    );
     if (!ok) process.exitCode = 1;
   } finally {
-    if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true }); else console.log(dir);
+    if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
+    else console.log(dir);
   }
 }
 

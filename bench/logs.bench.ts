@@ -13,7 +13,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LokiClient } from '../src/clients/index.js';
 import { endpointFromUrl } from '../src/config/index.js';
-import { LOGS_COPY_DEFAULTS, alignRange, generateLogs, groupStreams, logQuery, parseStreamSelector, readLines, type GeneratedLogs } from '../src/logs/index.js';
+import {
+  LOGS_COPY_DEFAULTS,
+  alignRange,
+  generateLogs,
+  groupStreams,
+  logQuery,
+  parseStreamSelector,
+  readLines,
+  type GeneratedLogs,
+} from '../src/logs/index.js';
 import { LokiDouble } from '../test/doubles/loki-double.js';
 import { fmtRate } from './util.js';
 
@@ -24,7 +33,9 @@ const log = (s: string) => process.stderr.write(s + '\n');
 
 async function seed(url: string, tenant: string, data: GeneratedLogs): Promise<void> {
   const c = new LokiClient(endpointFromUrl(url, 'loki', { tenant }));
-  for (const s of data.streams) for (let i = 0; i < s.entries.length; i += 5000) await c.push([{ labels: s.labels, entries: s.entries.slice(i, i + 5000) }]);
+  for (const s of data.streams)
+    for (let i = 0; i < s.entries.length; i += 5000)
+      await c.push([{ labels: s.labels, entries: s.entries.slice(i, i + 5000) }]);
   await c.close();
 }
 
@@ -36,11 +47,20 @@ async function readOnly(url: string, tenant: string, data: GeneratedLogs): Promi
   const r = alignRange(data.startMs, data.endMs, LOGS_COPY_DEFAULTS.windowMs);
   const t0 = performance.now();
   let lines = 0;
-  await Promise.all(groups.map(async (g) => {
-    for (let w = r.startMs; w < r.endMs; w += LOGS_COPY_DEFAULTS.windowMs) {
-      for await (const pages of readLines(c, logQuery(g.matchers), BigInt(w) * 1_000_000n, BigInt(w + LOGS_COPY_DEFAULTS.windowMs) * 1_000_000n, 5000)) for (const p of pages) lines += p.entries.length;
-    }
-  }));
+  await Promise.all(
+    groups.map(async (g) => {
+      for (let w = r.startMs; w < r.endMs; w += LOGS_COPY_DEFAULTS.windowMs) {
+        for await (const pages of readLines(
+          c,
+          logQuery(g.matchers),
+          BigInt(w) * 1_000_000n,
+          BigInt(w + LOGS_COPY_DEFAULTS.windowMs) * 1_000_000n,
+          5000,
+        ))
+          for (const p of pages) lines += p.entries.length;
+      }
+    }),
+  );
   const ms = performance.now() - t0;
   await c.close();
   return { lines, ms };
@@ -50,32 +70,52 @@ async function readOnly(url: string, tenant: string, data: GeneratedLogs): Promi
 function cli(args: string[]): Promise<{ stdout: string; ms: number; rssKiB: number }> {
   return new Promise((res, rej) => {
     const t0 = performance.now();
-    const child = spawn('/usr/bin/time', ['-f', '%M', process.execPath, CLI, ...args], { env: { ...process.env, STACKSHIFT_NO_PROGRESS: '1' } });
-    let stdout = '', stderr = '';
+    const child = spawn('/usr/bin/time', ['-f', '%M', process.execPath, CLI, ...args], {
+      env: { ...process.env, STACKSHIFT_NO_PROGRESS: '1' },
+    });
+    let stdout = '',
+      stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     child.on('close', (code: number) => {
       const ms = performance.now() - t0;
       const rss = Number(stderr.trim().split('\n').pop());
-      if (code !== 0 && code !== 1) return rej(new Error(`stackshift ${args.slice(0, 2).join(' ')} exited ${code}: ${stderr.slice(0, 500)}`));
+      if (code !== 0 && code !== 1)
+        return rej(new Error(`stackshift ${args.slice(0, 2).join(' ')} exited ${code}: ${stderr.slice(0, 500)}`));
       res({ stdout, ms, rssKiB: rss });
     });
   });
 }
 
 async function round(double: LokiDouble, name: string, data: GeneratedLogs, withVerify: boolean) {
-  const src = `old-${name}`, dst = `new-${name}`;
+  const src = `old-${name}`,
+    dst = `new-${name}`;
   await seed(double.url, src, data);
   const ro = await readOnly(double.url, src, data);
   const range = ['--start', String(data.startMs / 1000), '--end', String(data.endMs / 1000)];
-  const sides = ['--source-url', double.url, '--source-tenant', src, '--target-url', double.url, '--target-tenant', dst, '--selector', SELECTOR];
+  const sides = [
+    '--source-url',
+    double.url,
+    '--source-tenant',
+    src,
+    '--target-url',
+    double.url,
+    '--target-tenant',
+    dst,
+    '--selector',
+    SELECTOR,
+  ];
   const copy = await cli(['logs', 'copy', ...sides, ...range, '--state', join(work, `${name}.db`), '--output', 'json']);
   const copied = (JSON.parse(copy.stdout) as { lines: number }).lines;
   if (copied !== data.lines) throw new Error(`copy moved ${copied} of ${data.lines} lines`);
   let verify: { ms: number; rssKiB: number; percent: number } | undefined;
   if (withVerify) {
     const v = await cli(['logs', 'verify', ...sides, ...range, '--sample', '100%', '--output', 'json']);
-    verify = { ms: v.ms, rssKiB: v.rssKiB, percent: (JSON.parse(v.stdout) as { consistency: { percent: number } }).consistency.percent };
+    verify = {
+      ms: v.ms,
+      rssKiB: v.rssKiB,
+      percent: (JSON.parse(v.stdout) as { consistency: { percent: number } }).consistency.percent,
+    };
   }
   double.tenants.clear();
   return { ro, copy, verify };
@@ -94,10 +134,18 @@ try {
   const roRate = (a.ro.lines * 1000) / a.ro.ms;
   const copyRate = (one.lines * 1000) / a.copy.ms;
   const verifyRate = (one.lines * 1000) / a.verify!.ms;
-  console.log(`read-only baseline      ${fmtRate(roRate)} lines (${a.ro.lines} lines in ${(a.ro.ms / 1000).toFixed(1)} s)`);
-  console.log(`logs copy (CLI)         ${fmtRate(copyRate)} lines, ratio to read-only ${(copyRate / roRate).toFixed(2)} (wall time incl. process start and planning)`);
-  console.log(`logs verify 100% (CLI)  ${fmtRate(verifyRate)} source lines, ratio ${(verifyRate / roRate).toFixed(2)} (both sides read), consistency ${a.verify!.percent} %`);
-  console.log(`peak RSS copy           1x ${(a.copy.rssKiB / 1024).toFixed(0)} MiB, 10x ${(b.copy.rssKiB / 1024).toFixed(0)} MiB (ratio ${(b.copy.rssKiB / a.copy.rssKiB).toFixed(2)}); 10x copy ${fmtRate((ten.lines * 1000) / b.copy.ms)} lines`);
+  console.log(
+    `read-only baseline      ${fmtRate(roRate)} lines (${a.ro.lines} lines in ${(a.ro.ms / 1000).toFixed(1)} s)`,
+  );
+  console.log(
+    `logs copy (CLI)         ${fmtRate(copyRate)} lines, ratio to read-only ${(copyRate / roRate).toFixed(2)} (wall time incl. process start and planning)`,
+  );
+  console.log(
+    `logs verify 100% (CLI)  ${fmtRate(verifyRate)} source lines, ratio ${(verifyRate / roRate).toFixed(2)} (both sides read), consistency ${a.verify!.percent} %`,
+  );
+  console.log(
+    `peak RSS copy           1x ${(a.copy.rssKiB / 1024).toFixed(0)} MiB, 10x ${(b.copy.rssKiB / 1024).toFixed(0)} MiB (ratio ${(b.copy.rssKiB / a.copy.rssKiB).toFixed(2)}); 10x copy ${fmtRate((ten.lines * 1000) / b.copy.ms)} lines`,
+  );
   console.log(`peak RSS verify 1x      ${(a.verify!.rssKiB / 1024).toFixed(0)} MiB`);
 } finally {
   rmSync(work, { recursive: true, force: true });

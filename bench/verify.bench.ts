@@ -18,13 +18,34 @@ import { runBackfill } from '../src/backfill/index.js';
 import { RemoteReadClient } from '../src/clients/index.js';
 import { endpointFromUrl } from '../src/config/index.js';
 import { HttpClient } from '../src/http/index.js';
-import { countSamples, historyBlocks, installBlocks, prometheusVersion, resolveSpec, startPrometheus, type HistorySpec, type LabServer } from '../src/lab/index.js';
+import {
+  countSamples,
+  historyBlocks,
+  installBlocks,
+  prometheusVersion,
+  resolveSpec,
+  startPrometheus,
+  type HistorySpec,
+  type LabServer,
+} from '../src/lab/index.js';
 import { openSide, verifyMetrics, type MetricsReport } from '../src/verify/index.js';
 import type { Matcher } from '../src/wire/index.js';
 import { fmtRate } from './util.js';
 
-const MAIN: HistorySpec = { series: 500, durationMs: 86_400_000, intervalMs: 15_000, seed: 91, endMs: Date.UTC(2026, 0, 1) };
-const RSS_1X: HistorySpec = { series: 200, durationMs: 86_400_000, intervalMs: 15_000, seed: 92, endMs: Date.UTC(2026, 0, 1) };
+const MAIN: HistorySpec = {
+  series: 500,
+  durationMs: 86_400_000,
+  intervalMs: 15_000,
+  seed: 91,
+  endMs: Date.UTC(2026, 0, 1),
+};
+const RSS_1X: HistorySpec = {
+  series: 200,
+  durationMs: 86_400_000,
+  intervalMs: 15_000,
+  seed: 92,
+  endMs: Date.UTC(2026, 0, 1),
+};
 const RSS_8X: HistorySpec = { ...RSS_1X, durationMs: 8 * 86_400_000 };
 const ROUNDS = 3;
 const CLI = resolve('dist/src/cli/main.js');
@@ -39,14 +60,21 @@ async function pair(spec: HistorySpec): Promise<[LabServer, LabServer]> {
   for (const name of ['a', 'b']) {
     const dataDir = join(work, `${name}-${spec.seed}-${spec.durationMs}`);
     installBlocks(blocks, dataDir);
-    const s = await startPrometheus({ name: `${name}-${spec.seed}-${spec.durationMs}`, config: 'global: {}\n', dataDir });
+    const s = await startPrometheus({
+      name: `${name}-${spec.seed}-${spec.durationMs}`,
+      config: 'global: {}\n',
+      dataDir,
+    });
     servers.push(s);
     out.push(s);
   }
   return [out[0], out[1]];
 }
 
-const names = (spec: HistorySpec) => [`${spec.prefix ?? 'stackshift_gen'}_requests_total`, `${spec.prefix ?? 'stackshift_gen'}_temperature_celsius`];
+const names = (spec: HistorySpec) => [
+  `${spec.prefix ?? 'stackshift_gen'}_requests_total`,
+  `${spec.prefix ?? 'stackshift_gen'}_temperature_celsius`,
+];
 
 /** The backfill's read-only path (as bench/backfill.bench.ts measures it): one reader per metric name, 6h windows. */
 async function readOnly(url: string, spec: HistorySpec): Promise<{ samples: number; ms: number }> {
@@ -55,24 +83,46 @@ async function readOnly(url: string, spec: HistorySpec): Promise<{ samples: numb
   const rr = new RemoteReadClient(http);
   const t0 = performance.now();
   let samples = 0;
-  await Promise.all(names(spec).map(async (name) => {
-    for (let w = s.startMs; w < s.endMs; w += 6 * 3_600_000) {
-      const m: Matcher[] = [{ type: 'EQ', name: '__name__', value: name }];
-      for await (const x of rr.streamSeries({ startMs: w, endMs: Math.min(s.endMs, w + 6 * 3_600_000) - 1, matchers: m })) samples += x.timestamps.length;
-    }
-  }));
+  await Promise.all(
+    names(spec).map(async (name) => {
+      for (let w = s.startMs; w < s.endMs; w += 6 * 3_600_000) {
+        const m: Matcher[] = [{ type: 'EQ', name: '__name__', value: name }];
+        for await (const x of rr.streamSeries({
+          startMs: w,
+          endMs: Math.min(s.endMs, w + 6 * 3_600_000) - 1,
+          matchers: m,
+        }))
+          samples += x.timestamps.length;
+      }
+    }),
+  );
   const ms = performance.now() - t0;
   await http.close();
   return { samples, ms };
 }
 
-async function verify(a: string, b: string, spec: HistorySpec, recheck?: { rounds: number; delayMs: number }): Promise<MetricsReport> {
+async function verify(
+  a: string,
+  b: string,
+  spec: HistorySpec,
+  recheck?: { rounds: number; delayMs: number },
+): Promise<MetricsReport> {
   const s = resolveSpec(spec);
   const [source, target] = [await openSide(endpointFromUrl(a)), await openSide(endpointFromUrl(b))];
   try {
     return await verifyMetrics({
-      source, target, startMs: s.startMs, endMs: s.endMs, selectors: [[{ type: 'RE', name: '__name__', value: 'stackshift_gen_.+' }]],
-      mapping: { add: {}, drop: [] }, equality: { relativeTolerance: 0 }, samples: true, readWindowMs: 86_400_000, concurrency: 2, top: 10, recheck,
+      source,
+      target,
+      startMs: s.startMs,
+      endMs: s.endMs,
+      selectors: [[{ type: 'RE', name: '__name__', value: 'stackshift_gen_.+' }]],
+      mapping: { add: {}, drop: [] },
+      equality: { relativeTolerance: 0 },
+      samples: true,
+      readWindowMs: 86_400_000,
+      concurrency: 2,
+      top: 10,
+      recheck,
     });
   } finally {
     await Promise.all([source.close(), target.close()]);
@@ -82,12 +132,38 @@ async function verify(a: string, b: string, spec: HistorySpec, recheck?: { round
 function cliVerify(a: string, b: string, spec: HistorySpec): Promise<MetricsReport> {
   const s = resolveSpec(spec);
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [CLI, 'verify', 'metrics', '--source-url', a, '--target-url', b, '--start', String(s.startMs / 1000), '--end', String(s.endMs / 1000), '--match', '{__name__=~"stackshift_gen_.+"}', '--output', 'json'], { env: { ...process.env, STACKSHIFT_NO_PROGRESS: '1' } });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'verify',
+        'metrics',
+        '--source-url',
+        a,
+        '--target-url',
+        b,
+        '--start',
+        String(s.startMs / 1000),
+        '--end',
+        String(s.endMs / 1000),
+        '--match',
+        '{__name__=~"stackshift_gen_.+"}',
+        '--output',
+        'json',
+      ],
+      { env: { ...process.env, STACKSHIFT_NO_PROGRESS: '1' } },
+    );
     let out = '';
     let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('close', (code) => (code === 0 ? res(JSON.parse(out) as MetricsReport) : rej(new Error(`verify CLI exited ${code}: ${err}`))));
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.on('close', (code) =>
+      code === 0 ? res(JSON.parse(out) as MetricsReport) : rej(new Error(`verify CLI exited ${code}: ${err}`)),
+    );
   });
 }
 
@@ -110,7 +186,8 @@ try {
     const t0 = performance.now();
     last = await verify(a.url, b.url, MAIN);
     const ms = performance.now() - t0;
-    if (last.samples!.matched !== expected || last.consistency.percent !== 100) throw new Error(`verify: ${last.samples!.matched} of ${expected} matched`);
+    if (last.samples!.matched !== expected || last.consistency.percent !== 100)
+      throw new Error(`verify: ${last.samples!.matched} of ${expected} matched`);
     verifies.push((last.samples!.expected * 1000) / ms);
   }
   const med = (x: number[]) => [...x].sort((p, q) => p - q)[Math.floor(x.length / 2)];
@@ -118,14 +195,35 @@ try {
   const verifyRate = med(verifies);
 
   log('backfilling a copy into a remote-write receiver...');
-  const receiver = await startPrometheus({ name: 'receiver', config: 'global: {}\nstorage:\n  tsdb:\n    out_of_order_time_window: 3650d\n', dataDir: join(work, 'receiver'), extraArgs: ['--web.enable-remote-write-receiver'] });
+  const receiver = await startPrometheus({
+    name: 'receiver',
+    config: 'global: {}\nstorage:\n  tsdb:\n    out_of_order_time_window: 3650d\n',
+    dataDir: join(work, 'receiver'),
+    extraArgs: ['--web.enable-remote-write-receiver'],
+  });
   servers.push(receiver);
   const ms = resolveSpec(MAIN);
   await runBackfill({
-    source: endpointFromUrl(a.url), target: endpointFromUrl(`${receiver.url}/api/v1/write`, 'prometheus'), selectors: ['{__name__=~"stackshift_gen_.+"}'],
-    startMs: ms.startMs, endMs: ms.endMs, keepExternalLabels: true, remoteWriteVersion: '1.0', responseType: 'streamed', readConcurrency: 2, writeConcurrency: 4,
-    batchSamples: 20_000, windowMs: 6 * 3_600_000, minWindowMs: 60_000, maxWindowMs: 24 * 3_600_000, unitSamples: 2_000_000, namesPerGroup: 1,
-    statePath: join(work, 'backfill.db'), dryRun: false, preflight: false, retries: 10,
+    source: endpointFromUrl(a.url),
+    target: endpointFromUrl(`${receiver.url}/api/v1/write`, 'prometheus'),
+    selectors: ['{__name__=~"stackshift_gen_.+"}'],
+    startMs: ms.startMs,
+    endMs: ms.endMs,
+    keepExternalLabels: true,
+    remoteWriteVersion: '1.0',
+    responseType: 'streamed',
+    readConcurrency: 2,
+    writeConcurrency: 4,
+    batchSamples: 20_000,
+    windowMs: 6 * 3_600_000,
+    minWindowMs: 60_000,
+    maxWindowMs: 24 * 3_600_000,
+    unitSamples: 2_000_000,
+    namesPerGroup: 1,
+    statePath: join(work, 'backfill.db'),
+    dryRun: false,
+    preflight: false,
+    retries: 10,
   });
   // the receiver serves holes while it compacts its out-of-order head: wait until a first read is complete
   const settle0 = performance.now();
@@ -142,7 +240,10 @@ try {
     const t0 = performance.now();
     // a receiver compacting its out-of-order head can serve holes for seconds: differences are read again
     const r = await verify(a.url, receiver.url, MAIN, { rounds: 3, delayMs: 2000 });
-    if (r.consistency.percent !== 100) throw new Error(`verify after backfill: ${r.consistency.percent} %: ${JSON.stringify({ s: r.samples, d: r.discrepancies.slice(0, 3) })}`);
+    if (r.consistency.percent !== 100)
+      throw new Error(
+        `verify after backfill: ${r.consistency.percent} %: ${JSON.stringify({ s: r.samples, d: r.discrepancies.slice(0, 3) })}`,
+      );
     decoded.push((r.samples!.expected * 1000) / (performance.now() - t0));
   }
   const decodedRate = med(decoded);
@@ -155,12 +256,21 @@ try {
     rss.push({ spec, samples: r.samples!.expected, peak: r.peakRssBytes, ms: r.durationMs });
   }
 
-  console.log(`verify.bench: ${MAIN.series} series x 1d at 15s = ${expected} samples per side, median of ${ROUNDS} rounds, Prometheus ${prometheusVersion()} on loopback, ${(await import('node:os')).cpus().length} cores`);
+  console.log(
+    `verify.bench: ${MAIN.series} series x 1d at 15s = ${expected} samples per side, median of ${ROUNDS} rounds, Prometheus ${prometheusVersion()} on loopback, ${(await import('node:os')).cpus().length} cores`,
+  );
   console.log(`read-only (backfill read path, baseline)  ${fmtRate(readRate).padStart(10)} source samples`);
-  console.log(`verify metrics (both sides, compared)     ${fmtRate(verifyRate).padStart(10)} source samples  (${fmtRate(verifyRate * 2)} samples read)`);
+  console.log(
+    `verify metrics (both sides, compared)     ${fmtRate(verifyRate).padStart(10)} source samples  (${fmtRate(verifyRate * 2)} samples read)`,
+  );
   console.log(`ratio verify / read-only: ${(verifyRate / readRate).toFixed(2)}  [bar: >= 1.0]`);
-  console.log(`verify after backfill (re-chunked copy, every sample decoded on both sides) ${fmtRate(decodedRate)} source samples: ratio ${(decodedRate / readRate).toFixed(2)} (informative: two decodes on ${(await import('node:os')).cpus().length} cores; measured after the receiver settled: for ${(settleMs / 1000).toFixed(0)}s after the backfill its reads had holes in up to ${transient} series while it compacted)`);
-  for (const r of rss) console.log(`peak RSS ${mb(r.peak).padStart(7)} verifying ${r.samples} samples per side (${r.spec.series} series x ${r.spec.durationMs / 86_400_000}d) in ${(r.ms / 1000).toFixed(1)}s`);
+  console.log(
+    `verify after backfill (re-chunked copy, every sample decoded on both sides) ${fmtRate(decodedRate)} source samples: ratio ${(decodedRate / readRate).toFixed(2)} (informative: two decodes on ${(await import('node:os')).cpus().length} cores; measured after the receiver settled: for ${(settleMs / 1000).toFixed(0)}s after the backfill its reads had holes in up to ${transient} series while it compacted)`,
+  );
+  for (const r of rss)
+    console.log(
+      `peak RSS ${mb(r.peak).padStart(7)} verifying ${r.samples} samples per side (${r.spec.series} series x ${r.spec.durationMs / 86_400_000}d) in ${(r.ms / 1000).toFixed(1)}s`,
+    );
   console.log(`peak RSS 8x / 1x: ${(rss[1].peak / rss[0].peak).toFixed(2)}  [bar: flat]`);
   if (verifyRate < readRate || rss[1].peak > rss[0].peak * 1.5) process.exitCode = 1;
 } finally {

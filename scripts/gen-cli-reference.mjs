@@ -14,7 +14,9 @@ const before = readFileSync(file, 'utf8');
 const after = replaceReference(before, renderCliReference(buildProgram()));
 if (process.argv.includes('--check')) {
   if (before !== after) {
-    console.error('README.md command reference is out of date: run `npx tsc -p tsconfig.json && node scripts/gen-cli-reference.mjs`');
+    console.error(
+      'README.md command reference is out of date: run `npx tsc -p tsconfig.json && node scripts/gen-cli-reference.mjs`',
+    );
     process.exit(1);
   }
 } else if (before !== after) {

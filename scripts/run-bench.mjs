@@ -5,7 +5,11 @@ import { spawnSync } from 'node:child_process';
 
 const dir = 'dist/bench';
 const filter = process.argv.slice(2);
-let files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.bench.js')).sort() : [];
+let files = existsSync(dir)
+  ? readdirSync(dir)
+      .filter((f) => f.endsWith('.bench.js'))
+      .sort()
+  : [];
 if (filter.length) files = files.filter((f) => filter.some((x) => f.includes(x)));
 let failed = 0;
 for (const f of files) {

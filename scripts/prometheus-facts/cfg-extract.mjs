@@ -10,10 +10,20 @@ function source(ver) {
   const tag = `v${ver}`;
   const hasTag = sh(`git -C ${PROM} tag -l ${tag}`).trim() === tag;
   const read = (p) => {
-    if (hasTag) { try { return sh(`git -C ${PROM} show ${tag}:${p} 2>/dev/null`); } catch { return undefined; } }
-    const f = `${modDir}/${p}`; return existsSync(f) ? readFileSync(f, 'utf8') : undefined;
+    if (hasTag) {
+      try {
+        return sh(`git -C ${PROM} show ${tag}:${p} 2>/dev/null`);
+      } catch {
+        return undefined;
+      }
+    }
+    const f = `${modDir}/${p}`;
+    return existsSync(f) ? readFileSync(f, 'utf8') : undefined;
   };
-  const ls = (dir) => hasTag ? sh(`git -C ${PROM} ls-tree -r --name-only ${tag} ${dir}`).split('\n').filter(Boolean) : sh(`cd ${modDir} && find ${dir} -name '*.go'`).split('\n').filter(Boolean);
+  const ls = (dir) =>
+    hasTag
+      ? sh(`git -C ${PROM} ls-tree -r --name-only ${tag} ${dir}`).split('\n').filter(Boolean)
+      : sh(`cd ${modDir} && find ${dir} -name '*.go'`).split('\n').filter(Boolean);
   return { read, ls, where: hasTag ? `P@${tag}` : `module ${modDir}` };
 }
 function commonSource(goMod) {
@@ -21,9 +31,15 @@ function commonSource(goMod) {
   if (full[2]) return { v: `${full[1]}`, read: (p) => sh(`git -C ${COMMON} show ${full[2]}:${p}`) };
   const v = full[1];
   const modCommon = `/root/go/pkg/mod/github.com/prometheus/common@v${v}`;
-  if (sh(`git -C ${COMMON} tag -l v${v}`).trim() !== `v${v}` && existsSync(modCommon)) return { v: `${v} (module cache)`, read: (p) => readFileSync(`${modCommon}/${p}`, 'utf8') };
+  if (sh(`git -C ${COMMON} tag -l v${v}`).trim() !== `v${v}` && existsSync(modCommon))
+    return { v: `${v} (module cache)`, read: (p) => readFileSync(`${modCommon}/${p}`, 'utf8') };
   // a few go.mod versions have no tag in the mirror (v0.49.1): take the newest tag of that minor at or below it
-  const tags = sh(`git -C ${COMMON} tag -l 'v${v.split('.').slice(0, 2).join('.')}.*'`).split('\n').filter(Boolean).map((t) => t.slice(1)).filter((t) => Number(t.split('.')[2]) <= Number(v.split('.')[2])).sort((a, b) => Number(a.split('.')[2]) - Number(b.split('.')[2]));
+  const tags = sh(`git -C ${COMMON} tag -l 'v${v.split('.').slice(0, 2).join('.')}.*'`)
+    .split('\n')
+    .filter(Boolean)
+    .map((t) => t.slice(1))
+    .filter((t) => Number(t.split('.')[2]) <= Number(v.split('.')[2]))
+    .sort((a, b) => Number(a.split('.')[2]) - Number(b.split('.')[2]));
   const use = tags.includes(v) ? v : tags[tags.length - 1];
   return { v: use === v ? v : `${v} (read at v${use})`, read: (p) => sh(`git -C ${COMMON} show v${use}:${p}`) };
 }
@@ -33,10 +49,16 @@ function structs(text, pkg, aliases) {
   const re = /\ntype (\w+) struct \{/g;
   let m;
   // named slices of a struct (type AlertmanagerConfigs []*AlertmanagerConfig) stand for their element
-  for (const a of text.matchAll(/\ntype (\w+) \[\]\*?(\w+)\n/g)) out[`${pkg}.${a[1]}`] = [{ key: '', inline: true, type: `${pkg}.${a[2]}` }];
+  for (const a of text.matchAll(/\ntype (\w+) \[\]\*?(\w+)\n/g))
+    out[`${pkg}.${a[1]}`] = [{ key: '', inline: true, type: `${pkg}.${a[2]}` }];
   while ((m = re.exec(text))) {
-    let depth = 1, i = re.lastIndex;
-    while (depth && i < text.length) { if (text[i] === '{') depth++; else if (text[i] === '}') depth--; i++; }
+    let depth = 1,
+      i = re.lastIndex;
+    while (depth && i < text.length) {
+      if (text[i] === '{') depth++;
+      else if (text[i] === '}') depth--;
+      i++;
+    }
     const body = text.slice(re.lastIndex, i - 1);
     const fields = [];
     for (const line of body.split('\n')) {
@@ -46,7 +68,12 @@ function structs(text, pkg, aliases) {
       const [key, ...opts] = tag[1].split(',');
       if (key === '-') continue;
       const type = before.length >= 2 ? before[1] : before[0];
-      fields.push({ key, inline: opts.includes('inline'), type: qualify(type, pkg, aliases), list: /^\*?\[\]/.test(type) });
+      fields.push({
+        key,
+        inline: opts.includes('inline'),
+        type: qualify(type, pkg, aliases),
+        list: /^\*?\[\]/.test(type),
+      });
     }
     out[`${pkg}.${m[1]}`] = fields;
   }
@@ -66,11 +93,19 @@ export function extract(ver) {
   const goMod = s.read('go.mod');
   const common = commonSource(goMod);
   const all = {};
-  const promAliases = { config: 'common', relabel: 'relabel', azuread: 'azuread', googleiam: 'googleiam', discovery: 'discovery' };
+  const promAliases = {
+    config: 'common',
+    relabel: 'relabel',
+    azuread: 'azuread',
+    googleiam: 'googleiam',
+    discovery: 'discovery',
+  };
   Object.assign(all, structs(s.read('config/config.go'), 'prom', promAliases));
   Object.assign(all, structs(s.read('model/relabel/relabel.go'), 'relabel', {}));
-  const az = s.read('storage/remote/azuread/azuread.go'); if (az) Object.assign(all, structs(az, 'azuread', { config: 'common' }));
-  const gi = s.read('storage/remote/googleiam/googleiam.go'); if (gi) Object.assign(all, structs(gi, 'googleiam', {}));
+  const az = s.read('storage/remote/azuread/azuread.go');
+  if (az) Object.assign(all, structs(az, 'azuread', { config: 'common' }));
+  const gi = s.read('storage/remote/googleiam/googleiam.go');
+  if (gi) Object.assign(all, structs(gi, 'googleiam', {}));
   Object.assign(all, structs(common.read('config/http_config.go'), 'common', {}));
   // service discovery: `func (*SDConfig) Name() string { return "x" }` per package
   const sd = new Set(['static']);
@@ -86,8 +121,14 @@ export function extract(ver) {
 export function keysOf(structsMap, id, seen = new Set()) {
   const out = {};
   for (const f of structsMap[id] ?? []) {
-    if (f.inline) { if (f.type && !seen.has(f.type)) Object.assign(out, keysOf(structsMap, f.type, new Set([...seen, f.type]))); continue; }
-    const named = f.type && structsMap[f.type]?.length === 1 && structsMap[f.type][0].key === '' ? structsMap[f.type][0].type : undefined;
+    if (f.inline) {
+      if (f.type && !seen.has(f.type)) Object.assign(out, keysOf(structsMap, f.type, new Set([...seen, f.type])));
+      continue;
+    }
+    const named =
+      f.type && structsMap[f.type]?.length === 1 && structsMap[f.type][0].key === ''
+        ? structsMap[f.type][0].type
+        : undefined;
     out[f.key] = f.type && structsMap[f.type] ? { type: named ?? f.type, list: f.list || Boolean(named) } : null;
   }
   return out;

@@ -19,7 +19,9 @@ for (const v of versions) {
       const childKeys = child ? keysOf(e.structs, child.type) : {};
       kids[k] = child && Object.keys(childKeys).length ? `${child.list ? '[]' : ''}${child.type}` : null;
     }
-    if (id === 'prom.ScrapeConfig' || id === 'prom.AlertmanagerConfig') for (const sd of e.sd) kids[sd === 'static' ? 'static_configs' : `${sd}_sd_configs`] = sd === 'static' ? '[]targetgroup.Group' : null;
+    if (id === 'prom.ScrapeConfig' || id === 'prom.AlertmanagerConfig')
+      for (const sd of e.sd)
+        kids[sd === 'static' ? 'static_configs' : `${sd}_sd_configs`] = sd === 'static' ? '[]targetgroup.Group' : null;
     sections[id] = kids;
     for (const c of Object.values(kids)) if (c && c !== '[]targetgroup.Group') visit(c.replace('[]', ''));
   };
@@ -50,7 +52,9 @@ for (const id of ids) {
     if (child) children[k] = child;
   }
   const sinceSection = versions.find((v) => per[v].sections[id]);
-  rows.push(`  '${id}': {${sinceSection !== first ? ` since: '${sinceSection}',` : ''}\n    keys: '${parts.join(' ')}',\n    children: ${JSON.stringify(children).replace(/"/g, "'").replace(/,/g, ', ').replace(/:/g, ': ')},\n  },`);
+  rows.push(
+    `  '${id}': {${sinceSection !== first ? ` since: '${sinceSection}',` : ''}\n    keys: '${parts.join(' ')}',\n    children: ${JSON.stringify(children).replace(/"/g, "'").replace(/,/g, ', ').replace(/:/g, ': ')},\n  },`,
+  );
 }
 console.log(rows.join('\n').replace(/'\n  '/g, "'\n  '"));
 console.log('// versions: ' + versions.join(' '));

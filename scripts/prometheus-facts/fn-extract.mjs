@@ -10,17 +10,29 @@ function parse(src) {
   let m;
   while ((m = re.exec(body))) {
     const b = m[2];
-    const args = (/ArgTypes:\s*\[\]ValueType\{([^}]*)\}/.exec(b)?.[1] ?? '').split(',').map((s) => s.trim().replace('ValueType', '')).filter(Boolean).map((s) => ({ Vector: 'v', Matrix: 'm', Scalar: 's', String: 'str' })[s] ?? s);
+    const args = (/ArgTypes:\s*\[\]ValueType\{([^}]*)\}/.exec(b)?.[1] ?? '')
+      .split(',')
+      .map((s) => s.trim().replace('ValueType', ''))
+      .filter(Boolean)
+      .map((s) => ({ Vector: 'v', Matrix: 'm', Scalar: 's', String: 'str' })[s] ?? s);
     const variadic = Number(/Variadic:\s*(-?\d+)/.exec(b)?.[1] ?? 0);
-    const ret = (/ReturnType:\s*ValueType(\w+)/.exec(b)?.[1]);
-    out[m[1]] = { args, variadic, ret: { Vector: 'v', Matrix: 'm', Scalar: 's', String: 'str' }[ret], exp: /Experimental:\s*true/.test(b) };
+    const ret = /ReturnType:\s*ValueType(\w+)/.exec(b)?.[1];
+    out[m[1]] = {
+      args,
+      variadic,
+      ret: { Vector: 'v', Matrix: 'm', Scalar: 's', String: 'str' }[ret],
+      exp: /Experimental:\s*true/.test(b),
+    };
   }
   return out;
 }
 const per = {};
-for (const t of tags) per[t] = parse(execSync(`git -C ${repo} show ${t}:promql/parser/functions.go`, { encoding: 'utf8' }));
+for (const t of tags)
+  per[t] = parse(execSync(`git -C ${repo} show ${t}:promql/parser/functions.go`, { encoding: 'utf8' }));
 import { readFileSync } from 'node:fs';
-per['v3.16.0'] = parse(readFileSync('/root/go/pkg/mod/github.com/prometheus/prometheus@v0.316.0/promql/parser/functions.go', 'utf8'));
+per['v3.16.0'] = parse(
+  readFileSync('/root/go/pkg/mod/github.com/prometheus/prometheus@v0.316.0/promql/parser/functions.go', 'utf8'),
+);
 const all = [...new Set(Object.values(per).flatMap((x) => Object.keys(x)))].sort();
 const keys = Object.keys(per);
 for (const n of all) {
@@ -30,5 +42,22 @@ for (const n of all) {
   const expT = present.filter((t) => per[t][n].exp);
   const last = per[present[present.length - 1]][n];
   const sigs = [...new Set(present.map((t) => JSON.stringify([per[t][n].args, per[t][n].variadic, per[t][n].ret])))];
-  console.log(JSON.stringify({ n, since, removed, exp: expT.length ? [expT[0], expT[expT.length - 1]] : undefined, sig: [last.args, last.variadic, last.ret], sigs: sigs.length > 1 ? sigs.map((s) => s + '@' + present.find((t) => JSON.stringify([per[t][n].args, per[t][n].variadic, per[t][n].ret]) === s)) : undefined }));
+  console.log(
+    JSON.stringify({
+      n,
+      since,
+      removed,
+      exp: expT.length ? [expT[0], expT[expT.length - 1]] : undefined,
+      sig: [last.args, last.variadic, last.ret],
+      sigs:
+        sigs.length > 1
+          ? sigs.map(
+              (s) =>
+                s +
+                '@' +
+                present.find((t) => JSON.stringify([per[t][n].args, per[t][n].variadic, per[t][n].ret]) === s),
+            )
+          : undefined,
+    }),
+  );
 }

@@ -1,7 +1,14 @@
 import { execSync } from 'node:child_process';
-const lines = execSync('node scripts/prometheus-facts/fn-extract.mjs', { encoding: 'utf8' }).trim().split('\n').map((l) => JSON.parse(l));
+const lines = execSync('node scripts/prometheus-facts/fn-extract.mjs', { encoding: 'utf8' })
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l));
 const T = { v: 'vector', m: 'matrix', s: 'scalar', str: 'string' };
-const next = (t) => { if (t === 'v3.14.0') return '3.16.0'; const [a, b] = t.slice(1).split('.').map(Number); return a === 2 && b === 55 ? '3.0.0' : `${a}.${b + 1}.0`; };
+const next = (t) => {
+  if (t === 'v3.14.0') return '3.16.0';
+  const [a, b] = t.slice(1).split('.').map(Number);
+  return a === 2 && b === 55 ? '3.0.0' : `${a}.${b + 1}.0`;
+};
 const out = [];
 for (const f of lines) {
   const parts = [`name: '${f.n}'`, `args: [${f.sig[0].map((a) => `'${T[a]}'`).join(', ')}]`];

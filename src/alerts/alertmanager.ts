@@ -10,9 +10,19 @@ import { parseSelector } from '../promql/index.js';
  * Alertmanager) every label set is routed through both, and an alert that would reach other receivers is a
  * finding.
  */
-export interface ConfigCheck { file: string; ok: boolean; output: string; summary: string[] }
+export interface ConfigCheck {
+  file: string;
+  ok: boolean;
+  output: string;
+  summary: string[];
+}
 
-export interface RouteResult { labels: Record<string, string>; receivers: string[]; against?: string[]; differs: boolean }
+export interface RouteResult {
+  labels: Record<string, string>;
+  receivers: string[];
+  against?: string[];
+  differs: boolean;
+}
 
 export interface AlertmanagerCheckReport {
   amtool: string;
@@ -24,7 +34,11 @@ export interface AlertmanagerCheckReport {
 
 function run(bin: string, args: string[]): { code: number; out: string; stdout: string } {
   const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000 });
-  if (r.error) throw new UsageError(`amtool ${bin}: cannot run it (${r.error.message})`, 'pass --amtool with the path of amtool (it ships with Alertmanager)');
+  if (r.error)
+    throw new UsageError(
+      `amtool ${bin}: cannot run it (${r.error.message})`,
+      'pass --amtool with the path of amtool (it ships with Alertmanager)',
+    );
   return { code: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}`, stdout: r.stdout ?? '' };
 }
 
@@ -37,7 +51,11 @@ export function checkConfig(bin: string, file: string): ConfigCheck {
   if (!existsSync(file)) throw new UsageError(`${file}: no such Alertmanager config file`);
   const r = run(bin, ['check-config', file]);
   const ok = r.code === 0 && /SUCCESS/.test(r.out);
-  const summary = r.out.split('\n').map((l) => l.trim()).filter((l) => /^- /.test(l)).map((l) => l.slice(2));
+  const summary = r.out
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^- /.test(l))
+    .map((l) => l.slice(2));
   return { file, ok, output: r.out.trim(), summary };
 }
 
@@ -47,15 +65,29 @@ export function parseLabelSet(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   if (s.startsWith('{')) {
     let matchers;
-    try { matchers = parseSelector(s); } catch (e) { throw new UsageError(`--alert ${text}: ${(e as Error).message}`, 'write a label set as alertname=X,severity=page or {alertname="X",severity="page"}'); }
+    try {
+      matchers = parseSelector(s);
+    } catch (e) {
+      throw new UsageError(
+        `--alert ${text}: ${(e as Error).message}`,
+        'write a label set as alertname=X,severity=page or {alertname="X",severity="page"}',
+      );
+    }
     for (const m of matchers) {
       if (m.type !== 'EQ') throw new UsageError(`--alert ${text}: only name="value" pairs make an alert's labels`);
       out[m.name] = m.value;
     }
   } else {
-    for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+    for (const part of s
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       const m = /^([a-zA-Z_][a-zA-Z0-9_]*)=(.*)$/.exec(part);
-      if (!m) throw new UsageError(`--alert ${text}: "${part}" is not name=value`, 'write a label set as alertname=X,severity=page or {alertname="X",severity="page"}');
+      if (!m)
+        throw new UsageError(
+          `--alert ${text}: "${part}" is not name=value`,
+          'write a label set as alertname=X,severity=page or {alertname="X",severity="page"}',
+        );
       out[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1');
     }
   }
@@ -65,11 +97,27 @@ export function parseLabelSet(text: string): Record<string, string> {
 
 /** The receivers a label set reaches in one config, in routing order (amtool config routes test). */
 export function routeLabels(bin: string, file: string, labels: Record<string, string>): string[] {
-  const args = ['config', 'routes', 'test', `--config.file=${file}`, ...Object.keys(labels).sort().map((k) => `${k}="${labels[k]!.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)];
+  const args = [
+    'config',
+    'routes',
+    'test',
+    `--config.file=${file}`,
+    ...Object.keys(labels)
+      .sort()
+      .map((k) => `${k}="${labels[k]!.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`),
+  ];
   const r = run(bin, args);
   // the receivers are amtool's last line on stdout; stderr holds warnings (--config.file overrides --alertmanager.url)
-  const lines = r.stdout.split('\n').map((l) => l.trim()).filter((l) => l && !/^WARNING/i.test(l));
-  if (r.code !== 0 || !lines.length) throw new StackshiftError('amtool', `amtool config routes test failed for ${JSON.stringify(labels)} on ${file}: ${r.out.trim().slice(0, 300)}`, { hint: 'run `amtool check-config` on the file first' });
+  const lines = r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^WARNING/i.test(l));
+  if (r.code !== 0 || !lines.length)
+    throw new StackshiftError(
+      'amtool',
+      `amtool config routes test failed for ${JSON.stringify(labels)} on ${file}: ${r.out.trim().slice(0, 300)}`,
+      { hint: 'run `amtool check-config` on the file first' },
+    );
   const last = lines[lines.length - 1]!;
   // "a,b[alertname,job]": receivers split on commas outside the grouping brackets
   const out: string[] = [];
@@ -78,14 +126,23 @@ export function routeLabels(bin: string, file: string, labels: Record<string, st
   for (const c of last) {
     if (c === '[') depth++;
     if (c === ']') depth--;
-    if (c === ',' && depth === 0) { out.push(cur); cur = ''; continue; }
+    if (c === ',' && depth === 0) {
+      out.push(cur);
+      cur = '';
+      continue;
+    }
     cur += c;
   }
   out.push(cur);
   return out.map((x) => x.replace(/\[.*\]$/, '').trim()).filter(Boolean);
 }
 
-export function checkAlertmanager(p: { amtool: string; config: string; against?: string; alerts: Array<Record<string, string>> }): AlertmanagerCheckReport {
+export function checkAlertmanager(p: {
+  amtool: string;
+  config: string;
+  against?: string;
+  alerts: Array<Record<string, string>>;
+}): AlertmanagerCheckReport {
   const version = amtoolVersion(p.amtool);
   const checks = [checkConfig(p.amtool, p.config)];
   if (p.against) checks.push(checkConfig(p.amtool, p.against));
@@ -94,7 +151,12 @@ export function checkAlertmanager(p: { amtool: string; config: string; against?:
     for (const labels of p.alerts) {
       const receivers = routeLabels(p.amtool, p.config, labels);
       const against = p.against ? routeLabels(p.amtool, p.against, labels) : undefined;
-      routes.push({ labels, receivers, against, differs: against !== undefined && JSON.stringify(against) !== JSON.stringify(receivers) });
+      routes.push({
+        labels,
+        receivers,
+        against,
+        differs: against !== undefined && JSON.stringify(against) !== JSON.stringify(receivers),
+      });
     }
   }
   const exitCode = checks.every((c) => c.ok) && !routes.some((r) => r.differs) ? 0 : 1;
@@ -102,7 +164,10 @@ export function checkAlertmanager(p: { amtool: string; config: string; against?:
 }
 
 function labelsText(l: Record<string, string>): string {
-  return `{${Object.keys(l).sort().map((k) => `${k}="${l[k]}"`).join(', ')}}`;
+  return `{${Object.keys(l)
+    .sort()
+    .map((k) => `${k}="${l[k]}"`)
+    .join(', ')}}`;
 }
 
 export function renderAlertmanagerCheckText(r: AlertmanagerCheckReport): string {
@@ -115,9 +180,16 @@ export function renderAlertmanagerCheckText(r: AlertmanagerCheckReport): string 
   if (r.routes.length) {
     out.push('', r.checks.length > 1 ? `routing (${r.checks[0]!.file} | ${r.checks[1]!.file}):` : 'routing:');
     for (const x of r.routes) {
-      out.push(`  ${x.differs ? '!' : ' '} ${labelsText(x.labels)} -> ${x.receivers.join(', ')}${x.against ? `  |  ${x.against.join(', ')}${x.differs ? '  (differs)' : ''}` : ''}`);
+      out.push(
+        `  ${x.differs ? '!' : ' '} ${labelsText(x.labels)} -> ${x.receivers.join(', ')}${x.against ? `  |  ${x.against.join(', ')}${x.differs ? '  (differs)' : ''}` : ''}`,
+      );
     }
   }
-  out.push('', r.exitCode === 0 ? 'PASS' : `FAIL: ${r.checks.some((c) => !c.ok) ? 'a config does not pass amtool check-config' : `${r.routes.filter((x) => x.differs).length} alert(s) reach other receivers`}`);
+  out.push(
+    '',
+    r.exitCode === 0
+      ? 'PASS'
+      : `FAIL: ${r.checks.some((c) => !c.ok) ? 'a config does not pass amtool check-config' : `${r.routes.filter((x) => x.differs).length} alert(s) reach other receivers`}`,
+  );
   return out.join('\n') + '\n';
 }

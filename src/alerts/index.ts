@@ -7,6 +7,25 @@
  *          the differing alerts with how long they differed, a consistency figure and the gate
  *   checkAlertmanagerConfig / routesFor   the real amtool of the lab: check-config and routing resolution
  */
-export { alertsSide, verifyAlerts, type ActiveAlert, type AlertState, type AlertsSide, type AlertDifference, type AlertsVerifyReport, type AlertsVerifyParams } from './verify.js';
+export {
+  alertsSide,
+  verifyAlerts,
+  type ActiveAlert,
+  type AlertState,
+  type AlertsSide,
+  type AlertDifference,
+  type AlertsVerifyReport,
+  type AlertsVerifyParams,
+} from './verify.js';
 export { renderAlertsVerifyText, renderAlertsVerifyMarkdown } from './render.js';
-export { checkAlertmanager, checkConfig, routeLabels, parseLabelSet, amtoolVersion, renderAlertmanagerCheckText, type AlertmanagerCheckReport, type ConfigCheck, type RouteResult } from './alertmanager.js';
+export {
+  checkAlertmanager,
+  checkConfig,
+  routeLabels,
+  parseLabelSet,
+  amtoolVersion,
+  renderAlertmanagerCheckText,
+  type AlertmanagerCheckReport,
+  type ConfigCheck,
+  type RouteResult,
+} from './alertmanager.js';

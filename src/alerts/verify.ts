@@ -11,7 +11,11 @@ import { HttpClient, HttpError, sleep } from '../http/index.js';
  */
 export type AlertState = 'firing' | 'pending' | 'inactive';
 
-export interface ActiveAlert { labels: Record<string, string>; state: AlertState; activeAt?: string }
+export interface ActiveAlert {
+  labels: Record<string, string>;
+  state: AlertState;
+  activeAt?: string;
+}
 
 export interface AlertsSide {
   name: string;
@@ -27,14 +31,32 @@ export function alertsSide(name: string, endpoint: ResolvedEndpoint, prefix = ''
     name,
     async fetch(signal) {
       const res = await http.text({ path: `${p}/api/v1/alerts`, signal, headers: { accept: 'application/json' } });
-      let doc: { status?: string; data?: { alerts?: Array<{ labels?: Record<string, string>; state?: string; activeAt?: string }> } };
+      let doc: {
+        status?: string;
+        data?: { alerts?: Array<{ labels?: Record<string, string>; state?: string; activeAt?: string }> };
+      };
       try {
         doc = JSON.parse(res.text);
       } catch {
-        throw new HttpError('protocol', `${endpoint.url}${p}/api/v1/alerts`, `${name}: /api/v1/alerts did not answer JSON`, { hint: 'check the URL and the prefix (Mimir: --target-prefix /prometheus)' });
+        throw new HttpError(
+          'protocol',
+          `${endpoint.url}${p}/api/v1/alerts`,
+          `${name}: /api/v1/alerts did not answer JSON`,
+          { hint: 'check the URL and the prefix (Mimir: --target-prefix /prometheus)' },
+        );
       }
-      if (doc.status !== 'success' || !Array.isArray(doc.data?.alerts)) throw new HttpError('protocol', `${endpoint.url}${p}/api/v1/alerts`, `${name}: /api/v1/alerts answered no alert list`, { hint: 'check that the URL is a Prometheus or the Mimir ruler' });
-      return doc.data!.alerts!.map((a) => ({ labels: a.labels ?? {}, state: a.state === 'firing' ? 'firing' : a.state === 'pending' ? 'pending' : 'inactive', activeAt: a.activeAt }));
+      if (doc.status !== 'success' || !Array.isArray(doc.data?.alerts))
+        throw new HttpError(
+          'protocol',
+          `${endpoint.url}${p}/api/v1/alerts`,
+          `${name}: /api/v1/alerts answered no alert list`,
+          { hint: 'check that the URL is a Prometheus or the Mimir ruler' },
+        );
+      return doc.data!.alerts!.map((a) => ({
+        labels: a.labels ?? {},
+        state: a.state === 'firing' ? 'firing' : a.state === 'pending' ? 'pending' : 'inactive',
+        activeAt: a.activeAt,
+      }));
     },
     close: () => http.close(),
   };
@@ -91,7 +113,12 @@ export interface AlertsVerifyParams {
 }
 
 function keyOf(labels: Record<string, string>, ignore: Set<string>): string {
-  return JSON.stringify(Object.keys(labels).filter((k) => !ignore.has(k)).sort().map((k) => [k, labels[k]]));
+  return JSON.stringify(
+    Object.keys(labels)
+      .filter((k) => !ignore.has(k))
+      .sort()
+      .map((k) => [k, labels[k]]),
+  );
 }
 
 function byKey(alerts: ActiveAlert[], ignore: Set<string>): Map<string, ActiveAlert> {
@@ -148,7 +175,18 @@ export async function verifyAlerts(p: AlertsVerifyParams): Promise<AlertsVerifyR
       const labels = (s.get(k) ?? t.get(k))!.labels;
       let d = diffs.get(k);
       if (!d) {
-        d = { labels, alertname: labels.alertname ?? '', kind: a === 'inactive' ? 'only-target' : b === 'inactive' ? 'only-source' : 'state', states: [], polls: 0, longestMs: 0, firstAt: at, lastAt: at, persistent: false, run: 0 };
+        d = {
+          labels,
+          alertname: labels.alertname ?? '',
+          kind: a === 'inactive' ? 'only-target' : b === 'inactive' ? 'only-source' : 'state',
+          states: [],
+          polls: 0,
+          longestMs: 0,
+          firstAt: at,
+          lastAt: at,
+          persistent: false,
+          run: 0,
+        };
         diffs.set(k, d);
       }
       const pair = `${a}/${b}`;
@@ -163,13 +201,31 @@ export async function verifyAlerts(p: AlertsVerifyParams): Promise<AlertsVerifyR
     for (const [k, d] of diffs) if (!keys.has(k)) d.run = 0;
     p.onPoll?.(i + 1, total);
   }
-  const differences = [...diffs.values()].map(({ run: _run, ...d }) => ({ ...d, persistent: d.longestMs > graceMs }))
-    .sort((a, b) => Number(b.persistent) - Number(a.persistent) || b.polls - a.polls || a.alertname.localeCompare(b.alertname));
+  const differences = [...diffs.values()]
+    .map(({ run: _run, ...d }) => ({ ...d, persistent: d.longestMs > graceMs }))
+    .sort(
+      (a, b) =>
+        Number(b.persistent) - Number(a.persistent) || b.polls - a.polls || a.alertname.localeCompare(b.alertname),
+    );
   const consistency = observations === 0 ? 100 : (100 * matching) / observations;
   const minConsistency = p.minConsistency ?? 99;
   const passed = polls > 0 && consistency >= minConsistency && !differences.some((d) => d.persistent);
   return {
-    source: p.source.name, target: p.target.name, windowMs: p.windowMs, intervalMs: p.intervalMs, graceMs, polls, observations, matching,
-    consistency: Math.round(consistency * 100) / 100, minConsistency, alertsSeen: seen.size, seenLabels: [...seen.values()], differences, pollErrors, passed, exitCode: passed ? 0 : 1,
+    source: p.source.name,
+    target: p.target.name,
+    windowMs: p.windowMs,
+    intervalMs: p.intervalMs,
+    graceMs,
+    polls,
+    observations,
+    matching,
+    consistency: Math.round(consistency * 100) / 100,
+    minConsistency,
+    alertsSeen: seen.size,
+    seenLabels: [...seen.values()],
+    differences,
+    pollErrors,
+    passed,
+    exitCode: passed ? 0 : 1,
   };
 }

@@ -20,10 +20,24 @@ export interface Finding {
 export interface Assessment {
   schemaVersion: 1;
   generatedAt: string;
-  prometheus: { url: string; version: string; revision: string; branch: string; goVersion?: string; buildDate?: string };
+  prometheus: {
+    url: string;
+    version: string;
+    revision: string;
+    branch: string;
+    goVersion?: string;
+    buildDate?: string;
+  };
   upgradePath: { target: string; stages: Array<{ from: string; to: string; kind: string; note: string }> };
   flags: { important: Record<string, string>; featureFlags: string[] };
-  runtime: { startTime?: string; reloadConfigSuccess?: boolean; lastConfigTime?: string; corruptionCount?: number; storageRetention?: string; goroutineCount?: number };
+  runtime: {
+    startTime?: string;
+    reloadConfigSuccess?: boolean;
+    lastConfigTime?: string;
+    corruptionCount?: number;
+    storageRetention?: string;
+    goroutineCount?: number;
+  };
   storage: {
     retentionTime?: string;
     retentionSize?: string;
@@ -34,24 +48,76 @@ export interface Assessment {
     /** Series in the whole TSDB (blocks and head) over the retention, from count by __name__ over the range. */
     totalSeries?: number;
     topMetrics: Array<{ name: string; series: number }>;
-    dataDir?: { path: string; tsdbBytes: number; freeBytes: number; totalBytes: number; blocks: number; walBytes: number };
+    dataDir?: {
+      path: string;
+      tsdbBytes: number;
+      freeBytes: number;
+      totalBytes: number;
+      blocks: number;
+      walBytes: number;
+    };
   };
   remote: {
     write: Array<{ url: string; name?: string; protobufMessage?: string; queueConfig?: Record<string, unknown> }>;
     read: Array<{ url: string; name?: string; readRecent?: boolean }>;
   };
-  targets: { up: number; down: number; unknown: number; list: Array<{ pool: string; url: string; health: string; lastError: string; lastScrape: string; job?: string; instance?: string }> };
-  rules: { groups: number; rules: number; unhealthy: number; list: Array<{ group: string; file: string; name: string; type: string; health: string; lastError?: string; evaluationTimeSeconds?: number }>; groupList: Array<{ name: string; file: string; interval: number; evaluationTimeSeconds?: number; rules: number }> };
+  targets: {
+    up: number;
+    down: number;
+    unknown: number;
+    list: Array<{
+      pool: string;
+      url: string;
+      health: string;
+      lastError: string;
+      lastScrape: string;
+      job?: string;
+      instance?: string;
+    }>;
+  };
+  rules: {
+    groups: number;
+    rules: number;
+    unhealthy: number;
+    list: Array<{
+      group: string;
+      file: string;
+      name: string;
+      type: string;
+      health: string;
+      lastError?: string;
+      evaluationTimeSeconds?: number;
+    }>;
+    groupList: Array<{ name: string; file: string; interval: number; evaluationTimeSeconds?: number; rules: number }>;
+  };
   findings: Finding[];
 }
 
 const IMPORTANT_FLAGS = [
-  'storage.tsdb.path', 'storage.tsdb.retention.time', 'storage.tsdb.retention.size', 'storage.tsdb.retention',
-  'storage.tsdb.min-block-duration', 'storage.tsdb.max-block-duration', 'storage.tsdb.wal-compression',
-  'web.enable-admin-api', 'web.enable-lifecycle', 'web.enable-remote-write-receiver', 'web.listen-address',
-  'web.external-url', 'web.route-prefix', 'enable-feature', 'query.max-concurrency', 'query.timeout',
-  'storage.remote.read-sample-limit', 'storage.remote.read-concurrent-limit', 'storage.remote.read-max-bytes-in-frame',
-  'rules.alert.for-grace-period', 'alertmanager.notification-queue-capacity', 'log.level', 'log.format', 'agent',
+  'storage.tsdb.path',
+  'storage.tsdb.retention.time',
+  'storage.tsdb.retention.size',
+  'storage.tsdb.retention',
+  'storage.tsdb.min-block-duration',
+  'storage.tsdb.max-block-duration',
+  'storage.tsdb.wal-compression',
+  'web.enable-admin-api',
+  'web.enable-lifecycle',
+  'web.enable-remote-write-receiver',
+  'web.listen-address',
+  'web.external-url',
+  'web.route-prefix',
+  'enable-feature',
+  'query.max-concurrency',
+  'query.timeout',
+  'storage.remote.read-sample-limit',
+  'storage.remote.read-concurrent-limit',
+  'storage.remote.read-max-bytes-in-frame',
+  'rules.alert.for-grace-period',
+  'alertmanager.notification-queue-capacity',
+  'log.level',
+  'log.format',
+  'agent',
 ];
 
 /** Feature flags removed or renamed in 3.0 (docs/migration.md); the full rule set lives in the lint engine. */
@@ -64,7 +130,7 @@ const FLAGS_GONE_IN_3: Record<string, string> = {
   'no-default-scrape-port': 'always on in 3.0; targets without a port no longer get :80/:443 added',
   'auto-gomemlimit': 'on by default in 3.0 (disable with --no-auto-gomemlimit)',
   'auto-gomaxprocs': 'on by default in 3.0',
-  'agent': 'replaced by --agent',
+  agent: 'replaced by --agent',
   'otlp-write-receiver': 'replaced by --web.enable-otlp-receiver',
 };
 
@@ -78,11 +144,19 @@ export interface AssessOptions {
 function duSync(path: string): number {
   let total = 0;
   let entries: string[];
-  try { entries = readdirSync(path); } catch { return 0; }
+  try {
+    entries = readdirSync(path);
+  } catch {
+    return 0;
+  }
   for (const name of entries) {
     const p = join(path, name);
     let st;
-    try { st = lstatSync(p); } catch { continue; }
+    try {
+      st = lstatSync(p);
+    } catch {
+      continue;
+    }
     if (st.isDirectory()) total += duSync(p);
     else total += st.blocks * 512;
   }
@@ -101,7 +175,14 @@ export function inspectDataDir(path: string): NonNullable<Assessment['storage'][
     const st = lstatSync(p);
     tsdbBytes += st.isDirectory() ? duSync(p) : st.blocks * 512;
   }
-  return { path, tsdbBytes, freeBytes: fs.bavail * fs.bsize, totalBytes: fs.blocks * fs.bsize, blocks, walBytes: duSync(join(path, 'wal')) };
+  return {
+    path,
+    tsdbBytes,
+    freeBytes: fs.bavail * fs.bsize,
+    totalBytes: fs.blocks * fs.bsize,
+    blocks,
+    walBytes: duSync(join(path, 'wal')),
+  };
 }
 
 export async function collectAssessment(client: PrometheusClient, opts: AssessOptions = {}): Promise<Assessment> {
@@ -131,7 +212,10 @@ export async function collectAssessment(client: PrometheusClient, opts: AssessOp
     totalSeries = undefined;
   }
 
-  const featureFlags = (flags['enable-feature'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const featureFlags = (flags['enable-feature'] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const important: Record<string, string> = {};
   for (const f of IMPORTANT_FLAGS) if (flags[f] !== undefined) important[f] = flags[f];
 
@@ -139,7 +223,11 @@ export async function collectAssessment(client: PrometheusClient, opts: AssessOp
   try {
     cfg = (parseYaml(configYaml) as Record<string, unknown>) ?? {};
   } catch {
-    findings.push({ id: 'config-unparsable', severity: 'warning', message: 'the loaded config returned by /api/v1/status/config could not be parsed' });
+    findings.push({
+      id: 'config-unparsable',
+      severity: 'warning',
+      message: 'the loaded config returned by /api/v1/status/config could not be parsed',
+    });
   }
   const rw = (Array.isArray(cfg.remote_write) ? cfg.remote_write : []) as Array<Record<string, unknown>>;
   const rr = (Array.isArray(cfg.remote_read) ? cfg.remote_read : []) as Array<Record<string, unknown>>;
@@ -149,31 +237,90 @@ export async function collectAssessment(client: PrometheusClient, opts: AssessOp
       id: 'upgrade-bridge-required',
       severity: 'warning',
       message: `Prometheus ${build.version} must be upgraded to ${RELEASE_FACTS.bridge.version} before any 3.x release`,
-      advice: `path: ${path.stages.map((s) => s.from).concat(path.stages.length ? [path.stages[path.stages.length - 1].to] : []).join(' -> ')}`,
+      advice: `path: ${path.stages
+        .map((s) => s.from)
+        .concat(path.stages.length ? [path.stages[path.stages.length - 1].to] : [])
+        .join(' -> ')}`,
       source: RELEASE_FACTS.bridge.source,
     });
   }
   for (const ff of featureFlags) {
-    if (FLAGS_GONE_IN_3[ff]) findings.push({ id: 'feature-flag-changes-in-3', severity: 'warning', message: `--enable-feature=${ff}: ${FLAGS_GONE_IN_3[ff]}`, source: 'docs/migration.md (3.0)' });
+    if (FLAGS_GONE_IN_3[ff])
+      findings.push({
+        id: 'feature-flag-changes-in-3',
+        severity: 'warning',
+        message: `--enable-feature=${ff}: ${FLAGS_GONE_IN_3[ff]}`,
+        source: 'docs/migration.md (3.0)',
+      });
   }
   if (flags['web.enable-admin-api'] !== 'true') {
-    findings.push({ id: 'admin-api-disabled', severity: 'info', message: 'the admin API is disabled, so stackshift cannot take a TSDB snapshot before the upgrade', advice: 'add --web.enable-admin-api for the duration of the upgrade, or snapshot the data dir another way' });
+    findings.push({
+      id: 'admin-api-disabled',
+      severity: 'info',
+      message: 'the admin API is disabled, so stackshift cannot take a TSDB snapshot before the upgrade',
+      advice: 'add --web.enable-admin-api for the duration of the upgrade, or snapshot the data dir another way',
+    });
   }
-  if (runtime.reloadConfigSuccess === false) findings.push({ id: 'config-reload-failed', severity: 'critical', message: 'the last config reload failed: the running config differs from the file on disk', advice: 'fix the config (promtool check config) before upgrading' });
-  if ((runtime.corruptionCount ?? 0) > 0) findings.push({ id: 'tsdb-corruption', severity: 'critical', message: `TSDB reports ${runtime.corruptionCount} corruption(s)`, advice: 'inspect the data dir (stackshift tsdb inspect) before any upgrade' });
+  if (runtime.reloadConfigSuccess === false)
+    findings.push({
+      id: 'config-reload-failed',
+      severity: 'critical',
+      message: 'the last config reload failed: the running config differs from the file on disk',
+      advice: 'fix the config (promtool check config) before upgrading',
+    });
+  if ((runtime.corruptionCount ?? 0) > 0)
+    findings.push({
+      id: 'tsdb-corruption',
+      severity: 'critical',
+      message: `TSDB reports ${runtime.corruptionCount} corruption(s)`,
+      advice: 'inspect the data dir (stackshift tsdb inspect) before any upgrade',
+    });
 
-  const tlist = targets.activeTargets.map((t: Target) => ({ pool: t.scrapePool, url: t.scrapeUrl, health: t.health, lastError: t.lastError, lastScrape: t.lastScrape, job: t.labels.job, instance: t.labels.instance }));
+  const tlist = targets.activeTargets.map((t: Target) => ({
+    pool: t.scrapePool,
+    url: t.scrapeUrl,
+    health: t.health,
+    lastError: t.lastError,
+    lastScrape: t.lastScrape,
+    job: t.labels.job,
+    instance: t.labels.instance,
+  }));
   const down = tlist.filter((t) => t.health === 'down');
-  for (const t of down) findings.push({ id: 'target-down', severity: 'warning', message: `target ${t.url} (${t.pool}) is down: ${t.lastError || 'no error reported'}`, advice: 'a target down before the upgrade must not be blamed on it: record it in the baseline' });
+  for (const t of down)
+    findings.push({
+      id: 'target-down',
+      severity: 'warning',
+      message: `target ${t.url} (${t.pool}) is down: ${t.lastError || 'no error reported'}`,
+      advice: 'a target down before the upgrade must not be blamed on it: record it in the baseline',
+    });
 
   const rlist: Assessment['rules']['list'] = [];
   for (const g of groups as RuleGroup[]) {
     for (const r of g.rules) {
-      rlist.push({ group: g.name, file: g.file, name: r.name, type: r.type, health: r.health, lastError: r.lastError || undefined, evaluationTimeSeconds: r.evaluationTime });
-      if (r.health === 'err') findings.push({ id: 'rule-unhealthy', severity: 'warning', message: `rule ${r.name} in group ${g.name} (${g.file}) fails: ${r.lastError ?? 'unknown error'}`, advice: 'fix the rule before the upgrade, so its state after the upgrade means something' });
+      rlist.push({
+        group: g.name,
+        file: g.file,
+        name: r.name,
+        type: r.type,
+        health: r.health,
+        lastError: r.lastError || undefined,
+        evaluationTimeSeconds: r.evaluationTime,
+      });
+      if (r.health === 'err')
+        findings.push({
+          id: 'rule-unhealthy',
+          severity: 'warning',
+          message: `rule ${r.name} in group ${g.name} (${g.file}) fails: ${r.lastError ?? 'unknown error'}`,
+          advice: 'fix the rule before the upgrade, so its state after the upgrade means something',
+        });
     }
     if (g.evaluationTime !== undefined && g.interval > 0 && g.evaluationTime > g.interval * 0.8) {
-      findings.push({ id: 'rule-group-slow', severity: 'warning', message: `rule group ${g.name} takes ${g.evaluationTime.toFixed(2)}s of its ${g.interval}s interval`, advice: 'a slow group will miss evaluations after a restart while the head is warm-loading' });
+      findings.push({
+        id: 'rule-group-slow',
+        severity: 'warning',
+        message: `rule group ${g.name} takes ${g.evaluationTime.toFixed(2)}s of its ${g.interval}s interval`,
+        advice: 'a slow group will miss evaluations after a restart while the head is warm-loading',
+      });
     }
   }
 
@@ -181,17 +328,37 @@ export async function collectAssessment(client: PrometheusClient, opts: AssessOp
   if (opts.dataDir) {
     dataDir = inspectDataDir(opts.dataDir);
     if (dataDir.freeBytes < dataDir.tsdbBytes * 3) {
-      findings.push({ id: 'disk-headroom', severity: 'critical', message: `free disk ${formatBytes(dataDir.freeBytes)} is less than 3x the TSDB size (${formatBytes(dataDir.tsdbBytes)})`, advice: 'a snapshot, the compaction after the restart and a rollback copy need room; free space or grow the volume first' });
+      findings.push({
+        id: 'disk-headroom',
+        severity: 'critical',
+        message: `free disk ${formatBytes(dataDir.freeBytes)} is less than 3x the TSDB size (${formatBytes(dataDir.tsdbBytes)})`,
+        advice:
+          'a snapshot, the compaction after the restart and a rollback copy need room; free space or grow the volume first',
+      });
     }
   }
 
   return {
     schemaVersion: 1,
     generatedAt: new Date().toISOString(),
-    prometheus: { url: client.url, version: build.version, revision: build.revision, branch: build.branch, goVersion: build.goVersion, buildDate: build.buildDate },
+    prometheus: {
+      url: client.url,
+      version: build.version,
+      revision: build.revision,
+      branch: build.branch,
+      goVersion: build.goVersion,
+      buildDate: build.buildDate,
+    },
     upgradePath: { target, stages: path.stages },
     flags: { important, featureFlags },
-    runtime: { startTime: runtime.startTime, reloadConfigSuccess: runtime.reloadConfigSuccess, lastConfigTime: runtime.lastConfigTime, corruptionCount: runtime.corruptionCount, storageRetention: runtime.storageRetention, goroutineCount: runtime.goroutineCount },
+    runtime: {
+      startTime: runtime.startTime,
+      reloadConfigSuccess: runtime.reloadConfigSuccess,
+      lastConfigTime: runtime.lastConfigTime,
+      corruptionCount: runtime.corruptionCount,
+      storageRetention: runtime.storageRetention,
+      goroutineCount: runtime.goroutineCount,
+    },
     storage: {
       retentionTime: flags['storage.tsdb.retention.time'],
       retentionSize: flags['storage.tsdb.retention.size'],
@@ -200,20 +367,42 @@ export async function collectAssessment(client: PrometheusClient, opts: AssessOp
       headMinTime: validTime(tsdb.headStats.minTime),
       headMaxTime: validTime(tsdb.headStats.maxTime),
       totalSeries,
-      topMetrics: seriesByName ? seriesByName.slice(0, 10) : tsdb.seriesCountByMetricName.map((m) => ({ name: m.name, series: m.value })),
+      topMetrics: seriesByName
+        ? seriesByName.slice(0, 10)
+        : tsdb.seriesCountByMetricName.map((m) => ({ name: m.name, series: m.value })),
       dataDir,
     },
     remote: {
-      write: rw.map((w) => ({ url: String(w.url), name: w.name as string | undefined, protobufMessage: w.protobuf_message as string | undefined, queueConfig: w.queue_config as Record<string, unknown> | undefined })),
-      read: rr.map((r) => ({ url: String(r.url), name: r.name as string | undefined, readRecent: r.read_recent as boolean | undefined })),
+      write: rw.map((w) => ({
+        url: String(w.url),
+        name: w.name as string | undefined,
+        protobufMessage: w.protobuf_message as string | undefined,
+        queueConfig: w.queue_config as Record<string, unknown> | undefined,
+      })),
+      read: rr.map((r) => ({
+        url: String(r.url),
+        name: r.name as string | undefined,
+        readRecent: r.read_recent as boolean | undefined,
+      })),
     },
-    targets: { up: tlist.filter((t) => t.health === 'up').length, down: down.length, unknown: tlist.filter((t) => t.health === 'unknown').length, list: tlist },
+    targets: {
+      up: tlist.filter((t) => t.health === 'up').length,
+      down: down.length,
+      unknown: tlist.filter((t) => t.health === 'unknown').length,
+      list: tlist,
+    },
     rules: {
       groups: groups.length,
       rules: rlist.length,
       unhealthy: rlist.filter((r) => r.health === 'err').length,
       list: rlist,
-      groupList: groups.map((g) => ({ name: g.name, file: g.file, interval: g.interval, evaluationTimeSeconds: g.evaluationTime, rules: g.rules.length })),
+      groupList: groups.map((g) => ({
+        name: g.name,
+        file: g.file,
+        interval: g.interval,
+        evaluationTimeSeconds: g.evaluationTime,
+        rules: g.rules.length,
+      })),
     },
     findings,
   };

@@ -26,7 +26,13 @@ export class Batch {
   add(labels: Label[], timestamps: Float64Array, values: Float64Array, from: number, to: number): void {
     this.timestamps.set(timestamps.subarray(from, to), this.n);
     this.values.set(values.subarray(from, to), this.n);
-    this.series.push({ labels, timestamps: this.timestamps, values: this.values, start: this.n, end: this.n + to - from });
+    this.series.push({
+      labels,
+      timestamps: this.timestamps,
+      values: this.values,
+      start: this.n,
+      end: this.n + to - from,
+    });
     this.n += to - from;
   }
 
@@ -46,19 +52,28 @@ export class Batch {
  * Halves a refused request to find its bad samples: series by series first (a bad sample is usually one series'
  * problem), then within the one series left.
  */
-export function splitRefused(batch: WriteSeries[], n: number): [{ batch: WriteSeries[]; n: number }, { batch: WriteSeries[]; n: number }] | undefined {
+export function splitRefused(
+  batch: WriteSeries[],
+  n: number,
+): [{ batch: WriteSeries[]; n: number }, { batch: WriteSeries[]; n: number }] | undefined {
   if (batch.length < 2) return splitBatch(batch, n);
   const mid = Math.floor(batch.length / 2);
   const a = batch.slice(0, mid);
   const na = a.reduce((x, s) => x + entryWeight(s), 0);
-  return [{ batch: a, n: na }, { batch: batch.slice(mid), n: n - na }];
+  return [
+    { batch: a, n: na },
+    { batch: batch.slice(mid), n: n - na },
+  ];
 }
 
 /**
  * Halves a request by samples (a too-large request is sent again as two), cutting the series that straddles the
  * middle; a batch with native histograms is halved by weight (splitWeighted), undefined when it cannot be.
  */
-export function splitBatch(batch: WriteSeries[], n: number): [{ batch: WriteSeries[]; n: number }, { batch: WriteSeries[]; n: number }] | undefined {
+export function splitBatch(
+  batch: WriteSeries[],
+  n: number,
+): [{ batch: WriteSeries[]; n: number }, { batch: WriteSeries[]; n: number }] | undefined {
   if (batch.some((s) => s.histograms)) return splitWeighted(batch, n);
   const half = Math.floor(n / 2);
   const a: WriteSeries[] = [];
@@ -77,5 +92,8 @@ export function splitBatch(batch: WriteSeries[], n: number): [{ batch: WriteSeri
     }
     seen += len;
   }
-  return [{ batch: a, n: half }, { batch: b, n: n - half }];
+  return [
+    { batch: a, n: half },
+    { batch: b, n: n - half },
+  ];
 }

@@ -27,9 +27,16 @@ export function checkEndpointUrl(ep: ResolvedEndpoint, role: 'source' | 'target'
   } catch {
     throw new UsageError(`--${role}-url "${ep.url}" is not a URL`, 'for example http://prometheus:9090');
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`--${role}-url must be http:// or https:// (got ${u.protocol}//)`, 'remote read and remote write are HTTP protocols');
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new UsageError(
+      `--${role}-url must be http:// or https:// (got ${u.protocol}//)`,
+      'remote read and remote write are HTTP protocols',
+    );
   if (u.username || u.password) {
-    throw new UsageError(`--${role}-url carries credentials (${u.protocol}//<user-info>@${u.host}): they are not sent and would be stored in the state file`, `remove them from the URL; pass --${role}-basic-auth-user with --${role}-basic-auth-password-file (or -env), or basic_auth in stackshift.yaml`);
+    throw new UsageError(
+      `--${role}-url carries credentials (${u.protocol}//<user-info>@${u.host}): they are not sent and would be stored in the state file`,
+      `remove them from the URL; pass --${role}-basic-auth-user with --${role}-basic-auth-password-file (or -env), or basic_auth in stackshift.yaml`,
+    );
   }
 }
 

@@ -12,7 +12,17 @@ import { StackshiftError } from '../errors/index.js';
 import { afterGrace, isRetryableError, withRetries, type RetryPolicy } from '../http/index.js';
 import { log } from '../log/index.js';
 import { redact } from '../redact/index.js';
-import { encodeWriteRequest, encodeWriteRequestV2, labelsKey, newDecodeStats, snappyEncode, type Label, type Matcher, type SeriesSamples, type WriteSeries } from '../wire/index.js';
+import {
+  encodeWriteRequest,
+  encodeWriteRequestV2,
+  labelsKey,
+  newDecodeStats,
+  snappyEncode,
+  type Label,
+  type Matcher,
+  type SeriesSamples,
+  type WriteSeries,
+} from '../wire/index.js';
 import { Batch, splitBatch, splitRefused } from './batch.js';
 import { histogramBatches, weightOf } from './histograms.js';
 import { RateLimiter, Semaphore, adaptWindow, escapeRegex } from './limits.js';
@@ -27,7 +37,9 @@ const SPLIT_REJECTS = new Set(['request-too-large', 'mimir:distributor-max-write
 const UNIT_RETRY: RetryPolicy = { baseMs: 1000, maxMs: 10_000, maxRetryAfterMs: 0 };
 
 /** Retries an HTTP transport made, for the report (RemoteReadClient and RemoteWriteClient have one; a fake need not). */
-interface Transport { readonly http?: { readonly stats: { readonly retries: number } } }
+interface Transport {
+  readonly http?: { readonly stats: { readonly retries: number } };
+}
 
 /**
  * What the engine reads: the series of one remote-read query (inclusive bounds), one at a time. With
@@ -48,7 +60,18 @@ export interface BatchSink extends Transport {
 }
 
 /** The engine's tuning is the backfill's (BACKFILL_DEFAULTS); the range is the plan's, resumed or new. */
-type Tuning = Pick<BackfillParams, 'responseType' | 'readConcurrency' | 'writeConcurrency' | 'batchSamples' | 'readRate' | 'writeRate' | 'minWindowMs' | 'maxWindowMs' | 'unitSamples'>;
+type Tuning = Pick<
+  BackfillParams,
+  | 'responseType'
+  | 'readConcurrency'
+  | 'writeConcurrency'
+  | 'batchSamples'
+  | 'readRate'
+  | 'writeRate'
+  | 'minWindowMs'
+  | 'maxWindowMs'
+  | 'unitSamples'
+>;
 
 export interface EngineOptions extends RunControl, Tuning {
   state: BackfillState;
@@ -87,11 +110,21 @@ export interface EngineResult {
   interrupted: boolean;
 }
 
-interface Unit { id: number; group: GroupRow; startMs: number; endMs: number; redo: boolean }
+interface Unit {
+  id: number;
+  group: GroupRow;
+  startMs: number;
+  endMs: number;
+  redo: boolean;
+}
 
 /** The target holds fewer samples of a unit than were written: the unit is written again. */
 class ReadbackShort extends Error {
-  constructor(readonly missing: number, readonly missingSeries: number, readonly detail: string) {
+  constructor(
+    readonly missing: number,
+    readonly missingSeries: number,
+    readonly detail: string,
+  ) {
     super(`read-back short by ${missing} samples in ${missingSeries} series (${detail})`);
   }
 }
@@ -130,13 +163,19 @@ export class BackfillEngine {
     this.groups = o.state.groups();
     for (const g of this.groups) {
       const names = JSON.parse(g.names) as string[];
-      this.matchersByGroup.set(g.id, [...o.selectors[g.selector], { type: 'RE', name: '__name__', value: names.map(escapeRegex).join('|') }]);
+      this.matchersByGroup.set(g.id, [
+        ...o.selectors[g.selector],
+        { type: 'RE', name: '__name__', value: names.map(escapeRegex).join('|') },
+      ]);
     }
     const byId = new Map(this.groups.map((g) => [g.id, g]));
     // units refused in part by an earlier run are sent again: the user may have fixed the receiver since
     this.retriedRejected = o.state.requeueRejectedUnits();
-    if (this.retriedRejected) log.info('re-sending units that the target refused in part in an earlier run', { units: this.retriedRejected });
-    this.redo = o.state.runningUnits().map((u) => ({ id: u.id, group: byId.get(u.group_id)!, startMs: u.start_ms, endMs: u.end_ms, redo: true }));
+    if (this.retriedRejected)
+      log.info('re-sending units that the target refused in part in an earlier run', { units: this.retriedRejected });
+    this.redo = o.state
+      .runningUnits()
+      .map((u) => ({ id: u.id, group: byId.get(u.group_id)!, startMs: u.start_ms, endMs: u.end_ms, redo: true }));
     this.writeSlots = new Semaphore(o.writeConcurrency);
     if (o.readRate) this.readLimiter = new RateLimiter(o.readRate);
     if (o.writeRate) this.writeLimiter = new RateLimiter(o.writeRate);
@@ -150,7 +189,10 @@ export class BackfillEngine {
   private nextUnit(): Unit | undefined {
     if (this.fatal || this.o.signal?.aborted) return undefined;
     const r = this.redo.shift();
-    if (r) { this.o.state.retryUnit(r.id); return r; }
+    if (r) {
+      this.o.state.retryUnit(r.id);
+      return r;
+    }
     for (let i = 0; i < this.groups.length; i++) {
       const g = this.groups[(this.rr + i) % this.groups.length];
       if (g.cursor_ms >= this.o.endMs) continue;
@@ -176,34 +218,48 @@ export class BackfillEngine {
           // Retried with the same response type, never switched to SAMPLES: Prometheus before 2.45 leaves native
           // histograms out of SAMPLES responses without a word, and a unit cannot know it holds none before
           // it has read them. A unit that keeps failing stops the run (resumable) instead.
-          await withRetries(async (a) => {
-            const c = await this.runUnit(unit);
-            if (this.o.readBack && c.written && c.rejectedRequests === 0) {
-              const short = await this.readBack(unit, c.written);
-              if (short && a < attempts) throw short;
-              // still short after the redos: reported, and redone by the next run (a unit with rejects is)
-              if (short) this.reject(c, 'readback-mismatch', short.missing, short.message);
-            }
-            c.written = undefined;
-            this.o.state.completeUnit(unit.id, c);
-            this.adapt(unit, c.samples);
-            units++;
-            this.runSamples += c.samples;
-            this.coveredMs += unit.endMs - unit.startMs;
-            this.unitsDone++;
-            this.o.onProgress?.({ coveredMs: this.coveredMs, totalMs: this.totalMs, samples: this.runSamples, unitsDone: this.unitsDone });
-          }, {
-            attempts,
-            policy: UNIT_RETRY,
-            signal: this.hard,
-            isRetryable: (e) => !this.fatal && !this.o.signal?.aborted && (e instanceof ReadbackShort || isRetryableError(e)),
-            onRetry: (e, a) => {
-              if (e instanceof ReadbackShort) this.readbackRedos++;
-              log.warn(e instanceof ReadbackShort ? 'the target holds fewer samples than were written; writing the unit again' : 'unit failed, retrying', { unit: unit.id, attempt: a, error: (e as Error).message });
-              this.o.state.retryUnit(unit.id);
-              this.unitRetries++;
+          await withRetries(
+            async (a) => {
+              const c = await this.runUnit(unit);
+              if (this.o.readBack && c.written && c.rejectedRequests === 0) {
+                const short = await this.readBack(unit, c.written);
+                if (short && a < attempts) throw short;
+                // still short after the redos: reported, and redone by the next run (a unit with rejects is)
+                if (short) this.reject(c, 'readback-mismatch', short.missing, short.message);
+              }
+              c.written = undefined;
+              this.o.state.completeUnit(unit.id, c);
+              this.adapt(unit, c.samples);
+              units++;
+              this.runSamples += c.samples;
+              this.coveredMs += unit.endMs - unit.startMs;
+              this.unitsDone++;
+              this.o.onProgress?.({
+                coveredMs: this.coveredMs,
+                totalMs: this.totalMs,
+                samples: this.runSamples,
+                unitsDone: this.unitsDone,
+              });
             },
-          });
+            {
+              attempts,
+              policy: UNIT_RETRY,
+              signal: this.hard,
+              isRetryable: (e) =>
+                !this.fatal && !this.o.signal?.aborted && (e instanceof ReadbackShort || isRetryableError(e)),
+              onRetry: (e, a) => {
+                if (e instanceof ReadbackShort) this.readbackRedos++;
+                log.warn(
+                  e instanceof ReadbackShort
+                    ? 'the target holds fewer samples than were written; writing the unit again'
+                    : 'unit failed, retrying',
+                  { unit: unit.id, attempt: a, error: (e as Error).message },
+                );
+                this.o.state.retryUnit(unit.id);
+                this.unitRetries++;
+              },
+            },
+          );
         } catch (e) {
           // stopped by the user: the unit stays 'running' and the next run redoes it (re-sent samples are idempotent)
           if (this.o.signal?.aborted && !this.fatal) return;
@@ -264,14 +320,24 @@ export class BackfillEngine {
       if (this.writeLimiter) await this.writeLimiter.take(b.n, this.hard);
       await this.writeSlots.acquire();
       const p = this.sendBatch(b.series, b.n, c)
-        .catch((e) => { unitError ??= e; })
-        .finally(() => { this.writeSlots.release(); pending.delete(p); b.reset(); this.batches.push(b); });
+        .catch((e) => {
+          unitError ??= e;
+        })
+        .finally(() => {
+          this.writeSlots.release();
+          pending.delete(p);
+          b.reset();
+          this.batches.push(b);
+        });
       pending.add(p);
     };
     const stats = newDecodeStats();
     if (this.o.readBack) c.written = new Map();
     try {
-      for await (const s of this.o.reader.streamSeries({ startMs: u.startMs, endMs: u.endMs - 1, matchers }, { responseType: this.o.responseType, stats, reuse: true, signal: this.hard })) {
+      for await (const s of this.o.reader.streamSeries(
+        { startMs: u.startMs, endMs: u.endMs - 1, matchers },
+        { responseType: this.o.responseType, stats, reuse: true, signal: this.hard },
+      )) {
         if (unitError || this.fatal) break;
         const labels = this.transformLabels(s.labels);
         const n = s.timestamps.length;
@@ -319,7 +385,12 @@ export class BackfillEngine {
     return snappyEncode(this.o.writer.version === '2.0' ? encodeWriteRequestV2(series) : encodeWriteRequest(series));
   }
 
-  private async sendBatch(batch: WriteSeries[], n: number, c: UnitCounts, budget = { left: this.o.splitBudget ?? Math.min(256, 2 * n) }): Promise<void> {
+  private async sendBatch(
+    batch: WriteSeries[],
+    n: number,
+    c: UnitCounts,
+    budget = { left: this.o.splitBudget ?? Math.min(256, 2 * n) },
+  ): Promise<void> {
     const body = this.encode(batch);
     const r: WriteResult = await this.o.writer.send(body, { signal: this.hard });
     c.requests++;
@@ -327,21 +398,40 @@ export class BackfillEngine {
     if (r.outcome === 'ok') {
       const sent = r.written ? weightOf(batch) : undefined;
       if (r.written && sent && (r.written.samples !== sent.samples || r.written.histograms !== sent.histograms)) {
-        log.warn('receiver wrote fewer samples than sent', { sent: sent.samples, written: r.written.samples, sentHistograms: sent.histograms, writtenHistograms: r.written.histograms });
-        this.reject(c, 'written-count-mismatch', Math.max(0, sent.samples - r.written.samples) + Math.max(0, sent.histograms - r.written.histograms), `sent ${sent.samples} samples and ${sent.histograms} histograms, X-Prometheus-Remote-Write-Samples-Written ${r.written.samples}, -Histograms-Written ${r.written.histograms}`);
+        log.warn('receiver wrote fewer samples than sent', {
+          sent: sent.samples,
+          written: r.written.samples,
+          sentHistograms: sent.histograms,
+          writtenHistograms: r.written.histograms,
+        });
+        this.reject(
+          c,
+          'written-count-mismatch',
+          Math.max(0, sent.samples - r.written.samples) + Math.max(0, sent.histograms - r.written.histograms),
+          `sent ${sent.samples} samples and ${sent.histograms} histograms, X-Prometheus-Remote-Write-Samples-Written ${r.written.samples}, -Histograms-Written ${r.written.histograms}`,
+        );
       }
       return;
     }
     const id = r.reject!.id;
     if (FATAL_REJECTS.has(id)) {
-      this.fatal ??= new StackshiftError('target', `the target refused a remote-write request (HTTP ${r.status}, ${id}): ${redact(r.message ?? '')}`, { hint: r.reject!.advice });
+      this.fatal ??= new StackshiftError(
+        'target',
+        `the target refused a remote-write request (HTTP ${r.status}, ${id}): ${redact(r.message ?? '')}`,
+        { hint: r.reject!.advice },
+      );
       return;
     }
     // Too large: halve and resend. Refused by a receiver that keeps nothing of a refused request (Prometheus's
     // remote write 1.0 rolls the whole append back): bisect, so that one bad sample does not cost its neighbours;
     // re-sent samples are idempotent. The budget bounds the extra requests when most of a request is bad.
     const tooLarge = SPLIT_REJECTS.has(id);
-    const halves = n > 1 && (tooLarge || (r.kept !== 'rest' && budget.left >= 2)) ? (tooLarge ? splitBatch(batch, n) : splitRefused(batch, n)) : undefined;
+    const halves =
+      n > 1 && (tooLarge || (r.kept !== 'rest' && budget.left >= 2))
+        ? tooLarge
+          ? splitBatch(batch, n)
+          : splitRefused(batch, n)
+        : undefined;
     if (halves) {
       if (!tooLarge) budget.left -= 2;
       const [a, b] = halves;
@@ -362,7 +452,10 @@ export class BackfillEngine {
     const matchers = this.matchersByGroup.get(u.group.id)!.filter((m) => !this.dropExternal.has(m.name));
     const got = new Map<string, number>();
     try {
-      for await (const s of rb.reader.streamSeries({ startMs: u.startMs, endMs: u.endMs - 1, matchers }, { responseType: this.o.responseType, stats: newDecodeStats(), signal: this.hard })) {
+      for await (const s of rb.reader.streamSeries(
+        { startMs: u.startMs, endMs: u.endMs - 1, matchers },
+        { responseType: this.o.responseType, stats: newDecodeStats(), signal: this.hard },
+      )) {
         // the target adds its own external labels to what it serves; the copy did not write them
         const labels = targetExternal.size ? s.labels.filter((l) => targetExternal.get(l.name) !== l.value) : s.labels;
         const key = labelsKey(labels);
@@ -386,17 +479,26 @@ export class BackfillEngine {
         example ||= `${key}: ${have} of ${n}`;
       }
     }
-    return missing ? new ReadbackShort(missing, missingSeries, `${new Date(u.startMs).toISOString()} .. ${new Date(u.endMs).toISOString()}, e.g. ${example}`) : undefined;
+    return missing
+      ? new ReadbackShort(
+          missing,
+          missingSeries,
+          `${new Date(u.startMs).toISOString()} .. ${new Date(u.endMs).toISOString()}, e.g. ${example}`,
+        )
+      : undefined;
   }
 
   private reject(c: UnitCounts, cls: string, samples: number, example?: string): void {
     c.rejectedRequests++;
     c.rejectedSamples += samples;
     // a receiver may echo the request headers in its refusal: never store a credential
-    const e = c.rejects.get(cls) ?? { requests: 0, samples: 0, example: example === undefined ? undefined : redact(example) };
+    const e = c.rejects.get(cls) ?? {
+      requests: 0,
+      samples: 0,
+      example: example === undefined ? undefined : redact(example),
+    };
     e.requests++;
     e.samples += samples;
     c.rejects.set(cls, e);
   }
 }
-

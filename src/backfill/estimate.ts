@@ -15,7 +15,11 @@ import type { BackfillParams } from './run.js';
  * estimated 0), the grid is tripled (the old centres are among the new ones), up to 162 windows. An empty window
  * costs one small read, so a sparse range stays cheap.
  */
-export async function estimate(reader: SeriesSource, selectors: Matcher[][], p: Pick<BackfillParams, 'startMs' | 'endMs' | 'responseType'>): Promise<NonNullable<BackfillReport['estimate']>> {
+export async function estimate(
+  reader: SeriesSource,
+  selectors: Matcher[][],
+  p: Pick<BackfillParams, 'startMs' | 'endMs' | 'responseType'>,
+): Promise<NonNullable<BackfillReport['estimate']>> {
   const range = p.endMs - p.startMs;
   const k0 = Math.min(6, Math.max(1, Math.floor(range / 60_000)));
   const w = Math.min(5 * 60_000, Math.floor(range / k0));
@@ -27,7 +31,10 @@ export async function estimate(reader: SeriesSource, selectors: Matcher[][], p: 
     const s = Math.max(p.startMs, Math.min(p.endMs - w, p.startMs + Math.floor(centre - w / 2)));
     let n = 0;
     for (const m of selectors) {
-      for await (const x of reader.streamSeries({ startMs: s, endMs: s + w - 1, matchers: m }, { responseType: p.responseType, stats: newDecodeStats() })) {
+      for await (const x of reader.streamSeries(
+        { startMs: s, endMs: s + w - 1, matchers: m },
+        { responseType: p.responseType, stats: newDecodeStats() },
+      )) {
         seen.add(labelsKey(x.labels));
         n += x.timestamps.length;
       }
@@ -45,5 +52,11 @@ export async function estimate(reader: SeriesSource, selectors: Matcher[][], p: 
   const ms = Math.max(1, Date.now() - t0);
   const est = Math.round((samples * range) / (k * w));
   const rate = (samples * 1000) / ms;
-  return { series: seen.size, samples: est, readSamplesPerSecond: Math.round(rate), durationMs: rate > 0 ? Math.round((est / rate) * 1000) : 0, windowsProbed: k };
+  return {
+    series: seen.size,
+    samples: est,
+    readSamplesPerSecond: Math.round(rate),
+    durationMs: rate > 0 ? Math.round((est / rate) * 1000) : 0,
+    windowsProbed: k,
+  };
 }

@@ -7,16 +7,27 @@ import { histogramWeight, type HistogramSample, type Label, type WriteSeries } f
  */
 const EMPTY = new Float64Array(0);
 
-export interface WeightedPart { series: WriteSeries; weight: number }
+export interface WeightedPart {
+  series: WriteSeries;
+  weight: number;
+}
 
 /** Slices of one series' histograms: the first fills the batch in progress (`fill` of `batchSamples`), the rest whole batches. */
-export function* histogramBatches(labels: Label[], hs: HistogramSample[], batchSamples: number, fill: number): Generator<WeightedPart> {
+export function* histogramBatches(
+  labels: Label[],
+  hs: HistogramSample[],
+  batchSamples: number,
+  fill: number,
+): Generator<WeightedPart> {
   let start = 0;
   let weight = 0;
   for (let i = 0; i < hs.length; i++) {
     weight += histogramWeight(hs[i]);
     if (fill + weight >= batchSamples || i === hs.length - 1) {
-      yield { series: { labels, timestamps: EMPTY, values: EMPTY, histograms: hs, histStart: start, histEnd: i + 1 }, weight };
+      yield {
+        series: { labels, timestamps: EMPTY, values: EMPTY, histograms: hs, histStart: start, histEnd: i + 1 },
+        weight,
+      };
       fill = fill + weight >= batchSamples ? 0 : fill + weight;
       start = i + 1;
       weight = 0;
@@ -49,7 +60,10 @@ export function weightOf(batch: WriteSeries[]): { samples: number; histograms: n
 }
 
 /** Halves a batch by weight (a refused too-large request is sent again as two); undefined when it is one histogram. */
-export function splitWeighted(batch: WriteSeries[], n: number): [{ batch: WriteSeries[]; n: number }, { batch: WriteSeries[]; n: number }] | undefined {
+export function splitWeighted(
+  batch: WriteSeries[],
+  n: number,
+): [{ batch: WriteSeries[]; n: number }, { batch: WriteSeries[]; n: number }] | undefined {
   const half = n / 2;
   const a: WriteSeries[] = [];
   const b: WriteSeries[] = [];
@@ -58,8 +72,10 @@ export function splitWeighted(batch: WriteSeries[], n: number): [{ batch: WriteS
   for (const s of batch) {
     const w = entryWeights(s);
     const total = typeof w === 'number' ? w : w.reduce((x, y) => x + y, 0);
-    if (seen + total <= half) { a.push(s); na += total; }
-    else if (seen >= half) b.push(s);
+    if (seen + total <= half) {
+      a.push(s);
+      na += total;
+    } else if (seen >= half) b.push(s);
     else if (typeof w === 'number') {
       const start = s.start ?? 0;
       const cut = start + Math.max(1, Math.floor(half - seen));
@@ -70,12 +86,19 @@ export function splitWeighted(batch: WriteSeries[], n: number): [{ batch: WriteS
       const start = s.histStart ?? 0;
       let k = 0;
       let acc = seen;
-      while (k < w.length - 1 && (k === 0 || acc + w[k] <= half)) { acc += w[k]; na += w[k]; k++; }
+      while (k < w.length - 1 && (k === 0 || acc + w[k] <= half)) {
+        acc += w[k];
+        na += w[k];
+        k++;
+      }
       if (k > 0) a.push({ ...s, histStart: start, histEnd: start + k });
       b.push({ ...s, histStart: start + k });
     }
     seen += total;
   }
   if (a.length === 0 || b.length === 0) return undefined;
-  return [{ batch: a, n: na }, { batch: b, n: n - na }];
+  return [
+    { batch: a, n: na },
+    { batch: b, n: n - na },
+  ];
 }

@@ -26,7 +26,10 @@ export class Semaphore {
   constructor(private readonly size: number) {}
 
   async acquire(): Promise<void> {
-    if (this.used < this.size) { this.used++; return; }
+    if (this.used < this.size) {
+      this.used++;
+      return;
+    }
     await new Promise<void>((r) => this.waiters.push(r));
   }
 
@@ -54,7 +57,12 @@ export function shardOf(name: string, count: number): number {
  * of `unitSamples` it doubles (up to maxWindowMs), above twice it halves (down to minWindowMs), else it stays; a
  * unit narrower than the window (the range's tail) says nothing about density and leaves it as it is.
  */
-export function adaptWindow(windowMs: number, unitMs: number, samples: number, o: { unitSamples: number; minWindowMs: number; maxWindowMs: number }): number {
+export function adaptWindow(
+  windowMs: number,
+  unitMs: number,
+  samples: number,
+  o: { unitSamples: number; minWindowMs: number; maxWindowMs: number },
+): number {
   if (unitMs < windowMs) return windowMs;
   if (samples < o.unitSamples / 2) return Math.min(o.maxWindowMs, windowMs * 2);
   if (samples > o.unitSamples * 2) return Math.max(o.minWindowMs, Math.floor(windowMs / 2));

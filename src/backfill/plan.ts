@@ -15,7 +15,10 @@ import type { BackfillParams } from './run.js';
 import type { BackfillState, GroupRow, Totals } from './state.js';
 
 /** Shard i of N: the metric names this process takes (by hash, see shardOf). */
-export interface Shard { index: number; count: number }
+export interface Shard {
+  index: number;
+  count: number;
+}
 
 /** "i/N", or '' without a shard: the shard's part of a fingerprint and of a plan's description. */
 export function shardKey(shard: Shard | undefined): string {
@@ -28,7 +31,11 @@ export function planHash(key: unknown): string {
 }
 
 /** The fingerprint of a `backfill metrics` plan and the line that names it in a refusal. */
-export function fingerprint(p: BackfillParams, paths: { readPath: string }, tp: { base: string; path: string }): { hash: string; describe: string } {
+export function fingerprint(
+  p: BackfillParams,
+  paths: { readPath: string },
+  tp: { base: string; path: string },
+): { hash: string; describe: string } {
   const key = {
     source: p.source.url + paths.readPath,
     target: tp.base + tp.path,
@@ -46,11 +53,17 @@ export function fingerprint(p: BackfillParams, paths: { readPath: string }, tp: 
  * The range of this run: the one given, or the stored one of a plan being resumed. A different range is refused
  * unless it was given relative to now (--start 30d moves with the clock), where the stored range wins.
  */
-export function resumedRange<T extends { startMs: number; endMs: number }>(plan: { params: string } | undefined, p: { startMs: number; endMs: number; relativeRange?: boolean; statePath: string }): { startMs: number; endMs: number; stored?: T } {
+export function resumedRange<T extends { startMs: number; endMs: number }>(
+  plan: { params: string } | undefined,
+  p: { startMs: number; endMs: number; relativeRange?: boolean; statePath: string },
+): { startMs: number; endMs: number; stored?: T } {
   if (!plan) return { startMs: p.startMs, endMs: p.endMs };
   const stored = JSON.parse(plan.params) as T;
   if ((stored.startMs !== p.startMs || stored.endMs !== p.endMs) && !p.relativeRange) {
-    throw new UsageError(`state file ${p.statePath} was planned for ${new Date(stored.startMs).toISOString()} .. ${new Date(stored.endMs).toISOString()}, not the range given now`, 'resume with the same --start/--end (or relative ones such as 30d), or use a new --state file');
+    throw new UsageError(
+      `state file ${p.statePath} was planned for ${new Date(stored.startMs).toISOString()} .. ${new Date(stored.endMs).toISOString()}, not the range given now`,
+      'resume with the same --start/--end (or relative ones such as 30d), or use a new --state file',
+    );
   }
   return { startMs: stored.startMs, endMs: stored.endMs, stored };
 }
@@ -66,7 +79,14 @@ export function slices<T>(xs: T[], n: number): T[][] {
  * The name groups of a new plan: per selector, the metric names the source holds in the range (on this shard),
  * sorted, in groups of at most `namesPerGroup`; a selector without names has no group.
  */
-export async function planGroups(api: PrometheusClient, selectors: Matcher[][], startMs: number, endMs: number, shard: Shard | undefined, namesPerGroup: number): Promise<{ groups: Array<{ selector: number; names: string[] }>; names: number }> {
+export async function planGroups(
+  api: PrometheusClient,
+  selectors: Matcher[][],
+  startMs: number,
+  endMs: number,
+  shard: Shard | undefined,
+  namesPerGroup: number,
+): Promise<{ groups: Array<{ selector: number; names: string[] }>; names: number }> {
   const groups: Array<{ selector: number; names: string[] }> = [];
   let nameCount = 0;
   for (let i = 0; i < selectors.length; i++) {
@@ -92,8 +112,12 @@ export function workLeft(state: BackfillState, groups: GroupRow[], endMs: number
 /** The error of a run that failed part-way: how far it got, why, and that re-running resumes. */
 export function runStopped(what: string, units: string, t: Totals, statePath: string, e: unknown): StackshiftError {
   const msg = e instanceof Error ? e.message : String(e);
-  return new StackshiftError('backfill', `${what} stopped after ${t.unitsDone} of ${t.units} started ${units}: ${msg}`, {
-    hint: `${(e as StackshiftError).hint ? (e as StackshiftError).hint + '; then ' : ''}re-run the same command to resume from ${statePath}`,
-    cause: e,
-  });
+  return new StackshiftError(
+    'backfill',
+    `${what} stopped after ${t.unitsDone} of ${t.units} started ${units}: ${msg}`,
+    {
+      hint: `${(e as StackshiftError).hint ? (e as StackshiftError).hint + '; then ' : ''}re-run the same command to resume from ${statePath}`,
+      cause: e,
+    },
+  );
 }

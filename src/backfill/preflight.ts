@@ -21,32 +21,59 @@ export const PROBE_METRIC = 'stackshift_backfill_probe';
  * One probe sample at `startMs` (the oldest timestamp of the copy), written and, where the target can be queried,
  * read back; refused with what to fix when the target is no remote-write receiver or drops history this old.
  */
-export async function preflight(writer: RemoteWriteClient, readUrl: string | undefined, p: Pick<BackfillParams, 'signal' | 'deleteProbe'>, startMs: number): Promise<NonNullable<BackfillReport['preflight']>> {
+export async function preflight(
+  writer: RemoteWriteClient,
+  readUrl: string | undefined,
+  p: Pick<BackfillParams, 'signal' | 'deleteProbe'>,
+  startMs: number,
+): Promise<NonNullable<BackfillReport['preflight']>> {
   const id = randomBytes(6).toString('hex');
-  const labels: Label[] = [{ name: '__name__', value: PROBE_METRIC }, { name: 'probe', value: id }];
+  const labels: Label[] = [
+    { name: '__name__', value: PROBE_METRIC },
+    { name: 'probe', value: id },
+  ];
   const ts = startMs;
   const probeSeries = [{ labels, timestamps: Float64Array.of(ts), values: Float64Array.of(1) }];
   // the probe speaks the protocol version of the copy: a 2.0 receiver decodes a 1.0 body as an empty 2.0 request
-  const body = snappyEncode(writer.version === '2.0' ? encodeWriteRequestV2(probeSeries) : encodeWriteRequest(probeSeries));
+  const body = snappyEncode(
+    writer.version === '2.0' ? encodeWriteRequestV2(probeSeries) : encodeWriteRequest(probeSeries),
+  );
   let r;
   try {
     r = await writer.send(body);
   } catch (e) {
     if (e instanceof HttpError && e.kind === 'protocol' && e.status === 415) throw e;
-    if (e instanceof HttpError) throw new HttpError(e.kind, e.url, `preflight: the target did not accept a remote-write request: ${e.message}`, { status: e.status, hint: e.hint });
+    if (e instanceof HttpError)
+      throw new HttpError(e.kind, e.url, `preflight: the target did not accept a remote-write request: ${e.message}`, {
+        status: e.status,
+        hint: e.hint,
+      });
     throw e;
   }
   if (r.outcome === 'ok' && r.written && r.written.samples !== 1) {
-    throw new StackshiftError('preflight', `preflight: the target answered HTTP ${r.status} to a probe sample but reports ${r.written.samples} samples written`, { hint: 'check the receiver\'s logs and its remote-write 2.0 support, or use remote write 1.0 (drop --remote-write-v2)' });
+    throw new StackshiftError(
+      'preflight',
+      `preflight: the target answered HTTP ${r.status} to a probe sample but reports ${r.written.samples} samples written`,
+      {
+        hint: "check the receiver's logs and its remote-write 2.0 support, or use remote write 1.0 (drop --remote-write-v2)",
+      },
+    );
   }
   if (r.outcome !== 'ok') {
     const cls = r.reject!;
-    const notReceiver = cls.id === 'http-404' || cls.id === 'http-405' || /remote write receiver/i.test(r.message ?? '');
-    throw new StackshiftError('preflight', notReceiver
-      ? `${writer.http.endpoint.url}${writer.path} is not a remote-write receiver (HTTP ${r.status}${r.message ? `: ${r.message.slice(0, 160)}` : ''})`
-      : `preflight: the target refused a probe sample at the oldest timestamp ${new Date(ts).toISOString()} (HTTP ${r.status}, ${cls.id}): ${r.message?.slice(0, 200) ?? ''}`, {
-      hint: notReceiver ? 'point --target-url at Mimir /api/v1/push, or at a Prometheus started with --web.enable-remote-write-receiver (/api/v1/write)' : cls.advice,
-    });
+    const notReceiver =
+      cls.id === 'http-404' || cls.id === 'http-405' || /remote write receiver/i.test(r.message ?? '');
+    throw new StackshiftError(
+      'preflight',
+      notReceiver
+        ? `${writer.http.endpoint.url}${writer.path} is not a remote-write receiver (HTTP ${r.status}${r.message ? `: ${r.message.slice(0, 160)}` : ''})`
+        : `preflight: the target refused a probe sample at the oldest timestamp ${new Date(ts).toISOString()} (HTTP ${r.status}, ${cls.id}): ${r.message?.slice(0, 200) ?? ''}`,
+      {
+        hint: notReceiver
+          ? 'point --target-url at Mimir /api/v1/push, or at a Prometheus started with --web.enable-remote-write-receiver (/api/v1/write)'
+          : cls.advice,
+      },
+    );
   }
   let readBack: boolean | 'skipped' = 'skipped';
   if (readUrl) {
@@ -70,13 +97,23 @@ export async function preflight(writer: RemoteWriteClient, readUrl: string | und
       await client.close();
     }
     if (readBack === false) {
-      throw new StackshiftError('preflight', `preflight: the target accepted a probe sample at ${new Date(ts).toISOString()} but it cannot be read back from ${readUrl}`, {
-        hint: 'the target silently drops history this old (check its retention, out-of-order window and tenant) or --target-read-url points elsewhere',
-      });
+      throw new StackshiftError(
+        'preflight',
+        `preflight: the target accepted a probe sample at ${new Date(ts).toISOString()} but it cannot be read back from ${readUrl}`,
+        {
+          hint: 'the target silently drops history this old (check its retention, out-of-order window and tenant) or --target-read-url points elsewhere',
+        },
+      );
     }
   }
   const probe = readUrl && p.deleteProbe ? await deleteProbe(writer, readUrl, labels) : 'kept';
-  return { probeSeries: labelsKey(labels), timestamp: new Date(ts).toISOString(), writeStatus: r.status, readBack, probe };
+  return {
+    probeSeries: labelsKey(labels),
+    timestamp: new Date(ts).toISOString(),
+    writeStatus: r.status,
+    readBack,
+    probe,
+  };
 }
 
 /**
@@ -88,13 +125,24 @@ async function deleteProbe(writer: RemoteWriteClient, readUrl: string, labels: L
   const http = new HttpClient({ ...writer.http.endpoint, url: readUrl, retries: 0 });
   try {
     const selector = `{${labels.map((l) => `${l.name}="${l.value}"`).join(',')}}`;
-    const res = await http.request({ method: 'POST', path: '/api/v1/admin/tsdb/delete_series', query: { 'match[]': selector }, retries: 0, retryStatus: () => false });
+    const res = await http.request({
+      method: 'POST',
+      path: '/api/v1/admin/tsdb/delete_series',
+      query: { 'match[]': selector },
+      retries: 0,
+      retryStatus: () => false,
+    });
     await res.body.dump?.().catch(() => undefined);
     if (res.status === 204 || res.status === 200) return 'deleted';
-    log.info('the target has no admin API to delete the preflight probe; it stays (verify metrics leaves it out by name)', { status: res.status });
+    log.info(
+      'the target has no admin API to delete the preflight probe; it stays (verify metrics leaves it out by name)',
+      { status: res.status },
+    );
     return 'kept';
   } catch (e) {
-    log.info('could not delete the preflight probe; it stays (verify metrics leaves it out by name)', { error: (e as Error).message });
+    log.info('could not delete the preflight probe; it stays (verify metrics leaves it out by name)', {
+      error: (e as Error).message,
+    });
     return 'kept';
   } finally {
     await http.close();
@@ -107,15 +155,31 @@ async function deleteProbe(writer: RemoteWriteClient, readUrl: string, labels: L
  * here, before any unit is written, not after the first unit (whose rewrite on a rerun a receiver without
  * deduplication would store twice).
  */
-export async function openReadBack(http: HttpClient, readUrl: string, startMs: number, p: Pick<BackfillParams, 'responseType' | 'signal'>): Promise<{ reader: RemoteReadClient; externalLabels: Label[] }> {
-  const readBack = { reader: new RemoteReadClient(http, { path: '/api/v1/read' }), externalLabels: await externalLabels(new PrometheusClient(http)).catch(() => []) };
+export async function openReadBack(
+  http: HttpClient,
+  readUrl: string,
+  startMs: number,
+  p: Pick<BackfillParams, 'responseType' | 'signal'>,
+): Promise<{ reader: RemoteReadClient; externalLabels: Label[] }> {
+  const readBack = {
+    reader: new RemoteReadClient(http, { path: '/api/v1/read' }),
+    externalLabels: await externalLabels(new PrometheusClient(http)).catch(() => []),
+  };
   try {
-    for await (const x of readBack.reader.streamSeries({ startMs, endMs: startMs + 1, matchers: [{ type: 'EQ', name: '__name__', value: PROBE_METRIC }] }, { responseType: p.responseType })) void x;
+    for await (const x of readBack.reader.streamSeries(
+      { startMs, endMs: startMs + 1, matchers: [{ type: 'EQ', name: '__name__', value: PROBE_METRIC }] },
+      { responseType: p.responseType },
+    ))
+      void x;
   } catch (e) {
     if (p.signal?.aborted) throw e;
-    throw new StackshiftError('target', `cannot read the copy back from the target: remote read at ${readUrl}/api/v1/read failed: ${(e as Error).message.slice(0, 200)}`, {
-      hint: 'pass --target-read-url with the Prometheus API of the target (Mimir: .../prometheus), or --no-readback for a write-only target (VictoriaMetrics has no remote read)',
-    });
+    throw new StackshiftError(
+      'target',
+      `cannot read the copy back from the target: remote read at ${readUrl}/api/v1/read failed: ${(e as Error).message.slice(0, 200)}`,
+      {
+        hint: 'pass --target-read-url with the Prometheus API of the target (Mimir: .../prometheus), or --no-readback for a write-only target (VictoriaMetrics has no remote read)',
+      },
+    );
   }
   return readBack;
 }

@@ -5,7 +5,14 @@
  * builds what `remoteread.go` runs, so that this file reads as the order of a backfill and nothing else.
  */
 import { existsSync } from 'node:fs';
-import { PrometheusClient, RemoteReadClient, RemoteWriteClient, keptOnRefusal, type ReceiverKind, type RemoteWriteVersion } from '../clients/index.js';
+import {
+  PrometheusClient,
+  RemoteReadClient,
+  RemoteWriteClient,
+  keptOnRefusal,
+  type ReceiverKind,
+  type RemoteWriteVersion,
+} from '../clients/index.js';
 import type { ResolvedEndpoint } from '../config/index.js';
 import { UsageError } from '../errors/index.js';
 import { HttpClient, HttpError, afterGrace } from '../http/index.js';
@@ -21,7 +28,12 @@ import { externalAdvice, fillTotals, probeAdvice, reportRange, runFigures, type 
 import { BackfillState, assertSamePlan } from './state.js';
 
 /** How far a run has got, as `onProgress` is told after each unit. */
-export interface RunProgress { coveredMs: number; totalMs: number; samples: number; unitsDone: number }
+export interface RunProgress {
+  coveredMs: number;
+  totalMs: number;
+  samples: number;
+  unitsDone: number;
+}
 
 /** How a caller follows and stops a long run: `backfill metrics`, `backfill blocks` and the engine take the same. */
 export interface RunControl {
@@ -109,18 +121,26 @@ export const FUTURE_SKEW_MS = 5 * 60_000;
  * (Here, not in endpoints.ts: it falls back to BACKFILL_DEFAULTS, and the defaults stay one table.)
  */
 export function receiverDefaults(kind: ReceiverKind): { windowMs: number; maxWindowMs: number } {
-  return kind === 'prometheus' ? { windowMs: 30 * 60_000, maxWindowMs: 3_600_000 } : { windowMs: BACKFILL_DEFAULTS.windowMs, maxWindowMs: BACKFILL_DEFAULTS.maxWindowMs };
+  return kind === 'prometheus'
+    ? { windowMs: 30 * 60_000, maxWindowMs: 3_600_000 }
+    : { windowMs: BACKFILL_DEFAULTS.windowMs, maxWindowMs: BACKFILL_DEFAULTS.maxWindowMs };
 }
 
 /** Copies (or, with dryRun, estimates) every raw sample of the selectors in [startMs, endMs). */
 export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
   // 1. refuse bad input before anything is opened
   const selectors: Matcher[][] = p.selectors.map((s) => parseSelector(s));
-  if (!(p.endMs > p.startMs)) throw new UsageError(`--start (${new Date(p.startMs).toISOString()}) must be before --end (${new Date(p.endMs).toISOString()})`);
+  if (!(p.endMs > p.startMs))
+    throw new UsageError(
+      `--start (${new Date(p.startMs).toISOString()}) must be before --end (${new Date(p.endMs).toISOString()})`,
+    );
   // the probe goes to --start and the copy up to --end: neither may lie in the future, where a Prometheus target
   // would move its head past every live write ("too old sample" from then on)
   if (p.endMs > Date.now() + FUTURE_SKEW_MS) {
-    throw new UsageError(`--end ${new Date(p.endMs).toISOString()} is in the future: a backfill copies history, and a sample written ahead of now would make a Prometheus target refuse every present-day write`, 'use --end now or an earlier time (Unix seconds, not milliseconds)');
+    throw new UsageError(
+      `--end ${new Date(p.endMs).toISOString()} is in the future: a backfill copies history, and a sample written ahead of now would make a Prometheus target refuse every present-day write`,
+      'use --end now or an earlier time (Unix seconds, not milliseconds)',
+    );
   }
   checkEndpointUrl(p.source, 'source');
   checkEndpointUrl(p.target, 'target');
@@ -129,31 +149,59 @@ export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
   const sp = sourcePaths(p.source, p.sourceReadPath);
   const tp = targetPaths(p.target, p.targetReadUrl);
   const inFlight = afterGrace(p.signal, p.graceMs);
-  const srcHttp = new HttpClient(retriesOf(p.source, p.retries), { connections: p.readConcurrency + 2, signal: inFlight });
+  const srcHttp = new HttpClient(retriesOf(p.source, p.retries), {
+    connections: p.readConcurrency + 2,
+    signal: inFlight,
+  });
   const apiHttp = new HttpClient(retriesOf(p.source, Math.min(p.retries, 2), sp.apiBase), { signal: inFlight });
-  const tgtHttp = new HttpClient(retriesOf(p.target, p.retries, tp.base), { connections: p.writeConcurrency + 1, signal: inFlight });
+  const tgtHttp = new HttpClient(retriesOf(p.target, p.retries, tp.base), {
+    connections: p.writeConcurrency + 1,
+    signal: inFlight,
+  });
   const api = new PrometheusClient(apiHttp);
   const reader = new RemoteReadClient(srcHttp, { path: sp.readPath });
   const receiver = receiverKind(p.target, tp.path);
   const writer = new RemoteWriteClient(tgtHttp, { path: tp.path, version: p.remoteWriteVersion, receiver });
   const readBackOn = !p.dryRun && p.readBack !== false && tp.readUrl !== undefined;
-  const rbHttp = readBackOn ? new HttpClient(retriesOf(p.target, p.retries, tp.readUrl), { connections: p.readConcurrency + 1, signal: inFlight }) : undefined;
+  const rbHttp = readBackOn
+    ? new HttpClient(retriesOf(p.target, p.retries, tp.readUrl), {
+        connections: p.readConcurrency + 1,
+        signal: inFlight,
+      })
+    : undefined;
   let state: BackfillState | undefined;
   try {
     // 3. the source must be a Prometheus-compatible API; learn its version and external labels
     const build = await api.buildInfo().catch((e) => {
-      if (e instanceof HttpError && e.status === 404) throw new HttpError('protocol', p.source.url, `${p.source.url} has no Prometheus API (GET ${sp.apiBase}/api/v1/status/buildinfo: HTTP 404)`, { hint: 'point --source-url at Prometheus, or at Mimir with --from <mimir endpoint> (type: mimir)' });
+      if (e instanceof HttpError && e.status === 404)
+        throw new HttpError(
+          'protocol',
+          p.source.url,
+          `${p.source.url} has no Prometheus API (GET ${sp.apiBase}/api/v1/status/buildinfo: HTTP 404)`,
+          { hint: 'point --source-url at Prometheus, or at Mimir with --from <mimir endpoint> (type: mimir)' },
+        );
       throw e;
     });
     const ext = await externalLabels(api);
     const report: BackfillReport = {
       kind: p.dryRun ? 'dry-run' : 'backfill',
       source: { url: p.source.url, readPath: sp.readPath, version: build.version },
-      target: { url: tp.base + tp.path, path: tp.path, tenant: p.target.tenant, remoteWrite: p.remoteWriteVersion, readUrl: tp.readUrl, receiver, keptOnRefusal: keptOnRefusal(receiver) },
+      target: {
+        url: tp.base + tp.path,
+        path: tp.path,
+        tenant: p.target.tenant,
+        remoteWrite: p.remoteWriteVersion,
+        readUrl: tp.readUrl,
+        receiver,
+        keptOnRefusal: keptOnRefusal(receiver),
+      },
       range: reportRange(p.startMs, p.endMs),
       selectors: selectors.map(formatMatchers),
       shard: p.shard,
-      externalLabels: { labels: Object.fromEntries(ext.map((l) => [l.name, l.value])), action: p.keepExternalLabels ? 'kept' : 'dropped' },
+      externalLabels: {
+        labels: Object.fromEntries(ext.map((l) => [l.name, l.value])),
+        action: p.keepExternalLabels ? 'kept' : 'dropped',
+      },
       plan: { groups: 0, names: 0, units: 0, unitsDone: 0, resumed: false, runs: 0 },
       totals: { series: 0, samples: 0, bytes: 0, requests: 0, histogramSamples: 0, unknownChunks: 0 },
       rejects: [],
@@ -180,7 +228,10 @@ export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
     const { startMs, endMs } = resumedRange(existing, p);
     if (existing) {
       report.plan.resumed = true;
-      log.info('resuming backfill', { state: p.statePath, range: `${new Date(startMs).toISOString()} .. ${new Date(endMs).toISOString()}` });
+      log.info('resuming backfill', {
+        state: p.statePath,
+        range: `${new Date(startMs).toISOString()} .. ${new Date(endMs).toISOString()}`,
+      });
     }
     report.range = reportRange(startMs, endMs);
 
@@ -190,8 +241,17 @@ export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
     // 7. a new plan: the metric names in the range, in groups of namesPerGroup
     if (!existing) {
       const plan = await planGroups(api, selectors, startMs, endMs, p.shard, p.namesPerGroup);
-      if (plan.names === 0) log.warn('no series match the selectors in the range (on this shard): nothing to copy', { selectors: p.selectors.join(' ') });
-      state.createPlan(fp.hash, { describe: fp.describe, startMs, endMs, selectors: p.selectors, shard: p.shard }, plan.groups, startMs, p.windowMs);
+      if (plan.names === 0)
+        log.warn('no series match the selectors in the range (on this shard): nothing to copy', {
+          selectors: p.selectors.join(' '),
+        });
+      state.createPlan(
+        fp.hash,
+        { describe: fp.describe, startMs, endMs, selectors: p.selectors, shard: p.shard },
+        plan.groups,
+        startMs,
+        p.windowMs,
+      );
     }
     const groups = state.groups();
     report.plan.groups = groups.length;
@@ -199,7 +259,11 @@ export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
 
     // 8. the read-back: the target must serve remote read before any unit is written
     const readBack = rbHttp ? await openReadBack(rbHttp, tp.readUrl!, startMs, p) : undefined;
-    report.readBack = { enabled: Boolean(readBack), url: readBack ? `${tp.readUrl}/api/v1/read` : undefined, redoneUnits: 0 };
+    report.readBack = {
+      enabled: Boolean(readBack),
+      url: readBack ? `${tp.readUrl}/api/v1/read` : undefined,
+      redoneUnits: 0,
+    };
 
     // 9. the copy
     const runId = state.startRun();

@@ -66,8 +66,21 @@ export const BACKFILL_MIGRATION: Migration = {
   ],
 };
 
-export interface GroupRow { id: number; selector: number; names: string; cursor_ms: number; window_ms: number }
-export interface UnitRow { id: number; group_id: number; start_ms: number; end_ms: number; status: 'running' | 'done'; attempts: number }
+export interface GroupRow {
+  id: number;
+  selector: number;
+  names: string;
+  cursor_ms: number;
+  window_ms: number;
+}
+export interface UnitRow {
+  id: number;
+  group_id: number;
+  start_ms: number;
+  end_ms: number;
+  status: 'running' | 'done';
+  attempts: number;
+}
 
 /** What a unit counts and the plan sums. */
 interface Counts {
@@ -90,7 +103,19 @@ export interface UnitCounts extends Counts {
 }
 
 export function emptyCounts(): UnitCounts {
-  return { series: 0, samples: 0, bytes: 0, requests: 0, histogramSamples: 0, unknownChunks: 0, rejectedRequests: 0, rejectedSamples: 0, ms: 0, rejects: new Map(), seriesHashes: [] };
+  return {
+    series: 0,
+    samples: 0,
+    bytes: 0,
+    requests: 0,
+    histogramSamples: 0,
+    unknownChunks: 0,
+    rejectedRequests: 0,
+    rejectedSamples: 0,
+    ms: 0,
+    rejects: new Map(),
+    seriesHashes: [],
+  };
 }
 
 export function seriesHash(key: string): Buffer {
@@ -137,38 +162,61 @@ export class BackfillState {
       plan = undefined;
     }
     if (!plan && (groups > 0 || units > 0)) {
-      throw new StackshiftError('state', `state file ${this.file} is damaged: it holds ${groups} name groups and ${units} units but no readable plan`, {
-        hint: 'move the file aside and run again with a new --state file (units already copied are re-sent, which is idempotent), or restore the file from a copy',
-      });
+      throw new StackshiftError(
+        'state',
+        `state file ${this.file} is damaged: it holds ${groups} name groups and ${units} units but no readable plan`,
+        {
+          hint: 'move the file aside and run again with a new --state file (units already copied are re-sent, which is idempotent), or restore the file from a copy',
+        },
+      );
     }
   }
 
   plan(): { fingerprint: string; params: string } | undefined {
-    return this.db.prepare('SELECT fingerprint, params FROM backfill_plan WHERE id = 1').get() as { fingerprint: string; params: string } | undefined;
+    return this.db.prepare('SELECT fingerprint, params FROM backfill_plan WHERE id = 1').get() as
+      { fingerprint: string; params: string } | undefined;
   }
 
-  createPlan(fingerprint: string, params: unknown, groups: Array<{ selector: number; names: string[] }>, startMs: number, windowMs: number): void {
+  createPlan(
+    fingerprint: string,
+    params: unknown,
+    groups: Array<{ selector: number; names: string[] }>,
+    startMs: number,
+    windowMs: number,
+  ): void {
     const tx = this.db.transaction(() => {
-      this.db.prepare('INSERT INTO backfill_plan (id, fingerprint, params, created_at) VALUES (1, ?, ?, ?)').run(fingerprint, JSON.stringify(params), Date.now());
-      const ins = this.db.prepare('INSERT INTO backfill_groups (selector, names, cursor_ms, window_ms) VALUES (?, ?, ?, ?)');
+      this.db
+        .prepare('INSERT INTO backfill_plan (id, fingerprint, params, created_at) VALUES (1, ?, ?, ?)')
+        .run(fingerprint, JSON.stringify(params), Date.now());
+      const ins = this.db.prepare(
+        'INSERT INTO backfill_groups (selector, names, cursor_ms, window_ms) VALUES (?, ?, ?, ?)',
+      );
       for (const g of groups) ins.run(g.selector, JSON.stringify(g.names), startMs, windowMs);
     });
     tx();
   }
 
   groups(): GroupRow[] {
-    return this.db.prepare('SELECT id, selector, names, cursor_ms, window_ms FROM backfill_groups ORDER BY id').all() as GroupRow[];
+    return this.db
+      .prepare('SELECT id, selector, names, cursor_ms, window_ms FROM backfill_groups ORDER BY id')
+      .all() as GroupRow[];
   }
 
   runningUnits(): UnitRow[] {
-    return this.db.prepare("SELECT id, group_id, start_ms, end_ms, status, attempts FROM backfill_units WHERE status = 'running' ORDER BY id").all() as UnitRow[];
+    return this.db
+      .prepare(
+        "SELECT id, group_id, start_ms, end_ms, status, attempts FROM backfill_units WHERE status = 'running' ORDER BY id",
+      )
+      .all() as UnitRow[];
   }
 
   /** Creates the next unit of a group and advances its cursor, atomically. */
   claimUnit(groupId: number, startMs: number, endMs: number): number {
     let id = 0;
     this.db.transaction(() => {
-      const r = this.db.prepare("INSERT INTO backfill_units (group_id, start_ms, end_ms, status) VALUES (?, ?, ?, 'running')").run(groupId, startMs, endMs);
+      const r = this.db
+        .prepare("INSERT INTO backfill_units (group_id, start_ms, end_ms, status) VALUES (?, ?, ?, 'running')")
+        .run(groupId, startMs, endMs);
       id = Number(r.lastInsertRowid);
       this.db.prepare('UPDATE backfill_groups SET cursor_ms = ? WHERE id = ?').run(endMs, groupId);
     })();
@@ -182,10 +230,19 @@ export class BackfillState {
   requeueRejectedUnits(): number {
     let n = 0;
     this.db.transaction(() => {
-      const ids = (this.db.prepare("SELECT id FROM backfill_units WHERE status = 'done' AND (rejected_requests > 0 OR rejected_samples > 0)").all() as Array<{ id: number }>).map((r) => r.id);
+      const ids = (
+        this.db
+          .prepare(
+            "SELECT id FROM backfill_units WHERE status = 'done' AND (rejected_requests > 0 OR rejected_samples > 0)",
+          )
+          .all() as Array<{ id: number }>
+      ).map((r) => r.id);
       const del = this.db.prepare('DELETE FROM backfill_rejects WHERE unit_id = ?');
       const upd = this.db.prepare("UPDATE backfill_units SET status = 'running' WHERE id = ?");
-      for (const id of ids) { del.run(id); upd.run(id); }
+      for (const id of ids) {
+        del.run(id);
+        upd.run(id);
+      }
       n = ids.length;
     })();
     return n;
@@ -201,22 +258,47 @@ export class BackfillState {
 
   completeUnit(unitId: number, c: UnitCounts): void {
     this.db.transaction(() => {
-      this.db.prepare(`UPDATE backfill_units SET status = 'done', series = ?, samples = ?, bytes = ?, requests = ?, histogram_samples = ?, unknown_chunks = ?,
-        rejected_requests = ?, rejected_samples = ?, ms = ? WHERE id = ?`).run(c.series, c.samples, c.bytes, c.requests, c.histogramSamples, c.unknownChunks, c.rejectedRequests, c.rejectedSamples, c.ms, unitId);
-      const rej = this.db.prepare('INSERT OR REPLACE INTO backfill_rejects (unit_id, class, requests, samples, example) VALUES (?, ?, ?, ?, ?)');
+      this.db
+        .prepare(
+          `UPDATE backfill_units SET status = 'done', series = ?, samples = ?, bytes = ?, requests = ?, histogram_samples = ?, unknown_chunks = ?,
+        rejected_requests = ?, rejected_samples = ?, ms = ? WHERE id = ?`,
+        )
+        .run(
+          c.series,
+          c.samples,
+          c.bytes,
+          c.requests,
+          c.histogramSamples,
+          c.unknownChunks,
+          c.rejectedRequests,
+          c.rejectedSamples,
+          c.ms,
+          unitId,
+        );
+      const rej = this.db.prepare(
+        'INSERT OR REPLACE INTO backfill_rejects (unit_id, class, requests, samples, example) VALUES (?, ?, ?, ?, ?)',
+      );
       // a refusal may echo request headers: nothing reaches the file unredacted
-      for (const [cls, r] of c.rejects) rej.run(unitId, cls, r.requests, r.samples, r.example === undefined ? null : redact(r.example));
+      for (const [cls, r] of c.rejects)
+        rej.run(unitId, cls, r.requests, r.samples, r.example === undefined ? null : redact(r.example));
       const ser = this.db.prepare('INSERT OR IGNORE INTO backfill_series (hash) VALUES (?)');
       for (const h of c.seriesHashes) ser.run(h);
     })();
   }
 
   startRun(): number {
-    return Number(this.db.prepare("INSERT INTO backfill_runs (started_at, status) VALUES (?, 'running')").run(Date.now()).lastInsertRowid);
+    return Number(
+      this.db.prepare("INSERT INTO backfill_runs (started_at, status) VALUES (?, 'running')").run(Date.now())
+        .lastInsertRowid,
+    );
   }
 
   finishRun(id: number, status: string, samples: number, units: number, redone: number): void {
-    this.db.prepare('UPDATE backfill_runs SET finished_at = ?, status = ?, samples = ?, units = ?, redone_units = ? WHERE id = ?').run(Date.now(), status, samples, units, redone, id);
+    this.db
+      .prepare(
+        'UPDATE backfill_runs SET finished_at = ?, status = ?, samples = ?, units = ?, redone_units = ? WHERE id = ?',
+      )
+      .run(Date.now(), status, samples, units, redone, id);
   }
 
   runs(): number {
@@ -224,12 +306,20 @@ export class BackfillState {
   }
 
   totals(): Totals {
-    const u = this.db.prepare(`SELECT COUNT(*) AS units, SUM(status = 'done') AS done, SUM(samples) AS samples, SUM(bytes) AS bytes, SUM(requests) AS requests,
+    const u = this.db
+      .prepare(
+        `SELECT COUNT(*) AS units, SUM(status = 'done') AS done, SUM(samples) AS samples, SUM(bytes) AS bytes, SUM(requests) AS requests,
       SUM(histogram_samples) AS hist, SUM(unknown_chunks) AS unknown, SUM(rejected_requests) AS rreq, SUM(rejected_samples) AS rsam,
-      SUM(CASE WHEN status = 'done' THEN end_ms - start_ms ELSE 0 END) AS covered FROM backfill_units`).get() as Record<string, number | null>;
+      SUM(CASE WHEN status = 'done' THEN end_ms - start_ms ELSE 0 END) AS covered FROM backfill_units`,
+      )
+      .get() as Record<string, number | null>;
     const series = (this.db.prepare('SELECT COUNT(*) AS n FROM backfill_series').get() as { n: number }).n;
-    const rejects = this.db.prepare(`SELECT r.class AS class, SUM(r.requests) AS requests, SUM(r.samples) AS samples, MAX(r.example) AS example
-      FROM backfill_rejects r JOIN backfill_units u ON u.id = r.unit_id WHERE u.status = 'done' GROUP BY r.class ORDER BY SUM(r.samples) DESC`).all() as Totals['rejects'];
+    const rejects = this.db
+      .prepare(
+        `SELECT r.class AS class, SUM(r.requests) AS requests, SUM(r.samples) AS samples, MAX(r.example) AS example
+      FROM backfill_rejects r JOIN backfill_units u ON u.id = r.unit_id WHERE u.status = 'done' GROUP BY r.class ORDER BY SUM(r.samples) DESC`,
+      )
+      .all() as Totals['rejects'];
     return {
       units: u.units ?? 0,
       unitsDone: u.done ?? 0,
@@ -256,8 +346,12 @@ export function assertSamePlan(state: BackfillState, fingerprint: string, descri
   const p = state.plan();
   if (p && p.fingerprint !== fingerprint) {
     const old = JSON.parse(p.params) as { describe?: string };
-    throw new StackshiftError('usage', `state file ${state.file} belongs to another backfill (${old.describe ?? 'different parameters'}), not this one (${describe})`, {
-      hint: 'resume with the same source, target, --match, --start/--end and --shard, or pass a new --state file',
-    });
+    throw new StackshiftError(
+      'usage',
+      `state file ${state.file} belongs to another backfill (${old.describe ?? 'different parameters'}), not this one (${describe})`,
+      {
+        hint: 'resume with the same source, target, --match, --start/--end and --shard, or pass a new --state file',
+      },
+    );
   }
 }

@@ -8,7 +8,13 @@ import { compareLabelSets, writeIndex, type BlockSeries } from './index-writer.j
 /** Prometheus removes directories with this suffix at startup and never loads them (tsdb/db.go tmpForCreationBlockDirSuffix). */
 export const TMP_SUFFIX = '.tmp-for-creation';
 
-export interface BlockStats { numSamples: number; numSeries: number; numChunks: number; numFloatSamples: number; numHistogramSamples: number }
+export interface BlockStats {
+  numSamples: number;
+  numSeries: number;
+  numChunks: number;
+  numFloatSamples: number;
+  numHistogramSamples: number;
+}
 
 export interface BlockMetaJson {
   ulid: string;
@@ -26,7 +32,12 @@ export interface BlockMetaJson {
   };
 }
 
-export interface WrittenBlock { ulid: string; dir: string; meta: BlockMetaJson; bytes: number }
+export interface WrittenBlock {
+  ulid: string;
+  dir: string;
+  meta: BlockMetaJson;
+  bytes: number;
+}
 
 /**
  * fsync of a file or directory in libuv's thread pool: a block's files are synced together and the event loop
@@ -34,7 +45,11 @@ export interface WrittenBlock { ulid: string; dir: string; meta: BlockMetaJson; 
  */
 async function fsyncPath(path: string): Promise<void> {
   const h = await open(path, 'r');
-  try { await h.sync(); } finally { await h.close(); }
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
 }
 
 function writeFileUnsynced(path: string, data: string): void {
@@ -68,7 +83,14 @@ export class BlockWriter {
   private readonly series = new Map<string, BlockSeries>();
   private stats: BlockStats = { numSamples: 0, numSeries: 0, numChunks: 0, numFloatSamples: 0, numHistogramSamples: 0 };
 
-  constructor(readonly parent: string, readonly ulid: string, readonly minTime: number, readonly maxTime: number, private readonly thanos?: { source: string }, maxSegmentBytes?: number) {
+  constructor(
+    readonly parent: string,
+    readonly ulid: string,
+    readonly minTime: number,
+    readonly maxTime: number,
+    private readonly thanos?: { source: string },
+    maxSegmentBytes?: number,
+  ) {
     mkdirSync(parent, { recursive: true });
     this.tmpDir = join(parent, ulid + TMP_SUFFIX);
     rmSync(this.tmpDir, { recursive: true, force: true });
@@ -77,7 +99,16 @@ export class BlockWriter {
   }
 
   /** Appends one chunk of a series; `samples` counts its samples (the chunk's 16-bit header). */
-  addChunk(labels: Label[], key: string | undefined, encoding: number, minT: number, maxT: number, data: Uint8Array, samples: number, histogram: boolean): void {
+  addChunk(
+    labels: Label[],
+    key: string | undefined,
+    encoding: number,
+    minT: number,
+    maxT: number,
+    data: Uint8Array,
+    samples: number,
+    histogram: boolean,
+  ): void {
     const k = key ?? labelsKey(labels);
     let s = this.series.get(k);
     if (!s) this.series.set(k, (s = { labels, chunks: [] }));
@@ -89,8 +120,12 @@ export class BlockWriter {
     else this.stats.numFloatSamples += samples;
   }
 
-  get seriesCount(): number { return this.series.size; }
-  get sampleCount(): number { return this.stats.numSamples; }
+  get seriesCount(): number {
+    return this.series.size;
+  }
+  get sampleCount(): number {
+    return this.stats.numSamples;
+  }
 
   /** Writes index and meta.json, fsyncs every file and directory, renames into place. */
   async finish(): Promise<WrittenBlock> {
@@ -124,7 +159,11 @@ export class BlockWriter {
       };
     }
     writeFileUnsynced(join(this.tmpDir, 'meta.json'), JSON.stringify(meta, null, '\t'));
-    await Promise.all([...this.chunks.files(), join(this.tmpDir, 'index'), join(this.tmpDir, 'meta.json'), this.chunks.dir].map(fsyncPath));
+    await Promise.all(
+      [...this.chunks.files(), join(this.tmpDir, 'index'), join(this.tmpDir, 'meta.json'), this.chunks.dir].map(
+        fsyncPath,
+      ),
+    );
     await fsyncPath(this.tmpDir);
     const dir = join(this.parent, this.ulid);
     await rename(this.tmpDir, dir);
@@ -135,7 +174,11 @@ export class BlockWriter {
   /** Removes the temp dir (a failed attempt). */
   abort(): void {
     this.series.clear();
-    try { this.chunks.close(); } catch { /* already closed or never opened */ }
+    try {
+      this.chunks.close();
+    } catch {
+      /* already closed or never opened */
+    }
     rmSync(this.tmpDir, { recursive: true, force: true });
   }
 }
@@ -144,13 +187,20 @@ export class BlockWriter {
 function sortChunks(s: BlockSeries): void {
   const c = s.chunks;
   let sorted = true;
-  for (let i = 3; i < c.length; i += 3) if (c[i] <= c[i - 2]) { sorted = false; break; }
+  for (let i = 3; i < c.length; i += 3)
+    if (c[i] <= c[i - 2]) {
+      sorted = false;
+      break;
+    }
   if (sorted) return;
   const triples: number[][] = [];
   for (let i = 0; i < c.length; i += 3) triples.push([c[i], c[i + 1], c[i + 2]]);
   triples.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < triples.length; i++) {
-    if (triples[i][0] <= triples[i - 1][1]) throw new Error(`series ${labelsKey(s.labels)} has overlapping chunks (${triples[i - 1][0]}..${triples[i - 1][1]} and ${triples[i][0]}..${triples[i][1]}): the source returned the same samples twice`);
+    if (triples[i][0] <= triples[i - 1][1])
+      throw new Error(
+        `series ${labelsKey(s.labels)} has overlapping chunks (${triples[i - 1][0]}..${triples[i - 1][1]} and ${triples[i][0]}..${triples[i][1]}): the source returned the same samples twice`,
+      );
   }
   s.chunks = triples.flat();
 }

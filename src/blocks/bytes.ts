@@ -16,13 +16,27 @@ export class ByteBuilder {
     this.buf = b;
   }
 
-  u8(v: number): void { this.ensure(1); this.buf[this.len++] = v; }
-  be32(v: number): void { this.ensure(4); this.buf.writeUInt32BE(v >>> 0, this.len); this.len += 4; }
-  be64(v: number): void { this.ensure(8); this.buf.writeBigUInt64BE(BigInt(v), this.len); this.len += 8; }
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.len++] = v;
+  }
+  be32(v: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32BE(v >>> 0, this.len);
+    this.len += 4;
+  }
+  be64(v: number): void {
+    this.ensure(8);
+    this.buf.writeBigUInt64BE(BigInt(v), this.len);
+    this.len += 8;
+  }
 
   uvarint(v: number): void {
     this.ensure(10);
-    while (v >= 0x80) { this.buf[this.len++] = (v % 128) | 0x80; v = Math.floor(v / 128); }
+    while (v >= 0x80) {
+      this.buf[this.len++] = (v % 128) | 0x80;
+      v = Math.floor(v / 128);
+    }
     this.buf[this.len++] = v;
   }
 
@@ -30,7 +44,11 @@ export class ByteBuilder {
     this.uvarint(v >= 0 ? v * 2 : -v * 2 - 1);
   }
 
-  bytes(b: Uint8Array): void { this.ensure(b.length); this.buf.set(b, this.len); this.len += b.length; }
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
 
   /** uvarint length then UTF-8 bytes. */
   str(s: string): void {
@@ -41,13 +59,20 @@ export class ByteBuilder {
     this.len += n;
   }
 
-  view(): Buffer { return this.buf.subarray(0, this.len); }
-  reset(): void { this.len = 0; }
+  view(): Buffer {
+    return this.buf.subarray(0, this.len);
+  }
+  reset(): void {
+    this.len = 0;
+  }
 }
 
 export function uvarintLen(v: number): number {
   let n = 1;
-  while (v >= 0x80) { v = Math.floor(v / 128); n++; }
+  while (v >= 0x80) {
+    v = Math.floor(v / 128);
+    n++;
+  }
   return n;
 }
 

@@ -23,7 +23,10 @@ export class ChunkSegmentWriter {
   private buf = Buffer.allocUnsafe(FLUSH_BYTES * 2);
   private used = 0;
 
-  constructor(blockDir: string, private readonly maxSegmentBytes = MAX_SEGMENT_BYTES) {
+  constructor(
+    blockDir: string,
+    private readonly maxSegmentBytes = MAX_SEGMENT_BYTES,
+  ) {
     this.dir = join(blockDir, 'chunks');
     mkdirSync(this.dir, { recursive: true });
   }
@@ -67,7 +70,10 @@ export class ChunkSegmentWriter {
     const ref = this.seq * 4294967296 + this.offset;
     let p = this.used;
     let v = data.length;
-    while (v >= 0x80) { this.buf[p++] = (v & 0x7f) | 0x80; v >>>= 7; }
+    while (v >= 0x80) {
+      this.buf[p++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
     this.buf[p++] = v;
     const crcStart = p;
     this.buf[p++] = encoding;

@@ -8,7 +8,10 @@ const INDEX_MAGIC = 0xbaaad700;
 const INDEX_VERSION = 2;
 
 /** One series of a block: its labels (sorted by name) and chunk metas as flat [minT, maxT, ref] triples. */
-export interface BlockSeries { labels: Label[]; chunks: number[] }
+export interface BlockSeries {
+  labels: Label[];
+  chunks: number[];
+}
 
 export function compareLabelSets(a: Label[], b: Label[]): number {
   const n = Math.min(a.length, b.length);
@@ -72,7 +75,11 @@ function section(out: FileOut, b: ByteBuilder): void {
  */
 export function writeIndex(path: string, series: BlockSeries[]): { bytes: number } {
   const symSet = new Set<string>();
-  for (const s of series) for (const l of s.labels) { symSet.add(l.name); symSet.add(l.value); }
+  for (const s of series)
+    for (const l of s.labels) {
+      symSet.add(l.name);
+      symSet.add(l.value);
+    }
   const symbols = [...symSet].sort(compareUtf8);
   const symRef = new Map<string, number>();
   symbols.forEach((s, i) => symRef.set(s, i));
@@ -115,8 +122,15 @@ export function writeIndex(path: string, series: BlockSeries[]): { bytes: number
     const c = s.chunks;
     e.uvarint(c.length / 3);
     for (let i = 0; i < c.length; i += 3) {
-      if (i === 0) { e.varint(c[0]); e.uvarint(c[1] - c[0]); e.uvarint(c[2]); }
-      else { e.uvarint(c[i] - c[i - 2]); e.uvarint(c[i + 1] - c[i]); e.varint(c[i + 2] - c[i - 1]); }
+      if (i === 0) {
+        e.varint(c[0]);
+        e.uvarint(c[1] - c[0]);
+        e.uvarint(c[2]);
+      } else {
+        e.uvarint(c[i] - c[i - 2]);
+        e.uvarint(c[i + 1] - c[i]);
+        e.varint(c[i + 2] - c[i - 1]);
+      }
     }
     const len = new ByteBuilder(16);
     len.uvarint(e.len);
@@ -145,7 +159,11 @@ export function writeIndex(path: string, series: BlockSeries[]): { bytes: number
   toc.labelOffsets = out.pos;
   b.reset();
   b.be32(names.length);
-  names.forEach((name, i) => { b.u8(1); b.str(name); b.uvarint(labelOffsets[i]); });
+  names.forEach((name, i) => {
+    b.u8(1);
+    b.str(name);
+    b.uvarint(labelOffsets[i]);
+  });
   section(out, b);
 
   // postings: all series under ("", ""), then every label pair in name, value order
@@ -168,11 +186,17 @@ export function writeIndex(path: string, series: BlockSeries[]): { bytes: number
   toc.postingsOffsets = out.pos;
   b.reset();
   b.be32(lists.length);
-  lists.forEach((l, i) => { b.u8(2); b.str(l.name); b.str(l.value); b.uvarint(offsets[i]); });
+  lists.forEach((l, i) => {
+    b.u8(2);
+    b.str(l.name);
+    b.str(l.value);
+    b.uvarint(offsets[i]);
+  });
   section(out, b);
 
   const t = new ByteBuilder(64);
-  for (const v of [toc.symbols, toc.series, toc.labelIndices, toc.labelOffsets, toc.postings, toc.postingsOffsets]) t.be64(v);
+  for (const v of [toc.symbols, toc.series, toc.labelIndices, toc.labelOffsets, toc.postings, toc.postingsOffsets])
+    t.be64(v);
   const tocCrc = crc32c(t.view());
   t.be32(tocCrc);
   out.write(t.view());

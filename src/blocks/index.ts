@@ -1,4 +1,12 @@
-export { runBlocks, BLOCKS_DEFAULTS, DAY_MS, HOUR_MS, blockEnd, defaultBlockDuration, type BlocksParams } from './run.js';
+export {
+  runBlocks,
+  BLOCKS_DEFAULTS,
+  DAY_MS,
+  HOUR_MS,
+  blockEnd,
+  defaultBlockDuration,
+  type BlocksParams,
+} from './run.js';
 export { renderBlocksText, renderBlocksMarkdown, type BlocksReport, type BlocksTarget } from './report.js';
 export { BlockWriter, existingBlock, TMP_SUFFIX, type BlockMetaJson, type WrittenBlock } from './block-writer.js';
 export { writeIndex, compareLabelSets, type BlockSeries } from './index-writer.js';

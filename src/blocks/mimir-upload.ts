@@ -23,23 +23,40 @@ export interface UploadOptions {
   retries: number;
 }
 
-
 function advice422(text: string): string {
-  if (/retention/i.test(text)) return "the block is older than the tenant's retention (compactor_blocks_retention_period): raise the retention for this tenant or leave this range out with --start";
-  if (/larger than the maximum/i.test(text)) return "the block is longer than the compactor's largest block range (-compactor.block-ranges): use a --block-duration that divides it, such as 12h";
-  if (/cross|boundary|range/i.test(text)) return "the block crosses the compactor's block range: use --block-duration 24h (day-aligned, Mimir's default -compactor.block-ranges maximum) or the tenant's own largest block range";
+  if (/retention/i.test(text))
+    return "the block is older than the tenant's retention (compactor_blocks_retention_period): raise the retention for this tenant or leave this range out with --start";
+  if (/larger than the maximum/i.test(text))
+    return "the block is longer than the compactor's largest block range (-compactor.block-ranges): use a --block-duration that divides it, such as 12h";
+  if (/cross|boundary|range/i.test(text))
+    return "the block crosses the compactor's block range: use --block-duration 24h (day-aligned, Mimir's default -compactor.block-ranges maximum) or the tenant's own largest block range";
   return 'Mimir refused the block as unprocessable; fix what the message names and re-run to resume';
 }
 
 export class MimirBlockUploader {
-  constructor(private readonly http: HttpClient, private readonly o: UploadOptions) {}
+  constructor(
+    private readonly http: HttpClient,
+    private readonly o: UploadOptions,
+  ) {}
 
   private url(ulid: string, action: string): string {
     return `/api/v1/upload/block/${ulid}/${action}`;
   }
 
-  private async call(ulid: string, action: 'start' | 'files' | 'finish', body: Uint8Array | string, query?: Record<string, string>): Promise<{ status: number; text: string }> {
-    const res = await this.http.request({ method: 'POST', path: this.url(ulid, action), body, query, retries: this.o.retries, headers: { 'content-type': action === 'start' ? 'application/json' : 'application/octet-stream' } });
+  private async call(
+    ulid: string,
+    action: 'start' | 'files' | 'finish',
+    body: Uint8Array | string,
+    query?: Record<string, string>,
+  ): Promise<{ status: number; text: string }> {
+    const res = await this.http.request({
+      method: 'POST',
+      path: this.url(ulid, action),
+      body,
+      query,
+      retries: this.o.retries,
+      headers: { 'content-type': action === 'start' ? 'application/json' : 'application/octet-stream' },
+    });
     const text = await readBody(res, 1 << 20).catch(() => '');
     return { status: res.status, text: text.trim() };
   }
@@ -49,13 +66,25 @@ export class MimirBlockUploader {
     const tenant = this.http.endpoint.tenant;
     let hint: string;
     if (status === 422) hint = advice422(text);
-    else if (status === 429) hint = `Mimir's compactor is validating as many uploads as -compactor.max-block-upload-validation-concurrency allows and stayed busy through ${this.o.retries} retries: re-run later to resume (finished blocks are kept), or raise that limit`;
-    else if (status === 401 || status === 403) hint = 'check the credentials and the tenant (--tenant / X-Scope-OrgID) of the Mimir endpoint';
-    else if (status === 404 && action === 'start') hint = 'no block upload API here: point --mimir-url at Mimir (or its compactor) and enable it for the tenant (compactor_block_upload_enabled: true)';
-    else if (status === 400 && /disabled|not enabled/i.test(text)) hint = `enable block upload for tenant ${tenant ?? '(anonymous)'}: compactor_block_upload_enabled: true in the runtime overrides`;
-    else if (status === 400) hint = 'Mimir refused the request as invalid; the message says what; inspect the staged block with stackshift tsdb inspect --verify';
+    else if (status === 429)
+      hint = `Mimir's compactor is validating as many uploads as -compactor.max-block-upload-validation-concurrency allows and stayed busy through ${this.o.retries} retries: re-run later to resume (finished blocks are kept), or raise that limit`;
+    else if (status === 401 || status === 403)
+      hint = 'check the credentials and the tenant (--tenant / X-Scope-OrgID) of the Mimir endpoint';
+    else if (status === 404 && action === 'start')
+      hint =
+        'no block upload API here: point --mimir-url at Mimir (or its compactor) and enable it for the tenant (compactor_block_upload_enabled: true)';
+    else if (status === 400 && /disabled|not enabled/i.test(text))
+      hint = `enable block upload for tenant ${tenant ?? '(anonymous)'}: compactor_block_upload_enabled: true in the runtime overrides`;
+    else if (status === 400)
+      hint =
+        'Mimir refused the request as invalid; the message says what; inspect the staged block with stackshift tsdb inspect --verify';
     else hint = 're-run the same command to resume; blocks already uploaded answer 409 and are skipped';
-    throw new HttpError('status', where, `Mimir block upload ${action} for ${ulid}${tenant ? ` (tenant ${tenant})` : ''}: HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}`, { status, hint });
+    throw new HttpError(
+      'status',
+      where,
+      `Mimir block upload ${action} for ${ulid}${tenant ? ` (tenant ${tenant})` : ''}: HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}`,
+      { status, hint },
+    );
   }
 
   /** Uploads one written block; a block Mimir already holds (409) counts as done. */
@@ -88,14 +117,31 @@ export class MimirBlockUploader {
       const text = await readBody(res, 1 << 20).catch(() => '');
       if (res.status !== 200) this.fail(ulid, 'check', res.status, text.trim());
       let state: { result?: string; error?: string };
-      try { state = JSON.parse(text) as typeof state; } catch { throw new HttpError('protocol', `${this.http.endpoint.url}${this.url(ulid, 'check')}`, `Mimir block upload check for ${ulid} did not answer JSON: ${text.slice(0, 120)}`); }
+      try {
+        state = JSON.parse(text) as typeof state;
+      } catch {
+        throw new HttpError(
+          'protocol',
+          `${this.http.endpoint.url}${this.url(ulid, 'check')}`,
+          `Mimir block upload check for ${ulid} did not answer JSON: ${text.slice(0, 120)}`,
+        );
+      }
       if (state.result === 'complete') return;
       if (state.result === 'failed') {
-        throw new StackshiftError('target', `Mimir failed validating block ${ulid}: ${state.error ?? 'no reason given'}`, {
-          hint: 'inspect the staged block with stackshift tsdb inspect --verify; a block refused by validation is not retried automatically (fix the cause, then re-run with a new --state)',
-        });
+        throw new StackshiftError(
+          'target',
+          `Mimir failed validating block ${ulid}: ${state.error ?? 'no reason given'}`,
+          {
+            hint: 'inspect the staged block with stackshift tsdb inspect --verify; a block refused by validation is not retried automatically (fix the cause, then re-run with a new --state)',
+          },
+        );
       }
-      if (Date.now() > deadline) throw new StackshiftError('target', `Mimir is still validating block ${ulid} after ${Math.round(this.o.validationTimeoutMs / 1000)}s (state ${state.result ?? '?'})`, { hint: 're-run the same command later: the block is recognised and not uploaded twice' });
+      if (Date.now() > deadline)
+        throw new StackshiftError(
+          'target',
+          `Mimir is still validating block ${ulid} after ${Math.round(this.o.validationTimeoutMs / 1000)}s (state ${state.result ?? '?'})`,
+          { hint: 're-run the same command later: the block is recognised and not uploaded twice' },
+        );
       await sleep(this.o.pollMs, this.o.signal);
     }
   }

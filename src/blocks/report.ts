@@ -19,7 +19,18 @@ export interface BlocksReport {
   plan: { names: number; units: number; unitsDone: number; resumed: boolean; runs: number };
   /** Over every run of the plan. */
   totals: { blocks: number; series: number; samples: number; histogramSamples: number; bytes: number; queries: number };
-  run: { blocks: number; samples: number; units: number; redoneUnits: number; chunksCopied: number; chunksRecut: number; uploadsSkipped: number; durationMs: number; samplesPerSecond: number; peakRssBytes: number };
+  run: {
+    blocks: number;
+    samples: number;
+    units: number;
+    redoneUnits: number;
+    chunksCopied: number;
+    chunksRecut: number;
+    uploadsSkipped: number;
+    durationMs: number;
+    samplesPerSecond: number;
+    peakRssBytes: number;
+  };
   /** Blocks written (or found in place) by this run. */
   blocks: Array<{ ulid: string; minTime: number; maxTime: number; series: number; samples: number; chunks: number }>;
   advice: string[];
@@ -40,7 +51,12 @@ export function renderBlocksText(r: BlocksReport): string {
 }
 
 export function renderBlocksMarkdown(r: BlocksReport): string {
-  const rows = r.blocks.slice(0, 50).map((b) => `| ${b.ulid} | ${new Date(b.minTime).toISOString()} | ${new Date(b.maxTime).toISOString()} | ${b.series} | ${b.samples} | ${b.chunks} |`);
+  const rows = r.blocks
+    .slice(0, 50)
+    .map(
+      (b) =>
+        `| ${b.ulid} | ${new Date(b.minTime).toISOString()} | ${new Date(b.maxTime).toISOString()} | ${b.series} | ${b.samples} | ${b.chunks} |`,
+    );
   return [
     `## backfill blocks`,
     '',

@@ -40,7 +40,10 @@ class BitWriter {
 
   /** Two's-complement low `count` bits of a safe integer (count 64 handled as two words). */
   signed(v: number, count: number): void {
-    if (count <= 32) { this.bits(v & (count === 32 ? 0xffffffff : (2 ** count - 1)), count); return; }
+    if (count <= 32) {
+      this.bits(v & (count === 32 ? 0xffffffff : 2 ** count - 1), count);
+      return;
+    }
     const lo = ((v % 4294967296) + 4294967296) % 4294967296;
     const hi = ((v - lo) / 4294967296) >>> 0;
     this.bits(hi, count - 32);
@@ -48,7 +51,10 @@ class BitWriter {
   }
 
   uvarint(v: number): void {
-    while (v >= 0x80) { this.bits((v % 128) | 0x80, 8); v = Math.floor(v / 128); }
+    while (v >= 0x80) {
+      this.bits((v % 128) | 0x80, 8);
+      v = Math.floor(v / 128);
+    }
     this.bits(v, 8);
   }
 
@@ -66,13 +72,23 @@ const ctz32 = (x: number) => (x === 0 ? 32 : 31 - Math.clz32(x & -x));
 const ctz64 = (hi: number, lo: number) => (lo ? ctz32(lo) : 32 + ctz32(hi));
 const bitRange = (x: number, n: number) => -(2 ** (n - 1) - 1) <= x && x <= 2 ** (n - 1);
 
-export interface EncodedChunk { minTimeMs: number; maxTimeMs: number; data: Uint8Array }
+export interface EncodedChunk {
+  minTimeMs: number;
+  maxTimeMs: number;
+  data: Uint8Array;
+}
 
 /**
  * Encodes samples [from, to) into XOR chunks of at most `perChunk` samples. `bits` holds each value as
  * (low word, high word) pairs, the layout of the wire package's SampleBuffer.
  */
-export function encodeXorChunks(timestamps: Float64Array, bits: Uint32Array, from: number, to: number, perChunk = 120): EncodedChunk[] {
+export function encodeXorChunks(
+  timestamps: Float64Array,
+  bits: Uint32Array,
+  from: number,
+  to: number,
+  perChunk = 120,
+): EncodedChunk[] {
   const out: EncodedChunk[] = [];
   for (let start = from; start < to; start += perChunk) {
     const end = Math.min(to, start + perChunk);
@@ -101,10 +117,19 @@ export function encodeXorChunks(timestamps: Float64Array, bits: Uint32Array, fro
           const dod = d - tDelta;
           tDelta = d;
           if (dod === 0) w.bit(0);
-          else if (bitRange(dod, 14)) { w.bits(0b10, 2); w.signed(dod, 14); }
-          else if (bitRange(dod, 17)) { w.bits(0b110, 3); w.signed(dod, 17); }
-          else if (bitRange(dod, 20)) { w.bits(0b1110, 4); w.signed(dod, 20); }
-          else { w.bits(0b1111, 4); w.signed(dod, 64); }
+          else if (bitRange(dod, 14)) {
+            w.bits(0b10, 2);
+            w.signed(dod, 14);
+          } else if (bitRange(dod, 17)) {
+            w.bits(0b110, 3);
+            w.signed(dod, 17);
+          } else if (bitRange(dod, 20)) {
+            w.bits(0b1110, 4);
+            w.signed(dod, 20);
+          } else {
+            w.bits(0b1111, 4);
+            w.signed(dod, 64);
+          }
         }
         const dh = (hi ^ hiPrev) >>> 0;
         const dl = (lo ^ loPrev) >>> 0;

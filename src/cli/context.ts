@@ -51,7 +51,12 @@ export function openStateFor(opts: Record<string, unknown>, loaded: LoadedConfig
 }
 
 /** Runs `fn` on the state database and closes it however `fn` ends. */
-export async function withState<T>(opts: Record<string, unknown>, loaded: LoadedConfig, migrations: Migration[], fn: (db: StateDb) => T | Promise<T>): Promise<T> {
+export async function withState<T>(
+  opts: Record<string, unknown>,
+  loaded: LoadedConfig,
+  migrations: Migration[],
+  fn: (db: StateDb) => T | Promise<T>,
+): Promise<T> {
   const db = openStateFor(opts, loaded, migrations);
   try {
     return await fn(db);

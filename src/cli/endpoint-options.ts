@@ -1,13 +1,30 @@
 import { Option, type Command } from 'commander';
 import { collect, durationFlag } from './parse.js';
 import { PrometheusClient } from '../clients/index.js';
-import { resolveEndpoint, type EndpointFlags, type EndpointType, type LoadedConfig, type ResolvedEndpoint } from '../config/index.js';
+import {
+  resolveEndpoint,
+  type EndpointFlags,
+  type EndpointType,
+  type LoadedConfig,
+  type ResolvedEndpoint,
+} from '../config/index.js';
 import { UsageError } from '../errors/index.js';
 
 /** The flags addEndpointOptions adds, after `--<prefix>-` (the README reference groups them as `--<prefix>-*`). */
 export const ENDPOINT_FLAG_SUFFIXES = [
-  'url', 'tenant', 'bearer-token-file', 'bearer-token-env', 'basic-auth-user', 'basic-auth-password-file', 'basic-auth-password-env',
-  'ca-file', 'cert-file', 'key-file', 'insecure-skip-verify', 'timeout', 'header',
+  'url',
+  'tenant',
+  'bearer-token-file',
+  'bearer-token-env',
+  'basic-auth-user',
+  'basic-auth-password-file',
+  'basic-auth-password-env',
+  'ca-file',
+  'cert-file',
+  'key-file',
+  'insecure-skip-verify',
+  'timeout',
+  'header',
 ];
 
 /**
@@ -20,16 +37,34 @@ export function addEndpointOptions(cmd: Command, prefix: string, label: string):
     .addOption(new Option(`--${prefix}-url <url>`, `${label} URL (endpoints.<name>.url)`))
     .addOption(new Option(`--${prefix}-tenant <id>`, `${label} tenant, sent as X-Scope-OrgID`))
     .addOption(new Option(`--${prefix}-bearer-token-file <file>`, `file holding the ${label} bearer token`))
-    .addOption(new Option(`--${prefix}-bearer-token-env <VAR>`, `environment variable holding the ${label} bearer token`))
+    .addOption(
+      new Option(`--${prefix}-bearer-token-env <VAR>`, `environment variable holding the ${label} bearer token`),
+    )
     .addOption(new Option(`--${prefix}-basic-auth-user <user>`, `${label} basic-auth user`))
-    .addOption(new Option(`--${prefix}-basic-auth-password-file <file>`, `file holding the ${label} basic-auth password`))
-    .addOption(new Option(`--${prefix}-basic-auth-password-env <VAR>`, `environment variable holding the ${label} basic-auth password`))
+    .addOption(
+      new Option(`--${prefix}-basic-auth-password-file <file>`, `file holding the ${label} basic-auth password`),
+    )
+    .addOption(
+      new Option(
+        `--${prefix}-basic-auth-password-env <VAR>`,
+        `environment variable holding the ${label} basic-auth password`,
+      ),
+    )
     .addOption(new Option(`--${prefix}-ca-file <file>`, `CA bundle to verify the ${label} TLS certificate`))
     .addOption(new Option(`--${prefix}-cert-file <file>`, `client certificate for ${label} mTLS`).hideHelp())
     .addOption(new Option(`--${prefix}-key-file <file>`, `client key for ${label} mTLS`).hideHelp())
-    .addOption(new Option(`--${prefix}-insecure-skip-verify`, `do not verify the ${label} TLS certificate (test systems only)`))
-    .addOption(new Option(`--${prefix}-timeout <duration>`, `total time allowed for one ${label} request, headers and body (default 30s; 0 is refused)`))
-    .addOption(new Option(`--${prefix}-header <Name=value>`, `extra header sent to ${label}, repeatable`).argParser(collect));
+    .addOption(
+      new Option(`--${prefix}-insecure-skip-verify`, `do not verify the ${label} TLS certificate (test systems only)`),
+    )
+    .addOption(
+      new Option(
+        `--${prefix}-timeout <duration>`,
+        `total time allowed for one ${label} request, headers and body (default 30s; 0 is refused)`,
+      ),
+    )
+    .addOption(
+      new Option(`--${prefix}-header <Name=value>`, `extra header sent to ${label}, repeatable`).argParser(collect),
+    );
 }
 
 function camel(s: string): string {
@@ -51,7 +86,10 @@ export function endpointFlags(opts: Record<string, unknown>, prefix: string): En
     keyFile: get('key-file') as string | undefined,
     insecureSkipVerify: get('insecure-skip-verify') as boolean | undefined,
     // parsed here so that a bad or zero timeout names the flag; the endpoint keeps the text form of its config key
-    timeout: get('timeout') === undefined ? undefined : (durationFlag(`${prefix}-timeout`, get('timeout')), String(get('timeout')).trim()),
+    timeout:
+      get('timeout') === undefined
+        ? undefined
+        : (durationFlag(`${prefix}-timeout`, get('timeout')), String(get('timeout')).trim()),
     header: get('header') as string[] | undefined,
   };
 }
@@ -64,11 +102,17 @@ export function addPrometheusOptions(cmd: Command, label = 'Prometheus'): Comman
 
 /** The Prometheus that --endpoint and the --prometheus-* flags name. */
 export function prometheusClient(opts: Record<string, unknown>, loaded: LoadedConfig): PrometheusClient {
-  return new PrometheusClient(resolveEndpoint(loaded, String(opts.endpoint), endpointFlags(opts, 'prometheus'), 'prometheus'));
+  return new PrometheusClient(
+    resolveEndpoint(loaded, String(opts.endpoint), endpointFlags(opts, 'prometheus'), 'prometheus'),
+  );
 }
 
 /** Runs `fn` with that Prometheus and closes its connection pool however `fn` ends. */
-export async function withPrometheus<T>(opts: Record<string, unknown>, loaded: LoadedConfig, fn: (client: PrometheusClient) => Promise<T>): Promise<T> {
+export async function withPrometheus<T>(
+  opts: Record<string, unknown>,
+  loaded: LoadedConfig,
+  fn: (client: PrometheusClient) => Promise<T>,
+): Promise<T> {
   const client = prometheusClient(opts, loaded);
   try {
     return await fn(client);
@@ -101,7 +145,10 @@ export interface RequiredEndpoint {
 export function requireEndpoint(loaded: LoadedConfig, flags: EndpointFlags, r: RequiredEndpoint): ResolvedEndpoint {
   const inConfig = Boolean(loaded.config.endpoints?.[r.name]);
   if (!flags.url && !inConfig) {
-    throw new UsageError(`no ${r.role ?? r.prefix}: endpoint "${r.name}" is not in the config and --${r.prefix}-url is not given`, `pass --${r.prefix}-url ${r.example}, or --${r.nameFlag} <endpoint name in stackshift.yaml>`);
+    throw new UsageError(
+      `no ${r.role ?? r.prefix}: endpoint "${r.name}" is not in the config and --${r.prefix}-url is not given`,
+      `pass --${r.prefix}-url ${r.example}, or --${r.nameFlag} <endpoint name in stackshift.yaml>`,
+    );
   }
   const ep = resolveEndpoint(loaded, r.name, flags, r.defaultType);
   if (!inConfig && r.typeWhenByUrl) ep.type = r.typeWhenByUrl;

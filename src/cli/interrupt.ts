@@ -27,17 +27,23 @@ export function interruptible(graceMs = STOP_GRACE_MS): Interrupt {
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
   const onSignal = (sig: NodeJS.Signals) => {
     if (ac.signal.aborted) {
-      process.stderr.write(`\nstackshift: ${sig} again, exiting now; the state file stays consistent, the next run redoes the work left in flight\n`);
+      process.stderr.write(
+        `\nstackshift: ${sig} again, exiting now; the state file stays consistent, the next run redoes the work left in flight\n`,
+      );
       process.exit(INTERRUPTED_EXIT);
     }
-    process.stderr.write(`\nstackshift: ${sig}: stopping; no new work is started, requests in flight get up to ${Math.round(graceMs / 1000)}s (press Ctrl-C again to exit at once)\n`);
+    process.stderr.write(
+      `\nstackshift: ${sig}: stopping; no new work is started, requests in flight get up to ${Math.round(graceMs / 1000)}s (press Ctrl-C again to exit at once)\n`,
+    );
     ac.abort(new InterruptedError(sig));
   };
   for (const s of signals) process.on(s, onSignal);
   return {
     signal: ac.signal,
     inFlight: afterGrace(ac.signal, graceMs)!,
-    dispose: () => { for (const s of signals) process.off(s, onSignal); },
+    dispose: () => {
+      for (const s of signals) process.off(s, onSignal);
+    },
   };
 }
 

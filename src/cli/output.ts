@@ -13,7 +13,10 @@ export interface CommandResult<T = unknown> {
   exitCode: ExitCode;
 }
 
-export function parseFormat(value: string | undefined, allowed: OutputFormat[] = ['text', 'json', 'markdown']): OutputFormat {
+export function parseFormat(
+  value: string | undefined,
+  allowed: OutputFormat[] = ['text', 'json', 'markdown'],
+): OutputFormat {
   const v = (value ?? 'text') as OutputFormat;
   if (!allowed.includes(v)) throw new UsageError(`--output must be one of ${allowed.join(', ')} (got "${value}")`);
   return v;

@@ -10,24 +10,33 @@ export const VERSION = '0.1.0';
 
 export function buildProgram(): Command {
   const program = new Command('stackshift')
-    .description('Safe, fast and provable observability-stack migrations:\n  Prometheus 2.x -> 2.55 -> 3.x upgrades, and Prometheus + Jaeger -> LGTM (Mimir, Tempo, Loki, Grafana).')
+    .description(
+      'Safe, fast and provable observability-stack migrations:\n  Prometheus 2.x -> 2.55 -> 3.x upgrades, and Prometheus + Jaeger -> LGTM (Mimir, Tempo, Loki, Grafana).',
+    )
     .version(VERSION, '-V, --version')
     .addOption(new Option('-c, --config <file>', 'config file (default: ./stackshift.yaml or $STACKSHIFT_CONFIG)'))
     // one value per --set (repeat the flag): a variadic option would swallow the command name after it
-    .addOption(new Option('--set <key=value>', 'set any config key, repeatable, e.g. --set endpoints.mimir.tenant=t1').argParser(collect))
+    .addOption(
+      new Option('--set <key=value>', 'set any config key, repeatable, e.g. --set endpoints.mimir.tenant=t1').argParser(
+        collect,
+      ),
+    )
     .addOption(new Option('-o, --output <format>', 'text | json | markdown (lint also: sarif)'))
     .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['debug', 'info', 'warn', 'error']))
     .option('--no-color', 'disable colour (NO_COLOR is honoured too)')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (str, write) => write(redact(str)) })
     .exitOverride();
-  program.addHelpText('after', `
+  program.addHelpText(
+    'after',
+    `
 Examples:
   stackshift assess --prometheus-url http://prom:9090
   stackshift assess --prometheus-url http://prom:9090 --output markdown > ticket.md
   stackshift rehearse                      # local rehearsal on real Prometheus servers
 
-Exit codes: 0 ok, 1 findings or a failed gate, 2 usage or runtime error.`);
+Exit codes: 0 ok, 1 findings or a failed gate, 2 usage or runtime error.`,
+  );
   registerCommands(program);
   // every level must throw instead of exiting, so usage errors of sub-subcommands also exit 2
   const override = (cmd: Command) => {
@@ -53,7 +62,9 @@ export function reportError(err: unknown): number {
   err = explainForeignError(err) ?? err;
   // stopped by the user (Ctrl-C) before the run had anything to report: not an error
   if (err instanceof InterruptedError) {
-    process.stderr.write(`interrupted by ${err.signal} before the run could report; run the same command again to carry on\n`);
+    process.stderr.write(
+      `interrupted by ${err.signal} before the run could report; run the same command again to carry on\n`,
+    );
     return err.exitCode;
   }
   if (isStackshiftError(err)) {
@@ -64,7 +75,9 @@ export function reportError(err: unknown): number {
   }
   const e = err as Error;
   process.stderr.write(redact(`${red('error:')} internal error: ${e?.message ?? String(err)}\n`));
-  process.stderr.write('  this is a bug in stackshift; rerun with STACKSHIFT_DEBUG=1 for a stack trace and report it\n');
+  process.stderr.write(
+    '  this is a bug in stackshift; rerun with STACKSHIFT_DEBUG=1 for a stack trace and report it\n',
+  );
   if (process.env.STACKSHIFT_DEBUG) process.stderr.write(redact(String(e?.stack ?? '')) + '\n');
   return 2;
 }
@@ -79,17 +92,41 @@ export function explainForeignError(err: unknown): StackshiftError | undefined {
   const e = err as { name?: string; message?: string; code?: string };
   const msg = e?.message ?? '';
   if (e?.name === 'RangeError' && /Maximum call stack size exceeded/.test(msg)) {
-    return new StackshiftError('input-too-deep', 'an input document is nested too deeply to process (maximum call stack size exceeded)', { hint: 'check the input files (JSON dashboards, YAML) for runaway nesting; real dashboards and rule files nest a few levels', cause: err });
+    return new StackshiftError(
+      'input-too-deep',
+      'an input document is nested too deeply to process (maximum call stack size exceeded)',
+      {
+        hint: 'check the input files (JSON dashboards, YAML) for runaway nesting; real dashboards and rule files nest a few levels',
+        cause: err,
+      },
+    );
   }
   if (/Excessive alias count|resource exhaustion/i.test(msg)) {
-    return new StackshiftError('input-aliases', 'a YAML input expands too many aliases (a "billion laughs" document?)', { hint: 'check the YAML files given to this command for anchors (&a) referenced many times (*a); write the values out instead', cause: err });
+    return new StackshiftError(
+      'input-aliases',
+      'a YAML input expands too many aliases (a "billion laughs" document?)',
+      {
+        hint: 'check the YAML files given to this command for anchors (&a) referenced many times (*a); write the values out instead',
+        cause: err,
+      },
+    );
   }
   if (e?.name === 'RangeError' && /Invalid time value/.test(msg)) {
-    return new StackshiftError('time-range', 'a time is outside the range a date can hold', { hint: 'times are RFC 3339 with an offset, Unix seconds or durations back from now; check the time flags', cause: err });
+    return new StackshiftError('time-range', 'a time is outside the range a date can hold', {
+      hint: 'times are RFC 3339 with an offset, Unix seconds or durations back from now; check the time flags',
+      cause: err,
+    });
   }
-  if (typeof e?.code === 'string' && /^(UND_ERR_|ECONN|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN)/.test(e.code)) {
+  if (
+    typeof e?.code === 'string' &&
+    /^(UND_ERR_|ECONN|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN)/.test(e.code)
+  ) {
     const c = classifyNetworkError(err);
-    if (c.known) return new StackshiftError(`http-${c.kind}`, `a server connection failed: ${c.reason}`, { hint: c.hint ?? 'check that the servers are up and reachable, then rerun', cause: err });
+    if (c.known)
+      return new StackshiftError(`http-${c.kind}`, `a server connection failed: ${c.reason}`, {
+        hint: c.hint ?? 'check that the servers are up and reachable, then rerun',
+        cause: err,
+      });
   }
   return undefined;
 }

@@ -99,12 +99,19 @@ export class GrafanaSaveError extends StackshiftError {
 export class GrafanaV2DashboardError extends StackshiftError {
   /** Where Grafana serves it instead (from its message), when it said so. */
   readonly apisPath?: string;
-  constructor(readonly uid: string, message: string) {
+  constructor(
+    readonly uid: string,
+    message: string,
+  ) {
     const apisPath = /\/apis\/dashboard\.grafana\.app\/[^\s]+/.exec(message)?.[0];
-    super('grafana-v2-dashboard', `dashboard ${uid} is stored in Grafana's V2 schema; /api refuses it (HTTP 406: ${message})`, {
-      hint: `stackshift does not rewrite V2 dashboards: change its datasource in Grafana (Edit > Settings > JSON Model)${apisPath ? ` or through ${apisPath}` : ''}`,
-      exitCode: 1,
-    });
+    super(
+      'grafana-v2-dashboard',
+      `dashboard ${uid} is stored in Grafana's V2 schema; /api refuses it (HTTP 406: ${message})`,
+      {
+        hint: `stackshift does not rewrite V2 dashboards: change its datasource in Grafana (Edit > Settings > JSON Model)${apisPath ? ` or through ${apisPath}` : ''}`,
+        exitCode: 1,
+      },
+    );
     this.name = 'GrafanaV2DashboardError';
     this.apisPath = apisPath;
   }
@@ -124,7 +131,8 @@ export class GrafanaClient {
   readonly http: HttpClient;
 
   constructor(endpointOrClient: ResolvedEndpoint | HttpClient) {
-    this.http = endpointOrClient instanceof HttpClient ? endpointOrClient : new HttpClient(endpointOrClient, { connections: 8 });
+    this.http =
+      endpointOrClient instanceof HttpClient ? endpointOrClient : new HttpClient(endpointOrClient, { connections: 8 });
   }
 
   get url(): string {
@@ -132,26 +140,37 @@ export class GrafanaClient {
   }
 
   /** JSON request; non-2xx statuses outside `accept` become HttpError with the server's message. */
-  async json<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, opts: { query?: Query; body?: unknown; accept?: number[] } = {}): Promise<{ status: number; data: T }> {
+  async json<T>(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    path: string,
+    opts: { query?: Query; body?: unknown; accept?: number[] } = {},
+  ): Promise<{ status: number; data: T }> {
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    const res = await this.http.text({
-      method,
-      path,
-      query: opts.query,
-      body,
-      headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      accept: (s) => (s >= 200 && s < 300) || (opts.accept ?? []).includes(s),
-    }).catch((e: unknown) => {
-      throw e instanceof HttpError && e.status === 401 ? authError(this.url, e) : e;
-    });
+    const res = await this.http
+      .text({
+        method,
+        path,
+        query: opts.query,
+        body,
+        headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        accept: (s) => (s >= 200 && s < 300) || (opts.accept ?? []).includes(s),
+      })
+      .catch((e: unknown) => {
+        throw e instanceof HttpError && e.status === 401 ? authError(this.url, e) : e;
+      });
     let data: T;
     try {
       data = (res.text === '' ? undefined : JSON.parse(res.text)) as T;
     } catch {
-      throw new HttpError('protocol', `${this.url}${path}`, `${method} ${this.url}${path}: HTTP ${res.status} with a body that is not JSON ("${res.text.replace(/\s+/g, ' ').slice(0, 80)}")`, {
-        status: res.status,
-        hint: 'check that the URL points at Grafana (including any sub-path it is served under)',
-      });
+      throw new HttpError(
+        'protocol',
+        `${this.url}${path}`,
+        `${method} ${this.url}${path}: HTTP ${res.status} with a body that is not JSON ("${res.text.replace(/\s+/g, ' ').slice(0, 80)}")`,
+        {
+          status: res.status,
+          hint: 'check that the URL points at Grafana (including any sub-path it is served under)',
+        },
+      );
     }
     return { status: res.status, data };
   }
@@ -167,25 +186,56 @@ export class GrafanaClient {
 
   async datasources(): Promise<Array<Record<string, unknown> & { uid: string; name: string; type: string }>> {
     const { data } = await this.json<unknown>('GET', '/api/datasources');
-    if (!Array.isArray(data)) throw new HttpError('protocol', `${this.url}/api/datasources`, `GET ${this.url}/api/datasources did not return a list`, { hint: 'check that the URL points at Grafana' });
+    if (!Array.isArray(data))
+      throw new HttpError(
+        'protocol',
+        `${this.url}/api/datasources`,
+        `GET ${this.url}/api/datasources did not return a list`,
+        { hint: 'check that the URL points at Grafana' },
+      );
     return data as Array<Record<string, unknown> & { uid: string; name: string; type: string }>;
   }
 
   async datasource(uid: string): Promise<Record<string, unknown> | undefined> {
-    const { status, data } = await this.json<Record<string, unknown>>('GET', `/api/datasources/uid/${encodeURIComponent(uid)}`, { accept: [404] });
+    const { status, data } = await this.json<Record<string, unknown>>(
+      'GET',
+      `/api/datasources/uid/${encodeURIComponent(uid)}`,
+      { accept: [404] },
+    );
     return status === 404 ? undefined : data;
   }
 
   async updateDatasource(uid: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
-    return (await this.json<Record<string, unknown>>('PUT', `/api/datasources/uid/${encodeURIComponent(uid)}`, { body })).data;
+    return (
+      await this.json<Record<string, unknown>>('PUT', `/api/datasources/uid/${encodeURIComponent(uid)}`, { body })
+    ).data;
   }
 
   /** One page of GET /api/search; `page` starts at 1. */
-  async search(q: { type?: 'dash-db' | 'dash-folder'; query?: string; tag?: string[]; folderUIDs?: string[]; dashboardUIDs?: string[]; limit?: number; page?: number }): Promise<GrafanaSearchHit[]> {
+  async search(q: {
+    type?: 'dash-db' | 'dash-folder';
+    query?: string;
+    tag?: string[];
+    folderUIDs?: string[];
+    dashboardUIDs?: string[];
+    limit?: number;
+    page?: number;
+  }): Promise<GrafanaSearchHit[]> {
     const { data } = await this.json<GrafanaSearchHit[]>('GET', '/api/search', {
-      query: { type: q.type, query: q.query, tag: q.tag, folderUIDs: q.folderUIDs, dashboardUIDs: q.dashboardUIDs, limit: q.limit, page: q.page },
+      query: {
+        type: q.type,
+        query: q.query,
+        tag: q.tag,
+        folderUIDs: q.folderUIDs,
+        dashboardUIDs: q.dashboardUIDs,
+        limit: q.limit,
+        page: q.page,
+      },
     });
-    if (!Array.isArray(data)) throw new HttpError('protocol', `${this.url}/api/search`, `GET ${this.url}/api/search did not return a list`, { hint: 'check that the URL points at Grafana' });
+    if (!Array.isArray(data))
+      throw new HttpError('protocol', `${this.url}/api/search`, `GET ${this.url}/api/search did not return a list`, {
+        hint: 'check that the URL points at Grafana',
+      });
     return data;
   }
 
@@ -236,13 +286,18 @@ export class GrafanaClient {
   }
 
   async folder(uid: string): Promise<GrafanaFolder | undefined> {
-    const { status, data } = await this.json<GrafanaFolder>('GET', `/api/folders/${encodeURIComponent(uid)}`, { accept: [404] });
+    const { status, data } = await this.json<GrafanaFolder>('GET', `/api/folders/${encodeURIComponent(uid)}`, {
+      accept: [404],
+    });
     return status === 404 ? undefined : data;
   }
 
   /** Creates a folder; an existing uid (409) is not an error. */
   async ensureFolder(f: GrafanaFolder): Promise<'created' | 'exists'> {
-    const { status } = await this.json('POST', '/api/folders', { body: { uid: f.uid, title: f.title, ...(f.parentUid ? { parentUid: f.parentUid } : {}) }, accept: [409, 412] });
+    const { status } = await this.json('POST', '/api/folders', {
+      body: { uid: f.uid, title: f.title, ...(f.parentUid ? { parentUid: f.parentUid } : {}) },
+      accept: [409, 412],
+    });
     return status === 409 || status === 412 ? 'exists' : 'created';
   }
 
@@ -255,11 +310,20 @@ export class GrafanaClient {
    * 12+) throws GrafanaV2DashboardError, which callers report as refused.
    */
   async dashboard(uid: string): Promise<GrafanaDashboardEnvelope | undefined> {
-    const { status, data } = await this.json<GrafanaDashboardEnvelope & { message?: string }>('GET', `/api/dashboards/uid/${encodeURIComponent(uid)}`, { accept: [404, 406] });
+    const { status, data } = await this.json<GrafanaDashboardEnvelope & { message?: string }>(
+      'GET',
+      `/api/dashboards/uid/${encodeURIComponent(uid)}`,
+      { accept: [404, 406] },
+    );
     if (status === 404) return undefined;
     if (status === 406) throw new GrafanaV2DashboardError(uid, String(data?.message ?? 'not acceptable'));
     if (!data || typeof data.dashboard !== 'object') {
-      throw new HttpError('protocol', `${this.url}/api/dashboards/uid/${uid}`, `GET /api/dashboards/uid/${uid} returned no dashboard`, { hint: 'check that the URL points at Grafana' });
+      throw new HttpError(
+        'protocol',
+        `${this.url}/api/dashboards/uid/${uid}`,
+        `GET /api/dashboards/uid/${uid} returned no dashboard`,
+        { hint: 'check that the URL points at Grafana' },
+      );
     }
     return { dashboard: data.dashboard, meta: data.meta ?? {} };
   }
@@ -270,21 +334,53 @@ export class GrafanaClient {
    */
   async saveDashboard(req: SaveDashboardRequest): Promise<SaveDashboardResult> {
     const uid = String(req.dashboard.uid ?? '');
-    const body = { dashboard: req.dashboard, folderUid: req.folderUid ?? '', message: req.message?.slice(0, 500), overwrite: req.overwrite ?? false };
-    const { status, data } = await this.json<SaveDashboardResult & { message?: string; status?: string }>('POST', '/api/dashboards/db', { body, accept: [400, 412] });
+    const body = {
+      dashboard: req.dashboard,
+      folderUid: req.folderUid ?? '',
+      message: req.message?.slice(0, 500),
+      overwrite: req.overwrite ?? false,
+    };
+    const { status, data } = await this.json<SaveDashboardResult & { message?: string; status?: string }>(
+      'POST',
+      '/api/dashboards/db',
+      { body, accept: [400, 412] },
+    );
     if (status === 412) {
-      const reason = data?.status === 'name-exists' ? 'name-exists' : data?.status === 'plugin-dashboard' ? 'plugin-dashboard' : 'version-mismatch';
-      const hint = reason === 'version-mismatch'
-        ? 'someone saved this dashboard after it was read; nothing was overwritten. Run the command again to migrate the new version'
-        : reason === 'name-exists' ? 'another dashboard in that folder has the same title' : 'a plugin dashboard can only be changed by its plugin';
-      throw new GrafanaSaveError(412, reason, `dashboard ${uid}: Grafana refused the save (HTTP 412 ${data?.status ?? ''}: ${data?.message ?? 'precondition failed'})`, hint);
+      const reason =
+        data?.status === 'name-exists'
+          ? 'name-exists'
+          : data?.status === 'plugin-dashboard'
+            ? 'plugin-dashboard'
+            : 'version-mismatch';
+      const hint =
+        reason === 'version-mismatch'
+          ? 'someone saved this dashboard after it was read; nothing was overwritten. Run the command again to migrate the new version'
+          : reason === 'name-exists'
+            ? 'another dashboard in that folder has the same title'
+            : 'a plugin dashboard can only be changed by its plugin';
+      throw new GrafanaSaveError(
+        412,
+        reason,
+        `dashboard ${uid}: Grafana refused the save (HTTP 412 ${data?.status ?? ''}: ${data?.message ?? 'precondition failed'})`,
+        hint,
+      );
     }
     if (status === 400) {
       const msg = data?.message ?? 'bad request';
       if (/provisioned/i.test(msg)) {
-        throw new GrafanaSaveError(400, 'provisioned', `dashboard ${uid} is provisioned: ${msg}`, 'change the provisioning file instead (stackshift dashboards migrate --in <provisioning dir>)');
+        throw new GrafanaSaveError(
+          400,
+          'provisioned',
+          `dashboard ${uid} is provisioned: ${msg}`,
+          'change the provisioning file instead (stackshift dashboards migrate --in <provisioning dir>)',
+        );
       }
-      throw new GrafanaSaveError(400, 'other', `dashboard ${uid}: Grafana refused the save (HTTP 400: ${msg})`, 'see the message from Grafana');
+      throw new GrafanaSaveError(
+        400,
+        'other',
+        `dashboard ${uid}: Grafana refused the save (HTTP 400: ${msg})`,
+        'see the message from Grafana',
+      );
     }
     return data;
   }
@@ -298,15 +394,25 @@ export class GrafanaClient {
    * whether it is stored as V2, which the legacy API would silently down-convert. undefined on servers
    * without /apis (404) or when the dashboard is not there.
    */
-  async dashboardResource(namespace: string, uid: string, version = 'v1beta1'): Promise<Record<string, unknown> | undefined> {
-    const { status, data } = await this.json<Record<string, unknown>>('GET', `/apis/dashboard.grafana.app/${version}/namespaces/${encodeURIComponent(namespace)}/dashboards/${encodeURIComponent(uid)}`, { accept: [404, 403, 405] });
+  async dashboardResource(
+    namespace: string,
+    uid: string,
+    version = 'v1beta1',
+  ): Promise<Record<string, unknown> | undefined> {
+    const { status, data } = await this.json<Record<string, unknown>>(
+      'GET',
+      `/apis/dashboard.grafana.app/${version}/namespaces/${encodeURIComponent(namespace)}/dashboards/${encodeURIComponent(uid)}`,
+      { accept: [404, 403, 405] },
+    );
     return status === 200 ? data : undefined;
   }
 
   /** Every library element (panels, kind 1), page after page. */
   async *libraryElements(perPage = 100): AsyncGenerator<GrafanaLibraryElement> {
     for (let page = 1; ; page++) {
-      const { data } = await this.json<{ result: { totalCount: number; elements: GrafanaLibraryElement[]; perPage: number; page: number } }>('GET', '/api/library-elements', { query: { kind: 1, perPage, page } });
+      const { data } = await this.json<{
+        result: { totalCount: number; elements: GrafanaLibraryElement[]; perPage: number; page: number };
+      }>('GET', '/api/library-elements', { query: { kind: 1, perPage, page } });
       const els = data?.result?.elements ?? [];
       for (const e of els) yield e;
       if (els.length < perPage || page * perPage >= (data?.result?.totalCount ?? 0)) return;
@@ -314,18 +420,38 @@ export class GrafanaClient {
   }
 
   async libraryElement(uid: string): Promise<GrafanaLibraryElement | undefined> {
-    const { status, data } = await this.json<{ result: GrafanaLibraryElement }>('GET', `/api/library-elements/${encodeURIComponent(uid)}`, { accept: [404] });
+    const { status, data } = await this.json<{ result: GrafanaLibraryElement }>(
+      'GET',
+      `/api/library-elements/${encodeURIComponent(uid)}`,
+      { accept: [404] },
+    );
     return status === 404 ? undefined : data.result;
   }
 
   /** PATCH with the version that was read: 412 when it changed since. */
-  async patchLibraryElement(el: { uid: string; name: string; kind: number; model: Record<string, unknown>; folderUid?: string; version: number }): Promise<GrafanaLibraryElement> {
-    const { status, data } = await this.json<{ result: GrafanaLibraryElement; message?: string }>('PATCH', `/api/library-elements/${encodeURIComponent(el.uid)}`, {
-      body: { name: el.name, kind: el.kind, model: el.model, folderUid: el.folderUid, version: el.version },
-      accept: [412],
-    });
+  async patchLibraryElement(el: {
+    uid: string;
+    name: string;
+    kind: number;
+    model: Record<string, unknown>;
+    folderUid?: string;
+    version: number;
+  }): Promise<GrafanaLibraryElement> {
+    const { status, data } = await this.json<{ result: GrafanaLibraryElement; message?: string }>(
+      'PATCH',
+      `/api/library-elements/${encodeURIComponent(el.uid)}`,
+      {
+        body: { name: el.name, kind: el.kind, model: el.model, folderUid: el.folderUid, version: el.version },
+        accept: [412],
+      },
+    );
     if (status === 412) {
-      throw new GrafanaSaveError(412, 'version-mismatch', `library panel ${el.uid}: Grafana refused the update (HTTP 412: ${data?.message ?? 'version mismatch'})`, 'someone changed this library panel after it was read; nothing was overwritten. Run the command again');
+      throw new GrafanaSaveError(
+        412,
+        'version-mismatch',
+        `library panel ${el.uid}: Grafana refused the update (HTTP 412: ${data?.message ?? 'version mismatch'})`,
+        'someone changed this library panel after it was read; nothing was overwritten. Run the command again',
+      );
     }
     return data.result;
   }
@@ -341,4 +467,3 @@ function authError(url: string, e: HttpError): HttpError {
     hint: 'pass a service-account token (--grafana-bearer-token-env VAR or --grafana-bearer-token-file) or basic auth (--grafana-basic-auth-user with a password file or env var)',
   });
 }
-

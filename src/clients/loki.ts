@@ -28,7 +28,12 @@ export interface LokiMatrixSeries {
   values: Array<[number, number]>;
 }
 
-export interface LokiIndexStats { streams: number; chunks: number; entries: number; bytes: number }
+export interface LokiIndexStats {
+  streams: number;
+  chunks: number;
+  entries: number;
+  bytes: number;
+}
 
 export type PushEncoding = 'protobuf' | 'json';
 
@@ -37,7 +42,10 @@ export class LokiPushError extends HttpError {}
 
 /** `{a="1", b="2"}` as Loki's label parser reads it (names sorted, values Go-quoted). */
 export function formatStreamLabels(labels: Record<string, string>): string {
-  return `{${Object.keys(labels).sort().map((k) => `${k}=${JSON.stringify(labels[k])}`).join(', ')}}`;
+  return `{${Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(labels[k])}`)
+    .join(', ')}}`;
 }
 
 /** Loki takes times as ns epoch strings; ms in, ns string out. */
@@ -48,7 +56,12 @@ export function msToNs(ms: number): bigint {
 /** The response header that makes Loki 3 return structured metadata apart from the stream labels. */
 const CATEGORIZE = { 'x-loki-response-encoding-flags': 'categorize-labels' };
 
-interface ApiEnvelope<T> { status?: string; data?: T; error?: string; errorType?: string }
+interface ApiEnvelope<T> {
+  status?: string;
+  data?: T;
+  error?: string;
+  errorType?: string;
+}
 
 export class LokiClient {
   readonly http: HttpClient;
@@ -62,22 +75,53 @@ export class LokiClient {
     return this.http.endpoint.url;
   }
 
-  private async getJson<T>(path: string, query: Record<string, string | number | string[] | undefined>, headers?: Record<string, string>): Promise<T> {
+  private async getJson<T>(
+    path: string,
+    query: Record<string, string | number | string[] | undefined>,
+    headers?: Record<string, string>,
+  ): Promise<T> {
     const { text } = await this.http.text({ path, query, headers });
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new HttpError('protocol', this.url + path, `GET ${this.url}${path}: the answer is not JSON (${text.slice(0, 80)})`, { hint: 'check that the URL points at Loki (port 3100 by default)' });
+      throw new HttpError(
+        'protocol',
+        this.url + path,
+        `GET ${this.url}${path}: the answer is not JSON (${text.slice(0, 80)})`,
+        { hint: 'check that the URL points at Loki (port 3100 by default)' },
+      );
     }
   }
 
   /** Log lines of a LogQL log query in [startNs, endNs), at most `limit` entries, in `direction` order. */
-  async queryStreams(q: { query: string; startNs: bigint; endNs: bigint; limit: number; direction: 'forward' | 'backward' }): Promise<LokiStream[]> {
-    const r = await this.getJson<ApiEnvelope<{ resultType: string; result: Array<{ stream: Record<string, string>; values: Array<[string, string, { structuredMetadata?: Record<string, string> }?]> }>; encodingFlags?: string[] }>>(
-      '/loki/api/v1/query_range', { query: q.query, start: q.startNs.toString(), end: q.endNs.toString(), limit: q.limit, direction: q.direction }, CATEGORIZE,
+  async queryStreams(q: {
+    query: string;
+    startNs: bigint;
+    endNs: bigint;
+    limit: number;
+    direction: 'forward' | 'backward';
+  }): Promise<LokiStream[]> {
+    const r = await this.getJson<
+      ApiEnvelope<{
+        resultType: string;
+        result: Array<{
+          stream: Record<string, string>;
+          values: Array<[string, string, { structuredMetadata?: Record<string, string> }?]>;
+        }>;
+        encodingFlags?: string[];
+      }>
+    >(
+      '/loki/api/v1/query_range',
+      { query: q.query, start: q.startNs.toString(), end: q.endNs.toString(), limit: q.limit, direction: q.direction },
+      CATEGORIZE,
     );
     const data = r.data;
-    if (!data || data.resultType !== 'streams') throw new HttpError('protocol', this.url, `query_range for ${q.query} answered resultType ${data?.resultType ?? 'none'}, expected streams`);
+    if (!data || data.resultType !== 'streams')
+      throw new HttpError(
+        'protocol',
+        this.url,
+        `query_range for ${q.query} answered resultType ${data?.resultType ?? 'none'}, expected streams`,
+      );
     return data.result.map((s) => ({
       labels: s.stream,
       entries: s.values.map((v) => {
@@ -90,29 +134,61 @@ export class LokiClient {
   }
 
   /** A metric query over (start, end] evaluated every `stepSec` seconds. */
-  async queryMatrix(q: { query: string; startNs: bigint; endNs: bigint; stepSec: number }): Promise<LokiMatrixSeries[]> {
-    const r = await this.getJson<ApiEnvelope<{ resultType: string; result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> }>>(
-      '/loki/api/v1/query_range', { query: q.query, start: q.startNs.toString(), end: q.endNs.toString(), step: q.stepSec },
-    );
+  async queryMatrix(q: {
+    query: string;
+    startNs: bigint;
+    endNs: bigint;
+    stepSec: number;
+  }): Promise<LokiMatrixSeries[]> {
+    const r = await this.getJson<
+      ApiEnvelope<{
+        resultType: string;
+        result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }>;
+      }>
+    >('/loki/api/v1/query_range', {
+      query: q.query,
+      start: q.startNs.toString(),
+      end: q.endNs.toString(),
+      step: q.stepSec,
+    });
     const data = r.data;
-    if (!data || data.resultType !== 'matrix') throw new HttpError('protocol', this.url, `query_range for ${q.query} answered resultType ${data?.resultType ?? 'none'}, expected matrix`);
-    return data.result.map((s) => ({ metric: s.metric, values: s.values.map(([t, v]) => [Number(t), Number(v)] as [number, number]) }));
+    if (!data || data.resultType !== 'matrix')
+      throw new HttpError(
+        'protocol',
+        this.url,
+        `query_range for ${q.query} answered resultType ${data?.resultType ?? 'none'}, expected matrix`,
+      );
+    return data.result.map((s) => ({
+      metric: s.metric,
+      values: s.values.map(([t, v]) => [Number(t), Number(v)] as [number, number]),
+    }));
   }
 
   /** Label sets of the streams matching any of the selectors in [start, end]. */
   async series(selectors: string[], startNs: bigint, endNs: bigint): Promise<Array<Record<string, string>>> {
-    const r = await this.getJson<ApiEnvelope<Array<Record<string, string>>>>('/loki/api/v1/series', { 'match[]': selectors, start: startNs.toString(), end: endNs.toString() });
+    const r = await this.getJson<ApiEnvelope<Array<Record<string, string>>>>('/loki/api/v1/series', {
+      'match[]': selectors,
+      start: startNs.toString(),
+      end: endNs.toString(),
+    });
     return r.data ?? [];
   }
 
   async labels(startNs: bigint, endNs: bigint): Promise<string[]> {
-    const r = await this.getJson<ApiEnvelope<string[]>>('/loki/api/v1/labels', { start: startNs.toString(), end: endNs.toString() });
+    const r = await this.getJson<ApiEnvelope<string[]>>('/loki/api/v1/labels', {
+      start: startNs.toString(),
+      end: endNs.toString(),
+    });
     return r.data ?? [];
   }
 
   /** Approximate: Loki leaves out what is still in the ingesters (docs: index/stats). */
   async indexStats(selector: string, startNs: bigint, endNs: bigint): Promise<LokiIndexStats> {
-    return this.getJson<LokiIndexStats>('/loki/api/v1/index/stats', { query: selector, start: startNs.toString(), end: endNs.toString() });
+    return this.getJson<LokiIndexStats>('/loki/api/v1/index/stats', {
+      query: selector,
+      start: startNs.toString(),
+      end: endNs.toString(),
+    });
   }
 
   /**
@@ -121,12 +197,18 @@ export class LokiClient {
    */
   async push(streams: LokiStream[], encoding: PushEncoding = 'protobuf'): Promise<{ bytes: number }> {
     const body = encoding === 'protobuf' ? encodePushRequest(streams) : Buffer.from(JSON.stringify(pushJson(streams)));
-    const headers = encoding === 'protobuf' ? { 'content-type': 'application/x-protobuf' } : { 'content-type': 'application/json' };
+    const headers =
+      encoding === 'protobuf' ? { 'content-type': 'application/x-protobuf' } : { 'content-type': 'application/json' };
     const res = await this.http.request({ method: 'POST', path: '/loki/api/v1/push', body, headers });
     const text = await readBody(res, 1 << 20);
     if (res.status >= 200 && res.status < 300) return { bytes: body.byteLength };
     const e = statusError('POST', res, text);
-    throw new LokiPushError('status', res.url, e.message, { status: res.status, body: text, headers: res.headers, hint: e.hint });
+    throw new LokiPushError('status', res.url, e.message, {
+      status: res.status,
+      body: text,
+      headers: res.headers,
+      hint: e.hint,
+    });
   }
 
   async close(): Promise<void> {
@@ -135,11 +217,18 @@ export class LokiClient {
 }
 
 /** The JSON push body: timestamps as ns strings (a number is a 400), metadata as the optional third element. */
-export function pushJson(streams: LokiStream[]): { streams: Array<{ stream: Record<string, string>; values: Array<[string, string] | [string, string, Record<string, string>]> }> } {
+export function pushJson(streams: LokiStream[]): {
+  streams: Array<{
+    stream: Record<string, string>;
+    values: Array<[string, string] | [string, string, Record<string, string>]>;
+  }>;
+} {
   return {
     streams: streams.map((s) => ({
       stream: s.labels,
-      values: s.entries.map((e) => (e.metadata ? [e.tsNs.toString(), e.line, e.metadata] : [e.tsNs.toString(), e.line])),
+      values: s.entries.map((e) =>
+        e.metadata ? [e.tsNs.toString(), e.line, e.metadata] : [e.tsNs.toString(), e.line],
+      ),
     })),
   };
 }

@@ -2,10 +2,26 @@ import { StackshiftError } from '../errors/index.js';
 import { HttpClient, HttpError, statusError, type Query } from '../http/index.js';
 import type { ResolvedEndpoint } from '../config/index.js';
 
-export interface BuildInfo { version: string; revision: string; branch: string; buildUser?: string; buildDate?: string; goVersion?: string }
+export interface BuildInfo {
+  version: string;
+  revision: string;
+  branch: string;
+  buildUser?: string;
+  buildDate?: string;
+  goVersion?: string;
+}
 export interface RuntimeInfo {
-  startTime?: string; CWD?: string; reloadConfigSuccess?: boolean; lastConfigTime?: string; corruptionCount?: number;
-  goroutineCount?: number; GOMAXPROCS?: number; GOMEMLIMIT?: number; GOGC?: string; storageRetention?: string; [k: string]: unknown;
+  startTime?: string;
+  CWD?: string;
+  reloadConfigSuccess?: boolean;
+  lastConfigTime?: string;
+  corruptionCount?: number;
+  goroutineCount?: number;
+  GOMAXPROCS?: number;
+  GOMEMLIMIT?: number;
+  GOGC?: string;
+  storageRetention?: string;
+  [k: string]: unknown;
 }
 export interface TsdbStatus {
   headStats: { numSeries: number; numLabelPairs?: number; chunkCount: number; minTime: number; maxTime: number };
@@ -15,16 +31,48 @@ export interface TsdbStatus {
   seriesCountByLabelValuePair: Array<{ name: string; value: number }>;
 }
 export interface Target {
-  discoveredLabels: Record<string, string>; labels: Record<string, string>; scrapePool: string; scrapeUrl: string; globalUrl?: string;
-  lastError: string; lastScrape: string; lastScrapeDuration: number; health: 'up' | 'down' | 'unknown'; scrapeInterval?: string; scrapeTimeout?: string;
+  discoveredLabels: Record<string, string>;
+  labels: Record<string, string>;
+  scrapePool: string;
+  scrapeUrl: string;
+  globalUrl?: string;
+  lastError: string;
+  lastScrape: string;
+  lastScrapeDuration: number;
+  health: 'up' | 'down' | 'unknown';
+  scrapeInterval?: string;
+  scrapeTimeout?: string;
 }
-export interface TargetsResponse { activeTargets: Target[]; droppedTargets: Array<{ discoveredLabels: Record<string, string> }> }
+export interface TargetsResponse {
+  activeTargets: Target[];
+  droppedTargets: Array<{ discoveredLabels: Record<string, string> }>;
+}
 export interface Rule {
-  name: string; query: string; health: 'ok' | 'err' | 'unknown'; lastError?: string; type: 'alerting' | 'recording';
-  evaluationTime?: number; lastEvaluation?: string; labels?: Record<string, string>; duration?: number; state?: string;
+  name: string;
+  query: string;
+  health: 'ok' | 'err' | 'unknown';
+  lastError?: string;
+  type: 'alerting' | 'recording';
+  evaluationTime?: number;
+  lastEvaluation?: string;
+  labels?: Record<string, string>;
+  duration?: number;
+  state?: string;
 }
-export interface RuleGroup { name: string; file: string; interval: number; rules: Rule[]; evaluationTime?: number; lastEvaluation?: string; limit?: number }
-export interface WalReplayStatus { min: number; max: number; current: number }
+export interface RuleGroup {
+  name: string;
+  file: string;
+  interval: number;
+  rules: Rule[];
+  evaluationTime?: number;
+  lastEvaluation?: string;
+  limit?: number;
+}
+export interface WalReplayStatus {
+  min: number;
+  max: number;
+  current: number;
+}
 export type InstantVector = Array<{ metric: Record<string, string>; value: [number, string] }>;
 export type RangeMatrix = Array<{ metric: Record<string, string>; values: Array<[number, string]> }>;
 export type QueryResult =
@@ -37,8 +85,13 @@ export class NotReadyError extends StackshiftError {
   readonly walReplay?: WalReplayStatus;
   constructor(url: string, walReplay?: WalReplayStatus) {
     // walreplay only has {min,max,current}: current is the last segment loaded, in min..max
-    const progress = walReplay && walReplay.max > 0 ? `: replaying its WAL, segment ${walReplay.current} of ${walReplay.min}..${walReplay.max} loaded` : '';
-    super('not-ready', `Prometheus at ${url} is not ready yet${progress}`, { hint: 'wait until /-/ready returns 200 (WAL replay can take minutes on a large head), then run again' });
+    const progress =
+      walReplay && walReplay.max > 0
+        ? `: replaying its WAL, segment ${walReplay.current} of ${walReplay.min}..${walReplay.max} loaded`
+        : '';
+    super('not-ready', `Prometheus at ${url} is not ready yet${progress}`, {
+      hint: 'wait until /-/ready returns 200 (WAL replay can take minutes on a large head), then run again',
+    });
     this.walReplay = walReplay;
   }
 }
@@ -59,7 +112,11 @@ export class PrometheusClient {
     return this.http.endpoint.url;
   }
 
-  async api<T>(path: string, query?: Query, opts: { method?: 'GET' | 'POST'; retries?: number; headers?: Record<string, string> } = {}): Promise<T> {
+  async api<T>(
+    path: string,
+    query?: Query,
+    opts: { method?: 'GET' | 'POST'; retries?: number; headers?: Record<string, string> } = {},
+  ): Promise<T> {
     const method = opts.method ?? 'GET';
     let res;
     if (method === 'POST' && query) {
@@ -69,9 +126,25 @@ export class PrometheusClient {
         if (Array.isArray(v)) v.forEach((x) => body.append(k, String(x)));
         else body.append(k, String(v));
       }
-      res = await this.http.text({ method, path, body: body.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', ...opts.headers }, retries: opts.retries, accept: () => true, retryStatus: retry503Not });
+      res = await this.http.text({
+        method,
+        path,
+        body: body.toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...opts.headers },
+        retries: opts.retries,
+        accept: () => true,
+        retryStatus: retry503Not,
+      });
     } else {
-      res = await this.http.text({ method, path, query, headers: opts.headers, retries: opts.retries, accept: () => true, retryStatus: retry503Not });
+      res = await this.http.text({
+        method,
+        path,
+        query,
+        headers: opts.headers,
+        retries: opts.retries,
+        accept: () => true,
+        retryStatus: retry503Not,
+      });
     }
     if (res.status === 503) throw new NotReadyError(this.url, await this.walReplay().catch(() => undefined));
     let parsed: { status?: string; data?: T; error?: string; errorType?: string; warnings?: string[] } | undefined;
@@ -81,45 +154,101 @@ export class PrometheusClient {
       parsed = undefined;
     }
     if (!parsed || typeof parsed !== 'object' || (parsed.status !== 'success' && parsed.status !== 'error')) {
-      if (res.status >= 400) throw statusError(method, { status: res.status, url: `${this.url}${path}`, headers: res.headers }, res.text);
-      throw new HttpError('protocol', `${this.url}${path}`, `${this.url} did not answer ${path} like a Prometheus API (HTTP ${res.status}, ${describeBody(res.headers['content-type'], res.text)})`, {
-        status: res.status,
-        hint: 'check that the URL points at Prometheus (or at Mimir with its /prometheus prefix)',
-      });
+      if (res.status >= 400)
+        throw statusError(method, { status: res.status, url: `${this.url}${path}`, headers: res.headers }, res.text);
+      throw new HttpError(
+        'protocol',
+        `${this.url}${path}`,
+        `${this.url} did not answer ${path} like a Prometheus API (HTTP ${res.status}, ${describeBody(res.headers['content-type'], res.text)})`,
+        {
+          status: res.status,
+          hint: 'check that the URL points at Prometheus (or at Mimir with its /prometheus prefix)',
+        },
+      );
     }
     if (parsed.status === 'error') {
-      throw new HttpError('status', `${this.url}${path}`, `${method} ${this.url}${path}: ${parsed.errorType ?? 'error'}: ${parsed.error ?? 'unknown error'}`, {
-        status: res.status,
-        hint: parsed.error === 'admin APIs disabled' ? 'start Prometheus with --web.enable-admin-api' : undefined,
-      });
+      throw new HttpError(
+        'status',
+        `${this.url}${path}`,
+        `${method} ${this.url}${path}: ${parsed.errorType ?? 'error'}: ${parsed.error ?? 'unknown error'}`,
+        {
+          status: res.status,
+          hint: parsed.error === 'admin APIs disabled' ? 'start Prometheus with --web.enable-admin-api' : undefined,
+        },
+      );
     }
     return parsed.data as T;
   }
 
-  buildInfo() { return this.api<BuildInfo>('/api/v1/status/buildinfo'); }
+  buildInfo() {
+    return this.api<BuildInfo>('/api/v1/status/buildinfo');
+  }
   /** Every flag with its effective value, defaults included: presence does not mean "set explicitly". */
-  flags() { return this.api<Record<string, string>>('/api/v1/status/flags'); }
-  runtimeInfo() { return this.api<RuntimeInfo>('/api/v1/status/runtimeinfo'); }
+  flags() {
+    return this.api<Record<string, string>>('/api/v1/status/flags');
+  }
+  runtimeInfo() {
+    return this.api<RuntimeInfo>('/api/v1/status/runtimeinfo');
+  }
   /** The loaded config as YAML; secrets come back as <secret>. */
-  async config(): Promise<string> { return (await this.api<{ yaml: string }>('/api/v1/status/config')).yaml; }
-  tsdbStatus(limit?: number) { return this.api<TsdbStatus>('/api/v1/status/tsdb', limit ? { limit } : undefined); }
-  targets(state: 'active' | 'dropped' | 'any' = 'active') { return this.api<TargetsResponse>('/api/v1/targets', { state }); }
-  async rules(type?: 'alert' | 'record'): Promise<RuleGroup[]> { return (await this.api<{ groups: RuleGroup[] }>('/api/v1/rules', { type })).groups; }
+  async config(): Promise<string> {
+    return (await this.api<{ yaml: string }>('/api/v1/status/config')).yaml;
+  }
+  tsdbStatus(limit?: number) {
+    return this.api<TsdbStatus>('/api/v1/status/tsdb', limit ? { limit } : undefined);
+  }
+  targets(state: 'active' | 'dropped' | 'any' = 'active') {
+    return this.api<TargetsResponse>('/api/v1/targets', { state });
+  }
+  async rules(type?: 'alert' | 'record'): Promise<RuleGroup[]> {
+    return (await this.api<{ groups: RuleGroup[] }>('/api/v1/rules', { type })).groups;
+  }
   /** `headers` e.g. `Cache-Control: no-store`, which makes Mimir's query-frontend bypass its results cache. */
   query(query: string, time?: number, timeout?: string, headers?: Record<string, string>) {
-    return this.api<QueryResult>('/api/v1/query', { query, time: time === undefined ? undefined : time / 1000, timeout }, { method: 'POST', headers });
+    return this.api<QueryResult>(
+      '/api/v1/query',
+      { query, time: time === undefined ? undefined : time / 1000, timeout },
+      { method: 'POST', headers },
+    );
   }
-  queryRange(query: string, startMs: number, endMs: number, stepSeconds: number, timeout?: string, headers?: Record<string, string>) {
-    return this.api<QueryResult>('/api/v1/query_range', { query, start: startMs / 1000, end: endMs / 1000, step: stepSeconds, timeout }, { method: 'POST', headers });
+  queryRange(
+    query: string,
+    startMs: number,
+    endMs: number,
+    stepSeconds: number,
+    timeout?: string,
+    headers?: Record<string, string>,
+  ) {
+    return this.api<QueryResult>(
+      '/api/v1/query_range',
+      { query, start: startMs / 1000, end: endMs / 1000, step: stepSeconds, timeout },
+      { method: 'POST', headers },
+    );
   }
   series(match: string[], startMs?: number, endMs?: number) {
-    return this.api<Array<Record<string, string>>>('/api/v1/series', { 'match[]': match, start: startMs === undefined ? undefined : startMs / 1000, end: endMs === undefined ? undefined : endMs / 1000 }, { method: 'POST' });
+    return this.api<Array<Record<string, string>>>(
+      '/api/v1/series',
+      {
+        'match[]': match,
+        start: startMs === undefined ? undefined : startMs / 1000,
+        end: endMs === undefined ? undefined : endMs / 1000,
+      },
+      { method: 'POST' },
+    );
   }
   labels(match?: string[], startMs?: number, endMs?: number) {
-    return this.api<string[]>('/api/v1/labels', { 'match[]': match, start: startMs === undefined ? undefined : startMs / 1000, end: endMs === undefined ? undefined : endMs / 1000 });
+    return this.api<string[]>('/api/v1/labels', {
+      'match[]': match,
+      start: startMs === undefined ? undefined : startMs / 1000,
+      end: endMs === undefined ? undefined : endMs / 1000,
+    });
   }
   labelValues(label: string, match?: string[], startMs?: number, endMs?: number) {
-    return this.api<string[]>(`/api/v1/label/${encodeURIComponent(label)}/values`, { 'match[]': match, start: startMs === undefined ? undefined : startMs / 1000, end: endMs === undefined ? undefined : endMs / 1000 });
+    return this.api<string[]>(`/api/v1/label/${encodeURIComponent(label)}/values`, {
+      'match[]': match,
+      start: startMs === undefined ? undefined : startMs / 1000,
+      end: endMs === undefined ? undefined : endMs / 1000,
+    });
   }
   /** Not gated by readiness, so it answers during replay. Only {min,max,current} exist in the code. */
   async walReplay(): Promise<WalReplayStatus> {
@@ -133,11 +262,17 @@ export class PrometheusClient {
     const res = await this.http.text({ path: '/-/ready', retries: 1, accept: () => true, retryStatus: retry503Not });
     if (res.status === 200) return;
     if (res.status === 503) throw new NotReadyError(this.url, await this.walReplay().catch(() => undefined));
-    if (res.status === 401 || res.status === 403) throw statusError('GET', { status: res.status, url: `${this.url}/-/ready`, headers: res.headers }, res.text);
-    throw new HttpError('protocol', `${this.url}/-/ready`, `${this.url} does not look like Prometheus: GET /-/ready answered HTTP ${res.status} (${describeBody(res.headers['content-type'], res.text)})`, {
-      status: res.status,
-      hint: 'check that the URL points at Prometheus (or at Mimir with its /prometheus prefix)',
-    });
+    if (res.status === 401 || res.status === 403)
+      throw statusError('GET', { status: res.status, url: `${this.url}/-/ready`, headers: res.headers }, res.text);
+    throw new HttpError(
+      'protocol',
+      `${this.url}/-/ready`,
+      `${this.url} does not look like Prometheus: GET /-/ready answered HTTP ${res.status} (${describeBody(res.headers['content-type'], res.text)})`,
+      {
+        status: res.status,
+        hint: 'check that the URL points at Prometheus (or at Mimir with its /prometheus prefix)',
+      },
+    );
   }
 
   async healthy(): Promise<boolean> {
@@ -145,7 +280,9 @@ export class PrometheusClient {
     return res.status === 200;
   }
 
-  close() { return this.http.close(); }
+  close() {
+    return this.http.close();
+  }
 }
 
 /** 503 from Prometheus means "replaying the WAL": retrying for seconds will not help, reporting progress will. */

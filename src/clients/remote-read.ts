@@ -1,5 +1,14 @@
 import { HttpClient, HttpError, readBody, statusError } from '../http/index.js';
-import { encodeReadRequest, newDecodeStats, seriesFromFrames, seriesFromSamplesResponse, snappyDecode, type DecodeStats, type Matcher, type SeriesSamples } from '../wire/index.js';
+import {
+  encodeReadRequest,
+  newDecodeStats,
+  seriesFromFrames,
+  seriesFromSamplesResponse,
+  snappyDecode,
+  type DecodeStats,
+  type Matcher,
+  type SeriesSamples,
+} from '../wire/index.js';
 
 const STREAMED_CT = 'application/x-streamed-protobuf';
 
@@ -36,7 +45,7 @@ export class RemoteReadClient {
   }
 
   async *streamSeries(q: RemoteReadQuery, opts: StreamOptions = {}): AsyncIterable<SeriesSamples> {
-    const stats: DecodeStats & { responseType?: "streamed" | "samples" } = opts.stats ?? newDecodeStats();
+    const stats: DecodeStats & { responseType?: 'streamed' | 'samples' } = opts.stats ?? newDecodeStats();
     const accepted = opts.responseType === 'samples' ? (['samples'] as const) : (['streamed', 'samples'] as const);
     const body = encodeReadRequest([{ startMs: q.startMs, endMs: q.endMs, matchers: q.matchers }], [...accepted]);
     const res = await this.http.request({
@@ -56,10 +65,16 @@ export class RemoteReadClient {
       const text = await readBody(res, 1 << 20).catch(() => '');
       const err = statusError('POST', res, text);
       if (res.status === 404 || res.status === 405) {
-        throw new HttpError('status', url, `${err.message}: no remote-read endpoint here`, { status: res.status, hint: 'point the source at Prometheus (path /api/v1/read) or Mimir (/prometheus/api/v1/read); check --source-url and any path prefix' });
+        throw new HttpError('status', url, `${err.message}: no remote-read endpoint here`, {
+          status: res.status,
+          hint: 'point the source at Prometheus (path /api/v1/read) or Mimir (/prometheus/api/v1/read); check --source-url and any path prefix',
+        });
       }
       if (res.status === 400 && /exceeded sample limit/.test(text)) {
-        throw new HttpError('status', url, err.message, { status: 400, hint: 'the server refused a SAMPLES response this large; use the streamed response type or smaller windows' });
+        throw new HttpError('status', url, err.message, {
+          status: 400,
+          hint: 'the server refused a SAMPLES response this large; use the streamed response type or smaller windows',
+        });
       }
       throw err;
     }
@@ -77,10 +92,15 @@ export class RemoteReadClient {
         yield* seriesFromSamplesResponse(msg, q.startMs, q.endMs, stats);
       } else {
         const text = await readBody(res, 4096).catch(() => '');
-        throw new HttpError('protocol', url, `${url} did not answer like a remote-read endpoint (HTTP ${res.status}, content type "${ct || 'none'}"${text ? `: "${text.replace(/\s+/g, ' ').slice(0, 60)}"` : ''})`, {
-          status: res.status,
-          hint: 'point the source at Prometheus (path /api/v1/read) or Mimir (/prometheus/api/v1/read)',
-        });
+        throw new HttpError(
+          'protocol',
+          url,
+          `${url} did not answer like a remote-read endpoint (HTTP ${res.status}, content type "${ct || 'none'}"${text ? `: "${text.replace(/\s+/g, ' ').slice(0, 60)}"` : ''})`,
+          {
+            status: res.status,
+            hint: 'point the source at Prometheus (path /api/v1/read) or Mimir (/prometheus/api/v1/read)',
+          },
+        );
       }
     } finally {
       // stop the transfer when the consumer breaks out early

@@ -7,15 +7,23 @@ export type RemoteWriteVersion = '1.0' | '2.0';
  * Why a receiver refused (part of) a request. Mimir answers with an `err-mimir-*` id; Prometheus with the
  * TSDB error text. One class per refused request; what the receiver kept of it is `WriteResult.kept`.
  */
-export interface RejectClass { id: string; retryable: false; advice: string }
+export interface RejectClass {
+  id: string;
+  retryable: false;
+  advice: string;
+}
 
 const MIMIR_ADVICE: Record<string, string> = {
-  'sample-timestamp-too-old': "the tenant's out_of_order_time_window (Mimir -ingester.out-of-order-time-window) must cover the oldest backfilled sample; raise it for the tenant during the backfill",
-  'sample-out-of-order': 'enable out-of-order ingestion for the tenant (out_of_order_time_window at least the age of the oldest sample)',
-  'sample-duplicate-timestamp': 'the target already holds different values at these timestamps (another writer or an earlier different copy); check for overlapping sources',
+  'sample-timestamp-too-old':
+    "the tenant's out_of_order_time_window (Mimir -ingester.out-of-order-time-window) must cover the oldest backfilled sample; raise it for the tenant during the backfill",
+  'sample-out-of-order':
+    'enable out-of-order ingestion for the tenant (out_of_order_time_window at least the age of the oldest sample)',
+  'sample-duplicate-timestamp':
+    'the target already holds different values at these timestamps (another writer or an earlier different copy); check for overlapping sources',
   'too-far-in-past': "raise the tenant's past_grace_period (or leave it 0) so that old samples pass the distributor",
   'too-far-in-future': 'samples newer than now + creation_grace_period: check the source clock',
-  'max-series-per-user': "raise the tenant's max_global_series_per_user above the number of series being copied, or split the copy by tenant",
+  'max-series-per-user':
+    "raise the tenant's max_global_series_per_user above the number of series being copied, or split the copy by tenant",
   'max-series-per-metric': "raise the tenant's max_global_series_per_metric",
   'max-label-names-per-series': "raise the tenant's max_label_names_per_series",
   'label-value-too-long': "raise the tenant's max_label_value_length",
@@ -25,17 +33,22 @@ const MIMIR_ADVICE: Record<string, string> = {
 };
 
 const ADVICE: Record<string, string> = {
-  'out-of-bounds': 'the target refuses samples older than its head (Prometheus: set storage.tsdb.out_of_order_time_window to cover the oldest sample; Mimir: out_of_order_time_window for the tenant)',
-  'too-old': "samples are older than the target's out-of-order window: raise out_of_order_time_window to at least the age of the oldest copied sample",
+  'out-of-bounds':
+    'the target refuses samples older than its head (Prometheus: set storage.tsdb.out_of_order_time_window to cover the oldest sample; Mimir: out_of_order_time_window for the tenant)',
+  'too-old':
+    "samples are older than the target's out-of-order window: raise out_of_order_time_window to at least the age of the oldest copied sample",
   'out-of-order': 'enable out-of-order ingestion on the target (storage.tsdb.out_of_order_time_window)',
   'duplicate-timestamp': 'the target already holds different values at these timestamps; check for another writer',
   'request-too-large': 'lower --batch-samples',
-  'unsupported-media-type': 'the receiver does not accept this protobuf message; use remote write 1.0 (drop --remote-write-v2)',
+  'unsupported-media-type':
+    'the receiver does not accept this protobuf message; use remote write 1.0 (drop --remote-write-v2)',
   'http-401': 'check the target credentials and tenant',
   'http-403': 'check the target credentials and tenant',
-  'http-404': 'check the target URL: Mimir /api/v1/push, Prometheus /api/v1/write (with --web.enable-remote-write-receiver)',
+  'http-404':
+    'check the target URL: Mimir /api/v1/push, Prometheus /api/v1/write (with --web.enable-remote-write-receiver)',
   'written-count-mismatch': 'the receiver acknowledged fewer samples than were sent: check its logs and limits',
-  'readback-mismatch': 'the target answered success but holds fewer samples than were sent for these units (redone once, still short): check its logs (out-of-order compaction, limits); the units are redone on the next run',
+  'readback-mismatch':
+    'the target answered success but holds fewer samples than were sent for these units (redone once, still short): check its logs (out-of-order compaction, limits); the units are redone on the next run',
 };
 
 /** The fix for a rejection class, as reported in the backfill summary. */
@@ -124,7 +137,9 @@ export class RemoteWriteClient {
     this.http = http;
     this.path = opts.path ?? '/api/v1/push';
     this.version = opts.version ?? '1.0';
-    this.receiver = opts.receiver ?? (this.path.endsWith('/api/v1/write') ? 'prometheus' : this.path.endsWith('/api/v1/push') ? 'mimir' : 'other');
+    this.receiver =
+      opts.receiver ??
+      (this.path.endsWith('/api/v1/write') ? 'prometheus' : this.path.endsWith('/api/v1/push') ? 'mimir' : 'other');
   }
 
   /**
@@ -133,9 +148,16 @@ export class RemoteWriteClient {
    */
   async send(body: Uint8Array, opts: { signal?: AbortSignal } = {}): Promise<WriteResult> {
     const res = await this.http.request({
-      method: 'POST', path: this.path, body, headers: { ...(this.version === '2.0' ? RW2_HEADERS : RW1_HEADERS) }, signal: opts.signal,
+      method: 'POST',
+      path: this.path,
+      body,
+      headers: { ...(this.version === '2.0' ? RW2_HEADERS : RW1_HEADERS) },
+      signal: opts.signal,
       // undefined body: "worth reading the body to decide"; then a 500 with an append error is a refusal
-      retryStatus: (s, text) => s === 429 || (s > 500 && s < 600) || (s === 500 && (text === undefined || appendErrorClass(text) === undefined)),
+      retryStatus: (s, text) =>
+        s === 429 ||
+        (s > 500 && s < 600) ||
+        (s === 500 && (text === undefined || appendErrorClass(text) === undefined)),
     });
     const text = await readBody(res, 1 << 20).catch(() => '');
     if (res.status >= 200 && res.status < 300) return this.success(res.status, res.url, res.headers, text);
@@ -143,7 +165,14 @@ export class RemoteWriteClient {
     const known = appendErrorClass(text);
     if ((res.status >= 400 && res.status < 500) || known) {
       const kept: KeptOnRefusal = written ? 'rest' : keptOnRefusal(this.receiver);
-      return { outcome: 'rejected', status: res.status, reject: classifyReject(res.status, text), message: text.replace(/\s+/g, ' ').trim().slice(0, 300), written, kept };
+      return {
+        outcome: 'rejected',
+        status: res.status,
+        reject: classifyReject(res.status, text),
+        message: text.replace(/\s+/g, ' ').trim().slice(0, 300),
+        written,
+        kept,
+      };
     }
     // retries exhausted on 5xx/429
     throw statusError('POST', res, text);
@@ -152,18 +181,28 @@ export class RemoteWriteClient {
   private success(status: number, url: string, headers: Record<string, string>, text: string): WriteResult {
     if ((status !== 204 && status !== 200) || text.trim() !== '') {
       const what = headers['content-type'] ? `${headers['content-type'].split(';')[0]} ` : '';
-      throw new HttpError('protocol', url, `${url} answered a remote-write request with HTTP ${status} and a ${what}body${text.trim() ? ` ("${text.replace(/\s+/g, ' ').trim().slice(0, 60)}")` : ''}: not a remote-write receiver (they answer 204, or 200 with an empty body), so nothing counts as written`, {
-        status,
-        hint: 'point --target-url at Mimir /api/v1/push, or at a Prometheus started with --web.enable-remote-write-receiver (/api/v1/write)',
-      });
+      throw new HttpError(
+        'protocol',
+        url,
+        `${url} answered a remote-write request with HTTP ${status} and a ${what}body${text.trim() ? ` ("${text.replace(/\s+/g, ' ').trim().slice(0, 60)}")` : ''}: not a remote-write receiver (they answer 204, or 200 with an empty body), so nothing counts as written`,
+        {
+          status,
+          hint: 'point --target-url at Mimir /api/v1/push, or at a Prometheus started with --web.enable-remote-write-receiver (/api/v1/write)',
+        },
+      );
     }
     const written = writtenHeaders(headers);
     if (this.version === '2.0' && !written) {
       // spec: a 2xx without *-Written headers means a 1.0 receiver decoded the message as an empty v1 request
-      throw new HttpError('protocol', url, `${url} answered a remote write 2.0 request with HTTP ${status} but without X-Prometheus-Remote-Write-*-Written headers: it does not understand 2.0 and stored nothing`, {
-        status: 415,
-        hint: 'use remote write 1.0 (the default) for this target',
-      });
+      throw new HttpError(
+        'protocol',
+        url,
+        `${url} answered a remote write 2.0 request with HTTP ${status} but without X-Prometheus-Remote-Write-*-Written headers: it does not understand 2.0 and stored nothing`,
+        {
+          status: 415,
+          hint: 'use remote write 1.0 (the default) for this target',
+        },
+      );
     }
     return { outcome: 'ok', status, written };
   }

@@ -27,7 +27,7 @@ export interface TempoSearch {
   spss?: number;
 }
 
-const HINT = 'point --tempo-url at Tempo\'s HTTP API (query-frontend or single binary, port 3200)';
+const HINT = "point --tempo-url at Tempo's HTTP API (query-frontend or single binary, port 3200)";
 
 export class TempoClient {
   readonly http: HttpClient;
@@ -44,7 +44,12 @@ export class TempoClient {
   async echo(): Promise<void> {
     const r = await this.http.text({ path: '/api/echo', accept: () => true, retries: 1 });
     if (r.status !== 200 || r.text.trim() !== 'echo') {
-      throw new HttpError('protocol', this.url, `${this.url} is not Tempo: GET /api/echo answered HTTP ${r.status}${r.status === 200 ? ` "${r.text.trim().slice(0, 40)}"` : ''}, not "echo"`, { hint: HINT });
+      throw new HttpError(
+        'protocol',
+        this.url,
+        `${this.url} is not Tempo: GET /api/echo answered HTTP ${r.status}${r.status === 200 ? ` "${r.text.trim().slice(0, 40)}"` : ''}, not "echo"`,
+        { hint: HINT },
+      );
     }
   }
 
@@ -54,12 +59,22 @@ export class TempoClient {
   }
 
   private async getJson(path: string, query: Query | undefined, notFoundOk: boolean): Promise<unknown | undefined> {
-    const r = await this.http.text({ path, query, headers: { accept: 'application/json' }, accept: (s) => s === 200 || (notFoundOk && s === 404) });
+    const r = await this.http.text({
+      path,
+      query,
+      headers: { accept: 'application/json' },
+      accept: (s) => s === 200 || (notFoundOk && s === 404),
+    });
     if (r.status === 404) return undefined;
     try {
       return JSON.parse(r.text);
     } catch {
-      throw new HttpError('protocol', this.url + path, `GET ${this.url}${path} answered with something that is not JSON`, { hint: HINT });
+      throw new HttpError(
+        'protocol',
+        this.url + path,
+        `GET ${this.url}${path} answered with something that is not JSON`,
+        { hint: HINT },
+      );
     }
   }
 
@@ -68,7 +83,10 @@ export class TempoClient {
    * (`batches` <= 2.5, `resourceSpans` >= 2.6). Undefined on 404. No start/end by default: a copied historical
    * trace is only found without them (ingestion slack, see docs).
    */
-  async trace(idHex: string, opts: { v2?: boolean; startS?: number; endS?: number } = {}): Promise<unknown | undefined> {
+  async trace(
+    idHex: string,
+    opts: { v2?: boolean; startS?: number; endS?: number } = {},
+  ): Promise<unknown | undefined> {
     const q: Query = { start: opts.startS, end: opts.endS };
     if (opts.v2) {
       const b = (await this.getJson(`/api/v2/traces/${idHex}`, q, true)) as { trace?: unknown } | undefined;
@@ -78,7 +96,11 @@ export class TempoClient {
   }
 
   async search(s: TempoSearch): Promise<TempoSearchHit[]> {
-    const b = (await this.getJson('/api/search', { q: s.q, tags: s.tags, start: s.startS, end: s.endS, limit: s.limit, spss: s.spss }, false)) as { traces?: TempoSearchHit[] } | undefined;
+    const b = (await this.getJson(
+      '/api/search',
+      { q: s.q, tags: s.tags, start: s.startS, end: s.endS, limit: s.limit, spss: s.spss },
+      false,
+    )) as { traces?: TempoSearchHit[] } | undefined;
     return b?.traces ?? [];
   }
 

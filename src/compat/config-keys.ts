@@ -29,7 +29,12 @@ export function sectionKeys(section: string): ConfigKeySpec[] {
     const [key, span] = spec.split('@');
     const [since, removedIn] = (span ?? '').split('-');
     const child = row!.children[key];
-    return { key, since: since || undefined, removedIn: removedIn || undefined, child: child ? { section: child.replace('[]', ''), list: child.startsWith('[]') } : undefined };
+    return {
+      key,
+      since: since || undefined,
+      removedIn: removedIn || undefined,
+      child: child ? { section: child.replace('[]', ''), list: child.startsWith('[]') } : undefined,
+    };
   });
   parsed.set(section, out);
   return out;
@@ -63,7 +68,10 @@ export function configKeyUses(root: YAMLMap): ConfigKeyUse[] {
       out.push({ path: here, key, section, pair, spec });
       if (!spec?.child) continue;
       const value = pair.value as YamlNode | null;
-      if (spec.child.list && isSeq(value)) value.items.forEach((it, i) => { if (isMap(it)) visit(it as YAMLMap, spec.child!.section, `${here}[${i}]`); });
+      if (spec.child.list && isSeq(value))
+        value.items.forEach((it, i) => {
+          if (isMap(it)) visit(it as YAMLMap, spec.child!.section, `${here}[${i}]`);
+        });
       else if (isMap(value)) visit(value as YAMLMap, spec.child.section, here);
     }
   };
@@ -79,7 +87,8 @@ export function editDistance(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return d[a.length][b.length];
@@ -97,14 +106,33 @@ export function nearKeys(section: string, key: string, versions: Version[]): str
 }
 
 const LABELS: Record<string, string> = {
-  'prom.Config': 'the top level', 'prom.GlobalConfig': 'global', 'prom.ScrapeConfig': 'a scrape config', 'relabel.Config': 'a relabel config',
-  'targetgroup.Group': 'a static config', 'prom.AlertingConfig': 'alerting', 'prom.AlertmanagerConfig': 'an alertmanager config',
-  'prom.RemoteWriteConfig': 'a remote_write entry', 'prom.RemoteReadConfig': 'a remote_read entry', 'prom.QueueConfig': 'queue_config',
-  'prom.MetadataConfig': 'metadata_config', 'prom.StorageConfig': 'storage', 'prom.TSDBConfig': 'storage.tsdb', 'prom.OTLPConfig': 'otlp',
-  'common.TLSConfig': 'tls_config', 'common.OAuth2': 'oauth2', 'common.BasicAuth': 'basic_auth', 'common.Authorization': 'authorization',
+  'prom.Config': 'the top level',
+  'prom.GlobalConfig': 'global',
+  'prom.ScrapeConfig': 'a scrape config',
+  'relabel.Config': 'a relabel config',
+  'targetgroup.Group': 'a static config',
+  'prom.AlertingConfig': 'alerting',
+  'prom.AlertmanagerConfig': 'an alertmanager config',
+  'prom.RemoteWriteConfig': 'a remote_write entry',
+  'prom.RemoteReadConfig': 'a remote_read entry',
+  'prom.QueueConfig': 'queue_config',
+  'prom.MetadataConfig': 'metadata_config',
+  'prom.StorageConfig': 'storage',
+  'prom.TSDBConfig': 'storage.tsdb',
+  'prom.OTLPConfig': 'otlp',
+  'common.TLSConfig': 'tls_config',
+  'common.OAuth2': 'oauth2',
+  'common.BasicAuth': 'basic_auth',
+  'common.Authorization': 'authorization',
 };
 
 /** A readable name of a section for messages. */
 export function sectionLabel(section: string): string {
-  return LABELS[section] ?? section.replace(/^\w+\./, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return (
+    LABELS[section] ??
+    section
+      .replace(/^\w+\./, '')
+      .replace(/([a-z])([A-Z])/g, '$1 $2')
+      .toLowerCase()
+  );
 }

@@ -7,7 +7,11 @@ import type { FeatureToken, FlagArg, FlagEditor, FlagsContext } from './rule.js'
  * Calls `each` for every --enable-feature token that FEATURE_FLAGS assigns to `rule`, once the target has
  * reached the release that changes it: the rule files decide what to say, the facts decide which tokens.
  */
-export function eachFeatureToken(ctx: FlagsContext, rule: FeatureFlagRuleId, each: (arg: FlagArg, tok: FeatureToken, fact: FeatureFlagFact) => void): void {
+export function eachFeatureToken(
+  ctx: FlagsContext,
+  rule: FeatureFlagRuleId,
+  each: (arg: FlagArg, tok: FeatureToken, fact: FeatureFlagFact) => void,
+): void {
   const facts = featureFlagsOf(rule);
   for (const arg of ctx.args) {
     for (const tok of arg.features ?? []) {
@@ -28,9 +32,15 @@ export function featureNames(rule: FeatureFlagRuleId): string {
  * the argument itself becomes the new flag (one edit, so it cannot collide with an insertion after it);
  * otherwise the token goes and the flag is added, unless it is already there.
  */
-export function swapFeatureForFlag(edit: FlagEditor, args: FlagArg[], arg: FlagArg, tok: FeatureToken, flag: string): TextEdit[] {
+export function swapFeatureForFlag(
+  edit: FlagEditor,
+  args: FlagArg[],
+  arg: FlagArg,
+  tok: FeatureToken,
+  flag: string,
+): TextEdit[] {
   if (!edit.editable) return [];
   const present = args.some((a) => `--${a.name}` === flag);
   if ((arg.features?.length ?? 0) <= 1) return present ? edit.removeArg(arg) : edit.replaceArg(arg, flag);
-  return [...edit.removeFeature(arg, tok), ...(present ? [] : edit.addArg(flag) ?? [])];
+  return [...edit.removeFeature(arg, tok), ...(present ? [] : (edit.addArg(flag) ?? []))];
 }

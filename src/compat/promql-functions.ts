@@ -20,7 +20,8 @@ export interface FunctionSignature {
   experimental?: string;
 }
 
-export const FUNCTION_SIGNATURES_SOURCE = 'P@v2.42.0 ... P@v3.14.0:promql/parser/functions.go, every minor tag, and prometheus@v0.316.0 (3.16.0)';
+export const FUNCTION_SIGNATURES_SOURCE =
+  'P@v2.42.0 ... P@v3.14.0:promql/parser/functions.go, every minor tag, and prometheus@v0.316.0 (3.16.0)';
 
 export const FUNCTION_SIGNATURES: FunctionSignature[] = [
   { name: 'abs', args: ['vector'], returns: 'vector' },
@@ -48,7 +49,13 @@ export const FUNCTION_SIGNATURES: FunctionSignature[] = [
   { name: 'deg', args: ['vector'], returns: 'vector' },
   { name: 'delta', args: ['matrix'], returns: 'vector' },
   { name: 'deriv', args: ['matrix'], returns: 'vector' },
-  { name: 'double_exponential_smoothing', args: ['matrix', 'scalar', 'scalar'], returns: 'vector', since: '3.0.0', experimental: '>=3.0.0' },
+  {
+    name: 'double_exponential_smoothing',
+    args: ['matrix', 'scalar', 'scalar'],
+    returns: 'vector',
+    since: '3.0.0',
+    experimental: '>=3.0.0',
+  },
   { name: 'end', args: [], returns: 'scalar', since: '3.12.0', experimental: '>=3.12.0' },
   { name: 'exp', args: ['vector'], returns: 'vector' },
   { name: 'first_over_time', args: ['matrix'], returns: 'vector', since: '3.7.0', experimental: '>=3.7.0 <3.14.0' },
@@ -57,7 +64,14 @@ export const FUNCTION_SIGNATURES: FunctionSignature[] = [
   { name: 'histogram_count', args: ['vector'], returns: 'vector' },
   { name: 'histogram_fraction', args: ['scalar', 'scalar', 'vector'], returns: 'vector' },
   { name: 'histogram_quantile', args: ['scalar', 'vector'], returns: 'vector' },
-  { name: 'histogram_quantiles', args: ['vector', 'string', 'scalar', 'scalar'], variadic: 9, returns: 'vector', since: '3.11.0', experimental: '>=3.11.0' },
+  {
+    name: 'histogram_quantiles',
+    args: ['vector', 'string', 'scalar', 'scalar'],
+    variadic: 9,
+    returns: 'vector',
+    since: '3.11.0',
+    experimental: '>=3.11.0',
+  },
   { name: 'histogram_stddev', args: ['vector'], returns: 'vector', since: '2.47.0' },
   { name: 'histogram_stdvar', args: ['vector'], returns: 'vector', since: '2.47.0' },
   { name: 'histogram_sum', args: ['vector'], returns: 'vector' },
@@ -65,8 +79,22 @@ export const FUNCTION_SIGNATURES: FunctionSignature[] = [
   { name: 'hour', args: ['vector'], variadic: 1, returns: 'vector' },
   { name: 'idelta', args: ['matrix'], returns: 'vector' },
   { name: 'increase', args: ['matrix'], returns: 'vector' },
-  { name: 'info', args: ['vector', 'vector'], variadic: 1, returns: 'vector', since: '2.55.0', experimental: '>=2.55.0' },
-  { name: 'integral', args: ['matrix', 'scalar'], variadic: 1, returns: 'vector', since: '3.16.0', experimental: '>=3.16.0' },
+  {
+    name: 'info',
+    args: ['vector', 'vector'],
+    variadic: 1,
+    returns: 'vector',
+    since: '2.55.0',
+    experimental: '>=2.55.0',
+  },
+  {
+    name: 'integral',
+    args: ['matrix', 'scalar'],
+    variadic: 1,
+    returns: 'vector',
+    since: '3.16.0',
+    experimental: '>=3.16.0',
+  },
   { name: 'irate', args: ['matrix'], returns: 'vector' },
   { name: 'label_join', args: ['vector', 'string', 'string', 'string'], variadic: -1, returns: 'vector' },
   { name: 'label_replace', args: ['vector', 'string', 'string', 'string', 'string'], returns: 'vector' },
@@ -95,8 +123,22 @@ export const FUNCTION_SIGNATURES: FunctionSignature[] = [
   { name: 'sin', args: ['vector'], returns: 'vector' },
   { name: 'sinh', args: ['vector'], returns: 'vector' },
   { name: 'sort', args: ['vector'], returns: 'vector' },
-  { name: 'sort_by_label', args: ['vector', 'string'], variadic: -1, returns: 'vector', since: '2.49.0', experimental: '>=2.49.0' },
-  { name: 'sort_by_label_desc', args: ['vector', 'string'], variadic: -1, returns: 'vector', since: '2.49.0', experimental: '>=2.49.0' },
+  {
+    name: 'sort_by_label',
+    args: ['vector', 'string'],
+    variadic: -1,
+    returns: 'vector',
+    since: '2.49.0',
+    experimental: '>=2.49.0',
+  },
+  {
+    name: 'sort_by_label_desc',
+    args: ['vector', 'string'],
+    variadic: -1,
+    returns: 'vector',
+    since: '2.49.0',
+    experimental: '>=2.49.0',
+  },
   { name: 'sort_desc', args: ['vector'], returns: 'vector' },
   { name: 'sqrt', args: ['vector'], returns: 'vector' },
   { name: 'start', args: [], returns: 'scalar', since: '3.12.0', experimental: '>=3.12.0' },
@@ -117,17 +159,38 @@ export const FUNCTION_SIGNATURES: FunctionSignature[] = [
   { name: 'year', args: ['vector'], variadic: 1, returns: 'vector' },
 ];
 
-export interface AggregatorFact { name: string; param?: PromQLType; since?: string; experimental?: string; source: string }
+export interface AggregatorFact {
+  name: string;
+  param?: PromQLType;
+  since?: string;
+  experimental?: string;
+  source: string;
+}
 
 /** Aggregation operators; `param` is the type of the first argument of those that take one. */
 export const AGGREGATORS: AggregatorFact[] = [
-  ...['sum', 'avg', 'count', 'min', 'max', 'group', 'stddev', 'stdvar'].map((name) => ({ name, source: 'P@v2.42.0:promql/parser/lex.go' })),
+  ...['sum', 'avg', 'count', 'min', 'max', 'group', 'stddev', 'stdvar'].map((name) => ({
+    name,
+    source: 'P@v2.42.0:promql/parser/lex.go',
+  })),
   { name: 'topk', param: 'scalar', source: 'P@v2.42.0:promql/parser/lex.go' },
   { name: 'bottomk', param: 'scalar', source: 'P@v2.42.0:promql/parser/lex.go' },
   { name: 'quantile', param: 'scalar', source: 'P@v2.42.0:promql/parser/lex.go' },
   { name: 'count_values', param: 'string', source: 'P@v2.42.0:promql/parser/lex.go' },
-  { name: 'limitk', param: 'scalar', since: '2.54.0', experimental: '>=2.54.0', source: 'P@v2.54.0:promql/parser/lex.go, parse.go (EnableExperimentalFunctions); absent in v2.53.0' },
-  { name: 'limit_ratio', param: 'scalar', since: '2.54.0', experimental: '>=2.54.0', source: 'P@v2.54.0:promql/parser/lex.go, parse.go (EnableExperimentalFunctions); absent in v2.53.0' },
+  {
+    name: 'limitk',
+    param: 'scalar',
+    since: '2.54.0',
+    experimental: '>=2.54.0',
+    source: 'P@v2.54.0:promql/parser/lex.go, parse.go (EnableExperimentalFunctions); absent in v2.53.0',
+  },
+  {
+    name: 'limit_ratio',
+    param: 'scalar',
+    since: '2.54.0',
+    experimental: '>=2.54.0',
+    source: 'P@v2.54.0:promql/parser/lex.go, parse.go (EnableExperimentalFunctions); absent in v2.53.0',
+  },
 ];
 
 const BY_NAME = new Map(FUNCTION_SIGNATURES.map((f) => [f.name, f]));

@@ -8,11 +8,17 @@ export function anyCharDots(re: string): number[] {
   let inClass = false;
   for (let i = 0; i < re.length; i++) {
     const c = re[i];
-    if (c === '\\') { i++; continue; }
+    if (c === '\\') {
+      i++;
+      continue;
+    }
     if (inClass) {
       if (c === '[' && re[i + 1] === ':') {
         const end = re.indexOf(':]', i + 2);
-        if (end > 0) { i = end + 1; continue; }
+        if (end > 0) {
+          i = end + 1;
+          continue;
+        }
       }
       if (c === ']') inClass = false;
       continue;

@@ -88,7 +88,11 @@ export interface ConfigContext extends BaseContext {
   yaml: YamlEditor;
 }
 
-export interface FeatureToken { name: string; from: number; to: number }
+export interface FeatureToken {
+  name: string;
+  from: number;
+  to: number;
+}
 
 export interface FlagArg {
   /** Name without leading dashes, e.g. "storage.tsdb.retention". */

@@ -6,7 +6,8 @@ import { tryParseDuration } from '../timeutil/index.js';
 import { ENDPOINT_TYPES, EndpointSchema, type EndpointConfig, type EndpointType } from './schema.js';
 import { zodToInputError, type LoadedConfig } from './load.js';
 
-export type Auth = { kind: 'none' } | { kind: 'bearer'; token: string } | { kind: 'basic'; username: string; password: string };
+export type Auth =
+  { kind: 'none' } | { kind: 'bearer'; token: string } | { kind: 'basic'; username: string; password: string };
 
 /** An endpoint with its secrets read and registered for redaction; what the HTTP layer consumes. */
 export interface ResolvedEndpoint {
@@ -43,7 +44,10 @@ function readSecretFile(path: string, baseDir: string, key: string): string {
   try {
     return readFileSync(full, 'utf8').trim();
   } catch (e) {
-    throw new UsageError(`${key}: cannot read ${full}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'check the path and its permissions');
+    throw new UsageError(
+      `${key}: cannot read ${full}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      'check the path and its permissions',
+    );
   }
 }
 
@@ -52,7 +56,10 @@ function readPlainFile(path: string, baseDir: string, key: string): Buffer {
   try {
     return readFileSync(full);
   } catch (e) {
-    throw new UsageError(`${key}: cannot read ${full}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'check the path and its permissions');
+    throw new UsageError(
+      `${key}: cannot read ${full}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      'check the path and its permissions',
+    );
   }
 }
 
@@ -63,18 +70,30 @@ function fromEnv(name: string, key: string): string {
 }
 
 /** Merges flags over the config file's endpoint of that name (flags win), then reads secrets. */
-export function resolveEndpoint(loaded: LoadedConfig, name: string, flags: EndpointFlags = {}, defaultType?: EndpointType): ResolvedEndpoint {
+export function resolveEndpoint(
+  loaded: LoadedConfig,
+  name: string,
+  flags: EndpointFlags = {},
+  defaultType?: EndpointType,
+): ResolvedEndpoint {
   const base: Partial<EndpointConfig> = { ...(loaded.config.endpoints?.[name] ?? {}) };
   const origin = loaded.config.endpoints?.[name] ? `${loaded.file ?? 'config'}: endpoints.${name}` : `--${name}-*`;
   if (flags.url) base.url = flags.url;
   if (flags.tenant) base.tenant = flags.tenant;
   if (flags.timeout) base.timeout = flags.timeout;
-  if (flags.bearerTokenFile) { base.bearer_token_file = flags.bearerTokenFile; delete base.bearer_token; }
-  if (flags.bearerTokenEnv) { base.bearer_token = fromEnv(flags.bearerTokenEnv, `--${name}-bearer-token-env`); delete base.bearer_token_file; }
+  if (flags.bearerTokenFile) {
+    base.bearer_token_file = flags.bearerTokenFile;
+    delete base.bearer_token;
+  }
+  if (flags.bearerTokenEnv) {
+    base.bearer_token = fromEnv(flags.bearerTokenEnv, `--${name}-bearer-token-env`);
+    delete base.bearer_token_file;
+  }
   if (flags.basicAuthUser) {
     base.basic_auth = { username: flags.basicAuthUser };
     if (flags.basicAuthPasswordFile) base.basic_auth.password_file = flags.basicAuthPasswordFile;
-    if (flags.basicAuthPasswordEnv) base.basic_auth.password = fromEnv(flags.basicAuthPasswordEnv, `--${name}-basic-auth-password-env`);
+    if (flags.basicAuthPasswordEnv)
+      base.basic_auth.password = fromEnv(flags.basicAuthPasswordEnv, `--${name}-basic-auth-password-env`);
   }
   if (flags.caFile || flags.certFile || flags.keyFile || flags.insecureSkipVerify) {
     base.tls = { ...(base.tls ?? {}) };
@@ -92,7 +111,10 @@ export function resolveEndpoint(loaded: LoadedConfig, name: string, flags: Endpo
     }
   }
   if (!base.url) {
-    throw new UsageError(`no URL for endpoint "${name}"`, `pass --${name}-url http://host:port, or add endpoints.${name}.url to stackshift.yaml`);
+    throw new UsageError(
+      `no URL for endpoint "${name}"`,
+      `pass --${name}-url http://host:port, or add endpoints.${name}.url to stackshift.yaml`,
+    );
   }
   const parsed = EndpointSchema.safeParse(base);
   if (!parsed.success) {
@@ -100,7 +122,9 @@ export function resolveEndpoint(loaded: LoadedConfig, name: string, flags: Endpo
     throw new UsageError(`endpoint "${name}": ${err.message}`, err.hint);
   }
   const ep = parsed.data;
-  const type: EndpointType = ep.type ?? ((ENDPOINT_TYPES as readonly string[]).includes(name) ? (name as EndpointType) : defaultType ?? 'prometheus');
+  const type: EndpointType =
+    ep.type ??
+    ((ENDPOINT_TYPES as readonly string[]).includes(name) ? (name as EndpointType) : (defaultType ?? 'prometheus'));
   const key = `endpoints.${name}`;
   let auth: Auth = { kind: 'none' };
   if (ep.bearer_token || ep.bearer_token_file) {
@@ -108,7 +132,11 @@ export function resolveEndpoint(loaded: LoadedConfig, name: string, flags: Endpo
     registerSecret(token);
     auth = { kind: 'bearer', token };
   } else if (ep.basic_auth) {
-    const password = ep.basic_auth.password ?? (ep.basic_auth.password_file ? readSecretFile(ep.basic_auth.password_file, loaded.baseDir, `${key}.basic_auth.password_file`) : '');
+    const password =
+      ep.basic_auth.password ??
+      (ep.basic_auth.password_file
+        ? readSecretFile(ep.basic_auth.password_file, loaded.baseDir, `${key}.basic_auth.password_file`)
+        : '');
     registerBasicAuth(ep.basic_auth.username, password);
     auth = { kind: 'basic', username: ep.basic_auth.username, password };
   }
@@ -134,7 +162,11 @@ export function resolveEndpoint(loaded: LoadedConfig, name: string, flags: Endpo
 }
 
 /** Builds an endpoint straight from a URL, for library callers and tests. */
-export function endpointFromUrl(url: string, type: EndpointType = 'prometheus', extra: Partial<ResolvedEndpoint> = {}): ResolvedEndpoint {
+export function endpointFromUrl(
+  url: string,
+  type: EndpointType = 'prometheus',
+  extra: Partial<ResolvedEndpoint> = {},
+): ResolvedEndpoint {
   return {
     name: type,
     type,

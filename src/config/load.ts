@@ -26,13 +26,19 @@ type Env = Record<string, string | undefined>;
  * later and far from the cause.
  */
 export function interpolate(text: string, env: Env, where: () => string): string {
-  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}/g, (m, name: string | undefined, _d, def: string | undefined) => {
-    if (m === '$$') return '$';
-    const v = env[name!];
-    if (v !== undefined && v !== '') return v;
-    if (def !== undefined) return def;
-    throw new UsageError(`${where()}: environment variable ${name} is not set`, `export ${name}=... or write \${${name}:-default}`);
-  });
+  return text.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}/g,
+    (m, name: string | undefined, _d, def: string | undefined) => {
+      if (m === '$$') return '$';
+      const v = env[name!];
+      if (v !== undefined && v !== '') return v;
+      if (def !== undefined) return def;
+      throw new UsageError(
+        `${where()}: environment variable ${name} is not set`,
+        `export ${name}=... or write \${${name}:-default}`,
+      );
+    },
+  );
 }
 
 function pathToString(path: ReadonlyArray<PropertyKey>): string {
@@ -76,11 +82,16 @@ export interface ParsedYaml {
 export function parseYamlText(text: string, file: string, env: Env = process.env): ParsedYaml {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const at = (offset: number | undefined): { line?: number; col?: number } => (offset === undefined ? {} : lineCounter.linePos(offset));
+  const at = (offset: number | undefined): { line?: number; col?: number } =>
+    offset === undefined ? {} : lineCounter.linePos(offset);
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const pos = at(e.pos?.[0]);
-    throw new InputError(`invalid YAML: ${e.message.split('\n')[0]}`, { file, line: pos.line, column: pos.col }, 'fix the YAML syntax at that position');
+    throw new InputError(
+      `invalid YAML: ${e.message.split('\n')[0]}`,
+      { file, line: pos.line, column: pos.col },
+      'fix the YAML syntax at that position',
+    );
   }
   visit(doc, {
     Scalar(_key, node, path) {
@@ -102,21 +113,37 @@ export function parseYamlText(text: string, file: string, env: Env = process.env
     raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
   } catch (e) {
     // the yaml library refuses documents whose aliases expand beyond maxAliasCount ("billion laughs")
-    if (/alias/i.test((e as Error).message)) throw new InputError(`invalid YAML: aliases expand too far (${(e as Error).message})`, { file }, 'a config file needs few anchors; write the values out instead of referencing an anchor many times');
+    if (/alias/i.test((e as Error).message))
+      throw new InputError(
+        `invalid YAML: aliases expand too far (${(e as Error).message})`,
+        { file },
+        'a config file needs few anchors; write the values out instead of referencing an anchor many times',
+      );
     throw e;
   }
   return { raw, doc, lineCounter };
 }
 
 /** parseYamlText, then a zod schema; a schema error names file, line and key (see zodToInputError). */
-export function parseYamlWithSchema<S extends ZodType>(text: string, file: string, schema: S, env: Env = process.env): ParsedYaml & { data: zodOutput<S> } {
+export function parseYamlWithSchema<S extends ZodType>(
+  text: string,
+  file: string,
+  schema: S,
+  env: Env = process.env,
+): ParsedYaml & { data: zodOutput<S> } {
   const parsed = parseYamlText(text, file, env);
   const result = schema.safeParse(parsed.raw);
   if (!result.success) throw zodToInputError(result.error, parsed.doc, parsed.lineCounter, file);
   return { ...parsed, data: result.data as zodOutput<S> };
 }
 
-export function zodToInputError(err: ZodError, doc: Document | undefined, lineCounter: LineCounter | undefined, file: string, prefer?: (path: PropertyKey[]) => boolean): InputError {
+export function zodToInputError(
+  err: ZodError,
+  doc: Document | undefined,
+  lineCounter: LineCounter | undefined,
+  file: string,
+  prefer?: (path: PropertyKey[]) => boolean,
+): InputError {
   const issue = (prefer && err.issues.find((i) => prefer(i.path))) || err.issues[0];
   let path: PropertyKey[] = [...issue.path];
   // An unknown key is reported against the key itself, not its parent.
@@ -127,7 +154,11 @@ export function zodToInputError(err: ZodError, doc: Document | undefined, lineCo
   let message = issue.message;
   if (issue.code === 'unrecognized_keys') message = `unknown key "${String(issue.keys[0])}"`;
   if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) message = `missing required key`;
-  return new InputError(`${key}: ${message}`, { file, line: pos?.line, column: pos?.col, key }, 'see the configuration reference in the README');
+  return new InputError(
+    `${key}: ${message}`,
+    { file, line: pos?.line, column: pos?.col, key },
+    'see the configuration reference in the README',
+  );
 }
 
 /**
@@ -135,7 +166,10 @@ export function zodToInputError(err: ZodError, doc: Document | undefined, lineCo
  * fine: every key can come from flags.
  */
 export function loadConfig(explicit?: string, env: Env = process.env, cwd = process.cwd()): LoadedConfig {
-  const candidate = explicit ?? env.STACKSHIFT_CONFIG ?? (existsSync(resolve(cwd, DEFAULT_CONFIG_FILE)) ? DEFAULT_CONFIG_FILE : undefined);
+  const candidate =
+    explicit ??
+    env.STACKSHIFT_CONFIG ??
+    (existsSync(resolve(cwd, DEFAULT_CONFIG_FILE)) ? DEFAULT_CONFIG_FILE : undefined);
   if (!candidate) return { config: {}, baseDir: cwd };
   const file = isAbsolute(candidate) ? candidate : resolve(cwd, candidate);
   let text: string;
@@ -143,7 +177,10 @@ export function loadConfig(explicit?: string, env: Env = process.env, cwd = proc
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read config file ${file}: ${code === 'ENOENT' ? 'no such file' : code ?? String(e)}`, 'pass an existing file with --config, or omit it and use flags');
+    throw new UsageError(
+      `cannot read config file ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(e))}`,
+      'pass an existing file with --config, or omit it and use flags',
+    );
   }
   return { config: parseConfigText(text, file, env), file, baseDir: dirname(file) };
 }
@@ -158,7 +195,8 @@ export function applySetOverrides(config: StackshiftConfig, sets: string[]): Sta
   const setPaths: string[] = [];
   for (const s of sets) {
     const eq = s.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--set "${s}" is not key.path=value`, 'for example --set endpoints.mimir.tenant=team-a');
+    if (eq <= 0)
+      throw new UsageError(`--set "${s}" is not key.path=value`, 'for example --set endpoints.mimir.tenant=team-a');
     const path = s.slice(0, eq).split('.');
     setPaths.push(path.join('.'));
     const valueText = s.slice(eq + 1);

@@ -4,9 +4,13 @@ import { tryParseDuration } from '../timeutil/index.js';
 export const ENDPOINT_TYPES = ['prometheus', 'mimir', 'grafana', 'loki', 'jaeger', 'tempo'] as const;
 export type EndpointType = (typeof ENDPOINT_TYPES)[number];
 
-const duration = z.string().refine((s) => tryParseDuration(s) !== undefined, { message: 'expected a duration such as 30s, 5m or 1h' });
+const duration = z
+  .string()
+  .refine((s) => tryParseDuration(s) !== undefined, { message: 'expected a duration such as 30s, 5m or 1h' });
 /** A timeout of 0 would mean "wait forever": a hung server would hang stackshift with it. */
-const timeout = duration.refine((s) => (tryParseDuration(s) ?? 0) > 0, { message: 'must be above 0 (a zero timeout would wait forever); use a duration such as 30s' });
+const timeout = duration.refine((s) => (tryParseDuration(s) ?? 0) > 0, {
+  message: 'must be above 0 (a zero timeout would wait forever); use a duration such as 30s',
+});
 
 export const TlsSchema = z
   .object({
@@ -41,12 +45,21 @@ export const EndpointSchema = z
     retries: z.number().int().min(0).max(20).optional(),
   })
   .strict()
-  .refine((e) => !(e.bearer_token && e.bearer_token_file), { message: 'set bearer_token or bearer_token_file, not both' })
-  .refine((e) => !((e.bearer_token || e.bearer_token_file) && e.basic_auth), { message: 'set either bearer token or basic_auth, not both' });
+  .refine((e) => !(e.bearer_token && e.bearer_token_file), {
+    message: 'set bearer_token or bearer_token_file, not both',
+  })
+  .refine((e) => !((e.bearer_token || e.bearer_token_file) && e.basic_auth), {
+    message: 'set either bearer token or basic_auth, not both',
+  });
 
 export const ConfigSchema = z
   .object({
-    endpoints: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'endpoint names are lower-case letters, digits, _ and -'), EndpointSchema).optional(),
+    endpoints: z
+      .record(
+        z.string().regex(/^[a-z][a-z0-9_-]*$/, 'endpoint names are lower-case letters, digits, _ and -'),
+        EndpointSchema,
+      )
+      .optional(),
     state: z.object({ dir: z.string().optional() }).strict().optional(),
     output: z.enum(['text', 'json', 'markdown']).optional(),
   })

@@ -1,4 +1,9 @@
-import { GrafanaSaveError, GrafanaV2DashboardError, type GrafanaClient, type GrafanaDashboardEnvelope } from '../clients/index.js';
+import {
+  GrafanaSaveError,
+  GrafanaV2DashboardError,
+  type GrafanaClient,
+  type GrafanaDashboardEnvelope,
+} from '../clients/index.js';
 import { InterruptedError, StackshiftError, UsageError, isInterrupt } from '../errors/index.js';
 import { HttpError } from '../http/index.js';
 import { log } from '../log/index.js';
@@ -8,15 +13,37 @@ import { classify } from './document.js';
 import { unifiedDiff } from './diff.js';
 import { ref } from './files.js';
 import { planExemplarLink } from './link.js';
-import { outcomeFrom, totals, type DatasourceLink, type ExportReport, type MigrationReport, type Outcome } from './report.js';
-import { countReferences, resolveInputBindings, rewriteDashboard, rewriteLibraryModel, type MigrateRunOptions, type RewriteOptions } from './rewrite.js';
+import {
+  outcomeFrom,
+  totals,
+  type DatasourceLink,
+  type ExportReport,
+  type MigrationReport,
+  type Outcome,
+} from './report.js';
+import {
+  countReferences,
+  resolveInputBindings,
+  rewriteDashboard,
+  rewriteLibraryModel,
+  type MigrateRunOptions,
+  type RewriteOptions,
+} from './rewrite.js';
 
 /**
  * Runs fn over items with at most `concurrency` in flight; the first thrown error stops new work and is
  * rethrown. Once `signal` aborts no item is taken, and the calls in flight run to their end.
  */
-export async function forEachConcurrent<T>(items: AsyncIterable<T> | Iterable<T>, concurrency: number, fn: (item: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
-  const it: AsyncIterator<T> | Iterator<T> = Symbol.asyncIterator in items ? (items as AsyncIterable<T>)[Symbol.asyncIterator]() : (items as Iterable<T>)[Symbol.iterator]();
+export async function forEachConcurrent<T>(
+  items: AsyncIterable<T> | Iterable<T>,
+  concurrency: number,
+  fn: (item: T) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const it: AsyncIterator<T> | Iterator<T> =
+    Symbol.asyncIterator in items
+      ? (items as AsyncIterable<T>)[Symbol.asyncIterator]()
+      : (items as Iterable<T>)[Symbol.iterator]();
   let failure: { error: unknown } | undefined;
   const worker = async () => {
     while (!failure && !signal?.aborted) {
@@ -41,7 +68,11 @@ function isFatal(e: unknown): boolean {
 
 function aboutDashboard(uid: string, title: string | undefined, e: unknown): unknown {
   if (e instanceof StackshiftError) {
-    return new StackshiftError(e.code, `dashboard ${title ? `"${title}" ` : ''}(${uid}): ${e.message}`, { hint: e.hint, cause: e, exitCode: e.exitCode });
+    return new StackshiftError(e.code, `dashboard ${title ? `"${title}" ` : ''}(${uid}): ${e.message}`, {
+      hint: e.hint,
+      cause: e,
+      exitCode: e.exitCode,
+    });
   }
   return e;
 }
@@ -52,7 +83,11 @@ interface StorageProbe {
   namespace: string;
 }
 
-async function probeStorage(client: GrafanaClient, version: string | undefined, namespace?: string): Promise<StorageProbe> {
+async function probeStorage(
+  client: GrafanaClient,
+  version: string | undefined,
+  namespace?: string,
+): Promise<StorageProbe> {
   const major = Number.parseInt(version ?? '', 10);
   if (!(major >= 12)) return { enabled: false, namespace: namespace ?? 'default' };
   if (namespace) return { enabled: true, namespace };
@@ -62,24 +97,33 @@ async function probeStorage(client: GrafanaClient, version: string | undefined, 
 }
 
 /** GET of one dashboard; a V2-stored one Grafana refuses (406) comes back as the reason, with the way out. */
-export async function readDashboard(client: GrafanaClient, uid: string): Promise<GrafanaDashboardEnvelope | undefined | { refused: string }> {
+export async function readDashboard(
+  client: GrafanaClient,
+  uid: string,
+): Promise<GrafanaDashboardEnvelope | undefined | { refused: string }> {
   try {
     return await client.dashboard(uid);
   } catch (e) {
-    if (e instanceof GrafanaV2DashboardError) return { refused: `stored in the V2 schema, which Grafana's /api refuses (HTTP 406); ${e.hint}` };
+    if (e instanceof GrafanaV2DashboardError)
+      return { refused: `stored in the V2 schema, which Grafana's /api refuses (HTTP 406); ${e.hint}` };
     throw e;
   }
 }
 
 /** The reason a dashboard is stored in the V2 schema, or undefined when it is a classic (v0/v1) one. */
-async function v2Reason(client: GrafanaClient, probe: StorageProbe, env: GrafanaDashboardEnvelope): Promise<string | undefined> {
+async function v2Reason(
+  client: GrafanaClient,
+  probe: StorageProbe,
+  env: GrafanaDashboardEnvelope,
+): Promise<string | undefined> {
   const shape = classify(env.dashboard);
   if (shape.kind === 'v2') return 'Grafana returned a V2 dashboard (elements/layout)';
   if (!probe.enabled) return undefined;
   const res = await client.dashboardResource(probe.namespace, String(env.dashboard.uid));
   const status = res?.status as { conversion?: { storedVersion?: string } } | undefined;
   const stored = status?.conversion?.storedVersion;
-  if (stored && /^v2/.test(stored)) return `stored as ${stored} (V2 schema); the legacy API only returns a lossy down-conversion`;
+  if (stored && /^v2/.test(stored))
+    return `stored as ${stored} (V2 schema); the legacy API only returns a lossy down-conversion`;
   return undefined;
 }
 
@@ -96,7 +140,11 @@ export interface ExportOptions {
 
 /** Lists the dashboards a run works on, restricted to the given uids and folders. */
 function listDashboards(client: GrafanaClient, uids?: string[], folders?: string[]) {
-  return client.searchAll({ type: 'dash-db', dashboardUIDs: uids?.length ? uids : undefined, folderUIDs: folders?.length ? folders : undefined });
+  return client.searchAll({
+    type: 'dash-db',
+    dashboardUIDs: uids?.length ? uids : undefined,
+    folderUIDs: folders?.length ? folders : undefined,
+  });
 }
 
 /**
@@ -120,22 +168,37 @@ export async function exportGrafana(opts: ExportOptions): Promise<ExportReport> 
   await forEachConcurrent(listDashboards(client, opts.uids, opts.folders), opts.concurrency ?? 4, async (hit) => {
     try {
       const env = await readDashboard(client, hit.uid);
-      const where = paths.get((env && !('refused' in env) ? env.meta.folderUid : undefined) ?? hit.folderUid ?? '') ?? 'General';
+      const where =
+        paths.get((env && !('refused' in env) ? env.meta.folderUid : undefined) ?? hit.folderUid ?? '') ?? 'General';
       if (env && 'refused' in env) {
-        outcomes.push({ ...outcomeFrom('dashboard', { uid: hit.uid, title: hit.title, where }, undefined, 'refused'), reason: `${env.refused}; not exported` });
+        outcomes.push({
+          ...outcomeFrom('dashboard', { uid: hit.uid, title: hit.title, where }, undefined, 'refused'),
+          reason: `${env.refused}; not exported`,
+        });
         return;
       }
       if (!env) {
-        outcomes.push({ ...outcomeFrom('dashboard', { uid: hit.uid, title: hit.title, where }, undefined, 'skipped'), reason: 'deleted after it was listed' });
+        outcomes.push({
+          ...outcomeFrom('dashboard', { uid: hit.uid, title: hit.title, where }, undefined, 'skipped'),
+          reason: 'deleted after it was listed',
+        });
         return;
       }
       const v2 = await v2Reason(client, probe, env);
       if (v2) {
-        outcomes.push({ ...outcomeFrom('dashboard', { uid: hit.uid, title: hit.title, where }, undefined, 'refused'), reason: `${v2}; not exported` });
+        outcomes.push({
+          ...outcomeFrom('dashboard', { uid: hit.uid, title: hit.title, where }, undefined, 'refused'),
+          reason: `${v2}; not exported`,
+        });
         return;
       }
       out.dashboard(env, where);
-      const o = outcomeFrom('dashboard', { uid: hit.uid, title: String(env.dashboard.title ?? hit.title), where }, undefined, 'exported');
+      const o = outcomeFrom(
+        'dashboard',
+        { uid: hit.uid, title: String(env.dashboard.title ?? hit.title), where },
+        undefined,
+        'exported',
+      );
       if (env.meta.provisioned) o.reason = 'provisioned';
       o.version = { from: env.meta.version };
       outcomes.push(o);
@@ -147,14 +210,37 @@ export async function exportGrafana(opts: ExportOptions): Promise<ExportReport> 
   });
   for await (const el of client.libraryElements()) {
     out.libraryElement(el);
-    outcomes.push({ ...outcomeFrom('library-element', { uid: el.uid, title: el.name, where: paths.get(el.folderUid ?? '') ?? 'General' }, undefined, 'exported'), version: { from: el.version } });
+    outcomes.push({
+      ...outcomeFrom(
+        'library-element',
+        { uid: el.uid, title: el.name, where: paths.get(el.folderUid ?? '') ?? 'General' },
+        undefined,
+        'exported',
+      ),
+      version: { from: el.version },
+    });
   }
   outcomes.sort(byWhere);
-  return { command: 'export', source: client.url, output: out.dir, grafanaVersion: health.version, folders: folders.length, datasources: datasources.length, outcomes, totals: totals(outcomes), durationMs: Date.now() - t0 };
+  return {
+    command: 'export',
+    source: client.url,
+    output: out.dir,
+    grafanaVersion: health.version,
+    folders: folders.length,
+    datasources: datasources.length,
+    outcomes,
+    totals: totals(outcomes),
+    durationMs: Date.now() - t0,
+  };
 }
 
 function byWhere(a: Outcome, b: Outcome): number {
-  return a.kind.localeCompare(b.kind) || (a.where ?? '').localeCompare(b.where ?? '') || (a.title ?? '').localeCompare(b.title ?? '') || (a.uid ?? '').localeCompare(b.uid ?? '');
+  return (
+    a.kind.localeCompare(b.kind) ||
+    (a.where ?? '').localeCompare(b.where ?? '') ||
+    (a.title ?? '').localeCompare(b.title ?? '') ||
+    (a.uid ?? '').localeCompare(b.uid ?? '')
+  );
 }
 
 export interface ApiMigrateOptions extends MigrateRunOptions {
@@ -174,14 +260,25 @@ export interface ApiMigrateOptions extends MigrateRunOptions {
 }
 
 /** Resolves the --from/--to/--tempo datasources against a Grafana's datasource list. */
-export function selectDatasources(catalog: DatasourceCatalog, where: string, from: string, to: string, tempo?: string): { from: GrafanaDatasource; to: GrafanaDatasource; tempo?: GrafanaDatasource } {
+export function selectDatasources(
+  catalog: DatasourceCatalog,
+  where: string,
+  from: string,
+  to: string,
+  tempo?: string,
+): { from: GrafanaDatasource; to: GrafanaDatasource; tempo?: GrafanaDatasource } {
   const f = catalog.select(from, '--from-datasource', where);
   const t = catalog.select(to, '--to-datasource', where);
-  if (f.uid === t.uid) throw new UsageError(`--from-datasource and --to-datasource are the same datasource (${f.name}, uid ${f.uid})`);
+  if (f.uid === t.uid)
+    throw new UsageError(`--from-datasource and --to-datasource are the same datasource (${f.name}, uid ${f.uid})`);
   let tp: GrafanaDatasource | undefined;
   if (tempo) {
     tp = catalog.select(tempo, '--tempo-datasource', where);
-    if (tp.type !== 'tempo') throw new UsageError(`--tempo-datasource "${tempo}" is a ${tp.type} datasource, not tempo`, 'pass the name or uid of the Tempo datasource');
+    if (tp.type !== 'tempo')
+      throw new UsageError(
+        `--tempo-datasource "${tempo}" is a ${tp.type} datasource, not tempo`,
+        'pass the name or uid of the Tempo datasource',
+      );
   }
   return { from: f, to: t, tempo: tp };
 }
@@ -199,37 +296,70 @@ export async function migrateGrafana(opts: ApiMigrateOptions): Promise<Migration
   const sel = selectDatasources(catalog, `Grafana at ${client.url}`, opts.from, opts.to, opts.tempo);
   const probe = await probeStorage(client, health.version, opts.namespace);
   const paths = folderPaths(await client.folders());
-  const backup = opts.dryRun ? undefined : new BackupWriter(opts.backupDir ?? defaultBackupDir(opts.now), { mode: 'api', purpose: 'migrate', source: client.url }, opts.now);
+  const backup = opts.dryRun
+    ? undefined
+    : new BackupWriter(
+        opts.backupDir ?? defaultBackupDir(opts.now),
+        { mode: 'api', purpose: 'migrate', source: client.url },
+        opts.now,
+      );
   const inputBindings = resolveInputBindings(catalog, `Grafana at ${client.url}`, opts.bindInputs);
-  const rw: RewriteOptions = { catalog, from: sel.from, to: sel.to, keepInputs: opts.keepInputs, exemplars: opts.exemplars, rewriteExpr: opts.rewriteExpr, inputBindings };
+  const rw: RewriteOptions = {
+    catalog,
+    from: sel.from,
+    to: sel.to,
+    keepInputs: opts.keepInputs,
+    exemplars: opts.exemplars,
+    rewriteExpr: opts.rewriteExpr,
+    inputBindings,
+  };
   const outcomes: Outcome[] = [];
   const libraryUids = new Set<string>();
   let done = 0;
-  const work = forEachConcurrent(listDashboards(client, opts.uids, opts.folders), opts.concurrency ?? 4, async (hit) => {
-    try {
-      outcomes.push(await migrateOne(hit.uid, hit.title, hit.folderUid));
-    } catch (e) {
-      if (isFatal(e)) throw aboutDashboard(hit.uid, hit.title, e);
-      // One dashboard Grafana keeps failing on (5xx after retries, 422...) must not stop the others.
-      const cut = isInterrupt(opts.signal) && e instanceof InterruptedError;
-      const reason = cut ? 'stopped: Grafana had not answered within the grace period after Ctrl-C, so whether it saved is unknown; the rerun finds out' : (e as Error).message;
-      outcomes.push({ ...outcomeFrom('dashboard', { uid: hit.uid, title: hit.title }, undefined, 'failed'), reason });
-    } finally {
-      opts.onProgress?.(++done);
-    }
-  }, opts.signal);
+  const work = forEachConcurrent(
+    listDashboards(client, opts.uids, opts.folders),
+    opts.concurrency ?? 4,
+    async (hit) => {
+      try {
+        outcomes.push(await migrateOne(hit.uid, hit.title, hit.folderUid));
+      } catch (e) {
+        if (isFatal(e)) throw aboutDashboard(hit.uid, hit.title, e);
+        // One dashboard Grafana keeps failing on (5xx after retries, 422...) must not stop the others.
+        const cut = isInterrupt(opts.signal) && e instanceof InterruptedError;
+        const reason = cut
+          ? 'stopped: Grafana had not answered within the grace period after Ctrl-C, so whether it saved is unknown; the rerun finds out'
+          : (e as Error).message;
+        outcomes.push({ ...outcomeFrom('dashboard', { uid: hit.uid, title: hit.title }, undefined, 'failed'), reason });
+      } finally {
+        opts.onProgress?.(++done);
+      }
+    },
+    opts.signal,
+  );
   try {
     await work;
   } catch (e) {
     // The run stops, but what it already saved must be findable: say where the backup is.
     const saved = outcomes.filter((o) => o.status === 'changed').length;
-    if (backup && backup.written > 0) log.warn(`stopped after saving ${saved} dashboard${saved === 1 ? '' : 's'}; their backup is in ${backup.dir} (undo with: stackshift dashboards restore --from ${backup.dir})`);
+    if (backup && backup.written > 0)
+      log.warn(
+        `stopped after saving ${saved} dashboard${saved === 1 ? '' : 's'}; their backup is in ${backup.dir} (undo with: stackshift dashboards restore --from ${backup.dir})`,
+      );
     throw e;
   }
 
   async function migrateOne(uid: string, title: string, folderUid?: string): Promise<Outcome> {
     const read = await readDashboard(client, uid);
-    if (read && 'refused' in read) return { ...outcomeFrom('dashboard', { uid, title, where: paths.get(folderUid ?? '') ?? 'General' }, undefined, 'refused'), reason: `${read.refused}; not changed` };
+    if (read && 'refused' in read)
+      return {
+        ...outcomeFrom(
+          'dashboard',
+          { uid, title, where: paths.get(folderUid ?? '') ?? 'General' },
+          undefined,
+          'refused',
+        ),
+        reason: `${read.refused}; not changed`,
+      };
     const env = read;
     const where = paths.get(env?.meta.folderUid ?? folderUid ?? '') ?? 'General';
     const base = { uid, title: String(env?.dashboard.title ?? title), where };
@@ -239,10 +369,16 @@ export async function migrateGrafana(opts: ApiMigrateOptions): Promise<Migration
     const work = structuredClone(env.dashboard);
     const r = rewriteDashboard(work, rw);
     collectLibraryPanels(work, libraryUids);
-    if (r.changes.length === 0) return { ...outcomeFrom('dashboard', base, r, 'unchanged'), remaining: r.placeholdersKept };
+    if (r.changes.length === 0)
+      return { ...outcomeFrom('dashboard', base, r, 'unchanged'), remaining: r.placeholdersKept };
     const o = outcomeFrom('dashboard', base, r, opts.dryRun ? 'would-change' : 'changed');
     o.remaining = countReferences(work, catalog, sel.from, 'dashboard', inputBindings);
-    if (opts.diff) o.diff = unifiedDiff(`${where}/${uid}.json`, JSON.stringify(env.dashboard, null, 2) + '\n', JSON.stringify(work, null, 2) + '\n');
+    if (opts.diff)
+      o.diff = unifiedDiff(
+        `${where}/${uid}.json`,
+        JSON.stringify(env.dashboard, null, 2) + '\n',
+        JSON.stringify(work, null, 2) + '\n',
+      );
     if (env.meta.provisioned) {
       o.status = 'provisioned';
       o.reason = `provisioned${env.meta.provisionedExternalId ? ` from ${env.meta.provisionedExternalId}` : ''}: Grafana refuses API saves; migrate the provisioning file with --in`;
@@ -256,7 +392,8 @@ export async function migrateGrafana(opts: ApiMigrateOptions): Promise<Migration
       const res = await client.saveDashboard({
         dashboard: { ...work, version },
         folderUid: env.meta.folderUid ?? '',
-        message: opts.message ?? `stackshift: datasource ${sel.from.name} -> ${sel.to.name} (${r.rewritten} references)`,
+        message:
+          opts.message ?? `stackshift: datasource ${sel.from.name} -> ${sel.to.name} (${r.rewritten} references)`,
         overwrite: false,
       });
       backup!.applied({ kind: 'dashboard', uid, fromVersion: version, toVersion: res.version });
@@ -281,13 +418,30 @@ export async function migrateGrafana(opts: ApiMigrateOptions): Promise<Migration
     const model = structuredClone(el.model);
     const r = rewriteLibraryModel(model, rw);
     if (r.changes.length === 0) continue;
-    const o = outcomeFrom('library-element', { uid: el.uid, title: el.name, where: paths.get(el.folderUid ?? '') ?? 'General' }, r, opts.dryRun ? 'would-change' : 'changed');
+    const o = outcomeFrom(
+      'library-element',
+      { uid: el.uid, title: el.name, where: paths.get(el.folderUid ?? '') ?? 'General' },
+      r,
+      opts.dryRun ? 'would-change' : 'changed',
+    );
     o.remaining = countReferences(model, catalog, sel.from, 'library', inputBindings);
-    if (opts.diff) o.diff = unifiedDiff(`library-elements/${el.uid}.json`, JSON.stringify(el.model, null, 2) + '\n', JSON.stringify(model, null, 2) + '\n');
+    if (opts.diff)
+      o.diff = unifiedDiff(
+        `library-elements/${el.uid}.json`,
+        JSON.stringify(el.model, null, 2) + '\n',
+        JSON.stringify(model, null, 2) + '\n',
+      );
     if (!opts.dryRun) {
       const saved = backup!.libraryElement(el);
       try {
-        const res = await client.patchLibraryElement({ uid: el.uid, name: el.name, kind: el.kind, model, folderUid: el.folderUid, version: el.version });
+        const res = await client.patchLibraryElement({
+          uid: el.uid,
+          name: el.name,
+          kind: el.kind,
+          model,
+          folderUid: el.folderUid,
+          version: el.version,
+        });
         backup!.applied({ kind: 'library-element', uid: el.uid, fromVersion: el.version, toVersion: res?.version });
         o.version = { from: el.version, to: res?.version };
       } catch (e) {
@@ -301,7 +455,10 @@ export async function migrateGrafana(opts: ApiMigrateOptions): Promise<Migration
     outcomes.push(o);
   }
 
-  const link = sel.tempo && !stopped ? await linkExemplars(client, sel.to, sel.tempo, opts.exemplarLabel ?? 'trace_id', opts.dryRun, backup) : undefined;
+  const link =
+    sel.tempo && !stopped
+      ? await linkExemplars(client, sel.to, sel.tempo, opts.exemplarLabel ?? 'trace_id', opts.dryRun, backup)
+      : undefined;
   outcomes.sort(byWhere);
   if (backup && backup.written > 0) log.info('backup written', { dir: backup.dir, files: backup.written });
   return {
@@ -335,17 +492,33 @@ function collectLibraryPanels(d: Record<string, unknown>, into: Set<string>): vo
 }
 
 /** Adds the Tempo exemplar destination to the target datasource (backed up first); provisioned ones get a snippet. */
-async function linkExemplars(client: GrafanaClient, to: GrafanaDatasource, tempo: GrafanaDatasource, label: string, dryRun: boolean | undefined, backup: BackupWriter | undefined): Promise<DatasourceLink> {
+async function linkExemplars(
+  client: GrafanaClient,
+  to: GrafanaDatasource,
+  tempo: GrafanaDatasource,
+  label: string,
+  dryRun: boolean | undefined,
+  backup: BackupWriter | undefined,
+): Promise<DatasourceLink> {
   const full = (await client.datasource(to.uid)) as GrafanaDatasource | undefined;
   const base = { datasource: ref(to), tempo: ref(tempo), label };
   if (!full) return { ...base, status: 'not-applied', reason: `datasource ${to.uid} disappeared` };
   const plan = planExemplarLink(full, tempo, label);
   if (!plan.needed) return { ...base, status: 'already-linked' };
-  if (full.readOnly) return { ...base, status: 'not-applied', reason: 'the datasource is provisioned (read-only in Grafana); add this to its provisioning file', provisioning: plan.provisioning };
+  if (full.readOnly)
+    return {
+      ...base,
+      status: 'not-applied',
+      reason: 'the datasource is provisioned (read-only in Grafana); add this to its provisioning file',
+      provisioning: plan.provisioning,
+    };
   if (dryRun) return { ...base, status: 'would-link', provisioning: plan.provisioning };
   backup!.datasource(full);
   await client.updateDatasource(to.uid, { ...full, jsonData: plan.jsonData });
-  backup!.applied({ kind: 'datasource', uid: to.uid, fromVersion: typeof full.version === 'number' ? full.version : undefined });
+  backup!.applied({
+    kind: 'datasource',
+    uid: to.uid,
+    fromVersion: typeof full.version === 'number' ? full.version : undefined,
+  });
   return { ...base, status: 'linked' };
 }
-

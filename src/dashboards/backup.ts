@@ -1,7 +1,13 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { InputError, UsageError } from '../errors/index.js';
-import { backupAccessOf, backupFile, writeFileAtomic, writeFileAtomicAsync, type WriteOptions } from '../fsutil/index.js';
+import {
+  backupAccessOf,
+  backupFile,
+  writeFileAtomic,
+  writeFileAtomicAsync,
+  type WriteOptions,
+} from '../fsutil/index.js';
 import { redact } from '../redact/index.js';
 import type { GrafanaDashboardEnvelope, GrafanaFolder, GrafanaLibraryElement } from '../clients/index.js';
 import { jsonSyntaxError } from './datasources.js';
@@ -41,7 +47,10 @@ export interface AppliedEntry {
 }
 
 export function timestampDirName(prefix: string, now = new Date()): string {
-  return `${prefix}-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  return `${prefix}-${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}`;
 }
 
 /** `stackshift-backup/dashboards-<UTC time>` in the working directory, never an existing one. */
@@ -54,7 +63,10 @@ export function defaultBackupDir(now = new Date(), cwd = process.cwd()): string 
 
 /** Characters that are not safe in a file name on Linux, macOS or Windows. */
 export function safeName(s: string): string {
-  const cleaned = s.replace(/[/\\:*?"<>|\x00-\x1f]/g, '_').replace(/^\.+/, '_').trim();
+  const cleaned = s
+    .replace(/[/\\:*?"<>|\x00-\x1f]/g, '_')
+    .replace(/^\.+/, '_')
+    .trim();
   return cleaned.slice(0, 120) || '_';
 }
 
@@ -70,7 +82,12 @@ export class BackupWriter {
    * `refresh` (export only) lets a new export update an earlier export in the same directory; a file that
    * changed is kept beside the new one. A backup of a migrate or restore is never written over.
    */
-  constructor(dir: string, private readonly descriptor: Omit<BackupDescriptor, 'kind' | 'formatVersion' | 'createdAt'>, private readonly now = new Date(), private readonly refresh = false) {
+  constructor(
+    dir: string,
+    private readonly descriptor: Omit<BackupDescriptor, 'kind' | 'formatVersion' | 'createdAt'>,
+    private readonly now = new Date(),
+    private readonly refresh = false,
+  ) {
     this.dir = resolve(dir);
   }
 
@@ -90,14 +107,28 @@ export class BackupWriter {
         }
       })();
       if (!this.refresh || prev?.purpose !== 'export') {
-        throw new UsageError(`${this.dir} already holds a stackshift backup`, this.refresh ? 'export into a new directory; a migrate or restore backup is never written over' : 'choose a new --backup-dir (or omit it for a fresh timestamped one); a backup is never overwritten');
+        throw new UsageError(
+          `${this.dir} already holds a stackshift backup`,
+          this.refresh
+            ? 'export into a new directory; a migrate or restore backup is never written over'
+            : 'choose a new --backup-dir (or omit it for a fresh timestamped one); a backup is never overwritten',
+        );
       }
     } else if (this.refresh && existsSync(this.dir) && readdirSync(this.dir).some((n) => !n.startsWith('.'))) {
-      throw new UsageError(`${this.dir} is not empty and is not an earlier stackshift export`, 'export into a new or empty directory');
+      throw new UsageError(
+        `${this.dir} is not empty and is not an earlier stackshift export`,
+        'export into a new or empty directory',
+      );
     }
     // The directory holds copies of files that may be private (0600 with a password): only its owner lists it.
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const d: BackupDescriptor = { kind: 'stackshift-dashboards-backup', formatVersion: 1, createdAt: this.now.toISOString(), ...this.descriptor, source: redact(this.descriptor.source) };
+    const d: BackupDescriptor = {
+      kind: 'stackshift-dashboards-backup',
+      formatVersion: 1,
+      createdAt: this.now.toISOString(),
+      ...this.descriptor,
+      source: redact(this.descriptor.source),
+    };
     writeFileAtomic(join(this.dir, BACKUP_DESCRIPTOR), JSON.stringify(d, null, 2) + '\n', PRIVATE);
     this.started = true;
   }
@@ -120,7 +151,10 @@ export class BackupWriter {
   }
 
   dashboard(env: GrafanaDashboardEnvelope, folderPath: string): string {
-    return this.put(join('dashboards', folderPath, `${safeName(String(env.dashboard.uid))}.json`), JSON.stringify(env, null, 2) + '\n');
+    return this.put(
+      join('dashboards', folderPath, `${safeName(String(env.dashboard.uid))}.json`),
+      JSON.stringify(env, null, 2) + '\n',
+    );
   }
 
   libraryElement(el: GrafanaLibraryElement): string {
@@ -161,7 +195,9 @@ export class BackupWriter {
 
   applied(entry: Omit<AppliedEntry, 'at'>): void {
     this.start();
-    appendFileSync(join(this.dir, 'applied.jsonl'), JSON.stringify({ ...entry, at: new Date().toISOString() }) + '\n', { mode: 0o600 });
+    appendFileSync(join(this.dir, 'applied.jsonl'), JSON.stringify({ ...entry, at: new Date().toISOString() }) + '\n', {
+      mode: 0o600,
+    });
   }
 }
 
@@ -206,32 +242,49 @@ export function readBackup(dir: string): BackupContents {
   const root = resolve(dir);
   const descFile = join(root, BACKUP_DESCRIPTOR);
   if (!existsSync(descFile)) {
-    throw new UsageError(`${root} is not a stackshift backup: it has no ${BACKUP_DESCRIPTOR}`, 'pass a directory written by `stackshift dashboards export` or by `migrate` (its backup directory)');
+    throw new UsageError(
+      `${root} is not a stackshift backup: it has no ${BACKUP_DESCRIPTOR}`,
+      'pass a directory written by `stackshift dashboards export` or by `migrate` (its backup directory)',
+    );
   }
   const descriptor = readJson(descFile) as BackupDescriptor;
   if (descriptor?.kind !== 'stackshift-dashboards-backup' || descriptor.formatVersion !== 1) {
-    throw new InputError('not a stackshift dashboards backup descriptor (formatVersion 1)', { file: descFile, key: 'kind' }, 'pass a directory written by stackshift dashboards export or migrate');
+    throw new InputError(
+      'not a stackshift dashboards backup descriptor (formatVersion 1)',
+      { file: descFile, key: 'kind' },
+      'pass a directory written by stackshift dashboards export or migrate',
+    );
   }
   const loadDashboard = (file: string): GrafanaDashboardEnvelope => {
     const env = readJson(file) as GrafanaDashboardEnvelope;
     if (!env || typeof env.dashboard !== 'object' || env.dashboard === null || typeof env.dashboard.uid !== 'string') {
-      throw new InputError('expected {dashboard, meta} with dashboard.uid', { file, key: 'dashboard.uid' }, 'this backup file is damaged or was edited');
+      throw new InputError(
+        'expected {dashboard, meta} with dashboard.uid',
+        { file, key: 'dashboard.uid' },
+        'this backup file is damaged or was edited',
+      );
     }
     return { dashboard: env.dashboard, meta: env.meta ?? {} };
   };
   // Every file is checked now, so a damaged backup stops the restore before it starts; the JSON is read
   // again when used, so a restore of thousands of dashboards holds one at a time.
-  const dashboards = listJson(join(root, 'dashboards')).filter((f) => f.endsWith('.json')).map((file) => {
-    loadDashboard(file);
-    return {
-      file,
-      get env(): GrafanaDashboardEnvelope {
-        return loadDashboard(file);
-      },
-    };
-  });
-  const libraryElements = listJson(join(root, 'library-elements')).filter((f) => f.endsWith('.json')).map((file) => ({ file, element: readJson(file) as GrafanaLibraryElement }));
-  const datasources = listJson(join(root, 'datasources')).filter((f) => f.endsWith('.json')).map((file) => ({ file, datasource: readJson(file) as Record<string, unknown> }));
+  const dashboards = listJson(join(root, 'dashboards'))
+    .filter((f) => f.endsWith('.json'))
+    .map((file) => {
+      loadDashboard(file);
+      return {
+        file,
+        get env(): GrafanaDashboardEnvelope {
+          return loadDashboard(file);
+        },
+      };
+    });
+  const libraryElements = listJson(join(root, 'library-elements'))
+    .filter((f) => f.endsWith('.json'))
+    .map((file) => ({ file, element: readJson(file) as GrafanaLibraryElement }));
+  const datasources = listJson(join(root, 'datasources'))
+    .filter((f) => f.endsWith('.json'))
+    .map((file) => ({ file, datasource: readJson(file) as Record<string, unknown> }));
   const foldersFile = join(root, 'folders.json');
   const folders = existsSync(foldersFile) ? (readJson(foldersFile) as GrafanaFolder[]) : undefined;
   const filesRoot = join(root, 'files');

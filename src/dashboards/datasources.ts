@@ -18,7 +18,13 @@ export interface GrafanaDatasource {
  * expressions. Sources: MixedDataSource.ts, grafana-runtime GRAFANA_DATASOURCE_NAME, dashboard
  * datasource constants.ts, v36.go.
  */
-export const SPECIAL_DATASOURCE_UIDS: ReadonlySet<string> = new Set(['-- Mixed --', '-- Grafana --', 'grafana', '-- Dashboard --', '__expr__']);
+export const SPECIAL_DATASOURCE_UIDS: ReadonlySet<string> = new Set([
+  '-- Mixed --',
+  '-- Grafana --',
+  'grafana',
+  '-- Dashboard --',
+  '__expr__',
+]);
 /** Plugin types only the built-ins use: `datasource` (Mixed, Dashboard, Grafana), `grafana`, `__expr__`. */
 const SPECIAL_TYPES: ReadonlySet<string> = new Set(['datasource', 'grafana', '__expr__']);
 
@@ -86,9 +92,14 @@ export class DatasourceCatalog {
   select(value: string, flag: string, where: string): GrafanaDatasource {
     const hit = this.lookupString(value);
     if (hit) return hit.ds;
-    const ci = this.list.filter((d) => d.name.toLowerCase() === value.toLowerCase() || d.uid.toLowerCase() === value.toLowerCase());
+    const ci = this.list.filter(
+      (d) => d.name.toLowerCase() === value.toLowerCase() || d.uid.toLowerCase() === value.toLowerCase(),
+    );
     const known = this.list.map((d) => `${d.name} (uid ${d.uid}, ${d.type})`).join(', ') || 'none';
-    const hint = ci.length === 1 ? `did you mean "${ci[0].name}"? Names and uids are case-sensitive` : `known datasources: ${known}`;
+    const hint =
+      ci.length === 1
+        ? `did you mean "${ci[0].name}"? Names and uids are case-sensitive`
+        : `known datasources: ${known}`;
     throw new UsageError(`${flag} "${value}" is not a datasource in ${where}`, hint);
   }
 }
@@ -102,15 +113,33 @@ export function parseDatasourceList(text: string, file: string): GrafanaDatasour
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw jsonSyntaxError(e, text, file, 'save the output of GET /api/datasources (curl -H "Authorization: Bearer $TOKEN" $GRAFANA/api/datasources > datasources.json)');
+    throw jsonSyntaxError(
+      e,
+      text,
+      file,
+      'save the output of GET /api/datasources (curl -H "Authorization: Bearer $TOKEN" $GRAFANA/api/datasources > datasources.json)',
+    );
   }
   if (!Array.isArray(parsed)) {
-    throw new InputError('expected a JSON array of datasources, as GET /api/datasources returns', { file }, 'save the output of GET /api/datasources to this file');
+    throw new InputError(
+      'expected a JSON array of datasources, as GET /api/datasources returns',
+      { file },
+      'save the output of GET /api/datasources to this file',
+    );
   }
   parsed.forEach((d, i) => {
     for (const key of ['uid', 'name', 'type'] as const) {
-      if (!d || typeof d !== 'object' || typeof (d as Record<string, unknown>)[key] !== 'string' || (d as Record<string, string>)[key] === '') {
-        throw new InputError(`datasource #${i + 1} has no "${key}"`, { file, key: `[${i}].${key}` }, 'each entry needs uid, name and type, as GET /api/datasources returns them');
+      if (
+        !d ||
+        typeof d !== 'object' ||
+        typeof (d as Record<string, unknown>)[key] !== 'string' ||
+        (d as Record<string, string>)[key] === ''
+      ) {
+        throw new InputError(
+          `datasource #${i + 1} has no "${key}"`,
+          { file, key: `[${i}].${key}` },
+          'each entry needs uid, name and type, as GET /api/datasources returns them',
+        );
       }
     }
   });
@@ -141,7 +170,12 @@ const JSON_ERRORS: Record<string, string> = {
  * "Unexpected token 'o', ..."), so the position comes from a strict re-parse with jsonc-parser, which
  * reports the offset of the first error.
  */
-export function jsonSyntaxError(e: unknown, text: string, file: string, hint = 'fix the JSON syntax at that position'): InputError {
+export function jsonSyntaxError(
+  e: unknown,
+  text: string,
+  file: string,
+  hint = 'fix the JSON syntax at that position',
+): InputError {
   const errors: ParseError[] = [];
   parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   const first = errors[0];

@@ -5,7 +5,14 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 /** What a JSON file (or API payload) holds, and where the part to rewrite sits inside it. */
 export type DocumentShape =
-  | { kind: 'dashboard'; form: 'classic' | 'api' | 'resource'; base: Path; dashboard: Obj; uid?: string; title?: string }
+  | {
+      kind: 'dashboard';
+      form: 'classic' | 'api' | 'resource';
+      base: Path;
+      dashboard: Obj;
+      uid?: string;
+      title?: string;
+    }
   | { kind: 'library-element'; base: Path; model: Obj; uid?: string; title?: string }
   | { kind: 'v2'; uid?: string; title?: string; apiVersion?: string }
   | { kind: 'other'; reason: string };
@@ -30,7 +37,8 @@ function classic(d: Obj): boolean {
  * elements, and V2 dashboards, which are recognised so they can be refused.
  */
 export function classify(v: unknown): DocumentShape {
-  if (!isObj(v)) return { kind: 'other', reason: Array.isArray(v) ? 'a JSON array, not a dashboard' : 'not a JSON object' };
+  if (!isObj(v))
+    return { kind: 'other', reason: Array.isArray(v) ? 'a JSON array, not a dashboard' : 'not a JSON object' };
   if (isObj(v.dashboard)) {
     const inner = classify(v.dashboard);
     if (inner.kind === 'dashboard') return { ...inner, form: 'api', base: ['dashboard', ...inner.base] };
@@ -40,12 +48,22 @@ export function classify(v: unknown): DocumentShape {
     const meta = isObj(v.metadata) ? v.metadata : {};
     const spec = isObj(v.spec) ? v.spec : {};
     const uid = str(meta.name) ?? str(spec.uid);
-    if (/\/v2/.test(v.apiVersion) || isV2Spec(spec)) return { kind: 'v2', uid, title: str(spec.title), apiVersion: v.apiVersion };
+    if (/\/v2/.test(v.apiVersion) || isV2Spec(spec))
+      return { kind: 'v2', uid, title: str(spec.title), apiVersion: v.apiVersion };
     return { kind: 'dashboard', form: 'resource', base: ['spec'], dashboard: spec, uid, title: str(spec.title) };
   }
-  if (isObj(v.result) && isObj(v.result.model)) return { kind: 'library-element', base: ['result', 'model'], model: v.result.model, uid: str(v.result.uid), title: str(v.result.name) };
-  if (isObj(v.model) && 'kind' in v && !classic(v)) return { kind: 'library-element', base: ['model'], model: v.model, uid: str(v.uid), title: str(v.name) };
+  if (isObj(v.result) && isObj(v.result.model))
+    return {
+      kind: 'library-element',
+      base: ['result', 'model'],
+      model: v.result.model,
+      uid: str(v.result.uid),
+      title: str(v.result.name),
+    };
+  if (isObj(v.model) && 'kind' in v && !classic(v))
+    return { kind: 'library-element', base: ['model'], model: v.model, uid: str(v.uid), title: str(v.name) };
   if (isV2Spec(v)) return { kind: 'v2', uid: str(v.uid), title: str(v.title) };
-  if (classic(v)) return { kind: 'dashboard', form: 'classic', base: [], dashboard: v, uid: str(v.uid), title: str(v.title) };
+  if (classic(v))
+    return { kind: 'dashboard', form: 'classic', base: [], dashboard: v, uid: str(v.uid), title: str(v.title) };
   return { kind: 'other', reason: 'no panels, rows or templating: not a Grafana dashboard' };
 }

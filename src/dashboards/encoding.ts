@@ -11,13 +11,22 @@ export function invalidUtf8Offset(b: Uint8Array): number {
   let i = 0;
   while (i < b.length) {
     const c = b[i];
-    if (c < 0x80) { i++; continue; }
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
     let n: number;
     let min: number;
-    if (c >= 0xc2 && c <= 0xdf) { n = 1; min = 0x80; }
-    else if (c >= 0xe0 && c <= 0xef) { n = 2; min = 0x800; }
-    else if (c >= 0xf0 && c <= 0xf4) { n = 3; min = 0x10000; }
-    else return i;
+    if (c >= 0xc2 && c <= 0xdf) {
+      n = 1;
+      min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      n = 2;
+      min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 3;
+      min = 0x10000;
+    } else return i;
     let cp = c & (0x3f >> n);
     for (let k = 1; k <= n; k++) {
       const x = b[i + k];
@@ -38,8 +47,14 @@ export function invalidUtf8Offset(b: Uint8Array): number {
 export function decodeUtf8(bytes: Uint8Array, file: string): string {
   const bad = invalidUtf8Offset(bytes);
   if (bad >= 0) {
-    const around = Buffer.from(bytes.subarray(Math.max(0, bad - 8), bad + 8)).toString('latin1').replace(/[^\x20-\x7e]/g, '?');
-    throw new InputError(`not valid UTF-8 at byte offset ${bad} (byte 0x${bytes[bad].toString(16).padStart(2, '0')}, near "${around}")`, { file }, 'dashboard JSON must be UTF-8: convert the file (e.g. iconv -f latin1 -t utf-8 FILE > FILE.utf8) or move it out of the input; nothing was written');
+    const around = Buffer.from(bytes.subarray(Math.max(0, bad - 8), bad + 8))
+      .toString('latin1')
+      .replace(/[^\x20-\x7e]/g, '?');
+    throw new InputError(
+      `not valid UTF-8 at byte offset ${bad} (byte 0x${bytes[bad].toString(16).padStart(2, '0')}, near "${around}")`,
+      { file },
+      'dashboard JSON must be UTF-8: convert the file (e.g. iconv -f latin1 -t utf-8 FILE > FILE.utf8) or move it out of the input; nothing was written',
+    );
   }
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 }

@@ -10,7 +10,15 @@ import { unifiedDiff } from './diff.js';
 import { detectLayout, roundTrips, serializeMigrated } from './format.js';
 import { planExemplarLink } from './link.js';
 import { outcomeFrom, totals, type DatasourceLink, type MigrationReport, type Outcome } from './report.js';
-import { countReferences, resolveInputBindings, rewriteDashboard, rewriteLibraryModel, type MigrateRunOptions, type RewriteOptions, type RewriteResult } from './rewrite.js';
+import {
+  countReferences,
+  resolveInputBindings,
+  rewriteDashboard,
+  rewriteLibraryModel,
+  type MigrateRunOptions,
+  type RewriteOptions,
+  type RewriteResult,
+} from './rewrite.js';
 
 /** In-place runs only write a backup (`backupDir`); runs with an output directory leave the originals alone. */
 export interface FilesMigrateOptions extends MigrateRunOptions {
@@ -44,7 +52,8 @@ export interface InputFile {
 /** Every *.json under the input (sorted, hidden entries skipped), or the input itself when it is a file. */
 export function discoverFiles(input: string, exclude: string[] = []): { root: string; files: InputFile[] } {
   const abs = resolve(input);
-  if (!existsSync(abs)) throw new UsageError(`--in ${input} does not exist`, 'pass a dashboard file or a directory of dashboards');
+  if (!existsSync(abs))
+    throw new UsageError(`--in ${input} does not exist`, 'pass a dashboard file or a directory of dashboards');
   if (statSync(abs).isFile()) return { root: dirname(abs), files: [{ abs, rel: basename(abs) }] };
   const skip = new Set(exclude.map((e) => resolve(e)));
   const files: InputFile[] = [];
@@ -74,7 +83,10 @@ export function loadDatasourcesFile(file: string): { catalog: DatasourceCatalog;
   try {
     text = readFileSync(abs, 'utf8');
   } catch (e) {
-    throw new UsageError(`--datasources ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`, 'save GET /api/datasources of your Grafana to a file and pass it with --datasources');
+    throw new UsageError(
+      `--datasources ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+      'save GET /api/datasources of your Grafana to a file and pass it with --datasources',
+    );
   }
   return { catalog: new DatasourceCatalog(parseDatasourceList(text, abs)), file: abs };
 }
@@ -92,7 +104,11 @@ function readParsed(f: InputFile): Parsed {
   try {
     bytes = readFileSync(f.abs);
   } catch (e) {
-    throw new InputError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: f.abs }, 'check the path and its permissions');
+    throw new InputError(
+      `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      { file: f.abs },
+      'check the path and its permissions',
+    );
   }
   const text = decodeUtf8(bytes, f.abs);
   let value: unknown;
@@ -116,10 +132,17 @@ function preflight(files: InputFile[]): { refused: Outcome[]; ok: InputFile[] } 
   for (const f of files) {
     const { shape } = readParsed(f);
     if (shape.kind === 'other') {
-      throw new InputError(shape.reason, { file: f.abs }, 'only Grafana dashboards (and library elements) belong in the input; move this file out or pass the dashboards one by one. Nothing was written');
+      throw new InputError(
+        shape.reason,
+        { file: f.abs },
+        'only Grafana dashboards (and library elements) belong in the input; move this file out or pass the dashboards one by one. Nothing was written',
+      );
     }
     if (shape.kind === 'v2') {
-      refused.push({ ...outcomeFrom('dashboard', { uid: shape.uid, title: shape.title, where: f.rel }, undefined, 'refused'), reason: `Grafana V2 dashboard schema (${shape.apiVersion ?? 'elements/layout'}) is not supported; it was not down-converted` });
+      refused.push({
+        ...outcomeFrom('dashboard', { uid: shape.uid, title: shape.title, where: f.rel }, undefined, 'refused'),
+        reason: `Grafana V2 dashboard schema (${shape.apiVersion ?? 'elements/layout'}) is not supported; it was not down-converted`,
+      });
       continue;
     }
     ok.push(f);
@@ -140,10 +163,16 @@ function rewrite(shape: DocumentShape, opts: RewriteOptions): RewriteResult {
   throw new Error('unreachable');
 }
 
-function remainingIn(text: string, opts: FilesMigrateOptions, bindings?: ReadonlyMap<string, GrafanaDatasource>): number {
+function remainingIn(
+  text: string,
+  opts: FilesMigrateOptions,
+  bindings?: ReadonlyMap<string, GrafanaDatasource>,
+): number {
   const shape = classify(JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text));
-  if (shape.kind === 'dashboard') return countReferences(shape.dashboard, opts.catalog, opts.from, 'dashboard', bindings);
-  if (shape.kind === 'library-element') return countReferences(shape.model, opts.catalog, opts.from, 'library', bindings);
+  if (shape.kind === 'dashboard')
+    return countReferences(shape.dashboard, opts.catalog, opts.from, 'dashboard', bindings);
+  if (shape.kind === 'library-element')
+    return countReferences(shape.model, opts.catalog, opts.from, 'library', bindings);
   return 0;
 }
 
@@ -154,7 +183,11 @@ function remainingIn(text: string, opts: FilesMigrateOptions, bindings?: Readonl
  */
 export async function migrateFiles(opts: FilesMigrateOptions): Promise<MigrationReport> {
   const t0 = Date.now();
-  const { root, files } = discoverFiles(opts.input, [...(opts.exclude ?? []), ...(opts.output ? [opts.output] : []), ...(opts.backupDir ? [opts.backupDir] : [])]);
+  const { root, files } = discoverFiles(opts.input, [
+    ...(opts.exclude ?? []),
+    ...(opts.output ? [opts.output] : []),
+    ...(opts.backupDir ? [opts.backupDir] : []),
+  ]);
   const inputIsFile = statSync(resolve(opts.input)).isFile();
   const outAbs = opts.output ? resolve(opts.output) : undefined;
   const inPlace = !outAbs || outAbs === resolve(opts.input) || (!inputIsFile && outAbs === root);
@@ -164,9 +197,24 @@ export async function migrateFiles(opts: FilesMigrateOptions): Promise<Migration
     return join(outAbs!, f.rel);
   };
   const { refused, ok } = preflight(files);
-  const backup = inPlace && !opts.dryRun ? new BackupWriter(opts.backupDir ?? defaultBackupDir(opts.now), { mode: 'files', purpose: 'migrate', source: root }, opts.now) : undefined;
+  const backup =
+    inPlace && !opts.dryRun
+      ? new BackupWriter(
+          opts.backupDir ?? defaultBackupDir(opts.now),
+          { mode: 'files', purpose: 'migrate', source: root },
+          opts.now,
+        )
+      : undefined;
   const inputBindings = resolveInputBindings(opts.catalog, 'the datasources file', opts.bindInputs);
-  const rwOpts: RewriteOptions = { catalog: opts.catalog, from: opts.from, to: opts.to, keepInputs: opts.keepInputs, exemplars: opts.exemplars, rewriteExpr: opts.rewriteExpr, inputBindings };
+  const rwOpts: RewriteOptions = {
+    catalog: opts.catalog,
+    from: opts.from,
+    to: opts.to,
+    keepInputs: opts.keepInputs,
+    exemplars: opts.exemplars,
+    rewriteExpr: opts.rewriteExpr,
+    inputBindings,
+  };
   const outcomes: Outcome[] = [...refused];
   const writes = new WriteQueue(8);
   let done = 0;
@@ -188,7 +236,10 @@ export async function migrateFiles(opts: FilesMigrateOptions): Promise<Migration
     const changed = r.changes.length > 0;
     const newText = changed ? bom + serializeMigrated(body, exact, p.value, r.changes, layout) : p.text;
     const o = outcomeFrom(kind, base, r, changed ? (opts.dryRun ? 'would-change' : 'changed') : 'unchanged');
-    if (!base.uid) o.warnings.push(`no uid (${missingUidKey(p.shape)}): importing it creates a new dashboard instead of updating the existing one; give it a stable uid before importing`);
+    if (!base.uid)
+      o.warnings.push(
+        `no uid (${missingUidKey(p.shape)}): importing it creates a new dashboard instead of updating the existing one; give it a stable uid before importing`,
+      );
     // Re-counted on the text that is written, so the figure covers serialization as well as the rewrite.
     o.remaining = changed ? remainingIn(newText, opts, inputBindings) : r.placeholdersKept;
     if (opts.diff && changed) o.diff = unifiedDiff(f.rel, p.text, newText);
@@ -196,11 +247,15 @@ export async function migrateFiles(opts: FilesMigrateOptions): Promise<Migration
       const target = outputPath(f);
       if (inPlace) {
         // The original is durable in the backup before it is replaced.
-        if (changed) await writes.add(async () => {
-          await backup!.fileAsync(f.rel, p.bytes, f.abs);
-          await writeFileAtomicAsync(target, newText);
-        });
-      } else if (!existsSync(target) || !readFileSync(target).equals(changed ? Buffer.from(newText, 'utf8') : p.bytes)) {
+        if (changed)
+          await writes.add(async () => {
+            await backup!.fileAsync(f.rel, p.bytes, f.abs);
+            await writeFileAtomicAsync(target, newText);
+          });
+      } else if (
+        !existsSync(target) ||
+        !readFileSync(target).equals(changed ? Buffer.from(newText, 'utf8') : p.bytes)
+      ) {
         // A different file already there is someone's work: keep it beside the new one.
         if (existsSync(target)) backupFile(target, opts.now);
         // A copy is never more open than its source (a 0600 dashboard stays 0600 in the output).
@@ -241,7 +296,9 @@ function filesLink(to: GrafanaDatasource, tempo: GrafanaDatasource, label: strin
     tempo: ref(tempo),
     label,
     status: plan.needed ? 'not-applied' : 'already-linked',
-    reason: plan.needed ? 'files mode does not change datasources; add this to the datasource provisioning (or run migrate against Grafana)' : undefined,
+    reason: plan.needed
+      ? 'files mode does not change datasources; add this to the datasource provisioning (or run migrate against Grafana)'
+      : undefined,
     provisioning: plan.needed ? plan.provisioning : undefined,
   };
 }

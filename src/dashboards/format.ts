@@ -54,7 +54,13 @@ interface Edit {
  * change is applied as a text edit at its exact position, so every untouched byte stays as it was. The
  * result is re-parsed and compared with the migrated value: a mismatch is a bug and is never written.
  */
-export function serializeMigrated(originalText: string, originalRoundTrips: boolean, migrated: unknown, changes: Change[], layout: JsonLayout = detectLayout(originalText)): string {
+export function serializeMigrated(
+  originalText: string,
+  originalRoundTrips: boolean,
+  migrated: unknown,
+  changes: Change[],
+  layout: JsonLayout = detectLayout(originalText),
+): string {
   if (changes.length === 0) return originalText;
   if (originalRoundTrips) return stringifyLike(migrated, layout);
   const out = applyChanges(originalText, changes, layout);
@@ -62,10 +68,14 @@ export function serializeMigrated(originalText: string, originalRoundTrips: bool
   try {
     reparsed = JSON.parse(out);
   } catch (e) {
-    throw new StackshiftError('internal', `text edit produced invalid JSON (${(e as Error).message})`, { hint: 'this is a bug in stackshift; please report it with the dashboard' });
+    throw new StackshiftError('internal', `text edit produced invalid JSON (${(e as Error).message})`, {
+      hint: 'this is a bug in stackshift; please report it with the dashboard',
+    });
   }
   if (JSON.stringify(reparsed) !== JSON.stringify(migrated)) {
-    throw new StackshiftError('internal', 'text edit does not reproduce the migrated dashboard', { hint: 'this is a bug in stackshift; please report it with the dashboard' });
+    throw new StackshiftError('internal', 'text edit does not reproduce the migrated dashboard', {
+      hint: 'this is a bug in stackshift; please report it with the dashboard',
+    });
   }
   return out;
 }
@@ -79,7 +89,9 @@ function lineIndent(text: string, offset: number): string {
 /** A value rendered for insertion at a position whose line starts with `baseIndent`. */
 function render(value: unknown, layout: JsonLayout, baseIndent: string): string {
   if (!layout.indent || value === null || typeof value !== 'object') return JSON.stringify(value);
-  return JSON.stringify(value, null, layout.indent).split('\n').join(layout.eol + baseIndent);
+  return JSON.stringify(value, null, layout.indent)
+    .split('\n')
+    .join(layout.eol + baseIndent);
 }
 
 export function applyChanges(text: string, changes: Change[], layout: JsonLayout): string {
@@ -90,7 +102,11 @@ export function applyChanges(text: string, changes: Change[], layout: JsonLayout
     if (c.op === 'set') {
       const node = findNodeAtLocation(root, c.path);
       if (!node) throw new StackshiftError('internal', `no value at ${c.path.join('.')} to edit`);
-      edits.push({ offset: node.offset, length: node.length, content: render(c.to, layout, lineIndent(text, node.offset)) });
+      edits.push({
+        offset: node.offset,
+        length: node.length,
+        content: render(c.to, layout, lineIndent(text, node.offset)),
+      });
     } else if (c.op === 'insert') {
       edits.push(insertEdit(text, root, c, layout));
     } else {
@@ -119,18 +135,25 @@ export function applyChanges(text: string, changes: Change[], layout: JsonLayout
 function insertEdit(text: string, root: Node, c: Change, layout: JsonLayout): Edit {
   const key = String(c.path[c.path.length - 1]);
   const parent = findNodeAtLocation(root, c.path.slice(0, -1));
-  if (!parent || parent.type !== 'object') throw new StackshiftError('internal', `no object at ${c.path.slice(0, -1).join('.')} to insert into`);
+  if (!parent || parent.type !== 'object')
+    throw new StackshiftError('internal', `no object at ${c.path.slice(0, -1).join('.')} to insert into`);
   const props = parent.children ?? [];
   if (props.length > 0) {
     const last = props[props.length - 1];
     const indent = lineIndent(text, last.offset);
     const sep = layout.indent ? `,${layout.eol}${indent}` : ',';
-    return { offset: last.offset + last.length, length: 0, content: `${sep}${JSON.stringify(key)}: ${render(c.to, layout, indent)}` };
+    return {
+      offset: last.offset + last.length,
+      length: 0,
+      content: `${sep}${JSON.stringify(key)}: ${render(c.to, layout, indent)}`,
+    };
   }
   // Empty object: replace `{ }` with a one-property object laid out like its surroundings.
   const outer = lineIndent(text, parent.offset);
   const inner = outer + layout.indent;
-  const body = layout.indent ? `{${layout.eol}${inner}${JSON.stringify(key)}: ${render(c.to, layout, inner)}${layout.eol}${outer}}` : `{${JSON.stringify(key)}:${JSON.stringify(c.to)}}`;
+  const body = layout.indent
+    ? `{${layout.eol}${inner}${JSON.stringify(key)}: ${render(c.to, layout, inner)}${layout.eol}${outer}}`
+    : `{${JSON.stringify(key)}:${JSON.stringify(c.to)}}`;
   return { offset: parent.offset, length: parent.length, content: body };
 }
 
@@ -143,7 +166,12 @@ function removeEdit(root: Node, c: Change): Edit {
   const items = parent.children;
   const node = items[index];
   if (items.length === 1) return { offset: parent.offset + 1, length: parent.length - 2, content: '' };
-  if (index < items.length - 1) return { offset: node.offset, length: items[index + 1].offset - node.offset, content: '' };
+  if (index < items.length - 1)
+    return { offset: node.offset, length: items[index + 1].offset - node.offset, content: '' };
   const prev = items[index - 1];
-  return { offset: prev.offset + prev.length, length: node.offset + node.length - (prev.offset + prev.length), content: '' };
+  return {
+    offset: prev.offset + prev.length,
+    length: node.offset + node.length - (prev.offset + prev.length),
+    content: '',
+  };
 }

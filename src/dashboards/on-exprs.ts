@@ -31,7 +31,11 @@ export class ExprsListener implements WalkListener {
     targets.forEach((t, i) => {
       if (!isObj(t)) return;
       const own = 'datasource' in t && t.datasource !== null && !(isObj(t.datasource) && !t.datasource.uid);
-      const onTarget = own ? this.c.runsOnTarget(t.datasource, true) : mixed ? this.c.runsOnTarget(undefined, false) : this.c.runsOnTarget(p.datasource, 'datasource' in p);
+      const onTarget = own
+        ? this.c.runsOnTarget(t.datasource, true)
+        : mixed
+          ? this.c.runsOnTarget(undefined, false)
+          : this.c.runsOnTarget(p.datasource, 'datasource' in p);
       if (!onTarget) return;
       const tp = [...path, 'targets', i];
       if (o.rewriteExpr && typeof t.expr === 'string') {
@@ -42,7 +46,14 @@ export class ExprsListener implements WalkListener {
           this.c.byKind.expr = (this.c.byKind.expr ?? 0) + 1;
         }
       }
-      if (o.exemplars && this.c.to.type === 'prometheus' && EXEMPLAR_PANELS.has(String(p.type)) && typeof t.expr === 'string' && t.instant !== true && t.exemplar !== true) {
+      if (
+        o.exemplars &&
+        this.c.to.type === 'prometheus' &&
+        EXEMPLAR_PANELS.has(String(p.type)) &&
+        typeof t.expr === 'string' &&
+        t.instant !== true &&
+        t.exemplar !== true
+      ) {
         this.c.record('exemplar', 'exemplar' in t ? 'set' : 'insert', [...tp, 'exemplar'], t.exemplar, true);
         t.exemplar = true;
         this.c.byKind.exemplar = (this.c.byKind.exemplar ?? 0) + 1;
@@ -74,7 +85,10 @@ export class ExprsListener implements WalkListener {
   private annotationExpr(a: Obj, path: Path): void {
     const fix = this.c.rewriting ? (this.c.opts as RewriteOptions).rewriteExpr : undefined;
     if (!fix || !this.c.runsOnTarget(a.datasource, 'datasource' in a)) return;
-    for (const [holder, p] of [[a, [...path, 'expr']], [isObj(a.target) ? a.target : undefined, [...path, 'target', 'expr']]] as Array<[Obj | undefined, Path]>) {
+    for (const [holder, p] of [
+      [a, [...path, 'expr']],
+      [isObj(a.target) ? a.target : undefined, [...path, 'target', 'expr']],
+    ] as Array<[Obj | undefined, Path]>) {
       if (!holder || typeof holder.expr !== 'string') continue;
       const next = fix(holder.expr, { kind: 'annotation', path: p });
       if (next === holder.expr) continue;
@@ -92,7 +106,9 @@ export class ExprsListener implements WalkListener {
       if (!Array.isArray(links)) return;
       for (const l of links) {
         if (isObj(l) && typeof l.url === 'string' && l.url.includes('/explore') && l.url.includes(needle)) {
-          this.c.warnings.add(`${where} link "${String(l.title ?? l.url).slice(0, 60)}" opens Explore on the source datasource; edit its URL by hand`);
+          this.c.warnings.add(
+            `${where} link "${String(l.title ?? l.url).slice(0, 60)}" opens Explore on the source datasource; edit its URL by hand`,
+          );
         }
       }
     };

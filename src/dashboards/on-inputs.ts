@@ -41,11 +41,18 @@ export class InputsListener implements WalkListener {
     const exact = label ? this.c.catalog.lookupString(label) : undefined;
     if (exact && (!plugin || exact.ds.type === plugin)) return exact.ds;
     const ofType = this.c.catalog.list.filter((d) => plugin === undefined || d.type === plugin);
-    const ci = ofType.filter((d) => label && (d.name.toLowerCase() === label.toLowerCase() || d.uid.toLowerCase() === label.toLowerCase()));
+    const ci = ofType.filter(
+      (d) => label && (d.name.toLowerCase() === label.toLowerCase() || d.uid.toLowerCase() === label.toLowerCase()),
+    );
     if (ci.length === 1) return ci[0];
     // Only an input that may stand for the datasource being migrated is worth a warning.
-    if ((plugin === undefined || plugin === this.c.from.type) && !(this.c.rewriting && (this.c.opts as RewriteOptions).keepInputs)) {
-      this.c.warnings.add(`import placeholder \${${name}} (label ${JSON.stringify(label)}${plugin ? `, ${plugin}` : ''}) names no datasource in the list; left unchanged. Bind it with --bind-input ${name}=<datasource>`);
+    if (
+      (plugin === undefined || plugin === this.c.from.type) &&
+      !(this.c.rewriting && (this.c.opts as RewriteOptions).keepInputs)
+    ) {
+      this.c.warnings.add(
+        `import placeholder \${${name}} (label ${JSON.stringify(label)}${plugin ? `, ${plugin}` : ''}) names no datasource in the list; left unchanged. Bind it with --bind-input ${name}=<datasource>`,
+      );
     }
     return undefined;
   }
@@ -59,7 +66,9 @@ export class InputsListener implements WalkListener {
     const list = d.__inputs as unknown[];
     for (const b of bound) {
       if (text.includes('${' + b.name + '}')) {
-        this.c.warnings.add(`import placeholder \${${b.name}} is still used outside datasource fields; its __inputs entry was kept`);
+        this.c.warnings.add(
+          `import placeholder \${${b.name}} is still used outside datasource fields; its __inputs entry was kept`,
+        );
         continue;
       }
       this.c.record('input', 'remove', [...base, '__inputs', b.index], list[b.index], undefined);

@@ -39,7 +39,8 @@ export class VariablesListener implements WalkListener {
         };
         const nextValue = Array.isArray(raw) ? raw.map(mapValue) : mapValue(raw, 0);
         const textRaw = cur ? cur.text : undefined;
-        const nextText = Array.isArray(textRaw) && Array.isArray(raw) ? textRaw.map((t, i) => (hits[i] ? to.name : t)) : to.name;
+        const nextText =
+          Array.isArray(textRaw) && Array.isArray(raw) ? textRaw.map((t, i) => (hits[i] ? to.name : t)) : to.name;
         if (cur && 'value' in cur && 'text' in cur) {
           this.c.record('datasource-variable', 'set', [...path, 'current', 'value'], cur.value, nextValue);
           cur.value = nextValue;
@@ -49,7 +50,13 @@ export class VariablesListener implements WalkListener {
           }
         } else {
           const next = { ...(cur ?? {}), text: nextText, value: nextValue };
-          this.c.record('datasource-variable', 'current' in v ? 'set' : 'insert', [...path, 'current'], v.current, next);
+          this.c.record(
+            'datasource-variable',
+            'current' in v ? 'set' : 'insert',
+            [...path, 'current'],
+            v.current,
+            next,
+          );
           v.current = next;
         }
         this.c.countRef('datasource-variable');
@@ -84,10 +91,14 @@ export class VariablesListener implements WalkListener {
 
   private datasourceVariableChecks(v: Obj, to: GrafanaDatasource): void {
     if (typeof v.query === 'string' && v.query !== '' && v.query !== to.type) {
-      this.c.warnings.add(`datasource variable $${String(v.name)} lists "${v.query}" datasources, but ${to.name} is of type ${to.type}; change its type by hand`);
+      this.c.warnings.add(
+        `datasource variable $${String(v.name)} lists "${v.query}" datasources, but ${to.name} is of type ${to.type}; change its type by hand`,
+      );
     }
     if (typeof v.regex === 'string' && v.regex !== '' && !regexAccepts(v.regex, to.name)) {
-      this.c.warnings.add(`datasource variable $${String(v.name)} has regex ${v.regex}, which hides ${to.name}; widen the regex`);
+      this.c.warnings.add(
+        `datasource variable $${String(v.name)} has regex ${v.regex}, which hides ${to.name}; widen the regex`,
+      );
     }
   }
 }

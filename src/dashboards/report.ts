@@ -2,7 +2,18 @@ import { formatDuration } from '../progress/index.js';
 import { mdTable, textTable } from '../report/index.js';
 import type { ChangeKind, RewriteResult } from './rewrite.js';
 
-export type OutcomeStatus = 'changed' | 'would-change' | 'unchanged' | 'exported' | 'restored' | 'would-restore' | 'refused' | 'provisioned' | 'conflict' | 'failed' | 'skipped';
+export type OutcomeStatus =
+  | 'changed'
+  | 'would-change'
+  | 'unchanged'
+  | 'exported'
+  | 'restored'
+  | 'would-restore'
+  | 'refused'
+  | 'provisioned'
+  | 'conflict'
+  | 'failed'
+  | 'skipped';
 
 /** One dashboard (or library panel, or datasource) in a migrate, export or restore run. */
 export interface Outcome {
@@ -71,7 +82,12 @@ export interface Totals {
   warnings: number;
 }
 
-export function outcomeFrom(kind: Outcome['kind'], base: { uid?: string; title?: string; where?: string }, r: RewriteResult | undefined, status: OutcomeStatus): Outcome {
+export function outcomeFrom(
+  kind: Outcome['kind'],
+  base: { uid?: string; title?: string; where?: string },
+  r: RewriteResult | undefined,
+  status: OutcomeStatus,
+): Outcome {
   return {
     kind,
     ...base,
@@ -86,7 +102,16 @@ export function outcomeFrom(kind: Outcome['kind'], base: { uid?: string; title?:
 }
 
 export function totals(outcomes: Outcome[]): Totals {
-  const t: Totals = { items: outcomes.length, byStatus: {}, rewritten: 0, remaining: 0, viaVariable: 0, exemplars: 0, exprs: 0, warnings: 0 };
+  const t: Totals = {
+    items: outcomes.length,
+    byStatus: {},
+    rewritten: 0,
+    remaining: 0,
+    viaVariable: 0,
+    exemplars: 0,
+    exprs: 0,
+    warnings: 0,
+  };
   for (const o of outcomes) {
     t.byStatus[o.status] = (t.byStatus[o.status] ?? 0) + 1;
     t.rewritten += o.rewritten;
@@ -118,34 +143,49 @@ const KIND_LABEL: Record<ChangeKind, string> = {
 };
 
 export function describeKinds(o: Outcome): string {
-  const parts = (Object.entries(o.byKind) as Array<[ChangeKind, number]>).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${KIND_LABEL[k]}${n === 1 ? '' : 's'}`);
+  const parts = (Object.entries(o.byKind) as Array<[ChangeKind, number]>)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${KIND_LABEL[k]}${n === 1 ? '' : 's'}`);
   if (o.inputsRemoved) parts.push(`${o.inputsRemoved} __inputs removed`);
   if (o.viaVariable) parts.push(`${o.viaVariable} via variable`);
   return parts.join(', ');
 }
 
 function statusLine(t: Totals): string {
-  return Object.entries(t.byStatus).map(([s, n]) => `${n} ${s}`).join(', ');
+  return Object.entries(t.byStatus)
+    .map(([s, n]) => `${n} ${s}`)
+    .join(', ');
 }
 
 function label(o: Outcome): string {
   const title = o.title && o.title.length > 60 ? `${o.title.slice(0, 57)}...` : o.title;
-  const name = title ? `${title}` : o.uid ?? '';
+  const name = title ? `${title}` : (o.uid ?? '');
   const kind = o.kind === 'dashboard' ? '' : `[${o.kind === 'library-element' ? 'library panel' : 'datasource'}] `;
   return `${kind}${name}${o.uid && o.title ? ` (${o.uid})` : ''}`;
 }
 
 function noteOf(o: Outcome): string {
-  const notes = [o.reason, o.remaining ? `${o.remaining} source references left` : undefined, o.warnings.length ? `${o.warnings.length} warning${o.warnings.length === 1 ? '' : 's'}` : undefined];
+  const notes = [
+    o.reason,
+    o.remaining ? `${o.remaining} source references left` : undefined,
+    o.warnings.length ? `${o.warnings.length} warning${o.warnings.length === 1 ? '' : 's'}` : undefined,
+  ];
   return notes.filter(Boolean).join('; ');
 }
 
 export function renderMigrationText(r: MigrationReport): string {
   const lines: string[] = [];
-  lines.push(`stackshift dashboards migrate (${r.mode} mode${r.dryRun ? ', dry run' : ''}): ${r.from.name} (${r.from.uid}) -> ${r.to.name} (${r.to.uid})`);
+  lines.push(
+    `stackshift dashboards migrate (${r.mode} mode${r.dryRun ? ', dry run' : ''}): ${r.from.name} (${r.from.uid}) -> ${r.to.name} (${r.to.uid})`,
+  );
   lines.push(`source: ${r.source}${r.output ? `; output: ${r.output}` : ''}`);
   lines.push('');
-  lines.push(textTable(['STATUS', 'DASHBOARD', 'WHERE', 'REFS', 'CHANGES', 'NOTES'], r.outcomes.map((o) => [o.status, label(o), o.where, o.rewritten, describeKinds(o), noteOf(o)])));
+  lines.push(
+    textTable(
+      ['STATUS', 'DASHBOARD', 'WHERE', 'REFS', 'CHANGES', 'NOTES'],
+      r.outcomes.map((o) => [o.status, label(o), o.where, o.rewritten, describeKinds(o), noteOf(o)]),
+    ),
+  );
   const warned = r.outcomes.filter((o) => o.warnings.length > 0);
   if (warned.length) {
     lines.push('', 'Warnings:');
@@ -159,10 +199,16 @@ export function renderMigrationText(r: MigrationReport): string {
   }
   const t = r.totals;
   lines.push('');
-  lines.push(`${t.items} item${t.items === 1 ? '' : 's'}: ${statusLine(t)}. ${t.rewritten} datasource reference${t.rewritten === 1 ? '' : 's'} ${r.dryRun ? 'to rewrite' : 'rewritten'}, ${t.remaining} left${t.viaVariable ? `, ${t.viaVariable} fields follow a datasource variable` : ''}${t.exemplars ? `, ${t.exemplars} exemplar toggles` : ''}${t.exprs ? `, ${t.exprs} PromQL fixes` : ''}; ${formatDuration(r.durationMs)}.`);
+  lines.push(
+    `${t.items} item${t.items === 1 ? '' : 's'}: ${statusLine(t)}. ${t.rewritten} datasource reference${t.rewritten === 1 ? '' : 's'} ${r.dryRun ? 'to rewrite' : 'rewritten'}, ${t.remaining} left${t.viaVariable ? `, ${t.viaVariable} fields follow a datasource variable` : ''}${t.exemplars ? `, ${t.exemplars} exemplar toggles` : ''}${t.exprs ? `, ${t.exprs} PromQL fixes` : ''}; ${formatDuration(r.durationMs)}.`,
+  );
   if (r.interrupted) lines.push(`Interrupted: ${interruptedLine(r)}.`);
-  if (r.backupDir) lines.push(`Backup: ${r.backupDir} (undo with: stackshift dashboards restore --from ${r.backupDir}${r.mode === 'api' ? ' --grafana-url ...' : ''})`);
-  else if (!r.dryRun && r.mode === 'files' && r.output) lines.push('No backup needed: the input files were not modified.');
+  if (r.backupDir)
+    lines.push(
+      `Backup: ${r.backupDir} (undo with: stackshift dashboards restore --from ${r.backupDir}${r.mode === 'api' ? ' --grafana-url ...' : ''})`,
+    );
+  else if (!r.dryRun && r.mode === 'files' && r.output)
+    lines.push('No backup needed: the input files were not modified.');
   return lines.join('\n') + '\n';
 }
 
@@ -183,10 +229,22 @@ function renderLinkText(l: DatasourceLink): string {
 export function renderMigrationMarkdown(r: MigrationReport): string {
   const out: string[] = [];
   out.push(`## Dashboards: ${r.from.name} → ${r.to.name}${r.dryRun ? ' (dry run)' : ''}`, '');
-  out.push(`Mode: ${r.mode}. Source: \`${r.source}\`.${r.output ? ` Output: \`${r.output}\`.` : ''}${r.backupDir ? ` Backup: \`${r.backupDir}\`.` : ''}`, '');
-  out.push(mdTable(['Status', 'Dashboard', 'Where', 'References', 'Changes', 'Notes'], r.outcomes.map((o) => [o.status, label(o), o.where, o.rewritten, describeKinds(o), noteOf(o)])), '');
+  out.push(
+    `Mode: ${r.mode}. Source: \`${r.source}\`.${r.output ? ` Output: \`${r.output}\`.` : ''}${r.backupDir ? ` Backup: \`${r.backupDir}\`.` : ''}`,
+    '',
+  );
+  out.push(
+    mdTable(
+      ['Status', 'Dashboard', 'Where', 'References', 'Changes', 'Notes'],
+      r.outcomes.map((o) => [o.status, label(o), o.where, o.rewritten, describeKinds(o), noteOf(o)]),
+    ),
+    '',
+  );
   const t = r.totals;
-  out.push(`**${t.items} items: ${statusLine(t)}; ${t.rewritten} references ${r.dryRun ? 'to rewrite' : 'rewritten'}, ${t.remaining} left.**`, '');
+  out.push(
+    `**${t.items} items: ${statusLine(t)}; ${t.rewritten} references ${r.dryRun ? 'to rewrite' : 'rewritten'}, ${t.remaining} left.**`,
+    '',
+  );
   if (r.interrupted) out.push(`**Interrupted:** ${interruptedLine(r)}.`, '');
   const warned = r.outcomes.filter((o) => o.warnings.length > 0);
   if (warned.length) {
@@ -194,7 +252,8 @@ export function renderMigrationMarkdown(r: MigrationReport): string {
     for (const o of warned) for (const w of o.warnings) out.push(`- ${label(o)}: ${w}`);
     out.push('');
   }
-  if (r.datasourceLink) out.push('### Exemplar link', '', renderLinkText(r.datasourceLink).replace(/\n {2}/g, '\n    '), '');
+  if (r.datasourceLink)
+    out.push('### Exemplar link', '', renderLinkText(r.datasourceLink).replace(/\n {2}/g, '\n    '), '');
   const diffs = r.outcomes.filter((o) => o.diff);
   if (diffs.length) {
     out.push('### Diff', '');
@@ -216,14 +275,35 @@ export interface ExportReport {
 }
 
 export function renderExportText(r: ExportReport): string {
-  const lines = [`stackshift dashboards export: ${r.source}${r.grafanaVersion ? ` (Grafana ${r.grafanaVersion})` : ''} -> ${r.output}`, ''];
-  lines.push(textTable(['STATUS', 'DASHBOARD', 'WHERE', 'NOTES'], r.outcomes.map((o) => [o.status, label(o), o.where, noteOf(o)])));
-  lines.push('', `${r.totals.items} items: ${statusLine(r.totals)}; ${r.folders} folders, ${r.datasources} datasources; ${formatDuration(r.durationMs)}.`);
+  const lines = [
+    `stackshift dashboards export: ${r.source}${r.grafanaVersion ? ` (Grafana ${r.grafanaVersion})` : ''} -> ${r.output}`,
+    '',
+  ];
+  lines.push(
+    textTable(
+      ['STATUS', 'DASHBOARD', 'WHERE', 'NOTES'],
+      r.outcomes.map((o) => [o.status, label(o), o.where, noteOf(o)]),
+    ),
+  );
+  lines.push(
+    '',
+    `${r.totals.items} items: ${statusLine(r.totals)}; ${r.folders} folders, ${r.datasources} datasources; ${formatDuration(r.durationMs)}.`,
+  );
   return lines.join('\n') + '\n';
 }
 
 export function renderExportMarkdown(r: ExportReport): string {
-  return [`## Dashboards export`, '', `From \`${r.source}\` to \`${r.output}\`: ${statusLine(r.totals)}; ${r.folders} folders, ${r.datasources} datasources.`, '', mdTable(['Status', 'Dashboard', 'Where', 'Notes'], r.outcomes.map((o) => [o.status, label(o), o.where, noteOf(o)])), ''].join('\n');
+  return [
+    `## Dashboards export`,
+    '',
+    `From \`${r.source}\` to \`${r.output}\`: ${statusLine(r.totals)}; ${r.folders} folders, ${r.datasources} datasources.`,
+    '',
+    mdTable(
+      ['Status', 'Dashboard', 'Where', 'Notes'],
+      r.outcomes.map((o) => [o.status, label(o), o.where, noteOf(o)]),
+    ),
+    '',
+  ].join('\n');
 }
 
 export interface RestoreReport {
@@ -239,8 +319,16 @@ export interface RestoreReport {
 }
 
 export function renderRestoreText(r: RestoreReport): string {
-  const lines = [`stackshift dashboards restore (${r.mode} mode${r.dryRun ? ', dry run' : ''}): ${r.backup} -> ${r.target}`, ''];
-  lines.push(textTable(['STATUS', 'ITEM', 'WHERE', 'NOTES'], r.outcomes.map((o) => [o.status, label(o), o.where, noteOf(o)])));
+  const lines = [
+    `stackshift dashboards restore (${r.mode} mode${r.dryRun ? ', dry run' : ''}): ${r.backup} -> ${r.target}`,
+    '',
+  ];
+  lines.push(
+    textTable(
+      ['STATUS', 'ITEM', 'WHERE', 'NOTES'],
+      r.outcomes.map((o) => [o.status, label(o), o.where, noteOf(o)]),
+    ),
+  );
   const diffs = r.outcomes.filter((o) => o.diff);
   if (diffs.length) {
     lines.push('');
@@ -252,7 +340,17 @@ export function renderRestoreText(r: RestoreReport): string {
 }
 
 export function renderRestoreMarkdown(r: RestoreReport): string {
-  const out = [`## Dashboards restore${r.dryRun ? ' (dry run)' : ''}`, '', `From \`${r.backup}\` to \`${r.target}\`: ${statusLine(r.totals)}.`, '', mdTable(['Status', 'Item', 'Where', 'Notes'], r.outcomes.map((o) => [o.status, label(o), o.where, noteOf(o)])), ''];
+  const out = [
+    `## Dashboards restore${r.dryRun ? ' (dry run)' : ''}`,
+    '',
+    `From \`${r.backup}\` to \`${r.target}\`: ${statusLine(r.totals)}.`,
+    '',
+    mdTable(
+      ['Status', 'Item', 'Where', 'Notes'],
+      r.outcomes.map((o) => [o.status, label(o), o.where, noteOf(o)]),
+    ),
+    '',
+  ];
   for (const o of r.outcomes.filter((x) => x.diff)) out.push('```diff', o.diff!.trimEnd(), '```', '');
   return out.join('\n');
 }

@@ -60,10 +60,20 @@ function wanted(opts: RestoreOptions, uid: string | undefined): boolean {
   return !opts.uids?.length || (uid !== undefined && opts.uids.includes(uid));
 }
 
-function restoreFiles(c: BackupContents, opts: RestoreOptions): { target: string; outcomes: Outcome[]; pre?: BackupWriter } {
+function restoreFiles(
+  c: BackupContents,
+  opts: RestoreOptions,
+): { target: string; outcomes: Outcome[]; pre?: BackupWriter } {
   const root = resolve(opts.output ?? c.descriptor.source);
-  if (!existsSync(root)) throw new UsageError(`${root} does not exist`, 'pass the directory to restore into with --out');
-  const pre = opts.dryRun ? undefined : new BackupWriter(opts.backupDir ?? defaultBackupDir(opts.now), { mode: 'files', purpose: 'restore', source: root }, opts.now);
+  if (!existsSync(root))
+    throw new UsageError(`${root} does not exist`, 'pass the directory to restore into with --out');
+  const pre = opts.dryRun
+    ? undefined
+    : new BackupWriter(
+        opts.backupDir ?? defaultBackupDir(opts.now),
+        { mode: 'files', purpose: 'restore', source: root },
+        opts.now,
+      );
   const outcomes: Outcome[] = [];
   for (const rel of c.files) {
     const backedUp = join(c.dir, 'files', rel);
@@ -92,18 +102,34 @@ function restoreFiles(c: BackupContents, opts: RestoreOptions): { target: string
       // A file that still exists keeps its mode and owner; one that was deleted comes back with those the
       // backup kept of it.
       writeFileAtomic(dst, original, backupAccessOf(backedUp));
-      if (!readFileSync(dst).equals(original)) throw new StackshiftError('restore-verify', `${dst}: the restored file does not match the backup`, { hint: 'check the disk; the backup itself is unchanged' });
+      if (!readFileSync(dst).equals(original))
+        throw new StackshiftError('restore-verify', `${dst}: the restored file does not match the backup`, {
+          hint: 'check the disk; the backup itself is unchanged',
+        });
     }
     outcomes.push(o);
   }
   return { target: root, outcomes, pre };
 }
 
-async function restoreApi(c: BackupContents, opts: RestoreOptions): Promise<{ target: string; outcomes: Outcome[]; pre?: BackupWriter }> {
+async function restoreApi(
+  c: BackupContents,
+  opts: RestoreOptions,
+): Promise<{ target: string; outcomes: Outcome[]; pre?: BackupWriter }> {
   const client = opts.client;
-  if (!client) throw new UsageError(`${c.dir} is a backup of Grafana ${c.descriptor.source}; restoring it needs a Grafana`, 'pass --grafana-url (and credentials), or set endpoints.grafana in stackshift.yaml');
+  if (!client)
+    throw new UsageError(
+      `${c.dir} is a backup of Grafana ${c.descriptor.source}; restoring it needs a Grafana`,
+      'pass --grafana-url (and credentials), or set endpoints.grafana in stackshift.yaml',
+    );
   const message = opts.message ?? `stackshift restore from ${basename(c.dir)}`;
-  const pre = opts.dryRun ? undefined : new BackupWriter(opts.backupDir ?? defaultBackupDir(opts.now), { mode: 'api', purpose: 'restore', source: client.url }, opts.now);
+  const pre = opts.dryRun
+    ? undefined
+    : new BackupWriter(
+        opts.backupDir ?? defaultBackupDir(opts.now),
+        { mode: 'api', purpose: 'restore', source: client.url },
+        opts.now,
+      );
   const folders = new Map<string, GrafanaFolder>((c.folders ?? []).map((f) => [f.uid, f]));
   const paths = folderPaths(c.folders ?? []);
   const ensured = new Set<string>();
@@ -124,7 +150,11 @@ async function restoreApi(c: BackupContents, opts: RestoreOptions): Promise<{ ta
     const uid = String(env.dashboard.uid);
     if (!wanted(opts, uid)) continue;
     const folderUid = String(env.meta.folderUid ?? '');
-    const base = { uid, title: String(env.dashboard.title ?? ''), where: paths.get(folderUid) ?? (env.meta.folderTitle ? String(env.meta.folderTitle) : folderUid || 'General') };
+    const base = {
+      uid,
+      title: String(env.dashboard.title ?? ''),
+      where: paths.get(folderUid) ?? (env.meta.folderTitle ? String(env.meta.folderTitle) : folderUid || 'General'),
+    };
     try {
       const cur = await client.dashboard(uid);
       if (cur && sameDashboard(cur.dashboard, env.dashboard) && String(cur.meta.folderUid ?? '') === folderUid) {
@@ -133,21 +163,36 @@ async function restoreApi(c: BackupContents, opts: RestoreOptions): Promise<{ ta
       }
       const applied = c.applied.get(`dashboard/${uid}`);
       if (cur && applied?.toVersion !== undefined && cur.meta.version !== applied.toVersion && !opts.force) {
-        outcomes.push({ ...outcomeFrom('dashboard', base, undefined, 'conflict'), reason: `edited in Grafana after stackshift saved it (now version ${cur.meta.version}, stackshift saved ${applied.toVersion}); restoring would discard those edits. Rerun with --force to restore anyway` });
+        outcomes.push({
+          ...outcomeFrom('dashboard', base, undefined, 'conflict'),
+          reason: `edited in Grafana after stackshift saved it (now version ${cur.meta.version}, stackshift saved ${applied.toVersion}); restoring would discard those edits. Rerun with --force to restore anyway`,
+        });
         continue;
       }
       if (cur?.meta.provisioned) {
-        outcomes.push({ ...outcomeFrom('dashboard', base, undefined, 'provisioned'), reason: 'provisioned: Grafana refuses API saves; restore the provisioning file instead' });
+        outcomes.push({
+          ...outcomeFrom('dashboard', base, undefined, 'provisioned'),
+          reason: 'provisioned: Grafana refuses API saves; restore the provisioning file instead',
+        });
         continue;
       }
       const o = outcomeFrom('dashboard', base, undefined, opts.dryRun ? 'would-restore' : 'restored');
-      if (opts.diff) o.diff = unifiedDiff(`${base.where}/${uid}.json`, cur ? JSON.stringify(cur.dashboard, null, 2) + '\n' : '', JSON.stringify(env.dashboard, null, 2) + '\n');
+      if (opts.diff)
+        o.diff = unifiedDiff(
+          `${base.where}/${uid}.json`,
+          cur ? JSON.stringify(cur.dashboard, null, 2) + '\n' : '',
+          JSON.stringify(env.dashboard, null, 2) + '\n',
+        );
       if (!cur) o.reason = 'recreated (it had been deleted)';
       if (!opts.dryRun) {
         await ensureFolder(folderUid, env.meta.folderTitle as string | undefined);
         if (cur) pre!.dashboard(cur, base.where);
         const res = await client.saveDashboard({
-          dashboard: { ...env.dashboard, id: cur?.dashboard.id ?? null, version: cur?.meta.version ?? env.dashboard.version },
+          dashboard: {
+            ...env.dashboard,
+            id: cur?.dashboard.id ?? null,
+            version: cur?.meta.version ?? env.dashboard.version,
+          },
           folderUid,
           message,
           overwrite: false,
@@ -163,14 +208,29 @@ async function restoreApi(c: BackupContents, opts: RestoreOptions): Promise<{ ta
     } catch (e) {
       if (e instanceof GrafanaV2DashboardError) {
         // Now stored as V2 (someone converted it): putting the classic JSON back would undo that unseen.
-        outcomes.push({ ...outcomeFrom('dashboard', base, undefined, 'refused'), reason: `${e.message}; ${e.hint ?? ''}` });
+        outcomes.push({
+          ...outcomeFrom('dashboard', base, undefined, 'refused'),
+          reason: `${e.message}; ${e.hint ?? ''}`,
+        });
         continue;
       }
       if (e instanceof GrafanaSaveError) {
-        outcomes.push({ ...outcomeFrom('dashboard', base, undefined, e.reason === 'version-mismatch' ? 'conflict' : e.reason === 'provisioned' ? 'provisioned' : 'failed'), reason: `${e.message}; ${e.hint ?? ''}` });
+        outcomes.push({
+          ...outcomeFrom(
+            'dashboard',
+            base,
+            undefined,
+            e.reason === 'version-mismatch' ? 'conflict' : e.reason === 'provisioned' ? 'provisioned' : 'failed',
+          ),
+          reason: `${e.message}; ${e.hint ?? ''}`,
+        });
         continue;
       }
-      if (e instanceof StackshiftError) throw new StackshiftError(e.code, `dashboard "${base.title}" (${uid}): ${e.message}`, { hint: e.hint, cause: e });
+      if (e instanceof StackshiftError)
+        throw new StackshiftError(e.code, `dashboard "${base.title}" (${uid}): ${e.message}`, {
+          hint: e.hint,
+          cause: e,
+        });
       throw e;
     }
   }
@@ -180,7 +240,10 @@ async function restoreApi(c: BackupContents, opts: RestoreOptions): Promise<{ ta
     const base = { uid: element.uid, title: element.name, where: paths.get(element.folderUid ?? '') ?? 'General' };
     const cur = await client.libraryElement(element.uid);
     if (!cur) {
-      outcomes.push({ ...outcomeFrom('library-element', base, undefined, 'failed'), reason: 'no longer exists in Grafana; re-import the dashboards that used it' });
+      outcomes.push({
+        ...outcomeFrom('library-element', base, undefined, 'failed'),
+        reason: 'no longer exists in Grafana; re-import the dashboards that used it',
+      });
       continue;
     }
     if (canonicalJson(cur.model) === canonicalJson(element.model) && cur.name === element.name) {
@@ -188,16 +251,36 @@ async function restoreApi(c: BackupContents, opts: RestoreOptions): Promise<{ ta
       continue;
     }
     const applied = c.applied.get(`library-element/${element.uid}`);
-    if (c.descriptor.purpose !== 'export' && applied?.toVersion !== undefined && cur.version !== applied.toVersion && !opts.force) {
-      outcomes.push({ ...outcomeFrom('library-element', base, undefined, 'conflict'), reason: `edited after stackshift saved it (version ${cur.version}, stackshift saved ${applied.toVersion}); rerun with --force to restore anyway` });
+    if (
+      c.descriptor.purpose !== 'export' &&
+      applied?.toVersion !== undefined &&
+      cur.version !== applied.toVersion &&
+      !opts.force
+    ) {
+      outcomes.push({
+        ...outcomeFrom('library-element', base, undefined, 'conflict'),
+        reason: `edited after stackshift saved it (version ${cur.version}, stackshift saved ${applied.toVersion}); rerun with --force to restore anyway`,
+      });
       continue;
     }
     const o = outcomeFrom('library-element', base, undefined, opts.dryRun ? 'would-restore' : 'restored');
-    if (opts.diff) o.diff = unifiedDiff(`library-elements/${element.uid}.json`, JSON.stringify(cur.model, null, 2) + '\n', JSON.stringify(element.model, null, 2) + '\n');
+    if (opts.diff)
+      o.diff = unifiedDiff(
+        `library-elements/${element.uid}.json`,
+        JSON.stringify(cur.model, null, 2) + '\n',
+        JSON.stringify(element.model, null, 2) + '\n',
+      );
     if (!opts.dryRun) {
       pre!.libraryElement(cur);
       try {
-        const res = await client.patchLibraryElement({ uid: element.uid, name: element.name, kind: element.kind, model: element.model, folderUid: cur.folderUid, version: cur.version });
+        const res = await client.patchLibraryElement({
+          uid: element.uid,
+          name: element.name,
+          kind: element.kind,
+          model: element.model,
+          folderUid: cur.folderUid,
+          version: cur.version,
+        });
         o.version = { from: cur.version, to: res?.version };
       } catch (e) {
         if (!(e instanceof GrafanaSaveError)) throw e;

@@ -9,7 +9,8 @@ import { WalkContext } from './walk-context.js';
 /** A JSON path from the root of the file (or API object) to a value. */
 export type Path = Array<string | number>;
 
-export type ChangeKind = 'panel' | 'target' | 'variable' | 'datasource-variable' | 'annotation' | 'input' | 'exemplar' | 'expr';
+export type ChangeKind =
+  'panel' | 'target' | 'variable' | 'datasource-variable' | 'annotation' | 'input' | 'exemplar' | 'expr';
 
 /** One edit at a leaf of the JSON: what the diff, the summary and the surgical text writer work from. */
 export interface Change {
@@ -36,10 +37,15 @@ export type RewriteExpr = (expr: string, site: ExprSite) => string;
  * Resolves --bind-input NAME=datasource pairs against the catalog; a datasource that is not there is a
  * usage error naming the flag.
  */
-export function resolveInputBindings(catalog: DatasourceCatalog, where: string, pairs: Record<string, string> | undefined): Map<string, GrafanaDatasource> | undefined {
+export function resolveInputBindings(
+  catalog: DatasourceCatalog,
+  where: string,
+  pairs: Record<string, string> | undefined,
+): Map<string, GrafanaDatasource> | undefined {
   if (!pairs) return undefined;
   const out = new Map<string, GrafanaDatasource>();
-  for (const [name, value] of Object.entries(pairs)) out.set(name, catalog.select(value, `--bind-input ${name}`, where));
+  for (const [name, value] of Object.entries(pairs))
+    out.set(name, catalog.select(value, `--bind-input ${name}`, where));
   return out;
 }
 
@@ -149,7 +155,13 @@ export function rewriteLibraryModel(model: Obj, opts: RewriteOptions, base: Path
 }
 
 /** How many references in a dashboard (or library model) resolve to `ds`: the before/after check. */
-export function countReferences(value: Obj, catalog: DatasourceCatalog, ds: GrafanaDatasource, kind: 'dashboard' | 'library' = 'dashboard', inputBindings?: ReadonlyMap<string, GrafanaDatasource>): number {
+export function countReferences(
+  value: Obj,
+  catalog: DatasourceCatalog,
+  ds: GrafanaDatasource,
+  kind: 'dashboard' | 'library' = 'dashboard',
+  inputBindings?: ReadonlyMap<string, GrafanaDatasource>,
+): number {
   const c = new WalkContext(catalog, ds, { mode: 'count' }, inputBindings);
   if (kind === 'library') libraryWalk(c, value, []);
   else dashboardWalk(c, value, []);

@@ -1,4 +1,9 @@
-import { isSpecialDatasource, parseVariableRef, type DatasourceCatalog, type GrafanaDatasource } from './datasources.js';
+import {
+  isSpecialDatasource,
+  parseVariableRef,
+  type DatasourceCatalog,
+  type GrafanaDatasource,
+} from './datasources.js';
 import type { Change, ChangeKind, Path, RewriteOptions } from './rewrite.js';
 
 type Obj = Record<string, unknown>;
@@ -121,15 +126,19 @@ export class WalkContext {
     const value = typeof cur === 'string' ? cur : typeof other.query === 'string' ? other.query : undefined;
     const hit = value ? this.catalog.lookupString(value) : undefined;
     if (hit && this.matches(hit.ds)) {
-      this.warnings.add(`a datasource field uses $${name}, a ${String(other.type)} variable whose value "${value}" is the source datasource; change that variable by hand`);
+      this.warnings.add(
+        `a datasource field uses $${name}, a ${String(other.type)} variable whose value "${value}" is the source datasource; change that variable by hand`,
+      );
     }
   }
 
   resolveVariableValue(x: unknown): Resolution | undefined {
-    if (x === undefined || x === null || x === '' || x === 'default') return { how: 'default', ds: this.catalog.default };
+    if (x === undefined || x === null || x === '' || x === 'default')
+      return { how: 'default', ds: this.catalog.default };
     if (typeof x !== 'string' || x === '$__all') return undefined;
     const r = this.resolveName(x, false);
-    if (r.how === 'unknown') this.warnings.add(`datasource variable value "${x}" is not in the datasource list; left unchanged`);
+    if (r.how === 'unknown')
+      this.warnings.add(`datasource variable value "${x}" is not in the datasource list; left unchanged`);
     return r.how === 'variable' ? undefined : r;
   }
 

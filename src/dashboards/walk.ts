@@ -44,7 +44,8 @@ export function walkDashboard(d: Obj, base: Path, listeners: WalkListener[]): vo
   templating.forEach((v, i) => {
     if (isObj(v) && v.type !== 'datasource') emit('variable', v, [...base, 'templating', 'list', i]);
   });
-  const annotations = isObj(d.annotations) && Array.isArray(d.annotations.list) ? (d.annotations.list as unknown[]) : [];
+  const annotations =
+    isObj(d.annotations) && Array.isArray(d.annotations.list) ? (d.annotations.list as unknown[]) : [];
   annotations.forEach((a, i) => {
     if (isObj(a)) emit('annotation', a, [...base, 'annotations', 'list', i]);
   });

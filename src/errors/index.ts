@@ -18,7 +18,11 @@ export class StackshiftError extends Error {
   readonly location?: SourceLocation;
   readonly code: string;
 
-  constructor(code: string, message: string, opts: { hint?: string; location?: SourceLocation; exitCode?: ExitCode; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    opts: { hint?: string; location?: SourceLocation; exitCode?: ExitCode; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'StackshiftError';
     this.code = code;

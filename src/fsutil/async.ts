@@ -8,7 +8,11 @@ import { createMode, ownerError, planWrite, sweepStrayTemps, tempPathFor, type W
  * overlap (4x faster than one after another on the benchmark machine) while the main thread rewrites the
  * next dashboard.
  */
-export async function writeFileAtomicAsync(path: string, data: string | Uint8Array, opts: WriteOptions = {}): Promise<void> {
+export async function writeFileAtomicAsync(
+  path: string,
+  data: string | Uint8Array,
+  opts: WriteOptions = {},
+): Promise<void> {
   const plan = planWrite(path, opts);
   const dir = dirname(plan.real);
   await mkdir(dir, { recursive: true });
@@ -16,7 +20,10 @@ export async function writeFileAtomicAsync(path: string, data: string | Uint8Arr
   const tmp = tempPathFor(plan.real);
   const fh = await open(tmp, 'wx', createMode(plan));
   try {
-    if (plan.owner) await fh.chown(plan.owner.uid, plan.owner.gid).catch((e: unknown) => { throw ownerError(plan.real, plan.owner!, e); });
+    if (plan.owner)
+      await fh.chown(plan.owner.uid, plan.owner.gid).catch((e: unknown) => {
+        throw ownerError(plan.real, plan.owner!, e);
+      });
     if (plan.exactMode) await fh.chmod(plan.mode);
     await fh.writeFile(data);
     await fh.sync();

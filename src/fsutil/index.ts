@@ -1,6 +1,27 @@
-import { closeSync, fchmodSync, fchownSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, existsSync } from 'node:fs';
+import {
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+  existsSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
-import { createMode, fsyncDir, ownerError, planWrite, resolveWriteTarget, sweepStrayTemps, tempPathFor, type WriteOptions } from './target.js';
+import {
+  createMode,
+  fsyncDir,
+  ownerError,
+  planWrite,
+  resolveWriteTarget,
+  sweepStrayTemps,
+  tempPathFor,
+  type WriteOptions,
+} from './target.js';
 
 /**
  * Never leave a half-written file, and never change what the file is: write a sibling temp file with the
@@ -31,7 +52,11 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: W
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* already gone */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
     throw e;
   }
   closeSync(fd);
@@ -47,7 +72,10 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: W
  * pristine original.
  */
 export function backupFile(path: string, stamp = new Date()): string {
-  const ts = stamp.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const ts = stamp
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   let target = `${path}.stackshift-${ts}.bak`;
   for (let i = 1; existsSync(target); i++) target = `${path}.stackshift-${ts}-${i}.bak`;
   copyFileDurable(path, target);

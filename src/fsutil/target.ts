@@ -1,4 +1,15 @@
-import { closeSync, fsyncSync, lstatSync, openSync, readdirSync, readlinkSync, realpathSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+  unlinkSync,
+  type Stats,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { StackshiftError } from '../errors/index.js';
@@ -55,7 +66,9 @@ export function resolveWriteTarget(path: string): string {
     if (!st.isSymbolicLink()) return realpathSync(p);
     p = resolve(dirname(p), readlinkSync(p));
   }
-  throw new StackshiftError('symlink-loop', `${path}: too many levels of symbolic links`, { hint: 'fix the symlink chain; nothing was written' });
+  throw new StackshiftError('symlink-loop', `${path}: too many levels of symbolic links`, {
+    hint: 'fix the symlink chain; nothing was written',
+  });
 }
 
 function isMine(o: { uid: number; gid: number }): boolean {
@@ -74,7 +87,12 @@ export function planWrite(path: string, opts: WriteOptions = {}): WritePlan {
   const cap = (m: number) => (opts.maxMode === undefined ? m : m & (opts.maxMode | ~0o777));
   if (!st) {
     const exact = opts.mode !== undefined || opts.maxMode !== undefined;
-    return { real, mode: cap(opts.mode ?? 0o644), exactMode: exact, owner: opts.owner && !isMine(opts.owner) ? opts.owner : undefined };
+    return {
+      real,
+      mode: cap(opts.mode ?? 0o644),
+      exactMode: exact,
+      owner: opts.owner && !isMine(opts.owner) ? opts.owner : undefined,
+    };
   }
   const owner = { uid: st.uid, gid: st.gid };
   return { real, mode: cap(st.mode & 0o7777), exactMode: true, owner: isMine(owner) ? undefined : owner };
@@ -161,8 +179,12 @@ export function fsyncDir(dir: string): void {
 }
 
 export function ownerError(real: string, owner: { uid: number; gid: number }, cause: unknown): StackshiftError {
-  return new StackshiftError('keep-owner', `${real}: cannot keep its owner (uid ${owner.uid}, gid ${owner.gid}) when replacing it`, {
-    hint: 'run as that user (or root), or copy the file and point stackshift at the copy; nothing was written',
-    cause,
-  });
+  return new StackshiftError(
+    'keep-owner',
+    `${real}: cannot keep its owner (uid ${owner.uid}, gid ${owner.gid}) when replacing it`,
+    {
+      hint: 'run as that user (or root), or copy the file and point stackshift at the copy; nothing was written',
+      cause,
+    },
+  );
 }

@@ -49,7 +49,8 @@ const RETRY_BODY_BYTES = 64 * 1024;
 
 function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(h))
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return out;
 }
 
@@ -87,7 +88,13 @@ class AttemptClock {
   private readonly started = Date.now();
   private readonly onOuter: () => void;
 
-  constructor(private readonly budgetMs: number, private readonly deadlineAt: number | undefined, private readonly url: string, private readonly display: string, private readonly outer?: AbortSignal) {
+  constructor(
+    private readonly budgetMs: number,
+    private readonly deadlineAt: number | undefined,
+    private readonly url: string,
+    private readonly display: string,
+    private readonly outer?: AbortSignal,
+  ) {
     this.signal = this.ac.signal;
     this.onOuter = () => this.ac.abort(outer!.reason);
     if (outer?.aborted) this.onOuter();
@@ -102,7 +109,9 @@ class AttemptClock {
   }
 
   private timeout(operation = false): void {
-    const what = operation ? "the operation's deadline passed while the response was being read" : `no complete response within ${formatMs(this.budgetMs)} (the time allowed for one request)`;
+    const what = operation
+      ? "the operation's deadline passed while the response was being read"
+      : `no complete response within ${formatMs(this.budgetMs)} (the time allowed for one request)`;
     this.ac.abort(new HttpError('timeout', this.url, `${this.display}: ${what}`, { retryable: !operation }));
   }
 
@@ -142,7 +151,12 @@ function formatMs(ms: number): string {
 function classifyBodyErrors(body: Readable, url: string, display: string): void {
   const destroy = body.destroy.bind(body);
   // our own errors (a timeout, a run being stopped) pass as they are
-  body.destroy = ((err?: Error) => destroy(err === undefined || err instanceof StackshiftError || err?.name === 'AbortError' ? err : networkError(err, url, display))) as typeof body.destroy;
+  body.destroy = ((err?: Error) =>
+    destroy(
+      err === undefined || err instanceof StackshiftError || err?.name === 'AbortError'
+        ? err
+        : networkError(err, url, display),
+    )) as typeof body.destroy;
 }
 
 /** Reads at most `max` bytes of a body and drops the rest. */
@@ -176,7 +190,10 @@ export class HttpClient {
   private readonly signal?: AbortSignal;
 
   /** `signal`: aborts every request of this client that does not bring its own (a run being stopped). */
-  constructor(endpoint: ResolvedEndpoint, opts: { connections?: number; retry?: Partial<RetryPolicy>; signal?: AbortSignal } = {}) {
+  constructor(
+    endpoint: ResolvedEndpoint,
+    opts: { connections?: number; retry?: Partial<RetryPolicy>; signal?: AbortSignal } = {},
+  ) {
     this.endpoint = endpoint;
     this.signal = opts.signal;
     this.policy = { ...DEFAULT_RETRY, ...opts.retry };
@@ -199,7 +216,8 @@ export class HttpClient {
     if (this.endpoint.tenant) h['x-scope-orgid'] = this.endpoint.tenant;
     const a = this.endpoint.auth;
     if (a.kind === 'bearer') h.authorization = `Bearer ${a.token}`;
-    else if (a.kind === 'basic') h.authorization = `Basic ${Buffer.from(`${a.username}:${a.password}`).toString('base64')}`;
+    else if (a.kind === 'basic')
+      h.authorization = `Basic ${Buffer.from(`${a.username}:${a.password}`).toString('base64')}`;
     return h;
   }
 
@@ -217,7 +235,13 @@ export class HttpClient {
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw signal.reason;
       const left = opts.deadlineAt === undefined ? Infinity : opts.deadlineAt - Date.now();
-      if (left <= 0) throw new HttpError('timeout', href, `${display}: the operation's deadline passed${attempt > 1 ? ` after ${attempt - 1} attempts` : ' before the request was sent'}`, { retryable: false });
+      if (left <= 0)
+        throw new HttpError(
+          'timeout',
+          href,
+          `${display}: the operation's deadline passed${attempt > 1 ? ` after ${attempt - 1} attempts` : ' before the request was sent'}`,
+          { retryable: false },
+        );
       const budget = Math.max(1, Math.min(timeout, left));
       const deadline = new AttemptClock(budget, opts.deadlineAt, href, display, signal);
       this.stats.requests++;
@@ -233,12 +257,15 @@ export class HttpClient {
           headersTimeout: budget,
           bodyTimeout: budget,
         });
-        if (opts.body) this.stats.bytesSent += typeof opts.body === 'string' ? Buffer.byteLength(opts.body) : opts.body.byteLength;
+        if (opts.body)
+          this.stats.bytesSent += typeof opts.body === 'string' ? Buffer.byteLength(opts.body) : opts.body.byteLength;
       } catch (err) {
         deadline.clear();
         if (signal?.aborted) throw signal.reason;
         const e = networkError(err, href, display, attempt);
-        const d = e.retryable ? nextWait({ attempt, attempts, policy: this.policy, deadlineAt: opts.deadlineAt }) : undefined;
+        const d = e.retryable
+          ? nextWait({ attempt, attempts, policy: this.policy, deadlineAt: opts.deadlineAt })
+          : undefined;
         if (d && 'waitMs' in d) {
           log.debug('retrying after network error', { url: display, reason: e.message, attempt, delayMs: d.waitMs });
           this.stats.retries++;
@@ -257,8 +284,15 @@ export class HttpClient {
         const text = prefix.toString('utf8');
         deadline.clear();
         const replay = () => Object.assign(Readable.from([prefix]), { dump: async () => undefined });
-        if (!retryStatus(res.statusCode, text)) return { status: res.statusCode, headers: resHeaders, body: replay(), url: href };
-        const d = nextWait({ attempt, attempts, policy: this.policy, deadlineAt: opts.deadlineAt, retryAfterMs: parseRetryAfter(resHeaders['retry-after']) });
+        if (!retryStatus(res.statusCode, text))
+          return { status: res.statusCode, headers: resHeaders, body: replay(), url: href };
+        const d = nextWait({
+          attempt,
+          attempts,
+          policy: this.policy,
+          deadlineAt: opts.deadlineAt,
+          retryAfterMs: parseRetryAfter(resHeaders['retry-after']),
+        });
         if ('waitMs' in d) {
           log.debug('retrying after HTTP status', { url: display, status: res.statusCode, attempt, delayMs: d.waitMs });
           this.stats.retries++;
@@ -266,7 +300,11 @@ export class HttpClient {
           continue;
         }
         if (d.stop === 'retry-after') {
-          throw new HttpError('status', href, `${display}: HTTP ${res.statusCode}, ${d.detail}`, { status: res.statusCode, headers: resHeaders, body: text });
+          throw new HttpError('status', href, `${display}: HTTP ${res.statusCode}, ${d.detail}`, {
+            status: res.statusCode,
+            headers: resHeaders,
+            body: text,
+          });
         }
         return { status: res.statusCode, headers: resHeaders, body: replay(), url: href };
       }
@@ -275,7 +313,9 @@ export class HttpClient {
   }
 
   /** Request and read the whole body as text; throws HttpError for non-2xx unless `accept` allows it. */
-  async text(opts: RequestOptions & { accept?: (status: number) => boolean; maxBytes?: number }): Promise<{ status: number; headers: Record<string, string>; text: string }> {
+  async text(
+    opts: RequestOptions & { accept?: (status: number) => boolean; maxBytes?: number },
+  ): Promise<{ status: number; headers: Record<string, string>; text: string }> {
     const res = await this.request(opts);
     const text = await readBody(res, opts.maxBytes ?? 64 * 1024 * 1024);
     const ok = opts.accept ? opts.accept(res.status) : res.status >= 200 && res.status < 300;
@@ -308,13 +348,24 @@ export async function readBody(res: HttpResponse, maxBytes: number): Promise<str
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export function statusError(method: string, res: { status: number; url: string; headers: Record<string, string> }, body: string): HttpError {
+export function statusError(
+  method: string,
+  res: { status: number; url: string; headers: Record<string, string> },
+  body: string,
+): HttpError {
   const u = new URL(res.url);
   const excerpt = body.replace(/\s+/g, ' ').trim().slice(0, 200);
   let hint: string | undefined;
-  if (res.status === 401) hint = 'the server rejected the credentials: check the bearer token or basic-auth settings of this endpoint';
+  if (res.status === 401)
+    hint = 'the server rejected the credentials: check the bearer token or basic-auth settings of this endpoint';
   else if (res.status === 403) hint = 'the credentials are valid but lack permission for this API';
-  else if (res.status === 404) hint = 'the path does not exist on this server: check the URL (and any path prefix such as /prometheus)';
+  else if (res.status === 404)
+    hint = 'the path does not exist on this server: check the URL (and any path prefix such as /prometheus)';
   else if (res.status === 503) hint = 'the server is not ready yet; retry later';
-  return new HttpError('status', res.url, `${method} ${u.origin}${u.pathname}: HTTP ${res.status}${excerpt ? `: ${excerpt}` : ''}`, { status: res.status, body, hint, headers: res.headers });
+  return new HttpError(
+    'status',
+    res.url,
+    `${method} ${u.origin}${u.pathname}: HTTP ${res.status}${excerpt ? `: ${excerpt}` : ''}`,
+    { status: res.status, body, hint, headers: res.headers },
+  );
 }

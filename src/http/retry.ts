@@ -28,7 +28,12 @@ export const DEFAULT_RETRY: RetryPolicy = { baseMs: 200, maxMs: 10_000, maxRetry
  * cannot tell them from a transient fault. Texts from prometheus/tsdb/storage errors (ErrOutOfBounds,
  * ErrOutOfOrderSample, ErrTooOldSample, ErrDuplicateSampleForTimestamp).
  */
-const KNOWN_APPEND_ERRORS = [/out of bounds/i, /out of order sample/i, /too old sample/i, /duplicate sample for timestamp/i];
+const KNOWN_APPEND_ERRORS = [
+  /out of bounds/i,
+  /out of order sample/i,
+  /too old sample/i,
+  /duplicate sample for timestamp/i,
+];
 
 export function isKnownAppendError(body: string | undefined): boolean {
   return body !== undefined && KNOWN_APPEND_ERRORS.some((re) => re.test(body));
@@ -90,14 +95,22 @@ export type WaitDecision = { waitMs: number } | { stop: 'attempts' | 'deadline' 
 
 /** How long to wait before the next attempt, or why not to make one. */
 export function nextWait(w: WaitInput): WaitDecision {
-  if (w.attempt >= w.attempts) return { stop: 'attempts', detail: `after ${w.attempt} attempt${w.attempt === 1 ? '' : 's'}` };
+  if (w.attempt >= w.attempts)
+    return { stop: 'attempts', detail: `after ${w.attempt} attempt${w.attempt === 1 ? '' : 's'}` };
   if (w.retryAfterMs !== undefined && w.retryAfterMs > w.policy.maxRetryAfterMs) {
-    return { stop: 'retry-after', detail: `server asks to retry after ${Math.round(w.retryAfterMs / 1000)}s, longer than the ${Math.round(w.policy.maxRetryAfterMs / 1000)}s we wait` };
+    return {
+      stop: 'retry-after',
+      detail: `server asks to retry after ${Math.round(w.retryAfterMs / 1000)}s, longer than the ${Math.round(w.policy.maxRetryAfterMs / 1000)}s we wait`,
+    };
   }
   const waitMs = w.retryAfterMs ?? backoffDelay(w.attempt - 1, w.policy, w.random);
   if (w.deadlineAt !== undefined) {
     const left = w.deadlineAt - (w.now ?? Date.now());
-    if (waitMs >= left) return { stop: 'deadline', detail: `after ${w.attempt} attempt${w.attempt === 1 ? '' : 's'}; the next would start past the deadline` };
+    if (waitMs >= left)
+      return {
+        stop: 'deadline',
+        detail: `after ${w.attempt} attempt${w.attempt === 1 ? '' : 's'}; the next would start past the deadline`,
+      };
   }
   return { waitMs };
 }
@@ -141,7 +154,13 @@ export async function withRetries<T>(fn: (attempt: number) => Promise<T>, o: Ret
       return await fn(attempt);
     } catch (err) {
       if (o.signal?.aborted || !isRetryable(err)) throw err;
-      const d = nextWait({ attempt, attempts: o.attempts, policy: o.policy ?? DEFAULT_RETRY, deadlineAt: o.deadlineAt, random: o.random });
+      const d = nextWait({
+        attempt,
+        attempts: o.attempts,
+        policy: o.policy ?? DEFAULT_RETRY,
+        deadlineAt: o.deadlineAt,
+        random: o.random,
+      });
       if (!('waitMs' in d)) throw err;
       o.onRetry?.(err, attempt, d.waitMs);
       await sleep(d.waitMs, o.signal);

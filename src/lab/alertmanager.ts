@@ -20,7 +20,11 @@ receivers:
   - name: blackhole
 `;
 
-export async function startAlertmanager(opts: { dir: string; config?: string; version?: string }): Promise<LabAlertmanager> {
+export async function startAlertmanager(opts: {
+  dir: string;
+  config?: string;
+  version?: string;
+}): Promise<LabAlertmanager> {
   const version = opts.version ?? serverVersion('alertmanager');
   const bin = labBinary('alertmanager', version);
   mkdirSync(opts.dir, { recursive: true });
@@ -31,8 +35,17 @@ export async function startAlertmanager(opts: { dir: string; config?: string; ve
   const url = `http://127.0.0.1:${port}`;
   // cluster.listen-address "" turns gossip off: a single lab instance must not look for peers
   const proc = launch({
-    what: `alertmanager ${version}`, bin, cwd: opts.dir, logFile: join(opts.dir, 'alertmanager.log'),
-    args: [`--config.file=${configFile}`, `--storage.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', `--cluster.advertise-address=127.0.0.1:${clusterPort}`],
+    what: `alertmanager ${version}`,
+    bin,
+    cwd: opts.dir,
+    logFile: join(opts.dir, 'alertmanager.log'),
+    args: [
+      `--config.file=${configFile}`,
+      `--storage.path=${dataDir}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+      `--cluster.advertise-address=127.0.0.1:${clusterPort}`,
+    ],
   });
   await waitHttpReady(`${url}/-/ready`, 60_000, proc, `alertmanager ${version}`);
   return { url, version, configFile, dataDir, proc, stop: () => proc.stop() };

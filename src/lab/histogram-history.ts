@@ -2,7 +2,16 @@ import { RemoteWriteClient } from '../clients/index.js';
 import { endpointFromUrl } from '../config/index.js';
 import { StackshiftError } from '../errors/index.js';
 import { HttpClient } from '../http/index.js';
-import { ResetHint, encodeWriteRequest, snappyEncode, sortLabels, staleHistogram, type HistogramSample, type Label, type WriteSeries } from '../wire/index.js';
+import {
+  ResetHint,
+  encodeWriteRequest,
+  snappyEncode,
+  sortLabels,
+  staleHistogram,
+  type HistogramSample,
+  type Label,
+  type WriteSeries,
+} from '../wire/index.js';
 import { mulberry32 } from './history.js';
 
 /**
@@ -35,7 +44,11 @@ export interface HistogramHistorySpec {
   gauges?: boolean;
 }
 
-export interface HistogramSeries { labels: Label[]; histograms: HistogramSample[]; staleMarkers: number }
+export interface HistogramSeries {
+  labels: Label[];
+  histograms: HistogramSample[];
+  staleMarkers: number;
+}
 
 function words(values: number[]): Uint32Array {
   return new Uint32Array(Float64Array.from(values).buffer);
@@ -62,18 +75,32 @@ function bucketWords(m: Map<number, number>, isFloat: boolean): { spans: number[
   // integer histograms carry each bucket as the delta to the previous one (int64 two's complement words)
   const w = new Uint32Array(2 * counts.length);
   let prev = 0;
-  counts.forEach((c, i) => { const d = c - prev; prev = c; w[2 * i] = d >>> 0; w[2 * i + 1] = d < 0 ? 0xffffffff : 0; });
+  counts.forEach((c, i) => {
+    const d = c - prev;
+    prev = c;
+    w[2 * i] = d >>> 0;
+    w[2 * i + 1] = d < 0 ? 0xffffffff : 0;
+  });
   return { spans: spansOf(idx), w };
 }
 
-interface State { pos: Map<number, number>; neg: Map<number, number>; zero: number; sum: number; schema: number }
+interface State {
+  pos: Map<number, number>;
+  neg: Map<number, number>;
+  zero: number;
+  sum: number;
+  schema: number;
+}
 
 function observe(s: State, rnd: () => number, kind: number, n: number): void {
   for (let k = 0; k < n; k++) {
     const r = rnd();
     const v = kind === 1 && r < 0.3 ? -Math.exp(rnd() * 4) : r < 0.05 ? 0 : Math.exp(rnd() * 6 - 2);
     s.sum += v;
-    if (Math.abs(v) <= (kind === 2 ? 0.001 : 2 ** -128)) { s.zero++; continue; }
+    if (Math.abs(v) <= (kind === 2 ? 0.001 : 2 ** -128)) {
+      s.zero++;
+      continue;
+    }
     // bucket index: ceil(log2(|v|) * 2^schema)
     const idx = Math.ceil(Math.log2(Math.abs(v)) * 2 ** s.schema);
     const m = v < 0 ? s.neg : s.pos;
@@ -84,7 +111,10 @@ function observe(s: State, rnd: () => number, kind: number, n: number): void {
 function reduceSchema(s: State): void {
   for (const key of ['pos', 'neg'] as const) {
     const next = new Map<number, number>();
-    for (const [i, c] of s[key]) { const j = Math.ceil(i / 2); next.set(j, (next.get(j) ?? 0) + c); }
+    for (const [i, c] of s[key]) {
+      const j = Math.ceil(i / 2);
+      next.set(j, (next.get(j) ?? 0) + c);
+    }
     s[key] = next;
   }
   s.schema--;
@@ -98,10 +128,25 @@ function sample(t: number, s: State, kind: number): HistogramSample {
   for (const c of s.pos.values()) count += c;
   for (const c of s.neg.values()) count += c;
   const head = new Uint32Array(8);
-  if (isFloat) { head.set(words([count, s.zero]), 0); } else { head[0] = count; head[2] = s.zero; }
+  if (isFloat) {
+    head.set(words([count, s.zero]), 0);
+  } else {
+    head[0] = count;
+    head[2] = s.zero;
+  }
   head.set(words([s.sum]), 4);
   head.set(words([kind === 2 ? 0.001 : 2 ** -128]), 6);
-  return { t, isFloat, resetHint: kind === 3 ? ResetHint.GAUGE : ResetHint.UNKNOWN, schema: s.schema, head, positiveSpans: p.spans, negativeSpans: n.spans, positive: p.w, negative: n.w };
+  return {
+    t,
+    isFloat,
+    resetHint: kind === 3 ? ResetHint.GAUGE : ResetHint.UNKNOWN,
+    schema: s.schema,
+    head,
+    positiveSpans: p.spans,
+    negativeSpans: n.spans,
+    positive: p.w,
+    negative: n.w,
+  };
 }
 
 const SCHEMA = [3, 0, -2, 1, 1];
@@ -118,16 +163,30 @@ export function generateHistogramHistory(spec: HistogramHistorySpec, now = Date.
     const s: State = { pos: new Map(), neg: new Map(), zero: 0, sum: 0, schema: SCHEMA[kind] };
     const hs: HistogramSample[] = [];
     let stale = 0;
-    const gapFrom = Math.floor(steps * 0.3), gapTo = Math.floor(steps * 0.4);
+    const gapFrom = Math.floor(steps * 0.3),
+      gapTo = Math.floor(steps * 0.4);
     for (let k = 0; k <= steps; k++) {
       const t = startMs + k * interval;
       if (kind === 1 && k >= gapFrom && k < gapTo) {
-        if (k === gapFrom) { hs.push(staleHistogram(t, false)); stale++; }
+        if (k === gapFrom) {
+          hs.push(staleHistogram(t, false));
+          stale++;
+        }
         continue;
       }
       if (kind === 0 && k === Math.floor(steps * 0.6)) reduceSchema(s);
-      if (kind === 1 && k === Math.floor(steps * 0.5)) { s.pos.clear(); s.neg.clear(); s.zero = 0; s.sum = 0; }
-      if (kind === 3) { s.pos.clear(); s.neg.clear(); s.zero = 0; s.sum = 0; }
+      if (kind === 1 && k === Math.floor(steps * 0.5)) {
+        s.pos.clear();
+        s.neg.clear();
+        s.zero = 0;
+        s.sum = 0;
+      }
+      if (kind === 3) {
+        s.pos.clear();
+        s.neg.clear();
+        s.zero = 0;
+        s.sum = 0;
+      }
       observe(s, rnd, kind, kind === 3 ? 5 + Math.floor(rnd() * 10) : Math.floor(rnd() * 8) + (k === 0 ? 3 : 0));
       hs.push(sample(t, s, kind));
     }
@@ -141,14 +200,31 @@ export function generateHistogramHistory(spec: HistogramHistorySpec, now = Date.
   return out;
 }
 
-export interface HistogramWriteResult { series: number; histograms: number; staleMarkers: number; requests: number; ms: number }
+export interface HistogramWriteResult {
+  series: number;
+  histograms: number;
+  staleMarkers: number;
+  requests: number;
+  ms: number;
+}
 
 /** Writes the history to a receiver (e.g. http://127.0.0.1:9090/api/v1/write) in time order, 30-minute slices. */
-export async function writeHistogramHistoryRemote(writeUrl: string, spec: HistogramHistorySpec, opts: { now?: number; windowMs?: number; alter?: (series: number, index: number, h: HistogramSample) => HistogramSample } = {}): Promise<HistogramWriteResult> {
+export async function writeHistogramHistoryRemote(
+  writeUrl: string,
+  spec: HistogramHistorySpec,
+  opts: {
+    now?: number;
+    windowMs?: number;
+    alter?: (series: number, index: number, h: HistogramSample) => HistogramSample;
+  } = {},
+): Promise<HistogramWriteResult> {
   const t0 = Date.now();
   const all = generateHistogramHistory(spec, opts.now);
   // tests inject differences here (a target that holds one altered bucket)
-  if (opts.alter) all.forEach((s, i) => { s.histograms = s.histograms.map((h, k) => opts.alter!(i, k, h)); });
+  if (opts.alter)
+    all.forEach((s, i) => {
+      s.histograms = s.histograms.map((h, k) => opts.alter!(i, k, h));
+    });
   const windowMs = opts.windowMs ?? 30 * 60_000;
   const u = new URL(writeUrl);
   const http = new HttpClient(endpointFromUrl(u.origin), { connections: 1 });
@@ -167,18 +243,34 @@ export async function writeHistogramHistoryRemote(writeUrl: string, spec: Histog
         let end = start;
         while (end < s.histograms.length && s.histograms[end].t < w + windowMs) end++;
         cursors[i] = end;
-        if (end > start) batch.push({ labels: s.labels, timestamps: empty, values: empty, histograms: s.histograms, histStart: start, histEnd: end });
+        if (end > start)
+          batch.push({
+            labels: s.labels,
+            timestamps: empty,
+            values: empty,
+            histograms: s.histograms,
+            histStart: start,
+            histEnd: end,
+          });
         n += end - start;
       });
       if (!batch.length) continue;
       const r = await rw.send(snappyEncode(encodeWriteRequest(batch)));
       requests++;
       if (r.outcome !== 'ok') {
-        throw new StackshiftError('lab', `native-histogram history: ${writeUrl} refused histograms: ${r.message}`, { hint: 'start the receiver with --enable-feature=native-histograms' });
+        throw new StackshiftError('lab', `native-histogram history: ${writeUrl} refused histograms: ${r.message}`, {
+          hint: 'start the receiver with --enable-feature=native-histograms',
+        });
       }
     }
   } finally {
     await http.close();
   }
-  return { series: all.length, histograms: n, staleMarkers: all.reduce((a, s) => a + s.staleMarkers, 0), requests, ms: Date.now() - t0 };
+  return {
+    series: all.length,
+    histograms: n,
+    staleMarkers: all.reduce((a, s) => a + s.staleMarkers, 0),
+    requests,
+    ms: Date.now() - t0,
+  };
 }

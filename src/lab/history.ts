@@ -1,6 +1,17 @@
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, copyFileSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  copyFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { StackshiftError } from '../errors/index.js';
@@ -44,7 +55,10 @@ export function mulberry32(seed: number): () => number {
 
 const HOUR = 3_600_000;
 
-export function resolveSpec(spec: HistorySpec, now = Date.now()): Required<Omit<HistorySpec, 'extraLabels'>> & { extraLabels: Record<string, string>; startMs: number } {
+export function resolveSpec(
+  spec: HistorySpec,
+  now = Date.now(),
+): Required<Omit<HistorySpec, 'extraLabels'>> & { extraLabels: Record<string, string>; startMs: number } {
   const endMs = spec.endMs ?? Math.floor(now / HOUR) * HOUR;
   const interval = spec.intervalMs;
   const startMs = Math.ceil((endMs - spec.durationMs) / interval) * interval;
@@ -68,7 +82,8 @@ export function generateHistory(spec: HistorySpec, now = Date.now()): GeneratedS
       ...s.extraLabels,
     };
     // Irregularities, chosen per series from its own PRNG: ~1 in 10 counters resets, ~1 in 10 series has a gap.
-    const resetAt = s.irregular && kind === 'counter' && rnd() < 0.1 ? s.startMs + Math.floor(rnd() * (s.endMs - s.startMs)) : -1;
+    const resetAt =
+      s.irregular && kind === 'counter' && rnd() < 0.1 ? s.startMs + Math.floor(rnd() * (s.endMs - s.startMs)) : -1;
     const gapStart = s.irregular && rnd() < 0.1 ? s.startMs + Math.floor(rnd() * (s.endMs - s.startMs)) : -1;
     const gapLen = Math.min(HOUR, (s.endMs - s.startMs) / 10);
     const seriesSeed = s.seed * 7919 + i;
@@ -123,7 +138,9 @@ export async function writeOpenMetrics(spec: HistorySpec, file: string, now = Da
     buf += `# TYPE ${fam} ${members[0].kind}\n`;
     for (const g of members) {
       const { __name__, ...rest } = g.labels;
-      const lbl = Object.entries(rest).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',');
+      const lbl = Object.entries(rest)
+        .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+        .join(',');
       for (const [t, v] of g.samples()) {
         buf += `${__name__}{${lbl}} ${v} ${(t / 1000).toFixed(3)}\n`;
         if (buf.length > 1 << 20) await flush();
@@ -138,7 +155,10 @@ export async function writeOpenMetrics(spec: HistorySpec, file: string, now = Da
 
 export function specHash(spec: HistorySpec, now = Date.now()): string {
   const s = resolveSpec(spec, now);
-  return createHash('sha256').update(JSON.stringify({ v: 1, ...s })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify({ v: 1, ...s }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 function cacheRoot(): string {
@@ -158,9 +178,16 @@ export async function historyBlocks(spec: HistorySpec, now = Date.now()): Promis
   const om = join(tmp, 'history.om');
   await writeOpenMetrics(spec, om, now);
   const promtool = process.env.STACKSHIFT_PROMTOOL_BIN ?? 'promtool';
-  const r = spawnSync(promtool, ['tsdb', 'create-blocks-from', 'openmetrics', om, join(tmp, 'blocks')], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(promtool, ['tsdb', 'create-blocks-from', 'openmetrics', om, join(tmp, 'blocks')], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   if (r.error || r.status !== 0) {
-    throw new StackshiftError('lab', `promtool create-blocks-from openmetrics failed: ${r.error?.message ?? r.stderr.slice(-500)}`, { hint: 'install promtool with: bash scripts/install-prometheus.sh' });
+    throw new StackshiftError(
+      'lab',
+      `promtool create-blocks-from openmetrics failed: ${r.error?.message ?? r.stderr.slice(-500)}`,
+      { hint: 'install promtool with: bash scripts/install-prometheus.sh' },
+    );
   }
   rmSync(om);
   writeFileSync(join(tmp, 'spec.json'), JSON.stringify(resolveSpec(spec, now), null, 2));
@@ -196,7 +223,11 @@ function linkTree(from: string, to: string): void {
     const b = join(to, name);
     if (statSync(a).isDirectory()) linkTree(a, b);
     else {
-      try { linkSync(a, b); } catch { copyFileSync(a, b); }
+      try {
+        linkSync(a, b);
+      } catch {
+        copyFileSync(a, b);
+      }
     }
   }
 }

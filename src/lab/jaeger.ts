@@ -33,7 +33,13 @@ export interface JaegerStartOptions {
   readyTimeoutMs?: number;
 }
 
-export function jaegerConfig(p: { queryPort: number; grpcPort: number; otlpPort: number; healthPort: number; maxTraces: number }): string {
+export function jaegerConfig(p: {
+  queryPort: number;
+  grpcPort: number;
+  otlpPort: number;
+  healthPort: number;
+  maxTraces: number;
+}): string {
   return `service:
   extensions: [jaeger_storage, jaeger_query, healthcheckv2]
   pipelines:
@@ -87,18 +93,38 @@ export async function startJaeger(opts: JaegerStartOptions): Promise<LabJaeger> 
   const version = opts.version ?? serverVersion('jaeger');
   const bin = labBinary('jaeger', version);
   mkdirSync(opts.dir, { recursive: true });
-  const [queryPort, grpcPort, otlpPort, healthPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [queryPort, grpcPort, otlpPort, healthPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const configFile = join(opts.dir, `${opts.name}.yaml`);
-  writeFileSync(configFile, jaegerConfig({ queryPort, grpcPort, otlpPort, healthPort, maxTraces: opts.maxTraces ?? 1_000_000 }));
+  writeFileSync(
+    configFile,
+    jaegerConfig({ queryPort, grpcPort, otlpPort, healthPort, maxTraces: opts.maxTraces ?? 1_000_000 }),
+  );
   const logFile = join(opts.dir, `${opts.name}.log`);
-  const proc: LabProcess = launch({ what: `jaeger ${version}`, bin, args: [`--config=${configFile}`], cwd: opts.dir, logFile });
+  const proc: LabProcess = launch({
+    what: `jaeger ${version}`,
+    bin,
+    args: [`--config=${configFile}`],
+    cwd: opts.dir,
+    logFile,
+  });
   const url = `http://127.0.0.1:${queryPort}`;
   const otlpUrl = `http://127.0.0.1:${otlpPort}`;
   const timeout = opts.readyTimeoutMs ?? 60_000;
   try {
     await waitHttpReady(`${url}/api/services`, timeout, proc, `jaeger ${version} query`);
     // the receiver answers GET /v1/traces with 405: listening is all we need
-    await waitHttpReady(`${otlpUrl}/v1/traces`, timeout, proc, `jaeger ${version} OTLP receiver`, (status) => status > 0);
+    await waitHttpReady(
+      `${otlpUrl}/v1/traces`,
+      timeout,
+      proc,
+      `jaeger ${version} OTLP receiver`,
+      (status) => status > 0,
+    );
   } catch (e) {
     await proc.stop();
     throw e;

@@ -1,6 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StackshiftError } from '../errors/index.js';
 
@@ -45,8 +55,16 @@ function installHooks(): void {
   hooksInstalled = true;
   const killAll = () => {
     for (const [pid, child] of running) {
-      try { child.kill('SIGKILL'); } catch { /* gone */ }
-      try { unlinkSync(join(pidDir(), `${pid}.pid`)); } catch { /* gone */ }
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
+      try {
+        unlinkSync(join(pidDir(), `${pid}.pid`));
+      } catch {
+        /* gone */
+      }
     }
     running.clear();
   };
@@ -60,7 +78,12 @@ function installHooks(): void {
 }
 
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The kernel's start time of a process (clock ticks since boot, /proc/<pid>/stat field 22), or '' if unknown. */
@@ -69,11 +92,17 @@ function startTime(pid: number): string {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // the command name (field 2) may hold spaces and parentheses: count fields after its closing ')'
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
-  } catch { return ''; }
+  } catch {
+    return '';
+  }
 }
 
 function executable(pid: number): string {
-  try { return readlinkSync(`/proc/${pid}/exe`); } catch { return ''; }
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return '';
+  }
 }
 
 /** Kills lab servers whose owning process died without cleaning up (kill -9 of a test run). */
@@ -85,15 +114,38 @@ export function reapOrphans(): number {
     let record: { pid: number; owner: number; ownerStart?: string; start?: string; exe?: string };
     try {
       const text = readFileSync(join(dir, f), 'utf8').trim();
-      record = text.startsWith('{') ? JSON.parse(text) : { pid: Number(text.split(/\s+/)[0]), owner: Number(text.split(/\s+/)[1]) };
-    } catch { try { unlinkSync(join(dir, f)); } catch { /* gone */ } continue; }
+      record = text.startsWith('{')
+        ? JSON.parse(text)
+        : { pid: Number(text.split(/\s+/)[0]), owner: Number(text.split(/\s+/)[1]) };
+    } catch {
+      try {
+        unlinkSync(join(dir, f));
+      } catch {
+        /* gone */
+      }
+      continue;
+    }
     const ownerAlive = alive(record.owner) && (!record.ownerStart || startTime(record.owner) === record.ownerStart);
     if (!ownerAlive && alive(record.pid)) {
       // only the process we launched: same start time and executable (a reused pid is left alone)
-      const same = record.start !== undefined && record.start === startTime(record.pid) && record.exe === executable(record.pid);
-      if (same) { try { process.kill(record.pid, 'SIGKILL'); n++; } catch { /* gone */ } }
+      const same =
+        record.start !== undefined && record.start === startTime(record.pid) && record.exe === executable(record.pid);
+      if (same) {
+        try {
+          process.kill(record.pid, 'SIGKILL');
+          n++;
+        } catch {
+          /* gone */
+        }
+      }
     }
-    if (!ownerAlive || !alive(record.pid)) { try { unlinkSync(join(dir, f)); } catch { /* gone */ } }
+    if (!ownerAlive || !alive(record.pid)) {
+      try {
+        unlinkSync(join(dir, f));
+      } catch {
+        /* gone */
+      }
+    }
   }
   return n;
 }
@@ -116,18 +168,34 @@ export function launch(opts: LaunchOptions): LabProcess {
   installHooks();
   reapOrphans();
   const fd = openSync(opts.logFile, 'a');
-  const child = spawn(opts.bin, opts.args, { stdio: ['ignore', fd, fd], cwd: opts.cwd, env: { ...process.env, ...opts.env } });
+  const child = spawn(opts.bin, opts.args, {
+    stdio: ['ignore', fd, fd],
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+  });
   closeSync(fd);
   if (child.pid === undefined) throw new StackshiftError('lab', `cannot start ${opts.what} (${opts.bin})`);
   const pid = child.pid;
   running.set(pid, child);
-  const record = { pid, owner: process.pid, ownerStart: startTime(process.pid), start: startTime(pid), exe: executable(pid) };
+  const record = {
+    pid,
+    owner: process.pid,
+    ownerStart: startTime(process.pid),
+    start: startTime(pid),
+    exe: executable(pid),
+  };
   writeFileSync(join(pidDir(), `${pid}.pid`), JSON.stringify(record) + '\n');
-  const exitedP = new Promise<void>((res) => child.once('exit', () => {
-    running.delete(pid);
-    try { unlinkSync(join(pidDir(), `${pid}.pid`)); } catch { /* gone */ }
-    res();
-  }));
+  const exitedP = new Promise<void>((res) =>
+    child.once('exit', () => {
+      running.delete(pid);
+      try {
+        unlinkSync(join(pidDir(), `${pid}.pid`));
+      } catch {
+        /* gone */
+      }
+      res();
+    }),
+  );
   const exited = () => child.exitCode !== null || child.signalCode !== null;
   return {
     pid,
@@ -135,7 +203,13 @@ export function launch(opts: LaunchOptions): LabProcess {
     exited,
     async stop(graceMs = 15_000) {
       if (exited()) return;
-      const t = setTimeout(() => { try { child.kill('SIGKILL'); } catch { /* gone */ } }, graceMs);
+      const t = setTimeout(() => {
+        try {
+          child.kill('SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }, graceMs);
       child.kill('SIGTERM');
       await exitedP;
       clearTimeout(t);
@@ -156,11 +230,18 @@ function logTail(logFile: string, lines = 8): string {
 /**
  * Waits until `url` answers 200 (or `ok` accepts the response), failing early when the process exits.
  */
-export async function waitHttpReady(url: string, timeoutMs: number, proc?: LabProcess, what = 'server', ok?: (status: number, body: string) => boolean): Promise<void> {
+export async function waitHttpReady(
+  url: string,
+  timeoutMs: number,
+  proc?: LabProcess,
+  what = 'server',
+  ok?: (status: number, body: string) => boolean,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
-    if (proc?.exited()) throw new StackshiftError('lab', `${what} exited before becoming ready\n${logTail(proc.logFile)}`);
+    if (proc?.exited())
+      throw new StackshiftError('lab', `${what} exited before becoming ready\n${logTail(proc.logFile)}`);
     try {
       const r = await fetch(url, { signal: AbortSignal.timeout(5_000) });
       const body = await r.text();

@@ -99,19 +99,30 @@ export async function startPrometheus(opts: StartOptions): Promise<LabServer> {
   await start(opts.waitReady ?? true);
   return {
     name: opts.name,
-    get version() { return version; },
+    get version() {
+      return version;
+    },
     url,
     port,
     dataDir: opts.dataDir,
     configFile,
     logFile,
-    get pid() { return proc!.pid; },
-    stop: async () => { await proc?.stop(); },
-    kill: async () => { await proc?.kill(); },
+    get pid() {
+      return proc!.pid;
+    },
+    stop: async () => {
+      await proc?.stop();
+    },
+    kill: async () => {
+      await proc?.kill();
+    },
     async restart(r = {}) {
       await proc?.stop();
       if (r.extraArgs) currentExtra = r.extraArgs;
-      if (r.version) { version = r.version; bin = prometheusBinary(version); }
+      if (r.version) {
+        version = r.version;
+        bin = prometheusBinary(version);
+      }
       await start(r.wait ?? true);
     },
     logs: () => proc?.logs() ?? '',

@@ -2,7 +2,14 @@ import { RemoteWriteClient } from '../clients/index.js';
 import { endpointFromUrl } from '../config/index.js';
 import { StackshiftError } from '../errors/index.js';
 import { HttpClient } from '../http/index.js';
-import { encodeWriteRequest, setStaleMarker, snappyEncode, sortLabels, type Label, type WriteSeries } from '../wire/index.js';
+import {
+  encodeWriteRequest,
+  setStaleMarker,
+  snappyEncode,
+  sortLabels,
+  type Label,
+  type WriteSeries,
+} from '../wire/index.js';
 import { generateHistory, resolveSpec, type HistorySpec } from './history.js';
 
 /**
@@ -11,7 +18,12 @@ import { generateHistory, resolveSpec, type HistorySpec } from './history.js';
  * marker (NaN 0x7ff0000000000002) is written one interval after its last sample, as Prometheus does when a
  * target disappears. The target must be a receiver with an out-of-order window (startServer(t, {receiver: true})).
  */
-export interface HistorySeries { labels: Label[]; timestamps: Float64Array; values: Float64Array; staleMarkers: number }
+export interface HistorySeries {
+  labels: Label[];
+  timestamps: Float64Array;
+  values: Float64Array;
+  staleMarkers: number;
+}
 
 /** One series of the history with its stale markers, materialised (for tests that compute what a server must hold). */
 export function* historyWithStaleMarkers(spec: HistorySpec, now = Date.now()): Generator<HistorySeries> {
@@ -33,17 +45,32 @@ export function* historyWithStaleMarkers(spec: HistorySpec, now = Date.now()): G
     }
     const values = Float64Array.from(vs);
     for (const i of stale) setStaleMarker(values, i);
-    yield { labels: sortLabels(Object.entries(g.labels).map(([name, value]) => ({ name, value }))), timestamps: Float64Array.from(ts), values, staleMarkers: stale.length };
+    yield {
+      labels: sortLabels(Object.entries(g.labels).map(([name, value]) => ({ name, value }))),
+      timestamps: Float64Array.from(ts),
+      values,
+      staleMarkers: stale.length,
+    };
   }
 }
 
-export interface RemoteWriteHistoryResult { series: number; samples: number; staleMarkers: number; requests: number; ms: number }
+export interface RemoteWriteHistoryResult {
+  series: number;
+  samples: number;
+  staleMarkers: number;
+  requests: number;
+  ms: number;
+}
 
 /**
  * Writes the history (with stale markers) to `writeUrl` (e.g. http://127.0.0.1:9090/api/v1/write) in time
  * windows, so the receiver sees roughly time-ordered data, with a few requests in flight.
  */
-export async function writeHistoryRemote(writeUrl: string, spec: HistorySpec, opts: { batchSamples?: number; concurrency?: number; windowMs?: number; now?: number } = {}): Promise<RemoteWriteHistoryResult> {
+export async function writeHistoryRemote(
+  writeUrl: string,
+  spec: HistorySpec,
+  opts: { batchSamples?: number; concurrency?: number; windowMs?: number; now?: number } = {},
+): Promise<RemoteWriteHistoryResult> {
   const t0 = Date.now();
   const batchSamples = opts.batchSamples ?? 50_000;
   const concurrency = opts.concurrency ?? 4;
@@ -63,9 +90,20 @@ export async function writeHistoryRemote(writeUrl: string, spec: HistorySpec, op
   const send = (batch: WriteSeries[]) => {
     const body = snappyEncode(encodeWriteRequest(batch));
     requests++;
-    const p = rw.send(body).then((r) => {
-      if (r.outcome !== 'ok') failure ??= new StackshiftError('lab', `remote-write history: ${writeUrl} refused samples: ${r.message}`, { hint: 'start the receiver with an out-of-order window (startServer(t, {receiver: true}))' });
-    }, (e) => { failure ??= e; }).finally(() => inflight.delete(p));
+    const p = rw
+      .send(body)
+      .then(
+        (r) => {
+          if (r.outcome !== 'ok')
+            failure ??= new StackshiftError('lab', `remote-write history: ${writeUrl} refused samples: ${r.message}`, {
+              hint: 'start the receiver with an out-of-order window (startServer(t, {receiver: true}))',
+            });
+        },
+        (e) => {
+          failure ??= e;
+        },
+      )
+      .finally(() => inflight.delete(p));
     inflight.add(p);
     return p;
   };
@@ -100,5 +138,11 @@ export async function writeHistoryRemote(writeUrl: string, spec: HistorySpec, op
   } finally {
     await http.close();
   }
-  return { series: all.length, samples, staleMarkers: all.reduce((a, x) => a + x.staleMarkers, 0), requests, ms: Date.now() - t0 };
+  return {
+    series: all.length,
+    samples,
+    staleMarkers: all.reduce((a, x) => a + x.staleMarkers, 0),
+    requests,
+    ms: Date.now() - t0,
+  };
 }

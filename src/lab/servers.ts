@@ -37,7 +37,13 @@ export const PROMETHEUS = {
 } as const;
 
 /** Every Prometheus version the lab can run, oldest first. */
-export const PROMETHEUS_VERSIONS: readonly string[] = [PROMETHEUS.debian, PROMETHEUS.start, PROMETHEUS.bridge, PROMETHEUS.target, PROMETHEUS.latest];
+export const PROMETHEUS_VERSIONS: readonly string[] = [
+  PROMETHEUS.debian,
+  PROMETHEUS.start,
+  PROMETHEUS.bridge,
+  PROMETHEUS.target,
+  PROMETHEUS.latest,
+];
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -52,10 +58,18 @@ let rows: ServerRow[] | undefined;
 export function serverTable(): ServerRow[] {
   if (rows) return rows;
   const text = readFileSync(tablePath(), 'utf8');
-  rows = text.split('\n').filter((l) => l.trim() && !l.startsWith('#')).map((l) => {
-    const [name, version, , moduleVersion, packages] = l.split('\t');
-    return { name: name as ServerName, version: version!, moduleVersion: moduleVersion!, packages: (packages ?? '').split(' ').filter(Boolean) };
-  });
+  rows = text
+    .split('\n')
+    .filter((l) => l.trim() && !l.startsWith('#'))
+    .map((l) => {
+      const [name, version, , moduleVersion, packages] = l.split('\t');
+      return {
+        name: name as ServerName,
+        version: version!,
+        moduleVersion: moduleVersion!,
+        packages: (packages ?? '').split(' ').filter(Boolean),
+      };
+    });
   return rows;
 }
 
@@ -68,7 +82,10 @@ export function serverVersion(name: Exclude<ServerName, 'prometheus'>): string {
 
 /** Where scripts/build-servers.sh puts its builds. */
 export function serversCacheDir(): string {
-  return process.env.STACKSHIFT_SERVERS_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'stackshift', 'servers');
+  return (
+    process.env.STACKSHIFT_SERVERS_DIR ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'stackshift', 'servers')
+  );
 }
 
 /**
@@ -81,25 +98,38 @@ export function labBinary(name: ServerName, version: string, binary: string = de
     const bin = env ?? binary;
     const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
     if (r.error || r.status !== 0) {
-      throw new StackshiftError('lab', `cannot run ${bin}: ${r.error?.message ?? r.stderr}`, { hint: 'install it with: bash scripts/install-prometheus.sh (Debian package "prometheus")' });
+      throw new StackshiftError('lab', `cannot run ${bin}: ${r.error?.message ?? r.stderr}`, {
+        hint: 'install it with: bash scripts/install-prometheus.sh (Debian package "prometheus")',
+      });
     }
     return bin;
   }
   const row = serverTable().find((r) => r.name === name && r.version === version);
   if (!row) {
-    const known = serverTable().filter((r) => r.name === name).map((r) => r.version);
-    throw new StackshiftError('lab', `the lab has no ${name} ${version}`, { hint: `known versions: ${[...(name === 'prometheus' ? [DEBIAN_PROMETHEUS] : []), ...known].join(', ')} (scripts/servers.tsv)` });
+    const known = serverTable()
+      .filter((r) => r.name === name)
+      .map((r) => r.version);
+    throw new StackshiftError('lab', `the lab has no ${name} ${version}`, {
+      hint: `known versions: ${[...(name === 'prometheus' ? [DEBIAN_PROMETHEUS] : []), ...known].join(', ')} (scripts/servers.tsv)`,
+    });
   }
   const path = join(serversCacheDir(), `${name}-${version}`, binary);
   if (!existsSync(path)) {
-    throw new StackshiftError('lab', `${binary} of ${name} ${version} is not built (${path})`, { hint: `build it with: bash scripts/build-servers.sh ${name}-${version}` });
+    throw new StackshiftError('lab', `${binary} of ${name} ${version} is not built (${path})`, {
+      hint: `build it with: bash scripts/build-servers.sh ${name}-${version}`,
+    });
   }
   return path;
 }
 
 /** True when a server's binaries are in the cache (or on PATH for Debian's Prometheus). */
 export function labHas(name: ServerName, version: string, binary?: string): boolean {
-  try { labBinary(name, version, binary); return true; } catch { return false; }
+  try {
+    labBinary(name, version, binary);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function defaultBinary(name: ServerName): string {

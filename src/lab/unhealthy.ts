@@ -4,4 +4,5 @@
  * group_left has two series in the match group {} (many-to-many matching).
  */
 export const DEAD_TARGET = '127.0.0.1:1';
-export const BROKEN_RULE_EXPR = 'vector(1) + on() group_left() (vector(1) or label_replace(vector(1), "side", "b", "", ""))';
+export const BROKEN_RULE_EXPR =
+  'vector(1) + on() group_left() (vector(1) or label_replace(vector(1), "side", "b", "", ""))';

@@ -20,7 +20,11 @@ export interface VictoriaLogsServer {
   logs(): string;
 }
 
-export async function startVictoriaLogs(opts: { dir: string; version?: string; readyTimeoutMs?: number }): Promise<VictoriaLogsServer> {
+export async function startVictoriaLogs(opts: {
+  dir: string;
+  version?: string;
+  readyTimeoutMs?: number;
+}): Promise<VictoriaLogsServer> {
   const version = opts.version ?? serverVersion('victoria-logs');
   const bin = labBinary('victoria-logs', version);
   const dataDir = join(opts.dir, 'victoria-logs-data');
@@ -31,11 +35,25 @@ export async function startVictoriaLogs(opts: { dir: string; version?: string; r
     what: `victoria-logs ${version}`,
     bin,
     // lines from any day in the past ten years are kept; nothing is ingested from outside loopback
-    args: [`-storageDataPath=${dataDir}`, `-httpListenAddr=127.0.0.1:${port}`, '-retentionPeriod=10y', '-loggerLevel=WARN'],
+    args: [
+      `-storageDataPath=${dataDir}`,
+      `-httpListenAddr=127.0.0.1:${port}`,
+      '-retentionPeriod=10y',
+      '-loggerLevel=WARN',
+    ],
     cwd: opts.dir,
     logFile,
   });
   const url = `http://127.0.0.1:${port}`;
   await waitHttpReady(`${url}/health`, opts.readyTimeoutMs ?? 60_000, proc, `victoria-logs ${version}`);
-  return { url, port, dataDir, logFile, pid: proc.pid, lokiPushBase: `${url}/insert`, stop: () => proc.stop(), logs: proc.logs };
+  return {
+    url,
+    port,
+    dataDir,
+    logFile,
+    pid: proc.pid,
+    lokiPushBase: `${url}/insert`,
+    stop: () => proc.stop(),
+    logs: proc.logs,
+  };
 }

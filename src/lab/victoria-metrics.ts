@@ -8,7 +8,9 @@ import { labBinary, serverVersion } from './servers.js';
  * benchmark and tests: remote write at /api/v1/write, export at /api/v1/export, Prometheus API under /.
  */
 /** The lab's VictoriaMetrics version (scripts/servers.tsv), read when asked. */
-export function victoriaMetricsVersion(): string { return serverVersion('victoria-metrics'); }
+export function victoriaMetricsVersion(): string {
+  return serverVersion('victoria-metrics');
+}
 
 export interface VictoriaMetricsServer {
   url: string;
@@ -24,7 +26,13 @@ export function vmctlBinary(version = victoriaMetricsVersion()): string {
   return labBinary('victoria-metrics', version, 'vmctl');
 }
 
-export async function startVictoriaMetrics(opts: { dataDir: string; version?: string; port?: number; extraArgs?: string[]; readyTimeoutMs?: number }): Promise<VictoriaMetricsServer> {
+export async function startVictoriaMetrics(opts: {
+  dataDir: string;
+  version?: string;
+  port?: number;
+  extraArgs?: string[];
+  readyTimeoutMs?: number;
+}): Promise<VictoriaMetricsServer> {
   const version = opts.version ?? victoriaMetricsVersion();
   const bin = labBinary('victoria-metrics', version, 'victoria-metrics');
   const port = opts.port ?? (await freePort());
@@ -34,7 +42,12 @@ export async function startVictoriaMetrics(opts: { dataDir: string; version?: st
     what: `victoria-metrics ${version}`,
     bin,
     // history of any age is accepted only inside the retention; 100y keeps every lab history
-    args: [`-storageDataPath=${opts.dataDir}`, `-httpListenAddr=127.0.0.1:${port}`, '-retentionPeriod=100y', ...(opts.extraArgs ?? [])],
+    args: [
+      `-storageDataPath=${opts.dataDir}`,
+      `-httpListenAddr=127.0.0.1:${port}`,
+      '-retentionPeriod=100y',
+      ...(opts.extraArgs ?? []),
+    ],
     cwd: opts.dataDir,
     logFile: join(opts.dataDir, '..', `victoria-metrics-${port}.log`),
   });
@@ -43,7 +56,12 @@ export async function startVictoriaMetrics(opts: { dataDir: string; version?: st
 }
 
 /** Samples VictoriaMetrics holds for a selector in [startMs, endMs], counted from /api/v1/export (after a flush). */
-export async function countVictoriaSamples(url: string, match: string, startMs: number, endMs: number): Promise<number> {
+export async function countVictoriaSamples(
+  url: string,
+  match: string,
+  startMs: number,
+  endMs: number,
+): Promise<number> {
   await fetch(`${url}/internal/force_flush`).catch(() => undefined);
   const q = new URLSearchParams({ 'match[]': match, start: String(startMs / 1000), end: String(endMs / 1000) });
   const res = await fetch(`${url}/api/v1/export?${q}`);

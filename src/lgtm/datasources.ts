@@ -17,7 +17,10 @@ import type { TraceIdFormat } from './trace-ids.js';
  * - tenant: jsonData.httpHeaderName1 X-Scope-OrgID + secureJsonData.httpHeaderValue1 (custom headers).
  * Provisioning expands $VAR from the environment, so a literal `$` is written `$$`.
  */
-export interface TagMapping { key: string; value?: string }
+export interface TagMapping {
+  key: string;
+  value?: string;
+}
 
 export interface DatasourceOptions {
   mimirUrl: string;
@@ -38,7 +41,10 @@ export interface DatasourceOptions {
 
 export const DEFAULT_UIDS = { mimir: 'mimir', tempo: 'tempo', loki: 'loki' } as const;
 
-function tenantHeader(tenant: string | undefined): { jsonData: Record<string, unknown>; secure?: Record<string, string> } {
+function tenantHeader(tenant: string | undefined): {
+  jsonData: Record<string, unknown>;
+  secure?: Record<string, string>;
+} {
   if (!tenant) return { jsonData: {} };
   return { jsonData: { httpHeaderName1: 'X-Scope-OrgID' }, secure: { httpHeaderValue1: tenant } };
 }
@@ -53,7 +59,8 @@ export function datasourcesDocument(o: DatasourceOptions): Record<string, unknow
   const uid = { ...DEFAULT_UIDS, ...(o.uids ?? {}) };
   const t = tenantHeader(o.tenant);
   const secure = (x: Record<string, unknown>) => (t.secure ? { ...x, secureJsonData: { ...t.secure } } : x);
-  const tags = (list: TagMapping[]) => list.map((m) => (m.value && m.value !== m.key ? { key: m.key, value: m.value } : { key: m.key }));
+  const tags = (list: TagMapping[]) =>
+    list.map((m) => (m.value && m.value !== m.key ? { key: m.key, value: m.value } : { key: m.key }));
   const mimir = secure({
     name: 'Mimir',
     uid: uid.mimir,
@@ -64,10 +71,17 @@ export function datasourcesDocument(o: DatasourceOptions): Record<string, unknow
       ...t.jsonData,
       prometheusType: 'Mimir',
       httpMethod: 'POST',
-      exemplarTraceIdDestinations: [{ name: o.exemplarLabel ?? 'trace_id', datasourceUid: uid.tempo, urlDisplayLabel: 'View trace' }],
+      exemplarTraceIdDestinations: [
+        { name: o.exemplarLabel ?? 'trace_id', datasourceUid: uid.tempo, urlDisplayLabel: 'View trace' },
+      ],
     },
   });
-  const tracesToMetrics: Record<string, unknown> = { datasourceUid: uid.mimir, spanStartTimeShift: '-2m', spanEndTimeShift: '2m', tags: tags(o.metricTags) };
+  const tracesToMetrics: Record<string, unknown> = {
+    datasourceUid: uid.mimir,
+    spanStartTimeShift: '-2m',
+    spanEndTimeShift: '2m',
+    tags: tags(o.metricTags),
+  };
   if (o.metricQueries?.length) tracesToMetrics.queries = o.metricQueries;
   const tempo = secure({
     name: 'Tempo',
@@ -101,21 +115,26 @@ export function datasourcesDocument(o: DatasourceOptions): Record<string, unknow
     jsonData: {
       ...t.jsonData,
       maxLines: 1000,
-      derivedFields: [{
-        name: 'TraceID',
-        matcherType: 'regex',
-        matcherRegex: o.traceIdFormat?.regex ?? '\\btrace_?[iI][dD]=([0-9a-fA-F]{16,32})\\b',
-        datasourceUid: uid.tempo,
-        url: '$${__value.raw}',
-        urlDisplayLabel: 'View trace',
-      }],
+      derivedFields: [
+        {
+          name: 'TraceID',
+          matcherType: 'regex',
+          matcherRegex: o.traceIdFormat?.regex ?? '\\btrace_?[iI][dD]=([0-9a-fA-F]{16,32})\\b',
+          datasourceUid: uid.tempo,
+          url: '$${__value.raw}',
+          urlDisplayLabel: 'View trace',
+        },
+      ],
     },
   });
   return { apiVersion: 1, datasources: [mimir, tempo, loki] };
 }
 
 export function datasourcesYaml(o: DatasourceOptions, notes: string[] = []): string {
-  const head = ['# stackshift lgtm config: Grafana datasource provisioning for Mimir, Tempo and Loki with their correlations.', ...notes.map((n) => `# ${n}`)];
+  const head = [
+    '# stackshift lgtm config: Grafana datasource provisioning for Mimir, Tempo and Loki with their correlations.',
+    ...notes.map((n) => `# ${n}`),
+  ];
   return `${head.join('\n')}\n${stringify(datasourcesDocument(o), { lineWidth: 0 })}`;
 }
 
@@ -149,8 +168,17 @@ export interface DerivedMappings {
  * was not read, every candidate attribute is assumed. `labels` undefined: the label side was not read,
  * the documented default is used (service.name -> `fallback`).
  */
-export function deriveTagMappings(spanAttrs: string[] | undefined, labels: string[] | undefined, side: string, fallback: string): DerivedMappings {
-  if (!labels) return { mappings: [{ key: 'service.name', value: fallback }], reasons: [`${side} labels not read: service.name -> ${fallback} (default)`] };
+export function deriveTagMappings(
+  spanAttrs: string[] | undefined,
+  labels: string[] | undefined,
+  side: string,
+  fallback: string,
+): DerivedMappings {
+  if (!labels)
+    return {
+      mappings: [{ key: 'service.name', value: fallback }],
+      reasons: [`${side} labels not read: service.name -> ${fallback} (default)`],
+    };
   const have = new Set(labels);
   const attrs = spanAttrs ? new Set(spanAttrs) : undefined;
   const out: TagMapping[] = [];
@@ -175,7 +203,9 @@ export function deriveTagMappings(spanAttrs: string[] | undefined, labels: strin
     }
   }
   if (out.length === 0) {
-    reasons.push(`no span attribute has a matching ${side} label (labels: ${labels.slice(0, 12).join(', ')}${labels.length > 12 ? ', ...' : ''}); service.name -> ${fallback} as default: no link will show until the label exists`);
+    reasons.push(
+      `no span attribute has a matching ${side} label (labels: ${labels.slice(0, 12).join(', ')}${labels.length > 12 ? ', ...' : ''}); service.name -> ${fallback} as default: no link will show until the label exists`,
+    );
     out.push({ key: 'service.name', value: fallback });
   }
   return { mappings: out, reasons };
@@ -192,7 +222,8 @@ function shiftMs(v: unknown, where: string): number {
   const s = String(v).trim();
   const neg = s.startsWith('-');
   const ms = tryParseDuration(neg ? s.slice(1) : s);
-  if (ms === undefined) throw new InputError(`${where}: "${s}" is not a time shift`, { file: where }, 'use a duration such as -2m or 1h');
+  if (ms === undefined)
+    throw new InputError(`${where}: "${s}" is not a time shift`, { file: where }, 'use a duration such as -2m or 1h');
   return neg ? -ms : ms;
 }
 
@@ -206,22 +237,43 @@ export function correlationsFromProvisioning(text: string, file: string): Provis
   try {
     doc = parse(text.replace(/\$\$/g, '$')) as typeof doc;
   } catch (e) {
-    throw new InputError(`${file} is not valid YAML: ${(e as Error).message.split('\n')[0]}`, { file }, 'give a Grafana datasource provisioning file (apiVersion: 1, datasources:)');
+    throw new InputError(
+      `${file} is not valid YAML: ${(e as Error).message.split('\n')[0]}`,
+      { file },
+      'give a Grafana datasource provisioning file (apiVersion: 1, datasources:)',
+    );
   }
-  if (!doc || !Array.isArray(doc.datasources)) throw new InputError(`${file} has no datasources: list`, { file, key: 'datasources' }, 'give a Grafana datasource provisioning file (apiVersion: 1, datasources:)');
+  if (!doc || !Array.isArray(doc.datasources))
+    throw new InputError(
+      `${file} has no datasources: list`,
+      { file, key: 'datasources' },
+      'give a Grafana datasource provisioning file (apiVersion: 1, datasources:)',
+    );
   const out: ProvisionedCorrelations = {};
   for (const d of doc.datasources) {
     const j = (d?.jsonData ?? {}) as Record<string, any>;
-    if (d?.type === 'prometheus' && Array.isArray(j.exemplarTraceIdDestinations) && j.exemplarTraceIdDestinations[0]?.name) out.exemplarLabel ??= String(j.exemplarTraceIdDestinations[0].name);
+    if (
+      d?.type === 'prometheus' &&
+      Array.isArray(j.exemplarTraceIdDestinations) &&
+      j.exemplarTraceIdDestinations[0]?.name
+    )
+      out.exemplarLabel ??= String(j.exemplarTraceIdDestinations[0].name);
     if (d?.type === 'loki' && Array.isArray(j.derivedFields)) {
-      const f = j.derivedFields.find((x: Record<string, unknown>) => x?.matcherType !== 'label' && typeof x?.matcherRegex === 'string');
+      const f = j.derivedFields.find(
+        (x: Record<string, unknown>) => x?.matcherType !== 'label' && typeof x?.matcherRegex === 'string',
+      );
       if (f) out.derivedFieldRegex ??= String(f.matcherRegex);
     }
     if (d?.type === 'tempo' && j.tracesToLogsV2) {
       const t = j.tracesToLogsV2 as Record<string, any>;
       const where = `${file}: datasources[${d.name}].jsonData.tracesToLogsV2`;
       out.tracesToLogs ??= {
-        tags: Array.isArray(t.tags) ? t.tags.map((x: Record<string, unknown>) => ({ key: String(x.key), value: x.value === undefined ? undefined : String(x.value) })) : [],
+        tags: Array.isArray(t.tags)
+          ? t.tags.map((x: Record<string, unknown>) => ({
+              key: String(x.key),
+              value: x.value === undefined ? undefined : String(x.value),
+            }))
+          : [],
         spanStartShiftMs: shiftMs(t.spanStartTimeShift, `${where}.spanStartTimeShift`),
         spanEndShiftMs: shiftMs(t.spanEndTimeShift, `${where}.spanEndTimeShift`),
         filterByTraceID: t.filterByTraceID === true,

@@ -12,10 +12,68 @@
  *       exemplar trace IDs and log-line trace IDs looked up in the trace store, with percentages and
  *       every broken link named.
  */
-export { generateLgtmConfig, renderLgtmConfigText, promtoolCheckConfig, type LgtmConfigParams, type LgtmConfigReport, type WrittenFile, type PromtoolCheck } from './config.js';
-export { measureIngestion, checkPrometheusYaml, sizeQueue, remoteWriteBlock, mergeRemoteWrite, mimirPushUrl, type IngestionMeasurement, type QueueSizing, type QueueSizingOptions, type QueueConfig, type RemoteWriteOptions, type RemoteWriteBlock, type MergeResult } from './remote-write.js';
-export { collectorConfig, validateCollectorConfig, componentsUsed, parseComponents, exporterFor, type CollectorOptions, type CollectorMode, type CollectorValidation } from './collector.js';
-export { promtailConfig, checkPromtailConfig, lokiPushUrl, PROMTAIL_SCHEMA, type PromtailOptions, type SchemaProblem } from './promtail.js';
-export { datasourcesDocument, datasourcesYaml, correlationsFromProvisioning, type ProvisionedCorrelations, deriveTagMappings, mimirQueryUrl, DEFAULT_UIDS, type DatasourceOptions, type TagMapping, type DerivedMappings } from './datasources.js';
+export {
+  generateLgtmConfig,
+  renderLgtmConfigText,
+  promtoolCheckConfig,
+  type LgtmConfigParams,
+  type LgtmConfigReport,
+  type WrittenFile,
+  type PromtoolCheck,
+} from './config.js';
+export {
+  measureIngestion,
+  checkPrometheusYaml,
+  sizeQueue,
+  remoteWriteBlock,
+  mergeRemoteWrite,
+  mimirPushUrl,
+  type IngestionMeasurement,
+  type QueueSizing,
+  type QueueSizingOptions,
+  type QueueConfig,
+  type RemoteWriteOptions,
+  type RemoteWriteBlock,
+  type MergeResult,
+} from './remote-write.js';
+export {
+  collectorConfig,
+  validateCollectorConfig,
+  componentsUsed,
+  parseComponents,
+  exporterFor,
+  type CollectorOptions,
+  type CollectorMode,
+  type CollectorValidation,
+} from './collector.js';
+export {
+  promtailConfig,
+  checkPromtailConfig,
+  lokiPushUrl,
+  PROMTAIL_SCHEMA,
+  type PromtailOptions,
+  type SchemaProblem,
+} from './promtail.js';
+export {
+  datasourcesDocument,
+  datasourcesYaml,
+  correlationsFromProvisioning,
+  type ProvisionedCorrelations,
+  deriveTagMappings,
+  mimirQueryUrl,
+  DEFAULT_UIDS,
+  type DatasourceOptions,
+  type TagMapping,
+  type DerivedMappings,
+} from './datasources.js';
 export { detectTraceIdFormat, compileDerivedFieldRegex, validTraceIdHex, type TraceIdFormat } from './trace-ids.js';
-export { verifyCorrelations, renderCorrelationsText, renderCorrelationsMarkdown, type CorrelationParams, type CorrelationReport, type LinkCheck, type BrokenLink, type BrokenReason } from './correlations.js';
+export {
+  verifyCorrelations,
+  renderCorrelationsText,
+  renderCorrelationsMarkdown,
+  type CorrelationParams,
+  type CorrelationReport,
+  type LinkCheck,
+  type BrokenLink,
+  type BrokenReason,
+} from './correlations.js';

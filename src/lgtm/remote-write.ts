@@ -89,13 +89,18 @@ export function mimirPushUrl(base: string): string {
 }
 
 /** Reads the ingestion figures of a running Prometheus. `sleep` is injectable for the /metrics fallback. */
-export async function measureIngestion(client: PrometheusClient, opts: { metricsIntervalMs?: number } = {}): Promise<IngestionMeasurement> {
+export async function measureIngestion(
+  client: PrometheusClient,
+  opts: { metricsIntervalMs?: number } = {},
+): Promise<IngestionMeasurement> {
   const build = await client.buildInfo();
   let exemplarStorage = false;
   try {
     const flags = await client.flags();
     exemplarStorage = /(^|,)exemplar-storage(,|$)/.test(flags['enable-feature'] ?? '');
-  } catch { /* flags API absent: leave exemplars off */ }
+  } catch {
+    /* flags API absent: leave exemplars off */
+  }
   let samplesPerSecond: number | undefined;
   let rateSource = '';
   const q = 'sum(rate(prometheus_tsdb_head_samples_appended_total[5m]))';
@@ -103,18 +108,24 @@ export async function measureIngestion(client: PrometheusClient, opts: { metrics
   let youngNote = '';
   try {
     const start = Date.parse(String((await client.runtimeInfo()).startTime ?? ''));
-    if (Number.isFinite(start) && Date.now() - start < 6 * 60_000) youngNote = `, because the server is up for only ${Math.round((Date.now() - start) / 1000)} s (rate[5m] would underestimate)`;
-  } catch { /* no runtimeinfo: trust the rate */ }
-  if (!youngNote) try {
-    const r = await client.query(q);
-    if (r.resultType === 'vector' && r.result.length > 0) {
-      const v = Number(r.result[0]!.value[1]);
-      if (Number.isFinite(v)) {
-        samplesPerSecond = v;
-        rateSource = `PromQL ${q}`;
+    if (Number.isFinite(start) && Date.now() - start < 6 * 60_000)
+      youngNote = `, because the server is up for only ${Math.round((Date.now() - start) / 1000)} s (rate[5m] would underestimate)`;
+  } catch {
+    /* no runtimeinfo: trust the rate */
+  }
+  if (!youngNote)
+    try {
+      const r = await client.query(q);
+      if (r.resultType === 'vector' && r.result.length > 0) {
+        const v = Number(r.result[0]!.value[1]);
+        if (Number.isFinite(v)) {
+          samplesPerSecond = v;
+          rateSource = `PromQL ${q}`;
+        }
       }
+    } catch {
+      /* fall through to /metrics */
     }
-  } catch { /* fall through to /metrics */ }
   if (samplesPerSecond === undefined) {
     // Prometheus does not scrape itself: read its own counter twice
     const interval = opts.metricsIntervalMs ?? 10_000;
@@ -126,7 +137,15 @@ export async function measureIngestion(client: PrometheusClient, opts: { metrics
   }
   // read after the rate: a server that just started has its first scrapes in by now
   const status = await client.tsdbStatus();
-  return { prometheusUrl: client.url, version: build.version, samplesPerSecond, rateSource, headSeries: status.headStats.numSeries, exemplarStorage, measuredAt: new Date().toISOString() };
+  return {
+    prometheusUrl: client.url,
+    version: build.version,
+    samplesPerSecond,
+    rateSource,
+    headSeries: status.headStats.numSeries,
+    exemplarStorage,
+    measuredAt: new Date().toISOString(),
+  };
 }
 
 async function appendedTotal(client: PrometheusClient): Promise<{ value: number; at: number }> {
@@ -135,19 +154,29 @@ async function appendedTotal(client: PrometheusClient): Promise<{ value: number;
   let found = false;
   for (const line of res.text.split('\n')) {
     const m = /^prometheus_tsdb_head_samples_appended_total(?:\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (m) { sum += Number(m[1]); found = true; }
+    if (m) {
+      sum += Number(m[1]);
+      found = true;
+    }
   }
   // the counter is created with the first append: a Prometheus that has appended nothing yet shows none
-  if (!found && !/^prometheus_/m.test(res.text)) throw new StackshiftError('measure', `${client.url}/metrics has no prometheus_tsdb_head_samples_appended_total`, { hint: 'point --prometheus-url at the Prometheus server whose samples move to Mimir' });
+  if (!found && !/^prometheus_/m.test(res.text))
+    throw new StackshiftError('measure', `${client.url}/metrics has no prometheus_tsdb_head_samples_appended_total`, {
+      hint: 'point --prometheus-url at the Prometheus server whose samples move to Mimir',
+    });
   return { value: sum, at: Date.now() };
 }
 
 /** The queue_config for a measured rate, with the arithmetic spelled out. */
-export function sizeQueue(m: Pick<IngestionMeasurement, 'samplesPerSecond' | 'headSeries'>, o: QueueSizingOptions = {}): QueueSizing {
+export function sizeQueue(
+  m: Pick<IngestionMeasurement, 'samplesPerSecond' | 'headSeries'>,
+  o: QueueSizingOptions = {},
+): QueueSizing {
   const perSend = o.maxSamplesPerSend ?? DEFAULT_MAX_SAMPLES_PER_SEND;
   const latency = o.expectedLatencyMs ?? 250;
   const headroom = o.headroom ?? 3;
-  if (!(perSend >= 1) || !(latency > 0) || !(headroom >= 1)) throw new StackshiftError('usage', 'queue sizing needs max_samples_per_send >= 1, latency > 0 and headroom >= 1');
+  if (!(perSend >= 1) || !(latency > 0) || !(headroom >= 1))
+    throw new StackshiftError('usage', 'queue sizing needs max_samples_per_send >= 1, latency > 0 and headroom >= 1');
   const sendsPerSec = 1000 / latency;
   const perShard = perSend * sendsPerSec;
   const rate = m.samplesPerSecond;
@@ -168,9 +197,19 @@ export function sizeQueue(m: Pick<IngestionMeasurement, 'samplesPerSecond' | 'he
     ingestion_burst_size: Math.max(Math.ceil(rate * 1.5) * 10, perSend * maxShards),
     max_global_series_per_user: Math.ceil(m.headSeries * 1.5),
   };
-  arithmetic.push(`Mimir tenant limits to allow: ingestion_rate >= ${mimirLimits.ingestion_rate}, ingestion_burst_size >= ${mimirLimits.ingestion_burst_size}, max_global_series_per_user >= ${mimirLimits.max_global_series_per_user} (1.5x measured for churn)`);
+  arithmetic.push(
+    `Mimir tenant limits to allow: ingestion_rate >= ${mimirLimits.ingestion_rate}, ingestion_burst_size >= ${mimirLimits.ingestion_burst_size}, max_global_series_per_user >= ${mimirLimits.max_global_series_per_user} (1.5x measured for churn)`,
+  );
   return {
-    queue: { capacity, max_shards: maxShards, min_shards: needed, max_samples_per_send: perSend, batch_send_deadline: '5s', min_backoff: '30ms', max_backoff: '5s' },
+    queue: {
+      capacity,
+      max_shards: maxShards,
+      min_shards: needed,
+      max_samples_per_send: perSend,
+      batch_send_deadline: '5s',
+      min_backoff: '30ms',
+      max_backoff: '5s',
+    },
     arithmetic,
     shardsNeeded: needed,
     mimirLimits,
@@ -206,7 +245,14 @@ export function remoteWriteBlock(m: IngestionMeasurement, o: RemoteWriteOptions)
   if (o.dropMetrics?.length) {
     lines.push('  write_relabel_configs:');
     for (const re of o.dropMetrics) {
-      try { new RegExp(`^(?:${re})$`); } catch (e) { throw new StackshiftError('usage', `--drop-metrics "${re}" is not a regular expression: ${(e as Error).message}`); }
+      try {
+        new RegExp(`^(?:${re})$`);
+      } catch (e) {
+        throw new StackshiftError(
+          'usage',
+          `--drop-metrics "${re}" is not a regular expression: ${(e as Error).message}`,
+        );
+      }
       lines.push('    - source_labels: [__name__]');
       lines.push(`      regex: ${q(re)}`);
       lines.push('      action: drop');
@@ -222,11 +268,19 @@ export function checkPrometheusYaml(text: string, file: string): { lines: LineIn
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     const pos = lines.position(e.pos[0]);
-    throw new InputError(`${file} is not valid YAML: ${e.message.split('\n')[0]}`, { file, line: pos.line, column: pos.column }, 'fix the YAML (promtool check config shows the same), then run again');
+    throw new InputError(
+      `${file} is not valid YAML: ${e.message.split('\n')[0]}`,
+      { file, line: pos.line, column: pos.column },
+      'fix the YAML (promtool check config shows the same), then run again',
+    );
   }
   const root = isMap(doc.contents) ? (doc.contents as YAMLMap) : undefined;
   if (doc.contents && !root && !(isScalar(doc.contents) && doc.contents.value === null)) {
-    throw new InputError(`${file} is not a prometheus.yml: its top level is not a mapping`, { file, line: 1 }, 'give the Prometheus configuration file');
+    throw new InputError(
+      `${file} is not a prometheus.yml: its top level is not a mapping`,
+      { file, line: 1 },
+      'give the Prometheus configuration file',
+    );
   }
   return { lines, root };
 }
@@ -248,20 +302,29 @@ export function mergeRemoteWrite(text: string, block: RemoteWriteBlock, file: st
   const ed = yamlEditor(text, lines, root);
   const indentItem = (prefix: string, body: string) => {
     const pad = ' '.repeat(prefix.length - 2);
-    return body.split('\n').map((l, i) => (l === '' ? l : i === 0 ? `${pad}${l}` : `${pad}${l}`)).join('\n');
+    return body
+      .split('\n')
+      .map((l, i) => (l === '' ? l : i === 0 ? `${pad}${l}` : `${pad}${l}`))
+      .join('\n');
   };
   const pair = root ? ed.pair(root, 'remote_write') : undefined;
   let edits: TextEdit[];
   let action: MergeResult['action'];
   const tail = text.length === 0 || text.endsWith('\n') ? '' : '\n';
   if (!pair) {
-    edits = [{ from: text.length, to: text.length, insert: `${tail}remote_write:\n${indentItem('  - ', block.itemText)}` }];
+    edits = [
+      { from: text.length, to: text.length, insert: `${tail}remote_write:\n${indentItem('  - ', block.itemText)}` },
+    ];
     action = 'added-section';
   } else if (!isSeq(pair.value) || (pair.value as YAMLSeq).items.length === 0) {
     const v = pair.value as YamlNode | null;
     if (v && !isSeq(v) && !(isScalar(v) && v.value === null)) {
       const pos = lines.position((pair.key as YamlNode).range![0]);
-      throw new InputError(`${file}: remote_write is not a list`, { file, line: pos.line, column: pos.column, key: 'remote_write' }, 'remote_write holds a list of endpoints (- url: ...)');
+      throw new InputError(
+        `${file}: remote_write is not a list`,
+        { file, line: pos.line, column: pos.column, key: 'remote_write' },
+        'remote_write holds a list of endpoints (- url: ...)',
+      );
     }
     const colon = text.indexOf(':', (pair.key as YamlNode).range![1]) + 1;
     const to = v?.range && v.range[1] > colon ? v.range[1] : colon;
@@ -271,7 +334,11 @@ export function mergeRemoteWrite(text: string, block: RemoteWriteBlock, file: st
     const seq = pair.value as YAMLSeq;
     if (seq.flow) {
       const pos = lines.position(seq.range![0]);
-      throw new InputError(`${file}: remote_write is written in flow style ([...]), which cannot be edited in place`, { file, line: pos.line, column: pos.column, key: 'remote_write' }, 'rewrite remote_write as a block list (- url: ...) and run again');
+      throw new InputError(
+        `${file}: remote_write is written in flow style ([...]), which cannot be edited in place`,
+        { file, line: pos.line, column: pos.column, key: 'remote_write' },
+        'rewrite remote_write as a block list (- url: ...) and run again',
+      );
     }
     const items = seq.items as YamlNode[];
     const first = items[0]!;
@@ -279,22 +346,41 @@ export function mergeRemoteWrite(text: string, block: RemoteWriteBlock, file: st
     const prefix = text.slice(lines.lineStart(firstStart), firstStart);
     if (!/^ *- +$/.test(prefix)) {
       const pos = lines.position(firstStart);
-      throw new InputError(`${file}: the remote_write list is laid out in a way stackshift does not edit`, { file, line: pos.line, column: pos.column, key: 'remote_write' }, 'write each item as "- url: ..." on its own line');
+      throw new InputError(
+        `${file}: the remote_write list is laid out in a way stackshift does not edit`,
+        { file, line: pos.line, column: pos.column, key: 'remote_write' },
+        'write each item as "- url: ..." on its own line',
+      );
     }
     const body = indentItem(prefix, block.itemText);
-    const ours = items.find((it) => isMap(it) && (ed.scalar(ed.pair(it, 'url')?.value) === block.url || ed.scalar(ed.pair(it, 'name')?.value) === name));
+    const ours = items.find(
+      (it) =>
+        isMap(it) &&
+        (ed.scalar(ed.pair(it, 'url')?.value) === block.url || ed.scalar(ed.pair(it, 'name')?.value) === name),
+    );
     if (ours) {
       const from = lines.lineStart(ours.range![0]);
-      const to = ours.range![1] > 0 && text[ours.range![1] - 1] === '\n' ? ours.range![1] : lines.nextLineStart(Math.max(ours.range![0], ours.range![1] - 1));
+      const to =
+        ours.range![1] > 0 && text[ours.range![1] - 1] === '\n'
+          ? ours.range![1]
+          : lines.nextLineStart(Math.max(ours.range![0], ours.range![1] - 1));
       // the same settings with only the measurement comments changed is no change: a rerun must not rewrite
       // (and back up) the live file for a new timestamp
-      const settings = (t: string) => t.split('\n').filter((l) => !/^\s*#/.test(l)).join('\n').trimEnd();
+      const settings = (t: string) =>
+        t
+          .split('\n')
+          .filter((l) => !/^\s*#/.test(l))
+          .join('\n')
+          .trimEnd();
       if (settings(text.slice(from, to)) === settings(body)) return { text, changed: false, action: 'unchanged' };
       edits = [{ from, to, insert: body }];
       action = 'replaced';
     } else {
       const last = items[items.length - 1]!;
-      const at = last.range![1] > 0 && text[last.range![1] - 1] === '\n' ? last.range![1] : lines.nextLineStart(Math.max(last.range![0], last.range![1] - 1));
+      const at =
+        last.range![1] > 0 && text[last.range![1] - 1] === '\n'
+          ? last.range![1]
+          : lines.nextLineStart(Math.max(last.range![0], last.range![1] - 1));
       edits = [{ from: at, to: at, insert: (at === text.length && !text.endsWith('\n') ? '\n' : '') + body }];
       action = 'added-item';
     }
@@ -302,6 +388,11 @@ export function mergeRemoteWrite(text: string, block: RemoteWriteBlock, file: st
   const next = applyEdits(text, edits).text;
   if (next === text) return { text, changed: false, action: 'unchanged' };
   const check = parseDocument(next);
-  if (check.errors.length) throw new StackshiftError('merge', `merging remote_write into ${file} would make it invalid YAML (${check.errors[0]!.message.split('\n')[0]}); nothing written`, { hint: 'report this with the file; meanwhile add the block by hand from the out-dir copy' });
+  if (check.errors.length)
+    throw new StackshiftError(
+      'merge',
+      `merging remote_write into ${file} would make it invalid YAML (${check.errors[0]!.message.split('\n')[0]}); nothing written`,
+      { hint: 'report this with the file; meanwhile add the block by hand from the out-dir copy' },
+    );
   return { text: next, changed: true, action };
 }

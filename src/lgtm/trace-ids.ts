@@ -24,7 +24,10 @@ function escapeRe(s: string): string {
 
 /** The most common trace-ID spelling in the lines; undefined when none of them holds one. */
 export function detectTraceIdFormat(lines: string[]): TraceIdFormat | undefined {
-  const counts = new Map<string, { key: string; style: 'logfmt' | 'json'; lengths: Set<number>; n: number; example: string }>();
+  const counts = new Map<
+    string,
+    { key: string; style: 'logfmt' | 'json'; lengths: Set<number>; n: number; example: string }
+  >();
   for (const line of lines) {
     const m = FIND.exec(line);
     if (!m) continue;
@@ -42,7 +45,8 @@ export function detectTraceIdFormat(lines: string[]): TraceIdFormat | undefined 
   const min = lengths[0]!;
   const max = lengths[lengths.length - 1]!;
   const hex = min === max ? `[0-9a-fA-F]{${min}}` : `[0-9a-fA-F]{${min},${max}}`;
-  const regex = best.style === 'json' ? `"${escapeRe(best.key)}"\\s*:\\s*"(${hex})"` : `\\b${escapeRe(best.key)}=(${hex})\\b`;
+  const regex =
+    best.style === 'json' ? `"${escapeRe(best.key)}"\\s*:\\s*"(${hex})"` : `\\b${escapeRe(best.key)}=(${hex})\\b`;
   const re = new RegExp(regex);
   const matched = lines.filter((l) => re.test(l)).length;
   return { regex, key: best.key, style: best.style, lengths, matched, scanned: lines.length, example: best.example };
@@ -57,7 +61,10 @@ export function compileDerivedFieldRegex(source: string): RegExp {
     throw new Error(`"${source}" is not a regular expression: ${(e as Error).message}`);
   }
   const groups = new RegExp(`${source}|`).exec('')!.length - 1;
-  if (groups !== 1) throw new Error(`"${source}" has ${groups} capture groups; a Grafana derived field takes exactly one (the trace ID)`);
+  if (groups !== 1)
+    throw new Error(
+      `"${source}" has ${groups} capture groups; a Grafana derived field takes exactly one (the trace ID)`,
+    );
   return re;
 }
 

@@ -24,7 +24,9 @@ const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /** API exports wrap the dashboard: {"dashboard": {...}, "meta": {...}}. */
 function unwrap(root: Obj): { dash: Obj; base: JsonPath } {
-  return isObj(root.dashboard) && !root.panels ? { dash: root.dashboard, base: ['dashboard'] } : { dash: root, base: [] };
+  return isObj(root.dashboard) && !root.panels
+    ? { dash: root.dashboard, base: ['dashboard'] }
+    : { dash: root, base: [] };
 }
 
 export function dashboardQueries(root: unknown): DashboardQuery[] {
@@ -62,11 +64,12 @@ export function dashboardQueries(root: unknown): DashboardQuery[] {
       if (type === 'datasource' || uid === '-- Mixed --' || uid === 'grafana') return undefined;
       if (type) return 'other';
       const ref = uid ? /^\$\{?([A-Za-z0-9_]+)/.exec(uid) : null;
-      return ref ? dsVars.get(ref[1]) ?? 'unknown' : 'unknown';
+      return ref ? (dsVars.get(ref[1]) ?? 'unknown') : 'unknown';
     }
     return 'unknown';
   };
-  const panelName = (p: Obj) => `panel ${typeof p.title === 'string' && p.title ? JSON.stringify(p.title) : '(untitled)'}${typeof p.id === 'number' ? ` (id ${p.id})` : ''}`;
+  const panelName = (p: Obj) =>
+    `panel ${typeof p.title === 'string' && p.title ? JSON.stringify(p.title) : '(untitled)'}${typeof p.id === 'number' ? ` (id ${p.id})` : ''}`;
   const visitPanel = (p: unknown, path: JsonPath, where: string): void => {
     if (!isObj(p)) return;
     const panelKind = kindOf(p.datasource);
@@ -74,7 +77,12 @@ export function dashboardQueries(root: unknown): DashboardQuery[] {
       if (!isObj(t) || typeof t.expr !== 'string') return;
       const kind = kindOf(t.datasource) ?? panelKind ?? 'unknown';
       if (kind === 'other') return;
-      out.push({ path: [...path, 'targets', i, 'expr'], value: t.expr, context: `${where}${panelName(p)} target ${str(t.refId) ?? i}`, variable: false });
+      out.push({
+        path: [...path, 'targets', i, 'expr'],
+        value: t.expr,
+        context: `${where}${panelName(p)} target ${str(t.refId) ?? i}`,
+        variable: false,
+      });
     });
     arr(p.panels).forEach((n, i) => visitPanel(n, [...path, 'panels', i], `${where}${panelName(p)} > `));
   };
@@ -82,7 +90,9 @@ export function dashboardQueries(root: unknown): DashboardQuery[] {
   arr(dash.rows).forEach((row, r) => {
     if (!isObj(row)) return;
     const title = str(row.title);
-    arr(row.panels).forEach((p, i) => visitPanel(p, [...base, 'rows', r, 'panels', i], `row ${title ? JSON.stringify(title) : r} > `));
+    arr(row.panels).forEach((p, i) =>
+      visitPanel(p, [...base, 'rows', r, 'panels', i], `row ${title ? JSON.stringify(title) : r} > `),
+    );
   });
   variables.forEach((v, i) => {
     if (!isObj(v) || v.type !== 'query' || kindOf(v.datasource) === 'other') return;
@@ -99,7 +109,12 @@ export function dashboardQueries(root: unknown): DashboardQuery[] {
   });
   arr(isObj(dash.annotations) ? dash.annotations.list : undefined).forEach((a, i) => {
     if (!isObj(a) || typeof a.expr !== 'string' || !a.expr.trim() || kindOf(a.datasource) === 'other') return;
-    out.push({ path: [...base, 'annotations', 'list', i, 'expr'], value: a.expr, context: `annotation ${str(a.name) ?? i}`, variable: false });
+    out.push({
+      path: [...base, 'annotations', 'list', i, 'expr'],
+      value: a.expr,
+      context: `annotation ${str(a.name) ?? i}`,
+      variable: false,
+    });
   });
   return out;
 }

@@ -43,7 +43,10 @@ class MappedEmbedding implements Embedding {
       const out: TextEdit[] = [];
       for (const e of edits) {
         const insert = this.encode(e.insert);
-        if (insert === undefined) { out.length = 0; break; }
+        if (insert === undefined) {
+          out.length = 0;
+          break;
+        }
         out.push({ from: p[e.from], to: p[e.to], insert });
       }
       if (out.length === edits.length) return out;
@@ -55,20 +58,27 @@ class MappedEmbedding implements Embedding {
 /** A JSON string token (with its quotes) at `from` in `text`. */
 export function jsonStringEmbedding(text: string, from: number, length: number, value: string): Embedding {
   const to = from + length;
-  return new MappedEmbedding(value, from, to, () => {
-    const pos = new Int32Array(value.length + 1);
-    let k = 0;
-    for (let i = from + 1; i < to - 1 && k < value.length; ) {
-      pos[k++] = i;
-      if (text[i] === '\\') i += text[i + 1] === 'u' ? 6 : 2;
-      else {
-        // a character outside the BMP is two UTF-16 units in both the text and the value
-        i++;
+  return new MappedEmbedding(
+    value,
+    from,
+    to,
+    () => {
+      const pos = new Int32Array(value.length + 1);
+      let k = 0;
+      for (let i = from + 1; i < to - 1 && k < value.length;) {
+        pos[k++] = i;
+        if (text[i] === '\\') i += text[i + 1] === 'u' ? 6 : 2;
+        else {
+          // a character outside the BMP is two UTF-16 units in both the text and the value
+          i++;
+        }
       }
-    }
-    pos[value.length] = to - 1;
-    return k === value.length ? pos : null;
-  }, (s) => JSON.stringify(s).slice(1, -1), (s) => JSON.stringify(s));
+      pos[value.length] = to - 1;
+      return k === value.length ? pos : null;
+    },
+    (s) => JSON.stringify(s).slice(1, -1),
+    (s) => JSON.stringify(s),
+  );
 }
 
 const YAML_ESCAPE_LEN: Record<string, number> = { x: 4, u: 6, U: 10 };
@@ -78,53 +88,93 @@ export function yamlScalarEmbedding(text: string, node: Scalar): Embedding {
   const [from, valueEnd] = node.range!;
   const src = text.slice(from, valueEnd);
   // non-string plain scalars (expr: 1, a numeric flag value) are taken as written
-  const value = typeof node.value === 'string' ? node.value : node.type === Scalar.PLAIN ? src : String(node.value ?? '');
+  const value =
+    typeof node.value === 'string' ? node.value : node.type === Scalar.PLAIN ? src : String(node.value ?? '');
   const whole = (s: string) => {
     const q = JSON.stringify(s);
     // a block scalar's range ends after its last line break; keep the line structure around it
-    return node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED ? (src.endsWith('\n') ? `${q}\n` : q) : q;
+    return node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED
+      ? src.endsWith('\n')
+        ? `${q}\n`
+        : q
+      : q;
   };
   switch (node.type) {
     case Scalar.PLAIN:
-      return new MappedEmbedding(value, from, valueEnd, () => (src === value ? identity(from, value.length) : null), (s) => (/[\n#]|: /.test(s) ? undefined : s), whole);
+      return new MappedEmbedding(
+        value,
+        from,
+        valueEnd,
+        () => (src === value ? identity(from, value.length) : null),
+        (s) => (/[\n#]|: /.test(s) ? undefined : s),
+        whole,
+      );
     case Scalar.QUOTE_SINGLE:
-      return new MappedEmbedding(value, from, valueEnd, () => {
-        if (src.includes('\n')) return null;
-        const pos = new Int32Array(value.length + 1);
-        let k = 0;
-        for (let i = 1; i < src.length - 1 && k < value.length; i++) {
-          pos[k++] = from + i;
-          if (src[i] === "'" && src[i + 1] === "'") i++;
-        }
-        pos[value.length] = valueEnd - 1;
-        return k === value.length ? pos : null;
-      }, (s) => (s.includes('\n') ? undefined : s.replace(/'/g, "''")), whole);
-    case Scalar.QUOTE_DOUBLE:
-      return new MappedEmbedding(value, from, valueEnd, () => {
-        if (src.includes('\n')) return null;
-        const pos = new Int32Array(value.length + 1);
-        let k = 0;
-        for (let i = 1; i < src.length - 1 && k < value.length; ) {
-          const start = from + i;
-          let len = 1;
-          let units = 1;
-          if (src[i] === '\\') {
-            len = YAML_ESCAPE_LEN[src[i + 1]] ?? 2;
-            if (src[i + 1] === 'U') units = parseInt(src.slice(i + 2, i + 10), 16) > 0xffff ? 2 : 1;
-          } else if (src.codePointAt(i)! > 0xffff) {
-            len = 2;
-            units = 2;
+      return new MappedEmbedding(
+        value,
+        from,
+        valueEnd,
+        () => {
+          if (src.includes('\n')) return null;
+          const pos = new Int32Array(value.length + 1);
+          let k = 0;
+          for (let i = 1; i < src.length - 1 && k < value.length; i++) {
+            pos[k++] = from + i;
+            if (src[i] === "'" && src[i + 1] === "'") i++;
           }
-          for (let u = 0; u < units; u++) pos[k++] = start;
-          i += len;
-        }
-        pos[value.length] = valueEnd - 1;
-        return k === value.length ? pos : null;
-      }, (s) => JSON.stringify(s).slice(1, -1), whole);
+          pos[value.length] = valueEnd - 1;
+          return k === value.length ? pos : null;
+        },
+        (s) => (s.includes('\n') ? undefined : s.replace(/'/g, "''")),
+        whole,
+      );
+    case Scalar.QUOTE_DOUBLE:
+      return new MappedEmbedding(
+        value,
+        from,
+        valueEnd,
+        () => {
+          if (src.includes('\n')) return null;
+          const pos = new Int32Array(value.length + 1);
+          let k = 0;
+          for (let i = 1; i < src.length - 1 && k < value.length;) {
+            const start = from + i;
+            let len = 1;
+            let units = 1;
+            if (src[i] === '\\') {
+              len = YAML_ESCAPE_LEN[src[i + 1]] ?? 2;
+              if (src[i + 1] === 'U') units = parseInt(src.slice(i + 2, i + 10), 16) > 0xffff ? 2 : 1;
+            } else if (src.codePointAt(i)! > 0xffff) {
+              len = 2;
+              units = 2;
+            }
+            for (let u = 0; u < units; u++) pos[k++] = start;
+            i += len;
+          }
+          pos[value.length] = valueEnd - 1;
+          return k === value.length ? pos : null;
+        },
+        (s) => JSON.stringify(s).slice(1, -1),
+        whole,
+      );
     case Scalar.BLOCK_LITERAL:
-      return new MappedEmbedding(value, from, valueEnd, () => blockLiteralPositions(text, from, valueEnd, value), (s) => (s.includes('\n') ? undefined : s), whole);
+      return new MappedEmbedding(
+        value,
+        from,
+        valueEnd,
+        () => blockLiteralPositions(text, from, valueEnd, value),
+        (s) => (s.includes('\n') ? undefined : s),
+        whole,
+      );
     default:
-      return new MappedEmbedding(value, from, valueEnd, () => null, () => undefined, whole);
+      return new MappedEmbedding(
+        value,
+        from,
+        valueEnd,
+        () => null,
+        () => undefined,
+        whole,
+      );
   }
 }
 
@@ -141,7 +191,7 @@ function blockLiteralPositions(text: string, from: number, end: number, value: s
   let indent = -1;
   const pos: number[] = [];
   let decoded = '';
-  for (let ls = headerEnd + 1; ls < end; ) {
+  for (let ls = headerEnd + 1; ls < end;) {
     let le = text.indexOf('\n', ls);
     if (le < 0 || le > end) le = end;
     const line = text.slice(ls, le);

@@ -2,7 +2,21 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { parseTree, type ParseError } from 'jsonc-parser';
-import { atLeast, inSemverRange, parseVersion, RELEASE_FACTS, REMOVED_CLI_FLAGS, RULES, type Fix, type LintRule, type Phase, type Report, type RunFacts, type Severity, type Version } from '../compat/index.js';
+import {
+  atLeast,
+  inSemverRange,
+  parseVersion,
+  RELEASE_FACTS,
+  REMOVED_CLI_FLAGS,
+  RULES,
+  type Fix,
+  type LintRule,
+  type Phase,
+  type Report,
+  type RunFacts,
+  type Severity,
+  type Version,
+} from '../compat/index.js';
 import { aggregations, functionCalls, parsePromQL, type ParsedPromQL, type TextEdit } from '../promql/index.js';
 import { applyEdits, editsOverlap } from '../promql/index.js';
 import { backupFile, copyAccessOf, writeFileAtomic } from '../fsutil/index.js';
@@ -86,7 +100,16 @@ export interface LintResult {
   features: string[] | null;
   findings: Finding[];
   files: Array<{ file: string; kinds: string[] }>;
-  counts: { error: number; warning: number; info: number; dual: number; cutover: number; advisory: number; fixable: number; expressions: number };
+  counts: {
+    error: number;
+    warning: number;
+    info: number;
+    dual: number;
+    cutover: number;
+    advisory: number;
+    fixable: number;
+    expressions: number;
+  };
   /** The promtool run (--promtool): its version and the files it checked. */
   promtool?: { path: string; version: string; checked: string[] };
 }
@@ -98,7 +121,8 @@ export const PARSE_ERROR_RULE: LintRule = {
   phase: 'advisory',
   versions: {},
   source: 'YAML 1.2 / JSON (RFC 8259)',
-  description: 'The file is not valid YAML or JSON, so nothing in it could be checked; Prometheus or Grafana would reject it as well.',
+  description:
+    'The file is not valid YAML or JSON, so nothing in it could be checked; Prometheus or Grafana would reject it as well.',
 };
 
 export const INPUT_MISSING_RULE: LintRule = {
@@ -118,7 +142,8 @@ export const PROMTOOL_RULE: LintRule = {
   phase: 'advisory',
   versions: {},
   source: 'promtool check config / check rules of the binary given with --promtool',
-  description: 'What the promtool named with --promtool (that of the target version) reports when it checks the config and rule files: relabel rules, regexes, duplicate jobs, files that do not exist, anything that version would refuse to load.',
+  description:
+    'What the promtool named with --promtool (that of the target version) reports when it checks the config and rule files: relabel rules, regexes, duplicate jobs, files that do not exist, anything that version would refuse to load.',
 };
 
 export const INPUT_UNKNOWN_RULE: LintRule = {
@@ -128,7 +153,8 @@ export const INPUT_UNKNOWN_RULE: LintRule = {
   phase: 'advisory',
   versions: {},
   source: 'stackshift lint inputs (src/lint/inputs.ts): kinds are decided by content',
-  description: 'The file is not a prometheus.yml, a rule file, a PrometheusRule, a Grafana dashboard nor a source of Prometheus flags, so nothing in it was checked.',
+  description:
+    'The file is not a prometheus.yml, a rule file, a PrometheusRule, a Grafana dashboard nor a source of Prometheus flags, so nothing in it was checked.',
 };
 
 export function resolveVersions(opts: { from?: string; to?: string }): { from: Version; to: Version } {
@@ -140,7 +166,9 @@ export function resolveVersions(opts: { from?: string; to?: string }): { from: V
 }
 
 export function rulesApplying(from: Version, to: Version, only?: string[]): LintRule[] {
-  return RULES.filter((r) => inSemverRange(from, r.versions.from) && inSemverRange(to, r.versions.to) && (!only || only.includes(r.id)));
+  return RULES.filter(
+    (r) => inSemverRange(from, r.versions.from) && inSemverRange(to, r.versions.to) && (!only || only.includes(r.id)),
+  );
 }
 
 /** Whether a fix belongs to a stage: dual fixes valid on the running (or bridge) version, cutover fixes valid on the target. */
@@ -195,7 +223,9 @@ export async function loadAll(paths: string[], opts: LintOptions): Promise<Loade
     try {
       text = read(file);
     } catch (e) {
-      throw new UsageError(`--flags-from ${src}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new UsageError(
+        `--flags-from ${src}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
     }
     loadFile(loaded, file, text);
   }
@@ -214,7 +244,10 @@ interface Raw {
 }
 
 function parseSite(site: ExprSite): ParsedPromQL {
-  return parsePromQL(site.emb.value, { templates: site.origin === 'dashboard', maskFunctions: site.variable ? ['label_values', 'query_result'] : undefined });
+  return parsePromQL(site.emb.value, {
+    templates: site.origin === 'dashboard',
+    maskFunctions: site.variable ? ['label_values', 'query_result'] : undefined,
+  });
 }
 
 /** Lints what loadAll found. */
@@ -237,7 +270,14 @@ export function lintLoaded(loaded: Loaded, opts: LintOptions): LintResult {
   const run: RunFacts = { features, flagNames, scrapeIntervalMs, functionsUsed };
 
   for (const p of loaded.problems) {
-    raws.push({ rule: p.missing ? INPUT_MISSING_RULE : p.unknownKind ? INPUT_UNKNOWN_RULE : PARSE_ERROR_RULE, report: { message: p.message, at: { from: p.from, to: p.to }, severity: p.severity }, file: loaded.files.get(p.file), url: loaded.files.has(p.file) ? undefined : p.file, from: p.from, to: p.to });
+    raws.push({
+      rule: p.missing ? INPUT_MISSING_RULE : p.unknownKind ? INPUT_UNKNOWN_RULE : PARSE_ERROR_RULE,
+      report: { message: p.message, at: { from: p.from, to: p.to }, severity: p.severity },
+      file: loaded.files.get(p.file),
+      url: loaded.files.has(p.file) ? undefined : p.file,
+      from: p.from,
+      to: p.to,
+    });
   }
 
   let promtool: LintResult['promtool'];
@@ -246,7 +286,14 @@ export function lintLoaded(loaded: Loaded, opts: LintOptions): LintResult {
     promtool = { path: opts.promtool, version: rep.version, checked: rep.checked };
     for (const f of rep.findings) {
       if (opts.rules && !opts.rules.includes(PROMTOOL_RULE.id)) break;
-      raws.push({ rule: PROMTOOL_RULE, report: { message: `promtool ${rep.version}: ${f.message}`, at: { from: f.from, to: f.to } }, file: f.file, url: f.file ? undefined : f.path, from: f.from, to: f.to });
+      raws.push({
+        rule: PROMTOOL_RULE,
+        report: { message: `promtool ${rep.version}: ${f.message}`, at: { from: f.from, to: f.to } },
+        file: f.file,
+        url: f.file ? undefined : f.path,
+        from: f.from,
+        to: f.to,
+      });
     }
   }
 
@@ -258,8 +305,21 @@ export function lintLoaded(loaded: Loaded, opts: LintOptions): LintResult {
     for (const a of aggregations(expr)) functionsUsed.add(a.op);
     for (const rule of promqlRules) {
       rule.checkPromQL!({
-        from, to, run, expr, origin: site.origin,
-        report: (r) => raws.push({ rule, report: r, file: site.file, from: site.emb.offsetOf(r.at.from), to: site.emb.offsetOf(r.at.to), context: site.context, site }),
+        from,
+        to,
+        run,
+        expr,
+        origin: site.origin,
+        report: (r) =>
+          raws.push({
+            rule,
+            report: r,
+            file: site.file,
+            from: site.emb.offsetOf(r.at.from),
+            to: site.emb.offsetOf(r.at.to),
+            context: site.context,
+            site,
+          }),
       });
     }
   });
@@ -269,7 +329,14 @@ export function lintLoaded(loaded: Loaded, opts: LintOptions): LintResult {
     const yaml = yamlEditor(c.file.text, c.file.lines, c.root);
     for (const rule of configRules) {
       rule.checkConfig!({
-        from, to, run, file: c.file.file, text: c.file.text, doc: c.doc, root: c.root, yaml,
+        from,
+        to,
+        run,
+        file: c.file.file,
+        text: c.file.text,
+        doc: c.doc,
+        root: c.root,
+        yaml,
         report: (r) => raws.push({ rule, report: r, file: c.file, from: r.at.from, to: r.at.to }),
       });
     }
@@ -279,8 +346,22 @@ export function lintLoaded(loaded: Loaded, opts: LintOptions): LintResult {
   for (const f of loaded.flags) {
     for (const rule of flagRules) {
       rule.checkFlags!({
-        from, to, run, kind: f.source.kind, args: f.source.args, edit: f.source.edit,
-        report: (r) => raws.push({ rule, report: r, file: f.file, url: f.url, from: r.at.from, to: r.at.to, context: f.source.label }),
+        from,
+        to,
+        run,
+        kind: f.source.kind,
+        args: f.source.args,
+        edit: f.source.edit,
+        report: (r) =>
+          raws.push({
+            rule,
+            report: r,
+            file: f.file,
+            url: f.url,
+            from: r.at.from,
+            to: r.at.to,
+            context: f.source.label,
+          }),
       });
     }
   }
@@ -307,12 +388,39 @@ export function lintLoaded(loaded: Loaded, opts: LintOptions): LintResult {
       context: r.context,
       expr: r.site?.emb.value,
       source: r.rule.source,
-      fix: r.report.fix && fixEdits ? { description: r.report.fix.description, validFrom: r.report.fix.validFrom, applies: fixApplies(r.rule, r.report.fix, stage === 'all' ? 'cutover' : stage, from, to) && stage !== 'all', edits: fixEdits } : undefined,
-      suggestion: r.report.suggestion && sugEdits ? { description: r.report.suggestion.description, validFrom: r.report.suggestion.validFrom, edits: sugEdits } : undefined,
+      fix:
+        r.report.fix && fixEdits
+          ? {
+              description: r.report.fix.description,
+              validFrom: r.report.fix.validFrom,
+              applies:
+                fixApplies(r.rule, r.report.fix, stage === 'all' ? 'cutover' : stage, from, to) && stage !== 'all',
+              edits: fixEdits,
+            }
+          : undefined,
+      suggestion:
+        r.report.suggestion && sugEdits
+          ? { description: r.report.suggestion.description, validFrom: r.report.suggestion.validFrom, edits: sugEdits }
+          : undefined,
     });
   }
-  findings.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column || (a.ruleId < b.ruleId ? -1 : 1)));
-  const counts = { error: 0, warning: 0, info: 0, dual: 0, cutover: 0, advisory: 0, fixable: 0, expressions: loaded.exprs.length };
+  findings.sort((a, b) =>
+    a.file < b.file
+      ? -1
+      : a.file > b.file
+        ? 1
+        : a.line - b.line || a.column - b.column || (a.ruleId < b.ruleId ? -1 : 1),
+  );
+  const counts = {
+    error: 0,
+    warning: 0,
+    info: 0,
+    dual: 0,
+    cutover: 0,
+    advisory: 0,
+    fixable: 0,
+    expressions: loaded.exprs.length,
+  };
   for (const f of findings) {
     counts[f.severity]++;
     counts[f.phase]++;
@@ -335,7 +443,15 @@ export async function lintFiles(paths: string[], opts: LintOptions = {}): Promis
 }
 
 function durationMs(text: string): number | undefined {
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
+  const units: Record<string, number> = {
+    ms: 1,
+    s: 1000,
+    m: 60_000,
+    h: 3_600_000,
+    d: 86_400_000,
+    w: 604_800_000,
+    y: 31_536_000_000,
+  };
   if (!/^(\d+(ms|s|m|h|d|w|y))+$/.test(text)) return undefined;
   let ms = 0;
   for (const m of text.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)) ms += Number(m[1]) * units[m[2]];
@@ -431,7 +547,11 @@ export async function fixFiles(paths: string[], opts: FixOptions): Promise<FixRe
   const files: FixedFile[] = [];
   const rejected: Array<{ file: string; reason: string }> = [];
   const changed = [...texts.entries()].filter(([f, t]) => t !== baseRead(f));
-  const yamlFiles = new Set(before.files.filter((f) => f.kinds.some((k) => k === 'rules' || k === 'config') && !/\.json$/i.test(f.file)).map((f) => f.file));
+  const yamlFiles = new Set(
+    before.files
+      .filter((f) => f.kinds.some((k) => k === 'rules' || k === 'config') && !/\.json$/i.test(f.file))
+      .map((f) => f.file),
+  );
   const inputs = current.files.filter((f) => f.kinds.length > 0 && !f.kinds.includes('unknown')).map((f) => f.file);
   const base = commonDir(opts.outDir ? inputs : changed.map(([f]) => f));
   for (const [file, after] of changed) {
@@ -440,7 +560,13 @@ export async function fixFiles(paths: string[], opts: FixOptions): Promise<FixRe
       rejected.push({ file, reason });
       continue;
     }
-    const entry: FixedFile = { file, fixes: fixCount.get(file) ?? 0, changes: changes.get(file) ?? [], before: baseRead(file), after };
+    const entry: FixedFile = {
+      file,
+      fixes: fixCount.get(file) ?? 0,
+      changes: changes.get(file) ?? [],
+      before: baseRead(file),
+      after,
+    };
     if (!opts.dryRun) {
       if (opts.outDir) {
         const target = join(resolve(opts.outDir), relative(base, file));

@@ -1,4 +1,13 @@
-import { isMap, isScalar, isSeq, type Document, type Node as YamlNode, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  type Document,
+  type Node as YamlNode,
+  type Scalar,
+  type YAMLMap,
+  type YAMLSeq,
+} from 'yaml';
 import type { FeatureToken, FlagArg, FlagEditor } from '../compat/index.js';
 import type { TextEdit } from '../promql/index.js';
 import { yamlScalarEmbedding } from './embedded.js';
@@ -36,7 +45,12 @@ interface Word {
   remove(): TextEdit[];
 }
 
-interface ArgWords { words: Word[]; nameLen: number; valueWord?: Word; valueStart?: number }
+interface ArgWords {
+  words: Word[];
+  nameLen: number;
+  valueWord?: Word;
+  valueStart?: number;
+}
 const argWords = new WeakMap<FlagArg, ArgWords>();
 
 /** Turns words into flag arguments: "--name=value", "--name value", or "--name" alone. */
@@ -98,7 +112,10 @@ function featureEdits(arg: FlagArg, token: FeatureToken, editor: FlagEditor): Te
   const idx = feats.indexOf(token);
   const s = starts[idx];
   const e = s + feats[idx].name.length;
-  const edit = idx < feats.length - 1 ? { from: s, to: starts[idx + 1], insert: '' } : { from: starts[idx - 1] + feats[idx - 1].name.length, to: e, insert: '' };
+  const edit =
+    idx < feats.length - 1
+      ? { from: s, to: starts[idx + 1], insert: '' }
+      : { from: starts[idx - 1] + feats[idx - 1].name.length, to: e, insert: '' };
   return rec.valueWord.translate([edit]);
 }
 
@@ -118,7 +135,10 @@ function makeEditor(args: FlagArg[], addArg: (text: string) => TextEdit[] | unde
     replaceArg(arg, text) {
       const rec = argWords.get(arg);
       if (!rec) return [];
-      return [...rec.words[0].translate([{ from: 0, to: rec.words[0].text.length, insert: text }]), ...rec.words.slice(1).flatMap((w) => w.remove())];
+      return [
+        ...rec.words[0].translate([{ from: 0, to: rec.words[0].text.length, insert: text }]),
+        ...rec.words.slice(1).flatMap((w) => w.remove()),
+      ];
     },
     addArg,
     addFeature(arg, token) {
@@ -149,13 +169,30 @@ function shellWords(text: string, lines: LineIndex, start: number, end: number, 
   let i = start;
   while (i < end) {
     const c = text[i];
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || (c === '\\' && (text[i + 1] === '\n' || text[i + 1] === '\r'))) { i++; continue; }
+    if (
+      c === ' ' ||
+      c === '\t' ||
+      c === '\n' ||
+      c === '\r' ||
+      (c === '\\' && (text[i + 1] === '\n' || text[i + 1] === '\r'))
+    ) {
+      i++;
+      continue;
+    }
     const ws = i;
     let quote: string | null = null;
     while (i < end) {
       const d = text[i];
-      if (quote) { if (d === quote) quote = null; i++; continue; }
-      if (d === '"' || d === "'") { quote = d; i++; continue; }
+      if (quote) {
+        if (d === quote) quote = null;
+        i++;
+        continue;
+      }
+      if (d === '"' || d === "'") {
+        quote = d;
+        i++;
+        continue;
+      }
       if (d === ' ' || d === '\t' || d === '\n' || d === '\r') break;
       if (d === '\\' && text[i + 1] === '\n') break;
       i++;
@@ -211,13 +248,24 @@ function removeWordInText(text: string, lines: LineIndex, from: number, to: numb
  * 1, then one flag per line), the new flag gets its own line with the same indent; on a single-line command it
  * goes after the last flag on that line.
  */
-function appendArgInText(text: string, lines: LineIndex, args: FlagArg[], kind: 'systemd' | 'args'): (t: string) => TextEdit[] | undefined {
+function appendArgInText(
+  text: string,
+  lines: LineIndex,
+  args: FlagArg[],
+  kind: 'systemd' | 'args',
+): (t: string) => TextEdit[] | undefined {
   return (t) => {
     const last = args[args.length - 1];
     if (!last) return undefined;
     const ls = lines.lineStart(last.from);
     const indent = text.slice(ls, last.from);
-    const ownLine = /^[ \t]*$/.test(indent) && (indent !== '' || text.slice(0, ls).split('\n').some((l) => l.trim() !== '' && !l.trim().startsWith('#')));
+    const ownLine =
+      /^[ \t]*$/.test(indent) &&
+      (indent !== '' ||
+        text
+          .slice(0, ls)
+          .split('\n')
+          .some((l) => l.trim() !== '' && !l.trim().startsWith('#')));
     if (ownLine) {
       return [{ from: last.to, to: last.to, insert: kind === 'systemd' ? ` \\\n${indent}${t}` : `\n${indent}${t}` }];
     }
@@ -234,15 +282,26 @@ export function systemdFlagSources(text: string, lines: LineIndex): FlagSource[]
     // the logical line ends at the first newline not preceded by a backslash
     for (;;) {
       const nl = text.indexOf('\n', end);
-      if (nl < 0) { end = text.length; break; }
-      if (/\\\r?$/.test(text.slice(end, nl))) { end = nl + 1; continue; }
+      if (nl < 0) {
+        end = text.length;
+        break;
+      }
+      if (/\\\r?$/.test(text.slice(end, nl))) {
+        end = nl + 1;
+        continue;
+      }
       end = nl;
       break;
     }
     const words = shellWords(text, lines, m.index + m[0].length, end, true);
     if (words.length === 0 || !/prometheus/.test(words[0].text)) continue;
     const args = wordsToArgs(words.slice(1));
-    out.push({ kind: 'systemd', label: `ExecStart (line ${lines.position(m.index).line})`, args, edit: makeEditor(args, appendArgInText(text, lines, args, 'systemd')) });
+    out.push({
+      kind: 'systemd',
+      label: `ExecStart (line ${lines.position(m.index).line})`,
+      args,
+      edit: makeEditor(args, appendArgInText(text, lines, args, 'systemd')),
+    });
   }
   return out;
 }
@@ -264,7 +323,11 @@ export function argsFileFlagSource(text: string, lines: LineIndex): FlagSource {
       words.push(...shellWords(text, lines, vs, ve > vs ? ve : start + line.length, false));
       continue;
     }
-    words.push(...shellWords(text, lines, start, start + line.length, false).filter((w, i) => !(i === 0 && /(^|\/)prometheus$/.test(w.text))));
+    words.push(
+      ...shellWords(text, lines, start, start + line.length, false).filter(
+        (w, i) => !(i === 0 && /(^|\/)prometheus$/.test(w.text)),
+      ),
+    );
   }
   const args = wordsToArgs(words);
   return { kind: 'args', label: 'args', args, edit: makeEditor(args, appendArgInText(text, lines, args, 'args')) };
@@ -311,9 +374,17 @@ function appendSeqItem(text: string, lines: LineIndex, seq: YAMLSeq): (t: string
   };
 }
 
-function seqSource(kind: FlagSourceKind, label: string, text: string, lines: LineIndex, seqs: YAMLSeq[]): FlagSource | undefined {
+function seqSource(
+  kind: FlagSourceKind,
+  label: string,
+  text: string,
+  lines: LineIndex,
+  seqs: YAMLSeq[],
+): FlagSource | undefined {
   const words: Word[] = [];
-  for (const seq of seqs) for (const item of seq.items) if (isScalar(item) && item.range) words.push(scalarWord(text, lines, seq, item as Scalar));
+  for (const seq of seqs)
+    for (const item of seq.items)
+      if (isScalar(item) && item.range) words.push(scalarWord(text, lines, seq, item as Scalar));
   if (words.length === 0) return undefined;
   const args = wordsToArgs(words);
   const target = seqs[seqs.length - 1];
@@ -321,7 +392,13 @@ function seqSource(kind: FlagSourceKind, label: string, text: string, lines: Lin
 }
 
 /** A docker-compose "command:" written as one string: words inside one scalar. */
-function stringCommandSource(kind: FlagSourceKind, label: string, text: string, lines: LineIndex, node: Scalar): FlagSource | undefined {
+function stringCommandSource(
+  kind: FlagSourceKind,
+  label: string,
+  text: string,
+  lines: LineIndex,
+  node: Scalar,
+): FlagSource | undefined {
   const emb = yamlScalarEmbedding(text, node);
   const value = emb.value;
   const words: Word[] = [];
@@ -341,7 +418,12 @@ function stringCommandSource(kind: FlagSourceKind, label: string, text: string, 
     });
   }
   const args = wordsToArgs(words.filter((w, i) => !(i === 0 && !w.text.startsWith('-'))));
-  return { kind, label, args, edit: makeEditor(args, (t) => emb.translate([{ from: value.length, to: value.length, insert: ` ${t}` }])) };
+  return {
+    kind,
+    label,
+    args,
+    edit: makeEditor(args, (t) => emb.translate([{ from: value.length, to: value.length, insert: ` ${t}` }])),
+  };
 }
 
 function get(node: unknown, key: string): unknown {
@@ -356,7 +438,12 @@ function isPrometheusContainer(c: YAMLMap): boolean {
   const name = str(get(c, 'name')) ?? '';
   const words = [get(c, 'command'), get(c, 'args')].flatMap((s) => (isSeq(s) ? s.items.map(str) : [str(s)])).join(' ');
   if (/operator|exporter|pushgateway|alertmanager|config-reloader/.test(image)) return false;
-  return /(^|\/)prometheus(:|@|$)/.test(image.split('/').pop() ?? '') || /prom\/prometheus|prometheus\/prometheus|bitnami\/prometheus/.test(image) || (name === 'prometheus' && /--config\.file|--storage\.tsdb/.test(words)) || /--config\.file=\S*prometheus/.test(words);
+  return (
+    /(^|\/)prometheus(:|@|$)/.test(image.split('/').pop() ?? '') ||
+    /prom\/prometheus|prometheus\/prometheus|bitnami\/prometheus/.test(image) ||
+    (name === 'prometheus' && /--config\.file|--storage\.tsdb/.test(words)) ||
+    /--config\.file=\S*prometheus/.test(words)
+  );
 }
 
 /** Flags in Kubernetes workloads, Prometheus Operator resources and docker-compose services. */
@@ -377,8 +464,18 @@ export function yamlFlagSources(text: string, lines: LineIndex, docs: Document.P
       const feats = get(spec, 'enableFeatures');
       if (isSeq(feats) && feats.items.length && feats.range) {
         const seq = feats as YAMLSeq;
-        const words = seq.items.filter((i) => isScalar(i) && i.range).map((i) => scalarWord(text, lines, seq, i as Scalar));
-        const arg: FlagArg = { name: 'enable-feature', value: words.map((w) => w.text).join(','), from: seq.range![0], to: seq.range![1], nameFrom: seq.range![0], nameTo: seq.range![0], features: words.map((w) => ({ name: w.text, from: w.from, to: w.to })) };
+        const words = seq.items
+          .filter((i) => isScalar(i) && i.range)
+          .map((i) => scalarWord(text, lines, seq, i as Scalar));
+        const arg: FlagArg = {
+          name: 'enable-feature',
+          value: words.map((w) => w.text).join(','),
+          from: seq.range![0],
+          to: seq.range![1],
+          nameFrom: seq.range![0],
+          nameTo: seq.range![0],
+          features: words.map((w) => ({ name: w.text, from: w.from, to: w.to })),
+        };
         const editor: FlagEditor = {
           ...READ_ONLY_EDITOR,
           editable: true,
@@ -394,24 +491,57 @@ export function yamlFlagSources(text: string, lines: LineIndex, docs: Document.P
           const n = get(item, 'name');
           if (!isScalar(n) || !n.range || !(item as YamlNode).range) continue;
           const r = (item as YamlNode).range!;
-          args.push({ name: String(n.value).replace(/^-+/, ''), value: str(get(item, 'value')), from: r[0], to: r[1], nameFrom: n.range[0], nameTo: n.range[1] });
+          args.push({
+            name: String(n.value).replace(/^-+/, ''),
+            value: str(get(item, 'value')),
+            from: r[0],
+            to: r[1],
+            nameFrom: n.range[0],
+            nameTo: n.range[1],
+          });
         }
         if (args.length) {
           const seq = extra as YAMLSeq;
-          out.push({ kind: 'operator', label: `Prometheus ${name} spec.additionalArgs`, args, edit: { ...READ_ONLY_EDITOR, editable: true, removeArg: (a) => removeSeqItem(text, lines, seq, seq.items.find((i) => (i as YamlNode).range?.[0] === a.from) as YamlNode) } });
+          out.push({
+            kind: 'operator',
+            label: `Prometheus ${name} spec.additionalArgs`,
+            args,
+            edit: {
+              ...READ_ONLY_EDITOR,
+              editable: true,
+              removeArg: (a) =>
+                removeSeqItem(
+                  text,
+                  lines,
+                  seq,
+                  seq.items.find((i) => (i as YamlNode).range?.[0] === a.from) as YamlNode,
+                ),
+            },
+          });
         }
       }
       return;
     }
     const spec = get(root, 'spec');
-    const podSpec = kind === 'Pod' ? spec : kind === 'CronJob' ? get(get(get(get(spec, 'jobTemplate'), 'spec'), 'template'), 'spec') : get(get(spec, 'template'), 'spec');
+    const podSpec =
+      kind === 'Pod'
+        ? spec
+        : kind === 'CronJob'
+          ? get(get(get(get(spec, 'jobTemplate'), 'spec'), 'template'), 'spec')
+          : get(get(spec, 'template'), 'spec');
     for (const listKey of ['containers', 'initContainers']) {
       const containers = get(podSpec, listKey);
       if (!isSeq(containers)) continue;
       for (const c of containers.items) {
         if (!isMap(c) || !isPrometheusContainer(c as YAMLMap)) continue;
         const seqs = [get(c, 'command'), get(c, 'args')].filter((s): s is YAMLSeq => isSeq(s));
-        const src = seqSource('kubernetes', `container ${str(get(c, 'name')) ?? '?'} in ${kind} ${name}`, text, lines, seqs);
+        const src = seqSource(
+          'kubernetes',
+          `container ${str(get(c, 'name')) ?? '?'} in ${kind} ${name}`,
+          text,
+          lines,
+          seqs,
+        );
         if (src) out.push(src);
       }
     }
@@ -424,7 +554,11 @@ export function yamlFlagSources(text: string, lines: LineIndex, docs: Document.P
         if (!/prometheus/.test(image) || /exporter|pushgateway|alertmanager/.test(image)) continue;
         const cmd = get(svc, 'command');
         const label = `service ${str(pair.key)}`;
-        const src = isSeq(cmd) ? seqSource('compose', label, text, lines, [cmd as YAMLSeq]) : isScalar(cmd) && cmd.range ? stringCommandSource('compose', label, text, lines, cmd as Scalar) : undefined;
+        const src = isSeq(cmd)
+          ? seqSource('compose', label, text, lines, [cmd as YAMLSeq])
+          : isScalar(cmd) && cmd.range
+            ? stringCommandSource('compose', label, text, lines, cmd as Scalar)
+            : undefined;
         if (src) out.push(src);
       }
     }
@@ -447,16 +581,34 @@ export function looksLikeManifest(root: unknown): boolean {
  * only what differs from the 2.x default counts as set: enable-feature tokens, and removed flags whose
  * value is not one of their defaults.
  */
-export function liveFlagSource(url: string, flags: Record<string, string>, removedDefaults: Record<string, string[]>): FlagSource {
+export function liveFlagSource(
+  url: string,
+  flags: Record<string, string>,
+  removedDefaults: Record<string, string[]>,
+): FlagSource {
   const args: FlagArg[] = [];
   for (const [name, value] of Object.entries(flags)) {
     const isRemoved = name in removedDefaults;
     if (name === 'enable-feature') {
       if (!value) continue;
-      args.push({ name, value, from: 0, to: 0, nameFrom: 0, nameTo: 0, features: value.split(',').filter(Boolean).map((f) => ({ name: f.trim(), from: 0, to: 0 })) });
+      args.push({
+        name,
+        value,
+        from: 0,
+        to: 0,
+        nameFrom: 0,
+        nameTo: 0,
+        features: value
+          .split(',')
+          .filter(Boolean)
+          .map((f) => ({ name: f.trim(), from: 0, to: 0 })),
+      });
     } else if (isRemoved && !removedDefaults[name].includes(value)) {
       args.push({ name, value, from: 0, to: 0, nameFrom: 0, nameTo: 0 });
-    } else if (name === 'log.format' || ((name === 'web.enable-remote-write-receiver' || name === 'agent') && value === 'true')) {
+    } else if (
+      name === 'log.format' ||
+      ((name === 'web.enable-remote-write-receiver' || name === 'agent') && value === 'true')
+    ) {
       args.push({ name, value, from: 0, to: 0, nameFrom: 0, nameTo: 0 });
     }
   }

@@ -28,11 +28,45 @@
  * every dual and cutover fix (the config set for the 3.x binary). Rules live one per file in
  * src/compat/rules/, their facts (with sources) in src/compat/facts.ts.
  */
-export { lintFiles, lintLoaded, loadAll, fixFiles, fixApplies, resolveVersions, rulesApplying, STAGES, PARSE_ERROR_RULE, INPUT_MISSING_RULE, INPUT_UNKNOWN_RULE, PROMTOOL_RULE, type LintOptions, type LintResult, type Finding, type FixInfo, type FixOptions, type FixResult, type FixedFile, type Stage } from './engine.js';
+export {
+  lintFiles,
+  lintLoaded,
+  loadAll,
+  fixFiles,
+  fixApplies,
+  resolveVersions,
+  rulesApplying,
+  STAGES,
+  PARSE_ERROR_RULE,
+  INPUT_MISSING_RULE,
+  INPUT_UNKNOWN_RULE,
+  PROMTOOL_RULE,
+  type LintOptions,
+  type LintResult,
+  type Finding,
+  type FixInfo,
+  type FixOptions,
+  type FixResult,
+  type FixedFile,
+  type Stage,
+} from './engine.js';
 export { lintPromQL, applyPromQLFixes, type PromQLFinding, type PromQLLintOptions } from './promql-api.js';
 export { rulesFor, type RuleSummary } from './rules-for.js';
 export { renderLintText, renderLintMarkdown, renderLintSarif } from './render.js';
-export { systemdFlagSources, argsFileFlagSource, yamlFlagSources, liveFlagSource, type FlagSource, type FlagSourceKind } from './flags.js';
-export { runPromtool, promtoolVersion, parseOutput as parsePromtoolOutput, type PromtoolFinding, type PromtoolReport } from './promtool.js';
+export {
+  systemdFlagSources,
+  argsFileFlagSource,
+  yamlFlagSources,
+  liveFlagSource,
+  type FlagSource,
+  type FlagSourceKind,
+} from './flags.js';
+export {
+  runPromtool,
+  promtoolVersion,
+  parseOutput as parsePromtoolOutput,
+  type PromtoolFinding,
+  type PromtoolReport,
+} from './promtool.js';
 export { yamlEditor, type TextEdit } from './yaml-edit.js';
 export { LineIndex } from './text.js';

@@ -1,10 +1,32 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
-import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node as YamlNode, type Scalar, type YAMLMap } from 'yaml';
+import {
+  findNodeAtLocation,
+  parseTree,
+  printParseErrorCode,
+  type Node as JsonNode,
+  type ParseError,
+} from 'jsonc-parser';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  parseAllDocuments,
+  type Document,
+  type Node as YamlNode,
+  type Scalar,
+  type YAMLMap,
+} from 'yaml';
 import { dashboardQueries, isDashboard } from './dashboards.js';
 import { jsonStringEmbedding, yamlScalarEmbedding, type Embedding } from './embedded.js';
-import { argsFileFlagSource, looksLikeManifest, systemdFlagSources, yamlFlagSources, type FlagSource } from './flags.js';
+import {
+  argsFileFlagSource,
+  looksLikeManifest,
+  systemdFlagSources,
+  yamlFlagSources,
+  type FlagSource,
+} from './flags.js';
 import { LineIndex } from './text.js';
 
 /**
@@ -31,9 +53,25 @@ export interface ExprSite {
   variable: boolean;
 }
 
-export interface ConfigInput { file: FileInput; doc: Document.Parsed; root: YAMLMap | undefined }
-export interface FlagInput { file?: FileInput; url?: string; source: FlagSource }
-export interface Problem { file: string; from: number; to: number; message: string; severity?: 'error' | 'warning' | 'info'; missing?: boolean; unknownKind?: boolean }
+export interface ConfigInput {
+  file: FileInput;
+  doc: Document.Parsed;
+  root: YAMLMap | undefined;
+}
+export interface FlagInput {
+  file?: FileInput;
+  url?: string;
+  source: FlagSource;
+}
+export interface Problem {
+  file: string;
+  from: number;
+  to: number;
+  message: string;
+  severity?: 'error' | 'warning' | 'info';
+  missing?: boolean;
+  unknownKind?: boolean;
+}
 
 export interface Loaded {
   files: Map<string, FileInput>;
@@ -44,7 +82,19 @@ export interface Loaded {
 }
 
 const WALK_EXTENSIONS = new Set(['.yml', '.yaml', '.json', '.service', '.args', '.flags']);
-const CONFIG_KEYS = ['scrape_configs', 'global', 'rule_files', 'remote_write', 'remote_read', 'alerting', 'scrape_config_files', 'storage', 'otlp', 'tracing', 'runtime'];
+const CONFIG_KEYS = [
+  'scrape_configs',
+  'global',
+  'rule_files',
+  'remote_write',
+  'remote_read',
+  'alerting',
+  'scrape_config_files',
+  'storage',
+  'otlp',
+  'tracing',
+  'runtime',
+];
 
 export type ReadFile = (file: string) => string;
 export const readUtf8: ReadFile = (f) => readFileSync(f, 'utf8');
@@ -85,7 +135,10 @@ function goGlobToRegExp(pattern: string): RegExp {
       const end = pattern.indexOf(']', i + 2);
       if (end < 0) re += '\\[';
       else {
-        re += `[${pattern.slice(i + 1, end).replace(/^\^/, '^').replace(/\\/g, '\\\\')}]`;
+        re += `[${pattern
+          .slice(i + 1, end)
+          .replace(/^\^/, '^')
+          .replace(/\\/g, '\\\\')}]`;
         i = end;
       }
     } else re += c.replace(/[.+(){}|$^]/g, '\\$&');
@@ -115,13 +168,19 @@ export function resolveRuleFiles(configFile: string, patterns: string[]): string
         }
         const re = goGlobToRegExp(part);
         let names: string[] = [];
-        try { names = readdirSync(d).sort(); } catch { /* no such directory: no match, as in Go */ }
+        try {
+          names = readdirSync(d).sort();
+        } catch {
+          /* no such directory: no match, as in Go */
+        }
         for (const n of names) {
           if (!re.test(n)) continue;
           const p = join(d, n);
           try {
             if (last ? statSync(p).isFile() : statSync(p).isDirectory()) next.push(p);
-          } catch { /* vanished */ }
+          } catch {
+            /* vanished */
+          }
         }
       }
       dirs = next;
@@ -142,7 +201,13 @@ export function loadInputs(paths: string[], read: ReadFile = readUtf8): Loaded {
     try {
       text = read(file);
     } catch (e) {
-      loaded.problems.push({ file, from: 0, to: 0, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, missing: true });
+      loaded.problems.push({
+        file,
+        from: 0,
+        to: 0,
+        message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        missing: true,
+      });
       continue;
     }
     for (const r of loadFile(loaded, file, text, ruleFiles.has(file) ? 'rules' : undefined)) {
@@ -155,8 +220,20 @@ export function loadInputs(paths: string[], read: ReadFile = readUtf8): Loaded {
   const named = new Set(paths.map((p) => resolve(p)));
   for (const f of loaded.files.values()) {
     if (f.kinds.size !== 1 || !f.kinds.has('unknown') || loaded.problems.some((p) => p.file === f.file)) continue;
-    const what = f.format === 'json' ? 'JSON that is not a Grafana dashboard' : f.format === 'yaml' ? 'YAML that is neither a prometheus.yml, a rule file (groups:), a PrometheusRule nor a manifest with Prometheus flags' : 'neither YAML nor JSON nor Prometheus flags (systemd unit, args file)';
-    loaded.problems.push({ file: f.file, from: 0, to: 0, message: `not checked: ${what}`, severity: named.has(f.file) ? 'error' : 'warning', unknownKind: true });
+    const what =
+      f.format === 'json'
+        ? 'JSON that is not a Grafana dashboard'
+        : f.format === 'yaml'
+          ? 'YAML that is neither a prometheus.yml, a rule file (groups:), a PrometheusRule nor a manifest with Prometheus flags'
+          : 'neither YAML nor JSON nor Prometheus flags (systemd unit, args file)';
+    loaded.problems.push({
+      file: f.file,
+      from: 0,
+      to: 0,
+      message: `not checked: ${what}`,
+      severity: named.has(f.file) ? 'error' : 'warning',
+      unknownKind: true,
+    });
   }
   return loaded;
 }
@@ -166,7 +243,12 @@ export function loadFile(loaded: Loaded, file: string, text: string, hint?: Inpu
   const ext = extname(file).toLowerCase();
   const lines = new LineIndex(text);
   const trimmed = text.trimStart();
-  const format: FileInput['format'] = ext === '.json' || (ext !== '.yml' && ext !== '.yaml' && trimmed.startsWith('{')) ? 'json' : ext === '.yml' || ext === '.yaml' ? 'yaml' : 'text';
+  const format: FileInput['format'] =
+    ext === '.json' || (ext !== '.yml' && ext !== '.yaml' && trimmed.startsWith('{'))
+      ? 'json'
+      : ext === '.yml' || ext === '.yaml'
+        ? 'yaml'
+        : 'text';
   const input: FileInput = { file, text, lines, format, kinds: new Set() };
   loaded.files.set(file, input);
   if (format === 'json') {
@@ -180,7 +262,11 @@ export function loadFile(loaded: Loaded, file: string, text: string, hint?: Inpu
       input.format = 'yaml';
       return loadYaml(loaded, input, hint);
     }
-    const sources = isUnit ? systemdFlagSources(text, lines) : looksLikeArgs(text) ? [argsFileFlagSource(text, lines)] : [];
+    const sources = isUnit
+      ? systemdFlagSources(text, lines)
+      : looksLikeArgs(text)
+        ? [argsFileFlagSource(text, lines)]
+        : [];
     for (const s of sources) if (s.args.length) loaded.flags.push({ file: input, source: s });
     input.kinds.add(sources.some((s) => s.args.length) ? 'flags' : 'unknown');
     return [];
@@ -213,7 +299,12 @@ function loadJson(loaded: Loaded, input: FileInput): void {
     const errors: ParseError[] = [];
     parseTree(input.text, errors, { disallowComments: true, allowTrailingComma: false });
     const e = errors[0];
-    loaded.problems.push({ file: input.file, from: e?.offset ?? 0, to: (e?.offset ?? 0) + (e?.length ?? 0), message: `invalid JSON: ${e ? printParseErrorCode(e.error) : 'not JSON'}` });
+    loaded.problems.push({
+      file: input.file,
+      from: e?.offset ?? 0,
+      to: (e?.offset ?? 0) + (e?.length ?? 0),
+      message: `invalid JSON: ${e ? printParseErrorCode(e.error) : 'not JSON'}`,
+    });
     return;
   }
   if (!isDashboard(root)) {
@@ -228,10 +319,17 @@ function loadJson(loaded: Loaded, input: FileInput): void {
       if (emb) return emb;
       tree ??= parseTree(input.text, [], { disallowComments: true });
       const node = tree && findNodeAtLocation(tree, q.path);
-      if (!node || node.type !== 'string') throw new Error(`dashboard query at ${q.path.join('.')} not found in ${input.file}`);
+      if (!node || node.type !== 'string')
+        throw new Error(`dashboard query at ${q.path.join('.')} not found in ${input.file}`);
       return (emb = jsonStringEmbedding(input.text, node.offset, node.length, q.value));
     };
-    loaded.exprs.push({ file: input, emb: lazyEmbedding(q.value, resolveEmb), origin: 'dashboard', context: q.context, variable: q.variable });
+    loaded.exprs.push({
+      file: input,
+      emb: lazyEmbedding(q.value, resolveEmb),
+      origin: 'dashboard',
+      context: q.context,
+      variable: q.variable,
+    });
   }
 }
 
@@ -239,15 +337,20 @@ function loadJson(loaded: Loaded, input: FileInput): void {
 function lazyEmbedding(value: string, resolve: () => Embedding): Embedding {
   return {
     value,
-    get from() { return resolve().from; },
-    get to() { return resolve().to; },
+    get from() {
+      return resolve().from;
+    },
+    get to() {
+      return resolve().to;
+    },
     offsetOf: (i) => resolve().offsetOf(i),
     translate: (edits) => resolve().translate(edits),
   };
 }
 
 function loadYaml(loaded: Loaded, input: FileInput, hint?: InputKind): string[] {
-  const docs = parseAllDocuments(input.text, { prettyErrors: false, uniqueKeys: true }) as Document.Parsed[] | { errors: unknown[] };
+  const docs = parseAllDocuments(input.text, { prettyErrors: false, uniqueKeys: true }) as
+    Document.Parsed[] | { errors: unknown[] };
   if (!Array.isArray(docs)) {
     loaded.problems.push({ file: input.file, from: 0, to: 0, message: 'not a YAML stream' });
     return [];
@@ -255,7 +358,12 @@ function loadYaml(loaded: Loaded, input: FileInput, hint?: InputKind): string[] 
   for (const d of docs) {
     if (d.errors.length) {
       const e = d.errors[0];
-      loaded.problems.push({ file: input.file, from: e.pos[0], to: e.pos[1], message: `invalid YAML: ${e.message.split('\n')[0]}` });
+      loaded.problems.push({
+        file: input.file,
+        from: e.pos[0],
+        to: e.pos[1],
+        message: `invalid YAML: ${e.message.split('\n')[0]}`,
+      });
       return [];
     }
   }
@@ -271,12 +379,27 @@ function loadYaml(loaded: Loaded, input: FileInput, hint?: InputKind): string[] 
     const root = d.contents as YAMLMap<unknown, unknown>;
     const kind = root.get('kind') as unknown;
     if (kind === 'PrometheusRule') {
-      collectRules(loaded, input, d, (root.get('spec', true) as YAMLMap | undefined)?.get?.('groups', true), `doc ${di + 1} spec.`);
+      collectRules(
+        loaded,
+        input,
+        d,
+        (root.get('spec', true) as YAMLMap | undefined)?.get?.('groups', true),
+        `doc ${di + 1} spec.`,
+      );
       return;
     }
     if (kind === 'List') {
       const items = root.get('items', true);
-      if (isSeq(items)) for (const it of items.items) if (isMap(it) && (it as YAMLMap<unknown, unknown>).get('kind') === 'PrometheusRule') collectRules(loaded, input, d, (it.get('spec', true) as YAMLMap | undefined)?.get?.('groups', true), 'spec.');
+      if (isSeq(items))
+        for (const it of items.items)
+          if (isMap(it) && (it as YAMLMap<unknown, unknown>).get('kind') === 'PrometheusRule')
+            collectRules(
+              loaded,
+              input,
+              d,
+              (it.get('spec', true) as YAMLMap | undefined)?.get?.('groups', true),
+              'spec.',
+            );
       return;
     }
     if (kind !== undefined && root.has('apiVersion')) return;
@@ -294,7 +417,15 @@ function loadYaml(loaded: Loaded, input: FileInput, hint?: InputKind): string[] 
           const found = resolveRuleFiles(input.file, [x.value]);
           // Prometheus globs every entry, so a missing file matches nothing and is skipped silently
           const missing = !/[*?[]/.test(x.value) && !existsSync(found[0]);
-          if (missing) loaded.problems.push({ file: input.file, from: x.range[0], to: x.range[1], message: `rule file ${x.value} does not exist (Prometheus skips it silently)`, severity: 'warning', missing: true });
+          if (missing)
+            loaded.problems.push({
+              file: input.file,
+              from: x.range[0],
+              to: x.range[1],
+              message: `rule file ${x.value} does not exist (Prometheus skips it silently)`,
+              severity: 'warning',
+              missing: true,
+            });
           else ruleFiles.push(...found);
         }
       }
@@ -325,10 +456,13 @@ function collectRules(loaded: Loaded, input: FileInput, doc: Document.Parsed, gr
         file: input,
         emb: yamlScalarEmbedding(input.text, expr as Scalar),
         origin: 'rule',
-        context: `${prefix}groups[${gi}] ${gname !== undefined ? JSON.stringify(String(gname)) : ''} rules[${ri}]${name !== undefined ? ` (${what} ${String(name)})` : ''}`.replace(/\s+/g, ' '),
+        context:
+          `${prefix}groups[${gi}] ${gname !== undefined ? JSON.stringify(String(gname)) : ''} rules[${ri}]${name !== undefined ? ` (${what} ${String(name)})` : ''}`.replace(
+            /\s+/g,
+            ' ',
+          ),
         variable: false,
       });
     });
   });
 }
-

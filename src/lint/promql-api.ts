@@ -1,4 +1,12 @@
-import { RELEASE_FACTS, type Fix, type LintRule, type Phase, type Report, type RunFacts, type Severity } from '../compat/index.js';
+import {
+  RELEASE_FACTS,
+  type Fix,
+  type LintRule,
+  type Phase,
+  type Report,
+  type RunFacts,
+  type Severity,
+} from '../compat/index.js';
 import { aggregations, applyEdits, editsOverlap, functionCalls, parsePromQL, type TextEdit } from '../promql/index.js';
 import { fixApplies, resolveVersions, rulesApplying, type Stage } from './engine.js';
 
@@ -30,19 +38,36 @@ export interface PromQLLintOptions {
 export function lintPromQL(expr: string, opts: PromQLLintOptions = {}): PromQLFinding[] {
   const { from, to } = resolveVersions({ from: opts.from, to: opts.to ?? RELEASE_FACTS.lts[1].latest });
   const parsed = parsePromQL(expr, { templates: opts.templates });
-  const functionsUsed = new Set([...functionCalls(parsed).map((f) => f.name), ...aggregations(parsed).map((a) => a.op)]);
-  const run: RunFacts = { features: opts.features ? new Set(opts.features) : undefined, flagNames: new Set(), functionsUsed };
+  const functionsUsed = new Set([
+    ...functionCalls(parsed).map((f) => f.name),
+    ...aggregations(parsed).map((a) => a.op),
+  ]);
+  const run: RunFacts = {
+    features: opts.features ? new Set(opts.features) : undefined,
+    flagNames: new Set(),
+    functionsUsed,
+  };
   const out: PromQLFinding[] = [];
   for (const rule of rulesApplying(from, to).filter((r) => r.checkPromQL)) {
     rule.checkPromQL!({
-      from, to, run, expr: parsed, origin: opts.origin ?? 'inline',
+      from,
+      to,
+      run,
+      expr: parsed,
+      origin: opts.origin ?? 'inline',
       report: (r: Report) => out.push(toFinding(rule, r, opts.stage ?? 'cutover', from, to)),
     });
   }
   return out.sort((a, b) => a.from - b.from);
 }
 
-function toFinding(rule: LintRule, r: Report, stage: Exclude<Stage, 'all'>, from: ReturnType<typeof resolveVersions>['from'], to: ReturnType<typeof resolveVersions>['to']): PromQLFinding {
+function toFinding(
+  rule: LintRule,
+  r: Report,
+  stage: Exclude<Stage, 'all'>,
+  from: ReturnType<typeof resolveVersions>['from'],
+  to: ReturnType<typeof resolveVersions>['to'],
+): PromQLFinding {
   return {
     ruleId: rule.id,
     severity: r.severity ?? rule.severity,

@@ -10,13 +10,27 @@ import type { FileInput, Loaded } from './inputs.js';
  * becomes a finding at the file, line and column promtool names; when it names none, at the first place the
  * file holds a quoted name from the message ("missing.yml" does not point to an existing file), else line 1.
  */
-export interface PromtoolFinding { file: FileInput | undefined; path: string; from: number; to: number; message: string }
+export interface PromtoolFinding {
+  file: FileInput | undefined;
+  path: string;
+  from: number;
+  to: number;
+  message: string;
+}
 
-export interface PromtoolReport { version: string; findings: PromtoolFinding[]; checked: string[] }
+export interface PromtoolReport {
+  version: string;
+  findings: PromtoolFinding[];
+  checked: string[];
+}
 
 export function promtoolVersion(bin: string): string {
   const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 30_000 });
-  if (r.error || r.status !== 0) throw new UsageError(`--promtool ${bin}: cannot run it (${r.error?.message ?? `exit ${r.status}: ${(r.stderr || r.stdout).trim().split('\n')[0]}`})`, 'name the promtool binary of the target version, e.g. --promtool /opt/prometheus-3.5.0/promtool');
+  if (r.error || r.status !== 0)
+    throw new UsageError(
+      `--promtool ${bin}: cannot run it (${r.error?.message ?? `exit ${r.status}: ${(r.stderr || r.stdout).trim().split('\n')[0]}`})`,
+      'name the promtool binary of the target version, e.g. --promtool /opt/prometheus-3.5.0/promtool',
+    );
   return /version (\S+)/.exec(`${r.stdout}${r.stderr}`)?.[1] ?? 'unknown';
 }
 
@@ -34,7 +48,9 @@ export function runPromtool(bin: string, loaded: Loaded, features: readonly stri
     for (const m of out.matchAll(/^\s*Checking (.+?)\s*$/gm)) covered.add(resolve(m[1]));
   }
   // plain rule files only: a PrometheusRule or a Mimir namespace file is not what promtool reads
-  const ruleFiles = [...loaded.files.values()].filter((f) => f.kinds.has('rules') && !covered.has(f.file) && isPlainRuleFile(f));
+  const ruleFiles = [...loaded.files.values()].filter(
+    (f) => f.kinds.has('rules') && !covered.has(f.file) && isPlainRuleFile(f),
+  );
   for (const f of ruleFiles) {
     const out = run(bin, ['check', 'rules', ...featureArgs, f.file]);
     checked.push(f.file);
@@ -64,7 +80,11 @@ export function parseOutput(out: string, file: string, loaded: Loaded): Promtool
     // promtool 3.0-3.3 prints this warning without a newline
     const line = raw.replace(/\s*WARNING: --enable-feature is currently a no-op/g, '').replace(/\s+$/, '');
     const checking = /^Checking (.+)$/.exec(line);
-    if (checking) { current = resolve(checking[1]); yamlFile = undefined; continue; }
+    if (checking) {
+      current = resolve(checking[1]);
+      yamlFile = undefined;
+      continue;
+    }
     if (NOISE.test(line) || /^\s+SUCCESS:/.test(line) || /^\s*Found \d+ rules?/.test(line)) continue;
     // rules: "<file>: 9:15: group "g", rule 1, "r": could not parse expression: 1:6: parse error: ..."
     const ruleErr = /^\s*(?:FAILED:\s*)?(\S.*?): (\d+):(\d+): (.*)$/.exec(line);
@@ -129,7 +149,10 @@ function near(loaded: Loaded, path: string, message: string): PromtoolFinding {
   // a rule promtool names by group and position: the line of that rule
   const rule = /group "([^"]*)", rule (\d+)/.exec(message);
   if (rule) {
-    const group = new RegExp(`^\\s*-?\\s*name:\\s*["']?${rule[1].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["']?\\s*$`, 'm').exec(f.text);
+    const group = new RegExp(
+      `^\\s*-?\\s*name:\\s*["']?${rule[1].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["']?\\s*$`,
+      'm',
+    ).exec(f.text);
     if (group) {
       const after = f.text.slice(group.index);
       const rules = [...after.matchAll(/^\s*-\s*(alert|record):/gm)];
@@ -143,7 +166,10 @@ function near(loaded: Loaded, path: string, message: string): PromtoolFinding {
   for (const m of message.matchAll(/"([^"]+)"|'([^']+)'|`\^\(\?:(.+)\)\$`|`([^`]+)`/g)) {
     const name = m[1] ?? m[2] ?? m[3] ?? m[4];
     // promtool names files resolved against the config's directory: look for what the config wrote
-    for (const candidate of [name, name.startsWith(`${dirname(path)}/`) ? name.slice(dirname(path).length + 1) : undefined]) {
+    for (const candidate of [
+      name,
+      name.startsWith(`${dirname(path)}/`) ? name.slice(dirname(path).length + 1) : undefined,
+    ]) {
       const i = candidate ? f.text.indexOf(candidate) : -1;
       if (i >= 0) return { file: f, path, from: i, to: i + candidate!.length, message };
     }
@@ -151,7 +177,10 @@ function near(loaded: Loaded, path: string, message: string): PromtoolFinding {
   // "... but got v1" (3.x on alertmanagers[].api_version): the unquoted value, at the key that holds it
   const got = /\bbut got (\S+)$/.exec(message);
   if (got) {
-    const kv = new RegExp(`^[ \\t-]*([\\w.]+):[ \\t]*["']?${got[1].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["']?[ \\t]*(?:#.*)?$`, 'm').exec(f.text);
+    const kv = new RegExp(
+      `^[ \\t-]*([\\w.]+):[ \\t]*["']?${got[1].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["']?[ \\t]*(?:#.*)?$`,
+      'm',
+    ).exec(f.text);
     if (kv) {
       const from = kv.index + kv[0].indexOf(kv[1]);
       return { file: f, path, from, to: from + kv[1].length, message };

@@ -2,7 +2,14 @@ import { relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { mdEscape, mdTable } from '../report/index.js';
 import { RULES, type LintRule } from '../compat/index.js';
-import { INPUT_MISSING_RULE, INPUT_UNKNOWN_RULE, PARSE_ERROR_RULE, PROMTOOL_RULE, type Finding, type LintResult } from './engine.js';
+import {
+  INPUT_MISSING_RULE,
+  INPUT_UNKNOWN_RULE,
+  PARSE_ERROR_RULE,
+  PROMTOOL_RULE,
+  type Finding,
+  type LintResult,
+} from './engine.js';
 
 const ALL_RULES: LintRule[] = [...RULES, PARSE_ERROR_RULE, INPUT_MISSING_RULE, INPUT_UNKNOWN_RULE, PROMTOOL_RULE];
 
@@ -23,11 +30,18 @@ export function renderLintText(r: LintResult, cwd = process.cwd()): string {
     lines.push(`${where(f, cwd)}  ${f.severity.padEnd(7)} ${f.ruleId} [${f.phase}]`);
     lines.push(`    ${f.message}`);
     if (f.context) lines.push(`    in ${f.context}`);
-    if (f.fix) lines.push(`    fix (${f.phase}${f.fix.validFrom ? `, valid from ${f.fix.validFrom}` : ''}${f.fix.applies ? ', applied by --fix' : ''}): ${f.fix.description}`);
+    if (f.fix)
+      lines.push(
+        `    fix (${f.phase}${f.fix.validFrom ? `, valid from ${f.fix.validFrom}` : ''}${f.fix.applies ? ', applied by --fix' : ''}): ${f.fix.description}`,
+      );
     if (f.suggestion) lines.push(`    suggestion: ${f.suggestion.description}`);
   }
   const unknown = r.files.filter((f) => f.kinds.length === 1 && f.kinds[0] === 'unknown');
-  if (unknown.length) lines.push('', `not recognised as a Prometheus config, rule file, dashboard or flag source (skipped): ${unknown.map((f) => relative(cwd, f.file) || f.file).join(', ')}`);
+  if (unknown.length)
+    lines.push(
+      '',
+      `not recognised as a Prometheus config, rule file, dashboard or flag source (skipped): ${unknown.map((f) => relative(cwd, f.file) || f.file).join(', ')}`,
+    );
   lines.push('', summary(r));
   return lines.join('\n') + '\n';
 }
@@ -41,7 +55,14 @@ export function renderLintMarkdown(r: LintResult, cwd = process.cwd()): string {
     mdEscape(f.message) + (f.context ? `<br>in ${mdEscape(f.context)}` : ''),
     f.fix ? mdEscape(f.fix.description) : f.suggestion ? `suggestion: ${mdEscape(f.suggestion.description)}` : '',
   ]);
-  return [`## Prometheus ${r.from} -> ${r.to} lint`, '', summary(r), '', rows.length ? mdTable(['Location', 'Severity', 'Phase', 'Rule', 'What changes', 'Fix'], rows) : 'No findings.', ''].join('\n');
+  return [
+    `## Prometheus ${r.from} -> ${r.to} lint`,
+    '',
+    summary(r),
+    '',
+    rows.length ? mdTable(['Location', 'Severity', 'Phase', 'Rule', 'What changes', 'Fix'], rows) : 'No findings.',
+    '',
+  ].join('\n');
 }
 
 const LEVEL = { error: 'error', warning: 'warning', info: 'note' } as const;
@@ -75,20 +96,41 @@ export function renderLintSarif(r: LintResult, version: string, cwd = process.cw
         originalUriBaseIds: { SRCROOT: { uri: pathToFileURL(cwd.endsWith('/') ? cwd : `${cwd}/`).href } },
         results: r.findings.map((f) => {
           const artifactLocation = local(f.file) ? { uri: uri(f.file), uriBaseId: 'SRCROOT' } : { uri: f.file };
-          const region = f.line ? { startLine: f.line, startColumn: f.column, endLine: f.endLine, endColumn: Math.max(f.endColumn, f.endLine === f.line ? f.column + 1 : 1) } : undefined;
+          const region = f.line
+            ? {
+                startLine: f.line,
+                startColumn: f.column,
+                endLine: f.endLine,
+                endColumn: Math.max(f.endColumn, f.endLine === f.line ? f.column + 1 : 1),
+              }
+            : undefined;
           return {
             ruleId: f.ruleId,
             ruleIndex: index.get(f.ruleId),
             level: LEVEL[f.severity],
             message: { text: f.context ? `${f.message} (in ${f.context})` : f.message },
             locations: [{ physicalLocation: { artifactLocation, ...(region ? { region } : {}) } }],
-            properties: { phase: f.phase, ...(f.fix ? { fix: f.fix.description, fixValidFrom: f.fix.validFrom } : {}), ...(f.suggestion ? { suggestion: f.suggestion.description } : {}) },
+            properties: {
+              phase: f.phase,
+              ...(f.fix ? { fix: f.fix.description, fixValidFrom: f.fix.validFrom } : {}),
+              ...(f.suggestion ? { suggestion: f.suggestion.description } : {}),
+            },
             ...(f.fix && local(f.file) && f.fix.edits.length
               ? {
-                  fixes: [{
-                    description: { text: f.fix.description },
-                    artifactChanges: [{ artifactLocation, replacements: f.fix.edits.map((e) => ({ deletedRegion: { charOffset: e.from, charLength: e.to - e.from }, insertedContent: { text: e.insert } })) }],
-                  }],
+                  fixes: [
+                    {
+                      description: { text: f.fix.description },
+                      artifactChanges: [
+                        {
+                          artifactLocation,
+                          replacements: f.fix.edits.map((e) => ({
+                            deletedRegion: { charOffset: e.from, charLength: e.to - e.from },
+                            insertedContent: { text: e.insert },
+                          })),
+                        },
+                      ],
+                    },
+                  ],
                 }
               : {}),
           };

@@ -26,7 +26,11 @@ export function rulesFor(from: string, to: string, phase?: Phase): RuleSummary[]
       title: r.title,
       severity: r.severity,
       phase: r.phase,
-      inputs: [...(r.checkPromQL ? ['promql' as const] : []), ...(r.checkConfig ? ['config' as const] : []), ...(r.checkFlags ? ['flags' as const] : [])],
+      inputs: [
+        ...(r.checkPromQL ? ['promql' as const] : []),
+        ...(r.checkConfig ? ['config' as const] : []),
+        ...(r.checkFlags ? ['flags' as const] : []),
+      ],
       description: r.description,
       source: r.source,
       versions: r.versions,

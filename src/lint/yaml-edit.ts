@@ -47,7 +47,8 @@ export function yamlEditor(text: string, lines: LineIndex, root: YAMLMap | undef
       if (n.type === Scalar.QUOTE_SINGLE && !value.includes('\n')) insert = `'${value.replace(/'/g, "''")}'`;
       else if (n.type === Scalar.PLAIN && isPlainSafe(value)) insert = value;
       else insert = JSON.stringify(value);
-      if ((n.type === Scalar.BLOCK_LITERAL || n.type === Scalar.BLOCK_FOLDED) && text[r[1] - 1] === '\n') insert += '\n';
+      if ((n.type === Scalar.BLOCK_LITERAL || n.type === Scalar.BLOCK_FOLDED) && text[r[1] - 1] === '\n')
+        insert += '\n';
       return [{ from: r[0], to: r[1], insert }];
     },
     insertKey(map, key, valueText) {
@@ -83,7 +84,12 @@ export function yamlEditor(text: string, lines: LineIndex, root: YAMLMap | undef
 }
 
 function isPlainSafe(v: string): boolean {
-  return v.length > 0 && !/^[\s\-?:,\[\]{}#&*!|>'"%@`]/.test(v) && !/[\n#]|: |:$|\s$/.test(v) && !/^(true|false|null|yes|no|on|off|~|[-+.\d].*)$/i.test(v);
+  return (
+    v.length > 0 &&
+    !/^[\s\-?:,\[\]{}#&*!|>'"%@`]/.test(v) &&
+    !/[\n#]|: |:$|\s$/.test(v) &&
+    !/^(true|false|null|yes|no|on|off|~|[-+.\d].*)$/i.test(v)
+  );
 }
 
 export type { TextEdit };

@@ -7,7 +7,8 @@ import { redact } from '../redact/index.js';
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-let threshold: Level = (process.env.STACKSHIFT_LOG_LEVEL as Level) in order ? (process.env.STACKSHIFT_LOG_LEVEL as Level) : 'info';
+let threshold: Level =
+  (process.env.STACKSHIFT_LOG_LEVEL as Level) in order ? (process.env.STACKSHIFT_LOG_LEVEL as Level) : 'info';
 let sink: (line: string) => void = (line) => process.stderr.write(line + '\n');
 
 export function setLogLevel(level: Level): void {
@@ -29,7 +30,8 @@ function emit(level: Level, msg: string, fields?: Record<string, unknown>): void
   if (order[level] < order[threshold]) return;
   let line = `${level.padEnd(5)} ${msg}`;
   if (fields) {
-    for (const [k, v] of Object.entries(fields)) line += ` ${k}=${typeof v === 'string' ? JSON.stringify(v) : String(v)}`;
+    for (const [k, v] of Object.entries(fields))
+      line += ` ${k}=${typeof v === 'string' ? JSON.stringify(v) : String(v)}`;
   }
   sink(redact(line));
 }

@@ -55,11 +55,29 @@ export const LOGS_COPY_MIGRATION: Migration = {
   ],
 };
 
-export interface GroupRow { id: number; selector: string; streams: number; cursorMs: number }
-export interface UnitRow { id: number; groupId: number; startMs: number; endMs: number }
-export interface CopyTotals { groups: number; streams: number; units: number; unitsDone: number; lines: number; bytes: number; pushes: number; redoneUnits: number; runs: number }
-
-
+export interface GroupRow {
+  id: number;
+  selector: string;
+  streams: number;
+  cursorMs: number;
+}
+export interface UnitRow {
+  id: number;
+  groupId: number;
+  startMs: number;
+  endMs: number;
+}
+export interface CopyTotals {
+  groups: number;
+  streams: number;
+  units: number;
+  unitsDone: number;
+  lines: number;
+  bytes: number;
+  pushes: number;
+  redoneUnits: number;
+  runs: number;
+}
 
 export class CopyState {
   readonly db: StateDb;
@@ -75,25 +93,41 @@ export class CopyState {
   }
 
   plan(): { fingerprint: string; params: string } | undefined {
-    return this.db.prepare('SELECT fingerprint, params FROM logs_plan WHERE id = 1').get() as { fingerprint: string; params: string } | undefined;
+    return this.db.prepare('SELECT fingerprint, params FROM logs_plan WHERE id = 1').get() as
+      { fingerprint: string; params: string } | undefined;
   }
 
-  createPlan(fingerprint: string, params: unknown, groups: Array<{ selector: string; streams: number }>, startMs: number): void {
+  createPlan(
+    fingerprint: string,
+    params: unknown,
+    groups: Array<{ selector: string; streams: number }>,
+    startMs: number,
+  ): void {
     this.db.transaction(() => {
-      this.db.prepare('INSERT INTO logs_plan (id, fingerprint, params, created_at) VALUES (1, ?, ?, ?)').run(fingerprint, JSON.stringify(params), Date.now());
+      this.db
+        .prepare('INSERT INTO logs_plan (id, fingerprint, params, created_at) VALUES (1, ?, ?, ?)')
+        .run(fingerprint, JSON.stringify(params), Date.now());
       const ins = this.db.prepare('INSERT INTO logs_groups (selector, streams, cursor_ms) VALUES (?, ?, ?)');
       for (const g of groups) ins.run(g.selector, g.streams, startMs);
     })();
   }
 
   groups(): GroupRow[] {
-    return (this.db.prepare('SELECT id, selector, streams, cursor_ms FROM logs_groups ORDER BY id').all() as Array<{ id: number; selector: string; streams: number; cursor_ms: number }>)
-      .map((r) => ({ id: r.id, selector: r.selector, streams: r.streams, cursorMs: r.cursor_ms }));
+    return (
+      this.db.prepare('SELECT id, selector, streams, cursor_ms FROM logs_groups ORDER BY id').all() as Array<{
+        id: number;
+        selector: string;
+        streams: number;
+        cursor_ms: number;
+      }>
+    ).map((r) => ({ id: r.id, selector: r.selector, streams: r.streams, cursorMs: r.cursor_ms }));
   }
 
   /** The unit a killed run left running for this group, if any. */
   runningUnit(groupId: number): UnitRow | undefined {
-    const r = this.db.prepare("SELECT id, start_ms, end_ms FROM logs_units WHERE group_id = ? AND status = 'running'").get(groupId) as { id: number; start_ms: number; end_ms: number } | undefined;
+    const r = this.db
+      .prepare("SELECT id, start_ms, end_ms FROM logs_units WHERE group_id = ? AND status = 'running'")
+      .get(groupId) as { id: number; start_ms: number; end_ms: number } | undefined;
     return r && { id: r.id, groupId, startMs: r.start_ms, endMs: r.end_ms };
   }
 
@@ -101,7 +135,11 @@ export class CopyState {
   claim(groupId: number, startMs: number, endMs: number): UnitRow {
     let id = 0;
     this.db.transaction(() => {
-      id = Number(this.db.prepare("INSERT INTO logs_units (group_id, start_ms, end_ms, status) VALUES (?, ?, ?, 'running')").run(groupId, startMs, endMs).lastInsertRowid);
+      id = Number(
+        this.db
+          .prepare("INSERT INTO logs_units (group_id, start_ms, end_ms, status) VALUES (?, ?, ?, 'running')")
+          .run(groupId, startMs, endMs).lastInsertRowid,
+      );
       this.db.prepare('UPDATE logs_groups SET cursor_ms = ? WHERE id = ?').run(endMs, groupId);
     })();
     return { id, groupId, startMs, endMs };
@@ -112,22 +150,46 @@ export class CopyState {
   }
 
   complete(unitId: number, c: { lines: number; bytes: number; pushes: number; ms: number }): void {
-    this.db.prepare("UPDATE logs_units SET status = 'done', lines = ?, bytes = ?, pushes = ?, ms = ? WHERE id = ?").run(c.lines, c.bytes, c.pushes, c.ms, unitId);
+    this.db
+      .prepare("UPDATE logs_units SET status = 'done', lines = ?, bytes = ?, pushes = ?, ms = ? WHERE id = ?")
+      .run(c.lines, c.bytes, c.pushes, c.ms, unitId);
   }
 
   startRun(): number {
-    return Number(this.db.prepare("INSERT INTO logs_runs (started_at, status) VALUES (?, 'running')").run(Date.now()).lastInsertRowid);
+    return Number(
+      this.db.prepare("INSERT INTO logs_runs (started_at, status) VALUES (?, 'running')").run(Date.now())
+        .lastInsertRowid,
+    );
   }
 
   finishRun(id: number, status: string, lines: number, redone: number): void {
-    this.db.prepare('UPDATE logs_runs SET finished_at = ?, status = ?, lines = ?, redone_units = ? WHERE id = ?').run(Date.now(), status, lines, redone, id);
+    this.db
+      .prepare('UPDATE logs_runs SET finished_at = ?, status = ?, lines = ?, redone_units = ? WHERE id = ?')
+      .run(Date.now(), status, lines, redone, id);
   }
 
   totals(): CopyTotals {
-    const u = this.db.prepare("SELECT COUNT(*) AS units, SUM(status = 'done') AS done, SUM(lines) AS lines, SUM(bytes) AS bytes, SUM(pushes) AS pushes, SUM(attempts > 1) AS redone FROM logs_units").get() as Record<string, number | null>;
-    const g = this.db.prepare('SELECT COUNT(*) AS n, SUM(streams) AS streams FROM logs_groups').get() as { n: number; streams: number | null };
+    const u = this.db
+      .prepare(
+        "SELECT COUNT(*) AS units, SUM(status = 'done') AS done, SUM(lines) AS lines, SUM(bytes) AS bytes, SUM(pushes) AS pushes, SUM(attempts > 1) AS redone FROM logs_units",
+      )
+      .get() as Record<string, number | null>;
+    const g = this.db.prepare('SELECT COUNT(*) AS n, SUM(streams) AS streams FROM logs_groups').get() as {
+      n: number;
+      streams: number | null;
+    };
     const runs = (this.db.prepare('SELECT COUNT(*) AS n FROM logs_runs').get() as { n: number }).n;
-    return { groups: g.n, streams: g.streams ?? 0, units: u.units ?? 0, unitsDone: u.done ?? 0, lines: u.lines ?? 0, bytes: u.bytes ?? 0, pushes: u.pushes ?? 0, redoneUnits: u.redone ?? 0, runs };
+    return {
+      groups: g.n,
+      streams: g.streams ?? 0,
+      units: u.units ?? 0,
+      unitsDone: u.done ?? 0,
+      lines: u.lines ?? 0,
+      bytes: u.bytes ?? 0,
+      pushes: u.pushes ?? 0,
+      redoneUnits: u.redone ?? 0,
+      runs,
+    };
   }
 
   close(): void {

@@ -50,7 +50,12 @@ export interface LogsCopyOptions {
   graceMs?: number;
 }
 
-export interface CopyProgress { unitsDone: number; unitsTotal: number; lines: number; bytes: number }
+export interface CopyProgress {
+  unitsDone: number;
+  unitsTotal: number;
+  lines: number;
+  bytes: number;
+}
 
 export interface LogsCopyReport {
   source: string;
@@ -80,7 +85,11 @@ export function alignRange(startMs: number, endMs: number, windowMs: number): { 
 function sourceError(e: unknown, what: string): never {
   if (e instanceof HttpError && e.status !== undefined && e.status >= 400 && e.status < 500) {
     const body = firstLine(e.bodyExcerpt ?? '');
-    const hint = body.includes('max_entries_limit') ? "lower --page-size to the source's max_entries_limit_per_query (Loki's default is 5000)" : body.includes('query time range exceeds') ? 'lower --window' : 'check --selector and the source URL';
+    const hint = body.includes('max_entries_limit')
+      ? "lower --page-size to the source's max_entries_limit_per_query (Loki's default is 5000)"
+      : body.includes('query time range exceeds')
+        ? 'lower --window'
+        : 'check --selector and the source URL';
     throw new StackshiftError('logs-source', `the source refused ${what}: HTTP ${e.status}: ${body}`, { hint });
   }
   throw e;
@@ -98,22 +107,54 @@ export async function runLogsCopy(o: LogsCopyOptions): Promise<LogsCopyReport> {
     let listed: Array<Record<string, string>>;
     try {
       listed = await source.series([logQuery(o.selector)], msToNs(range.startMs), msToNs(range.endMs));
-      await source.queryStreams({ query: logQuery(o.selector), startNs: msToNs(range.startMs), endNs: msToNs(range.startMs) + 1n, limit: o.pageSize, direction: 'forward' });
-    } catch (e) { sourceError(e, `the selector ${selectorText} with --page-size ${o.pageSize}`); }
+      await source.queryStreams({
+        query: logQuery(o.selector),
+        startNs: msToNs(range.startMs),
+        endNs: msToNs(range.startMs) + 1n,
+        limit: o.pageSize,
+        direction: 'forward',
+      });
+    } catch (e) {
+      sourceError(e, `the selector ${selectorText} with --page-size ${o.pageSize}`);
+    }
     state = new CopyState(o.statePath);
     state.lock();
-    const params = { source: o.source.url, sourceTenant: o.source.tenant ?? '', target: o.target.url, targetTenant: o.target.tenant ?? '', selector: selectorText, startMs: range.startMs, endMs: range.endMs, windowMs: o.windowMs };
+    const params = {
+      source: o.source.url,
+      sourceTenant: o.source.tenant ?? '',
+      target: o.target.url,
+      targetTenant: o.target.tenant ?? '',
+      selector: selectorText,
+      startMs: range.startMs,
+      endMs: range.endMs,
+      windowMs: o.windowMs,
+    };
     const fingerprint = createHash('sha256').update(JSON.stringify(params)).digest('hex');
     const plan = state.plan();
     if (!plan) {
       listed.sort((a, b) => (formatStream(a) < formatStream(b) ? -1 : 1));
       const perUnit = Math.max(1, Math.min(o.streamsPerUnit, Math.ceil(listed.length / o.concurrency)));
-      const groups = listed.length ? groupStreams(o.selector, listed, perUnit).map((g) => ({ selector: logQuery(g.matchers), streams: g.streams.length })) : [];
+      const groups = listed.length
+        ? groupStreams(o.selector, listed, perUnit).map((g) => ({
+            selector: logQuery(g.matchers),
+            streams: g.streams.length,
+          }))
+        : [];
       state.createPlan(fingerprint, params, groups, range.startMs);
-      log.info('logs copy planned', { streams: listed.length, groups: groups.length, windows: (range.endMs - range.startMs) / o.windowMs });
+      log.info('logs copy planned', {
+        streams: listed.length,
+        groups: groups.length,
+        windows: (range.endMs - range.startMs) / o.windowMs,
+      });
     } else if (plan.fingerprint !== fingerprint) {
       const old = JSON.parse(plan.params) as typeof params;
-      throw new StackshiftError('usage', `state file ${o.statePath} belongs to another copy (${old.selector} from ${old.source} to ${old.target}, ${new Date(old.startMs).toISOString()}..${new Date(old.endMs).toISOString()}), not this one`, { hint: 'resume with the same source, target, --selector, --start/--end and --window, or pass a new --state file' });
+      throw new StackshiftError(
+        'usage',
+        `state file ${o.statePath} belongs to another copy (${old.selector} from ${old.source} to ${old.target}, ${new Date(old.startMs).toISOString()}..${new Date(old.endMs).toISOString()}), not this one`,
+        {
+          hint: 'resume with the same source, target, --selector, --start/--end and --window, or pass a new --state file',
+        },
+      );
     }
     return await copyStreams(o, state, source, target, range, selectorText, inFlight);
   } finally {
@@ -122,7 +163,15 @@ export async function runLogsCopy(o: LogsCopyOptions): Promise<LogsCopyReport> {
   }
 }
 
-async function copyStreams(o: LogsCopyOptions, state: CopyState, source: LokiClient, target: LokiClient, range: { startMs: number; endMs: number }, selectorText: string, inFlight: AbortSignal | undefined): Promise<LogsCopyReport> {
+async function copyStreams(
+  o: LogsCopyOptions,
+  state: CopyState,
+  source: LokiClient,
+  target: LokiClient,
+  range: { startMs: number; endMs: number },
+  selectorText: string,
+  inFlight: AbortSignal | undefined,
+): Promise<LogsCopyReport> {
   const runId = state.startRun();
   const t0 = Date.now();
   const groups = state.groups();
@@ -135,11 +184,14 @@ async function copyStreams(o: LogsCopyOptions, state: CopyState, source: LokiCli
   let redone = 0;
   let failure: unknown;
   const queue = groups.slice();
-  const report = () => o.onProgress?.({ unitsDone, unitsTotal, lines: before.lines + runLines, bytes: before.bytes + runBytes });
+  const report = () =>
+    o.onProgress?.({ unitsDone, unitsTotal, lines: before.lines + runLines, bytes: before.bytes + runBytes });
 
   const runUnit = async (group: GroupRow, unit: UnitRow) => {
     const u0 = Date.now();
-    let lines = 0, bytes = 0, pushes = 0;
+    let lines = 0,
+      bytes = 0,
+      pushes = 0;
     let batch = new Map<string, { labels: Record<string, string>; entries: LokiEntry[] }>();
     let batchLines = 0;
     let batchBytes = 0;
@@ -151,7 +203,11 @@ async function copyStreams(o: LogsCopyOptions, state: CopyState, source: LokiCli
       } catch (e) {
         if (e instanceof LokiPushError) {
           const r = classifyPushReject(e.status ?? 0, e.bodyExcerpt ?? '');
-          throw new StackshiftError(`logs-reject-${r.id}`, `the target refused lines of ${where} (${r.id}): HTTP ${e.status}: ${firstLine(e.bodyExcerpt ?? '')}`, { hint: r.advice });
+          throw new StackshiftError(
+            `logs-reject-${r.id}`,
+            `the target refused lines of ${where} (${r.id}): HTTP ${e.status}: ${firstLine(e.bodyExcerpt ?? '')}`,
+            { hint: r.advice },
+          );
         }
         throw e;
       }
@@ -167,7 +223,13 @@ async function copyStreams(o: LogsCopyOptions, state: CopyState, source: LokiCli
       if (o.pushDelayMs) await sleep(o.pushDelayMs, inFlight);
     };
     try {
-      for await (const pages of readLines(source, group.selector, msToNs(unit.startMs), msToNs(unit.endMs), o.pageSize)) {
+      for await (const pages of readLines(
+        source,
+        group.selector,
+        msToNs(unit.startMs),
+        msToNs(unit.endMs),
+        o.pageSize,
+      )) {
         for (const p of pages) {
           const key = formatStream(p.labels);
           for (const e of p.entries) {
@@ -175,7 +237,10 @@ async function copyStreams(o: LogsCopyOptions, state: CopyState, source: LokiCli
             const size = Buffer.byteLength(e.line) + 16 + (e.metadata ? JSON.stringify(e.metadata).length : 0);
             if (batchLines && (batchBytes + size > o.batchBytes || batchLines >= o.batchLines)) await flush();
             let b = batch.get(key);
-            if (!b) { b = { labels: p.labels, entries: [] }; batch.set(key, b); }
+            if (!b) {
+              b = { labels: p.labels, entries: [] };
+              batch.set(key, b);
+            }
             b.entries.push(e);
             batchLines++;
             batchBytes += size;
@@ -215,7 +280,13 @@ async function copyStreams(o: LogsCopyOptions, state: CopyState, source: LokiCli
   };
 
   report();
-  await Promise.all(Array.from({ length: Math.max(1, o.concurrency) }, () => worker().catch((e: unknown) => { failure ??= e; })));
+  await Promise.all(
+    Array.from({ length: Math.max(1, o.concurrency) }, () =>
+      worker().catch((e: unknown) => {
+        failure ??= e;
+      }),
+    ),
+  );
   const seconds = (Date.now() - t0) / 1000;
   // stopped by the user: a failure then is a request being aborted, and the unit it was in is redone next run
   const interrupted = o.signal?.aborted === true && state.totals().unitsDone < unitsTotal;
@@ -226,7 +297,12 @@ async function copyStreams(o: LogsCopyOptions, state: CopyState, source: LokiCli
     source: o.source.url,
     target: o.target.url,
     selector: selectorText,
-    range: { start: new Date(range.startMs).toISOString(), end: new Date(range.endMs).toISOString(), windowMs: o.windowMs, note: 'windows are (start, end], aligned to multiples of the window since the epoch' },
+    range: {
+      start: new Date(range.startMs).toISOString(),
+      end: new Date(range.endMs).toISOString(),
+      windowMs: o.windowMs,
+      note: 'windows are (start, end], aligned to multiples of the window since the epoch',
+    },
     state: o.statePath,
     streams: totals.streams,
     groups: totals.groups,
@@ -235,7 +311,11 @@ async function copyStreams(o: LogsCopyOptions, state: CopyState, source: LokiCli
     bytes: totals.bytes,
     pushes: totals.pushes,
     runs: totals.runs,
-    thisRun: { lines: runLines, seconds: Math.round(seconds * 100) / 100, linesPerSecond: seconds > 0 ? Math.round(runLines / seconds) : 0 },
+    thisRun: {
+      lines: runLines,
+      seconds: Math.round(seconds * 100) / 100,
+      linesPerSecond: seconds > 0 ? Math.round(runLines / seconds) : 0,
+    },
     complete: totals.unitsDone === unitsTotal,
     ...(interrupted ? { interrupted: true } : {}),
   };

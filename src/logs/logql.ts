@@ -8,13 +8,22 @@ import type { SyntaxNode } from '@lezer/common';
 import { StackshiftError, UsageError } from '../errors/index.js';
 
 export type LogMatchOp = '=' | '!=' | '=~' | '!~';
-export interface LogMatcher { name: string; op: LogMatchOp; value: string }
+export interface LogMatcher {
+  name: string;
+  op: LogMatchOp;
+  value: string;
+}
 
-const HINT = "use a LogQL stream selector such as '{job=\"api\"}' or '{namespace=~\"prod|staging\"}' (no line filters or parsers)";
+const HINT =
+  'use a LogQL stream selector such as \'{job="api"}\' or \'{namespace=~"prod|staging"}\' (no line filters or parsers)';
 
 function syntaxError(src: string): number | undefined {
   let at: number | undefined;
-  parser.parse(src).iterate({ enter(n) { if (n.type.isError && at === undefined) at = n.from; } });
+  parser.parse(src).iterate({
+    enter(n) {
+      if (n.type.isError && at === undefined) at = n.from;
+    },
+  });
   return at;
 }
 
@@ -28,7 +37,8 @@ export function parseStreamSelector(text: string, flag = '--selector'): LogMatch
   const src = text.trim();
   if (src === '') throw new UsageError(`${flag} is empty`, HINT);
   const err = syntaxError(src);
-  if (err !== undefined) throw new UsageError(`${flag} ${JSON.stringify(text)}: LogQL syntax error at column ${err + 1}`, HINT);
+  if (err !== undefined)
+    throw new UsageError(`${flag} ${JSON.stringify(text)}: LogQL syntax error at column ${err + 1}`, HINT);
   const expr = parser.parse(src).topNode.firstChild?.firstChild;
   if (expr?.name !== 'LogExpr' || expr.firstChild?.name !== 'Selector' || expr.firstChild.nextSibling) {
     throw new UsageError(`${flag} ${JSON.stringify(text)} is not a plain stream selector`, HINT);
@@ -47,11 +57,21 @@ export function parseStreamSelector(text: string, flag = '--selector'): LogMatch
   walk(expr.firstChild);
   for (const m of out) {
     if (m.op === '=~' || m.op === '!~') {
-      try { new RegExp(m.value); } catch { throw new UsageError(`${flag} ${JSON.stringify(text)}: ${m.name}${m.op}${JSON.stringify(m.value)} is not a valid regular expression`, HINT); }
+      try {
+        new RegExp(m.value);
+      } catch {
+        throw new UsageError(
+          `${flag} ${JSON.stringify(text)}: ${m.name}${m.op}${JSON.stringify(m.value)} is not a valid regular expression`,
+          HINT,
+        );
+      }
     }
   }
   if (!out.some((m) => !matchesValue(m, ''))) {
-    throw new UsageError(`${flag} ${JSON.stringify(text)} matches the empty value with every matcher; Loki refuses such queries`, 'add a matcher such as job=~".+"');
+    throw new UsageError(
+      `${flag} ${JSON.stringify(text)} matches the empty value with every matcher; Loki refuses such queries`,
+      'add a matcher such as job=~".+"',
+    );
   }
   return out;
 }
@@ -63,15 +83,26 @@ export function renderStreamSelector(ms: LogMatcher[]): string {
 
 /** The selector of exactly one stream (also matching streams with more labels, which callers filter out). */
 export function exactSelector(labels: Record<string, string>): string {
-  return renderStreamSelector(Object.keys(labels).sort().map((name) => ({ name, op: '=' as const, value: labels[name]! })));
+  return renderStreamSelector(
+    Object.keys(labels)
+      .sort()
+      .map((name) => ({ name, op: '=' as const, value: labels[name]! })),
+  );
 }
 
 /** Go duration text of whole seconds: 3600000 -> "1h", 90000 -> "1m30s". */
 export function logqlDuration(ms: number): string {
   let s = Math.round(ms / 1000);
   let out = '';
-  for (const [unit, size] of [['h', 3600], ['m', 60], ['s', 1]] as const) {
-    if (s >= size) { out += `${Math.floor(s / size)}${unit}`; s %= size; }
+  for (const [unit, size] of [
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
+    if (s >= size) {
+      out += `${Math.floor(s / size)}${unit}`;
+      s %= size;
+    }
   }
   return out || '0s';
 }
@@ -79,7 +110,9 @@ export function logqlDuration(ms: number): string {
 /** `sum by (names) (count_over_time(selector[range]))`: lines per stream and window, checked by the grammar. */
 export function countByStreamQuery(selector: LogMatcher[], byLabels: string[], rangeMs: number): string {
   const names = [...new Set(byLabels)].sort();
-  for (const n of names) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) throw new StackshiftError('logql', `label name ${JSON.stringify(n)} cannot be grouped on in LogQL`);
+  for (const n of names)
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n))
+      throw new StackshiftError('logql', `label name ${JSON.stringify(n)} cannot be grouped on in LogQL`);
   const inner = `count_over_time(${renderStreamSelector(selector)}[${logqlDuration(rangeMs)}])`;
   const q = names.length ? `sum by (${names.join(', ')}) (${inner})` : `sum(${inner})`;
   return checked(q);
@@ -92,7 +125,11 @@ export function logQuery(selector: LogMatcher[]): string {
 
 function checked(q: string): string {
   const err = syntaxError(q);
-  if (err !== undefined) throw new StackshiftError('logql', `internal error: built LogQL ${JSON.stringify(q)} does not parse (column ${err + 1})`);
+  if (err !== undefined)
+    throw new StackshiftError(
+      'logql',
+      `internal error: built LogQL ${JSON.stringify(q)} does not parse (column ${err + 1})`,
+    );
   return q;
 }
 
@@ -103,9 +140,13 @@ export function regexEscape(v: string): string {
 
 function matchesValue(m: LogMatcher, v: string): boolean {
   switch (m.op) {
-    case '=': return v === m.value;
-    case '!=': return v !== m.value;
-    case '=~': return new RegExp(`^(?:${m.value})$`, 's').test(v);
-    case '!~': return !new RegExp(`^(?:${m.value})$`, 's').test(v);
+    case '=':
+      return v === m.value;
+    case '!=':
+      return v !== m.value;
+    case '=~':
+      return new RegExp(`^(?:${m.value})$`, 's').test(v);
+    case '!~':
+      return !new RegExp(`^(?:${m.value})$`, 's').test(v);
   }
 }

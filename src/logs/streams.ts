@@ -2,7 +2,10 @@ import type { LokiEntry } from '../clients/index.js';
 import { regexEscape, type LogMatcher } from './logql.js';
 
 /** Labels the target has on every stream in addition to the source (add), and labels ignored on both sides (drop). */
-export interface StreamMapping { add: Record<string, string>; drop: string[] }
+export interface StreamMapping {
+  add: Record<string, string>;
+  drop: string[];
+}
 
 /**
  * Labels a Loki 3 target adds on its own: discover_service_name (on by default) gives every stream a
@@ -20,7 +23,10 @@ export function streamKey(labels: Record<string, string>): string {
 }
 
 export function formatStream(labels: Record<string, string>): string {
-  return `{${Object.keys(labels).sort().map((k) => `${k}=${JSON.stringify(labels[k])}`).join(', ')}}`;
+  return `{${Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(labels[k])}`)
+    .join(', ')}}`;
 }
 
 export function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
@@ -38,7 +44,11 @@ export function normaliseSource(labels: Record<string, string>, m: StreamMapping
 }
 
 /** Target side: drop only (added labels must really be there). */
-export function normaliseTarget(labels: Record<string, string>, m: StreamMapping, alsoDrop: string[] = []): Record<string, string> {
+export function normaliseTarget(
+  labels: Record<string, string>,
+  m: StreamMapping,
+  alsoDrop: string[] = [],
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(labels)) if (!m.drop.includes(k) && !alsoDrop.includes(k)) out[k] = v;
   return out;
@@ -55,7 +65,9 @@ export function targetSelector(source: LogMatcher[], m: StreamMapping): LogMatch
 /** A line as compared between the sides: (timestamp ns, line, structured metadata), ignored metadata removed. */
 export function entryKey(e: LokiEntry, ignoreMetadata: string[]): string {
   let k = `${e.tsNs}\xff${e.line}`;
-  if (e.metadata) for (const n of Object.keys(e.metadata).sort()) if (!ignoreMetadata.includes(n)) k += `\xfe${n}\xff${e.metadata[n]}`;
+  if (e.metadata)
+    for (const n of Object.keys(e.metadata).sort())
+      if (!ignoreMetadata.includes(n)) k += `\xfe${n}\xff${e.metadata[n]}`;
   return k;
 }
 
@@ -71,7 +83,12 @@ export interface StreamGroup {
  * the label that splits best, values joined into one `=~` alternation per group; a value holding more
  * than `max` streams is split again on another label.
  */
-export function groupStreams(base: LogMatcher[], streams: Array<Record<string, string>>, max: number, used: string[] = []): StreamGroup[] {
+export function groupStreams(
+  base: LogMatcher[],
+  streams: Array<Record<string, string>>,
+  max: number,
+  used: string[] = [],
+): StreamGroup[] {
   if (streams.length <= max) return [{ matchers: base, streams }];
   // a label's values include "" for the streams without it: absence tells streams apart too
   const names = new Map<string, Set<string>>();
@@ -79,19 +96,30 @@ export function groupStreams(base: LogMatcher[], streams: Array<Record<string, s
   for (const [k, vals] of names) for (const s of streams) vals.add(s[k] ?? '');
   let best: string | undefined;
   let bestCount = 1;
-  for (const [k, vals] of names) if (vals.size > bestCount) { best = k; bestCount = vals.size; }
+  for (const [k, vals] of names)
+    if (vals.size > bestCount) {
+      best = k;
+      bestCount = vals.size;
+    }
   if (!best) {
     // no label tells these streams apart any further: one group per stream would be the only split
-    return streams.map((s) => ({ matchers: [...base, ...Object.entries(s).map(([name, value]) => ({ name, op: '=' as const, value }))], streams: [s] }));
+    return streams.map((s) => ({
+      matchers: [...base, ...Object.entries(s).map(([name, value]) => ({ name, op: '=' as const, value }))],
+      streams: [s],
+    }));
   }
   const label = best;
   const byValue = new Map<string, Array<Record<string, string>>>();
-  for (const s of streams) (byValue.get(s[label] ?? '') ?? byValue.set(s[label] ?? '', []).get(s[label] ?? '')!).push(s);
+  for (const s of streams)
+    (byValue.get(s[label] ?? '') ?? byValue.set(s[label] ?? '', []).get(s[label] ?? '')!).push(s);
   const groups: StreamGroup[] = [];
   let pending: { values: string[]; streams: Array<Record<string, string>> } = { values: [], streams: [] };
   const flush = () => {
     if (!pending.values.length) return;
-    groups.push({ matchers: [...base, { name: label, op: '=~', value: pending.values.map(regexEscape).join('|') }], streams: pending.streams });
+    groups.push({
+      matchers: [...base, { name: label, op: '=~', value: pending.values.map(regexEscape).join('|') }],
+      streams: pending.streams,
+    });
     pending = { values: [], streams: [] };
   };
   for (const [value, list] of [...byValue.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {

@@ -74,7 +74,11 @@ export class MigrationEngine {
     try {
       return new StateLease(this.db, this.o.statePath, 'migrate');
     } catch (e) {
-      if (isStackshiftError(e)) throw new StackshiftError('migrate-busy', e.message, { hint: 'one migrate run, rollback at a time per state file: wait for the other one or stop it', exitCode: 2 });
+      if (isStackshiftError(e))
+        throw new StackshiftError('migrate-busy', e.message, {
+          hint: 'one migrate run, rollback at a time per state file: wait for the other one or stop it',
+          exitCode: 2,
+        });
       throw e;
     }
   }
@@ -84,21 +88,42 @@ export class MigrationEngine {
     const plan = this.o.plan;
     const prevName = this.state.meta('name');
     if (prevName && prevName !== plan.name) {
-      throw new UsageError(`state file ${this.o.statePath} belongs to migration "${prevName}", not "${plan.name}"`, 'pass the state file of this migration with --state, or a new one');
+      throw new UsageError(
+        `state file ${this.o.statePath} belongs to migration "${prevName}", not "${plan.name}"`,
+        'pass the state file of this migration with --state, or a new one',
+      );
     }
     const rows = new Map(this.state.steps().map((r) => [r.id, r]));
     const tx = this.db.transaction(() => {
       for (const s of plan.steps) {
         const row = rows.get(s.id);
-        if (row && row.hash !== s.hash && (row.status === 'done' || row.status === 'running' || row.status === 'failed')) {
-          throw new UsageError(`step "${s.id}" changed in ${plan.file} since it ran (status ${row.status})`, `roll it back first (stackshift migrate rollback --to ${s.phase - 1}), put the file back as it was, or use a new --state`);
+        if (
+          row &&
+          row.hash !== s.hash &&
+          (row.status === 'done' || row.status === 'running' || row.status === 'failed')
+        ) {
+          throw new UsageError(
+            `step "${s.id}" changed in ${plan.file} since it ran (status ${row.status})`,
+            `roll it back first (stackshift migrate rollback --to ${s.phase - 1}), put the file back as it was, or use a new --state`,
+          );
         }
-        this.state.upsertDefinition({ id: s.id, phase: s.phase, ord: s.order, kind: s.kind, title: s.title, hash: s.hash });
+        this.state.upsertDefinition({
+          id: s.id,
+          phase: s.phase,
+          ord: s.order,
+          kind: s.kind,
+          title: s.title,
+          hash: s.hash,
+        });
       }
       for (const row of rows.values()) {
         if (plan.steps.some((s) => s.id === row.id)) continue;
         if (row.status === 'pending' || row.status === 'rolled-back') this.state.delete(row.id);
-        else throw new UsageError(`step "${row.id}" (status ${row.status}) is in the state but no longer in ${plan.file}`, 'put it back in the file, or roll it back first');
+        else
+          throw new UsageError(
+            `step "${row.id}" (status ${row.status}) is in the state but no longer in ${plan.file}`,
+            'put it back in the file, or roll it back first',
+          );
       }
       this.state.setMeta('name', plan.name);
       this.state.setMeta('file', plan.file);
@@ -116,7 +141,11 @@ export class MigrationEngine {
     const base = this.o.loaded.config.endpoints?.[name];
     if (!own) return resolveEndpoint(this.o.loaded, name, {}, defaultType);
     const merged = { ...(base ?? {}), ...own };
-    const loaded: LoadedConfig = { config: { ...this.o.loaded.config, endpoints: { ...(this.o.loaded.config.endpoints ?? {}), [name]: merged } }, file: this.o.plan.file, baseDir: this.o.plan.baseDir };
+    const loaded: LoadedConfig = {
+      config: { ...this.o.loaded.config, endpoints: { ...(this.o.loaded.config.endpoints ?? {}), [name]: merged } },
+      file: this.o.plan.file,
+      baseDir: this.o.plan.baseDir,
+    };
     return resolveEndpoint(loaded, name, {}, defaultType);
   }
 
@@ -154,18 +183,25 @@ export class MigrationEngine {
 
   async run(opts: { phase?: number; until?: string; autoRollback?: boolean } = {}): Promise<RunSummary> {
     const plan = this.o.plan;
-    if (opts.phase !== undefined && !plan.phases.some((p) => p.index === opts.phase)) throw new UsageError(`--phase ${opts.phase}: the plan has phases 1 to ${plan.phases.length}`);
-    if (opts.until !== undefined && !plan.steps.some((s) => s.id === opts.until)) throw new UsageError(`--until ${opts.until}: no such step`, `steps: ${plan.steps.map((s) => s.id).join(', ')}`);
+    if (opts.phase !== undefined && !plan.phases.some((p) => p.index === opts.phase))
+      throw new UsageError(`--phase ${opts.phase}: the plan has phases 1 to ${plan.phases.length}`);
+    if (opts.until !== undefined && !plan.steps.some((s) => s.id === opts.until))
+      throw new UsageError(`--until ${opts.until}: no such step`, `steps: ${plan.steps.map((s) => s.id).join(', ')}`);
     const lease = this.lease();
     try {
       this.sync();
       let steps = plan.steps;
       if (opts.phase !== undefined) {
         const before = this.state.steps().filter((r) => r.phase < opts.phase! && r.status !== 'done');
-        if (before.length) throw new UsageError(`--phase ${opts.phase}: earlier steps are not done (${before.map((r) => `${r.id} ${r.status}`).join(', ')})`, 'run the earlier phases first (stackshift migrate run)');
+        if (before.length)
+          throw new UsageError(
+            `--phase ${opts.phase}: earlier steps are not done (${before.map((r) => `${r.id} ${r.status}`).join(', ')})`,
+            'run the earlier phases first (stackshift migrate run)',
+          );
         steps = steps.filter((s) => s.phase === opts.phase);
       }
-      if (opts.until !== undefined && !steps.some((s) => s.id === opts.until)) throw new UsageError(`--until ${opts.until} is not in phase ${opts.phase}`);
+      if (opts.until !== undefined && !steps.some((s) => s.id === opts.until))
+        throw new UsageError(`--until ${opts.until} is not in phase ${opts.phase}`);
       const summary: RunSummary = { outcome: 'complete', ran: [], skipped: [], rolledBack: [], steps: [] };
       for (const s of steps) {
         const row = this.state.step(s.id)!;
@@ -189,7 +225,12 @@ export class MigrationEngine {
             await new Promise((r) => setTimeout(r, 600_000));
           }
           if (res.waitingUntil !== undefined) {
-            this.state.event({ step: s.id, phase: s.phase, event: 'waiting', detail: new Date(res.waitingUntil).toISOString() });
+            this.state.event({
+              step: s.id,
+              phase: s.phase,
+              event: 'waiting',
+              detail: new Date(res.waitingUntil).toISOString(),
+            });
             summary.outcome = 'waiting';
             summary.waitingUntil = res.waitingUntil;
             summary.ran.push(s.id);
@@ -197,7 +238,9 @@ export class MigrationEngine {
           }
           figures = { ...(res.figures ?? {}), ...(await step.verify(ctx, res)) };
         } catch (e) {
-          const msg = isStackshiftError(e) ? `${e.message}${e.hint ? ` (hint: ${e.hint})` : ''}` : `internal error: ${(e as Error)?.message ?? String(e)}`;
+          const msg = isStackshiftError(e)
+            ? `${e.message}${e.hint ? ` (hint: ${e.hint})` : ''}`
+            : `internal error: ${(e as Error)?.message ?? String(e)}`;
           this.state.finish(s.id, 'failed', { error: msg });
           this.state.event({ step: s.id, phase: s.phase, event: 'error', detail: msg });
           summary.outcome = 'error';
@@ -209,8 +252,28 @@ export class MigrationEngine {
         }
         const gates = s.gates.map((g) => evaluateGate(g, g.step ? this.state.step(g.step)?.figures : figures));
         const passed = gates.every((g) => g.passed);
-        this.state.finish(s.id, passed ? 'done' : 'failed', { result: res.result, figures, gates, error: passed ? undefined : `gate failed: ${gates.filter((g) => !g.passed).map((g) => `${g.gate} (measured ${g.actual ?? 'nothing'})`).join('; ')}` });
-        this.state.event({ step: s.id, phase: s.phase, event: passed ? 'done' : 'gate-failed', detail: [res.note, ...gates.map((g) => `${g.passed ? 'pass' : 'FAIL'} ${g.gate}: ${g.actual ?? 'not measured'}`)].filter(Boolean).join('; ') });
+        this.state.finish(s.id, passed ? 'done' : 'failed', {
+          result: res.result,
+          figures,
+          gates,
+          error: passed
+            ? undefined
+            : `gate failed: ${gates
+                .filter((g) => !g.passed)
+                .map((g) => `${g.gate} (measured ${g.actual ?? 'nothing'})`)
+                .join('; ')}`,
+        });
+        this.state.event({
+          step: s.id,
+          phase: s.phase,
+          event: passed ? 'done' : 'gate-failed',
+          detail: [
+            res.note,
+            ...gates.map((g) => `${g.passed ? 'pass' : 'FAIL'} ${g.gate}: ${g.actual ?? 'not measured'}`),
+          ]
+            .filter(Boolean)
+            .join('; '),
+        });
         summary.ran.push(s.id);
         if (!passed) {
           log.warn(`${s.id}: gate failed, phase ${s.phase} stops`);
@@ -258,7 +321,10 @@ export class MigrationEngine {
 
   /** Rolls back every phase after `toPhase` (0: all of them), last step first. */
   async rollback(toPhase = 0): Promise<RollbackSummary> {
-    if (!(toPhase >= 0 && toPhase <= this.o.plan.phases.length)) throw new UsageError(`--to ${toPhase}: the plan has phases 1 to ${this.o.plan.phases.length} (0 rolls back everything)`);
+    if (!(toPhase >= 0 && toPhase <= this.o.plan.phases.length))
+      throw new UsageError(
+        `--to ${toPhase}: the plan has phases 1 to ${this.o.plan.phases.length} (0 rolls back everything)`,
+      );
     const lease = this.lease();
     try {
       this.sync();

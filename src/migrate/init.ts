@@ -2,7 +2,11 @@ import { stringify } from 'yaml';
 import { UsageError } from '../errors/index.js';
 import { parseMigrationText } from './file.js';
 
-export interface InitEndpoint { url: string; tenant?: string; type?: string }
+export interface InitEndpoint {
+  url: string;
+  tenant?: string;
+  type?: string;
+}
 
 export interface InitOptions {
   name: string;
@@ -30,7 +34,10 @@ const q = (s: string) => JSON.stringify(s);
 export function initMigrationText(o: InitOptions): string {
   const have = (n: string) => n in o.endpoints || o.configured.includes(n);
   if (!have('prometheus') || !have('mimir')) {
-    throw new UsageError('migrate init needs the Prometheus and the Mimir to plan the metrics phase', 'pass --prometheus-url and --mimir-url (and --mimir-tenant), or define endpoints.prometheus and endpoints.mimir in stackshift.yaml');
+    throw new UsageError(
+      'migrate init needs the Prometheus and the Mimir to plan the metrics phase',
+      'pass --prometheus-url and --mimir-url (and --mimir-tenant), or define endpoints.prometheus and endpoints.mimir in stackshift.yaml',
+    );
   }
   const logs = have('loki') && have('new-loki');
   const traces = have('jaeger') && have('tempo');
@@ -49,21 +56,67 @@ export function initMigrationText(o: InitOptions): string {
   if (Object.keys(o.endpoints).length) {
     push('endpoints:');
     const eps: Record<string, Record<string, string>> = {};
-    for (const [n, e] of Object.entries(o.endpoints)) eps[n] = { url: e.url, ...(e.tenant ? { tenant: e.tenant } : {}), ...(e.type ? { type: e.type } : {}) };
-    push(...stringify(eps).trimEnd().split('\n').map((l) => `  ${l}`));
+    for (const [n, e] of Object.entries(o.endpoints))
+      eps[n] = { url: e.url, ...(e.tenant ? { tenant: e.tenant } : {}), ...(e.type ? { type: e.type } : {}) };
+    push(
+      ...stringify(eps)
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  ${l}`),
+    );
   }
   push('phases:');
   const signalGates: string[] = [];
   if (logs || traces) {
-    push('  - name: Foundation and dual collection', '    # slot: lgtm-config (src/lgtm) goes first here once registered', '    steps:');
+    push(
+      '  - name: Foundation and dual collection',
+      '    # slot: lgtm-config (src/lgtm) goes first here once registered',
+      '    steps:',
+    );
     if (logs) {
-      push('      - id: logs-copy', '        kind: logs-copy', '        title: Copy log history to the new Loki', '        params:', '          from: loki', '          to: new-loki', `          start: ${q(o.logsHistory)}`);
-      push('      - id: logs-verify', '        kind: logs-verify', '        title: Logs parity (history and dual collection)', '        params:', '          from: loki', '          to: new-loki', `          start: ${q(o.logsHistory)}`, '        gates: ["consistency >= 99.9", "evidence == 1"]');
+      push(
+        '      - id: logs-copy',
+        '        kind: logs-copy',
+        '        title: Copy log history to the new Loki',
+        '        params:',
+        '          from: loki',
+        '          to: new-loki',
+        `          start: ${q(o.logsHistory)}`,
+      );
+      push(
+        '      - id: logs-verify',
+        '        kind: logs-verify',
+        '        title: Logs parity (history and dual collection)',
+        '        params:',
+        '          from: loki',
+        '          to: new-loki',
+        `          start: ${q(o.logsHistory)}`,
+        '        gates: ["consistency >= 99.9", "evidence == 1"]',
+      );
       signalGates.push('logs-verify.consistency >= 99.9');
     }
     if (traces) {
-      if (otlp) push('      - id: traces-copy', '        kind: traces-copy', '        title: Copy trace history from Jaeger to Tempo', '        params:', '          from: jaeger', '          otlp: tempo-otlp', '          readback: tempo', `          start: ${q(o.tracesHistory)}`);
-      push('      - id: traces-verify', '        kind: traces-verify', '        title: Traces parity by ID', '        params:', '          from: jaeger', '          to: tempo', `          start: ${q(o.tracesHistory)}`, '        gates: ["consistency >= 99.9", "evidence == 1"]');
+      if (otlp)
+        push(
+          '      - id: traces-copy',
+          '        kind: traces-copy',
+          '        title: Copy trace history from Jaeger to Tempo',
+          '        params:',
+          '          from: jaeger',
+          '          otlp: tempo-otlp',
+          '          readback: tempo',
+          `          start: ${q(o.tracesHistory)}`,
+        );
+      push(
+        '      - id: traces-verify',
+        '        kind: traces-verify',
+        '        title: Traces parity by ID',
+        '        params:',
+        '          from: jaeger',
+        '          to: tempo',
+        `          start: ${q(o.tracesHistory)}`,
+        '        gates: ["consistency >= 99.9", "evidence == 1"]',
+      );
       signalGates.push('traces-verify.consistency >= 99.9');
     }
   }
@@ -110,7 +163,7 @@ export function initMigrationText(o: InitOptions): string {
     '    steps:',
     '      - id: cutover-gate',
     '        kind: gate',
-    '        title: Every signal at the runbook\'s 99.9 % before traffic moves',
+    "        title: Every signal at the runbook's 99.9 % before traffic moves",
     '        params:',
     '          note: switch writers and alert routing to the LGTM endpoints once this gate holds',
     `        gates: [${signalGates.map(q).join(', ')}]`,

@@ -38,6 +38,20 @@ export function requireStepKind(name: string): StepKind<any> {
   return k;
 }
 
-for (const k of [backfillMetricsKind, verifyMetricsKind, verifyQueriesKind, dashboardsMigrateKind, dashboardsRestoreKind, tracesCopyKind, tracesVerifyKind, logsCopyKind, logsVerifyKind, alertsVerifyKind, verifyCorrelationsKind, waitKind, gateKind]) {
+for (const k of [
+  backfillMetricsKind,
+  verifyMetricsKind,
+  verifyQueriesKind,
+  dashboardsMigrateKind,
+  dashboardsRestoreKind,
+  tracesCopyKind,
+  tracesVerifyKind,
+  logsCopyKind,
+  logsVerifyKind,
+  alertsVerifyKind,
+  verifyCorrelationsKind,
+  waitKind,
+  gateKind,
+]) {
   registerStepKind(k);
 }

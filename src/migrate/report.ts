@@ -4,7 +4,12 @@ import type { EventRow, StepRow } from './state.js';
 import type { GateResult, StepStatus } from './types.js';
 
 /** Kinds whose `consistency` figure is a signal's parity (the report's consistency chart). */
-const SIGNAL_OF: Record<string, string> = { 'verify-metrics': 'metrics', 'traces-verify': 'traces', 'logs-verify': 'logs', 'alerts-verify': 'alerts' };
+const SIGNAL_OF: Record<string, string> = {
+  'verify-metrics': 'metrics',
+  'traces-verify': 'traces',
+  'logs-verify': 'logs',
+  'alerts-verify': 'alerts',
+};
 
 export type PhaseStatus = 'pending' | 'in-progress' | 'done' | 'failed' | 'rolled-back';
 
@@ -21,8 +26,19 @@ export interface MigrationReportDoc {
     startedAt?: string;
     finishedAt?: string;
     steps: Array<{
-      id: string; kind: string; title: string; status: StepStatus; attempts: number; startedAt?: string; finishedAt?: string; durationMs?: number;
-      figures?: Record<string, number>; gates?: GateResult[]; error?: string; rollback?: string; waitingUntil?: string;
+      id: string;
+      kind: string;
+      title: string;
+      status: StepStatus;
+      attempts: number;
+      startedAt?: string;
+      finishedAt?: string;
+      durationMs?: number;
+      figures?: Record<string, number>;
+      gates?: GateResult[];
+      error?: string;
+      rollback?: string;
+      waitingUntil?: string;
     }>;
   }>;
   consistency: Array<{ signal: string; step: string; percent: number; gate?: GateResult }>;
@@ -40,7 +56,13 @@ export function phaseStatus(rows: StepRow[]): PhaseStatus {
   return 'pending';
 }
 
-export function buildReport(plan: MigrationPlan, statePath: string, rows: StepRow[], events: EventRow[], now = Date.now()): MigrationReportDoc {
+export function buildReport(
+  plan: MigrationPlan,
+  statePath: string,
+  rows: StepRow[],
+  events: EventRow[],
+  now = Date.now(),
+): MigrationReportDoc {
   const byId = new Map(rows.map((r) => [r.id, r]));
   const phases = plan.phases.map((ph) => {
     const prow = ph.steps.map((s) => byId.get(s.id)).filter((r): r is StepRow => Boolean(r));
@@ -49,17 +71,37 @@ export function buildReport(plan: MigrationPlan, statePath: string, rows: StepRo
     return {
       index: ph.index,
       name: ph.name,
-      status: phaseStatus(prow.length === ph.steps.length ? prow : [...prow, ...ph.steps.filter((s) => !byId.has(s.id)).map((s) => ({ status: 'pending' } as StepRow))]),
+      status: phaseStatus(
+        prow.length === ph.steps.length
+          ? prow
+          : [...prow, ...ph.steps.filter((s) => !byId.has(s.id)).map((s) => ({ status: 'pending' }) as StepRow)],
+      ),
       startedAt: iso(starts.length ? Math.min(...starts) : undefined),
       finishedAt: iso(ends.length ? Math.max(...ends) : undefined),
       steps: ph.steps.map((s) => {
         const r = byId.get(s.id);
-        const deadline = typeof r?.data.deadline === 'number' && r.status === 'running' ? (r.data.deadline as number) : undefined;
+        const deadline =
+          typeof r?.data.deadline === 'number' && r.status === 'running' ? (r.data.deadline as number) : undefined;
         return {
-          id: s.id, kind: s.kind, title: s.title, status: r?.status ?? 'pending', attempts: r?.attempts ?? 0,
-          startedAt: iso(r?.startedAt), finishedAt: r?.status === 'running' ? undefined : iso(r?.finishedAt),
-          durationMs: r?.startedAt !== undefined && r.finishedAt !== undefined && r.finishedAt >= r.startedAt && r.status !== 'running' ? r.finishedAt - r.startedAt : undefined,
-          figures: r?.figures, gates: r?.gates, error: r?.error, rollback: r?.rollback ? `${r.rollback.action}: ${r.rollback.detail}` : undefined, waitingUntil: iso(deadline),
+          id: s.id,
+          kind: s.kind,
+          title: s.title,
+          status: r?.status ?? 'pending',
+          attempts: r?.attempts ?? 0,
+          startedAt: iso(r?.startedAt),
+          finishedAt: r?.status === 'running' ? undefined : iso(r?.finishedAt),
+          durationMs:
+            r?.startedAt !== undefined &&
+            r.finishedAt !== undefined &&
+            r.finishedAt >= r.startedAt &&
+            r.status !== 'running'
+              ? r.finishedAt - r.startedAt
+              : undefined,
+          figures: r?.figures,
+          gates: r?.gates,
+          error: r?.error,
+          rollback: r?.rollback ? `${r.rollback.action}: ${r.rollback.detail}` : undefined,
+          waitingUntil: iso(deadline),
         };
       }),
     };
@@ -70,11 +112,17 @@ export function buildReport(plan: MigrationPlan, statePath: string, rows: StepRo
     const r = byId.get(s.id);
     if (!r) continue;
     const signal = SIGNAL_OF[s.kind];
-    if (signal && r.figures?.consistency !== undefined) consistency.push({ signal, step: s.id, percent: r.figures.consistency, gate: r.gates?.find((g) => g.figure === 'consistency') });
+    if (signal && r.figures?.consistency !== undefined)
+      consistency.push({
+        signal,
+        step: s.id,
+        percent: r.figures.consistency,
+        gate: r.gates?.find((g) => g.figure === 'consistency'),
+      });
     for (const g of r.gates ?? []) gates.push({ ...g, stepId: s.id });
   }
   const all = phases.flatMap((p) => p.steps);
-  const status: PhaseStatus = phaseStatus(all.map((s) => ({ status: s.status } as StepRow)));
+  const status: PhaseStatus = phaseStatus(all.map((s) => ({ status: s.status }) as StepRow));
   return {
     schemaVersion: 1,
     kind: 'stackshift.migrate.report',
@@ -84,7 +132,13 @@ export function buildReport(plan: MigrationPlan, statePath: string, rows: StepRo
     phases,
     consistency,
     gates,
-    events: events.map((e) => ({ at: new Date(e.at).toISOString(), step: e.step, phase: e.phase, event: e.event, detail: e.detail })),
+    events: events.map((e) => ({
+      at: new Date(e.at).toISOString(),
+      step: e.step,
+      phase: e.phase,
+      event: e.event,
+      detail: e.detail,
+    })),
   };
 }
 
@@ -102,44 +156,119 @@ function dur(ms?: number): string {
 }
 
 export function renderStatusText(r: MigrationReportDoc): string {
-  const lines = [`stackshift migrate: ${r.migration.name} (${r.status})`, `  file  ${r.migration.file}`, `  state ${r.migration.state}`, ''];
+  const lines = [
+    `stackshift migrate: ${r.migration.name} (${r.status})`,
+    `  file  ${r.migration.file}`,
+    `  state ${r.migration.state}`,
+    '',
+  ];
   for (const p of r.phases) {
     lines.push(`Phase ${p.index}: ${p.name} [${p.status}]`);
-    lines.push(textTable(['STEP', 'KIND', 'STATUS', 'TRIES', 'TOOK', 'GATES'], p.steps.map((s) => [
-      s.id, s.kind, s.waitingUntil ? `waiting until ${s.waitingUntil}` : s.status, s.attempts, dur(s.durationMs),
-      (s.gates ?? []).map((g) => `${g.passed ? 'ok' : 'FAIL'} ${g.gate} (${fmt(g.actual)})`).join('; '),
-    ])).split('\n').map((l) => `  ${l}`).join('\n'));
+    lines.push(
+      textTable(
+        ['STEP', 'KIND', 'STATUS', 'TRIES', 'TOOK', 'GATES'],
+        p.steps.map((s) => [
+          s.id,
+          s.kind,
+          s.waitingUntil ? `waiting until ${s.waitingUntil}` : s.status,
+          s.attempts,
+          dur(s.durationMs),
+          (s.gates ?? []).map((g) => `${g.passed ? 'ok' : 'FAIL'} ${g.gate} (${fmt(g.actual)})`).join('; '),
+        ]),
+      )
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
     for (const s of p.steps) if (s.error) lines.push(`  ${s.id}: ${s.error}`);
     lines.push('');
   }
-  if (r.consistency.length) lines.push('Consistency: ' + r.consistency.map((c) => `${c.signal} ${fmt(c.percent)}% (${c.step})`).join(', '));
+  if (r.consistency.length)
+    lines.push('Consistency: ' + r.consistency.map((c) => `${c.signal} ${fmt(c.percent)}% (${c.step})`).join(', '));
   return lines.join('\n').trimEnd() + '\n';
 }
 
 export function renderReportMarkdown(r: MigrationReportDoc): string {
-  const out = [`# Migration report: ${r.migration.name}`, '', `Status: **${r.status}**. Generated ${r.generatedAt} from \`${r.migration.state}\` (plan \`${r.migration.file}\`).`, ''];
+  const out = [
+    `# Migration report: ${r.migration.name}`,
+    '',
+    `Status: **${r.status}**. Generated ${r.generatedAt} from \`${r.migration.state}\` (plan \`${r.migration.file}\`).`,
+    '',
+  ];
   if (r.migration.description) out.push(r.migration.description, '');
   out.push('## Phases', '');
-  out.push(mdTable(['Phase', 'Status', 'Started', 'Finished'], r.phases.map((p) => [`${p.index}. ${p.name}`, p.status, p.startedAt, p.finishedAt])), '');
+  out.push(
+    mdTable(
+      ['Phase', 'Status', 'Started', 'Finished'],
+      r.phases.map((p) => [`${p.index}. ${p.name}`, p.status, p.startedAt, p.finishedAt]),
+    ),
+    '',
+  );
   for (const p of r.phases) {
     out.push(`### Phase ${p.index}: ${p.name} (${p.status})`, '');
-    out.push(mdTable(['Step', 'Kind', 'Status', 'Attempts', 'Took', 'Figures', 'Notes'], p.steps.map((s) => [
-      s.id, s.kind, s.waitingUntil ? `waiting until ${s.waitingUntil}` : s.status, s.attempts, dur(s.durationMs),
-      Object.entries(s.figures ?? {}).map(([k, v]) => `${k}=${fmt(v)}`).join(', '), [s.error, s.rollback && `rollback ${s.rollback}`].filter(Boolean).join('; '),
-    ])), '');
+    out.push(
+      mdTable(
+        ['Step', 'Kind', 'Status', 'Attempts', 'Took', 'Figures', 'Notes'],
+        p.steps.map((s) => [
+          s.id,
+          s.kind,
+          s.waitingUntil ? `waiting until ${s.waitingUntil}` : s.status,
+          s.attempts,
+          dur(s.durationMs),
+          Object.entries(s.figures ?? {})
+            .map(([k, v]) => `${k}=${fmt(v)}`)
+            .join(', '),
+          [s.error, s.rollback && `rollback ${s.rollback}`].filter(Boolean).join('; '),
+        ]),
+      ),
+      '',
+    );
   }
   out.push('## Consistency per signal', '');
-  out.push(r.consistency.length ? mdTable(['Signal', 'Step', 'Consistency %', 'Gate', 'Passed'], r.consistency.map((c) => [c.signal, c.step, fmt(c.percent), c.gate?.gate, c.gate ? (c.gate.passed ? 'yes' : 'NO') : ''])) : 'No signal verified yet.', '');
+  out.push(
+    r.consistency.length
+      ? mdTable(
+          ['Signal', 'Step', 'Consistency %', 'Gate', 'Passed'],
+          r.consistency.map((c) => [
+            c.signal,
+            c.step,
+            fmt(c.percent),
+            c.gate?.gate,
+            c.gate ? (c.gate.passed ? 'yes' : 'NO') : '',
+          ]),
+        )
+      : 'No signal verified yet.',
+    '',
+  );
   out.push('## Gates', '');
-  out.push(r.gates.length ? mdTable(['Step', 'Gate', 'Measured', 'Passed'], r.gates.map((g) => [g.stepId, g.gate, fmt(g.actual), g.passed ? 'yes' : 'NO'])) : 'No gate evaluated yet.', '');
+  out.push(
+    r.gates.length
+      ? mdTable(
+          ['Step', 'Gate', 'Measured', 'Passed'],
+          r.gates.map((g) => [g.stepId, g.gate, fmt(g.actual), g.passed ? 'yes' : 'NO']),
+        )
+      : 'No gate evaluated yet.',
+    '',
+  );
   return out.join('\n');
 }
 
 function esc(s: unknown): string {
-  return String(s ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return String(s ?? '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
-const COLORS: Record<string, string> = { done: '#2f9e44', failed: '#e03131', running: '#1c7ed6', 'rolled-back': '#f08c00', pending: '#adb5bd' };
+const COLORS: Record<string, string> = {
+  done: '#2f9e44',
+  failed: '#e03131',
+  running: '#1c7ed6',
+  'rolled-back': '#f08c00',
+  pending: '#adb5bd',
+};
 
 /** Phase timeline: one bar per step that started, on a shared time axis, one row per step. */
 function timelineSvg(r: MigrationReportDoc, now: number): string {
@@ -148,7 +277,10 @@ function timelineSvg(r: MigrationReportDoc, now: number): string {
   if (!started.length) return '<p class="empty">No step has started yet.</p>';
   const t0 = Math.min(...started.map((s) => Date.parse(s.startedAt!)));
   const t1 = Math.max(t0 + 1000, ...started.map((s) => (s.finishedAt ? Date.parse(s.finishedAt) : now)));
-  const W = 760, left = 210, rowH = 22, H = steps.length * rowH + 40;
+  const W = 760,
+    left = 210,
+    rowH = 22,
+    H = steps.length * rowH + 40;
   const x = (t: number) => left + ((t - t0) / (t1 - t0)) * (W - left - 20);
   const rows = steps.map((s, i) => {
     const y = 10 + i * rowH;
@@ -165,18 +297,27 @@ function timelineSvg(r: MigrationReportDoc, now: number): string {
 /** Consistency per signal: one bar per verification, on a scale zoomed to where the figures and gates lie. */
 function consistencySvg(r: MigrationReportDoc): string {
   if (!r.consistency.length) return '<p class="empty">No signal verified yet.</p>';
-  const values = r.consistency.flatMap((c) => [c.percent, ...(c.gate ? [Number(c.gate.expected.replace(/^[^\d-]+/, ''))] : [])]).filter(Number.isFinite);
+  const values = r.consistency
+    .flatMap((c) => [c.percent, ...(c.gate ? [Number(c.gate.expected.replace(/^[^\d-]+/, ''))] : [])])
+    .filter(Number.isFinite);
   const lo = Math.max(0, Math.floor(Math.min(...values) - 1));
-  const W = 760, left = 210, rowH = 30, H = r.consistency.length * rowH + 40;
+  const W = 760,
+    left = 210,
+    rowH = 30,
+    H = r.consistency.length * rowH + 40;
   const x = (v: number) => left + ((Math.max(lo, v) - lo) / (100 - lo)) * (W - left - 60);
   const bars = r.consistency.map((c, i) => {
     const y = 10 + i * rowH;
     const threshold = c.gate ? Number(c.gate.expected.replace(/^[^\d-]+/, '')) : undefined;
     const color = c.gate ? (c.gate.passed ? COLORS.done : COLORS.failed) : '#1c7ed6';
-    return `<text x="4" y="${y + 17}" class="lbl">${esc(`${c.signal} (${c.step})`)}</text>`
-      + `<rect data-point="consistency" x="${left}" y="${y + 4}" width="${Math.max(1, x(c.percent) - left).toFixed(1)}" height="${rowH - 10}" fill="${color}"><title>${esc(`${c.signal}: ${c.percent}%`)}</title></rect>`
-      + `<text x="${(x(c.percent) + 4).toFixed(1)}" y="${y + 17}" class="val">${esc(fmt(c.percent))}%</text>`
-      + (threshold !== undefined && Number.isFinite(threshold) ? `<line x1="${x(threshold).toFixed(1)}" x2="${x(threshold).toFixed(1)}" y1="${y}" y2="${y + rowH - 2}" stroke="#212529" stroke-dasharray="3 2"><title>${esc(`gate ${c.gate!.gate}`)}</title></line>` : '');
+    return (
+      `<text x="4" y="${y + 17}" class="lbl">${esc(`${c.signal} (${c.step})`)}</text>` +
+      `<rect data-point="consistency" x="${left}" y="${y + 4}" width="${Math.max(1, x(c.percent) - left).toFixed(1)}" height="${rowH - 10}" fill="${color}"><title>${esc(`${c.signal}: ${c.percent}%`)}</title></rect>` +
+      `<text x="${(x(c.percent) + 4).toFixed(1)}" y="${y + 17}" class="val">${esc(fmt(c.percent))}%</text>` +
+      (threshold !== undefined && Number.isFinite(threshold)
+        ? `<line x1="${x(threshold).toFixed(1)}" x2="${x(threshold).toFixed(1)}" y1="${y}" y2="${y + rowH - 2}" stroke="#212529" stroke-dasharray="3 2"><title>${esc(`gate ${c.gate!.gate}`)}</title></line>`
+        : '')
+    );
   });
   const axis = `<line x1="${left}" y1="${H - 25}" x2="${W - 60}" y2="${H - 25}" stroke="#495057"/><text x="${left}" y="${H - 8}" class="ax">${lo}%</text><text x="${W - 60}" y="${H - 8}" text-anchor="end" class="ax">100%</text>`;
   return `<svg role="img" aria-label="consistency per signal" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">${bars.join('')}${axis}</svg>`;
@@ -185,22 +326,39 @@ function consistencySvg(r: MigrationReportDoc): string {
 /** Gate figures: each gate a dot, green when it held, red when it did not, with the measured and the required figure. */
 function gatesSvg(r: MigrationReportDoc): string {
   if (!r.gates.length) return '<p class="empty">No gate evaluated yet.</p>';
-  const W = 760, rowH = 22, H = r.gates.length * rowH + 14;
+  const W = 760,
+    rowH = 22,
+    H = r.gates.length * rowH + 14;
   const rows = r.gates.map((g, i) => {
     const y = 8 + i * rowH;
-    return `<circle data-point="gate" cx="12" cy="${y + 8}" r="6" fill="${g.passed ? COLORS.done : COLORS.failed}"><title>${esc(g.passed ? 'passed' : 'failed')}</title></circle>`
-      + `<text x="26" y="${y + 12}" class="lbl">${esc(`${g.stepId}: ${g.gate}`)}</text>`
-      + `<text x="${W - 10}" y="${y + 12}" text-anchor="end" class="val">${esc(`measured ${fmt(g.actual)} (needs ${g.expected})`)}</text>`;
+    return (
+      `<circle data-point="gate" cx="12" cy="${y + 8}" r="6" fill="${g.passed ? COLORS.done : COLORS.failed}"><title>${esc(g.passed ? 'passed' : 'failed')}</title></circle>` +
+      `<text x="26" y="${y + 12}" class="lbl">${esc(`${g.stepId}: ${g.gate}`)}</text>` +
+      `<text x="${W - 10}" y="${y + 12}" text-anchor="end" class="val">${esc(`measured ${fmt(g.actual)} (needs ${g.expected})`)}</text>`
+    );
   });
   return `<svg role="img" aria-label="gate figures" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">${rows.join('')}</svg>`;
 }
 
 /** One self-contained HTML file: inline CSS and SVG, no script, no external asset. */
 export function renderReportHtml(r: MigrationReportDoc, now = Date.now()): string {
-  const phaseTables = r.phases.map((p) => `<h3>Phase ${p.index}: ${esc(p.name)} <span class="st st-${esc(p.status)}">${esc(p.status)}</span></h3>
+  const phaseTables = r.phases
+    .map(
+      (p) => `<h3>Phase ${p.index}: ${esc(p.name)} <span class="st st-${esc(p.status)}">${esc(p.status)}</span></h3>
 <table><thead><tr><th>Step</th><th>Kind</th><th>Status</th><th>Attempts</th><th>Took</th><th>Figures</th><th>Notes</th></tr></thead><tbody>
-${p.steps.map((s) => `<tr><td>${esc(s.id)}<div class="sub">${esc(s.title)}</div></td><td>${esc(s.kind)}</td><td><span class="st st-${esc(s.status)}">${esc(s.waitingUntil ? `waiting until ${s.waitingUntil}` : s.status)}</span></td><td>${s.attempts}</td><td>${esc(dur(s.durationMs))}</td><td>${esc(Object.entries(s.figures ?? {}).map(([k, v]) => `${k}=${fmt(v)}`).join(', '))}</td><td>${esc([s.error, s.rollback && `rollback ${s.rollback}`].filter(Boolean).join('; '))}</td></tr>`).join('\n')}
-</tbody></table>`).join('\n');
+${p.steps
+  .map(
+    (s) =>
+      `<tr><td>${esc(s.id)}<div class="sub">${esc(s.title)}</div></td><td>${esc(s.kind)}</td><td><span class="st st-${esc(s.status)}">${esc(s.waitingUntil ? `waiting until ${s.waitingUntil}` : s.status)}</span></td><td>${s.attempts}</td><td>${esc(dur(s.durationMs))}</td><td>${esc(
+        Object.entries(s.figures ?? {})
+          .map(([k, v]) => `${k}=${fmt(v)}`)
+          .join(', '),
+      )}</td><td>${esc([s.error, s.rollback && `rollback ${s.rollback}`].filter(Boolean).join('; '))}</td></tr>`,
+  )
+  .join('\n')}
+</tbody></table>`,
+    )
+    .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <title>${esc(`Migration report: ${r.migration.name}`)}</title>

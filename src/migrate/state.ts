@@ -56,12 +56,33 @@ export interface StepRow {
   rollback?: StepRollbackResult;
 }
 
-export interface EventRow { seq: number; at: number; step?: string; phase?: number; event: string; detail?: string }
+export interface EventRow {
+  seq: number;
+  at: number;
+  step?: string;
+  phase?: number;
+  event: string;
+  detail?: string;
+}
 
 interface RawRow {
-  id: string; phase: number; ord: number; kind: string; title: string; hash: string; status: string; attempts: number;
-  anchor_ms: number | null; started_at: number | null; finished_at: number | null; result: string | null; figures: string | null;
-  gates: string | null; data: string; error: string | null; rollback: string | null;
+  id: string;
+  phase: number;
+  ord: number;
+  kind: string;
+  title: string;
+  hash: string;
+  status: string;
+  attempts: number;
+  anchor_ms: number | null;
+  started_at: number | null;
+  finished_at: number | null;
+  result: string | null;
+  figures: string | null;
+  gates: string | null;
+  data: string;
+  error: string | null;
+  rollback: string | null;
 }
 
 const json = (s: string | null) => (s === null ? undefined : JSON.parse(s));
@@ -71,11 +92,16 @@ export class MigrateState {
   constructor(readonly db: StateDb) {}
 
   meta(key: string): string | undefined {
-    return (this.db.prepare('SELECT value FROM migrate_meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+    return (this.db.prepare('SELECT value FROM migrate_meta WHERE key = ?').get(key) as { value: string } | undefined)
+      ?.value;
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT INTO migrate_meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.db
+      .prepare(
+        'INSERT INTO migrate_meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      )
+      .run(key, value);
   }
 
   steps(): StepRow[] {
@@ -88,8 +114,12 @@ export class MigrateState {
   }
 
   upsertDefinition(s: { id: string; phase: number; ord: number; kind: string; title: string; hash: string }): void {
-    this.db.prepare(`INSERT INTO migrate_steps(id, phase, ord, kind, title, hash) VALUES(@id, @phase, @ord, @kind, @title, @hash)
-      ON CONFLICT(id) DO UPDATE SET phase = excluded.phase, ord = excluded.ord, kind = excluded.kind, title = excluded.title, hash = excluded.hash`).run(s);
+    this.db
+      .prepare(
+        `INSERT INTO migrate_steps(id, phase, ord, kind, title, hash) VALUES(@id, @phase, @ord, @kind, @title, @hash)
+      ON CONFLICT(id) DO UPDATE SET phase = excluded.phase, ord = excluded.ord, kind = excluded.kind, title = excluded.title, hash = excluded.hash`,
+      )
+      .run(s);
   }
 
   delete(id: string): void {
@@ -97,38 +127,90 @@ export class MigrateState {
   }
 
   start(id: string, anchorMs: number): void {
-    this.db.prepare("UPDATE migrate_steps SET status = 'running', attempts = attempts + 1, anchor_ms = COALESCE(anchor_ms, ?), started_at = ?, error = NULL WHERE id = ?").run(anchorMs, Date.now(), id);
+    this.db
+      .prepare(
+        "UPDATE migrate_steps SET status = 'running', attempts = attempts + 1, anchor_ms = COALESCE(anchor_ms, ?), started_at = ?, error = NULL WHERE id = ?",
+      )
+      .run(anchorMs, Date.now(), id);
   }
 
   saveData(id: string, data: Record<string, unknown>): void {
     this.db.prepare('UPDATE migrate_steps SET data = ? WHERE id = ?').run(JSON.stringify(data), id);
   }
 
-  finish(id: string, status: 'done' | 'failed', r: { result?: unknown; figures?: Record<string, number>; gates?: GateResult[]; error?: string }): void {
-    this.db.prepare('UPDATE migrate_steps SET status = ?, finished_at = ?, result = ?, figures = ?, gates = ?, error = ? WHERE id = ?').run(
-      status, Date.now(), r.result === undefined ? null : JSON.stringify(redactDeep(r.result)), r.figures ? JSON.stringify(r.figures) : null,
-      r.gates ? JSON.stringify(r.gates) : null, r.error === undefined ? null : redact(r.error), id,
-    );
+  finish(
+    id: string,
+    status: 'done' | 'failed',
+    r: { result?: unknown; figures?: Record<string, number>; gates?: GateResult[]; error?: string },
+  ): void {
+    this.db
+      .prepare(
+        'UPDATE migrate_steps SET status = ?, finished_at = ?, result = ?, figures = ?, gates = ?, error = ? WHERE id = ?',
+      )
+      .run(
+        status,
+        Date.now(),
+        r.result === undefined ? null : JSON.stringify(redactDeep(r.result)),
+        r.figures ? JSON.stringify(r.figures) : null,
+        r.gates ? JSON.stringify(r.gates) : null,
+        r.error === undefined ? null : redact(r.error),
+        id,
+      );
   }
 
   rolledBack(id: string, r: StepRollbackResult): void {
-    this.db.prepare("UPDATE migrate_steps SET status = 'rolled-back', finished_at = ?, rollback = ?, anchor_ms = NULL WHERE id = ?").run(Date.now(), JSON.stringify(redactDeep(r)), id);
+    this.db
+      .prepare(
+        "UPDATE migrate_steps SET status = 'rolled-back', finished_at = ?, rollback = ?, anchor_ms = NULL WHERE id = ?",
+      )
+      .run(Date.now(), JSON.stringify(redactDeep(r)), id);
   }
 
   event(e: { step?: string; phase?: number; event: string; detail?: string }): void {
-    this.db.prepare('INSERT INTO migrate_events(at, step, phase, event, detail) VALUES(?, ?, ?, ?, ?)').run(Date.now(), e.step ?? null, e.phase ?? null, e.event, e.detail === undefined ? null : redact(e.detail));
+    this.db
+      .prepare('INSERT INTO migrate_events(at, step, phase, event, detail) VALUES(?, ?, ?, ?, ?)')
+      .run(Date.now(), e.step ?? null, e.phase ?? null, e.event, e.detail === undefined ? null : redact(e.detail));
   }
 
   events(): EventRow[] {
-    return (this.db.prepare('SELECT * FROM migrate_events ORDER BY seq').all() as Array<{ seq: number; at: number; step: string | null; phase: number | null; event: string; detail: string | null }>)
-      .map((e) => ({ seq: e.seq, at: e.at, step: e.step ?? undefined, phase: e.phase ?? undefined, event: e.event, detail: e.detail ?? undefined }));
+    return (
+      this.db.prepare('SELECT * FROM migrate_events ORDER BY seq').all() as Array<{
+        seq: number;
+        at: number;
+        step: string | null;
+        phase: number | null;
+        event: string;
+        detail: string | null;
+      }>
+    ).map((e) => ({
+      seq: e.seq,
+      at: e.at,
+      step: e.step ?? undefined,
+      phase: e.phase ?? undefined,
+      event: e.event,
+      detail: e.detail ?? undefined,
+    }));
   }
 }
 
 function toRow(r: RawRow): StepRow {
   return {
-    id: r.id, phase: r.phase, ord: r.ord, kind: r.kind, title: r.title, hash: r.hash, status: r.status as StepStatus, attempts: r.attempts,
-    anchorMs: r.anchor_ms ?? undefined, startedAt: r.started_at ?? undefined, finishedAt: r.finished_at ?? undefined,
-    result: json(r.result), figures: json(r.figures), gates: json(r.gates), data: JSON.parse(r.data) as Record<string, unknown>, error: r.error ?? undefined, rollback: json(r.rollback),
+    id: r.id,
+    phase: r.phase,
+    ord: r.ord,
+    kind: r.kind,
+    title: r.title,
+    hash: r.hash,
+    status: r.status as StepStatus,
+    attempts: r.attempts,
+    anchorMs: r.anchor_ms ?? undefined,
+    startedAt: r.started_at ?? undefined,
+    finishedAt: r.finished_at ?? undefined,
+    result: json(r.result),
+    figures: json(r.figures),
+    gates: json(r.gates),
+    data: JSON.parse(r.data) as Record<string, unknown>,
+    error: r.error ?? undefined,
+    rollback: json(r.rollback),
   };
 }

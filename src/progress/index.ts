@@ -10,7 +10,12 @@ export interface Progress {
   finish(message?: string): void;
 }
 
-export function createProgress(label: string, total: number, unit = 'items', stream: NodeJS.WriteStream = process.stderr): Progress {
+export function createProgress(
+  label: string,
+  total: number,
+  unit = 'items',
+  stream: NodeJS.WriteStream = process.stderr,
+): Progress {
   const enabled = Boolean(stream.isTTY) && process.env.STACKSHIFT_NO_PROGRESS === undefined;
   const color = useColor(stream);
   const started = Date.now();
@@ -37,8 +42,13 @@ export function createProgress(label: string, total: number, unit = 'items', str
   }
 
   return {
-    update(done, extra) { current = done; draw(extra); },
-    setTotal(t) { tot = t; },
+    update(done, extra) {
+      current = done;
+      draw(extra);
+    },
+    setTotal(t) {
+      tot = t;
+    },
     finish(message) {
       if (enabled) stream.write('\r\x1b[2K');
       if (message) stream.write(message + '\n');
@@ -68,6 +78,9 @@ export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
   let v = n;
-  while (Math.abs(v) >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  while (Math.abs(v) >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
   return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }

@@ -6,7 +6,10 @@ import type { ParsedPromQL } from './parse.js';
  * Typed views over the lezer tree that lint rules need. Everything is located by node ranges in the
  * original text, so a rule's fix is an edit of exactly the characters it is about.
  */
-export interface Range { from: number; to: number }
+export interface Range {
+  from: number;
+  to: number;
+}
 
 export interface LabelMatcherInfo {
   name: string;
@@ -43,7 +46,12 @@ export interface SubqueryInfo {
   outerFunction?: string;
 }
 
-export interface MatrixSelectorInfo { node: SyntaxNode; rangeText: string; rangeNode: SyntaxNode; outerFunction?: string }
+export interface MatrixSelectorInfo {
+  node: SyntaxNode;
+  rangeText: string;
+  rangeNode: SyntaxNode;
+  outerFunction?: string;
+}
 
 function children(n: SyntaxNode): SyntaxNode[] {
   const out: SyntaxNode[] = [];
@@ -52,7 +60,14 @@ function children(n: SyntaxNode): SyntaxNode[] {
 }
 
 /** Node types the views below read; one walk of the tree collects all of them, shared by every rule. */
-const INDEXED = new Set(['UnquotedLabelMatcher', 'QuotedLabelMatcher', 'FunctionCall', 'AggregateExpr', 'SubqueryExpr', 'MatrixSelector']);
+const INDEXED = new Set([
+  'UnquotedLabelMatcher',
+  'QuotedLabelMatcher',
+  'FunctionCall',
+  'AggregateExpr',
+  'SubqueryExpr',
+  'MatrixSelector',
+]);
 const INDEX_KEY = {};
 
 /**
@@ -99,7 +114,7 @@ export const labelMatchers: (p: ParsedPromQL) => LabelMatcherInfo[] = memo((p) =
     const valueNode = kids[kids.length - 1];
     if (!nameNode || !opNode || !valueNode || valueNode.name !== 'StringLiteral' || valueNode === nameNode) continue;
     const rawName = p.source.slice(nameNode.from, nameNode.to);
-    const name = nameNode.name === 'QuotedLabelName' ? unquotePromQL(rawName) ?? rawName : rawName;
+    const name = nameNode.name === 'QuotedLabelName' ? (unquotePromQL(rawName) ?? rawName) : rawName;
     const raw = p.source.slice(valueNode.from, valueNode.to);
     const selector = n.parent?.parent;
     const ident = selector?.name === 'VectorSelector' ? selector.getChild('Identifier') : null;
@@ -129,7 +144,9 @@ export const functionCalls: (p: ParsedPromQL) => FunctionCallInfo[] = memo((p) =
     out.push({
       name: mask ? mask.original : p.parsed.slice(id.from, id.to),
       nameRange: { from: id.from, to: id.to },
-      args: body ? children(body).filter((c) => !c.type.isError && c.name !== '(' && c.name !== ')' && c.name !== ',') : [],
+      args: body
+        ? children(body).filter((c) => !c.type.isError && c.name !== '(' && c.name !== ')' && c.name !== ',')
+        : [],
       node: n,
       masked: Boolean(mask),
     });
@@ -184,12 +201,21 @@ export const matrixSelectors: (p: ParsedPromQL) => MatrixSelectorInfo[] = memo((
   const out: MatrixSelectorInfo[] = [];
   eachNode(p, MATRIX, (n) => {
     const d = n.getChild('DurationExpr');
-    if (d) out.push({ node: n, rangeNode: d, rangeText: p.parsed.slice(d.from, d.to), outerFunction: outerFunction(p, n) });
+    if (d)
+      out.push({ node: n, rangeNode: d, rangeText: p.parsed.slice(d.from, d.to), outerFunction: outerFunction(p, n) });
   });
   return out;
 });
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
+const UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+  y: 31_536_000_000,
+};
 /** A PromQL/Prometheus duration literal ("1h30m", "90s") in milliseconds; undefined for anything else. */
 export function parseDuration(text: string): number | undefined {
   const t = text.trim();
@@ -204,7 +230,15 @@ export function formatDuration(ms: number): string {
   if (ms === 0) return '0s';
   let out = '';
   let rest = ms;
-  for (const [u, v] of [['y', UNITS.y], ['w', UNITS.w], ['d', UNITS.d], ['h', UNITS.h], ['m', UNITS.m], ['s', UNITS.s], ['ms', 1]] as const) {
+  for (const [u, v] of [
+    ['y', UNITS.y],
+    ['w', UNITS.w],
+    ['d', UNITS.d],
+    ['h', UNITS.h],
+    ['m', UNITS.m],
+    ['s', UNITS.s],
+    ['ms', 1],
+  ] as const) {
     if (rest >= v) {
       out += `${Math.floor(rest / v)}${u}`;
       rest %= v;

@@ -26,7 +26,11 @@ export type SyntaxConstructId =
   | 'smoothed'
   | 'fill-modifier';
 
-export interface SyntaxConstructUse { id: SyntaxConstructId; at: Range; text: string }
+export interface SyntaxConstructUse {
+  id: SyntaxConstructId;
+  at: Range;
+  text: string;
+}
 
 const DURATION_LITERAL = /^(\d+(ms|s|m|h|d|w|y))+$/;
 const PLAIN_NUMBER = /^([+-]?)(\d[\d_]*\.?[\d_]*|\.\d[\d_]*)([eE][+-]?\d+)?$|^0[xX][0-9a-fA-F_]+$/;
@@ -41,19 +45,37 @@ export function syntaxConstructs(p: ParsedPromQL): SyntaxConstructUse[] {
   const cached = p.views.get(memoKey) as SyntaxConstructUse[] | undefined;
   if (cached) return cached;
   const out: SyntaxConstructUse[] = [];
-  const add = (id: SyntaxConstructId, n: { from: number; to: number }) => out.push({ id, at: { from: n.from, to: n.to }, text: p.source.slice(n.from, n.to) });
+  const add = (id: SyntaxConstructId, n: { from: number; to: number }) =>
+    out.push({ id, at: { from: n.from, to: n.to }, text: p.source.slice(n.from, n.to) });
   const cursor = p.tree.cursor();
   do {
     const n = cursor.node;
     switch (n.name) {
-      case 'SubqueryExpr': add('subquery', bracketOf(p, n)); break;
-      case 'StepInvariantExpr': add('at-modifier', n.getChild('At') ?? n); break;
-      case 'AnchoredExpr': add('anchored', n.getChild('Anchored') ?? n); break;
-      case 'SmoothedExpr': add('smoothed', n.getChild('Smoothed') ?? n); break;
-      case 'FillModifier': add('fill-modifier', n); break;
-      case 'DurationStep': add('duration-step', n); break;
-      case 'DurationRange': add('duration-range', n); break;
-      case 'DurationMinOf': case 'DurationMaxOf': add('duration-min-max-of', n); break;
+      case 'SubqueryExpr':
+        add('subquery', bracketOf(p, n));
+        break;
+      case 'StepInvariantExpr':
+        add('at-modifier', n.getChild('At') ?? n);
+        break;
+      case 'AnchoredExpr':
+        add('anchored', n.getChild('Anchored') ?? n);
+        break;
+      case 'SmoothedExpr':
+        add('smoothed', n.getChild('Smoothed') ?? n);
+        break;
+      case 'FillModifier':
+        add('fill-modifier', n);
+        break;
+      case 'DurationStep':
+        add('duration-step', n);
+        break;
+      case 'DurationRange':
+        add('duration-range', n);
+        break;
+      case 'DurationMinOf':
+      case 'DurationMaxOf':
+        add('duration-min-max-of', n);
+        break;
       case 'NumberDurationLiteral': {
         const t = p.parsed.slice(n.from, n.to);
         if (t.includes('_') && !isMasked(p, n)) add('number-underscore', n);
@@ -67,8 +89,10 @@ export function syntaxConstructs(p: ParsedPromQL): SyntaxConstructUse[] {
         if (PLAIN_NUMBER.test(t)) add('number-as-duration', n);
         break;
       }
-      case 'DurationExpr': case 'OffsetDurationExpr':
-        if (!DURATION_NODES.has(n.parent?.name ?? '') && isDurationExpression(n)) add(isNegativeOffset(n) ? 'negative-offset' : 'duration-expr', n);
+      case 'DurationExpr':
+      case 'OffsetDurationExpr':
+        if (!DURATION_NODES.has(n.parent?.name ?? '') && isDurationExpression(n))
+          add(isNegativeOffset(n) ? 'negative-offset' : 'duration-expr', n);
         break;
       case 'QuotedLabelName': {
         const name = unquotePromQL(p.source.slice(n.from, n.to)) ?? '';
@@ -102,7 +126,8 @@ function isDurationExpression(n: SyntaxNode): boolean {
   for (let c = n.firstChild; c; c = c.nextSibling) {
     if (c.name === 'LineComment') continue;
     kids++;
-    if (DURATION_NODES.has(c.name) || DURATION_OPS.has(c.name) || c.name === 'UnaryOp' || c.name.startsWith('Duration')) return true;
+    if (DURATION_NODES.has(c.name) || DURATION_OPS.has(c.name) || c.name === 'UnaryOp' || c.name.startsWith('Duration'))
+      return true;
   }
   return kids > 1;
 }
@@ -112,5 +137,11 @@ function isNegativeOffset(n: SyntaxNode): boolean {
   if (n.name !== 'OffsetDurationExpr') return false;
   const first = n.firstChild;
   const inner = first?.nextSibling;
-  return first?.name === 'UnaryOp' && inner?.name === 'OffsetDurationExpr' && !inner.nextSibling && inner.firstChild?.name === 'NumberDurationLiteralInDurationContext' && !inner.firstChild.nextSibling;
+  return (
+    first?.name === 'UnaryOp' &&
+    inner?.name === 'OffsetDurationExpr' &&
+    !inner.nextSibling &&
+    inner.firstChild?.name === 'NumberDurationLiteralInDurationContext' &&
+    !inner.firstChild.nextSibling
+  );
 }

@@ -1,12 +1,19 @@
 /** A replacement of [from, to) in some text; `insert` may be empty (a deletion) or from === to (an insertion). */
-export interface TextEdit { from: number; to: number; insert: string }
+export interface TextEdit {
+  from: number;
+  to: number;
+  insert: string;
+}
 
 /**
  * Applies edits that do not overlap, in one pass; overlapping ones are returned in `skipped` so a caller
  * can re-run its analysis on the result and try them again (ESLint's multi-pass fixing), instead of
  * guessing how two edits of the same characters compose.
  */
-export function applyEdits(text: string, edits: readonly TextEdit[]): { text: string; applied: TextEdit[]; skipped: TextEdit[] } {
+export function applyEdits(
+  text: string,
+  edits: readonly TextEdit[],
+): { text: string; applied: TextEdit[]; skipped: TextEdit[] } {
   const sorted = [...edits].sort((a, b) => a.from - b.from || a.to - b.to);
   const applied: TextEdit[] = [];
   const skipped: TextEdit[] = [];

@@ -32,7 +32,10 @@ export interface ParseOptions {
 /** Functions Prometheus 2.x had and 3.x removed; each maps to a real function of the same length. */
 export const REMOVED_FUNCTION_PLACEHOLDERS: Record<string, string> = { holt_winters: 'day_of_month' };
 /** Grafana query-variable functions whose argument is PromQL. */
-export const GRAFANA_FUNCTION_PLACEHOLDERS: Record<string, string> = { label_values: 'day_of_month', query_result: 'day_of_month' };
+export const GRAFANA_FUNCTION_PLACEHOLDERS: Record<string, string> = {
+  label_values: 'day_of_month',
+  query_result: 'day_of_month',
+};
 
 export function parsePromQL(source: string, opts: ParseOptions = {}): ParsedPromQL {
   let parsed = source;
@@ -45,14 +48,17 @@ export function parsePromQL(source: string, opts: ParseOptions = {}): ParsedProm
     if (m && GRAFANA_FUNCTION_PLACEHOLDERS[f]) {
       const from = m[1].length;
       parsed = parsed.slice(0, from) + GRAFANA_FUNCTION_PLACEHOLDERS[f] + parsed.slice(from + f.length);
-      masked = [...masked, { from, to: from + f.length, original: f, kind: 'function' as const }].sort((a, b) => a.from - b.from);
+      masked = [...masked, { from, to: from + f.length, original: f, kind: 'function' as const }].sort(
+        (a, b) => a.from - b.from,
+      );
     }
   }
   let tree = parser.parse(parsed);
   let errors = errorRanges(tree);
   if (errors.length) {
     const names: Record<string, string> = { ...REMOVED_FUNCTION_PLACEHOLDERS };
-    for (const f of opts.maskFunctions ?? []) if (GRAFANA_FUNCTION_PLACEHOLDERS[f]) names[f] = GRAFANA_FUNCTION_PLACEHOLDERS[f];
+    for (const f of opts.maskFunctions ?? [])
+      if (GRAFANA_FUNCTION_PLACEHOLDERS[f]) names[f] = GRAFANA_FUNCTION_PLACEHOLDERS[f];
     const fnMasks = unknownFunctionCalls(tree, parsed, names);
     if (fnMasks.length) {
       let chars = parsed;

@@ -17,11 +17,19 @@ export function parseSelector(text: string): Matcher[] {
   if (src === '') throw new UsageError('empty --match selector', HINT);
   const tree = parser.parse(src);
   let error: number | undefined;
-  tree.iterate({ enter(n) { if (n.type.isError && error === undefined) error = n.from; } });
-  if (error !== undefined) throw new UsageError(`invalid selector ${JSON.stringify(text)}: syntax error at column ${error + 1}`, HINT);
+  tree.iterate({
+    enter(n) {
+      if (n.type.isError && error === undefined) error = n.from;
+    },
+  });
+  if (error !== undefined)
+    throw new UsageError(`invalid selector ${JSON.stringify(text)}: syntax error at column ${error + 1}`, HINT);
   const top = tree.topNode.firstChild;
   if (!top || top.name !== 'VectorSelector' || top.nextSibling) {
-    throw new UsageError(`invalid selector ${JSON.stringify(text)}: expected a plain series selector, got ${describe(top?.name)}`, HINT);
+    throw new UsageError(
+      `invalid selector ${JSON.stringify(text)}: expected a plain series selector, got ${describe(top?.name)}`,
+      HINT,
+    );
   }
   const at = (n: SyntaxNode) => src.slice(n.from, n.to);
   const matchers: Matcher[] = [];
@@ -31,12 +39,15 @@ export function parseSelector(text: string): Matcher[] {
       for (let m = c.firstChild; m; m = m.nextSibling) {
         if (m.name === 'UnquotedLabelMatcher' || m.name === 'QuotedLabelMatcher') {
           const nameNode = m.firstChild!;
-          const name = nameNode.name === 'QuotedLabelName' ? unquote(at(nameNode.firstChild ?? nameNode)) : at(nameNode);
+          const name =
+            nameNode.name === 'QuotedLabelName' ? unquote(at(nameNode.firstChild ?? nameNode)) : at(nameNode);
           const opNode = nameNode.nextSibling;
           const valueNode = opNode?.nextSibling;
-          if (!opNode || !valueNode) throw new UsageError(`invalid selector ${JSON.stringify(text)}: incomplete matcher "${at(m)}"`, HINT);
+          if (!opNode || !valueNode)
+            throw new UsageError(`invalid selector ${JSON.stringify(text)}: incomplete matcher "${at(m)}"`, HINT);
           const type = OPS[opNode.firstChild?.name ?? ''];
-          if (!type) throw new UsageError(`invalid selector ${JSON.stringify(text)}: unknown operator "${at(opNode)}"`, HINT);
+          if (!type)
+            throw new UsageError(`invalid selector ${JSON.stringify(text)}: unknown operator "${at(opNode)}"`, HINT);
           matchers.push({ type, name, value: unquote(at(valueNode)) });
         } else if (m.name === 'QuotedLabelName' || m.name === 'StringLiteral') {
           // {"metric.name"}: a quoted metric name (Prometheus 3 UTF-8 names)
@@ -47,18 +58,36 @@ export function parseSelector(text: string): Matcher[] {
   }
   for (const m of matchers) {
     if ((m.type === 'RE' || m.type === 'NRE') && !regexCompiles(m.value)) {
-      throw new UsageError(`invalid selector ${JSON.stringify(text)}: ${m.name}${m.type === 'RE' ? '=~' : '!~'}${JSON.stringify(m.value)} is not a valid regular expression`, HINT);
+      throw new UsageError(
+        `invalid selector ${JSON.stringify(text)}: ${m.name}${m.type === 'RE' ? '=~' : '!~'}${JSON.stringify(m.value)} is not a valid regular expression`,
+        HINT,
+      );
     }
   }
   if (matchers.length === 0 || matchers.every(matchesEmpty)) {
-    throw new UsageError(`selector ${JSON.stringify(text)} matches every series: it needs at least one matcher that does not match the empty string`, 'for everything use {__name__=~".+"}');
+    throw new UsageError(
+      `selector ${JSON.stringify(text)} matches every series: it needs at least one matcher that does not match the empty string`,
+      'for everything use {__name__=~".+"}',
+    );
   }
   return matchers;
 }
 
 function describe(name: string | undefined): string {
   if (!name) return 'nothing';
-  return { MatrixSelector: 'a range selector', OffsetExpr: 'an offset', FunctionCall: 'a function call', BinaryExpr: 'an expression', AggregateExpr: 'an aggregation', NumberDurationLiteral: 'a number', StringLiteral: 'a string', SubqueryExpr: 'a subquery', StepInvariantExpr: 'an @ modifier' }[name] ?? name;
+  return (
+    {
+      MatrixSelector: 'a range selector',
+      OffsetExpr: 'an offset',
+      FunctionCall: 'a function call',
+      BinaryExpr: 'an expression',
+      AggregateExpr: 'an aggregation',
+      NumberDurationLiteral: 'a number',
+      StringLiteral: 'a string',
+      SubqueryExpr: 'a subquery',
+      StepInvariantExpr: 'an @ modifier',
+    }[name] ?? name
+  );
 }
 
 // Go regexps are RE2; JS has no inline flags like (?i) but is otherwise close enough to judge "matches empty".
@@ -87,10 +116,14 @@ function regexCompiles(re: string): boolean {
 /** Prometheus refuses selectors whose every matcher matches the empty label value (they would select everything). */
 function matchesEmpty(m: Matcher): boolean {
   switch (m.type) {
-    case 'EQ': return m.value === '';
-    case 'NEQ': return m.value !== '';
-    case 'RE': return jsRegex(m.value)?.test('') ?? false;
-    case 'NRE': return !(jsRegex(m.value)?.test('') ?? true);
+    case 'EQ':
+      return m.value === '';
+    case 'NEQ':
+      return m.value !== '';
+    case 'RE':
+      return jsRegex(m.value)?.test('') ?? false;
+    case 'NRE':
+      return !(jsRegex(m.value)?.test('') ?? true);
   }
 }
 
@@ -103,21 +136,50 @@ export function unquote(lit: string): string {
   let out = '';
   for (let i = 0; i < body.length; i++) {
     const c = body[i];
-    if (c !== '\\') { out += c; continue; }
+    if (c !== '\\') {
+      out += c;
+      continue;
+    }
     const e = body[++i];
     switch (e) {
-      case 'a': out += '\x07'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'v': out += '\v'; break;
-      case 'x': out += String.fromCharCode(parseInt(body.slice(i + 1, i + 3), 16)); i += 2; break;
-      case 'u': out += String.fromCodePoint(parseInt(body.slice(i + 1, i + 5), 16)); i += 4; break;
-      case 'U': out += String.fromCodePoint(parseInt(body.slice(i + 1, i + 9), 16)); i += 8; break;
+      case 'a':
+        out += '\x07';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'v':
+        out += '\v';
+        break;
+      case 'x':
+        out += String.fromCharCode(parseInt(body.slice(i + 1, i + 3), 16));
+        i += 2;
+        break;
+      case 'u':
+        out += String.fromCodePoint(parseInt(body.slice(i + 1, i + 5), 16));
+        i += 4;
+        break;
+      case 'U':
+        out += String.fromCodePoint(parseInt(body.slice(i + 1, i + 9), 16));
+        i += 8;
+        break;
       default:
-        if (e >= '0' && e <= '7') { out += String.fromCharCode(parseInt(body.slice(i, i + 3), 8)); i += 2; } else out += e;
+        if (e >= '0' && e <= '7') {
+          out += String.fromCharCode(parseInt(body.slice(i, i + 3), 8));
+          i += 2;
+        } else out += e;
     }
   }
   return out;
@@ -126,5 +188,14 @@ export function unquote(lit: string): string {
 /** Renders matchers back as a selector, e.g. for logs and the state file. */
 export function formatMatchers(ms: Matcher[]): string {
   const op = { EQ: '=', NEQ: '!=', RE: '=~', NRE: '!~' } as const;
-  return '{' + ms.map((m) => `${/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(m.name) ? m.name : JSON.stringify(m.name)}${op[m.type]}${JSON.stringify(m.value)}`).join(', ') + '}';
+  return (
+    '{' +
+    ms
+      .map(
+        (m) =>
+          `${/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(m.name) ? m.name : JSON.stringify(m.name)}${op[m.type]}${JSON.stringify(m.value)}`,
+      )
+      .join(', ') +
+    '}'
+  );
 }

@@ -3,7 +3,18 @@
  * escapes, `...` raw. Values are needed decoded (a regex's dots, an `le` value) and written back in the
  * quote style the author used.
  */
-const SIMPLE: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', "'": "'", '"': '"' };
+const SIMPLE: Record<string, string> = {
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+};
 
 /** Decodes a literal including its quotes; undefined when it is not a complete, valid literal. */
 export function unquotePromQL(literal: string): string | undefined {
@@ -16,10 +27,16 @@ export function unquotePromQL(literal: string): string | undefined {
   for (let i = 0; i < body.length; i++) {
     const c = body[i];
     if (c === q || c === '\n') return undefined;
-    if (c !== '\\') { out += c; continue; }
+    if (c !== '\\') {
+      out += c;
+      continue;
+    }
     const e = body[++i];
     if (e === undefined) return undefined;
-    if (e in SIMPLE) { out += SIMPLE[e]; continue; }
+    if (e in SIMPLE) {
+      out += SIMPLE[e];
+      continue;
+    }
     const hexLen = e === 'x' ? 2 : e === 'u' ? 4 : e === 'U' ? 8 : 0;
     if (hexLen) {
       const h = body.slice(i + 1, i + 1 + hexLen);

@@ -5,7 +5,12 @@
  * identifier elsewhere. Offsets therefore stay those of the original text, and findings and fixes map
  * back to it one to one. Variables inside string literals are valid PromQL and are left alone.
  */
-export interface MaskedRange { from: number; to: number; original: string; kind: 'template' | 'function' }
+export interface MaskedRange {
+  from: number;
+  to: number;
+  original: string;
+  kind: 'template' | 'function';
+}
 
 const VARIABLE = /\$\{[^}\n]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\[\[[A-Za-z0-9_:.\- ]+\]\]/y;
 
@@ -49,7 +54,10 @@ export function maskTemplateVariables(text: string): { text: string; masked: Mas
 function stringEnd(text: string, start: number): number {
   const q = text[start];
   for (let i = start + 1; i < text.length; i++) {
-    if (text[i] === '\\' && q !== '`') { i++; continue; }
+    if (text[i] === '\\' && q !== '`') {
+      i++;
+      continue;
+    }
     if (text[i] === q) return i + 1;
     if (text[i] === '\n' && q !== '`') return i;
   }

@@ -9,9 +9,16 @@ import type { Range } from './analyse.js';
  */
 export type ValueType = 'vector' | 'matrix' | 'scalar' | 'string';
 
-export interface Signature { args: ValueType[]; variadic?: number; returns: ValueType }
+export interface Signature {
+  args: ValueType[];
+  variadic?: number;
+  returns: ValueType;
+}
 
-export interface TypeErrorInfo { message: string; at: Range }
+export interface TypeErrorInfo {
+  message: string;
+  at: Range;
+}
 
 export interface TypeCheckOptions {
   /** Signature of a function by name; undefined for a name the caller does not know (no check). */
@@ -20,10 +27,27 @@ export interface TypeCheckOptions {
   aggregatorParam(name: string): ValueType | undefined;
 }
 
-const NAMES: Record<ValueType, string> = { vector: 'instant vector', matrix: 'range vector', scalar: 'scalar', string: 'string' };
+const NAMES: Record<ValueType, string> = {
+  vector: 'instant vector',
+  matrix: 'range vector',
+  scalar: 'scalar',
+  string: 'string',
+};
 const COMPARISON = new Set(['Eql', 'Neq', 'Gtr', 'Lss', 'Gte', 'Lte']);
 const SET_OPS = new Set(['And', 'Or', 'Unless']);
-const BIN_OPS = new Set(['Pow', 'Mul', 'Div', 'Mod', 'Add', 'Sub', 'Atan2', 'TrimUpper', 'TrimLower', ...COMPARISON, ...SET_OPS]);
+const BIN_OPS = new Set([
+  'Pow',
+  'Mul',
+  'Div',
+  'Mod',
+  'Add',
+  'Sub',
+  'Atan2',
+  'TrimUpper',
+  'TrimLower',
+  ...COMPARISON,
+  ...SET_OPS,
+]);
 const SKIP = new Set(['LineComment', '(', ')', ',']);
 
 function kids(n: SyntaxNode): SyntaxNode[] {
@@ -38,7 +62,9 @@ function kids(n: SyntaxNode): SyntaxNode[] {
  */
 export function typeErrors(p: ParsedPromQL, opts: TypeCheckOptions): TypeErrorInfo[] {
   const errors: TypeErrorInfo[] = [];
-  const fail = (at: Range, message: string) => { errors.push({ message, at: { from: at.from, to: at.to } }); };
+  const fail = (at: Range, message: string) => {
+    errors.push({ message, at: { from: at.from, to: at.to } });
+  };
   const name = (n: SyntaxNode) => p.parsed.slice(n.from, n.to);
 
   const expect = (n: SyntaxNode, want: ValueType, context: string): void => {
@@ -48,10 +74,16 @@ export function typeErrors(p: ParsedPromQL, opts: TypeCheckOptions): TypeErrorIn
 
   function typeOf(n: SyntaxNode): ValueType | undefined {
     switch (n.name) {
-      case 'NumberDurationLiteral': return 'scalar';
-      case 'StringLiteral': return 'string';
-      case 'VectorSelector': return 'vector';
-      case 'ParenExpr': { const inner = kids(n)[0]; return inner ? typeOf(inner) : undefined; }
+      case 'NumberDurationLiteral':
+        return 'scalar';
+      case 'StringLiteral':
+        return 'string';
+      case 'VectorSelector':
+        return 'vector';
+      case 'ParenExpr': {
+        const inner = kids(n)[0];
+        return inner ? typeOf(inner) : undefined;
+      }
       case 'MatrixSelector': {
         const inner = kids(n)[0];
         if (inner && inner.name !== 'VectorSelector') {
@@ -64,30 +96,62 @@ export function typeErrors(p: ParsedPromQL, opts: TypeCheckOptions): TypeErrorIn
         const inner = kids(n)[0];
         if (!inner) return undefined;
         const t = typeOf(inner);
-        if (t !== undefined && t !== 'vector') { fail(inner, `subquery is only allowed on an instant vector, got ${NAMES[t]}`); return undefined; }
+        if (t !== undefined && t !== 'vector') {
+          fail(inner, `subquery is only allowed on an instant vector, got ${NAMES[t]}`);
+          return undefined;
+        }
         return 'matrix';
       }
-      case 'OffsetExpr': case 'StepInvariantExpr': case 'AnchoredExpr': case 'SmoothedExpr': {
+      case 'OffsetExpr':
+      case 'StepInvariantExpr':
+      case 'AnchoredExpr':
+      case 'SmoothedExpr': {
         const inner = kids(n)[0];
         if (!inner) return undefined;
-        const modifier = n.name === 'OffsetExpr' ? 'offset' : n.name === 'StepInvariantExpr' ? '@' : n.name === 'AnchoredExpr' ? 'anchored' : 'smoothed';
+        const modifier =
+          n.name === 'OffsetExpr'
+            ? 'offset'
+            : n.name === 'StepInvariantExpr'
+              ? '@'
+              : n.name === 'AnchoredExpr'
+                ? 'anchored'
+                : 'smoothed';
         const base = modifierTarget(inner);
-        const ok = base.name === 'VectorSelector' || base.name === 'MatrixSelector' || (base.name === 'SubqueryExpr' && (modifier === 'offset' || modifier === '@'));
-        if (!ok) { fail(inner, `the ${modifier} modifier must follow a vector selector, a range vector selector${modifier === 'offset' || modifier === '@' ? ' or a subquery' : ''}, not ${describe(base)}`); return undefined; }
-        if (modifier === 'anchored' && base.name !== 'MatrixSelector') { fail(inner, 'anchored applies to range vector selectors only'); return undefined; }
+        const ok =
+          base.name === 'VectorSelector' ||
+          base.name === 'MatrixSelector' ||
+          (base.name === 'SubqueryExpr' && (modifier === 'offset' || modifier === '@'));
+        if (!ok) {
+          fail(
+            inner,
+            `the ${modifier} modifier must follow a vector selector, a range vector selector${modifier === 'offset' || modifier === '@' ? ' or a subquery' : ''}, not ${describe(base)}`,
+          );
+          return undefined;
+        }
+        if (modifier === 'anchored' && base.name !== 'MatrixSelector') {
+          fail(inner, 'anchored applies to range vector selectors only');
+          return undefined;
+        }
         return typeOf(inner);
       }
       case 'UnaryExpr': {
         const inner = kids(n).find((k) => k.name !== 'UnaryOp');
         if (!inner) return undefined;
         const t = typeOf(inner);
-        if (t === 'matrix' || t === 'string') { fail(inner, `unary expression only allowed on expressions of type scalar or instant vector, got ${NAMES[t]}`); return undefined; }
+        if (t === 'matrix' || t === 'string') {
+          fail(inner, `unary expression only allowed on expressions of type scalar or instant vector, got ${NAMES[t]}`);
+          return undefined;
+        }
         return t;
       }
-      case 'FunctionCall': return functionCall(n);
-      case 'AggregateExpr': return aggregate(n);
-      case 'BinaryExpr': return binary(n);
-      default: return undefined;
+      case 'FunctionCall':
+        return functionCall(n);
+      case 'AggregateExpr':
+        return aggregate(n);
+      case 'BinaryExpr':
+        return binary(n);
+      default:
+        return undefined;
     }
   }
 
@@ -99,13 +163,19 @@ export function typeErrors(p: ParsedPromQL, opts: TypeCheckOptions): TypeErrorIn
     const fname = mask ? mask.original : name(id);
     const sig = opts.signature(fname);
     const args = body ? kids(body) : [];
-    if (!sig) { args.forEach(typeOf); return undefined; }
+    if (!sig) {
+      args.forEach(typeOf);
+      return undefined;
+    }
     const fixed = sig.args.length;
     const v = sig.variadic ?? 0;
     const min = v === 0 ? fixed : fixed - 1;
     const max = v === 0 ? fixed : v < 0 ? Infinity : fixed - 1 + v;
     if (args.length < min || args.length > max) {
-      fail(n, `expected ${min === max ? min : args.length < min ? `at least ${min}` : `at most ${max}`} argument(s) in call to function "${fname}", got ${args.length}`);
+      fail(
+        n,
+        `expected ${min === max ? min : args.length < min ? `at least ${min}` : `at most ${max}`} argument(s) in call to function "${fname}", got ${args.length}`,
+      );
       return sig.returns;
     }
     args.forEach((a, i) => expect(a, sig.args[Math.min(i, fixed - 1)], `call to function "${fname}"`));
@@ -140,14 +210,23 @@ export function typeErrors(p: ParsedPromQL, opts: TypeCheckOptions): TypeErrorIn
     const op = opNode.name;
     const bool = parts.some((k) => k.name === 'BoolModifier');
     const matching = parts.some((k) => k.name === 'MatchingModifierClause' || k.name === 'FillModifier');
-    for (const [side, t] of [[lhs, lt], [rhs, rt]] as const) {
-      if (t === 'matrix' || t === 'string') { fail(side, `binary expression must contain only scalar and instant vector types, got ${NAMES[t]}`); return undefined; }
+    for (const [side, t] of [
+      [lhs, lt],
+      [rhs, rt],
+    ] as const) {
+      if (t === 'matrix' || t === 'string') {
+        fail(side, `binary expression must contain only scalar and instant vector types, got ${NAMES[t]}`);
+        return undefined;
+      }
     }
     if (lt === undefined || rt === undefined) return lt === 'vector' || rt === 'vector' ? 'vector' : undefined;
     if (bool && !COMPARISON.has(op)) fail(n, 'bool modifier can only be used on comparison operators');
-    if (COMPARISON.has(op) && !bool && lt === 'scalar' && rt === 'scalar') fail(n, 'comparisons between scalars must use BOOL modifier');
-    if (SET_OPS.has(op) && (lt === 'scalar' || rt === 'scalar')) fail(n, `set operator "${p.parsed.slice(opNode.from, opNode.to)}" not allowed in binary scalar expression`);
-    if (matching && (lt === 'scalar' || rt === 'scalar')) fail(n, 'vector matching only allowed between instant vectors');
+    if (COMPARISON.has(op) && !bool && lt === 'scalar' && rt === 'scalar')
+      fail(n, 'comparisons between scalars must use BOOL modifier');
+    if (SET_OPS.has(op) && (lt === 'scalar' || rt === 'scalar'))
+      fail(n, `set operator "${p.parsed.slice(opNode.from, opNode.to)}" not allowed in binary scalar expression`);
+    if (matching && (lt === 'scalar' || rt === 'scalar'))
+      fail(n, 'vector matching only allowed between instant vectors');
     return lt === 'scalar' && rt === 'scalar' ? 'scalar' : 'vector';
   }
 
@@ -178,5 +257,20 @@ function modifierTarget(n: SyntaxNode): SyntaxNode {
 }
 
 function describe(n: SyntaxNode): string {
-  return ({ ParenExpr: 'a parenthesised expression', FunctionCall: 'a function call', AggregateExpr: 'an aggregation', BinaryExpr: 'a binary expression', NumberDurationLiteral: 'a number', StringLiteral: 'a string', SubqueryExpr: 'a subquery', MatrixSelector: 'a range vector selector', VectorSelector: 'a vector selector', UnaryExpr: 'a unary expression' } as Record<string, string>)[n.name] ?? n.name;
+  return (
+    (
+      {
+        ParenExpr: 'a parenthesised expression',
+        FunctionCall: 'a function call',
+        AggregateExpr: 'an aggregation',
+        BinaryExpr: 'a binary expression',
+        NumberDurationLiteral: 'a number',
+        StringLiteral: 'a string',
+        SubqueryExpr: 'a subquery',
+        MatrixSelector: 'a range vector selector',
+        VectorSelector: 'a vector selector',
+        UnaryExpr: 'a unary expression',
+      } as Record<string, string>
+    )[n.name] ?? n.name
+  );
 }

@@ -31,7 +31,10 @@ export function redact(text: string): string {
     if (out.includes(s)) out = out.split(s).join(REDACTED);
   }
   out = out.replace(URL_USERINFO, (_m, scheme: string) => `${scheme}${REDACTED}@`);
-  out = out.replace(AUTH_HEADER, (_m, name: string, sep: string, scheme: string | undefined) => `${name}${sep}${scheme ?? ''}${REDACTED}`);
+  out = out.replace(
+    AUTH_HEADER,
+    (_m, name: string, sep: string, scheme: string | undefined) => `${name}${sep}${scheme ?? ''}${REDACTED}`,
+  );
   out = out.replace(SECRET_QUERY, (_m, key: string) => `${key}${REDACTED}`);
   return out;
 }
@@ -43,7 +46,10 @@ export function redactDeep<T>(value: T): T {
   if (value && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      out[k] = /^(password|token|bearer_token|secret|authorization|api_key)$/i.test(k) && typeof v === 'string' ? REDACTED : redactDeep(v);
+      out[k] =
+        /^(password|token|bearer_token|secret|authorization|api_key)$/i.test(k) && typeof v === 'string'
+          ? REDACTED
+          : redactDeep(v);
     }
     return out as T;
   }

@@ -23,7 +23,12 @@ export const backfillStep: RehearsalStep = {
   id: 'backfill',
   title: 'Backfill history into a remote-write target (stackshift backfill metrics)',
   async run(ctx: RehearsalContext): Promise<StepOutcome> {
-    const target = await startPrometheus({ name: 'backfill-target', config: TARGET_CONFIG, dataDir: join(ctx.workDir, 'backfill-target-data'), extraArgs: ['--web.enable-remote-write-receiver'] });
+    const target = await startPrometheus({
+      name: 'backfill-target',
+      config: TARGET_CONFIG,
+      dataDir: join(ctx.workDir, 'backfill-target-data'),
+      extraArgs: ['--web.enable-remote-write-receiver'],
+    });
     ctx.servers.push(target);
     const s = resolveSpec(ctx.history);
     const selector = '{__name__=~"stackshift_gen_.+"}';
@@ -58,22 +63,39 @@ export const backfillStep: RehearsalStep = {
     return {
       status: ok ? 'passed' : 'failed',
       summary: `${formatCount(t.samples)} samples (expected ${formatCount(expected)}) of ${t.series} series copied at ${formatCount(run.samplesPerSecond)} samples/s in ${formatDuration(run.durationMs)}, ${rejects} rejected requests, target ${target.url}`,
-      details: mdTable(['figure', 'value'], [
-        ['target', `${target.url}/api/v1/write (Prometheus receiver, out-of-order window 3650d)`],
-        ['selector', selector],
-        ['range', `${report.range.start} .. ${report.range.end}`],
-        ['series', t.series],
-        ['samples', `${t.samples} (expected ${expected})`],
-        ['samples/s', run.samplesPerSecond],
-        ['bytes sent', formatBytes(t.bytes)],
-        ['requests / retries', `${t.requests} / ${run.retries}`],
-        ['units', `${report.plan.unitsDone}/${report.plan.units}`],
-        ['preflight read-back', String(report.preflight?.readBack)],
-        ['external labels', `${Object.entries(report.externalLabels.labels).map(([k, v]) => `${k}="${v}"`).join(', ') || 'none'} ${report.externalLabels.action}`],
-        ['rejects', report.rejects.map((r) => `${r.class}: ${r.requests}`).join(', ') || 'none'],
-        ['peak RSS', formatBytes(run.peakRssBytes)],
-      ]),
-      data: { samples: t.samples, expected, series: t.series, samplesPerSecond: run.samplesPerSecond, rejects, targetUrl: target.url },
+      details: mdTable(
+        ['figure', 'value'],
+        [
+          ['target', `${target.url}/api/v1/write (Prometheus receiver, out-of-order window 3650d)`],
+          ['selector', selector],
+          ['range', `${report.range.start} .. ${report.range.end}`],
+          ['series', t.series],
+          ['samples', `${t.samples} (expected ${expected})`],
+          ['samples/s', run.samplesPerSecond],
+          ['bytes sent', formatBytes(t.bytes)],
+          ['requests / retries', `${t.requests} / ${run.retries}`],
+          ['units', `${report.plan.unitsDone}/${report.plan.units}`],
+          ['preflight read-back', String(report.preflight?.readBack)],
+          [
+            'external labels',
+            `${
+              Object.entries(report.externalLabels.labels)
+                .map(([k, v]) => `${k}="${v}"`)
+                .join(', ') || 'none'
+            } ${report.externalLabels.action}`,
+          ],
+          ['rejects', report.rejects.map((r) => `${r.class}: ${r.requests}`).join(', ') || 'none'],
+          ['peak RSS', formatBytes(run.peakRssBytes)],
+        ],
+      ),
+      data: {
+        samples: t.samples,
+        expected,
+        series: t.series,
+        samplesPerSecond: run.samplesPerSecond,
+        rejects,
+        targetUrl: target.url,
+      },
     };
   },
 };

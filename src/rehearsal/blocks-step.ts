@@ -40,8 +40,18 @@ export const blocksStep: RehearsalStep = {
       sides.push(await openSide(endpointFromUrl(target.url)));
       const [source, tgt] = sides;
       const v = await verifyMetrics({
-        source, target: tgt, startMs: hist.startMs, endMs: hist.endMs, selectors: [parseSelector(SELECTOR)], mapping: { add: {}, drop: [] }, equality: { relativeTolerance: 0 },
-        samples: true, readWindowMs: 86_400_000, concurrency: 2, top: 10, minConsistency: 100,
+        source,
+        target: tgt,
+        startMs: hist.startMs,
+        endMs: hist.endMs,
+        selectors: [parseSelector(SELECTOR)],
+        mapping: { add: {}, drop: [] },
+        equality: { relativeTolerance: 0 },
+        samples: true,
+        readWindowMs: 86_400_000,
+        concurrency: 2,
+        top: 10,
+        minConsistency: 100,
       });
       const want = countSamples(ctx.history);
       const ok = v.consistency.percent === 100 && report.totals.samples === want && v.samples!.expected === want;
@@ -53,9 +63,17 @@ export const blocksStep: RehearsalStep = {
           '',
           '| ULID | min time | max time | series | samples |',
           '|---|---|---|---|---|',
-          ...report.blocks.map((b) => `| ${b.ulid} | ${new Date(b.minTime).toISOString()} | ${new Date(b.maxTime).toISOString()} | ${b.series} | ${b.samples} |`),
+          ...report.blocks.map(
+            (b) =>
+              `| ${b.ulid} | ${new Date(b.minTime).toISOString()} | ${new Date(b.maxTime).toISOString()} | ${b.series} | ${b.samples} |`,
+          ),
         ].join('\n'),
-        data: { blocks: report.totals.blocks, samples: report.totals.samples, samplesPerSecond: report.run.samplesPerSecond, consistencyPercent: v.consistency.percent },
+        data: {
+          blocks: report.totals.blocks,
+          samples: report.totals.samples,
+          samplesPerSecond: report.run.samplesPerSecond,
+          consistencyPercent: v.consistency.percent,
+        },
       };
     } finally {
       await Promise.all(sides.map((x) => x.close()));

@@ -1,6 +1,14 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { DatasourceCatalog, countReferences, classify, migrateFiles, renderMigrationMarkdown, restoreBackup, type GrafanaDatasource } from '../dashboards/index.js';
+import {
+  DatasourceCatalog,
+  countReferences,
+  classify,
+  migrateFiles,
+  renderMigrationMarkdown,
+  restoreBackup,
+  type GrafanaDatasource,
+} from '../dashboards/index.js';
 import { FIXTURE_DASHBOARDS, FIXTURE_DATASOURCES } from './fixtures/dashboards.js';
 import type { RehearsalStep } from './index.js';
 
@@ -57,11 +65,25 @@ export const dashboardsStep: RehearsalStep = {
       if (shape.kind === 'dashboard') expected += countReferences(shape.dashboard, catalog, from);
     }
     const backupDir = join(ctx.workDir, 'dashboards-backup');
-    const report = await migrateFiles({ input: dir, catalog, from, to, tempo: catalog.select('Tempo', 'tempo', 'fixtures'), exemplars: true, allowMissingUid: true, backupDir, exclude: [join(dir, 'datasources.json')] });
+    const report = await migrateFiles({
+      input: dir,
+      catalog,
+      from,
+      to,
+      tempo: catalog.select('Tempo', 'tempo', 'fixtures'),
+      exemplars: true,
+      allowMissingUid: true,
+      backupDir,
+      exclude: [join(dir, 'datasources.json')],
+    });
     const changed = report.totals.byStatus.changed ?? 0;
     const restore = await restoreBackup({ from: backupDir, backupDir: join(ctx.workDir, 'dashboards-pre-restore') });
     const exact = [...original].filter(([f, bytes]) => readFileSync(f).equals(bytes)).length;
-    const ok = report.totals.remaining === 0 && report.totals.rewritten === expected && exact === original.size && (restore.totals.byStatus.restored ?? 0) === changed;
+    const ok =
+      report.totals.remaining === 0 &&
+      report.totals.rewritten === expected &&
+      exact === original.size &&
+      (restore.totals.byStatus.restored ?? 0) === changed;
     ctx.results.dashboards = report;
     const sources = `${FIXTURE_DASHBOARDS.length} fixtures${corpus ? ` + ${original.size - FIXTURE_DASHBOARDS.length} corpus dashboards` : ''}`;
     return {
@@ -71,7 +93,16 @@ export const dashboardsStep: RehearsalStep = {
         renderMigrationMarkdown(report).replace(/^## /m, '#### '),
         `Restore from \`${backupDir}\`: ${restore.totals.byStatus.restored ?? 0} files restored; ${exact} of ${original.size} files byte-identical to the originals.`,
       ].join('\n'),
-      data: { dashboards: original.size, expected, rewritten: report.totals.rewritten, remaining: report.totals.remaining, exemplars: report.totals.exemplars, changed, restoredExact: exact, corpus: Boolean(corpus) },
+      data: {
+        dashboards: original.size,
+        expected,
+        rewritten: report.totals.rewritten,
+        remaining: report.totals.remaining,
+        exemplars: report.totals.exemplars,
+        changed,
+        restoredExact: exact,
+        corpus: Boolean(corpus),
+      },
     };
   },
 };

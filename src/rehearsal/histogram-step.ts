@@ -31,13 +31,23 @@ export const histogramStep: RehearsalStep = {
   id: 'native-histograms',
   title: 'Backfill and verify native histograms (encodings 2 and 3 as remote-write histograms)',
   async run(ctx: RehearsalContext): Promise<StepOutcome> {
-    const [source, target] = await Promise.all(['nh-source', 'nh-target'].map((name) =>
-      startPrometheus({ name, config: CONFIG, dataDir: join(ctx.workDir, `${name}-data`), extraArgs: FLAGS })));
+    const [source, target] = await Promise.all(
+      ['nh-source', 'nh-target'].map((name) =>
+        startPrometheus({ name, config: CONFIG, dataDir: join(ctx.workDir, `${name}-data`), extraArgs: FLAGS }),
+      ),
+    );
     ctx.servers.push(source, target);
     // the last sample on a 2 h boundary opens a new head chunk, so the open chunk 2.42 re-encodes on every read
     // holds one sample; a longer open gauge chunk fails the read ("unexpected counter reset")
     const last = Math.floor(Date.now() / 7_200_000) * 7_200_000;
-    const spec: HistogramHistorySpec = { series: 16, hours: 0.9, intervalMs: 15_000, seed: ctx.opts.seed, gauges: true, endMs: last };
+    const spec: HistogramHistorySpec = {
+      series: 16,
+      hours: 0.9,
+      intervalMs: 15_000,
+      seed: ctx.opts.seed,
+      gauges: true,
+      endMs: last,
+    };
     const written = await writeHistogramHistoryRemote(`${source.url}/api/v1/write`, spec);
     const startMs = last - spec.hours * 3_600_000;
     const endMs = last + 1;
@@ -45,35 +55,77 @@ export const histogramStep: RehearsalStep = {
       source: endpointFromUrl(source.url),
       target: endpointFromUrl(`${target.url}/api/v1/write`, 'prometheus'),
       selectors: [`{__name__="${METRIC}"}`],
-      startMs, endMs,
-      keepExternalLabels: true, remoteWriteVersion: '1.0', responseType: 'streamed',
-      readConcurrency: 1, writeConcurrency: 1, batchSamples: 5_000,
-      windowMs: endMs - startMs, minWindowMs: endMs - startMs, maxWindowMs: endMs - startMs, unitSamples: 2_000_000, namesPerGroup: 20,
-      statePath: join(ctx.workDir, 'histogram-backfill.db'), dryRun: false, preflight: true, retries: 10,
+      startMs,
+      endMs,
+      keepExternalLabels: true,
+      remoteWriteVersion: '1.0',
+      responseType: 'streamed',
+      readConcurrency: 1,
+      writeConcurrency: 1,
+      batchSamples: 5_000,
+      windowMs: endMs - startMs,
+      minWindowMs: endMs - startMs,
+      maxWindowMs: endMs - startMs,
+      unitSamples: 2_000_000,
+      namesPerGroup: 20,
+      statePath: join(ctx.workDir, 'histogram-backfill.db'),
+      dryRun: false,
+      preflight: true,
+      retries: 10,
     });
     const sides: OpenedSide[] = [];
     try {
       sides.push(await openSide(endpointFromUrl(source.url)), await openSide(endpointFromUrl(target.url)));
       const v = await verifyMetrics({
-        source: sides[0], target: sides[1], startMs, endMs, selectors: [[{ type: 'EQ', name: '__name__', value: METRIC }]], mapping: { add: {}, drop: [] },
-        equality: { relativeTolerance: 0 }, samples: true, readWindowMs: endMs - startMs, concurrency: 2, top: 10,
+        source: sides[0],
+        target: sides[1],
+        startMs,
+        endMs,
+        selectors: [[{ type: 'EQ', name: '__name__', value: METRIC }]],
+        mapping: { add: {}, drop: [] },
+        equality: { relativeTolerance: 0 },
+        samples: true,
+        readWindowMs: endMs - startMs,
+        concurrency: 2,
+        top: 10,
       });
       const t = report.totals;
       const run = report.run!;
       const s = v.samples!;
-      const ok = t.histogramSamples === written.histograms && report.rejects.length === 0 && v.consistency.percent === 100 && s.expected === written.histograms;
+      const ok =
+        t.histogramSamples === written.histograms &&
+        report.rejects.length === 0 &&
+        v.consistency.percent === 100 &&
+        s.expected === written.histograms;
       return {
         status: ok ? 'passed' : 'failed',
         summary: `${formatCount(t.histogramSamples)} of ${formatCount(written.histograms)} histogram samples (${written.staleMarkers} stale markers) in ${t.series} series copied in ${formatDuration(run.durationMs)}; verify: ${formatPercent(v.consistency.percent)} of ${formatCount(s.expected)} compared field by field`,
-        details: mdTable(['figure', 'value'], [
-          ['source / target', `${source.url} / ${target.url} (--enable-feature=native-histograms)`],
-          ['written to the source', `${written.histograms} histograms, ${written.series} series, ${written.requests} requests`],
-          ['copied', `${t.histogramSamples} in ${t.requests} requests, ${formatBytes(t.bytes)}`],
-          ['copy rate', `${formatCount(run.durationMs > 0 ? (t.histogramSamples * 1000) / run.durationMs : 0)} histograms/s`],
-          ['rejects', report.rejects.map((r) => `${r.class}: ${r.requests}`).join(', ') || 'none'],
-          ['verify', `${formatPercent(v.consistency.percent)}: ${s.matched} matched, ${s.mismatched} mismatched, ${s.missing} missing, ${s.unexpected} unexpected`],
-        ]),
-        data: { written: written.histograms, copied: t.histogramSamples, consistency: v.consistency.percent, requests: t.requests },
+        details: mdTable(
+          ['figure', 'value'],
+          [
+            ['source / target', `${source.url} / ${target.url} (--enable-feature=native-histograms)`],
+            [
+              'written to the source',
+              `${written.histograms} histograms, ${written.series} series, ${written.requests} requests`,
+            ],
+            ['copied', `${t.histogramSamples} in ${t.requests} requests, ${formatBytes(t.bytes)}`],
+            [
+              'copy rate',
+              `${formatCount(run.durationMs > 0 ? (t.histogramSamples * 1000) / run.durationMs : 0)} histograms/s`,
+            ],
+            ['rejects', report.rejects.map((r) => `${r.class}: ${r.requests}`).join(', ') || 'none'],
+            [
+              'verify',
+              `${formatPercent(v.consistency.percent)}: ${s.matched} matched, ${s.mismatched} mismatched, ${s.missing} missing, ${s.unexpected} unexpected`,
+            ],
+          ],
+        ),
+        data: {
+          written: written.histograms,
+          copied: t.histogramSamples,
+          consistency: v.consistency.percent,
+          requests: t.requests,
+        },
       };
     } finally {
       await Promise.all(sides.map((x) => x.close()));

@@ -4,7 +4,18 @@ import { collectAssessment, renderAssessmentMarkdown, type Assessment } from '..
 import { PrometheusClient } from '../clients/index.js';
 import { endpointFromUrl } from '../config/index.js';
 import { writeFileAtomic } from '../fsutil/index.js';
-import { BROKEN_RULE_EXPR, DEAD_TARGET, historyBlocks, installBlocks, countSamples, prometheusVersion, resolveSpec, startPrometheus, type HistorySpec, type LabServer } from '../lab/index.js';
+import {
+  BROKEN_RULE_EXPR,
+  DEAD_TARGET,
+  historyBlocks,
+  installBlocks,
+  countSamples,
+  prometheusVersion,
+  resolveSpec,
+  startPrometheus,
+  type HistorySpec,
+  type LabServer,
+} from '../lab/index.js';
 import { log } from '../log/index.js';
 import { formatDuration } from '../progress/index.js';
 import { mdTable } from '../report/index.js';
@@ -64,15 +75,25 @@ const assessStep: RehearsalStep = {
   async run(ctx) {
     const client = new PrometheusClient(endpointFromUrl(ctx.source.url));
     try {
-      const a: Assessment = await collectAssessment(client, { dataDir: ctx.source.dataDir, seriesWindowMs: ctx.opts.durationMs + 86_400_000 });
+      const a: Assessment = await collectAssessment(client, {
+        dataDir: ctx.source.dataDir,
+        seriesWindowMs: ctx.opts.durationMs + 86_400_000,
+      });
       ctx.results.assess = a;
-      const genSeries = a.storage.topMetrics.filter((m) => m.name.startsWith('stackshift_gen')).reduce((s, m) => s + m.series, 0);
+      const genSeries = a.storage.topMetrics
+        .filter((m) => m.name.startsWith('stackshift_gen'))
+        .reduce((s, m) => s + m.series, 0);
       const ok = genSeries === ctx.opts.series && a.targets.down === 1 && a.rules.unhealthy === 1;
       return {
         status: ok ? 'passed' : 'failed',
         summary: `Prometheus ${a.prometheus.version}: ${a.storage.totalSeries} series (${genSeries} generated, expected ${ctx.opts.series}), ${a.targets.up} targets up / ${a.targets.down} down (1 down on purpose), ${a.rules.unhealthy} unhealthy rule (1 on purpose), ${a.findings.length} findings`,
         details: renderAssessmentMarkdown(a).replace(/^## /m, '#### '),
-        data: { version: a.prometheus.version, totalSeries: a.storage.totalSeries, generatedSeries: genSeries, findings: a.findings.length },
+        data: {
+          version: a.prometheus.version,
+          totalSeries: a.storage.totalSeries,
+          generatedSeries: genSeries,
+          findings: a.findings.length,
+        },
       };
     } finally {
       await client.close();
@@ -80,7 +101,20 @@ const assessStep: RehearsalStep = {
   },
 };
 
-export const REHEARSAL_STEPS: RehearsalStep[] = [assessStep, labVersionsStep, lintStep, backfillStep, verifyStep, blocksStep, histogramStep, ...UPGRADE_STEPS, upgradeRunStep, dashboardsStep, logsStep, tracesStep];
+export const REHEARSAL_STEPS: RehearsalStep[] = [
+  assessStep,
+  labVersionsStep,
+  lintStep,
+  backfillStep,
+  verifyStep,
+  blocksStep,
+  histogramStep,
+  ...UPGRADE_STEPS,
+  upgradeRunStep,
+  dashboardsStep,
+  logsStep,
+  tracesStep,
+];
 
 const SOURCE_CONFIG = `global:
   scrape_interval: 15s
@@ -109,21 +143,42 @@ const SOURCE_RULES = `groups:
         expr: ${BROKEN_RULE_EXPR}
 `;
 
-export async function runRehearsal(opts: RehearsalOptions, steps: RehearsalStep[] = REHEARSAL_STEPS): Promise<{ passed: boolean; reportFile: string; outcomes: Array<{ id: string; title: string; ms: number } & StepOutcome> }> {
+export async function runRehearsal(
+  opts: RehearsalOptions,
+  steps: RehearsalStep[] = REHEARSAL_STEPS,
+): Promise<{
+  passed: boolean;
+  reportFile: string;
+  outcomes: Array<{ id: string; title: string; ms: number } & StepOutcome>;
+}> {
   const outDir = resolve(opts.outDir);
   const workDir = join(outDir, 'work');
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
   // the end is resolved once: every step reads the same range, even when the rehearsal crosses an hour boundary
   // (left to each resolveSpec call, a step started after it would look one hour later than the blocks hold)
-  const spec: HistorySpec = { series: opts.series, durationMs: opts.durationMs, intervalMs: opts.intervalMs, seed: opts.seed };
+  const spec: HistorySpec = {
+    series: opts.series,
+    durationMs: opts.durationMs,
+    intervalMs: opts.intervalMs,
+    seed: opts.seed,
+  };
   const history: HistorySpec = { ...spec, endMs: resolveSpec(spec).endMs };
   const t0 = Date.now();
-  log.info('generating history', { series: opts.series, duration: formatDuration(opts.durationMs), samples: countSamples(history) });
+  log.info('generating history', {
+    series: opts.series,
+    duration: formatDuration(opts.durationMs),
+    samples: countSamples(history),
+  });
   const blocks = await historyBlocks(history);
   const sourceData = join(workDir, 'source-data');
   installBlocks(blocks, sourceData);
-  const source = await startPrometheus({ name: 'source', config: SOURCE_CONFIG, dataDir: sourceData, files: { 'rules.yml': SOURCE_RULES } });
+  const source = await startPrometheus({
+    name: 'source',
+    config: SOURCE_CONFIG,
+    dataDir: sourceData,
+    files: { 'rules.yml': SOURCE_RULES },
+  });
   log.info('source Prometheus ready', { url: source.url, version: prometheusVersion() });
   const ctx: RehearsalContext = { opts, workDir, history, source, servers: [source], results: {} };
   // Let one scrape and one rule evaluation happen, so targets and rules have a health to report.
@@ -131,7 +186,12 @@ export async function runRehearsal(opts: RehearsalOptions, steps: RehearsalStep[
     const c = new PrometheusClient(endpointFromUrl(source.url));
     try {
       const [t, r] = await Promise.all([c.targets(), c.rules()]);
-      return t.activeTargets.length >= 2 && t.activeTargets.every((x) => x.health !== "unknown") && r.length > 0 && r.every((g) => g.rules.every((x) => x.health !== "unknown"));
+      return (
+        t.activeTargets.length >= 2 &&
+        t.activeTargets.every((x) => x.health !== 'unknown') &&
+        r.length > 0 &&
+        r.every((g) => g.rules.every((x) => x.health !== 'unknown'))
+      );
     } finally {
       await c.close();
     }
@@ -162,13 +222,19 @@ export async function runRehearsal(opts: RehearsalOptions, steps: RehearsalStep[
     '',
     `**Result: ${passed ? 'PASSED' : 'FAILED'}**`,
     '',
-    mdTable(['Step', 'Status', 'Time', 'Summary'], outcomes.map((o) => [o.title, o.status, formatDuration(o.ms), o.summary])),
+    mdTable(
+      ['Step', 'Status', 'Time', 'Summary'],
+      outcomes.map((o) => [o.title, o.status, formatDuration(o.ms), o.summary]),
+    ),
     '',
     ...outcomes.flatMap((o) => (o.details ? [`## ${o.title}`, '', o.details, ''] : [])),
   ].join('\n');
   const reportFile = join(outDir, 'report.md');
   writeFileAtomic(reportFile, md);
-  writeFileAtomic(join(outDir, 'report.json'), JSON.stringify({ passed, history, outcomes: outcomes.map(({ details: _d, ...rest }) => rest) }, null, 2) + '\n');
+  writeFileAtomic(
+    join(outDir, 'report.json'),
+    JSON.stringify({ passed, history, outcomes: outcomes.map(({ details: _d, ...rest }) => rest) }, null, 2) + '\n',
+  );
   return { passed, reportFile, outcomes };
 }
 

@@ -32,9 +32,18 @@ export const lintStep: RehearsalStep = {
     const check = spawnSync('promtool', ['check', 'config', fixedConfig], { encoding: 'utf8' });
     const kinds = new Set(result.files.flatMap((f) => f.kinds));
     const c = result.counts;
-    const parseErrors = result.findings.filter((f) => f.ruleId === 'input-parse-error' || f.ruleId === 'promql-syntax').length;
+    const parseErrors = result.findings.filter(
+      (f) => f.ruleId === 'input-parse-error' || f.ruleId === 'promql-syntax',
+    ).length;
     ctx.results.lint = result;
-    const ok = kinds.has('config') && kinds.has('rules') && c.expressions === 2 && parseErrors === 0 && check.status === 0 && fixed.rejected.length === 0 && verdict.accepted;
+    const ok =
+      kinds.has('config') &&
+      kinds.has('rules') &&
+      c.expressions === 2 &&
+      parseErrors === 0 &&
+      check.status === 0 &&
+      fixed.rejected.length === 0 &&
+      verdict.accepted;
     const summary = `${result.findings.length} findings for ${from} -> ${to} (${c.dual} dual, ${c.cutover} cutover, ${c.advisory} advisory; ${c.error} error, ${c.warning} warning, ${c.info} info) over ${result.files.length} files, ${c.expressions} expressions and the live flags in ${ms} ms; ${verdict.summary}; ${fixed.files.reduce((s, f) => s + f.fixes, 0)} dual fix(es) written to a copy, promtool ${check.status === 0 ? 'accepts' : 'REJECTS'} it`;
     return {
       status: ok ? 'passed' : 'failed',
@@ -46,7 +55,20 @@ export const lintStep: RehearsalStep = {
         '',
         `Dual-stage fixes written to \`${outDir}\`: ${fixed.files.map((f) => `${f.file.slice(confDir.length + 1)} (${f.fixes})`).join(', ') || 'none needed'}. \`promtool check config\` on the result: ${check.status === 0 ? 'SUCCESS' : `FAILED: ${(check.stdout + check.stderr).trim()}`}.`,
       ].join('\n'),
-      data: { counts: c, byPhase: { dual: c.dual, cutover: c.cutover, advisory: c.advisory }, findings: result.findings.map((f) => ({ ruleId: f.ruleId, severity: f.severity, phase: f.phase, file: f.file, line: f.line, message: f.message })), promtool: check.status === 0, targetPromtool: verdict.data },
+      data: {
+        counts: c,
+        byPhase: { dual: c.dual, cutover: c.cutover, advisory: c.advisory },
+        findings: result.findings.map((f) => ({
+          ruleId: f.ruleId,
+          severity: f.severity,
+          phase: f.phase,
+          file: f.file,
+          line: f.line,
+          message: f.message,
+        })),
+        promtool: check.status === 0,
+        targetPromtool: verdict.data,
+      },
     };
   },
 };
@@ -55,26 +77,47 @@ interface PromtoolVerdict {
   accepted: boolean;
   summary: string;
   details: string;
-  data: { version: string; path?: string; checked: string[]; accepted: boolean; findings: Array<{ file: string; line: number; column: number; message: string }> } | { version: string; missing: string };
+  data:
+    | {
+        version: string;
+        path?: string;
+        checked: string[];
+        accepted: boolean;
+        findings: Array<{ file: string; line: number; column: number; message: string }>;
+      }
+    | { version: string; missing: string };
 }
 
 /** What the target's promtool said, from the lint result's `promtool` findings (one line for the summary, a list for the details). */
 function promtoolVerdict(result: LintResult, to: string, confDir: string): PromtoolVerdict {
   if (!result.promtool) {
     const missing = `promtool ${to} is not built in the lab (bash scripts/build-servers.sh prometheus-${to})`;
-    return { accepted: false, summary: `promtool ${to}: NOT RUN (${missing})`, details: `not run: ${missing}.`, data: { version: to, missing } };
+    return {
+      accepted: false,
+      summary: `promtool ${to}: NOT RUN (${missing})`,
+      details: `not run: ${missing}.`,
+      data: { version: to, missing },
+    };
   }
   const rel = (f: string) => (f.startsWith(confDir + '/') ? f.slice(confDir.length + 1) : f);
-  const findings = result.findings.filter((f) => f.ruleId === PROMTOOL_RULE.id).map((f) => ({ file: rel(f.file), line: f.line, column: f.column, message: f.message }));
+  const findings = result.findings
+    .filter((f) => f.ruleId === PROMTOOL_RULE.id)
+    .map((f) => ({ file: rel(f.file), line: f.line, column: f.column, message: f.message }));
   const { version, path, checked } = result.promtool;
   const accepted = findings.length === 0 && version === to;
   const checkedRel = checked.map(rel).join(', ');
   return {
     accepted,
-    summary: accepted ? `promtool ${version} (the target's) accepts ${checkedRel}` : `promtool ${version} (the target's) REJECTS: ${findings.length} complaint(s)${version !== to ? `, and it is not ${to}` : ''}`,
+    summary: accepted
+      ? `promtool ${version} (the target's) accepts ${checkedRel}`
+      : `promtool ${version} (the target's) REJECTS: ${findings.length} complaint(s)${version !== to ? `, and it is not ${to}` : ''}`,
     details: accepted
       ? `\`${path}\` (${version}) checked ${checkedRel}: SUCCESS, nothing to report.`
-      : [`\`${path}\` (${version}) checked ${checkedRel}: FAILED.`, '', ...findings.map((f) => `- ${f.file}:${f.line}:${f.column} ${f.message}`)].join('\n'),
+      : [
+          `\`${path}\` (${version}) checked ${checkedRel}: FAILED.`,
+          '',
+          ...findings.map((f) => `- ${f.file}:${f.line}:${f.column} ${f.message}`),
+        ].join('\n'),
     data: { version, path, checked: checked.map(rel), accepted, findings },
   };
 }

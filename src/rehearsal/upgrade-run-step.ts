@@ -18,11 +18,22 @@ async function targets(n: number): Promise<{ ports: number[]; close(): void }> {
   const servers: Server[] = [];
   for (let i = 0; i < n; i++) {
     let c = 0;
-    const s = createServer((_q, r) => { c++; r.setHeader('content-type', 'text/plain; version=0.0.4; charset=utf-8'); r.end(`# TYPE rehearsal_target_requests_total counter\nrehearsal_target_requests_total ${c}\n`); });
+    const s = createServer((_q, r) => {
+      c++;
+      r.setHeader('content-type', 'text/plain; version=0.0.4; charset=utf-8');
+      r.end(`# TYPE rehearsal_target_requests_total counter\nrehearsal_target_requests_total ${c}\n`);
+    });
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
     servers.push(s);
   }
-  return { ports: servers.map((s) => (s.address() as { port: number }).port), close: () => servers.forEach((s) => { s.closeAllConnections(); s.close(); }) };
+  return {
+    ports: servers.map((s) => (s.address() as { port: number }).port),
+    close: () =>
+      servers.forEach((s) => {
+        s.closeAllConnections();
+        s.close();
+      }),
+  };
 }
 
 export const upgradeRunStep: RehearsalStep = {
@@ -35,9 +46,24 @@ export const upgradeRunStep: RehearsalStep = {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const dataDir = join(dir, 'data');
-    writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: [${t.ports.map((p) => `'127.0.0.1:${p}'`).join(', ')}]\nstorage:\n  tsdb:\n    out_of_order_time_window: 3650d\n`);
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: [${t.ports.map((p) => `'127.0.0.1:${p}'`).join(', ')}]\nstorage:\n  tsdb:\n    out_of_order_time_window: 3650d\n`,
+    );
     const unit = join(dir, 'prometheus.args');
-    writeFileSync(unit, [prometheusBinary(PROMETHEUS.start), `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`, '--web.enable-admin-api', '--web.enable-remote-write-receiver', '--storage.tsdb.retention.time=3650d', ''].join('\n'));
+    writeFileSync(
+      unit,
+      [
+        prometheusBinary(PROMETHEUS.start),
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${dataDir}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--web.enable-admin-api',
+        '--web.enable-remote-write-receiver',
+        '--storage.tsdb.retention.time=3650d',
+        '',
+      ].join('\n'),
+    );
     const driver = localDriver(unit);
     const client = new PrometheusClient(endpointFromUrl(url));
     const db = openState(join(dir, 'state.db'), UPGRADE_MIGRATIONS);
@@ -45,8 +71,22 @@ export const upgradeRunStep: RehearsalStep = {
     try {
       driver.start();
       const deadline = Date.now() + 60_000;
-      for (;;) { try { await client.ensureReady(); break; } catch (e) { if (Date.now() > deadline) throw e; await new Promise((r) => setTimeout(r, 250)); } }
-      await writeHistoryRemote(`${url}/api/v1/write`, { series: 50, durationMs: 6 * 3_600_000, intervalMs: 60_000, seed: ctx.opts.seed, endMs: Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000 });
+      for (;;) {
+        try {
+          await client.ensureReady();
+          break;
+        } catch (e) {
+          if (Date.now() > deadline) throw e;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
+      await writeHistoryRemote(`${url}/api/v1/write`, {
+        series: 50,
+        durationMs: 6 * 3_600_000,
+        intervalMs: 60_000,
+        seed: ctx.opts.seed,
+        endMs: Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000,
+      });
       // every target scraped (up) before the first stage, so the baseline holds them
       for (const deadline2 = Date.now() + 60_000; ;) {
         const up = (await client.targets('active')).activeTargets.filter((x) => x.health === 'up').length;
@@ -56,7 +96,19 @@ export const upgradeRunStep: RehearsalStep = {
       }
       await new Promise((r) => setTimeout(r, 3000));
       for (const to of [PROMETHEUS.bridge, PROMETHEUS.target]) {
-        reports.push(await runUpgrade({ client, driver, state: db, to, binary: prometheusBinary(to), dataDir, zeroGap: true, workDir: dir, readyTimeoutMs: 300_000 }));
+        reports.push(
+          await runUpgrade({
+            client,
+            driver,
+            state: db,
+            to,
+            binary: prometheusBinary(to),
+            dataDir,
+            zeroGap: true,
+            workDir: dir,
+            readyTimeoutMs: 300_000,
+          }),
+        );
         if (reports.at(-1)!.status !== 'signed-off') break;
       }
     } finally {
@@ -65,12 +117,40 @@ export const upgradeRunStep: RehearsalStep = {
       db.close();
       await client.close();
     }
-    const ok = reports.length === 2 && reports.every((r) => r.status === 'signed-off' && r.gap?.maxMissedIntervals === 0);
+    const ok =
+      reports.length === 2 && reports.every((r) => r.status === 'signed-off' && r.gap?.maxMissedIntervals === 0);
     return {
       status: ok ? 'passed' : 'failed',
-      summary: reports.map((r) => `${r.from} -> ${r.to} ${r.status}: replay ${((r.replay?.durationMs ?? 0) / 1000).toFixed(1)} s, ${r.gates?.filter((g) => g.passed).length ?? 0}/${r.gates?.length ?? 0} gates, ${r.fill?.samples ?? 0} samples filled from the shadow, ${r.gap?.maxMissedIntervals ?? '?'} missed scrape intervals`).join('; '),
-      details: reports.map((r) => [`#### ${r.from} -> ${r.to}: ${r.status}`, '', mdTable(['Gate', 'Passed', 'Detail'], (r.gates ?? []).map((g) => [g.id, g.passed ? 'yes' : 'NO', g.detail])), '', mdTable(['Target', 'Missed intervals'], (r.gap?.targets ?? []).map((g) => [g.instance, String(g.missedIntervals)]))].join('\n')).join('\n\n'),
-      data: reports.map((r) => ({ from: r.from, to: r.to, status: r.status, gap: r.gap?.maxMissedIntervals, fill: r.fill })),
+      summary: reports
+        .map(
+          (r) =>
+            `${r.from} -> ${r.to} ${r.status}: replay ${((r.replay?.durationMs ?? 0) / 1000).toFixed(1)} s, ${r.gates?.filter((g) => g.passed).length ?? 0}/${r.gates?.length ?? 0} gates, ${r.fill?.samples ?? 0} samples filled from the shadow, ${r.gap?.maxMissedIntervals ?? '?'} missed scrape intervals`,
+        )
+        .join('; '),
+      details: reports
+        .map((r) =>
+          [
+            `#### ${r.from} -> ${r.to}: ${r.status}`,
+            '',
+            mdTable(
+              ['Gate', 'Passed', 'Detail'],
+              (r.gates ?? []).map((g) => [g.id, g.passed ? 'yes' : 'NO', g.detail]),
+            ),
+            '',
+            mdTable(
+              ['Target', 'Missed intervals'],
+              (r.gap?.targets ?? []).map((g) => [g.instance, String(g.missedIntervals)]),
+            ),
+          ].join('\n'),
+        )
+        .join('\n\n'),
+      data: reports.map((r) => ({
+        from: r.from,
+        to: r.to,
+        status: r.status,
+        gap: r.gap?.maxMissedIntervals,
+        fill: r.fill,
+      })),
     };
   },
 };

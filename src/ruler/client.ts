@@ -25,7 +25,10 @@ export class MimirRulerClient {
   readonly http: HttpClient;
   readonly prefix: string;
 
-  constructor(readonly endpoint: ResolvedEndpoint, opts: { prefix?: string } = {}) {
+  constructor(
+    readonly endpoint: ResolvedEndpoint,
+    opts: { prefix?: string } = {},
+  ) {
     this.http = new HttpClient(endpoint);
     const p = opts.prefix ?? '/prometheus';
     this.prefix = p === '' || p === '/' ? '' : `/${p.replace(/^\/+|\/+$/g, '')}`;
@@ -57,15 +60,24 @@ export class MimirRulerClient {
   /** Creates or replaces one group (202 Accepted). */
   async setGroup(namespace: string, group: RuleGroup): Promise<void> {
     const body = stringify(groupDocument(group), { lineWidth: 0 });
-    const res = await this.http.request({ method: 'POST', path: this.path(namespace), body, headers: { 'content-type': 'application/yaml' } });
+    const res = await this.http.request({
+      method: 'POST',
+      path: this.path(namespace),
+      body,
+      headers: { 'content-type': 'application/yaml' },
+    });
     const text = await readBody(res, 1024 * 1024);
     if (res.status !== 202 && res.status !== 200) {
       const e = statusError('POST', res, text);
       if (res.status === 400) {
         const hint = /unknown function|not enabled/.test(text)
           ? 'the ruler speaks another PromQL version than the rule file: pass --to-version with the Prometheus version Mimir is based on (e.g. 3.8.1) to apply the Prometheus 3 fixes'
-          : 'fix the group in the rule file (the message is the ruler\'s own validation), or raise the tenant\'s ruler limits';
-        throw new StackshiftError('ruler', `Mimir refused rule group "${group.name}" in namespace "${namespace}": ${text.trim().slice(0, 500)}`, { hint, exitCode: 2, cause: e });
+          : "fix the group in the rule file (the message is the ruler's own validation), or raise the tenant's ruler limits";
+        throw new StackshiftError(
+          'ruler',
+          `Mimir refused rule group "${group.name}" in namespace "${namespace}": ${text.trim().slice(0, 500)}`,
+          { hint, exitCode: 2, cause: e },
+        );
       }
       throw withRulerHint(e);
     }
@@ -87,10 +99,20 @@ export class MimirRulerClient {
 
 function withRulerHint(e: HttpError): HttpError {
   if (e.status === 401) {
-    return new HttpError('status', e.url, `${e.message}`, { status: 401, body: e.bodyExcerpt, headers: e.headers, hint: 'Mimir needs a tenant: pass --tenant (sent as X-Scope-OrgID), or check the credentials of the endpoint' });
+    return new HttpError('status', e.url, `${e.message}`, {
+      status: 401,
+      body: e.bodyExcerpt,
+      headers: e.headers,
+      hint: 'Mimir needs a tenant: pass --tenant (sent as X-Scope-OrgID), or check the credentials of the endpoint',
+    });
   }
   if (e.status === 404) {
-    return new HttpError('status', e.url, e.message, { status: 404, body: e.bodyExcerpt, headers: e.headers, hint: 'no ruler API at this path: check --mimir-url and --prefix (default /prometheus), and that the ruler API is enabled (-ruler.enable-api)' });
+    return new HttpError('status', e.url, e.message, {
+      status: 404,
+      body: e.bodyExcerpt,
+      headers: e.headers,
+      hint: 'no ruler API at this path: check --mimir-url and --prefix (default /prometheus), and that the ruler API is enabled (-ruler.enable-api)',
+    });
   }
   return e;
 }
@@ -145,15 +167,27 @@ export function parseListing(text: string, url = 'ruler'): RemoteRules {
   try {
     doc = parseYaml(text, { maxAliasCount: 1000 });
   } catch (e) {
-    throw new HttpError('protocol', url, `the ruler answered YAML that does not parse: ${(e as Error).message.split('\n')[0]}`);
+    throw new HttpError(
+      'protocol',
+      url,
+      `the ruler answered YAML that does not parse: ${(e as Error).message.split('\n')[0]}`,
+    );
   }
   const out: RemoteRules = new Map();
   if (doc === null || doc === undefined || doc === '') return out;
-  if (Array.isArray(doc)) { out.set('', doc.map(groupFromRemote)); return out; }
-  if (!isObj(doc)) throw new HttpError('protocol', url, 'the ruler answered something other than a YAML map of namespaces');
-  if (typeof doc.name === 'string' && Array.isArray(doc.rules)) { out.set('', [groupFromRemote(doc)]); return out; }
+  if (Array.isArray(doc)) {
+    out.set('', doc.map(groupFromRemote));
+    return out;
+  }
+  if (!isObj(doc))
+    throw new HttpError('protocol', url, 'the ruler answered something other than a YAML map of namespaces');
+  if (typeof doc.name === 'string' && Array.isArray(doc.rules)) {
+    out.set('', [groupFromRemote(doc)]);
+    return out;
+  }
   for (const [ns, groups] of Object.entries(doc)) {
-    if (!Array.isArray(groups)) throw new HttpError('protocol', url, `the ruler answered namespace "${ns}" without a list of groups`);
+    if (!Array.isArray(groups))
+      throw new HttpError('protocol', url, `the ruler answered namespace "${ns}" without a list of groups`);
     out.set(ns, groups.map(groupFromRemote));
   }
   return out;

@@ -10,9 +10,37 @@
  *   backfillExclusion(recordNames)          the backfill --match that leaves recording-rule output out
  */
 export { MimirRulerClient, parseListing, groupFromRemote, type RemoteRules } from './client.js';
-export { canonicalGroup, canonicalJson, groupHash, sameGroup, groupDocument, describeChanges, normaliseExpr, type Rule, type RuleGroup } from './model.js';
+export {
+  canonicalGroup,
+  canonicalJson,
+  groupHash,
+  sameGroup,
+  groupDocument,
+  describeChanges,
+  normaliseExpr,
+  type Rule,
+  type RuleGroup,
+} from './model.js';
 export { readRuleSources, expandRulePaths, parseNamespaceFrom, type NamespaceFrom, type SourceGroup } from './read.js';
-export { planSync, runRulesSync, applyVersionFixes, experimentalFunctionsUsed, type PlanItem, type RulesSyncReport, type RulesSyncParams, type Action, type ConflictReason, type FixedExpr } from './sync.js';
-export { openRulesRecords, memoryRecords, targetKey, RULES_MIGRATION, type RulesRecords, type WrittenRecord } from './state.js';
+export {
+  planSync,
+  runRulesSync,
+  applyVersionFixes,
+  experimentalFunctionsUsed,
+  type PlanItem,
+  type RulesSyncReport,
+  type RulesSyncParams,
+  type Action,
+  type ConflictReason,
+  type FixedExpr,
+} from './sync.js';
+export {
+  openRulesRecords,
+  memoryRecords,
+  targetKey,
+  RULES_MIGRATION,
+  type RulesRecords,
+  type WrittenRecord,
+} from './state.js';
 export { backfillExclusion } from './advice.js';
 export { renderRulesSyncText, renderRulesSyncMarkdown } from './render.js';

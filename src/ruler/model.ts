@@ -29,7 +29,17 @@ export interface RuleGroup {
   rules: Rule[];
 }
 
-export const GROUP_KEYS = ['name', 'interval', 'query_offset', 'evaluation_delay', 'limit', 'source_tenants', 'align_evaluation_time_on_interval', 'labels', 'rules'] as const;
+export const GROUP_KEYS = [
+  'name',
+  'interval',
+  'query_offset',
+  'evaluation_delay',
+  'limit',
+  'source_tenants',
+  'align_evaluation_time_on_interval',
+  'labels',
+  'rules',
+] as const;
 export const RULE_KEYS = ['record', 'alert', 'expr', 'for', 'keep_firing_for', 'labels', 'annotations'] as const;
 
 function durationMs(v: string | undefined): number {
@@ -148,28 +158,55 @@ export function describeChanges(from: RuleGroup, to: RuleGroup): string[] {
   const a = canonicalGroup(from);
   const b = canonicalGroup(to);
   const out: string[] = [];
-  for (const k of ['interval', 'query_offset', 'limit', 'source_tenants', 'align_evaluation_time_on_interval', 'labels'] as const) {
-    if (JSON.stringify(a[k]) !== JSON.stringify(b[k])) out.push(`group ${k}: ${JSON.stringify(a[k])} -> ${JSON.stringify(b[k])}`);
+  for (const k of [
+    'interval',
+    'query_offset',
+    'limit',
+    'source_tenants',
+    'align_evaluation_time_on_interval',
+    'labels',
+  ] as const) {
+    if (JSON.stringify(a[k]) !== JSON.stringify(b[k]))
+      out.push(`group ${k}: ${JSON.stringify(a[k])} -> ${JSON.stringify(b[k])}`);
   }
-  type R = { kind: string; name: string; expr: string; for: number; keep_firing_for: number; labels: Record<string, string>; annotations: Record<string, string> };
+  type R = {
+    kind: string;
+    name: string;
+    expr: string;
+    for: number;
+    keep_firing_for: number;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+  };
   const ra = a.rules as R[];
   const rb = b.rules as R[];
   const n = Math.max(ra.length, rb.length);
   for (let i = 0; i < n; i++) {
     const x = ra[i];
     const y = rb[i];
-    if (!x) { out.push(`+ rule ${i + 1} ${y!.kind} ${y!.name}: ${shown(to.rules[i]!.expr)}`); continue; }
-    if (!y) { out.push(`- rule ${i + 1} ${x.kind} ${x.name}: ${shown(from.rules[i]!.expr)}`); continue; }
+    if (!x) {
+      out.push(`+ rule ${i + 1} ${y!.kind} ${y!.name}: ${shown(to.rules[i]!.expr)}`);
+      continue;
+    }
+    if (!y) {
+      out.push(`- rule ${i + 1} ${x.kind} ${x.name}: ${shown(from.rules[i]!.expr)}`);
+      continue;
+    }
     const label = `rule ${i + 1} ${y.kind} ${y.name}`;
     if (x.kind !== y.kind || x.name !== y.name) out.push(`~ rule ${i + 1}: ${x.kind} ${x.name} -> ${y.kind} ${y.name}`);
     if (x.expr !== y.expr) out.push(`~ ${label} expr: ${shown(from.rules[i]!.expr)}  ->  ${shown(to.rules[i]!.expr)}`);
     if (x.for !== y.for) out.push(`~ ${label} for: ${formatDuration(x.for)} -> ${formatDuration(y.for)}`);
-    if (x.keep_firing_for !== y.keep_firing_for) out.push(`~ ${label} keep_firing_for: ${formatDuration(x.keep_firing_for)} -> ${formatDuration(y.keep_firing_for)}`);
+    if (x.keep_firing_for !== y.keep_firing_for)
+      out.push(
+        `~ ${label} keep_firing_for: ${formatDuration(x.keep_firing_for)} -> ${formatDuration(y.keep_firing_for)}`,
+      );
     for (const k of ['labels', 'annotations'] as const) {
       const keys = [...new Set([...Object.keys(x[k]), ...Object.keys(y[k])])].sort();
       for (const key of keys) {
         if (x[k][key] === y[k][key]) continue;
-        out.push(`~ ${label} ${k}.${key}: ${x[k][key] === undefined ? '(none)' : JSON.stringify(x[k][key])} -> ${y[k][key] === undefined ? '(none)' : JSON.stringify(y[k][key])}`);
+        out.push(
+          `~ ${label} ${k}.${key}: ${x[k][key] === undefined ? '(none)' : JSON.stringify(x[k][key])} -> ${y[k][key] === undefined ? '(none)' : JSON.stringify(y[k][key])}`,
+        );
       }
     }
   }

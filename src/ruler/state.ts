@@ -21,7 +21,12 @@ export const RULES_MIGRATION: Migration = {
   ],
 };
 
-export interface WrittenRecord { namespace: string; group: string; hash: string; writtenAt: number }
+export interface WrittenRecord {
+  namespace: string;
+  group: string;
+  hash: string;
+  writtenAt: number;
+}
 
 export interface RulesRecords {
   get(namespace: string, group: string): WrittenRecord | undefined;
@@ -34,29 +39,56 @@ export interface RulesRecords {
 /** Records in memory only: --dry-run on a state file that does not exist yet (nothing is created). */
 class MemoryRecords implements RulesRecords {
   private readonly m = new Map<string, WrittenRecord>();
-  constructor(rows: WrittenRecord[] = []) { for (const r of rows) this.m.set(`${r.namespace}\u0000${r.group}`, r); }
-  get(ns: string, g: string) { return this.m.get(`${ns}\u0000${g}`); }
-  all() { return [...this.m.values()]; }
-  put(ns: string, g: string, hash: string) { this.m.set(`${ns}\u0000${g}`, { namespace: ns, group: g, hash, writtenAt: Date.now() }); }
-  remove(ns: string, g: string) { this.m.delete(`${ns}\u0000${g}`); }
-  close() { /* nothing */ }
+  constructor(rows: WrittenRecord[] = []) {
+    for (const r of rows) this.m.set(`${r.namespace}\u0000${r.group}`, r);
+  }
+  get(ns: string, g: string) {
+    return this.m.get(`${ns}\u0000${g}`);
+  }
+  all() {
+    return [...this.m.values()];
+  }
+  put(ns: string, g: string, hash: string) {
+    this.m.set(`${ns}\u0000${g}`, { namespace: ns, group: g, hash, writtenAt: Date.now() });
+  }
+  remove(ns: string, g: string) {
+    this.m.delete(`${ns}\u0000${g}`);
+  }
+  close() {
+    /* nothing */
+  }
 }
 
 class DbRecords implements RulesRecords {
   private readonly lease?: StateLease;
-  constructor(private readonly db: StateDb, private readonly target: string, file: string, readOnly: boolean) {
+  constructor(
+    private readonly db: StateDb,
+    private readonly target: string,
+    file: string,
+    readOnly: boolean,
+  ) {
     if (!readOnly) this.lease = new StateLease(db, file, 'rules');
   }
   get(ns: string, g: string): WrittenRecord | undefined {
-    const r = this.db.prepare('SELECT namespace, grp, hash, written_at FROM rules_written WHERE target = ? AND namespace = ? AND grp = ?').get(this.target, ns, g) as { namespace: string; grp: string; hash: string; written_at: number } | undefined;
+    const r = this.db
+      .prepare(
+        'SELECT namespace, grp, hash, written_at FROM rules_written WHERE target = ? AND namespace = ? AND grp = ?',
+      )
+      .get(this.target, ns, g) as { namespace: string; grp: string; hash: string; written_at: number } | undefined;
     return r ? { namespace: r.namespace, group: r.grp, hash: r.hash, writtenAt: r.written_at } : undefined;
   }
   all(): WrittenRecord[] {
-    const rows = this.db.prepare('SELECT namespace, grp, hash, written_at FROM rules_written WHERE target = ? ORDER BY namespace, grp').all(this.target) as Array<{ namespace: string; grp: string; hash: string; written_at: number }>;
+    const rows = this.db
+      .prepare('SELECT namespace, grp, hash, written_at FROM rules_written WHERE target = ? ORDER BY namespace, grp')
+      .all(this.target) as Array<{ namespace: string; grp: string; hash: string; written_at: number }>;
     return rows.map((r) => ({ namespace: r.namespace, group: r.grp, hash: r.hash, writtenAt: r.written_at }));
   }
   put(ns: string, g: string, hash: string): void {
-    this.db.prepare('INSERT INTO rules_written (target, namespace, grp, hash, written_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(target, namespace, grp) DO UPDATE SET hash = excluded.hash, written_at = excluded.written_at').run(this.target, ns, g, hash, Date.now());
+    this.db
+      .prepare(
+        'INSERT INTO rules_written (target, namespace, grp, hash, written_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(target, namespace, grp) DO UPDATE SET hash = excluded.hash, written_at = excluded.written_at',
+      )
+      .run(this.target, ns, g, hash, Date.now());
   }
   remove(ns: string, g: string): void {
     this.db.prepare('DELETE FROM rules_written WHERE target = ? AND namespace = ? AND grp = ?').run(this.target, ns, g);

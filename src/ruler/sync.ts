@@ -49,7 +49,13 @@ export interface PlanItem {
   error?: string;
 }
 
-export interface FixedExpr { namespace: string; group: string; rule: string; before: string; after: string }
+export interface FixedExpr {
+  namespace: string;
+  group: string;
+  rule: string;
+  before: string;
+  after: string;
+}
 
 export interface RulesSyncReport {
   target: string;
@@ -103,10 +109,30 @@ export function planSync(desired: SourceGroup[], remote: RemoteRules, records: R
   for (const d of desired) {
     const remoteGroup = remote.get(d.namespace)?.find((g) => g.name === d.group.name);
     const rec = records.get(d.namespace, d.group.name);
-    const base = { namespace: d.namespace, group: d.group.name, desired: d.group, remote: remoteGroup, source: { file: d.file, line: d.line } };
+    const base = {
+      namespace: d.namespace,
+      group: d.group.name,
+      desired: d.group,
+      remote: remoteGroup,
+      source: { file: d.file, line: d.line },
+    };
     if (!remoteGroup) {
-      if (rec) items.push({ ...base, action: 'conflict', reason: 'deleted-in-mimir', forcedAction: 'create', changes: ['the group was deleted in Mimir after stackshift wrote it'] });
-      else items.push({ ...base, action: 'create', changes: d.group.rules.map((r, i) => `+ rule ${i + 1} ${r.alert !== undefined ? 'alert' : 'record'} ${r.alert ?? r.record}`) });
+      if (rec)
+        items.push({
+          ...base,
+          action: 'conflict',
+          reason: 'deleted-in-mimir',
+          forcedAction: 'create',
+          changes: ['the group was deleted in Mimir after stackshift wrote it'],
+        });
+      else
+        items.push({
+          ...base,
+          action: 'create',
+          changes: d.group.rules.map(
+            (r, i) => `+ rule ${i + 1} ${r.alert !== undefined ? 'alert' : 'record'} ${r.alert ?? r.record}`,
+          ),
+        });
       continue;
     }
     if (sameGroup(remoteGroup, d.group)) {
@@ -115,19 +141,39 @@ export function planSync(desired: SourceGroup[], remote: RemoteRules, records: R
     }
     const changes = describeChanges(remoteGroup, d.group);
     if (rec && rec.hash === groupHash(remoteGroup)) items.push({ ...base, action: 'update', changes });
-    else items.push({ ...base, action: 'conflict', reason: rec ? 'edited-in-mimir' : 'not-written-by-stackshift', forcedAction: 'update', changes });
+    else
+      items.push({
+        ...base,
+        action: 'conflict',
+        reason: rec ? 'edited-in-mimir' : 'not-written-by-stackshift',
+        forcedAction: 'update',
+        changes,
+      });
   }
   for (const [ns, groups] of remote) {
     if (!owned.has(ns)) continue;
     for (const g of groups) {
       if (wanted.has(key(ns, g.name))) continue;
       const rec = records.get(ns, g.name);
-      const changes = [`- group ${g.name} (${g.rules.length} rule${g.rules.length === 1 ? '' : 's'}): ${g.rules.map((r) => r.alert ?? r.record).join(', ')}`];
-      if (rec && rec.hash !== groupHash(g)) items.push({ namespace: ns, group: g.name, remote: g, action: 'conflict', reason: 'edited-in-mimir', forcedAction: 'remove', changes });
+      const changes = [
+        `- group ${g.name} (${g.rules.length} rule${g.rules.length === 1 ? '' : 's'}): ${g.rules.map((r) => r.alert ?? r.record).join(', ')}`,
+      ];
+      if (rec && rec.hash !== groupHash(g))
+        items.push({
+          namespace: ns,
+          group: g.name,
+          remote: g,
+          action: 'conflict',
+          reason: 'edited-in-mimir',
+          forcedAction: 'remove',
+          changes,
+        });
       else items.push({ namespace: ns, group: g.name, remote: g, action: 'remove', changes });
     }
   }
-  return items.sort((a, b) => (a.namespace === b.namespace ? a.group.localeCompare(b.group) : a.namespace.localeCompare(b.namespace)));
+  return items.sort((a, b) =>
+    a.namespace === b.namespace ? a.group.localeCompare(b.group) : a.namespace.localeCompare(b.namespace),
+  );
 }
 
 /** Applies the Prometheus 3 PromQL fixes of the lint engine to every expression; returns what changed. */
@@ -137,7 +183,13 @@ export function applyVersionFixes(desired: SourceGroup[], to: string, from?: str
     for (const r of d.group.rules) {
       const after = applyPromQLFixes(r.expr, { from, to, stage: 'cutover', origin: 'rule' });
       if (after !== r.expr) {
-        fixes.push({ namespace: d.namespace, group: d.group.name, rule: r.alert ?? r.record ?? '', before: r.expr, after });
+        fixes.push({
+          namespace: d.namespace,
+          group: d.group.name,
+          rule: r.alert ?? r.record ?? '',
+          before: r.expr,
+          after,
+        });
         r.expr = after;
       }
     }
@@ -162,7 +214,11 @@ export function experimentalFunctionsUsed(desired: SourceGroup[], to: string): s
 }
 
 /** `promtool check rules` of the target version on every namespace, written as plain rule files. */
-async function checkWithPromtool(bin: string, desired: SourceGroup[], features: string[]): Promise<NonNullable<RulesSyncReport['promtool']>> {
+async function checkWithPromtool(
+  bin: string,
+  desired: SourceGroup[],
+  features: string[],
+): Promise<NonNullable<RulesSyncReport['promtool']>> {
   const dir = mkdtempSync(join(tmpdir(), 'stackshift-rules-check-'));
   try {
     const byNs = new Map<string, SourceGroup[]>();
@@ -179,7 +235,10 @@ async function checkWithPromtool(bin: string, desired: SourceGroup[], features: 
     const loaded = await loadAll(files, {});
     const rep = runPromtool(bin, loaded, features);
     return {
-      binary: bin, version: rep.version, checked: rep.checked.length, features,
+      binary: bin,
+      version: rep.version,
+      checked: rep.checked.length,
+      features,
       problems: rep.findings.map((f) => `namespace ${nsOfFile.get(f.path) ?? f.path}: ${f.message}`),
     };
   } finally {
@@ -205,7 +264,8 @@ export async function runRulesSync(p: RulesSyncParams): Promise<RulesSyncReport>
   if (p.toVersion) {
     const v = parseVersion(p.toVersion);
     if (!v) throw new UsageError(`--to-version "${p.toVersion}" is not a version such as 3.8.1`);
-    if (p.fromVersion && !parseVersion(p.fromVersion)) throw new UsageError(`--from-version "${p.fromVersion}" is not a version such as 2.55.1`);
+    if (p.fromVersion && !parseVersion(p.fromVersion))
+      throw new UsageError(`--from-version "${p.fromVersion}" is not a version such as 2.55.1`);
     if (v.major >= 3) fixes = applyVersionFixes(desired, p.toVersion, p.fromVersion);
     experimental = experimentalFunctionsUsed(desired, p.toVersion);
   }
@@ -213,14 +273,26 @@ export async function runRulesSync(p: RulesSyncParams): Promise<RulesSyncReport>
   if (p.promtool) {
     promtool = await checkWithPromtool(p.promtool, desired, experimental.length ? [EXPERIMENTAL_FUNCTIONS_FLAG] : []);
   }
-  const recordingRules = [...new Set(desired.flatMap((d) => d.group.rules.filter((r) => r.record).map((r) => r.record!)))].sort();
+  const recordingRules = [
+    ...new Set(desired.flatMap((d) => d.group.rules.filter((r) => r.record).map((r) => r.record!))),
+  ].sort();
   const report: RulesSyncReport = {
     target: `${p.client.endpoint.url}${p.client.prefix}`,
     tenant: p.client.endpoint.tenant,
-    dryRun, prune: Boolean(p.prune), force: Boolean(p.force), toVersion: p.toVersion,
-    items: [], counts: { create: 0, update: 0, unchanged: 0, remove: 0, conflict: 0 }, applied: { set: 0, deleted: 0 },
-    fixes, promtool, recordingRules, backfillAdvice: recordingRules.length ? backfillExclusion(recordingRules) : undefined,
-    experimentalFunctions: experimental, unmanagedNamespaces: [], exitCode: 0,
+    dryRun,
+    prune: Boolean(p.prune),
+    force: Boolean(p.force),
+    toVersion: p.toVersion,
+    items: [],
+    counts: { create: 0, update: 0, unchanged: 0, remove: 0, conflict: 0 },
+    applied: { set: 0, deleted: 0 },
+    fixes,
+    promtool,
+    recordingRules,
+    backfillAdvice: recordingRules.length ? backfillExclusion(recordingRules) : undefined,
+    experimentalFunctions: experimental,
+    unmanagedNamespaces: [],
+    exitCode: 0,
   };
   if (promtool?.problems.length) {
     report.exitCode = 2;
@@ -255,7 +327,10 @@ export async function runRulesSync(p: RulesSyncParams): Promise<RulesSyncReport>
       const dir = p.backupDir ?? join('stackshift-backup', `rules-${new Date().toISOString().replace(/[:.]/g, '-')}`);
       mkdirSync(dir, { recursive: true });
       for (const ns of new Set(touched.map((t) => t.namespace))) {
-        writeFileAtomic(join(dir, backupName(ns)), stringify({ namespace: ns, groups: (remote.get(ns) ?? []).map(groupDocument) }, { lineWidth: 0 }));
+        writeFileAtomic(
+          join(dir, backupName(ns)),
+          stringify({ namespace: ns, groups: (remote.get(ns) ?? []).map(groupDocument) }, { lineWidth: 0 }),
+        );
       }
       report.backupDir = dir;
       log.info('saved the ruler groups about to change', { dir });
@@ -288,11 +363,16 @@ export async function runRulesSync(p: RulesSyncParams): Promise<RulesSyncReport>
     }
     // the ruler already holds what the files say: remember it, so a later edit in Mimir is told apart
     for (const it of items) {
-      if (it.action === 'unchanged' && p.records.get(it.namespace, it.group)?.hash !== groupHash(it.desired!)) p.records.put(it.namespace, it.group, groupHash(it.desired!));
+      if (it.action === 'unchanged' && p.records.get(it.namespace, it.group)?.hash !== groupHash(it.desired!))
+        p.records.put(it.namespace, it.group, groupHash(it.desired!));
     }
     // records of groups that are gone from both sides
     for (const r of p.records.all()) {
-      if (!remote.get(r.namespace)?.some((g) => g.name === r.group) && !desired.some((d) => d.namespace === r.namespace && d.group.name === r.group)) p.records.remove(r.namespace, r.group);
+      if (
+        !remote.get(r.namespace)?.some((g) => g.name === r.group) &&
+        !desired.some((d) => d.namespace === r.namespace && d.group.name === r.group)
+      )
+        p.records.remove(r.namespace, r.group);
     }
   }
   if (report.exitCode === 0 && items.some((it) => it.outcome === 'blocked')) report.exitCode = 1;

@@ -18,7 +18,7 @@ import { inspectTsdb, listSnapshots, type SnapshotEntry, type TsdbInspection, ty
 export const ADMIN_API_ADVICE = [
   'Prometheus answers HTTP 500 "admin APIs disabled" because it was started without --web.enable-admin-api.',
   'Add --web.enable-admin-api to its command line for the duration of the upgrade (it is not reloadable: a restart is needed),',
-  'and keep /api/v1/admin/* reachable only from the operator\'s host (a reverse proxy or network policy): it can also delete series.',
+  "and keep /api/v1/admin/* reachable only from the operator's host (a reverse proxy or network policy): it can also delete series.",
   'Without a restart: stop Prometheus and copy the data dir with hard links (cp -al <data> <data>.pre-upgrade), or take a filesystem/volume snapshot.',
 ].join(' ');
 
@@ -40,20 +40,36 @@ export async function serverDataDir(client: PrometheusClient): Promise<string | 
   return runtime?.CWD ? resolve(runtime.CWD, p) : undefined;
 }
 
-export async function createSnapshot(client: PrometheusClient, opts: { skipHead?: boolean; dataDir?: string } = {}): Promise<CreatedSnapshot> {
+export async function createSnapshot(
+  client: PrometheusClient,
+  opts: { skipHead?: boolean; dataDir?: string } = {},
+): Promise<CreatedSnapshot> {
   const t0 = Date.now();
   let data: { name: string };
   try {
-    data = await client.api<{ name: string }>('/api/v1/admin/tsdb/snapshot', { skip_head: opts.skipHead ? 'true' : 'false' }, { method: 'POST', retries: 0 });
+    data = await client.api<{ name: string }>(
+      '/api/v1/admin/tsdb/snapshot',
+      { skip_head: opts.skipHead ? 'true' : 'false' },
+      { method: 'POST', retries: 0 },
+    );
   } catch (e) {
     if (e instanceof HttpError && /admin APIs disabled/.test(e.message)) {
-      throw new StackshiftError('admin-api-disabled', `${client.url} refused the snapshot: the admin API is disabled`, { hint: ADMIN_API_ADVICE, exitCode: 1 });
+      throw new StackshiftError('admin-api-disabled', `${client.url} refused the snapshot: the admin API is disabled`, {
+        hint: ADMIN_API_ADVICE,
+        exitCode: 1,
+      });
     }
     throw e;
   }
   const dataDir = opts.dataDir ? resolve(opts.dataDir) : await serverDataDir(client).catch(() => undefined);
   const path = dataDir ? join(dataDir, 'snapshots', data.name) : undefined;
-  return { name: data.name, path: path && existsSync(path) ? path : undefined, dataDir, skipHead: Boolean(opts.skipHead), durationMs: Date.now() - t0 };
+  return {
+    name: data.name,
+    path: path && existsSync(path) ? path : undefined,
+    dataDir,
+    skipHead: Boolean(opts.skipHead),
+    durationMs: Date.now() - t0,
+  };
 }
 
 export interface BlockVerdict {
@@ -93,19 +109,35 @@ export interface SnapshotVerification {
   deep?: DeepCheck;
 }
 
-export async function verifySnapshot(path: string, opts: { deep?: boolean; live?: PrometheusClient; workDir?: string } = {}): Promise<SnapshotVerification> {
+export async function verifySnapshot(
+  path: string,
+  opts: { deep?: boolean; live?: PrometheusClient; workDir?: string } = {},
+): Promise<SnapshotVerification> {
   const t0 = Date.now();
   const abs = resolve(path);
   const r: TsdbInspection = inspectTsdb(abs, { level: 'full' });
   const blocks: BlockVerdict[] = r.blocks.map((b) => ({
-    ulid: b.ulid, ok: !b.problems.some((p) => p.severity === 'error'), minTime: b.minTime, maxTime: b.maxTime,
-    samples: b.stats.numSamples, series: b.stats.numSeries, chunks: b.stats.numChunks, bytes: b.sizeBytes, problems: b.problems,
+    ulid: b.ulid,
+    ok: !b.problems.some((p) => p.severity === 'error'),
+    minTime: b.minTime,
+    maxTime: b.maxTime,
+    samples: b.stats.numSamples,
+    series: b.stats.numSeries,
+    chunks: b.stats.numChunks,
+    bytes: b.sizeBytes,
+    problems: b.problems,
   }));
   const problems = [...r.problems];
   if (blocks.length === 0) problems.push({ severity: 'error', file: '.', message: 'the snapshot holds no block' });
   const out: SnapshotVerification = {
-    schemaVersion: 1, path: abs, ok: !problems.some((p) => p.severity === 'error'), verifiedAt: new Date().toISOString(),
-    durationMs: 0, bytesRead: r.totals.blockBytes, blocks, problems,
+    schemaVersion: 1,
+    path: abs,
+    ok: !problems.some((p) => p.severity === 'error'),
+    verifiedAt: new Date().toISOString(),
+    durationMs: 0,
+    bytesRead: r.totals.blockBytes,
+    blocks,
+    problems,
   };
   if (opts.deep) {
     out.deep = await deepCheck(abs, r, opts.live, opts.workDir);
@@ -127,7 +159,13 @@ export function linkTree(from: string, to: string): { linked: number; copied: nu
       n.linked += s.linked;
       n.copied += s.copied;
     } else {
-      try { linkSync(a, b); n.linked++; } catch { copyFileSync(a, b); n.copied++; }
+      try {
+        linkSync(a, b);
+        n.linked++;
+      } catch {
+        copyFileSync(a, b);
+        n.copied++;
+      }
     }
   }
   return n;
@@ -138,9 +176,16 @@ export function linkTree(from: string, to: string): { linked: number; copied: nu
  * and may compact, which would change the backup) and compares series per metric name over the snapshot's
  * time range with the live server.
  */
-async function deepCheck(path: string, r: TsdbInspection, live: PrometheusClient | undefined, workDirIn?: string): Promise<DeepCheck> {
+async function deepCheck(
+  path: string,
+  r: TsdbInspection,
+  live: PrometheusClient | undefined,
+  workDirIn?: string,
+): Promise<DeepCheck> {
   const t0 = Date.now();
-  const work = workDirIn ? resolve(workDirIn) : join(dirname(path), `.stackshift-deep-${basename(path)}-${process.pid}`);
+  const work = workDirIn
+    ? resolve(workDirIn)
+    : join(dirname(path), `.stackshift-deep-${basename(path)}-${process.pid}`);
   const dataDir = join(work, 'data');
   const check: DeepCheck = { opened: false, startMs: 0, snapshotSeries: 0, mismatches: [] };
   rmSync(work, { recursive: true, force: true });
@@ -148,7 +193,11 @@ async function deepCheck(path: string, r: TsdbInspection, live: PrometheusClient
     const n = linkTree(path, dataDir);
     log.debug('deep verify: copy prepared', { linked: n.linked, copied: n.copied, dir: dataDir });
     const server = await startPrometheus({
-      name: 'stackshift-deep-verify', dataDir, config: 'global:\n  scrape_interval: 1h\nscrape_configs: []\n', retention: '36500d', readyTimeoutMs: 300_000,
+      name: 'stackshift-deep-verify',
+      dataDir,
+      config: 'global:\n  scrape_interval: 1h\nscrape_configs: []\n',
+      retention: '36500d',
+      readyTimeoutMs: 300_000,
     });
     const client = new PrometheusClient(endpointFromUrl(server.url));
     try {
@@ -197,7 +246,10 @@ export interface PrunePlan {
  * Retention: keep the newest `keepLast`, and of the rest delete only those older than `olderThanMs` (when
  * given). The newest snapshot that verified OK (`protect`) is never deleted, whatever the rules say.
  */
-export function planPrune(dataDir: string, opts: { keepLast: number; olderThanMs?: number; now?: number; protect?: string[] }): PrunePlan {
+export function planPrune(
+  dataDir: string,
+  opts: { keepLast: number; olderThanMs?: number; now?: number; protect?: string[] },
+): PrunePlan {
   const now = opts.now ?? Date.now();
   const all = listSnapshots(dataDir).filter((s) => !s.name.startsWith('.'));
   const newestFirst = [...all].sort((a, b) => (b.createdAt ?? b.name).localeCompare(a.createdAt ?? a.name));

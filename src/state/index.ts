@@ -26,7 +26,9 @@ export function openState(path: string, migrations: Migration[] = []): StateDb {
   try {
     db = new Database(full);
   } catch (e) {
-    throw new StackshiftError('state', `cannot open state database ${full}: ${(e as Error).message}`, { hint: 'check the path and its permissions' });
+    throw new StackshiftError('state', `cannot open state database ${full}: ${(e as Error).message}`, {
+      hint: 'check the path and its permissions',
+    });
   }
   try {
     db.pragma('journal_mode = WAL');
@@ -37,12 +39,14 @@ export function openState(path: string, migrations: Migration[] = []): StateDb {
     // groups would count every sample twice)
     if (existed) {
       const rows = db.pragma('quick_check(5)') as Array<{ quick_check: string }>;
-      if (rows.length !== 1 || rows[0].quick_check !== 'ok') throw Object.assign(new Error(rows.map((r) => r.quick_check).join('; ')), { code: 'SQLITE_CORRUPT' });
+      if (rows.length !== 1 || rows[0].quick_check !== 'ok')
+        throw Object.assign(new Error(rows.map((r) => r.quick_check).join('; ')), { code: 'SQLITE_CORRUPT' });
     }
     db.exec('CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)');
     db.exec(LEASE_TABLE);
     // files made before the holder's start time was recorded
-    if (!(db.pragma('table_info(state_lease)') as Array<{ name: string }>).some((c) => c.name === 'pid_start')) db.exec("ALTER TABLE state_lease ADD COLUMN pid_start TEXT NOT NULL DEFAULT ''");
+    if (!(db.pragma('table_info(state_lease)') as Array<{ name: string }>).some((c) => c.name === 'pid_start'))
+      db.exec("ALTER TABLE state_lease ADD COLUMN pid_start TEXT NOT NULL DEFAULT ''");
     for (const m of migrations) migrate(db, m);
   } catch (e) {
     db.close();
@@ -53,20 +57,29 @@ export function openState(path: string, migrations: Migration[] = []): StateDb {
         hint: 'move it aside and run again with a new state file (a backfill then re-sends what it had copied, which is idempotent), or restore the file from a copy; keep state files on a local filesystem (SQLite WAL does not work over NFS)',
       });
     }
-    throw new StackshiftError('state', `cannot use state database ${full}: ${(e as Error).message}`, { hint: 'check the path, its permissions and free disk space' });
+    throw new StackshiftError('state', `cannot use state database ${full}: ${(e as Error).message}`, {
+      hint: 'check the path, its permissions and free disk space',
+    });
   }
   return db;
 }
 
 export function migrate(db: StateDb, m: Migration): void {
-  const row = db.prepare('SELECT version FROM schema_versions WHERE module = ?').get(m.module) as { version: number } | undefined;
+  const row = db.prepare('SELECT version FROM schema_versions WHERE module = ?').get(m.module) as
+    { version: number } | undefined;
   const current = row?.version ?? 0;
   if (current > m.steps.length) {
-    throw new StackshiftError('state', `state database has ${m.module} schema v${current}, newer than this stackshift knows (v${m.steps.length})`, { hint: 'use the stackshift version that created it, or a new --state file' });
+    throw new StackshiftError(
+      'state',
+      `state database has ${m.module} schema v${current}, newer than this stackshift knows (v${m.steps.length})`,
+      { hint: 'use the stackshift version that created it, or a new --state file' },
+    );
   }
   const apply = db.transaction(() => {
     for (let v = current; v < m.steps.length; v++) db.exec(m.steps[v]);
-    db.prepare('INSERT INTO schema_versions(module, version) VALUES(?, ?) ON CONFLICT(module) DO UPDATE SET version = excluded.version').run(m.module, m.steps.length);
+    db.prepare(
+      'INSERT INTO schema_versions(module, version) VALUES(?, ?) ON CONFLICT(module) DO UPDATE SET version = excluded.version',
+    ).run(m.module, m.steps.length);
   });
   apply();
 }
@@ -110,31 +123,66 @@ export class StateLease {
   private readonly timer: NodeJS.Timeout;
   private released = false;
 
-  constructor(private readonly db: StateDb, file: string, private readonly module: string, opts: { ttlMs?: number; heartbeatMs?: number; hint?: string } = {}) {
+  constructor(
+    private readonly db: StateDb,
+    file: string,
+    private readonly module: string,
+    opts: { ttlMs?: number; heartbeatMs?: number; hint?: string } = {},
+  ) {
     const ttlMs = opts.ttlMs ?? 60_000;
     const host = hostname();
     const take = db.transaction(() => {
       const now = Date.now();
-      const row = db.prepare('SELECT pid, host, started_at, heartbeat_at, pid_start FROM state_lease WHERE module = ?').get(module) as { pid: number | bigint; host: string; started_at: number | bigint; heartbeat_at: number | bigint; pid_start: string } | undefined;
+      const row = db
+        .prepare('SELECT pid, host, started_at, heartbeat_at, pid_start FROM state_lease WHERE module = ?')
+        .get(module) as
+        | {
+            pid: number | bigint;
+            host: string;
+            started_at: number | bigint;
+            heartbeat_at: number | bigint;
+            pid_start: string;
+          }
+        | undefined;
       // a database opened with safe integers hands back bigints
-      const cur = row && { pid: Number(row.pid), host: row.host, startedAt: Number(row.started_at), heartbeatAt: Number(row.heartbeat_at), pidStart: row.pid_start };
+      const cur = row && {
+        pid: Number(row.pid),
+        host: row.host,
+        startedAt: Number(row.started_at),
+        heartbeatAt: Number(row.heartbeat_at),
+        pidStart: row.pid_start,
+      };
       if (cur && !(cur.pid === process.pid && cur.host === host)) {
         const fresh = now - cur.heartbeatAt < ttlMs;
-        const alive = cur.host === host ? pidAlive(cur.pid) && (cur.pidStart === '' || pidStart(cur.pid) === cur.pidStart) : fresh;
+        const alive =
+          cur.host === host ? pidAlive(cur.pid) && (cur.pidStart === '' || pidStart(cur.pid) === cur.pidStart) : fresh;
         if (alive && (fresh || cur.host === host)) {
-          throw new StackshiftError('state', `state file ${file} is in use by another ${module} (pid ${cur.pid} on ${cur.host}, since ${new Date(cur.startedAt).toISOString()}, last seen ${Math.round((now - cur.heartbeatAt) / 1000)}s ago)`, {
-            hint: opts.hint ?? (cur.host === host
-              ? 'wait for it to finish or stop it; one process per state file (parallel runs: --shard i/N, each with its own --state)'
-              : `if that host no longer runs it, the lease lapses ${Math.round(ttlMs / 1000)}s after its last heartbeat; one process per state file`),
-          });
+          throw new StackshiftError(
+            'state',
+            `state file ${file} is in use by another ${module} (pid ${cur.pid} on ${cur.host}, since ${new Date(cur.startedAt).toISOString()}, last seen ${Math.round((now - cur.heartbeatAt) / 1000)}s ago)`,
+            {
+              hint:
+                opts.hint ??
+                (cur.host === host
+                  ? 'wait for it to finish or stop it; one process per state file (parallel runs: --shard i/N, each with its own --state)'
+                  : `if that host no longer runs it, the lease lapses ${Math.round(ttlMs / 1000)}s after its last heartbeat; one process per state file`),
+            },
+          );
         }
       }
-      db.prepare('INSERT INTO state_lease (module, pid, host, started_at, heartbeat_at, pid_start) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(module) DO UPDATE SET pid = excluded.pid, host = excluded.host, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, pid_start = excluded.pid_start').run(module, process.pid, host, now, now, pidStart(process.pid));
+      db.prepare(
+        'INSERT INTO state_lease (module, pid, host, started_at, heartbeat_at, pid_start) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(module) DO UPDATE SET pid = excluded.pid, host = excluded.host, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, pid_start = excluded.pid_start',
+      ).run(module, process.pid, host, now, now, pidStart(process.pid));
     });
     take.immediate();
     this.timer = setInterval(() => {
       try {
-        db.prepare('UPDATE state_lease SET heartbeat_at = ? WHERE module = ? AND pid = ? AND host = ?').run(Date.now(), module, process.pid, host);
+        db.prepare('UPDATE state_lease SET heartbeat_at = ? WHERE module = ? AND pid = ? AND host = ?').run(
+          Date.now(),
+          module,
+          process.pid,
+          host,
+        );
       } catch {
         // busy or closed: the next beat tries again; the lease outlives a missed beat by ttlMs
       }
@@ -147,7 +195,9 @@ export class StateLease {
     this.released = true;
     clearInterval(this.timer);
     try {
-      this.db.prepare('DELETE FROM state_lease WHERE module = ? AND pid = ? AND host = ?').run(this.module, process.pid, hostname());
+      this.db
+        .prepare('DELETE FROM state_lease WHERE module = ? AND pid = ? AND host = ?')
+        .run(this.module, process.pid, hostname());
     } catch {
       // the file is going away or damaged: nothing to release
     }

@@ -8,23 +8,35 @@ import type { Attr, AttrValue } from './model.js';
  */
 export function valueText(v: AttrValue): string {
   switch (v.type) {
-    case 'string': return `string ${JSON.stringify(v.value)}`;
-    case 'bool': return `bool ${v.value}`;
-    case 'int': return `int ${v.value}`;
-    case 'double': return `double ${Object.is(v.value, -0) ? '-0' : String(v.value)}`;
-    case 'bytes': return `bytes 0x${idHex(v.value)}`;
-    case 'array': return `array [${v.values.map(valueText).join(', ')}]`;
-    case 'kvlist': return `kvlist {${attrsText(v.values)}}`;
-    default: return 'empty';
+    case 'string':
+      return `string ${JSON.stringify(v.value)}`;
+    case 'bool':
+      return `bool ${v.value}`;
+    case 'int':
+      return `int ${v.value}`;
+    case 'double':
+      return `double ${Object.is(v.value, -0) ? '-0' : String(v.value)}`;
+    case 'bytes':
+      return `bytes 0x${idHex(v.value)}`;
+    case 'array':
+      return `array [${v.values.map(valueText).join(', ')}]`;
+    case 'kvlist':
+      return `kvlist {${attrsText(v.values)}}`;
+    default:
+      return 'empty';
   }
 }
 
 export function sortedAttrs(list: Attr[]): Attr[] {
-  return [...list].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : valueText(a.value).localeCompare(valueText(b.value))));
+  return [...list].sort((a, b) =>
+    a.key < b.key ? -1 : a.key > b.key ? 1 : valueText(a.value).localeCompare(valueText(b.value)),
+  );
 }
 
 export function attrsText(list: Attr[]): string {
-  return sortedAttrs(list).map((a) => `${JSON.stringify(a.key)}=${valueText(a.value)}`).join(', ');
+  return sortedAttrs(list)
+    .map((a) => `${JSON.stringify(a.key)}=${valueText(a.value)}`)
+    .join(', ');
 }
 
 /**
@@ -39,13 +51,24 @@ export function collectionAsJson(v: AttrValue): string | undefined {
 /** Go's encoding/json of the value's AsRaw(): int64 digits kept whole, map keys sorted, bytes base64. */
 function goJson(v: AttrValue): string {
   switch (v.type) {
-    case 'string': return JSON.stringify(v.value);
-    case 'bool': return String(v.value);
-    case 'double': return Number.isFinite(v.value) ? String(v.value) : 'null';
-    case 'int': return v.value.toString();
-    case 'bytes': return JSON.stringify(Buffer.from(v.value).toString('base64'));
-    case 'array': return `[${v.values.map(goJson).join(',')}]`;
-    case 'kvlist': return `{${[...v.values].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((a) => `${JSON.stringify(a.key)}:${goJson(a.value)}`).join(',')}}`;
-    default: return 'null';
+    case 'string':
+      return JSON.stringify(v.value);
+    case 'bool':
+      return String(v.value);
+    case 'double':
+      return Number.isFinite(v.value) ? String(v.value) : 'null';
+    case 'int':
+      return v.value.toString();
+    case 'bytes':
+      return JSON.stringify(Buffer.from(v.value).toString('base64'));
+    case 'array':
+      return `[${v.values.map(goJson).join(',')}]`;
+    case 'kvlist':
+      return `{${[...v.values]
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+        .map((a) => `${JSON.stringify(a.key)}:${goJson(a.value)}`)
+        .join(',')}}`;
+    default:
+      return 'null';
   }
 }

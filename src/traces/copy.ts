@@ -62,7 +62,17 @@ export interface CopyTracesReport {
   state: string;
   plan: { services: string[]; units: number; unitsDone: number; resumed: boolean; runs: number };
   totals: { traces: number; spans: number; bytes: number; rejectedTraces: number; rejectedSpans: number };
-  run: { traces: number; spans: number; skippedDuplicates: number; settledInFlight: number; resentInFlight: number; durationMs: number; spansPerSecond: number; requests: number; peakRssBytes: number };
+  run: {
+    traces: number;
+    spans: number;
+    skippedDuplicates: number;
+    settledInFlight: number;
+    resentInFlight: number;
+    durationMs: number;
+    spansPerSecond: number;
+    requests: number;
+    peakRssBytes: number;
+  };
   rejects: Array<{ message: string; count: number }>;
   oldestSpan?: string;
   advice: string[];
@@ -88,7 +98,11 @@ function batches(traces: Trace[], spans: number): Trace[][] {
   let cur: Trace[] = [];
   let n = 0;
   for (const t of traces) {
-    if (cur.length && n + t.spans.length > spans) { out.push(cur); cur = []; n = 0; }
+    if (cur.length && n + t.spans.length > spans) {
+      out.push(cur);
+      cur = [];
+      n = 0;
+    }
     cur.push(t);
     n += t.spans.length;
   }
@@ -97,7 +111,8 @@ function batches(traces: Trace[], spans: number): Trace[][] {
 }
 
 export async function copyTraces(p: CopyTracesParams): Promise<CopyTracesReport> {
-  if (!(p.endUs > p.startUs)) throw new UsageError(`--start (${usIso(p.startUs)}) must be before --end (${usIso(p.endUs)})`);
+  if (!(p.endUs > p.startUs))
+    throw new UsageError(`--start (${usIso(p.startUs)}) must be before --end (${usIso(p.endUs)})`);
   const t0 = Date.now();
   const fp = fingerprint(p);
   const fresh = !existsSync(p.statePath);
@@ -111,15 +126,22 @@ export async function copyTraces(p: CopyTracesParams): Promise<CopyTracesReport>
     const plan = state.plan();
     if (plan && plan.fingerprint !== fp.hash) {
       const old = JSON.parse(plan.params) as { describe?: string };
-      throw new StackshiftError('usage', `state file ${p.statePath} belongs to another copy (${old.describe ?? 'different parameters'}), not this one (${fp.describe})`, {
-        hint: 'resume with the same --jaeger-url, --otlp-url, --service, --start and --end, or pass a new --state file',
-      });
+      throw new StackshiftError(
+        'usage',
+        `state file ${p.statePath} belongs to another copy (${old.describe ?? 'different parameters'}), not this one (${fp.describe})`,
+        {
+          hint: 'resume with the same --jaeger-url, --otlp-url, --service, --start and --end, or pass a new --state file',
+        },
+      );
     }
     if (plan) {
       const stored = JSON.parse(plan.params) as { startUs?: string; endUs?: string };
       if (stored.startUs !== undefined && (BigInt(stored.startUs) !== p.startUs || BigInt(stored.endUs!) !== p.endUs)) {
         if (!p.relativeRange) {
-          throw new UsageError(`state file ${p.statePath} was planned for ${usIso(BigInt(stored.startUs))} .. ${usIso(BigInt(stored.endUs!))}, not the range given now`, 'resume with the same --start/--end (relative ones such as 6h resume the stored range), or use a new --state file');
+          throw new UsageError(
+            `state file ${p.statePath} was planned for ${usIso(BigInt(stored.startUs))} .. ${usIso(BigInt(stored.endUs!))}, not the range given now`,
+            'resume with the same --start/--end (relative ones such as 6h resume the stored range), or use a new --state file',
+          );
         }
         p = { ...p, startUs: BigInt(stored.startUs), endUs: BigInt(stored.endUs!) };
       }
@@ -130,7 +152,11 @@ export async function copyTraces(p: CopyTracesParams): Promise<CopyTracesReport>
         const b = a + p.windowUs > p.endUs ? p.endUs : a + p.windowUs;
         for (const service of services) units.push({ service, startUs: a, endUs: b - 1n });
       }
-      state.createPlan(fp.hash, { describe: fp.describe, startUs: p.startUs.toString(), endUs: p.endUs.toString() }, units);
+      state.createPlan(
+        fp.hash,
+        { describe: fp.describe, startUs: p.startUs.toString(), endUs: p.endUs.toString() },
+        units,
+      );
       if (services.length === 0) log.warn('the source lists no services: nothing to copy', { source: p.sourceId });
     } else log.info('resuming traces copy', { state: p.statePath });
     runId = state.startRun();
@@ -145,16 +171,28 @@ export async function copyTraces(p: CopyTracesParams): Promise<CopyTracesReport>
       if (round) await sleep(300, p.signal);
       const still: typeof unresolved = [];
       for (let i = 0; i < unresolved.length; i += 8) {
-        await Promise.all(unresolved.slice(i, i + 8).map(async (t) => {
-          const got = await p.readback!.get(t.id);
-          if (got !== undefined && new Set(got.spans.map((s) => idHex(s.spanId))).size >= t.spans) { state.resolveInFlight(t.id, true); settledInFlight++; }
-          else still.push(t);
-        }));
+        await Promise.all(
+          unresolved.slice(i, i + 8).map(async (t) => {
+            const got = await p.readback!.get(t.id);
+            if (got !== undefined && new Set(got.spans.map((s) => idHex(s.spanId))).size >= t.spans) {
+              state.resolveInFlight(t.id, true);
+              settledInFlight++;
+            } else still.push(t);
+          }),
+        );
       }
       unresolved = still;
     }
-    for (const t of unresolved) { state.resolveInFlight(t.id, false); resentInFlight++; }
-    if (inFlight.length) log.info('settled traces in flight at the last interruption', { found: settledInFlight, resend: resentInFlight, readback: p.readback ? 'yes' : 'no' });
+    for (const t of unresolved) {
+      state.resolveInFlight(t.id, false);
+      resentInFlight++;
+    }
+    if (inFlight.length)
+      log.info('settled traces in flight at the last interruption', {
+        found: settledInFlight,
+        resend: resentInFlight,
+        readback: p.readback ? 'yes' : 'no',
+      });
 
     // 2. units, `concurrency` at a time
     const todo = state.units(['pending', 'running']);
@@ -175,9 +213,21 @@ export async function copyTraces(p: CopyTracesParams): Promise<CopyTracesReport>
         return;
       }
       const ids = batch.map((t) => t.traceId);
-      if (r.outcome === 'ok') { state.settle(ids, 'done', r.bytesSent, 0, r.message ? `warning: ${r.message}` : undefined); run.traces += batch.length; run.spans += n; }
-      else if (r.outcome === 'partial') { state.settle(ids, 'done', r.bytesSent, r.rejectedSpans, r.message || `${r.rejectedSpans} spans rejected (partial success)`); run.traces += batch.length; run.spans += n - r.rejectedSpans; }
-      else state.settle(ids, 'rejected', r.bytesSent, 0, `HTTP ${r.status}: ${r.message ?? ''}`);
+      if (r.outcome === 'ok') {
+        state.settle(ids, 'done', r.bytesSent, 0, r.message ? `warning: ${r.message}` : undefined);
+        run.traces += batch.length;
+        run.spans += n;
+      } else if (r.outcome === 'partial') {
+        state.settle(
+          ids,
+          'done',
+          r.bytesSent,
+          r.rejectedSpans,
+          r.message || `${r.rejectedSpans} spans rejected (partial success)`,
+        );
+        run.traces += batch.length;
+        run.spans += n - r.rejectedSpans;
+      } else state.settle(ids, 'rejected', r.bytesSent, 0, `HTTP ${r.status}: ${r.message ?? ''}`);
     };
     let failed = false;
     const stopped = () => failed || p.signal?.aborted === true;
@@ -191,7 +241,10 @@ export async function copyTraces(p: CopyTracesParams): Promise<CopyTracesReport>
           // claimed batch by batch, so that only the request on the wire is 'sending' at any moment
           for (const b of batches(page, p.batchSpans)) {
             if (stopped()) return;
-            const claimed = state.claim(u.id, b.map((t) => ({ id: t.traceId, spans: t.spans.length, minStartUs: minStartUs(t) })));
+            const claimed = state.claim(
+              u.id,
+              b.map((t) => ({ id: t.traceId, spans: t.spans.length, minStartUs: minStartUs(t) })),
+            );
             const mine = b.filter((t) => claimed.has(idHex(t.traceId)));
             run.skippedDuplicates += b.length - mine.length;
             if (mine.length) await send(u.id, mine);
@@ -203,7 +256,14 @@ export async function copyTraces(p: CopyTracesParams): Promise<CopyTracesReport>
       }
     };
     // on the first failure the others stop claiming and finish the request they have on the wire
-    const results = await Promise.allSettled(Array.from({ length: Math.max(1, p.concurrency) }, () => worker().catch((e) => { failed = true; throw e; })));
+    const results = await Promise.allSettled(
+      Array.from({ length: Math.max(1, p.concurrency) }, () =>
+        worker().catch((e) => {
+          failed = true;
+          throw e;
+        }),
+      ),
+    );
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     // stopped by the user: a failure then is a request being aborted; the next run settles what was on the wire
     const interrupted = p.signal?.aborted === true && unitsDone < all;
@@ -211,10 +271,14 @@ export async function copyTraces(p: CopyTracesParams): Promise<CopyTracesReport>
       const e = failure.reason as unknown;
       state.finishRun(runId, 'failed', settledInFlight, resentInFlight);
       const t = state.totals();
-      throw new StackshiftError('traces-copy', `traces copy stopped after ${t.unitsDone} of ${t.units} units: ${(e as Error).message}`, {
-        hint: `${(e as StackshiftError).hint ? (e as StackshiftError).hint + '; then ' : ''}re-run the same command to resume from ${p.statePath}`,
-        cause: e,
-      });
+      throw new StackshiftError(
+        'traces-copy',
+        `traces copy stopped after ${t.unitsDone} of ${t.units} units: ${(e as Error).message}`,
+        {
+          hint: `${(e as StackshiftError).hint ? (e as StackshiftError).hint + '; then ' : ''}re-run the same command to resume from ${p.statePath}`,
+          cause: e,
+        },
+      );
     }
     state.finishRun(runId, interrupted ? 'interrupted' : 'done', settledInFlight, resentInFlight);
     const t = state.totals();
@@ -225,9 +289,28 @@ export async function copyTraces(p: CopyTracesParams): Promise<CopyTracesReport>
       target: p.targetId,
       window: { start: usIso(p.startUs), end: usIso(p.endUs) },
       state: p.statePath,
-      plan: { services, units: t.units, unitsDone: t.unitsDone, resumed: !fresh && plan !== undefined, runs: state.runs() },
-      totals: { traces: t.traces, spans: t.spans, bytes: t.bytes, rejectedTraces: t.rejectedTraces, rejectedSpans: t.rejectedSpans },
-      run: { ...run, settledInFlight, resentInFlight, durationMs: ms, spansPerSecond: ms ? Math.round((run.spans * 1000) / ms) : 0, peakRssBytes: peakRss() },
+      plan: {
+        services,
+        units: t.units,
+        unitsDone: t.unitsDone,
+        resumed: !fresh && plan !== undefined,
+        runs: state.runs(),
+      },
+      totals: {
+        traces: t.traces,
+        spans: t.spans,
+        bytes: t.bytes,
+        rejectedTraces: t.rejectedTraces,
+        rejectedSpans: t.rejectedSpans,
+      },
+      run: {
+        ...run,
+        settledInFlight,
+        resentInFlight,
+        durationMs: ms,
+        spansPerSecond: ms ? Math.round((run.spans * 1000) / ms) : 0,
+        peakRssBytes: peakRss(),
+      },
       rejects: t.rejects,
       oldestSpan: t.minStartUs !== undefined && t.traces > 0 ? usIso(t.minStartUs) : undefined,
       advice: [],
@@ -245,10 +328,20 @@ export function copyAdvice(r: CopyTracesReport, minStartUs: bigint | undefined, 
   const out: string[] = [];
   if (r.totals.traces > 0 && minStartUs !== undefined) {
     const ageH = Math.max(0, (Date.now() - Number(minStartUs / 1000n)) / 3_600_000);
-    out.push(`Tempo keeps spans older than its ingestion slack (storage.trace.wal.ingestion_time_range_slack, default 2m) but dates their blocks at ingestion time: the copied traces are found by ID (GET /api/traces/<id> without start/end, which \`stackshift traces verify\` uses), not by /api/search or TraceQL over their historical time range.`);
-    out.push(`To make them searchable, raise ingestion_time_range_slack on the Tempo ingesters/live-store above the age of the oldest copied span (${r.oldestSpan}, about ${Math.ceil(ageH)}h) before copying, and revert it afterwards (grafana/tempo#1299); blocks then carry historical times, so compactor block_retention counts from the span times: spans older than the retention are deleted at the next retention pass.`);
+    out.push(
+      `Tempo keeps spans older than its ingestion slack (storage.trace.wal.ingestion_time_range_slack, default 2m) but dates their blocks at ingestion time: the copied traces are found by ID (GET /api/traces/<id> without start/end, which \`stackshift traces verify\` uses), not by /api/search or TraceQL over their historical time range.`,
+    );
+    out.push(
+      `To make them searchable, raise ingestion_time_range_slack on the Tempo ingesters/live-store above the age of the oldest copied span (${r.oldestSpan}, about ${Math.ceil(ageH)}h) before copying, and revert it afterwards (grafana/tempo#1299); blocks then carry historical times, so compactor block_retention counts from the span times: spans older than the retention are deleted at the next retention pass.`,
+    );
   }
-  if (r.totals.rejectedTraces || r.totals.rejectedSpans) out.push(`${r.totals.rejectedTraces} traces (${r.totals.rejectedSpans} spans) were refused by the receiver and are not in the target: see the messages; a 400 means it could not accept the data (limits such as max_bytes_per_trace), and re-running will not send them again.`);
-  if (resentBlind) out.push('some traces that were on the wire when the previous run was interrupted were sent again (no --tempo-url/--target-jaeger-url to read them back): Tempo merges identical spans on read; other receivers may store them twice.');
+  if (r.totals.rejectedTraces || r.totals.rejectedSpans)
+    out.push(
+      `${r.totals.rejectedTraces} traces (${r.totals.rejectedSpans} spans) were refused by the receiver and are not in the target: see the messages; a 400 means it could not accept the data (limits such as max_bytes_per_trace), and re-running will not send them again.`,
+    );
+  if (resentBlind)
+    out.push(
+      'some traces that were on the wire when the previous run was interrupted were sent again (no --tempo-url/--target-jaeger-url to read them back): Tempo merges identical spans on read; other receivers may store them twice.',
+    );
   return out;
 }

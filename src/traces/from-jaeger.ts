@@ -1,6 +1,17 @@
 import { StackshiftError } from '../errors/index.js';
 import { idFromHex, isZeroId } from './ids.js';
-import { EMPTY_SCOPE, type Attr, type AttrValue, type Resource, type Scope, type Span, type SpanKindCode, type SpanLink, type StatusCode, type Trace } from './model.js';
+import {
+  EMPTY_SCOPE,
+  type Attr,
+  type AttrValue,
+  type Resource,
+  type Scope,
+  type Span,
+  type SpanKindCode,
+  type SpanLink,
+  type StatusCode,
+  type Trace,
+} from './model.js';
 
 /**
  * Jaeger's internal v1 JSON (GET /api/traces, /api/traces/{id}) to the trace model, the way the
@@ -10,10 +21,24 @@ import { EMPTY_SCOPE, type Attr, type AttrValue, type Resource, type Scope, type
  * `http.status_code` (the translator's fallback), because a span stored from OTLP with status UNSET would
  * otherwise come back as ERROR; the tag itself is kept.
  */
-export interface JaegerKeyValue { key: string; type?: string; value: unknown }
-export interface JaegerReference { refType: string; traceID: string; spanID: string }
-export interface JaegerLog { timestamp: number; fields?: JaegerKeyValue[] }
-export interface JaegerProcess { serviceName: string; tags?: JaegerKeyValue[] }
+export interface JaegerKeyValue {
+  key: string;
+  type?: string;
+  value: unknown;
+}
+export interface JaegerReference {
+  refType: string;
+  traceID: string;
+  spanID: string;
+}
+export interface JaegerLog {
+  timestamp: number;
+  fields?: JaegerKeyValue[];
+}
+export interface JaegerProcess {
+  serviceName: string;
+  tags?: JaegerKeyValue[];
+}
 export interface JaegerSpan {
   traceID: string;
   spanID: string;
@@ -28,27 +53,39 @@ export interface JaegerSpan {
   process?: JaegerProcess;
   warnings?: string[] | null;
 }
-export interface JaegerTrace { traceID: string; spans: JaegerSpan[]; processes?: Record<string, JaegerProcess>; warnings?: string[] | null }
+export interface JaegerTrace {
+  traceID: string;
+  spans: JaegerSpan[];
+  processes?: Record<string, JaegerProcess>;
+  warnings?: string[] | null;
+}
 
 const KIND: Record<string, SpanKindCode> = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 };
 
 function bad(what: string): never {
-  throw new StackshiftError('jaeger-json', `unexpected Jaeger v1 JSON: ${what}`, { hint: 'check that the URL points at Jaeger query (:16686)' });
+  throw new StackshiftError('jaeger-json', `unexpected Jaeger v1 JSON: ${what}`, {
+    hint: 'check that the URL points at Jaeger query (:16686)',
+  });
 }
 
 /** A v1 tag value: int64 beyond ±2^53 arrives as a string, binary as base64. */
 export function jaegerTagValue(kv: JaegerKeyValue): AttrValue {
   const v = kv.value;
   switch (kv.type ?? 'string') {
-    case 'string': return { type: 'string', value: String(v) };
-    case 'bool': return { type: 'bool', value: v === true || v === 'true' };
+    case 'string':
+      return { type: 'string', value: String(v) };
+    case 'bool':
+      return { type: 'bool', value: v === true || v === 'true' };
     case 'int64': {
       if (typeof v === 'number' && !Number.isInteger(v)) bad(`int64 tag ${kv.key} holds ${v}`);
       return { type: 'int', value: BigInt(v as string | number) };
     }
-    case 'float64': return { type: 'double', value: typeof v === 'number' ? v : Number(v) };
-    case 'binary': return { type: 'bytes', value: Uint8Array.from(Buffer.from(String(v), 'base64')) };
-    default: return bad(`tag ${kv.key} has unknown type ${kv.type}`);
+    case 'float64':
+      return { type: 'double', value: typeof v === 'number' ? v : Number(v) };
+    case 'binary':
+      return { type: 'bytes', value: Uint8Array.from(Buffer.from(String(v), 'base64')) };
+    default:
+      return bad(`tag ${kv.key} has unknown type ${kv.type}`);
   }
 }
 
@@ -58,12 +95,15 @@ function attrs(tags: JaegerKeyValue[] | null | undefined): Attr[] {
 
 function resourceOf(p: JaegerProcess | undefined): Resource {
   const out: Attr[] = [];
-  if (p?.serviceName && p.serviceName !== 'OTLPResourceNoServiceName') out.push({ key: 'service.name', value: { type: 'string', value: p.serviceName } });
+  if (p?.serviceName && p.serviceName !== 'OTLPResourceNoServiceName')
+    out.push({ key: 'service.name', value: { type: 'string', value: p.serviceName } });
   const tags = attrs(p?.tags);
   const hasHostName = tags.some((t) => t.key === 'host.name');
   for (const t of tags) {
-    if (t.key === 'hostname' && !hasHostName && t.value.type === 'string') out.push({ key: 'host.name', value: t.value });
-    else if (t.key === 'jaeger.version' && t.value.type === 'string') out.push({ key: 'opencensus.exporterversion', value: { type: 'string', value: `Jaeger-${t.value.value}` } });
+    if (t.key === 'hostname' && !hasHostName && t.value.type === 'string')
+      out.push({ key: 'host.name', value: t.value });
+    else if (t.key === 'jaeger.version' && t.value.type === 'string')
+      out.push({ key: 'opencensus.exporterversion', value: { type: 'string', value: `Jaeger-${t.value.value}` } });
     else out.push(t);
   }
   return { attributes: out };
@@ -71,7 +111,12 @@ function resourceOf(p: JaegerProcess | undefined): Resource {
 
 const US = 1000n;
 
-function spanFrom(js: JaegerSpan, trace: JaegerTrace, resources: Map<string, Resource>, scopes: Map<string, Scope>): Span {
+function spanFrom(
+  js: JaegerSpan,
+  trace: JaegerTrace,
+  resources: Map<string, Resource>,
+  scopes: Map<string, Scope>,
+): Span {
   if (typeof js.spanID !== 'string' || typeof js.startTime !== 'number') bad('a span without spanID or startTime');
   const traceId = idFromHex(js.traceID ?? trace.traceID, 16, 'trace ID');
   const spanId = idFromHex(js.spanID, 8, 'span ID');
@@ -93,13 +138,32 @@ function spanFrom(js: JaegerSpan, trace: JaegerTrace, resources: Map<string, Res
   for (const a of attrs(js.tags)) {
     const sv = a.value.type === 'string' ? a.value.value : undefined;
     switch (a.key) {
-      case 'span.kind': kind = KIND[String(sv ?? '').toLowerCase()] ?? 0; continue;
-      case 'error': if (a.value.type === 'bool' || sv !== undefined) { errorTag = a.value.type === 'bool' ? a.value.value : sv === 'true'; continue; } break;
-      case 'otel.status_code': otelStatus = sv; continue;
-      case 'otel.status_description': statusDescription = sv; continue;
-      case 'w3c.tracestate': traceState = sv ?? ''; continue;
-      case 'otel.scope.name': case 'otel.library.name': scopeName = sv ?? ''; continue;
-      case 'otel.scope.version': case 'otel.library.version': scopeVersion = sv ?? ''; continue;
+      case 'span.kind':
+        kind = KIND[String(sv ?? '').toLowerCase()] ?? 0;
+        continue;
+      case 'error':
+        if (a.value.type === 'bool' || sv !== undefined) {
+          errorTag = a.value.type === 'bool' ? a.value.value : sv === 'true';
+          continue;
+        }
+        break;
+      case 'otel.status_code':
+        otelStatus = sv;
+        continue;
+      case 'otel.status_description':
+        statusDescription = sv;
+        continue;
+      case 'w3c.tracestate':
+        traceState = sv ?? '';
+        continue;
+      case 'otel.scope.name':
+      case 'otel.library.name':
+        scopeName = sv ?? '';
+        continue;
+      case 'otel.scope.version':
+      case 'otel.library.version':
+        scopeVersion = sv ?? '';
+        continue;
     }
     attributes.push(a);
   }
@@ -117,7 +181,9 @@ function spanFrom(js: JaegerSpan, trace: JaegerTrace, resources: Map<string, Res
   // parent: the first CHILD_OF within the trace, else the first FOLLOWS_FROM (jaeger-idl model Span.ParentSpanID)
   const refs = js.references ?? [];
   const sameTrace = (r: JaegerReference) => idFromHex(r.traceID, 16, 'trace ID').every((b, i) => b === traceId[i]);
-  const parentRef = refs.find((r) => r.refType === 'CHILD_OF' && sameTrace(r)) ?? refs.find((r) => r.refType === 'FOLLOWS_FROM' && sameTrace(r));
+  const parentRef =
+    refs.find((r) => r.refType === 'CHILD_OF' && sameTrace(r)) ??
+    refs.find((r) => r.refType === 'FOLLOWS_FROM' && sameTrace(r));
   const parentSpanId = parentRef ? idFromHex(parentRef.spanID, 8, 'span ID') : undefined;
   const links: SpanLink[] = [];
   for (const r of refs) {
@@ -126,7 +192,12 @@ function spanFrom(js: JaegerSpan, trace: JaegerTrace, resources: Map<string, Res
       traceId: idFromHex(r.traceID, 16, 'trace ID'),
       spanId: idFromHex(r.spanID, 8, 'span ID'),
       traceState: '',
-      attributes: [{ key: 'opentracing.ref_type', value: { type: 'string', value: r.refType === 'FOLLOWS_FROM' ? 'follows_from' : 'child_of' } }],
+      attributes: [
+        {
+          key: 'opentracing.ref_type',
+          value: { type: 'string', value: r.refType === 'FOLLOWS_FROM' ? 'follows_from' : 'child_of' },
+        },
+      ],
     });
   }
   const startNs = BigInt(js.startTime) * US;
@@ -161,5 +232,9 @@ export function traceFromJaegerV1(t: JaegerTrace): Trace {
   if (!t || typeof t.traceID !== 'string' || !Array.isArray(t.spans)) bad('a trace without traceID or spans');
   const resources = new Map<string, Resource>();
   const scopes = new Map<string, Scope>();
-  return { traceId: idFromHex(t.traceID, 16, 'trace ID'), spans: t.spans.map((s) => spanFrom(s, t, resources, scopes)), format: 'jaeger-v1' };
+  return {
+    traceId: idFromHex(t.traceID, 16, 'trace ID'),
+    spans: t.spans.map((s) => spanFrom(s, t, resources, scopes)),
+    format: 'jaeger-v1',
+  };
 }

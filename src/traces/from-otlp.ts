@@ -1,6 +1,18 @@
 import { StackshiftError } from '../errors/index.js';
 import { idFromAny, idHex, isZeroId } from './ids.js';
-import { EMPTY_SCOPE, SPAN_KIND_NAMES, STATUS_CODE_NAMES, type Attr, type AttrValue, type Resource, type Scope, type Span, type SpanKindCode, type StatusCode, type Trace } from './model.js';
+import {
+  EMPTY_SCOPE,
+  SPAN_KIND_NAMES,
+  STATUS_CODE_NAMES,
+  type Attr,
+  type AttrValue,
+  type Resource,
+  type Scope,
+  type Span,
+  type SpanKindCode,
+  type StatusCode,
+  type Trace,
+} from './model.js';
 
 /**
  * OTLP-JSON (TracesData) to the trace model, in both spellings the systems emit:
@@ -13,7 +25,9 @@ import { EMPTY_SCOPE, SPAN_KIND_NAMES, STATUS_CODE_NAMES, type Attr, type AttrVa
 type Json = Record<string, unknown>;
 
 function bad(what: string): never {
-  throw new StackshiftError('otlp-json', `unexpected OTLP-JSON trace data: ${what}`, { hint: 'check that the URL points at Jaeger api_v3 or Tempo' });
+  throw new StackshiftError('otlp-json', `unexpected OTLP-JSON trace data: ${what}`, {
+    hint: 'check that the URL points at Jaeger api_v3 or Tempo',
+  });
 }
 
 function arr(v: unknown): Json[] {
@@ -48,7 +62,8 @@ export function anyValue(v: unknown): AttrValue {
   if ('intValue' in o) return { type: 'int', value: big(o.intValue, 'intValue') };
   if ('doubleValue' in o) return { type: 'double', value: double(o.doubleValue) };
   if ('bytesValue' in o) return { type: 'bytes', value: Uint8Array.from(Buffer.from(str(o.bytesValue), 'base64')) };
-  if ('arrayValue' in o) return { type: 'array', values: arr((o.arrayValue as Json | undefined)?.values).map(anyValue) };
+  if ('arrayValue' in o)
+    return { type: 'array', values: arr((o.arrayValue as Json | undefined)?.values).map(anyValue) };
   if ('kvlistValue' in o) return { type: 'kvlist', values: attributes((o.kvlistValue as Json | undefined)?.values) };
   return { type: 'empty' };
 }
@@ -70,7 +85,8 @@ function statusOf(v: unknown): { code: StatusCode; message: string } {
   const o = (v ?? {}) as Json;
   let code: StatusCode = 0;
   if (typeof o.code === 'number') code = (o.code >= 0 && o.code <= 2 ? o.code : 0) as StatusCode;
-  else if (typeof o.code === 'string') code = Math.max(0, (STATUS_CODE_NAMES as readonly string[]).indexOf(o.code)) as StatusCode;
+  else if (typeof o.code === 'string')
+    code = Math.max(0, (STATUS_CODE_NAMES as readonly string[]).indexOf(o.code)) as StatusCode;
   return { code, message: str(o.message) };
 }
 
@@ -84,10 +100,15 @@ export function collectOtlpJson(data: unknown, byTrace: Map<string, Trace>): voi
   const rss = arr(d.resourceSpans ?? d.batches);
   for (const rs of rss) {
     const r = (rs.resource ?? {}) as Json;
-    const resource: Resource = { attributes: attributes(r.attributes), droppedAttributesCount: optNumber(r.droppedAttributesCount) };
+    const resource: Resource = {
+      attributes: attributes(r.attributes),
+      droppedAttributesCount: optNumber(r.droppedAttributesCount),
+    };
     for (const ss of arr(rs.scopeSpans ?? rs.instrumentationLibrarySpans)) {
       const sc = (ss.scope ?? ss.instrumentationLibrary) as Json | undefined;
-      const scope: Scope = sc ? { name: str(sc.name), version: str(sc.version), attributes: attributes(sc.attributes) } : EMPTY_SCOPE;
+      const scope: Scope = sc
+        ? { name: str(sc.name), version: str(sc.version), attributes: attributes(sc.attributes) }
+        : EMPTY_SCOPE;
       for (const sp of arr(ss.spans)) {
         const traceId = idFromAny(str(sp.traceId), 16, 'trace ID');
         const parent = str(sp.parentSpanId);
@@ -102,8 +123,19 @@ export function collectOtlpJson(data: unknown, byTrace: Map<string, Trace>): voi
           startNs: big(sp.startTimeUnixNano, 'startTimeUnixNano'),
           endNs: big(sp.endTimeUnixNano, 'endTimeUnixNano'),
           attributes: attributes(sp.attributes),
-          events: arr(sp.events).map((e) => ({ timeNs: big(e.timeUnixNano, 'timeUnixNano'), name: str(e.name), attributes: attributes(e.attributes), droppedAttributesCount: optNumber(e.droppedAttributesCount) })),
-          links: arr(sp.links).map((l) => ({ traceId: idFromAny(str(l.traceId), 16, 'trace ID'), spanId: idFromAny(str(l.spanId), 8, 'span ID'), traceState: str(l.traceState), attributes: attributes(l.attributes), flags: optNumber(l.flags) })),
+          events: arr(sp.events).map((e) => ({
+            timeNs: big(e.timeUnixNano, 'timeUnixNano'),
+            name: str(e.name),
+            attributes: attributes(e.attributes),
+            droppedAttributesCount: optNumber(e.droppedAttributesCount),
+          })),
+          links: arr(sp.links).map((l) => ({
+            traceId: idFromAny(str(l.traceId), 16, 'trace ID'),
+            spanId: idFromAny(str(l.spanId), 8, 'span ID'),
+            traceState: str(l.traceState),
+            attributes: attributes(l.attributes),
+            flags: optNumber(l.flags),
+          })),
           status: statusOf(sp.status),
           resource,
           scope,

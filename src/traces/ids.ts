@@ -8,7 +8,9 @@ import { StackshiftError } from '../errors/index.js';
 export function idFromHex(hex: string, bytes: 16 | 8, what = 'ID'): Uint8Array {
   const h = hex.trim().toLowerCase();
   if (!/^[0-9a-f]*$/.test(h) || h.length === 0 || h.length > bytes * 2) {
-    throw new StackshiftError('trace-id', `"${hex}" is not a ${bytes * 8}-bit hex ${what}`, { hint: `a ${what} is up to ${bytes * 2} hex digits` });
+    throw new StackshiftError('trace-id', `"${hex}" is not a ${bytes * 8}-bit hex ${what}`, {
+      hint: `a ${what} is up to ${bytes * 2} hex digits`,
+    });
   }
   return Uint8Array.from(Buffer.from(h.padStart(bytes * 2, '0'), 'hex'));
 }

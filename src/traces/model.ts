@@ -14,18 +14,46 @@ export type AttrValue =
   | { type: 'kvlist'; values: Attr[] }
   | { type: 'empty' };
 
-export interface Attr { key: string; value: AttrValue }
+export interface Attr {
+  key: string;
+  value: AttrValue;
+}
 
-export interface Resource { attributes: Attr[]; droppedAttributesCount?: number }
-export interface Scope { name: string; version: string; attributes: Attr[] }
+export interface Resource {
+  attributes: Attr[];
+  droppedAttributesCount?: number;
+}
+export interface Scope {
+  name: string;
+  version: string;
+  attributes: Attr[];
+}
 
-export interface SpanEvent { timeNs: bigint; name: string; attributes: Attr[]; droppedAttributesCount?: number }
-export interface SpanLink { traceId: Uint8Array; spanId: Uint8Array; traceState: string; attributes: Attr[]; flags?: number }
+export interface SpanEvent {
+  timeNs: bigint;
+  name: string;
+  attributes: Attr[];
+  droppedAttributesCount?: number;
+}
+export interface SpanLink {
+  traceId: Uint8Array;
+  spanId: Uint8Array;
+  traceState: string;
+  attributes: Attr[];
+  flags?: number;
+}
 
 /** OTLP span kinds (opentelemetry-proto trace.proto SpanKind). */
 export const SpanKind = { UNSPECIFIED: 0, INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
 export type SpanKindCode = 0 | 1 | 2 | 3 | 4 | 5;
-export const SPAN_KIND_NAMES = ['SPAN_KIND_UNSPECIFIED', 'SPAN_KIND_INTERNAL', 'SPAN_KIND_SERVER', 'SPAN_KIND_CLIENT', 'SPAN_KIND_PRODUCER', 'SPAN_KIND_CONSUMER'] as const;
+export const SPAN_KIND_NAMES = [
+  'SPAN_KIND_UNSPECIFIED',
+  'SPAN_KIND_INTERNAL',
+  'SPAN_KIND_SERVER',
+  'SPAN_KIND_CLIENT',
+  'SPAN_KIND_PRODUCER',
+  'SPAN_KIND_CONSUMER',
+] as const;
 /** OTLP status codes: UNSET, OK, ERROR. */
 export type StatusCode = 0 | 1 | 2;
 export const STATUS_CODE_NAMES = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'] as const;
@@ -58,7 +86,11 @@ export interface Span {
  */
 export type TraceFormat = 'jaeger-v1' | 'otlp';
 
-export interface Trace { traceId: Uint8Array; spans: Span[]; format: TraceFormat }
+export interface Trace {
+  traceId: Uint8Array;
+  spans: Span[];
+  format: TraceFormat;
+}
 
 export const EMPTY_SCOPE: Scope = Object.freeze({ name: '', version: '', attributes: [] }) as Scope;
 

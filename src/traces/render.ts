@@ -12,7 +12,8 @@ export function describeTrace(d: TraceDiscrepancy): string[] {
   for (const m of d.missingSpans) lines.push(`  span ${m.spanId} "${m.name}" (${m.service}) missing in the target`);
   for (const x of d.extraSpans) lines.push(`  span ${x.spanId} "${x.name}" (${x.service}) only in the target`);
   for (const s of d.differentSpans) {
-    for (const f of s.fields) lines.push(`  span ${s.spanId} "${s.name}" ${f.field}: source ${f.source}, target ${f.target}`);
+    for (const f of s.fields)
+      lines.push(`  span ${s.spanId} "${s.name}" ${f.field}: source ${f.source}, target ${f.target}`);
   }
   return lines;
 }
@@ -37,9 +38,15 @@ export function renderVerifyTracesText(r: VerifyTracesReport): string {
   const tol = r.tolerances.filter((x) => x.count > 0);
   if (tol.length) out.push('tolerated:', ...tol.map((x) => `  ${x.id} x${x.count}: ${x.description}`));
   if (r.discrepancies.length) out.push('', 'differences:', ...r.discrepancies.flatMap(describeTrace));
-  if (r.reverse) out.push('', `reverse: ${r.reverse.targetTraces} target traces listed, ${r.reverse.missingInSource} not in the source${r.reverse.examples.length ? ` (${r.reverse.examples.join(', ')})` : ''}`);
+  if (r.reverse)
+    out.push(
+      '',
+      `reverse: ${r.reverse.targetTraces} target traces listed, ${r.reverse.missingInSource} not in the source${r.reverse.examples.length ? ` (${r.reverse.examples.join(', ')})` : ''}`,
+    );
   for (const w of r.warnings) out.push(`warning: ${w}`);
-  out.push(`took ${formatDuration(r.durationMs)}, ${formatCount(r.throughput.spansPerSecond)} spans/s, peak RSS ${formatBytes(r.peakRssBytes)}`);
+  out.push(
+    `took ${formatDuration(r.durationMs)}, ${formatCount(r.throughput.spansPerSecond)} spans/s, peak RSS ${formatBytes(r.peakRssBytes)}`,
+  );
   return out.join('\n') + '\n';
 }
 
@@ -53,18 +60,32 @@ export function renderVerifyTracesMarkdown(r: VerifyTracesReport): string {
     '',
     `**${gateLine(r)}**`,
     '',
-    mdTable(['Traces compared', 'Complete', 'Partial', 'Missing', 'Different'], [[t.compared, t.complete, t.partial, t.missing, t.different]]),
+    mdTable(
+      ['Traces compared', 'Complete', 'Partial', 'Missing', 'Different'],
+      [[t.compared, t.complete, t.partial, t.missing, t.different]],
+    ),
     '',
-    mdTable(['Spans (source)', 'Spans (target)', 'Equal', 'Missing', 'Different', 'Only in target'], [[s.source, s.target, s.matched, s.missing, s.different, s.extra]]),
+    mdTable(
+      ['Spans (source)', 'Spans (target)', 'Equal', 'Missing', 'Different', 'Only in target'],
+      [[s.source, s.target, s.matched, s.missing, s.different, s.extra]],
+    ),
     '',
     `Definition: ${r.consistency.definition}.`,
     '',
     '### Tolerances',
     '',
-    mdTable(['Tolerance', 'Count', 'What'], r.tolerances.map((x) => [x.id, x.count, x.description])),
+    mdTable(
+      ['Tolerance', 'Count', 'What'],
+      r.tolerances.map((x) => [x.id, x.count, x.description]),
+    ),
   ];
-  if (r.discrepancies.length) out.push('', '### Differences', '', '```', ...r.discrepancies.flatMap(describeTrace), '```');
-  if (r.reverse) out.push('', `Reverse: ${r.reverse.targetTraces} target traces listed, ${r.reverse.missingInSource} not in the source.`);
+  if (r.discrepancies.length)
+    out.push('', '### Differences', '', '```', ...r.discrepancies.flatMap(describeTrace), '```');
+  if (r.reverse)
+    out.push(
+      '',
+      `Reverse: ${r.reverse.targetTraces} target traces listed, ${r.reverse.missingInSource} not in the source.`,
+    );
   for (const w of r.warnings) out.push('', `> warning: ${w}`);
   return out.join('\n') + '\n';
 }
@@ -73,13 +94,34 @@ export function renderCopyTracesText(r: CopyTracesReport): string {
   const out = [
     `traces copy${r.interrupted ? ' (interrupted: partial)' : ''}: ${r.source} -> ${r.target}`,
     `window ${r.window.start} .. ${r.window.end}; state ${r.state}${r.plan.resumed ? ` (resumed, run ${r.plan.runs})` : ''}`,
-    textTable(['units', 'done', 'traces', 'spans', 'bytes sent', 'rejected traces', 'rejected spans'], [[r.plan.units, r.plan.unitsDone, r.totals.traces, r.totals.spans, formatBytes(r.totals.bytes), r.totals.rejectedTraces, r.totals.rejectedSpans]]),
+    textTable(
+      ['units', 'done', 'traces', 'spans', 'bytes sent', 'rejected traces', 'rejected spans'],
+      [
+        [
+          r.plan.units,
+          r.plan.unitsDone,
+          r.totals.traces,
+          r.totals.spans,
+          formatBytes(r.totals.bytes),
+          r.totals.rejectedTraces,
+          r.totals.rejectedSpans,
+        ],
+      ],
+    ),
     `this run: ${r.run.traces} traces, ${r.run.spans} spans in ${formatDuration(r.run.durationMs)} (${formatCount(r.run.spansPerSecond)} spans/s, ${r.run.requests} requests), ${r.run.skippedDuplicates} already copied by another unit, ${r.run.settledInFlight} in-flight traces found in the target, ${r.run.resentInFlight} re-sent; peak RSS ${formatBytes(r.run.peakRssBytes)}`,
   ];
   if (r.rejects.length) out.push('rejections:', ...r.rejects.map((x) => `  ${x.count}x ${x.message}`));
   if (r.advice.length) out.push('', ...r.advice.map((a) => `note: ${a}`));
-  if (r.interrupted) out.push('', 'interrupted (Ctrl-C): re-run the same command to resume; the traces on the wire are read back or re-sent');
-  else out.push('', 'next: stackshift traces verify --jaeger-url <source> --tempo-url <tempo> --start ... --end ...  (proves the copy by ID)');
+  if (r.interrupted)
+    out.push(
+      '',
+      'interrupted (Ctrl-C): re-run the same command to resume; the traces on the wire are read back or re-sent',
+    );
+  else
+    out.push(
+      '',
+      'next: stackshift traces verify --jaeger-url <source> --tempo-url <tempo> --start ... --end ...  (proves the copy by ID)',
+    );
   return out.join('\n') + '\n';
 }
 
@@ -89,7 +131,20 @@ export function renderCopyTracesMarkdown(r: CopyTracesReport): string {
     '',
     `${r.source} -> ${r.target}, window ${r.window.start} .. ${r.window.end}.`,
     '',
-    mdTable(['Units', 'Done', 'Traces', 'Spans', 'Bytes sent', 'Rejected traces', 'Rejected spans'], [[r.plan.units, r.plan.unitsDone, r.totals.traces, r.totals.spans, formatBytes(r.totals.bytes), r.totals.rejectedTraces, r.totals.rejectedSpans]]),
+    mdTable(
+      ['Units', 'Done', 'Traces', 'Spans', 'Bytes sent', 'Rejected traces', 'Rejected spans'],
+      [
+        [
+          r.plan.units,
+          r.plan.unitsDone,
+          r.totals.traces,
+          r.totals.spans,
+          formatBytes(r.totals.bytes),
+          r.totals.rejectedTraces,
+          r.totals.rejectedSpans,
+        ],
+      ],
+    ),
     '',
     ...r.advice.map((a) => `- ${a}`),
     '',

@@ -62,9 +62,14 @@ export const TRACES_COPY_MIGRATION: Migration = {
   ],
 };
 
-export interface CopyUnit { id: number; service: string; start_us: bigint; end_us: bigint; status: 'pending' | 'running' | 'done'; attempts: number }
-
-
+export interface CopyUnit {
+  id: number;
+  service: string;
+  start_us: bigint;
+  end_us: bigint;
+  status: 'pending' | 'running' | 'done';
+  attempts: number;
+}
 
 export class CopyState {
   readonly db: StateDb;
@@ -83,20 +88,35 @@ export class CopyState {
   }
 
   plan(): { fingerprint: string; params: string } | undefined {
-    return this.db.prepare('SELECT fingerprint, params FROM traces_copy_plan WHERE id = 1').get() as { fingerprint: string; params: string } | undefined;
+    return this.db.prepare('SELECT fingerprint, params FROM traces_copy_plan WHERE id = 1').get() as
+      { fingerprint: string; params: string } | undefined;
   }
 
-  createPlan(fingerprint: string, params: unknown, units: Array<{ service: string; startUs: bigint; endUs: bigint }>): void {
+  createPlan(
+    fingerprint: string,
+    params: unknown,
+    units: Array<{ service: string; startUs: bigint; endUs: bigint }>,
+  ): void {
     this.db.transaction(() => {
-      this.db.prepare('INSERT INTO traces_copy_plan (id, fingerprint, params, created_at) VALUES (1, ?, ?, ?)').run(fingerprint, JSON.stringify(params), Date.now());
-      const ins = this.db.prepare("INSERT INTO traces_copy_units (service, start_us, end_us, status) VALUES (?, ?, ?, 'pending')");
+      this.db
+        .prepare('INSERT INTO traces_copy_plan (id, fingerprint, params, created_at) VALUES (1, ?, ?, ?)')
+        .run(fingerprint, JSON.stringify(params), Date.now());
+      const ins = this.db.prepare(
+        "INSERT INTO traces_copy_units (service, start_us, end_us, status) VALUES (?, ?, ?, 'pending')",
+      );
       for (const u of units) ins.run(u.service, u.startUs, u.endUs);
     })();
   }
 
   units(status?: CopyUnit['status'][]): CopyUnit[] {
-    const rows = this.db.prepare('SELECT id, service, start_us, end_us, status, attempts FROM traces_copy_units ORDER BY start_us, service').all() as Array<Omit<CopyUnit, 'id' | 'attempts'> & { id: bigint; attempts: bigint }>;
-    return rows.filter((r) => !status || status.includes(r.status)).map((r) => ({ ...r, id: Number(r.id), attempts: Number(r.attempts) }));
+    const rows = this.db
+      .prepare(
+        'SELECT id, service, start_us, end_us, status, attempts FROM traces_copy_units ORDER BY start_us, service',
+      )
+      .all() as Array<Omit<CopyUnit, 'id' | 'attempts'> & { id: bigint; attempts: bigint }>;
+    return rows
+      .filter((r) => !status || status.includes(r.status))
+      .map((r) => ({ ...r, id: Number(r.id), attempts: Number(r.attempts) }));
   }
 
   startUnit(id: number): void {
@@ -112,9 +132,12 @@ export class CopyState {
     const got = new Set<string>();
     this.db.transaction(() => {
       // a new trace, or one whose earlier send could not be confirmed ('resend'): both are sent now
-      const ins = this.db.prepare(`INSERT INTO traces_copy_traces (trace_id, unit_id, status, spans, min_start_us) VALUES (?, ?, 'sending', ?, ?)
+      const ins = this.db
+        .prepare(`INSERT INTO traces_copy_traces (trace_id, unit_id, status, spans, min_start_us) VALUES (?, ?, 'sending', ?, ?)
         ON CONFLICT(trace_id) DO UPDATE SET status = 'sending', sends = sends + 1, unit_id = excluded.unit_id WHERE status = 'resend'`);
-      for (const t of traces) if (ins.run(Buffer.from(t.id), unitId, t.spans, t.minStartUs).changes > 0) got.add(Buffer.from(t.id).toString('hex'));
+      for (const t of traces)
+        if (ins.run(Buffer.from(t.id), unitId, t.spans, t.minStartUs).changes > 0)
+          got.add(Buffer.from(t.id).toString('hex'));
     })();
     return got;
   }
@@ -122,41 +145,86 @@ export class CopyState {
   /** Marks a posted batch: done (with bytes spread over its traces) or rejected. */
   settle(ids: Uint8Array[], outcome: 'done' | 'rejected', bytes: number, rejectedSpans = 0, message?: string): void {
     this.db.transaction(() => {
-      const upd = this.db.prepare('UPDATE traces_copy_traces SET status = ?, bytes = ?, rejected_spans = ? WHERE trace_id = ?');
+      const upd = this.db.prepare(
+        'UPDATE traces_copy_traces SET status = ?, bytes = ?, rejected_spans = ? WHERE trace_id = ?',
+      );
       const per = ids.length ? Math.round(bytes / ids.length) : 0;
       ids.forEach((id, i) => upd.run(outcome, per, i === 0 ? rejectedSpans : 0, Buffer.from(id)));
-      if (message) this.db.prepare('INSERT INTO traces_copy_rejects (message, count) VALUES (?, 1) ON CONFLICT(message) DO UPDATE SET count = count + 1').run(message.slice(0, 300));
+      if (message)
+        this.db
+          .prepare(
+            'INSERT INTO traces_copy_rejects (message, count) VALUES (?, 1) ON CONFLICT(message) DO UPDATE SET count = count + 1',
+          )
+          .run(message.slice(0, 300));
     })();
   }
 
   /** Traces posted but never acknowledged (the run before was killed mid-request). */
   inFlight(): Array<{ id: Uint8Array; spans: number; minStartUs: bigint }> {
-    const rows = this.db.prepare("SELECT trace_id, spans, min_start_us FROM traces_copy_traces WHERE status = 'sending'").all() as Array<{ trace_id: Buffer; spans: bigint; min_start_us: bigint }>;
+    const rows = this.db
+      .prepare("SELECT trace_id, spans, min_start_us FROM traces_copy_traces WHERE status = 'sending'")
+      .all() as Array<{ trace_id: Buffer; spans: bigint; min_start_us: bigint }>;
     return rows.map((r) => ({ id: Uint8Array.from(r.trace_id), spans: Number(r.spans), minStartUs: r.min_start_us }));
   }
 
   /** An in-flight trace found complete in the target: done. Not found: 'resend', so its unit sends it again. */
   resolveInFlight(id: Uint8Array, present: boolean): void {
-    this.db.prepare('UPDATE traces_copy_traces SET status = ? WHERE trace_id = ?').run(present ? 'done' : 'resend', Buffer.from(id));
+    this.db
+      .prepare('UPDATE traces_copy_traces SET status = ? WHERE trace_id = ?')
+      .run(present ? 'done' : 'resend', Buffer.from(id));
   }
 
-  totals(): { units: number; unitsDone: number; traces: number; spans: number; rejectedTraces: number; rejectedSpans: number; bytes: number; minStartUs?: bigint; rejects: Array<{ message: string; count: number }> } {
-    const u = this.db.prepare("SELECT COUNT(*) AS n, SUM(status = 'done') AS done FROM traces_copy_units").get() as { n: bigint; done: bigint | null };
-    const t = this.db.prepare(`SELECT SUM(status = 'done') AS traces, SUM(CASE WHEN status = 'done' THEN spans - rejected_spans ELSE 0 END) AS spans,
-      SUM(status = 'rejected') AS rtraces, SUM(CASE WHEN status = 'rejected' THEN spans ELSE rejected_spans END) AS rspans, SUM(bytes) AS bytes, MIN(min_start_us) AS minstart FROM traces_copy_traces`).get() as Record<string, bigint | null>;
-    const rejects = (this.db.prepare('SELECT message, count FROM traces_copy_rejects ORDER BY count DESC').all() as Array<{ message: string; count: bigint }>).map((r) => ({ message: r.message, count: Number(r.count) }));
+  totals(): {
+    units: number;
+    unitsDone: number;
+    traces: number;
+    spans: number;
+    rejectedTraces: number;
+    rejectedSpans: number;
+    bytes: number;
+    minStartUs?: bigint;
+    rejects: Array<{ message: string; count: number }>;
+  } {
+    const u = this.db.prepare("SELECT COUNT(*) AS n, SUM(status = 'done') AS done FROM traces_copy_units").get() as {
+      n: bigint;
+      done: bigint | null;
+    };
+    const t = this.db
+      .prepare(
+        `SELECT SUM(status = 'done') AS traces, SUM(CASE WHEN status = 'done' THEN spans - rejected_spans ELSE 0 END) AS spans,
+      SUM(status = 'rejected') AS rtraces, SUM(CASE WHEN status = 'rejected' THEN spans ELSE rejected_spans END) AS rspans, SUM(bytes) AS bytes, MIN(min_start_us) AS minstart FROM traces_copy_traces`,
+      )
+      .get() as Record<string, bigint | null>;
+    const rejects = (
+      this.db.prepare('SELECT message, count FROM traces_copy_rejects ORDER BY count DESC').all() as Array<{
+        message: string;
+        count: bigint;
+      }>
+    ).map((r) => ({ message: r.message, count: Number(r.count) }));
     return {
-      units: Number(u.n), unitsDone: Number(u.done ?? 0n), traces: Number(t.traces ?? 0n), spans: Number(t.spans ?? 0n), rejectedTraces: Number(t.rtraces ?? 0n),
-      rejectedSpans: Number(t.rspans ?? 0n), bytes: Number(t.bytes ?? 0n), minStartUs: t.minstart ?? undefined, rejects,
+      units: Number(u.n),
+      unitsDone: Number(u.done ?? 0n),
+      traces: Number(t.traces ?? 0n),
+      spans: Number(t.spans ?? 0n),
+      rejectedTraces: Number(t.rtraces ?? 0n),
+      rejectedSpans: Number(t.rspans ?? 0n),
+      bytes: Number(t.bytes ?? 0n),
+      minStartUs: t.minstart ?? undefined,
+      rejects,
     };
   }
 
   startRun(): number {
-    return Number(this.db.prepare("INSERT INTO traces_copy_runs (started_at, status) VALUES (?, 'running')").run(Date.now()).lastInsertRowid);
+    return Number(
+      this.db.prepare("INSERT INTO traces_copy_runs (started_at, status) VALUES (?, 'running')").run(Date.now())
+        .lastInsertRowid,
+    );
   }
 
   finishRun(id: number, status: string, settled: number, resent: number): void {
-    this.db.prepare('UPDATE traces_copy_runs SET finished_at = ?, status = ?, settled = ?, resent = ? WHERE id = ?').run(Date.now(), status, settled, resent, id);
+    this.db
+      .prepare('UPDATE traces_copy_runs SET finished_at = ?, status = ?, settled = ?, resent = ? WHERE id = ?')
+      .run(Date.now(), status, settled, resent, id);
   }
 
   runs(): number {

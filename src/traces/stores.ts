@@ -52,9 +52,13 @@ export class JaegerStore implements TraceStore {
     s.available = p.apis;
     s.serviceList = p.services;
     if (opts.api && !p.apis.includes(opts.api)) {
-      throw new StackshiftError('jaeger-api', `${client.url} does not serve the Jaeger ${opts.api === 'v1' ? 'v1 JSON API (/api/services, /api/traces: removed from Jaeger after v2.20)' : 'api_v3 (/api/v3/*)'}; it has ${p.apis.join(', ')}`, {
-        hint: `use --*-api ${p.apis[0]} or leave the API choice to the probe`,
-      });
+      throw new StackshiftError(
+        'jaeger-api',
+        `${client.url} does not serve the Jaeger ${opts.api === 'v1' ? 'v1 JSON API (/api/services, /api/traces: removed from Jaeger after v2.20)' : 'api_v3 (/api/v3/*)'}; it has ${p.apis.join(', ')}`,
+        {
+          hint: `use --*-api ${p.apis[0]} or leave the API choice to the probe`,
+        },
+      );
     }
     s.api = opts.api ?? p.apis[0];
     log.debug('jaeger API chosen', { url: client.url, api: s.api, available: p.apis.join(',') });
@@ -89,7 +93,11 @@ export class JaegerStore implements TraceStore {
           stack.push([mid + 1n, b], [a, mid]);
           continue;
         }
-        if (traces.length >= this.opts.pageLimit) log.warn('more traces start in one microsecond than the page limit: raise --page-limit', { service: svc, at: a.toString() });
+        if (traces.length >= this.opts.pageLimit)
+          log.warn('more traces start in one microsecond than the page limit: raise --page-limit', {
+            service: svc,
+            at: a.toString(),
+          });
         if (traces.length) yield traces;
       }
     }

@@ -65,7 +65,11 @@ export const SYNTHETIC_SCOPE: Scope = { name: 'stackshift.synthetic', version: '
 const KINDS: SpanKindCode[] = [3, 1, 4, 5, 2];
 const TWO_53 = 2n ** 53n;
 
-export function syntheticTrace(spec: SyntheticSpec, i: number, resources = syntheticResources(spec.services ?? 4)): Trace {
+export function syntheticTrace(
+  spec: SyntheticSpec,
+  i: number,
+  resources = syntheticResources(spec.services ?? 4),
+): Trace {
   const r = rng(spec.seed * 1_000_003 + i);
   const traceId = syntheticTraceId(spec.seed, i);
   const rangeUs = Math.max(1, (spec.endMs - spec.startMs - 60_000) * 1000);
@@ -86,17 +90,38 @@ export function syntheticTrace(spec: SyntheticSpec, i: number, resources = synth
       int('neg.offset', -(2n ** 62n) + BigInt(i)),
       { key: 'ratio', value: { type: 'double', value: (i % 97) / 7 + idx * 0.125 } },
       { key: 'payload', value: { type: 'bytes', value: Uint8Array.from([i & 0xff, idx & 0xff, 0, 255]) } },
-      { key: 'tags', value: { type: 'array', values: [{ type: 'string', value: 'a' }, { type: 'int', value: BigInt(idx) }] } },
+      {
+        key: 'tags',
+        value: {
+          type: 'array',
+          values: [
+            { type: 'string', value: 'a' },
+            { type: 'int', value: BigInt(idx) },
+          ],
+        },
+      },
       s('unicode', `spån ${i}-${idx} ✓`),
     ];
     const events = Array.from({ length: Math.floor(r() * 3) }, (_, e) => ({
       timeNs: (startUs + BigInt(e + 1)) * 1000n,
       name: e === 0 && errorSpan ? 'exception' : `event-${e}`,
-      attributes: [s('message', `step ${e} of span ${idx}`), int('attempt', BigInt(e)), { key: 'fraction', value: { type: 'double' as const, value: e / 3 } }],
+      attributes: [
+        s('message', `step ${e} of span ${idx}`),
+        int('attempt', BigInt(e)),
+        { key: 'fraction', value: { type: 'double' as const, value: e / 3 } },
+      ],
     }));
-    const links = i > 0 && idx === 0 && i % 5 === 0
-      ? [{ traceId: syntheticTraceId(spec.seed, i - 1), spanId: idBytes(spec.seed, i - 1, 0, 8), traceState: '', attributes: [s('link.reason', 'previous-batch')] }]
-      : [];
+    const links =
+      i > 0 && idx === 0 && i % 5 === 0
+        ? [
+            {
+              traceId: syntheticTraceId(spec.seed, i - 1),
+              spanId: idBytes(spec.seed, i - 1, 0, 8),
+              traceState: '',
+              attributes: [s('link.reason', 'previous-batch')],
+            },
+          ]
+        : [];
     const span: Span = {
       traceId,
       spanId: idBytes(spec.seed, i, idx, 8),
@@ -109,7 +134,11 @@ export function syntheticTrace(spec: SyntheticSpec, i: number, resources = synth
       attributes,
       events,
       links,
-      status: errorSpan ? { code: 2, message: 'synthetic failure' } : idx % 7 === 3 ? { code: 1, message: '' } : { code: 0, message: '' },
+      status: errorSpan
+        ? { code: 2, message: 'synthetic failure' }
+        : idx % 7 === 3
+          ? { code: 1, message: '' }
+          : { code: 0, message: '' },
       resource: res,
       scope: SYNTHETIC_SCOPE,
     };

@@ -12,7 +12,10 @@ export function toResourceSpans(traces: Trace[]): OtlpResourceSpansIn[] {
   for (const t of traces) {
     for (const s of t.spans) {
       let rk = resKey.get(s.resource);
-      if (rk === undefined) { rk = attrsText(s.resource.attributes); resKey.set(s.resource, rk); }
+      if (rk === undefined) {
+        rk = attrsText(s.resource.attributes);
+        resKey.set(s.resource, rk);
+      }
       let entry = byResource.get(rk);
       if (!entry) {
         entry = { rs: { resource: s.resource, scopeSpans: [] }, scopes: new Map() };

@@ -1,6 +1,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { compareTraces, TOLERANCES, type CompareOptions, type SpanDiff, type SpanRef, type Tolerance, type TraceComparison, type TraceStatus } from './compare.js';
+import {
+  compareTraces,
+  TOLERANCES,
+  type CompareOptions,
+  type SpanDiff,
+  type SpanRef,
+  type Tolerance,
+  type TraceComparison,
+  type TraceStatus,
+} from './compare.js';
 import { idHex } from './ids.js';
 import type { Trace } from './model.js';
 import type { TraceStore } from './stores.js';
@@ -10,7 +19,8 @@ import type { TraceStore } from './stores.js';
  * sample of them, fetched from the target by ID and compared span by span. The consistency figure follows
  * `verify metrics`: matched units over expected plus unexpected ones, here spans.
  */
-export const CONSISTENCY_DEFINITION = 'consistency = spans equal on both sides (within the listed tolerances) / (source spans + target spans the source lacks), over the compared traces; a missing trace counts all its spans as missing';
+export const CONSISTENCY_DEFINITION =
+  'consistency = spans equal on both sides (within the listed tolerances) / (source spans + target spans the source lacks), over the compared traces; a missing trace counts all its spans as missing';
 
 export type Sample = { kind: 'count'; n: number } | { kind: 'fraction'; fraction: number };
 
@@ -53,7 +63,14 @@ export interface VerifyTracesReport {
   mode: 'full' | 'sampled';
   sampling?: { kind: 'count' | 'fraction'; value: number; seed: number; population: number; sampled: number };
   consistency: { percent: number; basis: 'spans'; definition: string; gate?: { minPercent: number; passed: boolean } };
-  traces: { compared: number; complete: number; partial: number; missing: number; different: number; completePercent: number };
+  traces: {
+    compared: number;
+    complete: number;
+    partial: number;
+    missing: number;
+    different: number;
+    completePercent: number;
+  };
   spans: { source: number; target: number; matched: number; missing: number; extra: number; different: number };
   tolerances: Array<{ id: Tolerance; description: string; count: number }>;
   discrepancies: TraceDiscrepancy[];
@@ -69,7 +86,9 @@ export function peakRss(): number {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
     if (m) return Number(m[1]) * 1024;
-  } catch { /* not Linux */ }
+  } catch {
+    /* not Linux */
+  }
   return process.memoryUsage().rss;
 }
 
@@ -109,9 +128,18 @@ export async function verifyTraces(p: VerifyTracesParams): Promise<VerifyTracesR
     spans.missing += c.status === 'missing' ? c.sourceSpans : c.missingSpans.length;
     spans.extra += c.extraSpans.length;
     spans.different += c.differentSpans.length;
-    for (const [k, v] of Object.entries(c.tolerated)) tolerated[k as Tolerance] = (tolerated[k as Tolerance] ?? 0) + (v ?? 0);
+    for (const [k, v] of Object.entries(c.tolerated))
+      tolerated[k as Tolerance] = (tolerated[k as Tolerance] ?? 0) + (v ?? 0);
     if (c.status !== 'complete' && discrepancies.length < p.top) {
-      discrepancies.push({ traceId: c.traceId, status: c.status, sourceSpans: c.sourceSpans, targetSpans: c.targetSpans, missingSpans: c.missingSpans, extraSpans: c.extraSpans, differentSpans: c.differentSpans });
+      discrepancies.push({
+        traceId: c.traceId,
+        status: c.status,
+        sourceSpans: c.sourceSpans,
+        targetSpans: c.targetSpans,
+        missingSpans: c.missingSpans,
+        extraSpans: c.extraSpans,
+        differentSpans: c.differentSpans,
+      });
     }
     p.onProgress?.({ traces: traces.compared, spans: spans.source });
   };
@@ -131,11 +159,17 @@ export async function verifyTraces(p: VerifyTracesParams): Promise<VerifyTracesR
         seen.add(key);
         population++;
         if (!p.sample) todo.push(t);
-        else if (p.sample.kind === 'fraction') { if (hash64(seed, t.traceId) < p.sample.fraction) todo.push(t); }
-        else {
+        else if (p.sample.kind === 'fraction') {
+          if (hash64(seed, t.traceId) < p.sample.fraction) todo.push(t);
+        } else {
           const h = hash64(seed, t.traceId);
-          if (reservoir.length < p.sample.n) { reservoir.push({ h, id: t.traceId }); reservoir.sort((a, b) => b.h - a.h); }
-          else if (h < reservoir[0].h) { reservoir[0] = { h, id: t.traceId }; reservoir.sort((a, b) => b.h - a.h); }
+          if (reservoir.length < p.sample.n) {
+            reservoir.push({ h, id: t.traceId });
+            reservoir.sort((a, b) => b.h - a.h);
+          } else if (h < reservoir[0].h) {
+            reservoir[0] = { h, id: t.traceId };
+            reservoir.sort((a, b) => b.h - a.h);
+          }
         }
       }
       await pool(todo, p.concurrency, check);
@@ -143,11 +177,15 @@ export async function verifyTraces(p: VerifyTracesParams): Promise<VerifyTracesR
   }
   if (p.sample?.kind === 'count') {
     // second step: the chosen traces read again from the source by ID (with the window: ES-backed Jaeger's 72 h lookback)
-    await pool(reservoir.map((r) => r.id), p.concurrency, async (id) => {
-      const src = await p.source.get(id, hint);
-      if (src) await check(src);
-      else warnings.push(`trace ${idHex(id)} was listed by the source but could not be read back from it by ID`);
-    });
+    await pool(
+      reservoir.map((r) => r.id),
+      p.concurrency,
+      async (id) => {
+        const src = await p.source.get(id, hint);
+        if (src) await check(src);
+        else warnings.push(`trace ${idHex(id)} was listed by the source but could not be read back from it by ID`);
+      },
+    );
   }
 
   let reverse: VerifyTracesReport['reverse'];
@@ -156,7 +194,12 @@ export async function verifyTraces(p: VerifyTracesParams): Promise<VerifyTracesR
     const rseen = new Set<string>();
     for (const svc of p.target.kind === 'tempo' ? [undefined] : await p.target.services()) {
       for await (const page of p.target.search(svc, p.startUs, p.endUs)) {
-        const todo = page.filter((t) => { const k = idHex(t.traceId); if (rseen.has(k)) return false; rseen.add(k); return true; });
+        const todo = page.filter((t) => {
+          const k = idHex(t.traceId);
+          if (rseen.has(k)) return false;
+          rseen.add(k);
+          return true;
+        });
         reverse.targetTraces += todo.length;
         await pool(todo, p.concurrency, async (t) => {
           const k = idHex(t.traceId);
@@ -169,7 +212,10 @@ export async function verifyTraces(p: VerifyTracesParams): Promise<VerifyTracesR
         });
       }
     }
-    if (p.target.kind === 'tempo') warnings.push('the reverse check lists Tempo traces through /api/search: traces copied from history are not found by a historical search (ingestion slack), only live-written ones are');
+    if (p.target.kind === 'tempo')
+      warnings.push(
+        'the reverse check lists Tempo traces through /api/search: traces copied from history are not found by a historical search (ingestion slack), only live-written ones are',
+      );
   }
 
   traces.completePercent = traces.compared ? (traces.complete * 100) / traces.compared : 100;
@@ -185,20 +231,40 @@ export async function verifyTraces(p: VerifyTracesParams): Promise<VerifyTracesR
     window: { start: usIso(p.startUs), end: usIso(p.endUs) },
     services,
     mode: p.sample ? 'sampled' : 'full',
-    sampling: p.sample ? { kind: p.sample.kind, value: p.sample.kind === 'count' ? p.sample.n : p.sample.fraction, seed, population, sampled: traces.compared } : undefined,
+    sampling: p.sample
+      ? {
+          kind: p.sample.kind,
+          value: p.sample.kind === 'count' ? p.sample.n : p.sample.fraction,
+          seed,
+          population,
+          sampled: traces.compared,
+        }
+      : undefined,
     consistency: { percent, basis: 'spans', definition: CONSISTENCY_DEFINITION },
     traces,
     spans,
-    tolerances: (Object.keys(TOLERANCES) as Tolerance[]).map((id) => ({ id, description: TOLERANCES[id], count: tolerated[id] ?? 0 })),
+    tolerances: (Object.keys(TOLERANCES) as Tolerance[]).map((id) => ({
+      id,
+      description: TOLERANCES[id],
+      count: tolerated[id] ?? 0,
+    })),
     discrepancies,
     reverse,
     warnings,
     durationMs: ms,
-    throughput: { spansPerSecond: ms ? Math.round((spans.source * 1000) / ms) : 0, tracesPerSecond: ms ? Math.round((traces.compared * 1000) / ms) : 0 },
+    throughput: {
+      spansPerSecond: ms ? Math.round((spans.source * 1000) / ms) : 0,
+      tracesPerSecond: ms ? Math.round((traces.compared * 1000) / ms) : 0,
+    },
     peakRssBytes: peakRss(),
   };
-  if (traces.compared === 0 && services.length > 0) warnings.push('no traces found in the source over the window: check --start/--end and --service');
-  if (p.minConsistency !== undefined) report.consistency.gate = { minPercent: p.minConsistency, passed: percent >= p.minConsistency && (!reverse || reverse.missingInSource === 0) };
+  if (traces.compared === 0 && services.length > 0)
+    warnings.push('no traces found in the source over the window: check --start/--end and --service');
+  if (p.minConsistency !== undefined)
+    report.consistency.gate = {
+      minPercent: p.minConsistency,
+      passed: percent >= p.minConsistency && (!reverse || reverse.missingInSource === 0),
+    };
   return report;
 }
 

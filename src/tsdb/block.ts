@@ -27,8 +27,22 @@ export interface BlockMeta {
   ulid: string;
   minTime: number;
   maxTime: number;
-  stats?: { numSamples?: number; numSeries?: number; numChunks?: number; numTombstones?: number; numFloatSamples?: number; numHistogramSamples?: number };
-  compaction?: { level?: number; sources?: string[]; parents?: Array<{ ulid: string }>; deletable?: boolean; failed?: boolean; hints?: string[] };
+  stats?: {
+    numSamples?: number;
+    numSeries?: number;
+    numChunks?: number;
+    numTombstones?: number;
+    numFloatSamples?: number;
+    numHistogramSamples?: number;
+  };
+  compaction?: {
+    level?: number;
+    sources?: string[];
+    parents?: Array<{ ulid: string }>;
+    deletable?: boolean;
+    failed?: boolean;
+    hints?: string[];
+  };
   version: number;
   [k: string]: unknown;
 }
@@ -77,7 +91,11 @@ export function isBlockDir(dir: string): boolean {
 }
 
 function fileSize(p: string): number {
-  try { return statSync(p).size; } catch { return 0; }
+  try {
+    return statSync(p).size;
+  } catch {
+    return 0;
+  }
 }
 
 function encodingName(id: number): string {
@@ -92,8 +110,18 @@ export function inspectBlock(dir: string, opts: { level?: ScanLevel; root?: stri
   const name = dir.split('/').filter(Boolean).pop() ?? dir;
   const problems: Problem[] = [];
   const info: BlockInfo = {
-    ulid: name, dir, stats: {}, sources: [], indexBytes: 0, chunkBytes: 0, tombstonesBytes: 0, metaBytes: 0, sizeBytes: 0,
-    chunkSegments: [], checked: { meta: false, indexHeader: false, indexSections: false, chunkCrcs: false }, problems,
+    ulid: name,
+    dir,
+    stats: {},
+    sources: [],
+    indexBytes: 0,
+    chunkBytes: 0,
+    tombstonesBytes: 0,
+    metaBytes: 0,
+    sizeBytes: 0,
+    chunkSegments: [],
+    checked: { meta: false, indexHeader: false, indexSections: false, chunkCrcs: false },
+    problems,
   };
   const add = (p: Omit<Problem, 'block'>) => problems.push({ ...p, block: info.ulid });
 
@@ -108,29 +136,69 @@ export function inspectBlock(dir: string, opts: { level?: ScanLevel; root?: stri
   }
   if (meta) {
     info.checked.meta = true;
-    if (typeof meta.ulid !== 'string' || !ULID_RE.test(meta.ulid)) add({ severity: 'error', file: rel(metaPath), message: `meta.json "ulid" is not a ULID (${JSON.stringify(meta.ulid)})` });
+    if (typeof meta.ulid !== 'string' || !ULID_RE.test(meta.ulid))
+      add({
+        severity: 'error',
+        file: rel(metaPath),
+        message: `meta.json "ulid" is not a ULID (${JSON.stringify(meta.ulid)})`,
+      });
     else {
-      if (meta.ulid !== name) add({ severity: 'warning', file: rel(metaPath), message: `meta.json ulid ${meta.ulid} differs from the directory name ${name}` });
+      if (meta.ulid !== name)
+        add({
+          severity: 'warning',
+          file: rel(metaPath),
+          message: `meta.json ulid ${meta.ulid} differs from the directory name ${name}`,
+        });
       info.ulid = meta.ulid;
     }
-    if (!Number.isFinite(meta.minTime) || !Number.isFinite(meta.maxTime) || meta.minTime >= meta.maxTime) add({ severity: 'error', file: rel(metaPath), message: `meta.json time range is invalid (minTime ${meta.minTime}, maxTime ${meta.maxTime})` });
-    if (meta.version !== 1) add({ severity: 'error', file: rel(metaPath), message: `meta.json version ${meta.version} is not 1 (tsdb/block.go metaVersion1); Prometheus repairs only blocks of 2.1 with version 2` });
+    if (!Number.isFinite(meta.minTime) || !Number.isFinite(meta.maxTime) || meta.minTime >= meta.maxTime)
+      add({
+        severity: 'error',
+        file: rel(metaPath),
+        message: `meta.json time range is invalid (minTime ${meta.minTime}, maxTime ${meta.maxTime})`,
+      });
+    if (meta.version !== 1)
+      add({
+        severity: 'error',
+        file: rel(metaPath),
+        message: `meta.json version ${meta.version} is not 1 (tsdb/block.go metaVersion1); Prometheus repairs only blocks of 2.1 with version 2`,
+      });
     info.minTime = meta.minTime;
     info.maxTime = meta.maxTime;
     info.metaVersion = meta.version;
-    info.stats = { numSamples: meta.stats?.numSamples, numSeries: meta.stats?.numSeries, numChunks: meta.stats?.numChunks, numTombstones: meta.stats?.numTombstones };
-    const badSource = [...(meta.compaction?.sources ?? []), ...(meta.compaction?.parents ?? []).map((x) => x?.ulid)].find((u) => typeof u !== 'string' || !ULID_RE.test(u));
-    if (badSource !== undefined) add({ severity: 'error', file: rel(metaPath), message: `meta.json compaction sources/parents hold ${JSON.stringify(badSource)}, not a ULID` });
+    info.stats = {
+      numSamples: meta.stats?.numSamples,
+      numSeries: meta.stats?.numSeries,
+      numChunks: meta.stats?.numChunks,
+      numTombstones: meta.stats?.numTombstones,
+    };
+    const badSource = [
+      ...(meta.compaction?.sources ?? []),
+      ...(meta.compaction?.parents ?? []).map((x) => x?.ulid),
+    ].find((u) => typeof u !== 'string' || !ULID_RE.test(u));
+    if (badSource !== undefined)
+      add({
+        severity: 'error',
+        file: rel(metaPath),
+        message: `meta.json compaction sources/parents hold ${JSON.stringify(badSource)}, not a ULID`,
+      });
     info.compactionLevel = meta.compaction?.level;
     info.sources = meta.compaction?.sources ?? [];
-    if (meta.compaction?.deletable) add({ severity: 'warning', file: rel(metaPath), message: 'block is marked deletable (compaction replaced it); Prometheus deletes it on the next reload' });
+    if (meta.compaction?.deletable)
+      add({
+        severity: 'warning',
+        file: rel(metaPath),
+        message: 'block is marked deletable (compaction replaced it); Prometheus deletes it on the next reload',
+      });
   }
 
   // chunk segments: sizes first, so index chunk references can be bounds-checked
   const chunksDir = join(dir, 'chunks');
   let segNames: string[] = [];
   try {
-    segNames = readdirSync(chunksDir).filter((n) => /^\d+$/.test(n)).sort();
+    segNames = readdirSync(chunksDir)
+      .filter((n) => /^\d+$/.test(n))
+      .sort();
   } catch {
     add({ severity: 'error', file: rel(chunksDir), message: 'chunks/ directory is missing' });
   }
@@ -152,8 +220,17 @@ export function inspectBlock(dir: string, opts: { level?: ScanLevel; root?: stri
     info.checked.indexSections = idx.sectionsChecked;
     if (idx.series !== undefined) info.counted = { chunks: 0, series: idx.series, indexChunkRefs: idx.chunkRefs };
     // Chunks must lie inside the block's [minTime, maxTime) (maxTime is exclusive, tsdb/block.go).
-    if (meta && idx.minT !== undefined && idx.maxT !== undefined && (idx.minT < meta.minTime || idx.maxT >= meta.maxTime)) {
-      add({ severity: 'error', file: rel(metaPath), message: `meta.json time range [${meta.minTime}, ${meta.maxTime}) does not cover the chunks in the index [${idx.minT}, ${idx.maxT}]` });
+    if (
+      meta &&
+      idx.minT !== undefined &&
+      idx.maxT !== undefined &&
+      (idx.minT < meta.minTime || idx.maxT >= meta.maxTime)
+    ) {
+      add({
+        severity: 'error',
+        file: rel(metaPath),
+        message: `meta.json time range [${meta.minTime}, ${meta.maxTime}) does not cover the chunks in the index [${idx.minT}, ${idx.maxT}]`,
+      });
     }
   }
 
@@ -162,7 +239,13 @@ export function inspectBlock(dir: string, opts: { level?: ScanLevel; root?: stri
     let chunks = 0;
     let samples: number | undefined = 0;
     for (const seg of info.chunkSegments) {
-      const r = scanChunkSegment(join(chunksDir, seg.name), rel(join(chunksDir, seg.name)), level === 'full', encodings, add);
+      const r = scanChunkSegment(
+        join(chunksDir, seg.name),
+        rel(join(chunksDir, seg.name)),
+        level === 'full',
+        encodings,
+        add,
+      );
       seg.magicOk = r.magicOk;
       seg.format = r.format;
       seg.chunks = r.chunks;
@@ -170,7 +253,9 @@ export function inspectBlock(dir: string, opts: { level?: ScanLevel; root?: stri
       samples = samples === undefined || r.samples === undefined ? undefined : samples + r.samples;
     }
     info.checked.chunkCrcs = level === 'full';
-    info.chunkEncodings = Object.fromEntries([...encodings].sort((a, b) => a[0] - b[0]).map(([k, v]) => [encodingName(k), v]));
+    info.chunkEncodings = Object.fromEntries(
+      [...encodings].sort((a, b) => a[0] - b[0]).map(([k, v]) => [encodingName(k), v]),
+    );
     info.encodingIds = [...encodings.keys()].sort((a, b) => a - b);
     info.counted = { ...(info.counted ?? {}), chunks, samples };
   } else {
@@ -179,7 +264,13 @@ export function inspectBlock(dir: string, opts: { level?: ScanLevel; root?: stri
       try {
         seg.magicOk = f.u32(0) === BLOCK_CHUNK_SEGMENT.magic;
         seg.format = f.u8(4);
-        if (!seg.magicOk) add({ severity: 'error', file: rel(join(chunksDir, seg.name)), offset: 0, message: `chunk segment magic is ${hex(f.u32(0) ?? 0)}, expected ${hex(BLOCK_CHUNK_SEGMENT.magic)}` });
+        if (!seg.magicOk)
+          add({
+            severity: 'error',
+            file: rel(join(chunksDir, seg.name)),
+            offset: 0,
+            message: `chunk segment magic is ${hex(f.u32(0) ?? 0)}, expected ${hex(BLOCK_CHUNK_SEGMENT.magic)}`,
+          });
       } finally {
         f.close();
       }
@@ -196,7 +287,12 @@ export function inspectBlock(dir: string, opts: { level?: ScanLevel; root?: stri
     const c = info.counted;
     const st = meta.stats ?? {};
     const mismatch = (what: string, metaV: number | undefined, got: number | undefined, where: string) => {
-      if (metaV !== undefined && got !== undefined && metaV !== got) add({ severity: 'error', file: rel(metaPath), message: `meta.json says ${what}=${metaV} but ${where} hold ${got}` });
+      if (metaV !== undefined && got !== undefined && metaV !== got)
+        add({
+          severity: 'error',
+          file: rel(metaPath),
+          message: `meta.json says ${what}=${metaV} but ${where} hold ${got}`,
+        });
     };
     mismatch('numChunks', st.numChunks, c.chunks, 'the chunk segments');
     mismatch('numChunks', st.numChunks, c.indexChunkRefs, 'the index series entries');
@@ -206,25 +302,61 @@ export function inspectBlock(dir: string, opts: { level?: ScanLevel; root?: stri
   return info;
 }
 
-interface IndexCheck { version?: number; headerChecked: boolean; sectionsChecked: boolean; series?: number; chunkRefs?: number; minT?: number; maxT?: number }
+interface IndexCheck {
+  version?: number;
+  headerChecked: boolean;
+  sectionsChecked: boolean;
+  series?: number;
+  chunkRefs?: number;
+  minT?: number;
+  maxT?: number;
+}
 
 const TOC_BYTES = 6 * 8 + 4;
 
-function checkIndex(path: string, relPath: string, full: boolean, segSize: Map<number, number>, add: (p: Omit<Problem, 'block'>) => void): IndexCheck {
+function checkIndex(
+  path: string,
+  relPath: string,
+  full: boolean,
+  segSize: Map<number, number>,
+  add: (p: Omit<Problem, 'block'>) => void,
+): IndexCheck {
   const f = new WindowedFile(path);
   const out: IndexCheck = { headerChecked: false, sectionsChecked: false };
   try {
     if (f.size < 5) {
-      add({ severity: 'error', file: relPath, offset: 0, message: `index is ${f.size} bytes long: truncated before its 5-byte header` });
+      add({
+        severity: 'error',
+        file: relPath,
+        offset: 0,
+        message: `index is ${f.size} bytes long: truncated before its 5-byte header`,
+      });
       return out;
     }
     const magic = f.u32(0)!;
-    if (magic !== INDEX_MAGIC) add({ severity: 'error', file: relPath, offset: 0, message: `index magic is ${hex(magic)}, expected ${hex(INDEX_MAGIC)}` });
+    if (magic !== INDEX_MAGIC)
+      add({
+        severity: 'error',
+        file: relPath,
+        offset: 0,
+        message: `index magic is ${hex(magic)}, expected ${hex(INDEX_MAGIC)}`,
+      });
     out.version = f.u8(4);
-    if (out.version === undefined || out.version < 1 || out.version > 3) add({ severity: 'error', file: relPath, offset: 4, message: `index version byte is ${out.version}; Prometheus knows 1, 2 and 3 ("unknown index file version")` });
+    if (out.version === undefined || out.version < 1 || out.version > 3)
+      add({
+        severity: 'error',
+        file: relPath,
+        offset: 4,
+        message: `index version byte is ${out.version}; Prometheus knows 1, 2 and 3 ("unknown index file version")`,
+      });
     out.headerChecked = true;
     if (f.size < 5 + TOC_BYTES) {
-      add({ severity: 'error', file: relPath, offset: f.size, message: `index is ${f.size} bytes long: too short to hold a table of contents (truncated)` });
+      add({
+        severity: 'error',
+        file: relPath,
+        offset: f.size,
+        message: `index is ${f.size} bytes long: too short to hold a table of contents (truncated)`,
+      });
       return out;
     }
     const tocAt = f.size - TOC_BYTES;
@@ -232,14 +364,31 @@ function checkIndex(path: string, relPath: string, full: boolean, segSize: Map<n
     const stored = toc.readUInt32BE(48);
     const computed = crc32c(toc, 0, 48);
     if (stored !== computed) {
-      add({ severity: 'error', file: relPath, offset: tocAt, message: `index table of contents at offset ${tocAt} (file size ${f.size}) fails its CRC32C (stored ${hex(stored)}, computed ${hex(computed)}): the file is truncated or corrupt` });
+      add({
+        severity: 'error',
+        file: relPath,
+        offset: tocAt,
+        message: `index table of contents at offset ${tocAt} (file size ${f.size}) fails its CRC32C (stored ${hex(stored)}, computed ${hex(computed)}): the file is truncated or corrupt`,
+      });
       return out;
     }
-    const names = ['symbols', 'series', 'label indices', 'label offset table', 'postings', 'postings offset table'] as const;
+    const names = [
+      'symbols',
+      'series',
+      'label indices',
+      'label offset table',
+      'postings',
+      'postings offset table',
+    ] as const;
     const offs = names.map((_, i) => Number(toc.readBigUInt64BE(i * 8)));
     for (let i = 0; i < offs.length; i++) {
       if (offs[i] !== 0 && (offs[i] < 5 || offs[i] >= tocAt)) {
-        add({ severity: 'error', file: relPath, offset: tocAt + i * 8, message: `TOC points the ${names[i]} section at ${offs[i]}, outside the file (${tocAt} bytes before the TOC): truncated or corrupt` });
+        add({
+          severity: 'error',
+          file: relPath,
+          offset: tocAt + i * 8,
+          message: `TOC points the ${names[i]} section at ${offs[i]}, outside the file (${tocAt} bytes before the TOC): truncated or corrupt`,
+        });
         return out;
       }
     }
@@ -270,31 +419,65 @@ function checkIndex(path: string, relPath: string, full: boolean, segSize: Map<n
 }
 
 /** One `len <4b> | content | CRC32 <4b>` section. */
-function lenSection(f: WindowedFile, at: number, relPath: string, what: string, add: (p: Omit<Problem, 'block'>) => void): boolean {
+function lenSection(
+  f: WindowedFile,
+  at: number,
+  relPath: string,
+  what: string,
+  add: (p: Omit<Problem, 'block'>) => void,
+): boolean {
   const len = f.u32(at);
   if (len === undefined || at + 8 + len > f.size) {
-    add({ severity: 'error', file: relPath, offset: at, message: `${what} at offset ${at} claims ${len ?? '?'} bytes, past the end of the file (${f.size} bytes): truncated` });
+    add({
+      severity: 'error',
+      file: relPath,
+      offset: at,
+      message: `${what} at offset ${at} claims ${len ?? '?'} bytes, past the end of the file (${f.size} bytes): truncated`,
+    });
     return false;
   }
   const body = f.bytes(at + 4, len + 4)!;
   const computed = crc32c(body, 0, len);
   const stored = body.readUInt32BE(len);
   if (computed !== stored) {
-    add({ severity: 'error', file: relPath, offset: at, message: `${what} at offset ${at} (${len} bytes) fails its CRC32C (stored ${hex(stored)}, computed ${hex(computed)})` });
+    add({
+      severity: 'error',
+      file: relPath,
+      offset: at,
+      message: `${what} at offset ${at} (${len} bytes) fails its CRC32C (stored ${hex(stored)}, computed ${hex(computed)})`,
+    });
     return false;
   }
   return true;
 }
 
 /** A run of 4-byte-aligned `len <4b>` sections with zero padding between them (label indices, postings). */
-function lenSections(f: WindowedFile, start: number, end: number, relPath: string, what: string, add: (p: Omit<Problem, 'block'>) => void): boolean {
+function lenSections(
+  f: WindowedFile,
+  start: number,
+  end: number,
+  relPath: string,
+  what: string,
+  add: (p: Omit<Problem, 'block'>) => void,
+): boolean {
   let pos = start;
   while (pos + 4 <= end) {
-    if (pos % 4) { pos += 4 - (pos % 4); continue; }
+    if (pos % 4) {
+      pos += 4 - (pos % 4);
+      continue;
+    }
     const len = f.u32(pos)!;
-    if (len === 0) { pos += 4; continue; }
+    if (len === 0) {
+      pos += 4;
+      continue;
+    }
     if (pos + 8 + len > end) {
-      add({ severity: 'error', file: relPath, offset: pos, message: `${what} at offset ${pos} claims ${len} bytes, past the end of its section at ${end}` });
+      add({
+        severity: 'error',
+        file: relPath,
+        offset: pos,
+        message: `${what} at offset ${pos} claims ${len} bytes, past the end of its section at ${end}`,
+      });
       return false;
     }
     if (!lenSection(f, pos, relPath, what, add)) return false;
@@ -304,7 +487,14 @@ function lenSections(f: WindowedFile, start: number, end: number, relPath: strin
 }
 
 /** Series entries, 16-byte aligned: `len <uvarint> | labels | chunk metas | CRC32 <4b>` (index format v2). */
-function seriesSection(f: WindowedFile, start: number, end: number, relPath: string, segSize: Map<number, number>, add: (p: Omit<Problem, 'block'>) => void): { ok: boolean; series: number; chunkRefs: number; minT?: number; maxT?: number } {
+function seriesSection(
+  f: WindowedFile,
+  start: number,
+  end: number,
+  relPath: string,
+  segSize: Map<number, number>,
+  add: (p: Omit<Problem, 'block'>) => void,
+): { ok: boolean; series: number; chunkRefs: number; minT?: number; maxT?: number } {
   let minT = Infinity;
   let maxT = -Infinity;
   let pos = start;
@@ -312,24 +502,45 @@ function seriesSection(f: WindowedFile, start: number, end: number, relPath: str
   let chunkRefs = 0;
   let badRefs = 0;
   while (pos < end) {
-    if (pos % 16) { pos += 16 - (pos % 16); continue; }
+    if (pos % 16) {
+      pos += 16 - (pos % 16);
+      continue;
+    }
     const v = f.view(pos, 10);
     const lenV = uvarint(v.buf, v.base, v.base + v.avail);
     if (!lenV) {
-      add({ severity: 'error', file: relPath, offset: pos, message: `series entry at offset ${pos}: unreadable length` });
+      add({
+        severity: 'error',
+        file: relPath,
+        offset: pos,
+        message: `series entry at offset ${pos}: unreadable length`,
+      });
       return { ok: false, series, chunkRefs };
     }
-    if (lenV.value === 0) { pos += 16; continue; }
+    if (lenV.value === 0) {
+      pos += 16;
+      continue;
+    }
     const bodyAt = pos + lenV.n;
     if (bodyAt + lenV.value + 4 > end) {
-      add({ severity: 'error', file: relPath, offset: pos, message: `series entry at offset ${pos} claims ${lenV.value} bytes, past the end of the series section at ${end}` });
+      add({
+        severity: 'error',
+        file: relPath,
+        offset: pos,
+        message: `series entry at offset ${pos} claims ${lenV.value} bytes, past the end of the series section at ${end}`,
+      });
       return { ok: false, series, chunkRefs };
     }
     const body = f.bytes(bodyAt, lenV.value + 4)!;
     const stored = body.readUInt32BE(lenV.value);
     const computed = crc32c(body, 0, lenV.value);
     if (stored !== computed) {
-      add({ severity: 'error', file: relPath, offset: pos, message: `series entry at offset ${pos} (series id ${pos / 16}) fails its CRC32C (stored ${hex(stored)}, computed ${hex(computed)})` });
+      add({
+        severity: 'error',
+        file: relPath,
+        offset: pos,
+        message: `series entry at offset ${pos} (series id ${pos / 16}) fails its CRC32C (stored ${hex(stored)}, computed ${hex(computed)})`,
+      });
       return { ok: false, series, chunkRefs };
     }
     // labels, then chunk metas whose references must land inside a chunk segment
@@ -338,7 +549,11 @@ function seriesSection(f: WindowedFile, start: number, end: number, relPath: str
     const nl = uvarint(body, p, e);
     if (!nl) break;
     p += nl.n;
-    for (let i = 0; i < nl.value * 2; i++) { const x = uvarint(body, p, e); if (!x) break; p += x.n; }
+    for (let i = 0; i < nl.value * 2; i++) {
+      const x = uvarint(body, p, e);
+      if (!x) break;
+      p += x.n;
+    }
     const nc = uvarint(body, p, e);
     if (nc) {
       p += nc.n;
@@ -346,16 +561,28 @@ function seriesSection(f: WindowedFile, start: number, end: number, relPath: str
       let t = 0;
       for (let i = 0; i < nc.value; i++) {
         if (i === 0) {
-          const mint = varint(body, p, e); if (!mint) break; p += mint.n;
-          const d = uvarint(body, p, e); if (!d) break; p += d.n;
-          const r = uvarint(body, p, e); if (!r) break; p += r.n;
+          const mint = varint(body, p, e);
+          if (!mint) break;
+          p += mint.n;
+          const d = uvarint(body, p, e);
+          if (!d) break;
+          p += d.n;
+          const r = uvarint(body, p, e);
+          if (!r) break;
+          p += r.n;
           ref = r.value;
           if (mint.value < minT) minT = mint.value;
           t = mint.value + d.value;
         } else {
-          const a = uvarint(body, p, e); if (!a) break; p += a.n;
-          const b = uvarint(body, p, e); if (!b) break; p += b.n;
-          const r = varint(body, p, e); if (!r) break; p += r.n;
+          const a = uvarint(body, p, e);
+          if (!a) break;
+          p += a.n;
+          const b = uvarint(body, p, e);
+          if (!b) break;
+          p += b.n;
+          const r = varint(body, p, e);
+          if (!r) break;
+          p += r.n;
           ref += r.value;
           t += a.value + b.value;
         }
@@ -366,32 +593,65 @@ function seriesSection(f: WindowedFile, start: number, end: number, relPath: str
         // Segment files are numbered from 1; the reference's upper half is the 0-based sequence.
         const size = segSize.get(seq + 1);
         if ((size === undefined || off >= size) && badRefs++ < 3) {
-          add({ severity: 'error', file: relPath, offset: pos, message: `series entry at offset ${pos} references chunk ${String(seq + 1).padStart(6, '0')}:${off}, ${size === undefined ? 'a segment that does not exist' : `beyond that segment's ${size} bytes`}` });
+          add({
+            severity: 'error',
+            file: relPath,
+            offset: pos,
+            message: `series entry at offset ${pos} references chunk ${String(seq + 1).padStart(6, '0')}:${off}, ${size === undefined ? 'a segment that does not exist' : `beyond that segment's ${size} bytes`}`,
+          });
         }
       }
     }
     series++;
     pos = bodyAt + lenV.value + 4;
   }
-  return { ok: badRefs === 0, series, chunkRefs, minT: Number.isFinite(minT) ? minT : undefined, maxT: Number.isFinite(maxT) ? maxT : undefined };
+  return {
+    ok: badRefs === 0,
+    series,
+    chunkRefs,
+    minT: Number.isFinite(minT) ? minT : undefined,
+    maxT: Number.isFinite(maxT) ? maxT : undefined,
+  };
 }
 
 /** `magic | format | padding(3) | { len <uvarint> | encoding <1b> | data | CRC32C(encoding+data) <4b> }*`. */
-export function scanChunkSegment(path: string, relPath: string, verifyCrc: boolean, encodings: Map<number, number>, add: (p: Omit<Problem, 'block'>) => void): { magicOk: boolean; format?: number; chunks: number; samples?: number } {
+export function scanChunkSegment(
+  path: string,
+  relPath: string,
+  verifyCrc: boolean,
+  encodings: Map<number, number>,
+  add: (p: Omit<Problem, 'block'>) => void,
+): { magicOk: boolean; format?: number; chunks: number; samples?: number } {
   const f = new WindowedFile(path, 4 << 20);
   try {
     if (f.size < 8) {
-      add({ severity: 'error', file: relPath, offset: 0, message: `chunk segment is ${f.size} bytes: truncated before its 8-byte header` });
+      add({
+        severity: 'error',
+        file: relPath,
+        offset: 0,
+        message: `chunk segment is ${f.size} bytes: truncated before its 8-byte header`,
+      });
       return { magicOk: false, chunks: 0 };
     }
     const magic = f.u32(0)!;
     const format = f.u8(4)!;
     const magicOk = magic === BLOCK_CHUNK_SEGMENT.magic;
     if (!magicOk) {
-      add({ severity: 'error', file: relPath, offset: 0, message: `chunk segment magic is ${hex(magic)}, expected ${hex(BLOCK_CHUNK_SEGMENT.magic)}` });
+      add({
+        severity: 'error',
+        file: relPath,
+        offset: 0,
+        message: `chunk segment magic is ${hex(magic)}, expected ${hex(BLOCK_CHUNK_SEGMENT.magic)}`,
+      });
       return { magicOk, format, chunks: 0 };
     }
-    if (format !== BLOCK_CHUNK_SEGMENT.version) add({ severity: 'error', file: relPath, offset: 4, message: `chunk segment format byte is ${format}, expected ${BLOCK_CHUNK_SEGMENT.version}` });
+    if (format !== BLOCK_CHUNK_SEGMENT.version)
+      add({
+        severity: 'error',
+        file: relPath,
+        offset: 4,
+        message: `chunk segment format byte is ${format}, expected ${BLOCK_CHUNK_SEGMENT.version}`,
+      });
     let pos = 8;
     let chunks = 0;
     let samples: number | undefined = 0;
@@ -399,7 +659,12 @@ export function scanChunkSegment(path: string, relPath: string, verifyCrc: boole
       const v = f.view(pos, 10 + 1 + 256);
       const len = uvarint(v.buf, v.base, v.base + v.avail);
       if (!len || pos + len.n + 1 + len.value + 4 > f.size) {
-        add({ severity: 'error', file: relPath, offset: pos, message: `chunk at offset ${pos}: ${len ? `claims ${len.value} data bytes, past the end of the file (${f.size} bytes)` : 'unreadable length'}: truncated or corrupt` });
+        add({
+          severity: 'error',
+          file: relPath,
+          offset: pos,
+          message: `chunk at offset ${pos}: ${len ? `claims ${len.value} data bytes, past the end of the file (${f.size} bytes)` : 'unreadable length'}: truncated or corrupt`,
+        });
         return { magicOk, format, chunks, samples };
       }
       const total = len.n + 1 + len.value + 4;
@@ -415,7 +680,12 @@ export function scanChunkSegment(path: string, relPath: string, verifyCrc: boole
         const stored = c.readUInt32BE(total - 4);
         const computed = crc32c(c, len.n, total - 4);
         if (stored !== computed) {
-          add({ severity: 'error', file: relPath, offset: pos, message: `chunk at offset ${pos} (encoding ${encodingName(enc)}, ${len.value} bytes) fails its CRC32C (stored ${hex(stored)}, computed ${hex(computed)})` });
+          add({
+            severity: 'error',
+            file: relPath,
+            offset: pos,
+            message: `chunk at offset ${pos} (encoding ${encodingName(enc)}, ${len.value} bytes) fails its CRC32C (stored ${hex(stored)}, computed ${hex(computed)})`,
+          });
         }
       }
       chunks++;
@@ -428,29 +698,52 @@ export function scanChunkSegment(path: string, relPath: string, verifyCrc: boole
 }
 
 /** `magic | version | { ref <uvarint64> | mint <varint64> | maxt <varint64> }* | CRC32 <4b>`. */
-function checkTombstones(path: string, relPath: string, verify: boolean, add: (p: Omit<Problem, 'block'>) => void): number | undefined {
+function checkTombstones(
+  path: string,
+  relPath: string,
+  verify: boolean,
+  add: (p: Omit<Problem, 'block'>) => void,
+): number | undefined {
   const buf = readFileSync(path);
   if (buf.length < 9) {
     add({ severity: 'error', file: relPath, offset: 0, message: `tombstones file is ${buf.length} bytes: truncated` });
     return undefined;
   }
   if (buf.readUInt32BE(0) !== TOMBSTONES_MAGIC) {
-    add({ severity: 'error', file: relPath, offset: 0, message: `tombstones magic is ${hex(buf.readUInt32BE(0))}, expected ${hex(TOMBSTONES_MAGIC)}` });
+    add({
+      severity: 'error',
+      file: relPath,
+      offset: 0,
+      message: `tombstones magic is ${hex(buf.readUInt32BE(0))}, expected ${hex(TOMBSTONES_MAGIC)}`,
+    });
     return undefined;
   }
-  if (buf[4] !== 1) add({ severity: 'error', file: relPath, offset: 4, message: `tombstones format byte is ${buf[4]}, expected 1` });
+  if (buf[4] !== 1)
+    add({ severity: 'error', file: relPath, offset: 4, message: `tombstones format byte is ${buf[4]}, expected 1` });
   const end = buf.length - 4;
   if (verify) {
     const stored = buf.readUInt32BE(end);
     const computed = crc32c(buf, 5, end);
-    if (stored !== computed) add({ severity: 'error', file: relPath, offset: end, message: `tombstones fail their CRC32C (stored ${hex(stored)}, computed ${hex(computed)})` });
+    if (stored !== computed)
+      add({
+        severity: 'error',
+        file: relPath,
+        offset: end,
+        message: `tombstones fail their CRC32C (stored ${hex(stored)}, computed ${hex(computed)})`,
+      });
   }
   let n = 0;
   let p = 5;
   while (p < end) {
-    const a = uvarint(buf, p, end); if (!a) break; p += a.n;
-    const b = varint(buf, p, end); if (!b) break; p += b.n;
-    const c = varint(buf, p, end); if (!c) break; p += c.n;
+    const a = uvarint(buf, p, end);
+    if (!a) break;
+    p += a.n;
+    const b = varint(buf, p, end);
+    if (!b) break;
+    p += b.n;
+    const c = varint(buf, p, end);
+    if (!c) break;
+    p += c.n;
     n++;
   }
   return n;

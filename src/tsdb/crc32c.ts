@@ -27,8 +27,15 @@ export function crc32cTable(buf: Uint8Array, start = 0, end = buf.length, seed =
   let i = start;
   for (; i + 8 <= end; i += 8) {
     c ^= buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24);
-    c = T[1792 + (c & 0xff)] ^ T[1536 + ((c >>> 8) & 0xff)] ^ T[1280 + ((c >>> 16) & 0xff)] ^ T[1024 + (c >>> 24)] ^
-      T[768 + buf[i + 4]] ^ T[512 + buf[i + 5]] ^ T[256 + buf[i + 6]] ^ T[buf[i + 7]];
+    c =
+      T[1792 + (c & 0xff)] ^
+      T[1536 + ((c >>> 8) & 0xff)] ^
+      T[1280 + ((c >>> 16) & 0xff)] ^
+      T[1024 + (c >>> 24)] ^
+      T[768 + buf[i + 4]] ^
+      T[512 + buf[i + 5]] ^
+      T[256 + buf[i + 6]] ^
+      T[buf[i + 7]];
   }
   for (; i < end; i++) c = T[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
   return ~c >>> 0;

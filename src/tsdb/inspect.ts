@@ -38,7 +38,19 @@ export interface TsdbInspection {
   chunksHead?: HeadChunksInfo;
   lock?: LockInfo;
   snapshots: SnapshotEntry[];
-  totals: { blocks: number; blockBytes: number; samples: number; series: number; chunks: number; walBytes: number; wblBytes: number; headChunkBytes: number; minTime?: number; maxTime?: number; tsdbBytes: number };
+  totals: {
+    blocks: number;
+    blockBytes: number;
+    samples: number;
+    series: number;
+    chunks: number;
+    walBytes: number;
+    wblBytes: number;
+    headChunkBytes: number;
+    minTime?: number;
+    maxTime?: number;
+    tsdbBytes: number;
+  };
   formats: FormatSummary;
   compatibility: { verdicts: VersionVerdict[]; oldestLossless?: string };
   problems: Problem[];
@@ -49,21 +61,40 @@ export function detectLayout(path: string): Layout {
   try {
     st = statSync(path);
   } catch {
-    throw new InputError('does not exist', { file: path }, 'give a Prometheus data dir (--storage.tsdb.path), a snapshot directory or a block directory');
+    throw new InputError(
+      'does not exist',
+      { file: path },
+      'give a Prometheus data dir (--storage.tsdb.path), a snapshot directory or a block directory',
+    );
   }
-  if (!st.isDirectory()) throw new InputError('is not a directory', { file: path }, 'give a Prometheus data dir, a snapshot directory or a block directory');
+  if (!st.isDirectory())
+    throw new InputError(
+      'is not a directory',
+      { file: path },
+      'give a Prometheus data dir, a snapshot directory or a block directory',
+    );
   if (existsSync(join(path, 'meta.json'))) return 'block';
   const names = readdirSync(path);
   const hasBlocks = names.some((n) => ULID_RE.test(n) && isBlockDir(join(path, n)));
   const live = ['wal', 'chunks_head', 'lock', 'queries.active', 'wbl'].some((n) => names.includes(n));
   if (live) return 'data-dir';
-  if (hasBlocks) return basename(dirname(resolve(path))) === 'snapshots' || names.every((n) => ULID_RE.test(n) || n.startsWith('.')) ? 'snapshot' : 'data-dir';
+  if (hasBlocks)
+    return basename(dirname(resolve(path))) === 'snapshots' || names.every((n) => ULID_RE.test(n) || n.startsWith('.'))
+      ? 'snapshot'
+      : 'data-dir';
   if (names.includes('snapshots')) return 'data-dir';
-  throw new InputError('does not look like a Prometheus data dir, snapshot or block: no meta.json, no block directories, no wal/', { file: path }, 'point at --storage.tsdb.path, at <data>/snapshots/<name>, or at one <ULID> block directory');
+  throw new InputError(
+    'does not look like a Prometheus data dir, snapshot or block: no meta.json, no block directories, no wal/',
+    { file: path },
+    'point at --storage.tsdb.path, at <data>/snapshots/<name>, or at one <ULID> block directory',
+  );
 }
 
 export function blockDirs(path: string): string[] {
-  return readdirSync(path).filter((n) => ULID_RE.test(n) && isBlockDir(join(path, n))).sort().map((n) => join(path, n));
+  return readdirSync(path)
+    .filter((n) => ULID_RE.test(n) && isBlockDir(join(path, n)))
+    .sort()
+    .map((n) => join(path, n));
 }
 
 function duBytes(path: string, exclusiveOnly = false): number {
@@ -80,23 +111,25 @@ function duBytes(path: string, exclusiveOnly = false): number {
 export function listSnapshots(dataDir: string): SnapshotEntry[] {
   const dir = join(dataDir, 'snapshots');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    // dot-directories are stackshift's own scratch space (deep verification), not snapshots
-    .filter((n) => !n.startsWith('.') && statSync(join(dir, n)).isDirectory())
-    .sort()
-    .map((name) => {
-      const path = join(dir, name);
-      // Prometheus names snapshots <YYYYMMDDTHHMMSSZ>-<16 hex> (tsdb/db.go Snapshot via web/api/v1).
-      const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-[0-9a-f]+$/.exec(name);
-      return {
-        name,
-        path,
-        createdAt: m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z` : undefined,
-        blocks: blockDirs(path).length,
-        bytes: duBytes(path),
-        exclusiveBytes: duBytes(path, true),
-      };
-    });
+  return (
+    readdirSync(dir)
+      // dot-directories are stackshift's own scratch space (deep verification), not snapshots
+      .filter((n) => !n.startsWith('.') && statSync(join(dir, n)).isDirectory())
+      .sort()
+      .map((name) => {
+        const path = join(dir, name);
+        // Prometheus names snapshots <YYYYMMDDTHHMMSSZ>-<16 hex> (tsdb/db.go Snapshot via web/api/v1).
+        const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-[0-9a-f]+$/.exec(name);
+        return {
+          name,
+          path,
+          createdAt: m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z` : undefined,
+          blocks: blockDirs(path).length,
+          bytes: duBytes(path),
+          exclusiveBytes: duBytes(path, true),
+        };
+      })
+  );
 }
 
 /** Linux: who holds a lock on the file, from /proc/locks ("1: POSIX ADVISORY WRITE <pid> <maj>:<min>:<inode> ..."). */
@@ -126,7 +159,10 @@ export function inspectTsdb(pathIn: string, opts: InspectOptions = {}): TsdbInsp
   const layout = detectLayout(path);
   const level = opts.level ?? 'scan';
   const root = layout === 'block' ? dirname(path) : path;
-  const blocks = layout === 'block' ? [inspectBlock(path, { level, root })] : blockDirs(path).map((d) => inspectBlock(d, { level, root }));
+  const blocks =
+    layout === 'block'
+      ? [inspectBlock(path, { level, root })]
+      : blockDirs(path).map((d) => inspectBlock(d, { level, root }));
   // Prometheus orders blocks by time (promtool tsdb list prints them so); ULIDs only roughly follow it.
   blocks.sort((a, b) => (a.minTime ?? 0) - (b.minTime ?? 0) || a.ulid.localeCompare(b.ulid));
   const problems: Problem[] = blocks.flatMap((b) => b.problems);
@@ -146,10 +182,22 @@ export function inspectTsdb(pathIn: string, opts: InspectOptions = {}): TsdbInsp
     if (lock.present) lock.heldByPid = lockHolder(lockPath);
     snapshots = listSnapshots(path);
     for (const b of blocks) {
-      if (existsSync(join(b.dir, 'deletion-mark.json'))) problems.push({ severity: 'warning', file: `${b.ulid}/deletion-mark.json`, block: b.ulid, message: 'block carries a deletion mark' });
+      if (existsSync(join(b.dir, 'deletion-mark.json')))
+        problems.push({
+          severity: 'warning',
+          file: `${b.ulid}/deletion-mark.json`,
+          block: b.ulid,
+          message: 'block carries a deletion mark',
+        });
     }
     for (const n of readdirSync(path)) {
-      if (/\.tmp(-for-(creation|deletion))?$/.test(n)) problems.push({ severity: 'warning', file: n, message: 'leftover temporary block directory from an interrupted compaction or snapshot; Prometheus removes it on startup' });
+      if (/\.tmp(-for-(creation|deletion))?$/.test(n))
+        problems.push({
+          severity: 'warning',
+          file: n,
+          message:
+            'leftover temporary block directory from an interrupted compaction or snapshot; Prometheus removes it on startup',
+        });
     }
   }
   const uniq = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
@@ -177,7 +225,19 @@ export function inspectTsdb(pathIn: string, opts: InspectOptions = {}): TsdbInsp
     tsdbBytes: blockBytes + (wal?.bytes ?? 0) + (wbl?.bytes ?? 0) + (chunksHead?.bytes ?? 0),
   };
   return {
-    schemaVersion: 1, path, layout, level, blocks, wal, wbl, chunksHead, lock, snapshots, totals, formats,
-    compatibility: dataDirCompatibility(formats, opts.versions), problems,
+    schemaVersion: 1,
+    path,
+    layout,
+    level,
+    blocks,
+    wal,
+    wbl,
+    chunksHead,
+    lock,
+    snapshots,
+    totals,
+    formats,
+    compatibility: dataDirCompatibility(formats, opts.versions),
+    problems,
   };
 }

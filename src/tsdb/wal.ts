@@ -21,7 +21,12 @@ const FRAG_LAST = 4;
 const SNAPPY = 1 << 3;
 const ZSTD = 1 << 4;
 
-export interface WalSegmentInfo { name: string; bytes: number; records: number; torn?: boolean }
+export interface WalSegmentInfo {
+  name: string;
+  bytes: number;
+  records: number;
+  torn?: boolean;
+}
 
 export interface WalInfo {
   dir: string;
@@ -59,11 +64,20 @@ function snappyFirstByte(buf: Uint8Array, start: number, end: number): number | 
   return p < end ? buf[p] : undefined;
 }
 
-interface SegmentsScan { segments: WalSegmentInfo[]; bytes: number; records: number; types: Map<number, number>; compression: Set<'none' | 'snappy' | 'zstd'>; zstd: number }
+interface SegmentsScan {
+  segments: WalSegmentInfo[];
+  bytes: number;
+  records: number;
+  types: Map<number, number>;
+  compression: Set<'none' | 'snappy' | 'zstd'>;
+  zstd: number;
+}
 
 function listSegments(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((n) => /^\d{8}$/.test(n)).sort();
+    return readdirSync(dir)
+      .filter((n) => /^\d{8}$/.test(n))
+      .sort();
   } catch {
     return [];
   }
@@ -86,7 +100,10 @@ function scanSegments(dir: string, root: string, verifyCrc: boolean, problems: P
       let pos = 0;
       scan: while (pos < f.size) {
         const pageEnd = Math.min(f.size, (Math.floor(pos / PAGE_SIZE) + 1) * PAGE_SIZE);
-        if (pageEnd - pos < HEADER) { pos = pageEnd; continue; }
+        if (pageEnd - pos < HEADER) {
+          pos = pageEnd;
+          continue;
+        }
         const h = f.bytes(pos, HEADER);
         if (!h) break;
         const typ = h[0];
@@ -95,7 +112,12 @@ function scanSegments(dir: string, root: string, verifyCrc: boolean, problems: P
           const pad = f.bytes(pos, pageEnd - pos);
           const nz = pad ? pad.findIndex((b) => b !== 0) : -1;
           if (nz >= 0) {
-            problems.push({ severity: 'error', file: rel, offset: pos + nz, message: `WAL page padding has a non-zero byte at offset ${pos + nz}: corrupt` });
+            problems.push({
+              severity: 'error',
+              file: rel,
+              offset: pos + nz,
+              message: `WAL page padding has a non-zero byte at offset ${pos + nz}: corrupt`,
+            });
             break;
           }
           pos = pageEnd;
@@ -105,22 +127,43 @@ function scanSegments(dir: string, root: string, verifyCrc: boolean, problems: P
         const len = h.readUInt16BE(1);
         const stored = h.readUInt32BE(3);
         if (frag < FRAG_FULL || frag > FRAG_LAST || pos + HEADER + len > pageEnd) {
-          if (isLast && pos + HEADER + len > f.size) { seg.torn = true; break; }
-          problems.push({ severity: 'error', file: rel, offset: pos, message: `WAL fragment at offset ${pos}: ${frag < FRAG_FULL || frag > FRAG_LAST ? `invalid fragment type ${frag}` : `length ${len} crosses the page boundary at ${pageEnd}`}` });
+          if (isLast && pos + HEADER + len > f.size) {
+            seg.torn = true;
+            break;
+          }
+          problems.push({
+            severity: 'error',
+            file: rel,
+            offset: pos,
+            message: `WAL fragment at offset ${pos}: ${frag < FRAG_FULL || frag > FRAG_LAST ? `invalid fragment type ${frag}` : `length ${len} crosses the page boundary at ${pageEnd}`}`,
+          });
           break;
         }
         const data = f.bytes(pos + HEADER, len);
-        if (!data) { seg.torn = isLast; break; }
+        if (!data) {
+          seg.torn = isLast;
+          break;
+        }
         if (verifyCrc) {
           const computed = crc32c(data, 0, len);
           if (computed !== stored) {
-            problems.push({ severity: 'error', file: rel, offset: pos, message: `WAL fragment at offset ${pos} fails its CRC32C (stored ${hex(stored)}, computed ${hex(computed)})` });
+            problems.push({
+              severity: 'error',
+              file: rel,
+              offset: pos,
+              message: `WAL fragment at offset ${pos} fails its CRC32C (stored ${hex(stored)}, computed ${hex(computed)})`,
+            });
             break scan;
           }
         }
         if (frag === FRAG_FULL || frag === FRAG_FIRST) {
           if (inRecord) {
-            problems.push({ severity: 'error', file: rel, offset: pos, message: `WAL record starting at offset ${recordStart} has no last fragment` });
+            problems.push({
+              severity: 'error',
+              file: rel,
+              offset: pos,
+              message: `WAL record starting at offset ${recordStart} has no last fragment`,
+            });
           }
           recordStart = pos;
           inRecord = frag === FRAG_FIRST;
@@ -134,16 +177,35 @@ function scanSegments(dir: string, root: string, verifyCrc: boolean, problems: P
           seg.records++;
           out.records++;
         } else {
-          if (!inRecord) problems.push({ severity: 'error', file: rel, offset: pos, message: `WAL fragment at offset ${pos} continues a record that never started` });
+          if (!inRecord)
+            problems.push({
+              severity: 'error',
+              file: rel,
+              offset: pos,
+              message: `WAL fragment at offset ${pos} continues a record that never started`,
+            });
           if (frag === FRAG_LAST) inRecord = false;
         }
         pos += HEADER + len;
       }
       if (inRecord) {
         if (isLast) seg.torn = true;
-        else problems.push({ severity: 'error', file: rel, offset: recordStart, message: `WAL record at offset ${recordStart} is cut off by the end of the segment` });
+        else
+          problems.push({
+            severity: 'error',
+            file: rel,
+            offset: recordStart,
+            message: `WAL record at offset ${recordStart} is cut off by the end of the segment`,
+          });
       }
-      if (seg.torn) problems.push({ severity: 'warning', file: rel, offset: recordStart, message: 'the newest WAL segment ends in an incomplete record: normal while Prometheus is writing, otherwise a crash; Prometheus drops the torn tail on replay' });
+      if (seg.torn)
+        problems.push({
+          severity: 'warning',
+          file: rel,
+          offset: recordStart,
+          message:
+            'the newest WAL segment ends in an incomplete record: normal while Prometheus is writing, otherwise a crash; Prometheus drops the torn tail on replay',
+        });
     } finally {
       f.close();
     }
@@ -153,7 +215,18 @@ function scanSegments(dir: string, root: string, verifyCrc: boolean, problems: P
 
 export function inspectWal(dir: string, root: string, opts: { verifyCrc?: boolean } = {}): WalInfo {
   const problems: Problem[] = [];
-  const info: WalInfo = { dir, present: existsSync(dir), segments: [], bytes: 0, records: 0, recordTypes: {}, recordTypeIds: [], compression: [], zstdRecords: 0, problems };
+  const info: WalInfo = {
+    dir,
+    present: existsSync(dir),
+    segments: [],
+    bytes: 0,
+    records: 0,
+    recordTypes: {},
+    recordTypeIds: [],
+    compression: [],
+    zstdRecords: 0,
+    problems,
+  };
   if (!info.present) return info;
   const s = scanSegments(dir, root, opts.verifyCrc ?? true, problems);
   info.segments = s.segments;
@@ -166,18 +239,33 @@ export function inspectWal(dir: string, root: string, opts: { verifyCrc?: boolea
     info.first = Number(s.segments[0].name);
     info.last = Number(s.segments[s.segments.length - 1].name);
   }
-  const cps = readdirSync(dir).filter((n) => /^checkpoint\.\d+$/.test(n) && statSync(join(dir, n)).isDirectory()).sort();
+  const cps = readdirSync(dir)
+    .filter((n) => /^checkpoint\.\d+$/.test(n) && statSync(join(dir, n)).isDirectory())
+    .sort();
   if (cps.length) {
     const cpName = cps[cps.length - 1];
     const c = scanSegments(join(dir, cpName), root, opts.verifyCrc ?? true, problems);
     for (const [k, v] of c.types) types.set(k, (types.get(k) ?? 0) + v);
     for (const x of c.compression) if (!info.compression.includes(x)) info.compression.push(x);
-    info.checkpoint = { name: cpName, segments: c.segments.length, bytes: c.bytes, records: c.records, recordTypes: Object.fromEntries([...c.types].sort((a, b) => a[0] - b[0]).map(([k, v]) => [recordTypeName(k), v])) };
+    info.checkpoint = {
+      name: cpName,
+      segments: c.segments.length,
+      bytes: c.bytes,
+      records: c.records,
+      recordTypes: Object.fromEntries([...c.types].sort((a, b) => a[0] - b[0]).map(([k, v]) => [recordTypeName(k), v])),
+    };
     info.bytes += c.bytes;
-    if (cps.length > 1) problems.push({ severity: 'warning', file: relative(root, dir), message: `${cps.length} checkpoint directories; Prometheus keeps only the newest (${cpName}) after a clean truncation` });
+    if (cps.length > 1)
+      problems.push({
+        severity: 'warning',
+        file: relative(root, dir),
+        message: `${cps.length} checkpoint directories; Prometheus keeps only the newest (${cpName}) after a clean truncation`,
+      });
   }
   info.recordTypeIds = [...types.keys()].sort((a, b) => a - b);
-  info.recordTypes = Object.fromEntries([...s.types].sort((a, b) => a[0] - b[0]).map(([k, v]) => [recordTypeName(k), v]));
+  info.recordTypes = Object.fromEntries(
+    [...s.types].sort((a, b) => a[0] - b[0]).map(([k, v]) => [recordTypeName(k), v]),
+  );
   return info;
 }
 
@@ -202,10 +290,22 @@ const OOO_MASK = 0x80;
 
 export function inspectHeadChunks(dir: string, root: string, opts: { verifyCrc?: boolean } = {}): HeadChunksInfo {
   const problems: Problem[] = [];
-  const info: HeadChunksInfo = { dir, present: existsSync(dir), files: [], bytes: 0, chunks: 0, encodings: {}, encodingIds: [], outOfOrderChunks: 0, problems };
+  const info: HeadChunksInfo = {
+    dir,
+    present: existsSync(dir),
+    files: [],
+    bytes: 0,
+    chunks: 0,
+    encodings: {},
+    encodingIds: [],
+    outOfOrderChunks: 0,
+    problems,
+  };
   if (!info.present) return info;
   const enc = new Map<number, number>();
-  const names = readdirSync(dir).filter((n) => /^\d+$/.test(n)).sort((a, b) => Number(a) - Number(b));
+  const names = readdirSync(dir)
+    .filter((n) => /^\d+$/.test(n))
+    .sort((a, b) => Number(a) - Number(b));
   for (const name of names) {
     const path = join(dir, name);
     const rel = relative(root, path);
@@ -215,11 +315,22 @@ export function inspectHeadChunks(dir: string, root: string, opts: { verifyCrc?:
     info.bytes += f.size;
     try {
       if (f.size < 8) {
-        if (f.size > 0) problems.push({ severity: 'error', file: rel, offset: 0, message: `head chunk file is ${f.size} bytes: truncated before its header` });
+        if (f.size > 0)
+          problems.push({
+            severity: 'error',
+            file: rel,
+            offset: 0,
+            message: `head chunk file is ${f.size} bytes: truncated before its header`,
+          });
         continue;
       }
       if (f.u32(0) !== HEAD_CHUNK_SEGMENT.magic) {
-        problems.push({ severity: 'error', file: rel, offset: 0, message: `head chunk file magic is ${hex(f.u32(0)!)}, expected ${hex(HEAD_CHUNK_SEGMENT.magic)}` });
+        problems.push({
+          severity: 'error',
+          file: rel,
+          offset: 0,
+          message: `head chunk file magic is ${hex(f.u32(0)!)}, expected ${hex(HEAD_CHUNK_SEGMENT.magic)}`,
+        });
         continue;
       }
       let pos = 8;
@@ -234,7 +345,12 @@ export function inspectHeadChunks(dir: string, root: string, opts: { verifyCrc?:
         const len = uvarint(b, base + 25, base + v.avail);
         if (!len || pos + 25 + len.n + len.value + 4 > f.size) {
           // The newest file can end in a chunk a crash cut short; Prometheus truncates it on startup.
-          problems.push({ severity: name === names[names.length - 1] ? 'warning' : 'error', file: rel, offset: pos, message: `head chunk at offset ${pos} is cut off by the end of the file` });
+          problems.push({
+            severity: name === names[names.length - 1] ? 'warning' : 'error',
+            file: rel,
+            offset: pos,
+            message: `head chunk at offset ${pos} is cut off by the end of the file`,
+          });
           break;
         }
         const total = 25 + len.n + len.value + 4;
@@ -243,7 +359,12 @@ export function inspectHeadChunks(dir: string, root: string, opts: { verifyCrc?:
           const stored = c.readUInt32BE(total - 4);
           const computed = crc32c(c, 0, total - 4);
           if (stored !== computed) {
-            problems.push({ severity: 'error', file: rel, offset: pos, message: `head chunk at offset ${pos} fails its CRC32C (stored ${hex(stored)}, computed ${hex(computed)})` });
+            problems.push({
+              severity: 'error',
+              file: rel,
+              offset: pos,
+              message: `head chunk at offset ${pos} fails its CRC32C (stored ${hex(stored)}, computed ${hex(computed)})`,
+            });
             break;
           }
         }
@@ -259,6 +380,10 @@ export function inspectHeadChunks(dir: string, root: string, opts: { verifyCrc?:
     }
   }
   info.encodingIds = [...enc.keys()].sort((a, b) => a - b);
-  info.encodings = Object.fromEntries([...enc].sort((a, b) => a[0] - b[0]).map(([k, v]) => [CHUNK_ENCODINGS.find((x) => x.id === k)?.name ?? `unknown(${k})`, v]));
+  info.encodings = Object.fromEntries(
+    [...enc]
+      .sort((a, b) => a[0] - b[0])
+      .map(([k, v]) => [CHUNK_ENCODINGS.find((x) => x.id === k)?.name ?? `unknown(${k})`, v]),
+  );
   return info;
 }

@@ -33,7 +33,10 @@ export interface ServerFacts {
   rules?: RuleGroup[];
 }
 
-export interface StageRef { from: string; to: string }
+export interface StageRef {
+  from: string;
+  to: string;
+}
 
 export type RequiredChangesProvider = (stage: StageRef, server: ServerFacts | undefined) => RequiredChange[];
 
@@ -47,7 +50,10 @@ function crosses(stage: StageRef, since: string): boolean {
 
 function featureFlags(flags: Record<string, string> | undefined): string[] | undefined {
   if (!flags) return undefined;
-  return (flags['enable-feature'] ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  return (flags['enable-feature'] ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 }
 
 function hasKey(node: unknown, key: string): boolean {
@@ -56,56 +62,93 @@ function hasKey(node: unknown, key: string): boolean {
   return false;
 }
 
-function detect(fact: ChangeFact, server: ServerFacts | undefined): { detected: RequiredChange['detected']; evidence?: string } {
+function detect(
+  fact: ChangeFact,
+  server: ServerFacts | undefined,
+): { detected: RequiredChange['detected']; evidence?: string } {
   if (!server) return { detected: 'unknown' };
   let cfg: unknown;
-  try { cfg = server.configYaml ? parseYaml(server.configYaml) : undefined; } catch { cfg = undefined; }
+  try {
+    cfg = server.configYaml ? parseYaml(server.configYaml) : undefined;
+  } catch {
+    cfg = undefined;
+  }
   switch (fact.kind) {
     case 'feature-flag': {
       const ff = featureFlags(server.flags);
       if (!ff) return { detected: 'unknown' };
-      return ff.includes(fact.subject) ? { detected: 'yes', evidence: `--enable-feature=${ff.join(',')}` } : { detected: 'no' };
+      return ff.includes(fact.subject)
+        ? { detected: 'yes', evidence: `--enable-feature=${ff.join(',')}` }
+        : { detected: 'no' };
     }
     case 'flag': {
       const flags = server.flags;
       if (!flags) return { detected: 'unknown' };
       if (!(fact.subject in flags)) return { detected: 'no' };
       const v = flags[fact.subject];
-      if (fact.subject === 'storage.tsdb.retention') return v === '' || v === '0s' ? { detected: 'no' } : { detected: 'yes', evidence: `--storage.tsdb.retention=${v}` };
+      if (fact.subject === 'storage.tsdb.retention')
+        return v === '' || v === '0s'
+          ? { detected: 'no' }
+          : { detected: 'yes', evidence: `--storage.tsdb.retention=${v}` };
       if (v === '') return { detected: 'no' };
       // /status/flags reports effective values, defaults included, and defaults differ per release (2.42 reports
       // allow-overlapping-blocks=true without the flag): only the command line tells (R§5).
-      return { detected: 'unknown', evidence: `--${fact.subject}=${v} is the effective value; check the unit file or process arguments` };
+      return {
+        detected: 'unknown',
+        evidence: `--${fact.subject}=${v} is the effective value; check the unit file or process arguments`,
+      };
     }
     case 'config': {
       if (cfg === undefined) return { detected: 'unknown' };
       const c = cfg as Record<string, unknown>;
       if (fact.id === 'cfg-alertmanager-api-v1') {
-        const ams = ((c.alerting as Record<string, unknown> | undefined)?.alertmanagers ?? []) as Array<Record<string, unknown>>;
-        return ams.some((a) => a.api_version === 'v1') ? { detected: 'yes', evidence: 'alerting.alertmanagers[].api_version: v1' } : { detected: 'no' };
+        const ams = ((c.alerting as Record<string, unknown> | undefined)?.alertmanagers ?? []) as Array<
+          Record<string, unknown>
+        >;
+        return ams.some((a) => a.api_version === 'v1')
+          ? { detected: 'yes', evidence: 'alerting.alertmanagers[].api_version: v1' }
+          : { detected: 'no' };
       }
       if (fact.id === 'cfg-enable_http2') {
         const rw = (c.remote_write ?? []) as Array<Record<string, unknown>>;
         const missing = rw.filter((w) => (w as { enable_http2?: unknown }).enable_http2 === undefined);
-        return rw.length === 0 ? { detected: 'no' } : missing.length ? { detected: 'yes', evidence: `${missing.length} remote_write entries without enable_http2` } : { detected: 'no' };
+        return rw.length === 0
+          ? { detected: 'no' }
+          : missing.length
+            ? { detected: 'yes', evidence: `${missing.length} remote_write entries without enable_http2` }
+            : { detected: 'no' };
       }
       if (fact.id === 'cfg-external-labels-dollar') {
         const el = ((c.global as Record<string, unknown> | undefined)?.external_labels ?? {}) as Record<string, string>;
         const hits = Object.entries(el).filter(([, v]) => String(v).includes('$'));
-        return hits.length ? { detected: 'yes', evidence: hits.map(([k, v]) => `${k}: ${v}`).join(', ') } : { detected: 'no' };
+        return hits.length
+          ? { detected: 'yes', evidence: hits.map(([k, v]) => `${k}: ${v}`).join(', ') }
+          : { detected: 'no' };
       }
-      if (fact.id === 'cfg-metric_name_validation_scheme') return hasKey(cfg, 'metric_name_validation_scheme') ? { detected: 'no', evidence: 'metric_name_validation_scheme is set' } : { detected: 'yes', evidence: 'no metric_name_validation_scheme: 3.x validates UTF-8 names' };
-      if (fact.id === 'cfg-fallback_scrape_protocol') return { detected: 'unknown', evidence: 'probe each target\'s Content-Type; not decidable from the config' };
-      return hasKey(cfg, fact.subject) ? { detected: 'yes', evidence: `config key ${fact.subject}` } : { detected: 'no' };
+      if (fact.id === 'cfg-metric_name_validation_scheme')
+        return hasKey(cfg, 'metric_name_validation_scheme')
+          ? { detected: 'no', evidence: 'metric_name_validation_scheme is set' }
+          : { detected: 'yes', evidence: 'no metric_name_validation_scheme: 3.x validates UTF-8 names' };
+      if (fact.id === 'cfg-fallback_scrape_protocol')
+        return { detected: 'unknown', evidence: "probe each target's Content-Type; not decidable from the config" };
+      return hasKey(cfg, fact.subject)
+        ? { detected: 'yes', evidence: `config key ${fact.subject}` }
+        : { detected: 'no' };
     }
     case 'promql': {
       if (!server.rules) return { detected: 'unknown' };
       if (fact.id === 'promql-holt_winters') {
-        const hits = server.rules.flatMap((g) => g.rules.filter((r) => /\bholt_winters\s*\(/.test(r.query)).map((r) => `${g.file}: ${r.name}`));
+        const hits = server.rules.flatMap((g) =>
+          g.rules.filter((r) => /\bholt_winters\s*\(/.test(r.query)).map((r) => `${g.file}: ${r.name}`),
+        );
         return hits.length ? { detected: 'yes', evidence: hits.slice(0, 5).join('; ') } : { detected: 'no' };
       }
       if (fact.id === 'promql-le-quantile') {
-        const hits = server.rules.flatMap((g) => g.rules.filter((r) => /\b(le|quantile)\s*=\s*"(-?\d+|\+?Inf)"/.test(r.query)).map((r) => `${g.file}: ${r.name}`));
+        const hits = server.rules.flatMap((g) =>
+          g.rules
+            .filter((r) => /\b(le|quantile)\s*=\s*"(-?\d+|\+?Inf)"/.test(r.query))
+            .map((r) => `${g.file}: ${r.name}`),
+        );
         return hits.length ? { detected: 'yes', evidence: hits.slice(0, 5).join('; ') } : { detected: 'no' };
       }
       return { detected: 'unknown' };
@@ -119,7 +162,18 @@ export const factsChangesProvider: RequiredChangesProvider = (stage, server) => 
   for (const f of CHANGE_FACTS) {
     if (!crosses(stage, f.since)) continue;
     const d = detect(f, server);
-    out.push({ id: f.id, kind: f.kind, subject: f.subject, phase: f.phase, detected: d.detected, evidence: d.evidence, outcome: f.outcome, fix: f.fix, severity: f.severity, source: f.source });
+    out.push({
+      id: f.id,
+      kind: f.kind,
+      subject: f.subject,
+      phase: f.phase,
+      detected: d.detected,
+      evidence: d.evidence,
+      outcome: f.outcome,
+      fix: f.fix,
+      severity: f.severity,
+      source: f.source,
+    });
   }
   return out;
 };

@@ -22,7 +22,16 @@ export interface ReplayMeasurement {
 
 /** Go duration strings as Prometheus logs them: 1.319103ms, 2m3.5s, 171ns, 7.6µs, 1h2m. */
 export function parseGoDuration(s: string): number | undefined {
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const units: Record<string, number> = {
+    ns: 1e-6,
+    us: 1e-3,
+    µs: 1e-3,
+    μs: 1e-3,
+    ms: 1,
+    s: 1000,
+    m: 60_000,
+    h: 3_600_000,
+  };
   const re = /(\d+(?:\.\d+)?)(ns|us|µs|μs|ms|s|m|h)/g;
   let total = 0;
   let matched = '';
@@ -55,11 +64,17 @@ export function parseLogLine(line: string): Record<string, string> | undefined {
  * The last WAL replay found in a Prometheus log. `segmentBytes(n)` returns the size of WAL segment n when it is
  * still on disk, so the speed can be expressed in bytes/s rather than segments/s.
  */
-export function replayFromLog(text: string, segmentBytes?: (segment: number) => number | undefined): ReplayMeasurement | undefined {
+export function replayFromLog(
+  text: string,
+  segmentBytes?: (segment: number) => number | undefined,
+): ReplayMeasurement | undefined {
   const lines = text.split('\n');
   let start = -1;
   for (let i = lines.length - 1; i >= 0; i--) {
-    if (lines[i].includes('Replaying WAL')) { start = i; break; }
+    if (lines[i].includes('Replaying WAL')) {
+      start = i;
+      break;
+    }
   }
   if (start < 0) return undefined;
   const segs = new Set<number>();
@@ -70,13 +85,17 @@ export function replayFromLog(text: string, segmentBytes?: (segment: number) => 
   startedAt = first?.ts ?? first?.time;
   for (let i = Math.max(0, start - 5); i < start; i++) {
     const kv = parseLogLine(lines[i]);
-    if (kv?.msg?.startsWith('On-disk memory mappable chunks replay completed') && kv.duration) mmap = parseGoDuration(kv.duration);
+    if (kv?.msg?.startsWith('On-disk memory mappable chunks replay completed') && kv.duration)
+      mmap = parseGoDuration(kv.duration);
   }
   for (let i = start + 1; i < lines.length; i++) {
     const kv = parseLogLine(lines[i]);
     if (!kv) continue;
     if (kv.msg === REPLAY_LOG_FACTS.segmentLoaded && kv.segment !== undefined) segs.add(Number(kv.segment));
-    if (kv.msg === REPLAY_LOG_FACTS.replayCompleted) { completed = kv; break; }
+    if (kv.msg === REPLAY_LOG_FACTS.replayCompleted) {
+      completed = kv;
+      break;
+    }
   }
   if (!completed) return undefined;
   const walMs = completed.wal_replay_duration ? parseGoDuration(completed.wal_replay_duration) : undefined;
@@ -84,7 +103,10 @@ export function replayFromLog(text: string, segmentBytes?: (segment: number) => 
   let bytes: number | undefined = 0;
   for (const s of segs) {
     const b = segmentBytes?.(s);
-    if (b === undefined) { bytes = undefined; break; }
+    if (b === undefined) {
+      bytes = undefined;
+      break;
+    }
     bytes += b;
   }
   const ms = walMs ?? totalMs;
@@ -117,7 +139,10 @@ export interface DowntimeEstimate {
 
 export const RESTART_OVERHEAD_MS = 30_000;
 
-export function estimateDowntime(wal: { bytes: number; segments: number } | undefined, m: ReplayMeasurement | undefined): DowntimeEstimate {
+export function estimateDowntime(
+  wal: { bytes: number; segments: number } | undefined,
+  m: ReplayMeasurement | undefined,
+): DowntimeEstimate {
   if (!wal) return { basis: 'no data dir given: the WAL size is unknown (pass --data-dir)', assumed: true };
   let replayMs: number;
   let basis: string;
@@ -134,7 +159,14 @@ export function estimateDowntime(wal: { bytes: number; segments: number } | unde
     assumed = true;
   }
   if (m?.mmapReplayMs) replayMs += m.mmapReplayMs;
-  return { walBytes: wal.bytes, walSegments: wal.segments, replayMs, restartMs: replayMs + RESTART_OVERHEAD_MS, basis: `${basis}; plus ${RESTART_OVERHEAD_MS / 1000}s for stop, start and the first evaluations`, assumed };
+  return {
+    walBytes: wal.bytes,
+    walSegments: wal.segments,
+    replayMs,
+    restartMs: replayMs + RESTART_OVERHEAD_MS,
+    basis: `${basis}; plus ${RESTART_OVERHEAD_MS / 1000}s for stop, start and the first evaluations`,
+    assumed,
+  };
 }
 
 function fmtMiB(n: number): string {

@@ -38,11 +38,20 @@ export interface ServerDriver {
 }
 
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function exeOf(pid: number): string | undefined {
-  try { return readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, ''); } catch { return undefined; }
+  try {
+    return readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
+  } catch {
+    return undefined;
+  }
 }
 
 const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`);
@@ -52,13 +61,23 @@ export function lineWords(line: string): string[] {
   const words: string[] = [];
   let i = 0;
   while (i < line.length) {
-    if (/\s/.test(line[i]!)) { i++; continue; }
+    if (/\s/.test(line[i]!)) {
+      i++;
+      continue;
+    }
     let w = '';
     let q: string | null = null;
     for (; i < line.length; i++) {
       const c = line[i]!;
-      if (q) { if (c === q) q = null; else w += c; continue; }
-      if (c === '"' || c === "'") { q = c; continue; }
+      if (q) {
+        if (c === q) q = null;
+        else w += c;
+        continue;
+      }
+      if (c === '"' || c === "'") {
+        q = c;
+        continue;
+      }
       if (/\s/.test(c)) break;
       w += c;
     }
@@ -72,15 +91,31 @@ export function lineWords(line: string): string[] {
  * may leave when it appends a flag, is split into words like ExecStart does; quote a value with blanks).
  */
 export function parseArgsUnit(text: string, file: string): { binary: string; args: string[] } {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const binary = lines[0];
-  if (!binary || binary.startsWith('-')) throw new InputError('the first line must be the Prometheus binary', { file, line: 1 }, 'write the binary path on line 1 and one flag per line after it');
+  if (!binary || binary.startsWith('-'))
+    throw new InputError(
+      'the first line must be the Prometheus binary',
+      { file, line: 1 },
+      'write the binary path on line 1 and one flag per line after it',
+    );
   return { binary, args: lines.slice(1).flatMap(lineWords) };
 }
 
 export function localDriver(unitFile: string): ServerDriver {
   let file: string;
-  try { file = realpathSync(resolve(unitFile)); } catch { throw new InputError('does not exist', { file: unitFile }, 'give the args file of the local server (line 1: binary, then one flag per line)'); }
+  try {
+    file = realpathSync(resolve(unitFile));
+  } catch {
+    throw new InputError(
+      'does not exist',
+      { file: unitFile },
+      'give the args file of the local server (line 1: binary, then one flag per line)',
+    );
+  }
   const pidFile = `${file}.pid`;
   const logFile = `${file}.log`;
   const read = () => parseArgsUnit(readFileSync(file, 'utf8'), file);
@@ -99,8 +134,15 @@ export function localDriver(unitFile: string): ServerDriver {
     commands(step, binary) {
       const u = read();
       if (step === 'stop') return [`kill -TERM $(cat ${quote(pidFile)})  # then wait for the process to exit`];
-      if (step === 'install') return [`cp -p ${quote(file)} ${quote(file)}.<timestamp>.bak`, `sed -i '1s|.*|${binary}|' ${quote(file)}`, `${quote(binary ?? u.binary)} --version`];
-      return [`setsid ${[u.binary, ...u.args].map(quote).join(' ')} >>${quote(logFile)} 2>&1 &  echo $! > ${quote(pidFile)}`];
+      if (step === 'install')
+        return [
+          `cp -p ${quote(file)} ${quote(file)}.<timestamp>.bak`,
+          `sed -i '1s|.*|${binary}|' ${quote(file)}`,
+          `${quote(binary ?? u.binary)} --version`,
+        ];
+      return [
+        `setsid ${[u.binary, ...u.args].map(quote).join(' ')} >>${quote(logFile)} 2>&1 &  echo $! > ${quote(pidFile)}`,
+      ];
     },
     async stop(timeoutMs = 120_000) {
       const p = pid();
@@ -108,11 +150,19 @@ export function localDriver(unitFile: string): ServerDriver {
       process.kill(p, 'SIGTERM');
       const deadline = Date.now() + timeoutMs;
       while (alive(p) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      if (alive(p)) throw new StackshiftError('upgrade-stop', `Prometheus (pid ${p}) did not exit within ${timeoutMs / 1000} s of SIGTERM`, { hint: 'it may still be flushing; wait, or stop it by hand, then rerun stackshift upgrade run' });
+      if (alive(p))
+        throw new StackshiftError(
+          'upgrade-stop',
+          `Prometheus (pid ${p}) did not exit within ${timeoutMs / 1000} s of SIGTERM`,
+          { hint: 'it may still be flushing; wait, or stop it by hand, then rerun stackshift upgrade run' },
+        );
     },
     install(binary) {
       const abs = resolve(binary);
-      if (!existsSync(abs)) throw new StackshiftError('upgrade-install', `the new binary ${abs} does not exist`, { hint: 'pass --binary with the path of the target release\'s prometheus' });
+      if (!existsSync(abs))
+        throw new StackshiftError('upgrade-install', `the new binary ${abs} does not exist`, {
+          hint: "pass --binary with the path of the target release's prometheus",
+        });
       const text = readFileSync(file, 'utf8');
       const lines = text.split('\n');
       const first = lines.findIndex((l) => l.trim() && !l.trim().startsWith('#'));
@@ -128,7 +178,10 @@ export function localDriver(unitFile: string): ServerDriver {
       const fd = openSync(logFile, 'a');
       try {
         const child = spawn(u.binary, u.args, { cwd: dirname(file), detached: true, stdio: ['ignore', fd, fd] });
-        if (!child.pid) throw new StackshiftError('upgrade-start', `cannot start ${u.binary}`, { hint: `check the binary and the flags in ${file}` });
+        if (!child.pid)
+          throw new StackshiftError('upgrade-start', `cannot start ${u.binary}`, {
+            hint: `check the binary and the flags in ${file}`,
+          });
         writeFileAtomic(pidFile, `${child.pid}\n`);
         child.unref();
       } finally {

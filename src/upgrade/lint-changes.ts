@@ -5,7 +5,8 @@ import { factsChangesProvider, type RequiredChange, type RequiredChangesProvider
 const SEVERITY: Record<string, RequiredChange['severity']> = { error: 'fatal', warning: 'warning', info: 'warning' };
 
 function toChange(f: Finding): RequiredChange {
-  const kind: RequiredChange['kind'] = f.file.endsWith('.json') || f.expr ? 'promql' : /flag/.test(f.ruleId) ? 'flag' : 'config';
+  const kind: RequiredChange['kind'] =
+    f.file.endsWith('.json') || f.expr ? 'promql' : /flag/.test(f.ruleId) ? 'flag' : 'config';
   return {
     id: `lint:${f.ruleId}`,
     kind,
@@ -26,13 +27,22 @@ function toChange(f: Finding): RequiredChange {
  * engine finds in the given configs, rule files, dashboards and flag sources (with file:line evidence), on top
  * of what the version facts say about the live server. Linting is async, so it runs once per stage up front.
  */
-export async function lintChangesProvider(paths: string[], from: string, to: string, flagsFrom: string[] = []): Promise<RequiredChangesProvider> {
+export async function lintChangesProvider(
+  paths: string[],
+  from: string,
+  to: string,
+  flagsFrom: string[] = [],
+): Promise<RequiredChangesProvider> {
   const byStage = new Map<string, RequiredChange[]>();
   for (const s of upgradePath(from, to).stages) {
     const res = await lintFiles(paths, { from: s.from, to: s.to, flagsFrom });
     byStage.set(`${s.from}->${s.to}`, res.findings.map(toChange));
   }
-  const checkedKinds = new Set<RequiredChange['kind']>(['config', 'promql', ...(flagsFrom.length ? (['flag', 'feature-flag'] as const) : [])]);
+  const checkedKinds = new Set<RequiredChange['kind']>([
+    'config',
+    'promql',
+    ...(flagsFrom.length ? (['flag', 'feature-flag'] as const) : []),
+  ]);
   return (stage: StageRef, server) => {
     const linted = byStage.get(`${stage.from}->${stage.to}`) ?? [];
     const text = linted.map((c) => `${c.subject} ${c.outcome}`).join('\n');

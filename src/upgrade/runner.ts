@@ -27,7 +27,20 @@ import { freePort } from '../lab/index.js';
  * Why one file of ~440 lines: the steps of a stage are one state machine whose order is the point; reading
  * it top to bottom is reading the runbook. Drivers, gates, the zero-gap fill and preflight are elsewhere.
  */
-export const RUN_STEPS = ['snapshot', 'preflight', 'changes', 'shadow', 'stop', 'install', 'start', 'replay', 'gates', 'fill', 'gap', 'signoff'] as const;
+export const RUN_STEPS = [
+  'snapshot',
+  'preflight',
+  'changes',
+  'shadow',
+  'stop',
+  'install',
+  'start',
+  'replay',
+  'gates',
+  'fill',
+  'gap',
+  'signoff',
+] as const;
 export type RunStep = (typeof RUN_STEPS)[number];
 
 export const UPGRADE_RUN_MIGRATION: Migration = {
@@ -79,7 +92,13 @@ export interface RunOptions {
   workDir: string;
 }
 
-export interface StepRecord { step: RunStep; status: 'started' | 'done' | 'failed' | 'skipped'; startedAt: string; finishedAt?: string; detail?: Record<string, unknown> }
+export interface StepRecord {
+  step: RunStep;
+  status: 'started' | 'done' | 'failed' | 'skipped';
+  startedAt: string;
+  finishedAt?: string;
+  detail?: Record<string, unknown>;
+}
 
 export interface RunReport {
   schemaVersion: 1;
@@ -97,9 +116,19 @@ export interface RunReport {
   rollback?: { reason: string; restored: string[] };
 }
 
-interface RunRow { id: number; from_version: string; to_version: string; old_binary: string; new_binary: string; status: RunReport['status']; unit: string }
+interface RunRow {
+  id: number;
+  from_version: string;
+  to_version: string;
+  old_binary: string;
+  new_binary: string;
+  status: RunReport['status'];
+  unit: string;
+}
 
-function now(): string { return new Date().toISOString(); }
+function now(): string {
+  return new Date().toISOString();
+}
 
 /** Refuses a stage that skips the 2.55 bridge (or goes backwards), saying why. */
 export function checkStage(from: string, to: string): void {
@@ -107,24 +136,58 @@ export function checkStage(from: string, to: string): void {
   const t = parseVersion(to);
   if (!f || !t) throw new UsageError(`cannot parse the stage ${from} -> ${to}`);
   const p = upgradePath(f.raw, t.raw);
-  if (p.stages.length === 0) throw new UsageError(`${from} is not older than ${to}: nothing to upgrade (for a way back, use stackshift upgrade rollback)`);
+  if (p.stages.length === 0)
+    throw new UsageError(
+      `${from} is not older than ${to}: nothing to upgrade (for a way back, use stackshift upgrade rollback)`,
+    );
   if (p.stages.length > 1) {
-    throw new UsageError(`${from} -> ${to} skips the 2.55 bridge: the path is ${[p.stages[0].from, ...p.stages.map((s) => s.to)].join(' -> ')}`, 'run one stage at a time: first --to 2.55.1, let it run, then --to the 3.x release (3.x rolls back only onto 2.55.x, which reads what 3.x writes)');
+    throw new UsageError(
+      `${from} -> ${to} skips the 2.55 bridge: the path is ${[p.stages[0].from, ...p.stages.map((s) => s.to)].join(' -> ')}`,
+      'run one stage at a time: first --to 2.55.1, let it run, then --to the 3.x release (3.x rolls back only onto 2.55.x, which reads what 3.x writes)',
+    );
   }
 }
 
 class RunLog {
-  constructor(private db: StateDb, readonly id: number) {}
+  constructor(
+    private db: StateDb,
+    readonly id: number,
+  ) {}
   steps(): StepRecord[] {
-    return (this.db.prepare('SELECT step, status, started_at, finished_at, detail FROM upgrade_steps WHERE run_id = ? ORDER BY rowid').all(this.id) as Array<{ step: RunStep; status: StepRecord['status']; started_at: string; finished_at: string | null; detail: string | null }>)
-      .map((r) => ({ step: r.step, status: r.status, startedAt: r.started_at, finishedAt: r.finished_at ?? undefined, detail: r.detail ? JSON.parse(r.detail) : undefined }));
+    return (
+      this.db
+        .prepare(
+          'SELECT step, status, started_at, finished_at, detail FROM upgrade_steps WHERE run_id = ? ORDER BY rowid',
+        )
+        .all(this.id) as Array<{
+        step: RunStep;
+        status: StepRecord['status'];
+        started_at: string;
+        finished_at: string | null;
+        detail: string | null;
+      }>
+    ).map((r) => ({
+      step: r.step,
+      status: r.status,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at ?? undefined,
+      detail: r.detail ? JSON.parse(r.detail) : undefined,
+    }));
   }
-  get(step: RunStep): StepRecord | undefined { return this.steps().find((s) => s.step === step); }
+  get(step: RunStep): StepRecord | undefined {
+    return this.steps().find((s) => s.step === step);
+  }
   begin(step: RunStep): void {
-    this.db.prepare('INSERT INTO upgrade_steps (run_id, step, status, started_at) VALUES (?, ?, \'started\', ?) ON CONFLICT(run_id, step) DO UPDATE SET status = \'started\'').run(this.id, step, now());
+    this.db
+      .prepare(
+        "INSERT INTO upgrade_steps (run_id, step, status, started_at) VALUES (?, ?, 'started', ?) ON CONFLICT(run_id, step) DO UPDATE SET status = 'started'",
+      )
+      .run(this.id, step, now());
   }
   end(step: RunStep, status: 'done' | 'failed' | 'skipped', detail?: Record<string, unknown>): void {
-    this.db.prepare('UPDATE upgrade_steps SET status = ?, finished_at = ?, detail = ? WHERE run_id = ? AND step = ?').run(status, now(), detail ? JSON.stringify(detail) : null, this.id, step);
+    this.db
+      .prepare('UPDATE upgrade_steps SET status = ?, finished_at = ?, detail = ? WHERE run_id = ? AND step = ?')
+      .run(status, now(), detail ? JSON.stringify(detail) : null, this.id, step);
   }
   finish(status: RunReport['status']): void {
     this.db.prepare('UPDATE upgrade_runs SET status = ?, finished_at = ? WHERE id = ?').run(status, now(), this.id);
@@ -132,21 +195,67 @@ class RunLog {
 }
 
 /** The commands and checks each step would run, without running anything. */
-export function dryRun(driver: ServerDriver, from: string, to: string, binary: string): Array<{ step: RunStep; does: string; commands: string[] }> {
+export function dryRun(
+  driver: ServerDriver,
+  from: string,
+  to: string,
+  binary: string,
+): Array<{ step: RunStep; does: string; commands: string[] }> {
   checkStage(from, to);
   const stage = stageOf(to);
   return [
-    { step: 'snapshot', does: 'create a TSDB snapshot through the admin API and verify every block (CRC of every chunk, index TOC)', commands: ['curl -XPOST $URL/api/v1/admin/tsdb/snapshot'] },
-    { step: 'preflight', does: 'disk >= 3x TSDB, the snapshot verified, config and rules checked by the new promtool; baseline of targets, rules, query latency and series per metric name stored', commands: [`${promtoolBeside(binary)} check config <config.file>`] },
-    { step: 'changes', does: `apply the "${stage}" fixes of lint prom3 ${from} -> ${to} to the config, its rule files and the unit's flags (each file backed up first), then check the result with the new promtool and the unit's --enable-feature tokens; a refusal puts every file back and stops before the server is touched`, commands: [`stackshift lint prom3 --from ${from} --to ${to} --fix --stage ${stage} <config> ${driver.unit().file}`, `${promtoolBeside(binary)} --enable-feature=<the unit's> check config <config.file>`] },
-    { step: 'shadow', does: 'with --zero-gap: start a shadow scraper (the old binary, scrape part of the config only) on a free port and wait until it scrapes every target', commands: [`${driver.unit().binary} --config.file=<config dir>/.stackshift-shadow-<run>.yml --storage.tsdb.path=<state dir>/upgrade-<run>-shadow-data --web.listen-address=127.0.0.1:<free port>`] },
+    {
+      step: 'snapshot',
+      does: 'create a TSDB snapshot through the admin API and verify every block (CRC of every chunk, index TOC)',
+      commands: ['curl -XPOST $URL/api/v1/admin/tsdb/snapshot'],
+    },
+    {
+      step: 'preflight',
+      does: 'disk >= 3x TSDB, the snapshot verified, config and rules checked by the new promtool; baseline of targets, rules, query latency and series per metric name stored',
+      commands: [`${promtoolBeside(binary)} check config <config.file>`],
+    },
+    {
+      step: 'changes',
+      does: `apply the "${stage}" fixes of lint prom3 ${from} -> ${to} to the config, its rule files and the unit's flags (each file backed up first), then check the result with the new promtool and the unit's --enable-feature tokens; a refusal puts every file back and stops before the server is touched`,
+      commands: [
+        `stackshift lint prom3 --from ${from} --to ${to} --fix --stage ${stage} <config> ${driver.unit().file}`,
+        `${promtoolBeside(binary)} --enable-feature=<the unit's> check config <config.file>`,
+      ],
+    },
+    {
+      step: 'shadow',
+      does: 'with --zero-gap: start a shadow scraper (the old binary, scrape part of the config only) on a free port and wait until it scrapes every target',
+      commands: [
+        `${driver.unit().binary} --config.file=<config dir>/.stackshift-shadow-<run>.yml --storage.tsdb.path=<state dir>/upgrade-<run>-shadow-data --web.listen-address=127.0.0.1:<free port>`,
+      ],
+    },
     { step: 'stop', does: 'stop the server and record the time (start of the gap)', commands: driver.commands('stop') },
-    { step: 'install', does: `point the unit at ${binary} (unit backed up first); check it reports ${to}`, commands: driver.commands('install', binary) },
-    { step: 'start', does: 'start the new binary with the unit\'s flags', commands: driver.commands('start') },
-    { step: 'replay', does: 'wait for WAL replay (progress from /api/v1/status/walreplay, the log as fallback) and /-/ready', commands: ['curl $URL/api/v1/status/walreplay', 'curl $URL/-/ready'] },
-    { step: 'gates', does: 'compare with the baseline: version, targets up, rule health, series per metric name before the stop, no unknown feature flag; a failed gate rolls back', commands: ['curl $URL/api/v1/status/buildinfo', 'curl $URL/api/v1/targets', 'curl $URL/api/v1/rules'] },
-    { step: 'fill', does: 'with --zero-gap: copy the shadow\'s samples that fall inside each series\' gap into the server (remote read -> remote write, out-of-order window), then stop and remove the shadow', commands: ['POST $SHADOW/api/v1/read', 'POST $URL/api/v1/write'] },
-    { step: 'gap', does: 'measure the scrape gap per target around the restart (in scrape intervals)', commands: ['curl $URL/api/v1/query?query=up[<window>]'] },
+    {
+      step: 'install',
+      does: `point the unit at ${binary} (unit backed up first); check it reports ${to}`,
+      commands: driver.commands('install', binary),
+    },
+    { step: 'start', does: "start the new binary with the unit's flags", commands: driver.commands('start') },
+    {
+      step: 'replay',
+      does: 'wait for WAL replay (progress from /api/v1/status/walreplay, the log as fallback) and /-/ready',
+      commands: ['curl $URL/api/v1/status/walreplay', 'curl $URL/-/ready'],
+    },
+    {
+      step: 'gates',
+      does: 'compare with the baseline: version, targets up, rule health, series per metric name before the stop, no unknown feature flag; a failed gate rolls back',
+      commands: ['curl $URL/api/v1/status/buildinfo', 'curl $URL/api/v1/targets', 'curl $URL/api/v1/rules'],
+    },
+    {
+      step: 'fill',
+      does: "with --zero-gap: copy the shadow's samples that fall inside each series' gap into the server (remote read -> remote write, out-of-order window), then stop and remove the shadow",
+      commands: ['POST $SHADOW/api/v1/read', 'POST $URL/api/v1/write'],
+    },
+    {
+      step: 'gap',
+      does: 'measure the scrape gap per target around the restart (in scrape intervals)',
+      commands: ['curl $URL/api/v1/query?query=up[<window>]'],
+    },
     { step: 'signoff', does: 'record the stage as signed off', commands: [] },
   ];
 }
@@ -166,20 +275,39 @@ export function enabledFeatures(args: string[]): string[] {
     const m = /^--enable-feature(?:=(.*))?$/.exec(args[i]!);
     if (!m) continue;
     const v = m[1] ?? args[++i] ?? '';
-    out.push(...v.split(',').map((x) => x.trim()).filter(Boolean));
+    out.push(
+      ...v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    );
   }
   return [...new Set(out)];
 }
 
 /** `promtool check config` of the new release on the config (and its rule files), with the unit's features. */
-function checkWithNewPromtool(binary: string, configFile: string | undefined, args: string[], to: string): { ok: boolean; command: string; output: string } | undefined {
+function checkWithNewPromtool(
+  binary: string,
+  configFile: string | undefined,
+  args: string[],
+  to: string,
+): { ok: boolean; command: string; output: string } | undefined {
   const promtool = promtoolBeside(binary);
   if (!configFile || !existsSync(configFile) || !existsSync(promtool)) return undefined;
   const features = enabledFeatures(args);
   const argv = [...(features.length ? [`--enable-feature=${features.join(',')}`] : []), 'check', 'config', configFile];
   const r = spawnSync(promtool, argv, { encoding: 'utf8', cwd: dirname(configFile) });
-  const output = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.split('\n').map((l) => l.trim()).filter((l) => l && !/^(SUCCESS|Checking|WARNING: Unknown)/.test(l)).slice(0, 8).join(' | ');
-  return { ok: !r.error && r.status === 0, command: `promtool ${to} ${argv.slice(0, -1).join(' ')}`, output: r.error ? r.error.message : output };
+  const output = `${r.stdout ?? ''}\n${r.stderr ?? ''}`
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^(SUCCESS|Checking|WARNING: Unknown)/.test(l))
+    .slice(0, 8)
+    .join(' | ');
+  return {
+    ok: !r.error && r.status === 0,
+    command: `promtool ${to} ${argv.slice(0, -1).join(' ')}`,
+    output: r.error ? r.error.message : output,
+  };
 }
 
 async function waitReady(o: RunOptions, points: Array<{ ms: number; current: number; max: number }>): Promise<number> {
@@ -187,9 +315,18 @@ async function waitReady(o: RunOptions, points: Array<{ ms: number; current: num
   const deadline = t0 + (o.readyTimeoutMs ?? 30 * 60_000);
   let bar: ReturnType<typeof createProgress> | undefined;
   while (Date.now() < deadline) {
-    if (!o.driver.status().running) throw new StackshiftError('upgrade-start', 'the new Prometheus exited while starting', { hint: `its log: ${o.driver.logWhere()} (last lines: ${o.driver.log().trim().split('\n').slice(-3).join(' | ')})` });
+    if (!o.driver.status().running)
+      throw new StackshiftError('upgrade-start', 'the new Prometheus exited while starting', {
+        hint: `its log: ${o.driver.logWhere()} (last lines: ${o.driver.log().trim().split('\n').slice(-3).join(' | ')})`,
+      });
     if (await o.client.healthy().catch(() => false)) {
-      try { await o.client.ensureReady(); bar?.finish(); return Date.now() - t0; } catch { /* still replaying */ }
+      try {
+        await o.client.ensureReady();
+        bar?.finish();
+        return Date.now() - t0;
+      } catch {
+        /* still replaying */
+      }
       const w = await o.client.walReplay().catch(() => undefined);
       const fromLog = w ? undefined : replayFromLogLines(o.driver.log());
       const cur = w ?? fromLog;
@@ -202,7 +339,13 @@ async function waitReady(o: RunOptions, points: Array<{ ms: number; current: num
     await new Promise((r) => setTimeout(r, 250));
   }
   bar?.finish();
-  throw new StackshiftError('upgrade-replay', `Prometheus was not ready after ${Math.round((Date.now() - t0) / 1000)} s`, { hint: 'raise --ready-timeout if the replay is still progressing (see the log); otherwise roll back with stackshift upgrade rollback' });
+  throw new StackshiftError(
+    'upgrade-replay',
+    `Prometheus was not ready after ${Math.round((Date.now() - t0) / 1000)} s`,
+    {
+      hint: 'raise --ready-timeout if the replay is still progressing (see the log); otherwise roll back with stackshift upgrade rollback',
+    },
+  );
 }
 
 /** "WAL segment loaded" segment=N maxSegment=M: the replay position when the API has nothing. */
@@ -217,19 +360,32 @@ function replayFromLogLines(text: string): { min?: number; max: number; current:
 
 function openRun(o: RunOptions, from: string): RunLog {
   const unit = o.driver.unit();
-  const open = o.state.prepare("SELECT id, from_version, to_version, old_binary, new_binary, status, unit FROM upgrade_runs WHERE prometheus_url = ? AND status = 'running' ORDER BY id DESC LIMIT 1").get(o.client.url) as RunRow | undefined;
+  const open = o.state
+    .prepare(
+      "SELECT id, from_version, to_version, old_binary, new_binary, status, unit FROM upgrade_runs WHERE prometheus_url = ? AND status = 'running' ORDER BY id DESC LIMIT 1",
+    )
+    .get(o.client.url) as RunRow | undefined;
   if (open) {
-    if (open.to_version !== o.to) throw new UsageError(`an upgrade of ${o.client.url} to ${open.to_version} is under way (run ${open.id}): finish it (upgrade run --to ${open.to_version}) or roll it back (upgrade rollback) first`);
+    if (open.to_version !== o.to)
+      throw new UsageError(
+        `an upgrade of ${o.client.url} to ${open.to_version} is under way (run ${open.id}): finish it (upgrade run --to ${open.to_version}) or roll it back (upgrade rollback) first`,
+      );
     log.info('resuming the upgrade run', { run: open.id, from: open.from_version, to: open.to_version });
     return new RunLog(o.state, open.id);
   }
   checkStage(from, o.to);
-  const info = o.state.prepare('INSERT INTO upgrade_runs (prometheus_url, unit, from_version, to_version, old_binary, new_binary, status, created_at) VALUES (?, ?, ?, ?, ?, ?, \'running\', ?)').run(o.client.url, unit.file, from, o.to, unit.binary, resolve(o.binary), now());
+  const info = o.state
+    .prepare(
+      "INSERT INTO upgrade_runs (prometheus_url, unit, from_version, to_version, old_binary, new_binary, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
+    )
+    .run(o.client.url, unit.file, from, o.to, unit.binary, resolve(o.binary), now());
   return new RunLog(o.state, Number(info.lastInsertRowid));
 }
 
 function runRow(db: StateDb, id: number): RunRow {
-  return db.prepare('SELECT id, from_version, to_version, old_binary, new_binary, status, unit FROM upgrade_runs WHERE id = ?').get(id) as RunRow;
+  return db
+    .prepare('SELECT id, from_version, to_version, old_binary, new_binary, status, unit FROM upgrade_runs WHERE id = ?')
+    .get(id) as RunRow;
 }
 
 /** The lease module `upgrade run` and `upgrade rollback` share: one of them at a time per state file. */
@@ -258,15 +414,33 @@ export async function runUpgrade(o: RunOptions): Promise<RunReport> {
 async function runHeld(o: RunOptions): Promise<RunReport> {
   const newVersion = binaryVersion(o.binary);
   if (!newVersion) throw new UsageError(`--binary ${o.binary} does not run (--version failed)`);
-  if (newVersion !== parseVersion(o.to)?.raw) throw new UsageError(`--binary ${o.binary} is ${newVersion}, not ${o.to}`, 'pass the prometheus binary of the release you upgrade to');
+  if (newVersion !== parseVersion(o.to)?.raw)
+    throw new UsageError(
+      `--binary ${o.binary} is ${newVersion}, not ${o.to}`,
+      'pass the prometheus binary of the release you upgrade to',
+    );
   const st = o.driver.status();
-  const from = st.running ? (await o.client.buildInfo()).version.replace(/[+-].*$/, '') : (binaryVersion(o.driver.unit().binary) ?? '?');
+  const from = st.running
+    ? (await o.client.buildInfo()).version.replace(/[+-].*$/, '')
+    : (binaryVersion(o.driver.unit().binary) ?? '?');
   const run = openRun(o, from);
   const row = runRow(o.state, run.id);
-  const report: RunReport = { schemaVersion: 1, kind: 'stackshift.upgrade.run', runId: run.id, prometheus: o.client.url, from: row.from_version, to: row.to_version, status: 'running', steps: [] };
+  const report: RunReport = {
+    schemaVersion: 1,
+    kind: 'stackshift.upgrade.run',
+    runId: run.id,
+    prometheus: o.client.url,
+    from: row.from_version,
+    to: row.to_version,
+    status: 'running',
+    steps: [],
+  };
   const points: Array<{ ms: number; current: number; max: number }> = [];
 
-  const step = async (name: RunStep, body: (prev?: StepRecord) => Promise<Record<string, unknown> | undefined>): Promise<Record<string, unknown> | undefined> => {
+  const step = async (
+    name: RunStep,
+    body: (prev?: StepRecord) => Promise<Record<string, unknown> | undefined>,
+  ): Promise<Record<string, unknown> | undefined> => {
     const prev = run.get(name);
     if (prev?.status === 'done' || prev?.status === 'skipped') return prev.detail;
     run.begin(name);
@@ -284,11 +458,21 @@ async function runHeld(o: RunOptions): Promise<RunReport> {
   try {
     await step('snapshot', async () => {
       const s = await createSnapshot(o.client, { dataDir: o.dataDir });
-      if (!s.path) throw new StackshiftError('upgrade-snapshot', `snapshot ${s.name} was taken but is not under --data-dir ${o.dataDir}`, { hint: 'run upgrade run on the Prometheus host with its --data-dir' });
+      if (!s.path)
+        throw new StackshiftError(
+          'upgrade-snapshot',
+          `snapshot ${s.name} was taken but is not under --data-dir ${o.dataDir}`,
+          { hint: 'run upgrade run on the Prometheus host with its --data-dir' },
+        );
       // a server with nothing persisted yet gives an empty snapshot: nothing to protect, nothing to verify
-      if (readdirSync(s.path).length === 0) return { path: s.path, blocks: 0, bytes: 0, note: 'empty: the server had no data to snapshot' };
+      if (readdirSync(s.path).length === 0)
+        return { path: s.path, blocks: 0, bytes: 0, note: 'empty: the server had no data to snapshot' };
       const v = await verifySnapshot(s.path);
-      if (!v.ok) throw new StackshiftError('upgrade-snapshot', `snapshot ${s.path} failed verification`, { hint: 'take a new one; nothing was changed', exitCode: 1 });
+      if (!v.ok)
+        throw new StackshiftError('upgrade-snapshot', `snapshot ${s.path} failed verification`, {
+          hint: 'take a new one; nothing was changed',
+          exitCode: 1,
+        });
       return { path: s.path, blocks: v.blocks.length, bytes: v.bytesRead };
     });
     const pre = await step('preflight', async () => {
@@ -296,41 +480,105 @@ async function runHeld(o: RunOptions): Promise<RunReport> {
       const runtime = await o.client.runtimeInfo().catch(() => undefined);
       const cfg = flags['config.file'];
       const configFile = cfg && (isAbsolute(cfg) ? cfg : runtime?.CWD ? resolve(runtime.CWD, cfg) : undefined);
-      const p = await runPreflight(o.client, { dataDir: o.dataDir, to: o.to, promtool: existsSync(promtoolBeside(o.binary)) ? promtoolBeside(o.binary) : undefined, configFile, state: o.state, runs: 1 });
+      const p = await runPreflight(o.client, {
+        dataDir: o.dataDir,
+        to: o.to,
+        promtool: existsSync(promtoolBeside(o.binary)) ? promtoolBeside(o.binary) : undefined,
+        configFile,
+        state: o.state,
+        runs: 1,
+      });
       // a failing config check here is what the changes step fixes; every other failed check stops the stage
       // an empty snapshot (nothing persisted yet) was accepted by the snapshot step; preflight cannot verify it
       const emptySnapshot = Number((run.get('snapshot')?.detail as { blocks?: number } | undefined)?.blocks ?? 1) === 0;
-      const blocking = p.checks.filter((c) => c.status === 'fail' && !(c.id === 'config' && o.fixes !== false) && !(c.id === 'snapshot' && emptySnapshot));
-      if (blocking.length) throw new StackshiftError('upgrade-preflight', `preflight failed: ${blocking.map((c) => `${c.title}: ${c.detail}`).join('; ')}`, { hint: blocking.map((c) => c.advice).filter(Boolean).join('; ') || undefined, exitCode: 1 });
+      const blocking = p.checks.filter(
+        (c) =>
+          c.status === 'fail' && !(c.id === 'config' && o.fixes !== false) && !(c.id === 'snapshot' && emptySnapshot),
+      );
+      if (blocking.length)
+        throw new StackshiftError(
+          'upgrade-preflight',
+          `preflight failed: ${blocking.map((c) => `${c.title}: ${c.detail}`).join('; ')}`,
+          {
+            hint:
+              blocking
+                .map((c) => c.advice)
+                .filter(Boolean)
+                .join('; ') || undefined,
+            exitCode: 1,
+          },
+        );
       const atMs = Date.now() - 60_000;
-      return { baselineId: p.stateId, configFile, targetsUp: p.baseline.targets.up, unhealthyRules: p.baseline.rules.unhealthyList.map((r) => `${r.group}/${r.name}`), seriesAtMs: atMs, seriesByName: await seriesByName(o.client, atMs), queries: p.baseline.queries };
+      return {
+        baselineId: p.stateId,
+        configFile,
+        targetsUp: p.baseline.targets.up,
+        unhealthyRules: p.baseline.rules.unhealthyList.map((r) => `${r.group}/${r.name}`),
+        seriesAtMs: atMs,
+        seriesByName: await seriesByName(o.client, atMs),
+        queries: p.baseline.queries,
+      };
     });
     await step('changes', async () => {
       if (o.fixes === false) return { applied: false, reason: '--no-fixes' };
-      const files = [o.driver.unit().file, ...(typeof pre?.configFile === 'string' && existsSync(pre.configFile) ? [pre.configFile] : [])];
+      const files = [
+        o.driver.unit().file,
+        ...(typeof pre?.configFile === 'string' && existsSync(pre.configFile) ? [pre.configFile] : []),
+      ];
       const r = await fixFiles(files, { from: row.from_version, to: row.to_version, stage: stageOf(row.to_version) });
-      if (r.rejected.length) throw new StackshiftError('upgrade-changes', `fixed files failed validation: ${r.rejected.map((x) => `${x.file}: ${x.reason}`).join('; ')}`, { exitCode: 1 });
-      const fixed = r.files.filter((f) => f.fixes > 0).map((f) => ({ file: f.file, backup: f.backup, fixes: f.fixes, changes: f.changes.map((c) => c.ruleId) }));
+      if (r.rejected.length)
+        throw new StackshiftError(
+          'upgrade-changes',
+          `fixed files failed validation: ${r.rejected.map((x) => `${x.file}: ${x.reason}`).join('; ')}`,
+          { exitCode: 1 },
+        );
+      const fixed = r.files
+        .filter((f) => f.fixes > 0)
+        .map((f) => ({ file: f.file, backup: f.backup, fixes: f.fixes, changes: f.changes.map((c) => c.ruleId) }));
       // the files as they now are must load in the new release: its promtool, with the unit's feature flags,
       // checks them before anything is stopped; a refusal puts every file back as it was
-      const checked = checkWithNewPromtool(o.binary, typeof pre?.configFile === 'string' ? pre.configFile : undefined, o.driver.unit().args, row.to_version);
+      const checked = checkWithNewPromtool(
+        o.binary,
+        typeof pre?.configFile === 'string' ? pre.configFile : undefined,
+        o.driver.unit().args,
+        row.to_version,
+      );
       if (checked && !checked.ok) {
         for (const f of fixed) if (f.backup) restoreBackup(f.backup, f.file);
-        throw new StackshiftError('upgrade-changes', `${checked.command} rejects the config after the ${stageOf(row.to_version)} fixes: ${checked.output}`, {
-          hint: `nothing was stopped and every fixed file is back as it was; fix what promtool names (stackshift lint prom3 --from ${row.from_version} --to ${row.to_version} --stage ${stageOf(row.to_version)} shows the known changes), then rerun`,
-          exitCode: 1,
-        });
+        throw new StackshiftError(
+          'upgrade-changes',
+          `${checked.command} rejects the config after the ${stageOf(row.to_version)} fixes: ${checked.output}`,
+          {
+            hint: `nothing was stopped and every fixed file is back as it was; fix what promtool names (stackshift lint prom3 --from ${row.from_version} --to ${row.to_version} --stage ${stageOf(row.to_version)} shows the known changes), then rerun`,
+            exitCode: 1,
+          },
+        );
       }
-      return { applied: true, files: fixed, validated: checked ? `${checked.command}: ok` : 'no promtool beside --binary: not checked' };
+      return {
+        applied: true,
+        files: fixed,
+        validated: checked ? `${checked.command}: ok` : 'no promtool beside --binary: not checked',
+      };
     });
-    const shadow = await step('shadow', async () => {
+    const shadow = (await step('shadow', async () => {
       if (!o.zeroGap) return { skipped: true, reason: 'no --zero-gap: the gap is measured and reported' };
       await checkZeroGapTarget(o.client);
-      if (typeof pre?.configFile !== 'string' || !existsSync(pre.configFile)) throw new StackshiftError('upgrade-zero-gap', 'the shadow scraper needs the server\'s prometheus.yml on this machine', { hint: 'run upgrade run on the Prometheus host' });
-      const sh = startShadow({ dir: o.workDir, runId: run.id, binary: row.old_binary, configFile: pre.configFile, port: await freePort() });
+      if (typeof pre?.configFile !== 'string' || !existsSync(pre.configFile))
+        throw new StackshiftError(
+          'upgrade-zero-gap',
+          "the shadow scraper needs the server's prometheus.yml on this machine",
+          { hint: 'run upgrade run on the Prometheus host' },
+        );
+      const sh = startShadow({
+        dir: o.workDir,
+        runId: run.id,
+        binary: row.old_binary,
+        configFile: pre.configFile,
+        port: await freePort(),
+      });
       const targets = await waitShadowScraping(sh);
       return { ...sh, targets };
-    }) as (Shadow & { skipped?: boolean }) | undefined;
+    })) as (Shadow & { skipped?: boolean }) | undefined;
     const stopped = await step('stop', async () => {
       const atMs = Date.now();
       await o.driver.stop();
@@ -348,7 +596,10 @@ async function runHeld(o: RunOptions): Promise<RunReport> {
       const ms = await waitReady(o, points);
       return { durationMs: ms, readyAtMs: Date.now(), points };
     });
-    report.replay = { points: (replay?.points as typeof points) ?? points, durationMs: Number(replay?.durationMs ?? 0) };
+    report.replay = {
+      points: (replay?.points as typeof points) ?? points,
+      durationMs: Number(replay?.durationMs ?? 0),
+    };
     const gates = await step('gates', async () => {
       const g = await postUpgradeGates(o.client, o.driver, { to: row.to_version, baseline: pre ?? {} });
       report.gates = g;
@@ -396,7 +647,9 @@ async function runHeld(o: RunOptions): Promise<RunReport> {
 
 export class GateFailure extends StackshiftError {
   constructor(readonly failed: GateResult[]) {
-    super('upgrade-gate', `post-upgrade gate failed: ${failed.map((g) => `${g.id}: ${g.detail}`).join('; ')}`, { exitCode: 1 });
+    super('upgrade-gate', `post-upgrade gate failed: ${failed.map((g) => `${g.id}: ${g.detail}`).join('; ')}`, {
+      exitCode: 1,
+    });
   }
 }
 
@@ -404,7 +657,13 @@ export class GateFailure extends StackshiftError {
  * Back to the old binary and the files as they were before the stage (from the backups the run made), then
  * started and waited for. Returns what was restored.
  */
-export async function rollbackRun(db: StateDb, runId: number, driver: ServerDriver, client: PrometheusClient, readyTimeoutMs?: number): Promise<string[]> {
+export async function rollbackRun(
+  db: StateDb,
+  runId: number,
+  driver: ServerDriver,
+  client: PrometheusClient,
+  readyTimeoutMs?: number,
+): Promise<string[]> {
   const run = new RunLog(db, runId);
   const row = runRow(db, runId);
   const restored: string[] = [];
@@ -414,17 +673,31 @@ export async function rollbackRun(db: StateDb, runId: number, driver: ServerDriv
   await driver.stop();
   const changes = run.get('changes')?.detail as { files?: Array<{ file: string; backup?: string }> } | undefined;
   for (const f of changes?.files ?? []) {
-    if (f.backup && f.file !== driver.unit().file) { restoreBackup(f.backup, f.file); restored.push(f.file); }
+    if (f.backup && f.file !== driver.unit().file) {
+      restoreBackup(f.backup, f.file);
+      restored.push(f.file);
+    }
   }
   const unitBackup = (changes?.files ?? []).find((f) => f.file === driver.unit().file)?.backup;
-  if (unitBackup) { restoreBackup(unitBackup, driver.unit().file); restored.push(driver.unit().file); }
+  if (unitBackup) {
+    restoreBackup(unitBackup, driver.unit().file);
+    restored.push(driver.unit().file);
+  }
   driver.install(row.old_binary);
   restored.push(`binary ${row.old_binary}`);
   driver.start();
   const deadline = Date.now() + (readyTimeoutMs ?? 30 * 60_000);
   for (;;) {
-    try { await client.ensureReady(); break; } catch (e) {
-      if (Date.now() > deadline || !driver.status().running) throw new StackshiftError('upgrade-rollback', `the rolled-back Prometheus did not become ready: ${(e as Error).message}`, { hint: `see ${driver.logWhere()}` });
+    try {
+      await client.ensureReady();
+      break;
+    } catch (e) {
+      if (Date.now() > deadline || !driver.status().running)
+        throw new StackshiftError(
+          'upgrade-rollback',
+          `the rolled-back Prometheus did not become ready: ${(e as Error).message}`,
+          { hint: `see ${driver.logWhere()}` },
+        );
       await new Promise((r) => setTimeout(r, 250));
     }
   }
@@ -433,7 +706,11 @@ export async function rollbackRun(db: StateDb, runId: number, driver: ServerDriv
 }
 
 export function latestRun(db: StateDb, url: string): RunRow | undefined {
-  return db.prepare('SELECT id, from_version, to_version, old_binary, new_binary, status, unit FROM upgrade_runs WHERE prometheus_url = ? ORDER BY id DESC LIMIT 1').get(url) as RunRow | undefined;
+  return db
+    .prepare(
+      'SELECT id, from_version, to_version, old_binary, new_binary, status, unit FROM upgrade_runs WHERE prometheus_url = ? ORDER BY id DESC LIMIT 1',
+    )
+    .get(url) as RunRow | undefined;
 }
 
 export const UPGRADE_MIGRATIONS: Migration[] = [PREFLIGHT_MIGRATION, UPGRADE_RUN_MIGRATION];

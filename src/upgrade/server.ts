@@ -8,10 +8,20 @@ import type { PlanInput } from './plan.js';
  */
 export async function readServerFacts(client: PrometheusClient): Promise<NonNullable<PlanInput['server']>> {
   const [build, flags, configYaml, rules, runtime, targets] = await Promise.all([
-    client.buildInfo(), client.flags(), client.config(), client.rules(), client.runtimeInfo().catch(() => undefined), client.targets('active'),
+    client.buildInfo(),
+    client.flags(),
+    client.config(),
+    client.rules(),
+    client.runtimeInfo().catch(() => undefined),
+    client.targets('active'),
   ]);
   return {
-    url: client.url, version: build.version, flags, configYaml, rules, corruptionCount: runtime?.corruptionCount,
+    url: client.url,
+    version: build.version,
+    flags,
+    configYaml,
+    rules,
+    corruptionCount: runtime?.corruptionCount,
     targetsDown: targets.activeTargets.filter((t) => t.health === 'down').length,
     rulesUnhealthy: rules.flatMap((g) => g.rules).filter((r) => r.health === 'err').length,
   };

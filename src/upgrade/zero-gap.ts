@@ -23,7 +23,12 @@ import { localDriver, type ServerDriver } from './driver.js';
  * Its config sits beside the original so relative paths (file_sd, credentials files) resolve the same way.
  * It runs detached through the local driver, so a kill -9 of stackshift leaves it scraping for the rerun.
  */
-export interface Shadow { unit: string; config: string; url: string; dataDir: string }
+export interface Shadow {
+  unit: string;
+  config: string;
+  url: string;
+  dataDir: string;
+}
 
 export function shadowConfig(original: string): string {
   const doc = (parse(original) ?? {}) as Record<string, unknown>;
@@ -37,19 +42,43 @@ export function shadowConfig(original: string): string {
 /** Checks that the server can take the filled window: a remote-write receiver with an out-of-order window. */
 export async function checkZeroGapTarget(client: PrometheusClient): Promise<void> {
   const flags = await client.flags();
-  const receiver = flags['web.enable-remote-write-receiver'] === 'true' || (flags['enable-feature'] ?? '').split(',').includes('remote-write-receiver');
+  const receiver =
+    flags['web.enable-remote-write-receiver'] === 'true' ||
+    (flags['enable-feature'] ?? '').split(',').includes('remote-write-receiver');
   const ooo = /out_of_order_time_window:\s*([1-9]\d*[smhdwy])/.exec(await client.config());
   if (!receiver || !ooo) {
-    throw new StackshiftError('upgrade-zero-gap', `--zero-gap needs the server to take the gap's samples afterwards: ${[!receiver && 'start it with --web.enable-remote-write-receiver', !ooo && 'set storage.tsdb.out_of_order_time_window (e.g. 1h) in prometheus.yml'].filter(Boolean).join(' and ')}`, { hint: 'add both before the stage (they are valid on 2.39+ and 3.x), or run without --zero-gap: the gap is then measured and reported' });
+    throw new StackshiftError(
+      'upgrade-zero-gap',
+      `--zero-gap needs the server to take the gap's samples afterwards: ${[!receiver && 'start it with --web.enable-remote-write-receiver', !ooo && 'set storage.tsdb.out_of_order_time_window (e.g. 1h) in prometheus.yml'].filter(Boolean).join(' and ')}`,
+      {
+        hint: 'add both before the stage (they are valid on 2.39+ and 3.x), or run without --zero-gap: the gap is then measured and reported',
+      },
+    );
   }
 }
 
-export function startShadow(o: { dir: string; runId: number; binary: string; configFile: string; port: number }): Shadow {
+export function startShadow(o: {
+  dir: string;
+  runId: number;
+  binary: string;
+  configFile: string;
+  port: number;
+}): Shadow {
   const config = join(dirname(o.configFile), `.stackshift-shadow-${o.runId}.yml`);
   writeFileSync(config, shadowConfig(readFileSync(o.configFile, 'utf8')));
   const dataDir = join(o.dir, `upgrade-${o.runId}-shadow-data`);
   const unit = join(o.dir, `upgrade-${o.runId}-shadow.args`);
-  writeFileSync(unit, [o.binary, `--config.file=${config}`, `--storage.tsdb.path=${dataDir}`, `--web.listen-address=127.0.0.1:${o.port}`, '--storage.tsdb.retention.time=1d', ''].join('\n'));
+  writeFileSync(
+    unit,
+    [
+      o.binary,
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${dataDir}`,
+      `--web.listen-address=127.0.0.1:${o.port}`,
+      '--storage.tsdb.retention.time=1d',
+      '',
+    ].join('\n'),
+  );
   localDriver(unit).start();
   return { unit, config, url: `http://127.0.0.1:${o.port}`, dataDir };
 }
@@ -67,8 +96,15 @@ export async function waitShadowScraping(shadow: Shadow, timeoutMs = 120_000): P
           const r = await c.query('min(count_over_time(up[5m]))');
           if (r.resultType === 'vector' && Number(r.result[0]?.value[1] ?? 0) >= 2) return t.activeTargets.length;
         }
-      } catch { /* starting */ }
-      if (Date.now() > deadline) throw new StackshiftError('upgrade-zero-gap', `the shadow scraper at ${shadow.url} did not scrape its targets within ${timeoutMs / 1000} s`, { hint: `see ${shadow.unit}.log` });
+      } catch {
+        /* starting */
+      }
+      if (Date.now() > deadline)
+        throw new StackshiftError(
+          'upgrade-zero-gap',
+          `the shadow scraper at ${shadow.url} did not scrape its targets within ${timeoutMs / 1000} s`,
+          { hint: `see ${shadow.unit}.log` },
+        );
       await new Promise((r) => setTimeout(r, 250));
     }
   } finally {
@@ -79,7 +115,8 @@ export async function waitShadowScraping(shadow: Shadow, timeoutMs = 120_000): P
 export async function stopShadow(shadow: Shadow): Promise<void> {
   const d: ServerDriver | undefined = existsSync(shadow.unit) ? localDriver(shadow.unit) : undefined;
   await d?.stop();
-  for (const p of [shadow.config, shadow.dataDir, shadow.unit, `${shadow.unit}.pid`, `${shadow.unit}.log`]) rmSync(p, { recursive: true, force: true });
+  for (const p of [shadow.config, shadow.dataDir, shadow.unit, `${shadow.unit}.pid`, `${shadow.unit}.log`])
+    rmSync(p, { recursive: true, force: true });
 }
 
 function medianSpacing(ts: Float64Array): number {
@@ -90,9 +127,14 @@ function medianSpacing(ts: Float64Array): number {
   return d[Math.floor(d.length / 2)]!;
 }
 
-const isUp = (labels: { name: string; value: string }[]) => labels.some((l) => l.name === '__name__' && l.value === 'up');
+const isUp = (labels: { name: string; value: string }[]) =>
+  labels.some((l) => l.name === '__name__' && l.value === 'up');
 
-export interface FillResult { series: number; samples: number; requests: number }
+export interface FillResult {
+  series: number;
+  samples: number;
+  requests: number;
+}
 
 /** The index of the first element of sorted `ts` that is >= t. */
 function lowerBound(ts: ArrayLike<number>, t: number): number {
@@ -122,9 +164,19 @@ function nearest(ts: ArrayLike<number>, t: number): number {
  * `up` 0 samples do not count as samples, and the shadow's are never copied. Remote read adds the server's external labels to what it
  * returns; they are removed before matching, as the shadow runs without them.
  */
-export async function fillGap(shadowUrl: string, server: PrometheusClient, fromMs: number, toMs: number): Promise<FillResult> {
+export async function fillGap(
+  shadowUrl: string,
+  server: PrometheusClient,
+  fromMs: number,
+  toMs: number,
+): Promise<FillResult> {
   const matchers = [{ type: 'RE' as const, name: '__name__', value: '.+' }];
-  const external = new Set(Object.keys(((parse(await server.config()) ?? {}) as { global?: { external_labels?: Record<string, string> } }).global?.external_labels ?? {}));
+  const external = new Set(
+    Object.keys(
+      ((parse(await server.config()) ?? {}) as { global?: { external_labels?: Record<string, string> } }).global
+        ?.external_labels ?? {},
+    ),
+  );
   const withoutExternal = (labels: { name: string; value: string }[]) => labels.filter((l) => !external.has(l.name));
   const sh = new HttpClient(endpointFromUrl(shadowUrl));
   const sv = new HttpClient(endpointFromUrl(server.url));
@@ -136,7 +188,8 @@ export async function fillGap(shadowUrl: string, server: PrometheusClient, fromM
       // the place they mark is a hole, to be filled like any other
       const up = isUp(s.labels);
       const kept: number[] = [];
-      for (let i = 0; i < s.timestamps.length; i++) if (!isStaleMarker(s.values, i) && !(up && s.values[i] === 0)) kept.push(s.timestamps[i]!);
+      for (let i = 0; i < s.timestamps.length; i++)
+        if (!isStaleMarker(s.values, i) && !(up && s.values[i] === 0)) kept.push(s.timestamps[i]!);
       own.set(labelsKey(withoutExternal(s.labels)), Float64Array.from(kept).sort());
     }
     const rw = new RemoteWriteClient(sv, { path: '/api/v1/write' });
@@ -147,7 +200,10 @@ export async function fillGap(shadowUrl: string, server: PrometheusClient, fromM
       if (!batch.length) return;
       const r = await rw.send(snappyEncode(encodeWriteRequest(batch)));
       result.requests++;
-      if (r.outcome !== 'ok') throw new StackshiftError('upgrade-zero-gap', `${server.url} refused the gap's samples: ${r.message}`, { hint: r.reject?.advice });
+      if (r.outcome !== 'ok')
+        throw new StackshiftError('upgrade-zero-gap', `${server.url} refused the gap's samples: ${r.message}`, {
+          hint: r.reject?.advice,
+        });
       batch = [];
       n = 0;
     };

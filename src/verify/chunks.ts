@@ -2,8 +2,23 @@ import type { RemoteReadClient } from '../clients/index.js';
 import { readBody, statusError } from '../http/index.js';
 import { withHistogramDigests } from './histograms.js';
 import {
-  ChunkEncoding, SampleBuffer, chunkSampleCount, decodeChunkedReadResponse, decodeHistogramChunk, decodeXorChunk, type HistogramSample, encodeReadRequest, labelsKey, readFrames,
-  seriesFromSamplesResponse, snappyDecode, WireError, type Label, type Matcher, type RawChunk, type SeriesSamples,
+  ChunkEncoding,
+  SampleBuffer,
+  chunkSampleCount,
+  decodeChunkedReadResponse,
+  decodeHistogramChunk,
+  decodeXorChunk,
+  type HistogramSample,
+  encodeReadRequest,
+  labelsKey,
+  readFrames,
+  seriesFromSamplesResponse,
+  snappyDecode,
+  WireError,
+  type Label,
+  type Matcher,
+  type RawChunk,
+  type SeriesSamples,
 } from '../wire/index.js';
 import { StackshiftError } from '../errors/index.js';
 
@@ -13,8 +28,10 @@ import { StackshiftError } from '../errors/index.js';
  */
 export function corruptResponse(e: unknown, url: string): unknown {
   if (e instanceof StackshiftError) return e;
-  return new WireError(`the remote-read response from ${url} is corrupt: ${(e as Error)?.message ?? String(e)}`,
-    'the server (or a proxy between) sent bytes that are not a remote-read message; retrying usually helps if it was transient, otherwise check the server and any proxy in front of it');
+  return new WireError(
+    `the remote-read response from ${url} is corrupt: ${(e as Error)?.message ?? String(e)}`,
+    'the server (or a proxy between) sent bytes that are not a remote-read message; retrying usually helps if it was transient, otherwise check the server and any proxy in front of it',
+  );
 }
 
 /** The same series stream, with decoding failures classified (see corruptResponse). */
@@ -60,9 +77,15 @@ export class RawChunkReader implements ChunkSource {
       method: 'POST',
       path: this.rr.path,
       body: encodeReadRequest([q], ['streamed', 'samples']),
-      headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'accept-encoding': 'snappy', 'x-prometheus-remote-read-version': '0.1.0' },
+      headers: {
+        'content-type': 'application/x-protobuf',
+        'content-encoding': 'snappy',
+        'accept-encoding': 'snappy',
+        'x-prometheus-remote-read-version': '0.1.0',
+      },
     });
-    if (res.status < 200 || res.status >= 300) throw statusError('POST', res, await readBody(res, 1 << 20).catch(() => ''));
+    if (res.status < 200 || res.status >= 300)
+      throw statusError('POST', res, await readBody(res, 1 << 20).catch(() => ''));
     try {
       if ((res.headers['content-type'] ?? '').toLowerCase().startsWith(STREAMED_CT)) {
         let cur: ChunkItem | undefined;
@@ -71,7 +94,10 @@ export class RawChunkReader implements ChunkSource {
           for (const s of decodeChunkedReadResponse(frame).series) {
             const key = labelsKey(s.labels);
             // one series may span several consecutive frames
-            if (cur && key === curKey) { cur.chunks!.push(...s.chunks); continue; }
+            if (cur && key === curKey) {
+              cur.chunks!.push(...s.chunks);
+              continue;
+            }
             if (cur) yield cur;
             cur = { labels: s.labels, chunks: [...s.chunks] };
             curKey = key;
@@ -83,7 +109,8 @@ export class RawChunkReader implements ChunkSource {
         for await (const c of res.body) chunks.push(c as Buffer);
         const raw = Buffer.concat(chunks);
         const msg = (res.headers['content-encoding'] ?? 'snappy').includes('snappy') ? snappyDecode(raw) : raw;
-        for (const s of seriesFromSamplesResponse(msg, q.startMs, q.endMs)) yield { labels: s.labels, samples: withHistogramDigests(s) };
+        for (const s of seriesFromSamplesResponse(msg, q.startMs, q.endMs))
+          yield { labels: s.labels, samples: withHistogramDigests(s) };
       }
     } finally {
       if (!res.body.destroyed) res.body.destroy();
@@ -91,13 +118,18 @@ export class RawChunkReader implements ChunkSource {
   }
 }
 
-export interface ChunkCounts { floats: number; histograms: number; unknown: number }
+export interface ChunkCounts {
+  floats: number;
+  histograms: number;
+  unknown: number;
+}
 
 export function countChunks(chunks: RawChunk[]): ChunkCounts {
   const c: ChunkCounts = { floats: 0, histograms: 0, unknown: 0 };
   for (const ch of chunks) {
     if (ch.type === ChunkEncoding.XOR) c.floats += chunkSampleCount(ch.data);
-    else if (ch.type === ChunkEncoding.HISTOGRAM || ch.type === ChunkEncoding.FLOAT_HISTOGRAM) c.histograms += chunkSampleCount(ch.data);
+    else if (ch.type === ChunkEncoding.HISTOGRAM || ch.type === ChunkEncoding.FLOAT_HISTOGRAM)
+      c.histograms += chunkSampleCount(ch.data);
     else c.unknown++;
   }
   return c;
@@ -111,11 +143,26 @@ export function equalChunkSamples(a: RawChunk[], b: RawChunk[], minT: number, ma
   if (a.length !== b.length) return -1;
   let n = 0;
   for (let i = 0; i < a.length; i++) {
-    const x = a[i], y = b[i];
-    if (x.type !== y.type || x.minTimeMs !== y.minTimeMs || x.maxTimeMs !== y.maxTimeMs || x.minTimeMs < minT || x.maxTimeMs > maxT) return -1;
+    const x = a[i],
+      y = b[i];
+    if (
+      x.type !== y.type ||
+      x.minTimeMs !== y.minTimeMs ||
+      x.maxTimeMs !== y.maxTimeMs ||
+      x.minTimeMs < minT ||
+      x.maxTimeMs > maxT
+    )
+      return -1;
     // byte-identical histogram chunks hold identical histograms just as XOR chunks hold identical floats
-    if (x.type !== ChunkEncoding.XOR && x.type !== ChunkEncoding.HISTOGRAM && x.type !== ChunkEncoding.FLOAT_HISTOGRAM) return -1;
-    if (x.data.length !== y.data.length || !Buffer.from(x.data.buffer, x.data.byteOffset, x.data.length).equals(Buffer.from(y.data.buffer, y.data.byteOffset, y.data.length))) return -1;
+    if (x.type !== ChunkEncoding.XOR && x.type !== ChunkEncoding.HISTOGRAM && x.type !== ChunkEncoding.FLOAT_HISTOGRAM)
+      return -1;
+    if (
+      x.data.length !== y.data.length ||
+      !Buffer.from(x.data.buffer, x.data.byteOffset, x.data.length).equals(
+        Buffer.from(y.data.buffer, y.data.byteOffset, y.data.length),
+      )
+    )
+      return -1;
     n += chunkSampleCount(x.data);
   }
   return n;
@@ -129,12 +176,17 @@ export function decodeItem(item: ChunkItem, minT: number, maxT: number): SeriesS
   let unknownChunks = 0;
   for (const c of item.chunks ?? []) {
     if (c.type === ChunkEncoding.XOR) decodeXorChunk(c.data, buf, minT, maxT);
-    else if (c.type === ChunkEncoding.HISTOGRAM || c.type === ChunkEncoding.FLOAT_HISTOGRAM) decodeHistogramChunk(c.data, c.type, histograms, minT, maxT);
+    else if (c.type === ChunkEncoding.HISTOGRAM || c.type === ChunkEncoding.FLOAT_HISTOGRAM)
+      decodeHistogramChunk(c.data, c.type, histograms, minT, maxT);
     else unknownChunks++;
   }
   let { timestamps, values } = buf.snapshot();
   let sorted = true;
-  for (let i = 1; i < timestamps.length; i++) if (!(timestamps[i] > timestamps[i - 1])) { sorted = false; break; }
+  for (let i = 1; i < timestamps.length; i++)
+    if (!(timestamps[i] > timestamps[i - 1])) {
+      sorted = false;
+      break;
+    }
   if (!sorted) ({ timestamps, values } = sortDedupe(timestamps, values));
   let s: SeriesSamples = { labels: item.labels, timestamps, values, histograms };
   if (unknownChunks) s.unknownChunks = unknownChunks;

@@ -35,7 +35,10 @@ export function isStaleNaN(v: number): boolean {
 export function staleMarkerArray(n = 1): Float64Array {
   const a = new Float64Array(n);
   const w = words(a);
-  for (let i = 0; i < n; i++) { w[2 * i] = STALE_NAN_LO; w[2 * i + 1] = STALE_NAN_HI; }
+  for (let i = 0; i < n; i++) {
+    w[2 * i] = STALE_NAN_LO;
+    w[2 * i + 1] = STALE_NAN_HI;
+  }
   return a;
 }
 
@@ -43,8 +46,19 @@ export function staleMarkerArray(n = 1): Float64Array {
  * Bit-exact by default. With a tolerance, the PromQL compliance tester's rule: |a-b| <= tol * min(|a|,|b|)
  * and NaN equal to NaN; a stale marker only ever equals a stale marker (it ends a series, it is no value).
  */
-function equalAt(sv: Float64Array, sw: Uint32Array, i: number, tv: Float64Array, tw: Uint32Array, j: number, tol: number): boolean {
-  const slo = sw[2 * i], shi = sw[2 * i + 1], tlo = tw[2 * j], thi = tw[2 * j + 1];
+function equalAt(
+  sv: Float64Array,
+  sw: Uint32Array,
+  i: number,
+  tv: Float64Array,
+  tw: Uint32Array,
+  j: number,
+  tol: number,
+): boolean {
+  const slo = sw[2 * i],
+    shi = sw[2 * i + 1],
+    tlo = tw[2 * j],
+    thi = tw[2 * j + 1];
   if (slo === tlo && shi === thi) return true;
   if (tol === 0) return false;
   if (isStaleWords(slo, shi) || isStaleWords(tlo, thi)) return false;
@@ -84,7 +98,11 @@ export interface SampleDifference {
   target?: string;
 }
 
-export interface Gap { fromMs: number; toMs: number; samples: number }
+export interface Gap {
+  fromMs: number;
+  toMs: number;
+  samples: number;
+}
 
 export interface SeriesComparison {
   expected: number;
@@ -120,7 +138,20 @@ interface Run {
 }
 
 export function emptyComparison(): SeriesComparison {
-  return { expected: 0, matched: 0, mismatched: 0, missing: 0, unexpected: 0, valueDifferences: [], gaps: [], shifted: [], missingSamples: [], unexpectedSamples: [], staleMarkersMissing: [], staleMarkersUnexpected: [] };
+  return {
+    expected: 0,
+    matched: 0,
+    mismatched: 0,
+    missing: 0,
+    unexpected: 0,
+    valueDifferences: [],
+    gaps: [],
+    shifted: [],
+    missingSamples: [],
+    unexpectedSamples: [],
+    staleMarkersMissing: [],
+    staleMarkersUnexpected: [],
+  };
 }
 
 export function isClean(c: SeriesComparison): boolean {
@@ -174,7 +205,12 @@ export class SeriesComparator {
           r.matched++;
         } else {
           r.mismatched++;
-          const d: SampleDifference = { timestampMs: st[i], kind: 'value', source: formatValueAt(sv, sw, i), target: formatValueAt(tv, tw, j) };
+          const d: SampleDifference = {
+            timestampMs: st[i],
+            kind: 'value',
+            source: formatValueAt(sv, sw, i),
+            target: formatValueAt(tv, tw, j),
+          };
           if (!r.firstDifference) r.firstDifference = d;
           if (r.valueDifferences.length < DETAIL_CAP) r.valueDifferences.push(d);
         }
@@ -193,9 +229,17 @@ export class SeriesComparator {
   addOneSided(kind: 'missing' | 'unexpected', fromMs: number, toMs: number, n: number, stale: number): void {
     if (n <= 0) return;
     const r = this.result;
-    if (kind === 'missing') { r.expected += n; r.missing += n; } else r.unexpected += n;
+    if (kind === 'missing') {
+      r.expected += n;
+      r.missing += n;
+    } else r.unexpected += n;
     const isStale = n === 1 && stale === 1;
-    if (!r.firstDifference) r.firstDifference = { timestampMs: fromMs, kind, ...(isStale ? { [kind === 'missing' ? 'source' : 'target']: 'StaleNaN' } : {}) };
+    if (!r.firstDifference)
+      r.firstDifference = {
+        timestampMs: fromMs,
+        kind,
+        ...(isStale ? { [kind === 'missing' ? 'source' : 'target']: 'StaleNaN' } : {}),
+      };
     if (this.open && this.open.kind === kind) {
       this.open.toMs = toMs;
       this.open.n += n;
@@ -209,7 +253,8 @@ export class SeriesComparator {
 
   private event(kind: 'missing' | 'unexpected', ts: number, value: string, stale: boolean): void {
     const r = this.result;
-    if (!r.firstDifference) r.firstDifference = { timestampMs: ts, kind, [kind === 'missing' ? 'source' : 'target']: value };
+    if (!r.firstDifference)
+      r.firstDifference = { timestampMs: ts, kind, [kind === 'missing' ? 'source' : 'target']: value };
     if (this.open && this.open.kind === kind) {
       this.open.toMs = ts;
       this.open.n++;
@@ -227,11 +272,22 @@ export class SeriesComparator {
     if (!run) return;
     this.open = undefined;
     const prev = this.prev;
-    if (prev && !run.afterMatch && prev.n === 1 && run.n === 1 && prev.kind !== run.kind && !run.stale && !prev.stale && prev.value !== undefined && prev.value === run.value) {
+    if (
+      prev &&
+      !run.afterMatch &&
+      prev.n === 1 &&
+      run.n === 1 &&
+      prev.kind !== run.kind &&
+      !run.stale &&
+      !prev.stale &&
+      prev.value !== undefined &&
+      prev.value === run.value
+    ) {
       this.unclassifySingle(prev);
       const from = prev.kind === 'missing' ? prev.fromMs : run.fromMs;
       const to = prev.kind === 'missing' ? run.fromMs : prev.fromMs;
-      if (this.result.shifted.length < DETAIL_CAP) this.result.shifted.push({ fromMs: from, toMs: to, value: run.value });
+      if (this.result.shifted.length < DETAIL_CAP)
+        this.result.shifted.push({ fromMs: from, toMs: to, value: run.value });
       this.prev = undefined;
       return;
     }
@@ -242,8 +298,9 @@ export class SeriesComparator {
   private classify(run: Run): void {
     const r = this.result;
     if (run.kind === 'missing') {
-      if (run.n >= 2) { if (r.gaps.length < DETAIL_CAP) r.gaps.push({ fromMs: run.fromMs, toMs: run.toMs, samples: run.n }); }
-      else if (run.stale) pushCapped(r.staleMarkersMissing, run.fromMs);
+      if (run.n >= 2) {
+        if (r.gaps.length < DETAIL_CAP) r.gaps.push({ fromMs: run.fromMs, toMs: run.toMs, samples: run.n });
+      } else if (run.stale) pushCapped(r.staleMarkersMissing, run.fromMs);
       else pushCapped(r.missingSamples, run.fromMs);
     } else if (run.n === 1 && run.stale) pushCapped(r.staleMarkersUnexpected, run.fromMs);
     else pushCapped(r.unexpectedSamples, run.fromMs);

@@ -26,12 +26,17 @@ export const metricsConnections = (concurrency: number): number => Math.max(8, 4
  * /prometheus), checked to answer before any work starts so a wrong URL fails in a second, not mid-run.
  * `connections` sizes the pool (default 8): give queryConnections / metricsConnections of the concurrency.
  */
-export async function openSide(ep: ResolvedEndpoint, opts: { readPath?: string; check?: boolean; connections?: number; signal?: AbortSignal } = {}): Promise<OpenedSide> {
+export async function openSide(
+  ep: ResolvedEndpoint,
+  opts: { readPath?: string; check?: boolean; connections?: number; signal?: AbortSignal } = {},
+): Promise<OpenedSide> {
   const prefix = ep.type === 'mimir' && !/\/prometheus\/?$/.test(ep.url) ? '/prometheus' : '';
   const connections = opts.connections ?? 8;
   // `signal` aborts every request of this side (a stopped run, after its grace period)
   const http = new HttpClient(ep, { connections, signal: opts.signal });
-  const api = new PrometheusClient(prefix ? new HttpClient({ ...ep, url: ep.url + prefix }, { connections, signal: opts.signal }) : http);
+  const api = new PrometheusClient(
+    prefix ? new HttpClient({ ...ep, url: ep.url + prefix }, { connections, signal: opts.signal }) : http,
+  );
   const rr = new RemoteReadClient(http, { path: opts.readPath ?? `${prefix}/api/v1/read` });
   const readUrl = `${ep.url.replace(/\/+$/, '')}${rr.path}`;
   // decoding failures of garbled bodies surface as wire errors naming the server, never as internal errors

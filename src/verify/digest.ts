@@ -60,13 +60,22 @@ export function digestSeries(ts: Float64Array, vals: Float64Array, plan: WindowP
   const vw = words(vals);
   let i = lowerBound(ts, plan.startMs);
   const end = lowerBound(ts, plan.endMs, i);
-  const d: SeriesDigest = { count: end - i, stale: 0, minMs: end > i ? ts[i] : NaN, maxMs: end > i ? ts[end - 1] : NaN, windows };
+  const d: SeriesDigest = {
+    count: end - i,
+    stale: 0,
+    minMs: end > i ? ts[i] : NaN,
+    maxMs: end > i ? ts[end - 1] : NaN,
+    windows,
+  };
   for (let w = 0; w < plan.n && i < end; w++) {
     const wEnd = Math.min(end, lowerBound(ts, windowBounds(plan, w)[1], i, end));
     let h1 = 0x9747b28c;
     let h2 = 0x5bd1e995;
     for (let k = i; k < wEnd; k++) {
-      const a = tw[2 * k], b = tw[2 * k + 1], c = vw[2 * k], e = vw[2 * k + 1];
+      const a = tw[2 * k],
+        b = tw[2 * k + 1],
+        c = vw[2 * k],
+        e = vw[2 * k + 1];
       h1 = mix(mix(mix(mix(h1, a), b), c), e);
       h2 = mix(mix(mix(mix(h2, e), c), b ^ 0x2545f491), a);
       if (e === 0x7ff00000 && c === 2) d.stale++;
@@ -84,7 +93,12 @@ export function differingWindows(a: SeriesDigest, b: SeriesDigest): number[] {
   const out: number[] = [];
   const n = a.windows.length / 3;
   for (let w = 0; w < n; w++) {
-    if (a.windows[3 * w] !== b.windows[3 * w] || a.windows[3 * w + 1] !== b.windows[3 * w + 1] || a.windows[3 * w + 2] !== b.windows[3 * w + 2]) out.push(w);
+    if (
+      a.windows[3 * w] !== b.windows[3 * w] ||
+      a.windows[3 * w + 1] !== b.windows[3 * w + 1] ||
+      a.windows[3 * w + 2] !== b.windows[3 * w + 2]
+    )
+      out.push(w);
   }
   return out;
 }
@@ -92,4 +106,3 @@ export function differingWindows(a: SeriesDigest, b: SeriesDigest): number[] {
 export function windowCount(d: SeriesDigest, w: number): number {
   return d.windows[3 * w + 2];
 }
-

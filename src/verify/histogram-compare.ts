@@ -9,7 +9,8 @@ import { ResetHint, bucketCount, isStaleHistogram, type HistogramSample } from '
 const NO_WORDS = new Uint32Array(0);
 
 function sameWords(a: Uint32Array | undefined, b: Uint32Array | undefined): boolean {
-  const x = a ?? NO_WORDS, y = b ?? NO_WORDS;
+  const x = a ?? NO_WORDS,
+    y = b ?? NO_WORDS;
   if (x.length !== y.length) return false;
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
@@ -32,7 +33,8 @@ export function histogramDifference(a: HistogramSample, b: HistogramSample): str
   if (isStaleHistogram(a) && isStaleHistogram(b)) return undefined;
   if (a.isFloat !== b.isFloat) return 'type (integer/float)';
   if ((a.resetHint === ResetHint.GAUGE) !== (b.resetHint === ResetHint.GAUGE)) return 'type (counter/gauge)';
-  const x = a.head, y = b.head;
+  const x = a.head,
+    y = b.head;
   if (x[4] !== y[4] || x[5] !== y[5]) return 'sum';
   if (x[0] !== y[0] || x[1] !== y[1]) return 'count';
   if (x[2] !== y[2] || x[3] !== y[3]) return 'zero_count';

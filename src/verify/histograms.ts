@@ -1,4 +1,10 @@
-import { ResetHint, isStaleHistogram, sortDedupeHistograms, type HistogramSample, type SeriesSamples } from '../wire/index.js';
+import {
+  ResetHint,
+  isStaleHistogram,
+  sortDedupeHistograms,
+  type HistogramSample,
+  type SeriesSamples,
+} from '../wire/index.js';
 import { STALE_NAN_HI, STALE_NAN_LO } from './compare.js';
 
 /**
@@ -15,9 +21,14 @@ import { STALE_NAN_HI, STALE_NAN_LO } from './compare.js';
 const FNV_PRIME = 16777619;
 
 function digest(h: HistogramSample, out: Uint32Array, k: number): void {
-  if (isStaleHistogram(h)) { out[2 * k] = STALE_NAN_LO; out[2 * k + 1] = STALE_NAN_HI; return; }
+  if (isStaleHistogram(h)) {
+    out[2 * k] = STALE_NAN_LO;
+    out[2 * k + 1] = STALE_NAN_HI;
+    return;
+  }
   // two independent FNV-1a lanes over the 32-bit words: 64 bits against an accidental match
-  let a = 0x811c9dc5, b = 0x01000193 ^ 0x9e3779b9;
+  let a = 0x811c9dc5,
+    b = 0x01000193 ^ 0x9e3779b9;
   const mix = (x: number) => {
     for (let s = 0; s < 32; s += 8) {
       const byte = (x >>> s) & 0xff;
@@ -28,7 +39,10 @@ function digest(h: HistogramSample, out: Uint32Array, k: number): void {
   mix((h.isFloat ? 1 : 0) | (h.resetHint === ResetHint.GAUGE ? 2 : 0));
   mix(h.schema);
   for (let i = 0; i < 8; i++) mix(h.head[i]);
-  for (const [spans, words] of [[h.positiveSpans, h.positive], [h.negativeSpans, h.negative]] as const) {
+  for (const [spans, words] of [
+    [h.positiveSpans, h.positive],
+    [h.negativeSpans, h.negative],
+  ] as const) {
     mix(spans.length);
     for (const x of spans) mix(x);
     mix(words.length);
@@ -48,12 +62,15 @@ export function withHistogramDigests(s: SeriesSamples): SeriesSamples {
   const hs = s.histograms;
   if (!hs || hs.length === 0) return s;
   sortDedupeHistograms(hs);
-  const n = s.timestamps.length, m = hs.length;
+  const n = s.timestamps.length,
+    m = hs.length;
   const ts = new Float64Array(n + m);
   const vs = new Float64Array(n + m);
   const vw = new Uint32Array(vs.buffer);
   const sw = new Uint32Array(s.values.buffer, s.values.byteOffset, n * 2);
-  let i = 0, j = 0, k = 0;
+  let i = 0,
+    j = 0,
+    k = 0;
   while (i < n || j < m) {
     if (j >= m || (i < n && s.timestamps[i] <= hs[j].t)) {
       if (j < m && s.timestamps[i] === hs[j].t) j++; // one sample per timestamp: the float wins, as in the TSDB

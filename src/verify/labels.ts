@@ -2,7 +2,9 @@ import type { Label, LabelMapping, Matcher } from './types.js';
 
 /** Sorted label list from an API label object. */
 export function labelsFromRecord(rec: Record<string, string>): Label[] {
-  return Object.keys(rec).sort().map((name) => ({ name, value: rec[name] }));
+  return Object.keys(rec)
+    .sort()
+    .map((name) => ({ name, value: rec[name] }));
 }
 
 export function labelsToRecord(labels: Label[]): Record<string, string> {
@@ -73,10 +75,18 @@ export function matchesAll(labels: Label[], matchers: Matcher[]): boolean {
   for (const m of matchers) {
     const v = rec[m.name] ?? '';
     switch (m.type) {
-      case 'EQ': if (v !== m.value) return false; break;
-      case 'NEQ': if (v === m.value) return false; break;
-      case 'RE': if (!anchored(m.value).test(v)) return false; break;
-      case 'NRE': if (anchored(m.value).test(v)) return false; break;
+      case 'EQ':
+        if (v !== m.value) return false;
+        break;
+      case 'NEQ':
+        if (v === m.value) return false;
+        break;
+      case 'RE':
+        if (!anchored(m.value).test(v)) return false;
+        break;
+      case 'NRE':
+        if (anchored(m.value).test(v)) return false;
+        break;
     }
   }
   return true;

@@ -146,9 +146,22 @@ export interface MetricsReport {
     seed: number;
     population: number;
     sampled: number;
-    seriesFullyConsistent: { percent: number; confidenceInterval: Interval & { lowPercent: number; highPercent: number } };
+    seriesFullyConsistent: {
+      percent: number;
+      confidenceInterval: Interval & { lowPercent: number; highPercent: number };
+    };
   };
-  metrics: Array<{ name: string; sourceSeries: number; targetSeries: number; missingSeries: number; extraSeries: number; expected?: number; matched?: number; unexpected?: number; percent?: number }>;
+  metrics: Array<{
+    name: string;
+    sourceSeries: number;
+    targetSeries: number;
+    missingSeries: number;
+    extraSeries: number;
+    expected?: number;
+    matched?: number;
+    unexpected?: number;
+    percent?: number;
+  }>;
   discrepancies: Discrepancy[];
   warnings: string[];
   durationMs: number;
@@ -193,12 +206,35 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
   const excludedMetrics = found.filter((n) => excludedName(n));
   log.debug('verify: metric names in the window', { names: names.length });
   const sampling = o.samples && o.sample ? o.sample : undefined;
-  const sides = { source: o.source.api, target: o.target.api, sourceExternal: o.source.externalLabels, targetExternal: o.target.externalLabels };
+  const sides = {
+    source: o.source.api,
+    target: o.target.api,
+    sourceExternal: o.source.externalLabels,
+    targetExternal: o.target.externalLabels,
+  };
 
   const series = { source: 0, target: 0, matched: 0, missing: 0, extra: 0 };
   const samples = {
-    expected: 0, matched: 0, mismatched: 0, missing: 0, unexpected: 0, seriesCompared: 0, seriesMatched: 0, seriesDifferent: 0, seriesMissing: 0, seriesExtra: 0,
-    gaps: 0, shiftedTimestamps: 0, staleMarkersMissing: 0, staleMarkersUnexpected: 0, histogramSamplesNotCompared: 0, unknownChunks: 0, samplesRead: { source: 0, target: 0 }, refetches: 0, chunkMatches: 0, transientDifferences: 0,
+    expected: 0,
+    matched: 0,
+    mismatched: 0,
+    missing: 0,
+    unexpected: 0,
+    seriesCompared: 0,
+    seriesMatched: 0,
+    seriesDifferent: 0,
+    seriesMissing: 0,
+    seriesExtra: 0,
+    gaps: 0,
+    shiftedTimestamps: 0,
+    staleMarkersMissing: 0,
+    staleMarkersUnexpected: 0,
+    histogramSamplesNotCompared: 0,
+    unknownChunks: 0,
+    samplesRead: { source: 0, target: 0 },
+    refetches: 0,
+    chunkMatches: 0,
+    transientDifferences: 0,
   };
   const top = new TopList(o.top);
   const perMetric: MetricsReport['metrics'] = [];
@@ -236,7 +272,15 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
     for (let name = queue.shift(); name !== undefined && !failure && !o.signal?.aborted; name = queue.shift()) {
       // every read of a metric first, then its counts in one synchronous step: a run stopped mid-metric
       // (Ctrl-C) leaves no half-counted metric in the partial report
-      const sp = await compareSeriesOfMetric(sides, name, selectors, o.startMs, o.endMs - 1, o.mapping, sampling !== undefined);
+      const sp = await compareSeriesOfMetric(
+        sides,
+        name,
+        selectors,
+        o.startMs,
+        o.endMs - 1,
+        o.mapping,
+        sampling !== undefined,
+      );
       let parities: MetricParity[] = [];
       let chosen: NonNullable<typeof sp.population> = [];
       const reread = { refetches: 0, transientDifferences: 0 };
@@ -245,12 +289,33 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
         if (sampling) {
           chosen = (sp.population ?? []).filter((p) => inSample(p.key, fraction, sampling.seed));
           // the population is already the union over all selectors: one comparison, read series by series
-          parities = [await retrying(name, o.signal, () => compareMetric(name, { ...common(o), matchers: [] }, {
-            source: () => exactStream(o.source.reader, chosen.map((c) => c.source).filter((x): x is Label[] => x !== undefined), o.startMs, o.endMs),
-            target: () => exactStream(o.target.reader, chosen.map((c) => c.target).filter((x): x is Label[] => x !== undefined), o.startMs, o.endMs),
-          }))];
+          parities = [
+            await retrying(name, o.signal, () =>
+              compareMetric(
+                name,
+                { ...common(o), matchers: [] },
+                {
+                  source: () =>
+                    exactStream(
+                      o.source.reader,
+                      chosen.map((c) => c.source).filter((x): x is Label[] => x !== undefined),
+                      o.startMs,
+                      o.endMs,
+                    ),
+                  target: () =>
+                    exactStream(
+                      o.target.reader,
+                      chosen.map((c) => c.target).filter((x): x is Label[] => x !== undefined),
+                      o.startMs,
+                      o.endMs,
+                    ),
+                },
+              ),
+            ),
+          ];
         } else {
-          for (const sel of selectors) parities.push(await retrying(name, o.signal, () => compareMetric(name, { ...common(o), matchers: sel })));
+          for (const sel of selectors)
+            parities.push(await retrying(name, o.signal, () => compareMetric(name, { ...common(o), matchers: sel })));
         }
         for (const p of parities) outcomes.push(await recheck(name, o, [...seriesOutcomes(p)], reread));
       }
@@ -259,10 +324,30 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
       series.matched += sp.matched;
       series.missing += sp.missing.length;
       series.extra += sp.extra.length;
-      const row: MetricsReport['metrics'][number] = { name, sourceSeries: sp.source, targetSeries: sp.target, missingSeries: sp.missing.length, extraSeries: sp.extra.length };
+      const row: MetricsReport['metrics'][number] = {
+        name,
+        sourceSeries: sp.source,
+        targetSeries: sp.target,
+        missingSeries: sp.missing.length,
+        extraSeries: sp.extra.length,
+      };
       if (!o.samples) {
-        for (const m of sp.missing) top.add({ kind: 'missing-series', metric: name, series: formatLabels(m.labels), labels: labelsToRecord(m.labels), samples: 0 });
-        for (const m of sp.extra) top.add({ kind: 'extra-series', metric: name, series: formatLabels(m.labels), labels: labelsToRecord(m.labels), samples: 0 });
+        for (const m of sp.missing)
+          top.add({
+            kind: 'missing-series',
+            metric: name,
+            series: formatLabels(m.labels),
+            labels: labelsToRecord(m.labels),
+            samples: 0,
+          });
+        for (const m of sp.extra)
+          top.add({
+            kind: 'extra-series',
+            metric: name,
+            series: formatLabels(m.labels),
+            labels: labelsToRecord(m.labels),
+            samples: 0,
+          });
       } else {
         if (sampling) {
           population += (sp.population ?? []).length;
@@ -270,7 +355,9 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
         }
         samples.refetches += reread.refetches;
         samples.transientDifferences += reread.transientDifferences;
-        let e = 0, m = 0, u = 0;
+        let e = 0,
+          m = 0,
+          u = 0;
         parities.forEach((p, i) => {
           samples.histogramSamplesNotCompared += p.histogramSamples;
           samples.unknownChunks += p.unknownChunks;
@@ -279,7 +366,9 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
           samples.refetches += p.refetches;
           samples.chunkMatches += p.chunkMatches;
           for (const so of outcomes[i]) {
-            e += so.expected; m += so.matched; u += so.unexpected;
+            e += so.expected;
+            m += so.matched;
+            u += so.unexpected;
             account(samples, so);
             if (sampling) {
               ys.push(so.matched);
@@ -302,19 +391,29 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
   if (failure && !interrupted) throw failure.error;
 
   const warnings: string[] = [];
-  if (samples.histogramSamplesNotCompared) warnings.push(`${samples.histogramSamplesNotCompared} native-histogram samples were read but not compared`);
-  if (samples.unknownChunks) warnings.push(`${samples.unknownChunks} chunks had an encoding this version cannot decode; their samples are not compared`);
-  if (samples.transientDifferences) warnings.push(`${samples.transientDifferences} series differed on the first read and matched when read again: a server was still settling (compaction, block handover); rerun later to be sure`);
+  if (samples.histogramSamplesNotCompared)
+    warnings.push(`${samples.histogramSamplesNotCompared} native-histogram samples were read but not compared`);
+  if (samples.unknownChunks)
+    warnings.push(
+      `${samples.unknownChunks} chunks had an encoding this version cannot decode; their samples are not compared`,
+    );
+  if (samples.transientDifferences)
+    warnings.push(
+      `${samples.transientDifferences} series differed on the first read and matched when read again: a server was still settling (compaction, block handover); rerun later to be sure`,
+    );
   if (excludedMetrics.length) warnings.push(`left out by --exclude-series: ${excludedMetrics.join(', ')}`);
-  if (interrupted) warnings.push(`interrupted after ${done} of ${names.length} metrics: the figures cover those ${done} only`);
+  if (interrupted)
+    warnings.push(`interrupted after ${done} of ${names.length} metrics: the figures cover those ${done} only`);
 
   // a gate needs evidence: no series (or, with samples, no sample) on either side is a failure, not 100 %
   const seriesSeen = series.source + series.extra;
   const samplesSeen = samples.expected + samples.unexpected;
   let nothing: string | undefined;
-  if (names.length === 0) nothing = 'no series matched the selectors in the window on either side: nothing was compared';
+  if (names.length === 0)
+    nothing = 'no series matched the selectors in the window on either side: nothing was compared';
   else if (seriesSeen === 0) nothing = 'no series in the window on either side: nothing was compared';
-  else if (o.samples && samplesSeen === 0) nothing = `${seriesSeen} series but no sample in the window on either side: nothing was compared`;
+  else if (o.samples && samplesSeen === 0)
+    nothing = `${seriesSeen} series but no sample in the window on either side: nothing was compared`;
   if (nothing) warnings.push(`${nothing} (check --start/--end and --match)`);
   const pctOf = (num: number, den: number) => (den === 0 ? 0 : (num / den) * 100);
   const seriesPercent = pctOf(series.matched, seriesSeen);
@@ -327,15 +426,35 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
     window: { start: formatTime(o.startMs), end: formatTime(o.endMs), startMs: o.startMs, endMs: o.endMs },
     selectors: selectors.map(renderSelector),
     excluded: { patterns: excludePatterns, metrics: excludedMetrics },
-    evidence: { series: seriesSeen, ...(o.samples ? { samples: samplesSeen } : {}), passed: nothing === undefined && !interrupted, ...(nothing ? { reason: nothing } : interrupted ? { reason: `interrupted: ${done} of ${names.length} metrics compared` } : {}) },
+    evidence: {
+      series: seriesSeen,
+      ...(o.samples ? { samples: samplesSeen } : {}),
+      passed: nothing === undefined && !interrupted,
+      ...(nothing
+        ? { reason: nothing }
+        : interrupted
+          ? { reason: `interrupted: ${done} of ${names.length} metrics compared` }
+          : {}),
+    },
     ...(interrupted ? { interrupted: { metricsDone: done, metricsTotal: names.length } } : {}),
     labelMapping: o.mapping,
-    externalLabels: { source: labelsToRecord(o.source.externalLabels), target: labelsToRecord(o.target.externalLabels) },
-    valueEquality: { mode: o.equality.relativeTolerance ? 'relative-tolerance' : 'bit-exact', relativeTolerance: o.equality.relativeTolerance },
+    externalLabels: {
+      source: labelsToRecord(o.source.externalLabels),
+      target: labelsToRecord(o.target.externalLabels),
+    },
+    valueEquality: {
+      mode: o.equality.relativeTolerance ? 'relative-tolerance' : 'bit-exact',
+      relativeTolerance: o.equality.relativeTolerance,
+    },
     mode: !o.samples ? 'series-only' : sampling ? 'sampled' : 'full',
     consistency: o.samples
       ? { percent: pctOf(samples.matched, samplesSeen), basis: 'samples', definition: CONSISTENCY_DEFINITION }
-      : { percent: seriesPercent, basis: 'series', definition: 'consistency = series present on both sides / (source series + extra target series), label sets compared after the label mapping' },
+      : {
+          percent: seriesPercent,
+          basis: 'series',
+          definition:
+            'consistency = series present on both sides / (source series + extra target series), label sets compared after the label mapping',
+        },
     series: { ...series, percent: seriesPercent },
     samples: o.samples ? samples : undefined,
     metrics: perMetric.sort((a, b) => (a.percent ?? 100) - (b.percent ?? 100) || a.name.localeCompare(b.name)),
@@ -349,13 +468,27 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
     report.consistency.confidenceInterval = { ...ci, lowPercent: ci.low * 100, highPercent: ci.high * 100 };
     const w = wilson(cleanSampled, ys.length);
     report.sampling = {
-      fraction, seed: sampling.seed, population, sampled,
-      seriesFullyConsistent: { percent: pct(cleanSampled, ys.length), confidenceInterval: { ...w, lowPercent: w.low * 100, highPercent: w.high * 100 } },
+      fraction,
+      seed: sampling.seed,
+      population,
+      sampled,
+      seriesFullyConsistent: {
+        percent: pct(cleanSampled, ys.length),
+        confidenceInterval: { ...w, lowPercent: w.low * 100, highPercent: w.high * 100 },
+      },
     };
   }
-  if (o.minConsistency !== undefined) report.consistency.gate = { minPercent: o.minConsistency, passed: nothing === undefined && !interrupted && report.consistency.percent >= o.minConsistency };
+  if (o.minConsistency !== undefined)
+    report.consistency.gate = {
+      minPercent: o.minConsistency,
+      passed: nothing === undefined && !interrupted && report.consistency.percent >= o.minConsistency,
+    };
   const secs = Math.max(0.001, report.durationMs / 1000);
-  if (o.samples) report.throughput = { sourceSamplesPerSecond: Math.round(samples.samplesRead.source / secs), samplesReadPerSecond: Math.round((samples.samplesRead.source + samples.samplesRead.target) / secs) };
+  if (o.samples)
+    report.throughput = {
+      sourceSamplesPerSecond: Math.round(samples.samplesRead.source / secs),
+      samplesReadPerSecond: Math.round((samples.samplesRead.source + samples.samplesRead.target) / secs),
+    };
   return report;
 }
 
@@ -365,7 +498,12 @@ export async function verifyMetrics(o: VerifyMetricsOptions): Promise<MetricsRep
  * serve a window with holes for a few seconds; every series that differed is read once more, alone, after
  * a pause, and its second comparison is the one reported. Those that then match are counted as transient.
  */
-async function recheck(name: string, o: VerifyMetricsOptions, outcomes: SeriesOutcome[], totals: { refetches: number; transientDifferences: number }): Promise<SeriesOutcome[]> {
+async function recheck(
+  name: string,
+  o: VerifyMetricsOptions,
+  outcomes: SeriesOutcome[],
+  totals: { refetches: number; transientDifferences: number },
+): Promise<SeriesOutcome[]> {
   let pending = outcomes.filter((x) => x.status !== 'matched');
   const rc = o.recheck;
   if (pending.length === 0 || !rc || rc.rounds <= 0) return outcomes;
@@ -375,18 +513,36 @@ async function recheck(name: string, o: VerifyMetricsOptions, outcomes: SeriesOu
   const sameOnSource = sameOnTarget && Object.keys(o.mapping.add).length === 0;
   for (let round = 1; round <= rc.rounds && pending.length; round++) {
     await sleep(rc.delayMs * round, o.signal);
-    const src = pending.map((x) => x.sourceLabels ?? (sameOnSource ? x.labels : undefined)).filter((x): x is Label[] => x !== undefined);
-    const tgt = pending.map((x) => x.targetLabels ?? (sameOnTarget ? x.labels : undefined)).filter((x): x is Label[] => x !== undefined);
-    const p = await retrying(name, o.signal, () => compareMetric(name, { ...common(o), matchers: [] }, {
-      source: () => exactStream(o.source.reader, src, o.startMs, o.endMs),
-      target: () => exactStream(o.target.reader, tgt, o.startMs, o.endMs),
-    }));
+    const src = pending
+      .map((x) => x.sourceLabels ?? (sameOnSource ? x.labels : undefined))
+      .filter((x): x is Label[] => x !== undefined);
+    const tgt = pending
+      .map((x) => x.targetLabels ?? (sameOnTarget ? x.labels : undefined))
+      .filter((x): x is Label[] => x !== undefined);
+    const p = await retrying(name, o.signal, () =>
+      compareMetric(
+        name,
+        { ...common(o), matchers: [] },
+        {
+          source: () => exactStream(o.source.reader, src, o.startMs, o.endMs),
+          target: () => exactStream(o.target.reader, tgt, o.startMs, o.endMs),
+        },
+      ),
+    );
     totals.refetches += src.length + tgt.length;
     const again = new Map([...seriesOutcomes(p)].map((x) => [labelKey(x.labels), x]));
     const next: SeriesOutcome[] = [];
     for (const x of pending) {
       const k = labelKey(x.labels);
-      const y = again.get(k) ?? { ...x, status: x.status === 'extra' ? 'extra' : 'missing', matched: 0, unexpected: x.status === 'extra' ? x.unexpected : 0, comparison: undefined } as SeriesOutcome;
+      const y =
+        again.get(k) ??
+        ({
+          ...x,
+          status: x.status === 'extra' ? 'extra' : 'missing',
+          matched: 0,
+          unexpected: x.status === 'extra' ? x.unexpected : 0,
+          comparison: undefined,
+        } as SeriesOutcome);
       final.set(k, y);
       if (y.status === 'matched') totals.transientDifferences++;
       else next.push(y);
@@ -408,16 +564,36 @@ function retrying<T>(metric: string, signal: AbortSignal | undefined, fn: () => 
     policy: METRIC_RETRY,
     signal,
     isRetryable: (e) => !(e instanceof HttpError && e.kind === 'status') && isRetryableError(e),
-    onRetry: (e, attempt) => log.warn('verify: read failed mid-stream, comparing the metric again', { metric, attempt, error: (e as Error).message }),
+    onRetry: (e, attempt) =>
+      log.warn('verify: read failed mid-stream, comparing the metric again', {
+        metric,
+        attempt,
+        error: (e as Error).message,
+      }),
   });
 }
 
 function common(o: VerifyMetricsOptions) {
-  return { source: o.source.reader, target: o.target.reader, sourceChunks: o.source.chunks, targetChunks: o.target.chunks, startMs: o.startMs, endMs: o.endMs, readWindowMs: o.readWindowMs, mapping: o.mapping, equality: o.equality };
+  return {
+    source: o.source.reader,
+    target: o.target.reader,
+    sourceChunks: o.source.chunks,
+    targetChunks: o.target.chunks,
+    startMs: o.startMs,
+    endMs: o.endMs,
+    readWindowMs: o.readWindowMs,
+    mapping: o.mapping,
+    equality: o.equality,
+  };
 }
 
 /** The sampled series of one side, read one by one (a few in flight) and yielded in label order. */
-async function* exactStream(reader: SeriesReader, list: Label[][], startMs: number, endMs: number): AsyncGenerator<SeriesSamples> {
+async function* exactStream(
+  reader: SeriesReader,
+  list: Label[][],
+  startMs: number,
+  endMs: number,
+): AsyncGenerator<SeriesSamples> {
   const ahead = 4;
   const pending: Array<Promise<SeriesSamples>> = [];
   let i = 0;
@@ -444,9 +620,19 @@ function account(s: NonNullable<MetricsReport['samples']>, so: SeriesOutcome): v
   s.matched += so.matched;
   s.unexpected += so.unexpected;
   s.seriesCompared++;
-  if (so.status === 'missing') { s.seriesMissing++; s.missing += so.expected; return; }
-  if (so.status === 'extra') { s.seriesExtra++; return; }
-  if (so.status === 'matched') { s.seriesMatched++; return; }
+  if (so.status === 'missing') {
+    s.seriesMissing++;
+    s.missing += so.expected;
+    return;
+  }
+  if (so.status === 'extra') {
+    s.seriesExtra++;
+    return;
+  }
+  if (so.status === 'matched') {
+    s.seriesMatched++;
+    return;
+  }
   s.seriesDifferent++;
   const c = so.comparison!;
   s.mismatched += c.mismatched;
@@ -459,15 +645,28 @@ function account(s: NonNullable<MetricsReport['samples']>, so: SeriesOutcome): v
 
 function discrepancyOf(metric: string, so: SeriesOutcome): Discrepancy | undefined {
   if (so.status === 'matched') return undefined;
-  const base = { metric: metric || metricName(so.labels), series: formatLabels(so.labels), labels: labelsToRecord(so.labels) };
-  if (so.status === 'missing') return { kind: 'missing-series', ...base, samples: so.expected, expected: so.expected, missing: so.expected };
-  if (so.status === 'extra') return { kind: 'extra-series', ...base, samples: so.unexpected, unexpected: so.unexpected };
+  const base = {
+    metric: metric || metricName(so.labels),
+    series: formatLabels(so.labels),
+    labels: labelsToRecord(so.labels),
+  };
+  if (so.status === 'missing')
+    return { kind: 'missing-series', ...base, samples: so.expected, expected: so.expected, missing: so.expected };
+  if (so.status === 'extra')
+    return { kind: 'extra-series', ...base, samples: so.unexpected, unexpected: so.unexpected };
   const c = so.comparison!;
   return {
-    kind: 'different', ...base,
+    kind: 'different',
+    ...base,
     samples: c.missing + c.mismatched + c.unexpected,
-    expected: c.expected, matched: c.matched, mismatched: c.mismatched, missing: c.missing, unexpected: c.unexpected,
-    firstDifference: c.firstDifference ? { ...c.firstDifference, time: formatTime(c.firstDifference.timestampMs) } : undefined,
+    expected: c.expected,
+    matched: c.matched,
+    mismatched: c.mismatched,
+    missing: c.missing,
+    unexpected: c.unexpected,
+    firstDifference: c.firstDifference
+      ? { ...c.firstDifference, time: formatTime(c.firstDifference.timestampMs) }
+      : undefined,
     gaps: c.gaps.map((g) => ({ ...g, from: formatTime(g.fromMs), to: formatTime(g.toMs) })),
     shifted: c.shifted,
     valueDifferences: c.valueDifferences,
@@ -477,4 +676,3 @@ function discrepancyOf(metric: string, so: SeriesOutcome): Discrepancy | undefin
     staleMarkersUnexpected: c.staleMarkersUnexpected,
   };
 }
-

@@ -15,20 +15,26 @@ export function describeDiscrepancy(d: Discrepancy): string {
   if (d.kind === 'missing-series') return d.samples ? `missing in target (${d.samples} samples)` : 'missing in target';
   if (d.kind === 'extra-series') return d.samples ? `only in target (${d.samples} samples)` : 'only in target';
   const parts: string[] = [];
-  for (const g of d.gaps ?? []) parts.push(`gap ${formatTime(g.fromMs)} .. ${formatTime(g.toMs)} (${g.samples} samples)`);
-  for (const v of d.valueDifferences ?? []) parts.push(`value at ${formatTime(v.timestampMs)}: source ${v.source}, target ${v.target}`);
-  for (const s of d.shifted ?? []) parts.push(`timestamp shifted ${formatTime(s.fromMs)} -> ${formatTime(s.toMs)} (value ${s.value})`);
+  for (const g of d.gaps ?? [])
+    parts.push(`gap ${formatTime(g.fromMs)} .. ${formatTime(g.toMs)} (${g.samples} samples)`);
+  for (const v of d.valueDifferences ?? [])
+    parts.push(`value at ${formatTime(v.timestampMs)}: source ${v.source}, target ${v.target}`);
+  for (const s of d.shifted ?? [])
+    parts.push(`timestamp shifted ${formatTime(s.fromMs)} -> ${formatTime(s.toMs)} (value ${s.value})`);
   for (const t of d.staleMarkersMissing ?? []) parts.push(`stale marker lost at ${formatTime(t)}`);
   for (const t of d.staleMarkersUnexpected ?? []) parts.push(`extra stale marker at ${formatTime(t)}`);
   for (const t of d.missingSamples ?? []) parts.push(`sample missing at ${formatTime(t)}`);
   for (const t of d.unexpectedSamples ?? []) parts.push(`unexpected sample at ${formatTime(t)}`);
-  if (parts.length === 0 && d.firstDifference) parts.push(`first difference at ${formatTime(d.firstDifference.timestampMs)} (${d.firstDifference.kind})`);
+  if (parts.length === 0 && d.firstDifference)
+    parts.push(`first difference at ${formatTime(d.firstDifference.timestampMs)} (${d.firstDifference.kind})`);
   return parts.slice(0, 3).join('; ') + (parts.length > 3 ? `; +${parts.length - 3} more` : '');
 }
 
 function headline(r: MetricsReport): string[] {
   const c = r.consistency;
-  const ci = c.confidenceInterval ? ` (95 % CI ${formatPercent(c.confidenceInterval.lowPercent)} .. ${formatPercent(c.confidenceInterval.highPercent)})` : '';
+  const ci = c.confidenceInterval
+    ? ` (95 % CI ${formatPercent(c.confidenceInterval.lowPercent)} .. ${formatPercent(c.confidenceInterval.highPercent)})`
+    : '';
   const gate = c.gate ? `, gate >= ${c.gate.minPercent} %: ${c.gate.passed ? 'passed' : 'FAILED'}` : '';
   const nothing = r.evidence.passed ? '' : ` (FAILED: ${r.evidence.reason})`;
   return [
@@ -40,21 +46,44 @@ function headline(r: MetricsReport): string[] {
 function counts(r: MetricsReport): Array<[string, string]> {
   const rows: Array<[string, string]> = [];
   const s = r.series;
-  rows.push(['series (series API)', `${s.source} in source, ${s.target} in target, ${s.matched} on both, ${s.missing} missing, ${s.extra} extra (${formatPercent(s.percent)})`]);
+  rows.push([
+    'series (series API)',
+    `${s.source} in source, ${s.target} in target, ${s.matched} on both, ${s.missing} missing, ${s.extra} extra (${formatPercent(s.percent)})`,
+  ]);
   if (r.samples) {
     const x = r.samples;
-    rows.push(['samples', `${x.expected} expected, ${x.matched} matched, ${x.mismatched} with another value, ${x.missing} missing, ${x.unexpected} unexpected`]);
-    rows.push(['series compared', `${x.seriesCompared}: ${x.seriesMatched} identical, ${x.seriesDifferent} different, ${x.seriesMissing} missing, ${x.seriesExtra} extra (${x.chunkMatches} series-windows proven equal by identical chunk bytes, ${x.refetches} re-read)`]);
-    rows.push(['findings', `${x.gaps} gaps, ${x.shiftedTimestamps} shifted timestamps, ${x.staleMarkersMissing} stale markers lost, ${x.staleMarkersUnexpected} extra stale markers`]);
+    rows.push([
+      'samples',
+      `${x.expected} expected, ${x.matched} matched, ${x.mismatched} with another value, ${x.missing} missing, ${x.unexpected} unexpected`,
+    ]);
+    rows.push([
+      'series compared',
+      `${x.seriesCompared}: ${x.seriesMatched} identical, ${x.seriesDifferent} different, ${x.seriesMissing} missing, ${x.seriesExtra} extra (${x.chunkMatches} series-windows proven equal by identical chunk bytes, ${x.refetches} re-read)`,
+    ]);
+    rows.push([
+      'findings',
+      `${x.gaps} gaps, ${x.shiftedTimestamps} shifted timestamps, ${x.staleMarkersMissing} stale markers lost, ${x.staleMarkersUnexpected} extra stale markers`,
+    ]);
   }
   if (r.sampling) {
     const m = r.sampling;
     const w = m.seriesFullyConsistent;
-    rows.push(['sampling', `${m.sampled} of ${m.population} series (fraction ${m.fraction.toPrecision(3)}, seed ${m.seed}); series fully consistent ${formatPercent(w.percent)} (95 % CI ${formatPercent(w.confidenceInterval.lowPercent)} .. ${formatPercent(w.confidenceInterval.highPercent)}, Wilson)`]);
+    rows.push([
+      'sampling',
+      `${m.sampled} of ${m.population} series (fraction ${m.fraction.toPrecision(3)}, seed ${m.seed}); series fully consistent ${formatPercent(w.percent)} (95 % CI ${formatPercent(w.confidenceInterval.lowPercent)} .. ${formatPercent(w.confidenceInterval.highPercent)}, Wilson)`,
+    ]);
   }
   const ex = r.excluded;
-  if (ex.patterns.length) rows.push(['excluded', `metric names matching ${ex.patterns.map((p) => `"${p}"`).join(', ')} (--exclude-series): ${ex.metrics.length ? ex.metrics.join(', ') : 'none in the window'}`]);
-  if (r.throughput) rows.push(['throughput', `${formatCount(r.throughput.sourceSamplesPerSecond)} source samples/s (${formatCount(r.throughput.samplesReadPerSecond)} samples/s read from both sides) in ${formatDuration(r.durationMs)}`]);
+  if (ex.patterns.length)
+    rows.push([
+      'excluded',
+      `metric names matching ${ex.patterns.map((p) => `"${p}"`).join(', ')} (--exclude-series): ${ex.metrics.length ? ex.metrics.join(', ') : 'none in the window'}`,
+    ]);
+  if (r.throughput)
+    rows.push([
+      'throughput',
+      `${formatCount(r.throughput.sourceSamplesPerSecond)} source samples/s (${formatCount(r.throughput.samplesReadPerSecond)} samples/s read from both sides) in ${formatDuration(r.durationMs)}`,
+    ]);
   return rows;
 }
 
@@ -63,7 +92,12 @@ export function renderMetricsText(r: MetricsReport): string {
   for (const [k, v] of counts(r)) out.push(`${k.padEnd(20)} ${v}`);
   if (r.discrepancies.length) {
     out.push('', `Top discrepancies (${r.discrepancies.length}):`);
-    out.push(textTable(['kind', 'series', 'samples', 'detail'], r.discrepancies.map((d) => [d.kind, d.series, d.samples, describeDiscrepancy(d)])));
+    out.push(
+      textTable(
+        ['kind', 'series', 'samples', 'detail'],
+        r.discrepancies.map((d) => [d.kind, d.series, d.samples, describeDiscrepancy(d)]),
+      ),
+    );
   }
   for (const w of r.warnings) out.push(`warning: ${w}`);
   return out.join('\n') + '\n';
@@ -72,8 +106,31 @@ export function renderMetricsText(r: MetricsReport): string {
 export function renderMetricsMarkdown(r: MetricsReport): string {
   const [h, sub] = headline(r);
   const out = [`## Metrics parity`, '', `**${h}**`, '', sub, '', mdTable(['', 'counts'], counts(r)), ''];
-  if (r.metrics.length) out.push(mdTable(['metric', 'source series', 'target series', 'missing', 'extra', 'consistency'], r.metrics.slice(0, 20).map((m) => [m.name, m.sourceSeries, m.targetSeries, m.missingSeries, m.extraSeries, m.percent === undefined ? '' : formatPercent(m.percent)])), '');
-  if (r.discrepancies.length) out.push(mdTable(['kind', 'series', 'samples', 'detail'], r.discrepancies.map((d) => [d.kind, `\`${d.series}\``, d.samples, describeDiscrepancy(d)])), '');
+  if (r.metrics.length)
+    out.push(
+      mdTable(
+        ['metric', 'source series', 'target series', 'missing', 'extra', 'consistency'],
+        r.metrics
+          .slice(0, 20)
+          .map((m) => [
+            m.name,
+            m.sourceSeries,
+            m.targetSeries,
+            m.missingSeries,
+            m.extraSeries,
+            m.percent === undefined ? '' : formatPercent(m.percent),
+          ]),
+      ),
+      '',
+    );
+  if (r.discrepancies.length)
+    out.push(
+      mdTable(
+        ['kind', 'series', 'samples', 'detail'],
+        r.discrepancies.map((d) => [d.kind, `\`${d.series}\``, d.samples, describeDiscrepancy(d)]),
+      ),
+      '',
+    );
   for (const w of r.warnings) out.push(`> warning: ${w}`);
   out.push('', `_${r.consistency.definition}_`, '');
   return out.join('\n');

@@ -1,7 +1,14 @@
 import { withHistogramDigests } from './histograms.js';
 import { countChunks, decodeItem, equalChunkSamples, type ChunkItem, type ChunkSource } from './chunks.js';
 import { SeriesComparator, isClean, lowerBound, sameBytes, type SeriesComparison } from './compare.js';
-import { differingWindows, digestSeries, planWindows, windowBounds, type SeriesDigest, type WindowPlan } from './digest.js';
+import {
+  differingWindows,
+  digestSeries,
+  planWindows,
+  windowBounds,
+  type SeriesDigest,
+  type WindowPlan,
+} from './digest.js';
 import { compareLabels, exactMatchers, labelKey, normaliseSource, normaliseTarget } from './labels.js';
 import type { Label, LabelMapping, Matcher, SeriesReader, SeriesSamples, ValueEquality } from './types.js';
 
@@ -55,7 +62,13 @@ export interface MetricParityOptions {
   targetChunks?: ChunkSource;
 }
 
-interface Item { c: ChunkItem; norm: Label[]; key: string; minT: number; maxT: number }
+interface Item {
+  c: ChunkItem;
+  norm: Label[];
+  key: string;
+  minT: number;
+  maxT: number;
+}
 
 /** The item's samples, decoded on first use. */
 function samplesOf(it: Item): SeriesSamples {
@@ -65,12 +78,31 @@ function samplesOf(it: Item): SeriesSamples {
 async function* asItems(stream: AsyncIterable<SeriesSamples>): AsyncIterable<ChunkItem> {
   for await (const s of stream) yield { labels: s.labels, samples: withHistogramDigests(s) };
 }
-interface Waiting { raw: Label[]; norm: Label[]; digest: SeriesDigest }
+interface Waiting {
+  raw: Label[];
+  norm: Label[];
+  digest: SeriesDigest;
+}
 
 /** Reads and compares one metric (all its series) over the window. */
-export async function compareMetric(name: string, o: MetricParityOptions, streams?: { source: () => AsyncIterable<SeriesSamples>; target: () => AsyncIterable<SeriesSamples> }): Promise<MetricParity> {
-  const out: MetricParity = { name, series: new Map(), histogramSamples: 0, unknownChunks: 0, samplesRead: { source: 0, target: 0 }, refetches: 0, chunkMatches: 0 };
-  const matchers: Matcher[] = [...o.matchers.filter((m) => !(m.name === '__name__' && m.type === 'EQ')), { type: 'EQ', name: '__name__', value: name }];
+export async function compareMetric(
+  name: string,
+  o: MetricParityOptions,
+  streams?: { source: () => AsyncIterable<SeriesSamples>; target: () => AsyncIterable<SeriesSamples> },
+): Promise<MetricParity> {
+  const out: MetricParity = {
+    name,
+    series: new Map(),
+    histogramSamples: 0,
+    unknownChunks: 0,
+    samplesRead: { source: 0, target: 0 },
+    refetches: 0,
+    chunkMatches: 0,
+  };
+  const matchers: Matcher[] = [
+    ...o.matchers.filter((m) => !(m.name === '__name__' && m.type === 'EQ')),
+    { type: 'EQ', name: '__name__', value: name },
+  ];
   const readWindow = streams ? o.endMs - o.startMs : o.readWindowMs;
   for (let a = o.startMs; a < o.endMs; a += readWindow) {
     const b = Math.min(o.endMs, a + readWindow);
@@ -78,7 +110,13 @@ export async function compareMetric(name: string, o: MetricParityOptions, stream
     const q = { startMs: a, endMs: b - 1, matchers };
     const side = (reader: SeriesReader, chunks: ChunkSource | undefined, given?: () => AsyncIterable<SeriesSamples>) =>
       given ? asItems(given()) : chunks ? chunks.streamChunks(q) : asItems(reader.streamSeries(q));
-    await joinWindow(out, o, plan, side(o.source, o.sourceChunks, streams?.source), side(o.target, o.targetChunks, streams?.target));
+    await joinWindow(
+      out,
+      o,
+      plan,
+      side(o.source, o.sourceChunks, streams?.source),
+      side(o.target, o.targetChunks, streams?.target),
+    );
   }
   return out;
 }
@@ -104,24 +142,32 @@ function tally(out: MetricParity, key: string, norm: Label[]): SeriesTally {
   return t;
 }
 
-async function joinWindow(out: MetricParity, o: MetricParityOptions, plan: WindowPlan, src: AsyncIterable<ChunkItem>, tgt: AsyncIterable<ChunkItem>): Promise<void> {
+async function joinWindow(
+  out: MetricParity,
+  o: MetricParityOptions,
+  plan: WindowPlan,
+  src: AsyncIterable<ChunkItem>,
+  tgt: AsyncIterable<ChunkItem>,
+): Promise<void> {
   const itS = src[Symbol.asyncIterator]();
   const itT = tgt[Symbol.asyncIterator]();
-  const wrap = (side: 'source' | 'target') => (r: IteratorResult<ChunkItem>): Item | undefined => {
-    if (r.done) return undefined;
-    const c = r.value;
-    if (c.samples) {
-      if (c.samples.histogramSamples) out.histogramSamples += c.samples.histogramSamples;
-      if (c.samples.unknownChunks) out.unknownChunks += c.samples.unknownChunks;
-      out.samplesRead[side] += c.samples.timestamps.length;
-    } else {
-      const n = countChunks(c.chunks ?? []);
-      out.unknownChunks += n.unknown;
-      out.samplesRead[side] += n.floats + n.histograms;
-    }
-    const norm = side === 'source' ? normaliseSource(c.labels, o.mapping) : normaliseTarget(c.labels, o.mapping);
-    return { c, norm, key: labelKey(norm), minT: plan.startMs, maxT: plan.endMs - 1 };
-  };
+  const wrap =
+    (side: 'source' | 'target') =>
+    (r: IteratorResult<ChunkItem>): Item | undefined => {
+      if (r.done) return undefined;
+      const c = r.value;
+      if (c.samples) {
+        if (c.samples.histogramSamples) out.histogramSamples += c.samples.histogramSamples;
+        if (c.samples.unknownChunks) out.unknownChunks += c.samples.unknownChunks;
+        out.samplesRead[side] += c.samples.timestamps.length;
+      } else {
+        const n = countChunks(c.chunks ?? []);
+        out.unknownChunks += n.unknown;
+        out.samplesRead[side] += n.floats + n.histograms;
+      }
+      const norm = side === 'source' ? normaliseSource(c.labels, o.mapping) : normaliseTarget(c.labels, o.mapping);
+      return { c, norm, key: labelKey(norm), minT: plan.startMs, maxT: plan.endMs - 1 };
+    };
   const nextS = wrap('source');
   const nextT = wrap('target');
   let s: Item | undefined;
@@ -142,14 +188,20 @@ async function joinWindow(out: MetricParity, o: MetricParityOptions, plan: Windo
         if (w) {
           waitT.delete(s.key);
           await compareWithWaiting(out, o, plan, s, 'source', w);
-        } else { const x = samplesOf(s); waitS.set(s.key, { raw: s.c.labels, norm: s.norm, digest: digestSeries(x.timestamps, x.values, plan) }); }
+        } else {
+          const x = samplesOf(s);
+          waitS.set(s.key, { raw: s.c.labels, norm: s.norm, digest: digestSeries(x.timestamps, x.values, plan) });
+        }
         s = await itS.next().then(nextS);
       } else if (t) {
         const w = waitS.get(t.key);
         if (w) {
           waitS.delete(t.key);
           await compareWithWaiting(out, o, plan, t, 'target', w);
-        } else { const x = samplesOf(t); waitT.set(t.key, { raw: t.c.labels, norm: t.norm, digest: digestSeries(x.timestamps, x.values, plan) }); }
+        } else {
+          const x = samplesOf(t);
+          waitT.set(t.key, { raw: t.c.labels, norm: t.norm, digest: digestSeries(x.timestamps, x.values, plan) });
+        }
         t = await itT.next().then(nextT);
       }
     }
@@ -162,7 +214,13 @@ async function joinWindow(out: MetricParity, o: MetricParityOptions, plan: Windo
   for (const [key, w] of waitT) oneSided(out, o, key, w, 'unexpected');
 }
 
-function oneSided(out: MetricParity, o: MetricParityOptions, key: string, w: Waiting, kind: 'missing' | 'unexpected'): void {
+function oneSided(
+  out: MetricParity,
+  o: MetricParityOptions,
+  key: string,
+  w: Waiting,
+  kind: 'missing' | 'unexpected',
+): void {
   if (w.digest.count === 0) return;
   const t = tally(out, key, w.norm);
   if (kind === 'missing') t.sourceLabels ??= w.raw;
@@ -185,7 +243,8 @@ function compareInHand(out: MetricParity, o: MetricParityOptions, plan: WindowPl
       return;
     }
   }
-  const ss = samplesOf(s), ts = samplesOf(t);
+  const ss = samplesOf(s),
+    ts = samplesOf(t);
   let i = lowerBound(ss.timestamps, plan.startMs);
   let j = lowerBound(ts.timestamps, plan.startMs);
   const iEnd = lowerBound(ss.timestamps, plan.endMs, i);
@@ -194,7 +253,11 @@ function compareInHand(out: MetricParity, o: MetricParityOptions, plan: WindowPl
   const tl = tally(out, s.key, s.norm);
   tl.sourceLabels ??= ss.labels;
   tl.targetLabels ??= ts.labels;
-  if (!tl.cmp && sameBytes(ss.timestamps.subarray(i, iEnd), ts.timestamps.subarray(j, jEnd)) && sameBytes(ss.values.subarray(i, iEnd), ts.values.subarray(j, jEnd))) {
+  if (
+    !tl.cmp &&
+    sameBytes(ss.timestamps.subarray(i, iEnd), ts.timestamps.subarray(j, jEnd)) &&
+    sameBytes(ss.values.subarray(i, iEnd), ts.values.subarray(j, jEnd))
+  ) {
     tl.expected += iEnd - i;
     tl.matched += iEnd - i;
     return;
@@ -204,8 +267,10 @@ function compareInHand(out: MetricParity, o: MetricParityOptions, plan: WindowPl
     const hi = windowBounds(plan, w)[1];
     const i2 = lowerBound(ss.timestamps, hi, i, iEnd);
     const j2 = lowerBound(ts.timestamps, hi, j, jEnd);
-    const a = ss.timestamps.subarray(i, i2), av = ss.values.subarray(i, i2);
-    const b = ts.timestamps.subarray(j, j2), bv = ts.values.subarray(j, j2);
+    const a = ss.timestamps.subarray(i, i2),
+      av = ss.values.subarray(i, i2);
+    const b = ts.timestamps.subarray(j, j2),
+      bv = ts.values.subarray(j, j2);
     if (sameBytes(a, b) && sameBytes(av, bv)) tl.cmp.addMatched(a.length);
     else tl.cmp.feed(a, av, b, bv);
     i = i2;
@@ -217,13 +282,25 @@ function compareInHand(out: MetricParity, o: MetricParityOptions, plan: WindowPl
  * `item` is in hand, its partner only as a digest: equal digests settle it; otherwise the differing windows
  * of this one series are read again from the waiting side and compared sample by sample.
  */
-async function compareWithWaiting(out: MetricParity, o: MetricParityOptions, plan: WindowPlan, item: Item, itemSide: 'source' | 'target', w: Waiting): Promise<void> {
+async function compareWithWaiting(
+  out: MetricParity,
+  o: MetricParityOptions,
+  plan: WindowPlan,
+  item: Item,
+  itemSide: 'source' | 'target',
+  w: Waiting,
+): Promise<void> {
   const mine = samplesOf(item);
   const d = digestSeries(mine.timestamps, mine.values, plan);
   const diff = differingWindows(d, w.digest);
   const tl = tally(out, item.key, item.norm);
-  if (itemSide === 'source') { tl.sourceLabels ??= item.c.labels; tl.targetLabels ??= w.raw; }
-  else { tl.targetLabels ??= item.c.labels; tl.sourceLabels ??= w.raw; }
+  if (itemSide === 'source') {
+    tl.sourceLabels ??= item.c.labels;
+    tl.targetLabels ??= w.raw;
+  } else {
+    tl.targetLabels ??= item.c.labels;
+    tl.sourceLabels ??= w.raw;
+  }
   if (diff.length === 0 && !tl.cmp) {
     tl.expected += d.count;
     tl.matched += d.count;
@@ -242,9 +319,14 @@ async function compareWithWaiting(out: MetricParity, o: MetricParityOptions, pla
   const diffSet = new Set(diff);
   for (let k = 0; k < plan.n; k++) {
     const [lo, hi] = windowBounds(plan, k);
-    if (!diffSet.has(k)) { tl.cmp.addMatched(d.windows[3 * k + 2]); continue; }
-    const a0 = lowerBound(mine.timestamps, lo), a1 = lowerBound(mine.timestamps, hi, a0);
-    const b0 = lowerBound(other.timestamps, lo), b1 = lowerBound(other.timestamps, hi, b0);
+    if (!diffSet.has(k)) {
+      tl.cmp.addMatched(d.windows[3 * k + 2]);
+      continue;
+    }
+    const a0 = lowerBound(mine.timestamps, lo),
+      a1 = lowerBound(mine.timestamps, hi, a0);
+    const b0 = lowerBound(other.timestamps, lo),
+      b1 = lowerBound(other.timestamps, hi, b0);
     const m = [mine.timestamps.subarray(a0, a1), mine.values.subarray(a0, a1)] as const;
     const p = [other.timestamps.subarray(b0, b1), other.values.subarray(b0, b1)] as const;
     if (itemSide === 'source') tl.cmp.feed(m[0], m[1], p[0], p[1]);
@@ -253,7 +335,12 @@ async function compareWithWaiting(out: MetricParity, o: MetricParityOptions, pla
 }
 
 /** One series by its exact label set over [from, to); equality matchers also select supersets, which are skipped. */
-export async function readExact(reader: SeriesReader, labels: Label[], fromMs: number, toMs: number): Promise<SeriesSamples> {
+export async function readExact(
+  reader: SeriesReader,
+  labels: Label[],
+  fromMs: number,
+  toMs: number,
+): Promise<SeriesSamples> {
   const key = labelKey(labels);
   for await (const s of reader.streamSeries({ startMs: fromMs, endMs: toMs - 1, matchers: exactMatchers(labels) })) {
     if (labelKey(s.labels) === key) return withHistogramDigests(s);
@@ -275,7 +362,9 @@ export interface SeriesOutcome {
 
 export function* seriesOutcomes(m: MetricParity): Generator<SeriesOutcome> {
   for (const t of m.series.values()) {
-    let expected = t.expected, matched = t.matched, unexpected = t.unexpected;
+    let expected = t.expected,
+      matched = t.matched,
+      unexpected = t.unexpected;
     let comparison: SeriesComparison | undefined;
     if (t.cmp) {
       comparison = t.cmp.finish();
@@ -290,6 +379,15 @@ export function* seriesOutcomes(m: MetricParity): Generator<SeriesOutcome> {
     if (inSource && !inTarget) status = 'missing';
     else if (!inSource && inTarget) status = 'extra';
     else status = comparison && !isClean(comparison) ? 'different' : 'matched';
-    yield { labels: t.labels, sourceLabels: t.sourceLabels, targetLabels: t.targetLabels, status, expected, matched, unexpected, comparison: status === 'different' ? comparison : undefined };
+    yield {
+      labels: t.labels,
+      sourceLabels: t.sourceLabels,
+      targetLabels: t.targetLabels,
+      status,
+      expected,
+      matched,
+      unexpected,
+      comparison: status === 'different' ? comparison : undefined,
+    };
   }
 }

@@ -19,11 +19,20 @@ export interface MetricSeriesParity {
 }
 
 export function metricMatchers(user: Matcher[], name: string): Matcher[] {
-  return [...user.filter((m) => !(m.name === '__name__' && m.type === 'EQ')), { type: 'EQ', name: '__name__', value: name }];
+  return [
+    ...user.filter((m) => !(m.name === '__name__' && m.type === 'EQ')),
+    { type: 'EQ', name: '__name__', value: name },
+  ];
 }
 
 /** Metric names with series in the window on either side, sorted. */
-export async function metricNames(source: PrometheusClient, target: PrometheusClient, selectors: Matcher[][], startMs: number, endMs: number): Promise<string[]> {
+export async function metricNames(
+  source: PrometheusClient,
+  target: PrometheusClient,
+  selectors: Matcher[][],
+  startMs: number,
+  endMs: number,
+): Promise<string[]> {
   const match = selectors.map(renderSelector);
   const [a, b] = await Promise.all([
     source.labelValues('__name__', match, startMs, endMs),
@@ -50,9 +59,20 @@ export interface SeriesSides {
   targetExternal: Label[];
 }
 
-export async function compareSeriesOfMetric(sides: SeriesSides, name: string, selectors: Matcher[][], startMs: number, endMs: number, mapping: LabelMapping, keepPopulation = false): Promise<MetricSeriesParity> {
+export async function compareSeriesOfMetric(
+  sides: SeriesSides,
+  name: string,
+  selectors: Matcher[][],
+  startMs: number,
+  endMs: number,
+  mapping: LabelMapping,
+  keepPopulation = false,
+): Promise<MetricSeriesParity> {
   const match = selectors.map((s) => renderSelector(metricMatchers(s, name)));
-  const [a, b] = await Promise.all([sides.source.series(match, startMs, endMs), sides.target.series(match, startMs, endMs)]);
+  const [a, b] = await Promise.all([
+    sides.source.series(match, startMs, endMs),
+    sides.target.series(match, startMs, endMs),
+  ]);
   const src = new Map<string, { raw: Label[]; norm: Label[] }>();
   for (const rec of a) {
     const raw = withExternalLabels(rec, sides.sourceExternal);

@@ -8,7 +8,14 @@
  * word pairs and XOR-encoded doubles are restored bit for bit, NaN payloads included.
  */
 import { WireError } from './pb.js';
-import { CUSTOM_BUCKETS_SCHEMA, CounterResetHeader, EMPTY_WORDS, ResetHint, staleHistogram, type HistogramSample } from './histogram.js';
+import {
+  CUSTOM_BUCKETS_SCHEMA,
+  CounterResetHeader,
+  EMPTY_WORDS,
+  ResetHint,
+  staleHistogram,
+  type HistogramSample,
+} from './histogram.js';
 import { STALE_NAN_HI, STALE_NAN_LO } from './types.js';
 import { Bits, readRaw64, readVarbit, readVarbitNumber } from './varbit.js';
 
@@ -39,14 +46,28 @@ function readXor(r: Bits, words: Uint32Array, k: number, state: Uint8Array): voi
   const sig = 64 - leading - trailing;
   let xh = 0;
   let xl: number;
-  if (sig > 32) { xh = r.read(sig - 32); xl = r.read(32); } else xl = sig > 0 ? r.read(sig) : 0;
-  if (trailing >= 32) { xh = trailing === 64 ? 0 : xl << (trailing - 32); xl = 0; }
-  else if (trailing > 0) { xh = (xh << trailing) | (xl >>> (32 - trailing)); xl = xl << trailing; }
+  if (sig > 32) {
+    xh = r.read(sig - 32);
+    xl = r.read(32);
+  } else xl = sig > 0 ? r.read(sig) : 0;
+  if (trailing >= 32) {
+    xh = trailing === 64 ? 0 : xl << (trailing - 32);
+    xl = 0;
+  } else if (trailing > 0) {
+    xh = (xh << trailing) | (xl >>> (32 - trailing));
+    xl = xl << trailing;
+  }
   words[2 * k] = (words[2 * k] ^ xl) >>> 0;
   words[2 * k + 1] = (words[2 * k + 1] ^ xh) >>> 0;
 }
 
-interface Layout { schema: number; zeroThreshold: Uint32Array; positiveSpans: number[]; negativeSpans: number[]; customValues?: Uint32Array }
+interface Layout {
+  schema: number;
+  zeroThreshold: Uint32Array;
+  positiveSpans: number[];
+  negativeSpans: number[];
+  customValues?: Uint32Array;
+}
 
 function readSpans(r: Bits): number[] {
   const n = readVarbitNumber(r, false, 'span count');
@@ -115,43 +136,83 @@ function isStaleWords(w: Uint32Array, k: number): boolean {
  * Decodes one histogram chunk (encoding 2 or 3), appending samples with minT <= t <= maxT to `out`. Returns
  * the number of samples the chunk held (before filtering).
  */
-export function decodeHistogramChunk(data: Uint8Array, encoding: 2 | 3, out: HistogramSample[], minT = -Infinity, maxT = Infinity): number {
+export function decodeHistogramChunk(
+  data: Uint8Array,
+  encoding: 2 | 3,
+  out: HistogramSample[],
+  minT = -Infinity,
+  maxT = Infinity,
+): number {
   if (data.length < 3) throw new WireError('histogram chunk shorter than its 3-byte header');
   const n = (data[0] << 8) | data[1];
   if (n === 0) return 0;
   const header = data[2] & 0xc0;
   const r = new Bits(data, 24);
   const L = readLayout(r);
-  if (!(L.schema === CUSTOM_BUCKETS_SCHEMA || (L.schema >= -9 && L.schema <= 52))) throw new WireError(`histogram chunk: unknown schema ${L.schema}`);
+  if (!(L.schema === CUSTOM_BUCKETS_SCHEMA || (L.schema >= -9 && L.schema <= 52)))
+    throw new WireError(`histogram chunk: unknown schema ${L.schema}`);
   const np = spanBuckets(L.positiveSpans);
   const nn = spanBuckets(L.negativeSpans);
-  return encoding === 2 ? decodeInt(r, n, header, L, np, nn, out, minT, maxT) : decodeFloat(r, n, header, L, np, nn, out, minT, maxT);
+  return encoding === 2
+    ? decodeInt(r, n, header, L, np, nn, out, minT, maxT)
+    : decodeFloat(r, n, header, L, np, nn, out, minT, maxT);
 }
 
-function emit(out: HistogramSample[], t: number, isFloat: boolean, header: number, i: number, L: Layout, scalars: Uint32Array, pos: Uint32Array, neg: Uint32Array): void {
-  if (isStaleWords(scalars, 2)) { out.push(staleHistogram(t, isFloat)); return; }
+function emit(
+  out: HistogramSample[],
+  t: number,
+  isFloat: boolean,
+  header: number,
+  i: number,
+  L: Layout,
+  scalars: Uint32Array,
+  pos: Uint32Array,
+  neg: Uint32Array,
+): void {
+  if (isStaleWords(scalars, 2)) {
+    out.push(staleHistogram(t, isFloat));
+    return;
+  }
   const head = new Uint32Array(8);
   head.set(scalars.subarray(0, 6));
   head[6] = L.zeroThreshold[0];
   head[7] = L.zeroThreshold[1];
   const h: HistogramSample = {
-    t, isFloat, resetHint: hintFor(header, i), schema: L.schema, head,
-    positiveSpans: L.positiveSpans, negativeSpans: L.negativeSpans,
-    positive: pos.length ? pos.slice() : EMPTY_WORDS, negative: neg.length ? neg.slice() : EMPTY_WORDS,
+    t,
+    isFloat,
+    resetHint: hintFor(header, i),
+    schema: L.schema,
+    head,
+    positiveSpans: L.positiveSpans,
+    negativeSpans: L.negativeSpans,
+    positive: pos.length ? pos.slice() : EMPTY_WORDS,
+    negative: neg.length ? neg.slice() : EMPTY_WORDS,
   };
   if (L.customValues) h.customValues = L.customValues;
   out.push(h);
 }
 
 /** histogramIterator.Next: ts/count/zero count as delta-of-delta varbits, sum XOR, bucket deltas as dod. */
-function decodeInt(r: Bits, n: number, header: number, L: Layout, np: number, nn: number, out: HistogramSample[], minT: number, maxT: number): number {
+function decodeInt(
+  r: Bits,
+  n: number,
+  header: number,
+  L: Layout,
+  np: number,
+  nn: number,
+  out: HistogramSample[],
+  minT: number,
+  maxT: number,
+): number {
   // scalars: count, zero count, sum (words); deltas: their first differences
   const scalars = new Uint32Array(6);
   const deltas = new Uint32Array(4);
   const dod = new Uint32Array(2);
   const xorState = new Uint8Array(6); // leading/trailing per scalar word; only the sum's (index 2) is used
-  const pos = new Uint32Array(2 * np), posDelta = new Uint32Array(2 * np);
-  const neg = new Uint32Array(2 * nn), negDelta = new Uint32Array(2 * nn);
+  const pos = new Uint32Array(2 * np),
+    posDelta = new Uint32Array(2 * np);
+  const neg = new Uint32Array(2 * nn),
+    negDelta = new Uint32Array(2 * nn);
   let t = readVarbitNumber(r, true, 'timestamp');
   let tDelta = 0;
   readVarbit(r, false, scalars, 0);
@@ -164,13 +225,25 @@ function decodeInt(r: Bits, n: number, header: number, L: Layout, np: number, nn
   for (let s = 1; s < n; s++) {
     tDelta += readVarbitNumber(r, true, 'timestamp delta');
     t += tDelta;
-    readVarbit(r, true, dod, 0); add64(deltas, 0, dod, 0); add64(scalars, 0, deltas, 0);
-    readVarbit(r, true, dod, 0); add64(deltas, 1, dod, 0); add64(scalars, 1, deltas, 1);
+    readVarbit(r, true, dod, 0);
+    add64(deltas, 0, dod, 0);
+    add64(scalars, 0, deltas, 0);
+    readVarbit(r, true, dod, 0);
+    add64(deltas, 1, dod, 0);
+    add64(scalars, 1, deltas, 1);
     readXor(r, scalars, 2, xorState);
     if (!isStaleWords(scalars, 2)) {
       // a stale sample carries no buckets (appendHistogram writes none)
-      for (let i = 0; i < np; i++) { readVarbit(r, true, dod, 0); add64(posDelta, i, dod, 0); add64(pos, i, posDelta, i); }
-      for (let i = 0; i < nn; i++) { readVarbit(r, true, dod, 0); add64(negDelta, i, dod, 0); add64(neg, i, negDelta, i); }
+      for (let i = 0; i < np; i++) {
+        readVarbit(r, true, dod, 0);
+        add64(posDelta, i, dod, 0);
+        add64(pos, i, posDelta, i);
+      }
+      for (let i = 0; i < nn; i++) {
+        readVarbit(r, true, dod, 0);
+        add64(negDelta, i, dod, 0);
+        add64(neg, i, negDelta, i);
+      }
     }
     r.check(`sample ${s + 1} of ${n}`);
     if (t >= minT && t <= maxT) emit(out, t, false, header, s, L, scalars, pos, neg);
@@ -179,11 +252,23 @@ function decodeInt(r: Bits, n: number, header: number, L: Layout, np: number, nn
 }
 
 /** floatHistogramIterator.Next: ts as delta-of-delta, count/zero count/sum and every bucket XOR-encoded. */
-function decodeFloat(r: Bits, n: number, header: number, L: Layout, np: number, nn: number, out: HistogramSample[], minT: number, maxT: number): number {
+function decodeFloat(
+  r: Bits,
+  n: number,
+  header: number,
+  L: Layout,
+  np: number,
+  nn: number,
+  out: HistogramSample[],
+  minT: number,
+  maxT: number,
+): number {
   const scalars = new Uint32Array(6);
   const xorState = new Uint8Array(6);
-  const pos = new Uint32Array(2 * np), posState = new Uint8Array(2 * np);
-  const neg = new Uint32Array(2 * nn), negState = new Uint8Array(2 * nn);
+  const pos = new Uint32Array(2 * np),
+    posState = new Uint8Array(2 * np);
+  const neg = new Uint32Array(2 * nn),
+    negState = new Uint8Array(2 * nn);
   let t = readVarbitNumber(r, true, 'timestamp');
   let tDelta = 0;
   for (let k = 0; k < 3; k++) readRaw64(r, scalars, k);

@@ -19,15 +19,24 @@ function varint64Size(lo: number, hi: number): number {
   if (hi === 0) return uvarintSize(lo);
   let n = 5; // the low 35 bits
   let rest = hi >>> 3;
-  while (rest !== 0) { n++; rest >>>= 7; }
+  while (rest !== 0) {
+    n++;
+    rest >>>= 7;
+  }
   return n;
 }
 
 function writeVarint64(w: PbWriter, lo: number, hi: number): void {
-  if (hi === 0) { w.uvarint(lo); return; }
+  if (hi === 0) {
+    w.uvarint(lo);
+    return;
+  }
   const b = w.buf;
   let p = w.pos;
-  for (let i = 0; i < 4; i++) { b[p++] = (lo & 0x7f) | 0x80; lo >>>= 7; }
+  for (let i = 0; i < 4; i++) {
+    b[p++] = (lo & 0x7f) | 0x80;
+    lo >>>= 7;
+  }
   // bits 28..34: 4 from lo, 3 from hi
   let x = (lo & 0x0f) | ((hi & 0x07) << 4);
   hi >>>= 3;
@@ -53,7 +62,9 @@ function zigzag64Hi(lo: number, hi: number): number {
 function spansSize(spans: readonly number[], tag: number): number {
   let size = 0;
   for (let i = 0; i < spans.length; i += 2) {
-    const m = (spans[i] !== 0 ? 1 + uvarintSize(zigzag32(spans[i])) : 0) + (spans[i + 1] !== 0 ? 1 + uvarintSize(spans[i + 1]) : 0);
+    const m =
+      (spans[i] !== 0 ? 1 + uvarintSize(zigzag32(spans[i])) : 0) +
+      (spans[i + 1] !== 0 ? 1 + uvarintSize(spans[i + 1]) : 0);
     size += uvarintSize(tag) + uvarintSize(m) + m;
   }
   return size;
@@ -65,8 +76,14 @@ function writeSpans(w: PbWriter, spans: readonly number[], tag: number): void {
     const len = spans[i + 1];
     w.uvarint(tag);
     w.uvarint((off !== 0 ? 1 + uvarintSize(off) : 0) + (len !== 0 ? 1 + uvarintSize(len) : 0));
-    if (off !== 0) { w.byte(0x08); w.uvarint(off); }
-    if (len !== 0) { w.byte(0x10); w.uvarint(len); }
+    if (off !== 0) {
+      w.byte(0x08);
+      w.uvarint(off);
+    }
+    if (len !== 0) {
+      w.byte(0x10);
+      w.uvarint(len);
+    }
   }
 }
 
@@ -74,15 +91,25 @@ function writeSpans(w: PbWriter, spans: readonly number[], tag: number): void {
 function bucketsPayload(h: HistogramSample, words: Uint32Array): number {
   if (h.isFloat) return words.length * 4;
   let n = 0;
-  for (let i = 0; i < words.length; i += 2) { const lo = words[i], hi = words[i + 1]; n += varint64Size(zigzag64Lo(lo, hi), zigzag64Hi(lo, hi)); }
+  for (let i = 0; i < words.length; i += 2) {
+    const lo = words[i],
+      hi = words[i + 1];
+    n += varint64Size(zigzag64Lo(lo, hi), zigzag64Hi(lo, hi));
+  }
   return n;
 }
 
 function writeWord(w: PbWriter, lo: number, hi: number): void {
   const b = w.buf;
   let p = w.pos;
-  b[p++] = lo & 0xff; b[p++] = (lo >>> 8) & 0xff; b[p++] = (lo >>> 16) & 0xff; b[p++] = lo >>> 24;
-  b[p++] = hi & 0xff; b[p++] = (hi >>> 8) & 0xff; b[p++] = (hi >>> 16) & 0xff; b[p++] = hi >>> 24;
+  b[p++] = lo & 0xff;
+  b[p++] = (lo >>> 8) & 0xff;
+  b[p++] = (lo >>> 16) & 0xff;
+  b[p++] = lo >>> 24;
+  b[p++] = hi & 0xff;
+  b[p++] = (hi >>> 8) & 0xff;
+  b[p++] = (hi >>> 16) & 0xff;
+  b[p++] = hi >>> 24;
   w.pos = p;
 }
 
@@ -120,43 +147,97 @@ export function histogramMessageSize(h: HistogramSample): number {
  * Writes `tag`, the length and the Histogram message (remote write 1.0 TimeSeries field 4, 2.0 field 3).
  * `size` and `payloads` (the packed negative and positive bucket payloads) are computed when not both given.
  */
-export function writeHistogram(w: PbWriter, tag: number, h: HistogramSample, size?: number, payloads?: readonly [neg: number, pos: number]): void {
+export function writeHistogram(
+  w: PbWriter,
+  tag: number,
+  h: HistogramSample,
+  size?: number,
+  payloads?: readonly [neg: number, pos: number],
+): void {
   if (size === undefined || payloads === undefined) {
-    const neg = bucketsPayload(h, h.negative), pos = bucketsPayload(h, h.positive);
+    const neg = bucketsPayload(h, h.negative),
+      pos = bucketsPayload(h, h.positive);
     writeMessage(w, tag, h, messageSize(h, neg, pos), neg, pos);
   } else writeMessage(w, tag, h, size, payloads[0], payloads[1]);
 }
 
-function writeMessage(w: PbWriter, tag: number, h: HistogramSample, size: number, negPayload: number, posPayload: number): void {
+function writeMessage(
+  w: PbWriter,
+  tag: number,
+  h: HistogramSample,
+  size: number,
+  negPayload: number,
+  posPayload: number,
+): void {
   w.ensure(size + 12);
   const x = h.head;
   w.byte(tag);
   w.uvarint(size);
-  if (h.isFloat) { w.byte(0x11); writeWord(w, x[0], x[1]); } else { w.byte(0x08); writeVarint64(w, x[0], x[1]); }
-  w.byte(0x19); writeWord(w, x[4], x[5]);
-  if (h.schema !== 0) { w.byte(0x20); w.uvarint(zigzag32(h.schema)); }
-  if (x[6] !== 0 || x[7] !== 0) { w.byte(0x29); writeWord(w, x[6], x[7]); }
-  if (h.isFloat) { w.byte(0x39); writeWord(w, x[2], x[3]); } else { w.byte(0x30); writeVarint64(w, x[2], x[3]); }
+  if (h.isFloat) {
+    w.byte(0x11);
+    writeWord(w, x[0], x[1]);
+  } else {
+    w.byte(0x08);
+    writeVarint64(w, x[0], x[1]);
+  }
+  w.byte(0x19);
+  writeWord(w, x[4], x[5]);
+  if (h.schema !== 0) {
+    w.byte(0x20);
+    w.uvarint(zigzag32(h.schema));
+  }
+  if (x[6] !== 0 || x[7] !== 0) {
+    w.byte(0x29);
+    writeWord(w, x[6], x[7]);
+  }
+  if (h.isFloat) {
+    w.byte(0x39);
+    writeWord(w, x[2], x[3]);
+  } else {
+    w.byte(0x30);
+    writeVarint64(w, x[2], x[3]);
+  }
   writeBuckets(w, h, h.negativeSpans, h.negative, 0x42, 0x4a, 0x52, negPayload);
   writeBuckets(w, h, h.positiveSpans, h.positive, 0x5a, 0x62, 0x6a, posPayload);
-  if (h.resetHint !== 0) { w.byte(0x70); w.byte(h.resetHint); }
-  w.byte(0x78); w.int64(h.t);
+  if (h.resetHint !== 0) {
+    w.byte(0x70);
+    w.byte(h.resetHint);
+  }
+  w.byte(0x78);
+  w.int64(h.t);
   if (h.customValues?.length) {
     const cv = h.customValues;
-    w.byte(0x82); w.byte(0x01); w.uvarint(cv.length * 4);
+    w.byte(0x82);
+    w.byte(0x01);
+    w.uvarint(cv.length * 4);
     for (let i = 0; i < cv.length; i += 2) writeWord(w, cv[i], cv[i + 1]);
   }
 }
 
-function writeBuckets(w: PbWriter, h: HistogramSample, spans: readonly number[], words: Uint32Array, spanTag: number, deltaTag: number, countTag: number, payload: number): void {
+function writeBuckets(
+  w: PbWriter,
+  h: HistogramSample,
+  spans: readonly number[],
+  words: Uint32Array,
+  spanTag: number,
+  deltaTag: number,
+  countTag: number,
+  payload: number,
+): void {
   writeSpans(w, spans, spanTag);
   if (words.length === 0) return;
   if (h.isFloat) {
-    w.byte(countTag); w.uvarint(payload);
+    w.byte(countTag);
+    w.uvarint(payload);
     for (let i = 0; i < words.length; i += 2) writeWord(w, words[i], words[i + 1]);
   } else {
-    w.byte(deltaTag); w.uvarint(payload);
-    for (let i = 0; i < words.length; i += 2) { const lo = words[i], hi = words[i + 1]; writeVarint64(w, zigzag64Lo(lo, hi), zigzag64Hi(lo, hi)); }
+    w.byte(deltaTag);
+    w.uvarint(payload);
+    for (let i = 0; i < words.length; i += 2) {
+      const lo = words[i],
+        hi = words[i + 1];
+      writeVarint64(w, zigzag64Lo(lo, hi), zigzag64Hi(lo, hi));
+    }
   }
 }
 
@@ -164,12 +245,18 @@ function writeBuckets(w: PbWriter, h: HistogramSample, spans: readonly number[],
  * Sizes of the histogram messages [start, end) into `sizes` (three numbers per message: its size and its
  * negative and positive bucket payloads); returns their total as TimeSeries fields.
  */
-export function histogramFieldsSize(hs: readonly HistogramSample[], start: number, end: number, sizes: number[]): number {
+export function histogramFieldsSize(
+  hs: readonly HistogramSample[],
+  start: number,
+  end: number,
+  sizes: number[],
+): number {
   let total = 0;
   sizes.length = 0;
   for (let i = start; i < end; i++) {
     const h = hs[i];
-    const neg = bucketsPayload(h, h.negative), pos = bucketsPayload(h, h.positive);
+    const neg = bucketsPayload(h, h.negative),
+      pos = bucketsPayload(h, h.positive);
     const m = messageSize(h, neg, pos);
     sizes.push(m, neg, pos);
     total += 1 + uvarintSize(m) + m;
@@ -178,7 +265,14 @@ export function histogramFieldsSize(hs: readonly HistogramSample[], start: numbe
 }
 
 /** Writes histogram messages [start, end) as TimeSeries fields with `tag`, sizes from histogramFieldsSize. */
-export function writeHistogramFields(w: PbWriter, tag: number, hs: readonly HistogramSample[], start: number, end: number, sizes: readonly number[]): void {
+export function writeHistogramFields(
+  w: PbWriter,
+  tag: number,
+  hs: readonly HistogramSample[],
+  start: number,
+  end: number,
+  sizes: readonly number[],
+): void {
   for (let i = start; i < end; i++) {
     const k = 3 * (i - start);
     writeMessage(w, tag, hs[i], sizes[k], sizes[k + 1], sizes[k + 2]);
@@ -194,8 +288,10 @@ function readVarint64(r: PbReader, out: Uint32Array, k: number): void {
     const c = b[r.pos++];
     const v = c & 0x7f;
     if (i < 4) lo |= v << (7 * i);
-    else if (i === 4) { lo |= (v & 0x0f) << 28; hi |= v >>> 4; }
-    else hi |= v << (7 * i - 32);
+    else if (i === 4) {
+      lo |= (v & 0x0f) << 28;
+      hi |= v >>> 4;
+    } else hi |= v << (7 * i - 32);
     if (c < 0x80) break;
   }
   out[2 * k] = lo >>> 0;
@@ -216,7 +312,11 @@ function readSpan(r: PbReader, end: number, spans: number[]): void {
   let len = 0;
   while (r.pos < end) {
     const tag = r.uvarint();
-    if (tag === 0x08) { const z = r.uvarint(); off = (z >>> 1) ^ -(z & 1); } else if (tag === 0x10) len = r.uvarint(); else r.skip(tag & 7);
+    if (tag === 0x08) {
+      const z = r.uvarint();
+      off = (z >>> 1) ^ -(z & 1);
+    } else if (tag === 0x10) len = r.uvarint();
+    else r.skip(tag & 7);
   }
   spans.push(off, len);
 }
@@ -234,8 +334,10 @@ function pushSint64(r: PbReader, words: number[]): void {
     const c = b[r.pos++];
     const v = c & 0x7f;
     if (i < 4) lo |= v << (7 * i);
-    else if (i === 4) { lo |= (v & 0x0f) << 28; hi |= v >>> 4; }
-    else hi |= v << (7 * i - 32);
+    else if (i === 4) {
+      lo |= (v & 0x0f) << 28;
+      hi |= v >>> 4;
+    } else hi |= v << (7 * i - 32);
     if (c < 0x80) break;
   }
   const neg = lo & 1 ? 0xffffffff : 0;
@@ -247,15 +349,22 @@ function pushDouble(r: PbReader, words: number[]): void {
   const b = r.buf;
   const p = r.pos;
   if (p + 8 > r.end) throw new WireError('double field runs past the end of its Histogram message');
-  words.push((b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0, (b[p + 4] | (b[p + 5] << 8) | (b[p + 6] << 16) | (b[p + 7] << 24)) >>> 0);
+  words.push(
+    (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0,
+    (b[p + 4] | (b[p + 5] << 8) | (b[p + 6] << 16) | (b[p + 7] << 24)) >>> 0,
+  );
   r.pos = p + 8;
 }
 
 function appendWords(words: number[], r: PbReader, packed: boolean, kind: 'double' | 'sint64'): void {
   let end = -1;
-  if (packed) { const len = r.uvarint(); end = r.pos + len; }
+  if (packed) {
+    const len = r.uvarint();
+    end = r.pos + len;
+  }
   do {
-    if (kind === 'double') pushDouble(r, words); else pushSint64(r, words);
+    if (kind === 'double') pushDouble(r, words);
+    else pushSint64(r, words);
   } while (packed && r.pos < end);
 }
 
@@ -266,36 +375,91 @@ export function readHistogram(r: PbReader, end: number): HistogramSample {
   let schema = 0;
   let resetHint = 0;
   let t = 0;
-  const pSpans: number[] = [], nSpans: number[] = [];
-  const pos: number[] = [], neg: number[] = [], cv: number[] = [];
+  const pSpans: number[] = [],
+    nSpans: number[] = [];
+  const pos: number[] = [],
+    neg: number[] = [],
+    cv: number[] = [];
   while (r.pos < end) {
     const tag = r.uvarint();
     switch (tag) {
-      case 0x08: readVarint64(r, head, 0); isFloat = false; break;
-      case 0x11: readWord(r, head, 0); isFloat = true; break;
-      case 0x19: readWord(r, head, 2); break;
-      case 0x20: { const z = r.uvarint(); schema = (z >>> 1) ^ -(z & 1); break; }
-      case 0x29: readWord(r, head, 3); break;
-      case 0x30: readVarint64(r, head, 1); break;
-      case 0x39: readWord(r, head, 1); break;
-      case 0x42: case 0x5a: { const len = r.uvarint(); const e = r.pos + len; readSpan(r, e, tag === 0x42 ? nSpans : pSpans); r.pos = e; break; }
-      case 0x4a: case 0x48: appendWords(neg, r, tag === 0x4a, 'sint64'); break;
-      case 0x52: case 0x51: appendWords(neg, r, tag === 0x52, 'double'); break;
-      case 0x62: case 0x60: appendWords(pos, r, tag === 0x62, 'sint64'); break;
-      case 0x6a: case 0x69: appendWords(pos, r, tag === 0x6a, 'double'); break;
-      case 0x70: resetHint = r.uvarint(); break;
-      case 0x78: t = r.int64(); break;
-      case 130: appendWords(cv, r, true, 'double'); break; // field 16 (custom_values), packed
-      case 129: appendWords(cv, r, false, 'double'); break;
-      default: r.skip(tag & 7);
+      case 0x08:
+        readVarint64(r, head, 0);
+        isFloat = false;
+        break;
+      case 0x11:
+        readWord(r, head, 0);
+        isFloat = true;
+        break;
+      case 0x19:
+        readWord(r, head, 2);
+        break;
+      case 0x20: {
+        const z = r.uvarint();
+        schema = (z >>> 1) ^ -(z & 1);
+        break;
+      }
+      case 0x29:
+        readWord(r, head, 3);
+        break;
+      case 0x30:
+        readVarint64(r, head, 1);
+        break;
+      case 0x39:
+        readWord(r, head, 1);
+        break;
+      case 0x42:
+      case 0x5a: {
+        const len = r.uvarint();
+        const e = r.pos + len;
+        readSpan(r, e, tag === 0x42 ? nSpans : pSpans);
+        r.pos = e;
+        break;
+      }
+      case 0x4a:
+      case 0x48:
+        appendWords(neg, r, tag === 0x4a, 'sint64');
+        break;
+      case 0x52:
+      case 0x51:
+        appendWords(neg, r, tag === 0x52, 'double');
+        break;
+      case 0x62:
+      case 0x60:
+        appendWords(pos, r, tag === 0x62, 'sint64');
+        break;
+      case 0x6a:
+      case 0x69:
+        appendWords(pos, r, tag === 0x6a, 'double');
+        break;
+      case 0x70:
+        resetHint = r.uvarint();
+        break;
+      case 0x78:
+        t = r.int64();
+        break;
+      case 130:
+        appendWords(cv, r, true, 'double');
+        break; // field 16 (custom_values), packed
+      case 129:
+        appendWords(cv, r, false, 'double');
+        break;
+      default:
+        r.skip(tag & 7);
     }
   }
   if (r.pos !== end) throw new WireError('Histogram message runs past its end');
   // head was filled as count(0), zero count(1), sum(2), zero threshold(3): the documented order
   const h: HistogramSample = {
-    t, isFloat, resetHint, schema, head,
-    positiveSpans: pSpans, negativeSpans: nSpans,
-    positive: Uint32Array.from(pos), negative: Uint32Array.from(neg),
+    t,
+    isFloat,
+    resetHint,
+    schema,
+    head,
+    positiveSpans: pSpans,
+    negativeSpans: nSpans,
+    positive: Uint32Array.from(pos),
+    negative: Uint32Array.from(neg),
   };
   if (cv.length) h.customValues = Uint32Array.from(cv);
   return h;

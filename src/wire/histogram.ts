@@ -54,7 +54,17 @@ export function staleHistogram(t: number, isFloat: boolean): HistogramSample {
   const head = new Uint32Array(8);
   head[4] = STALE_NAN_LO;
   head[5] = STALE_NAN_HI;
-  return { t, isFloat, resetHint: ResetHint.UNKNOWN, schema: 0, head, positiveSpans: EMPTY_SPANS, negativeSpans: EMPTY_SPANS, positive: EMPTY_WORDS, negative: EMPTY_WORDS };
+  return {
+    t,
+    isFloat,
+    resetHint: ResetHint.UNKNOWN,
+    schema: 0,
+    head,
+    positiveSpans: EMPTY_SPANS,
+    negativeSpans: EMPTY_SPANS,
+    positive: EMPTY_WORDS,
+    negative: EMPTY_WORDS,
+  };
 }
 
 export function bucketCount(h: HistogramSample): number {
@@ -64,7 +74,11 @@ export function bucketCount(h: HistogramSample): number {
 /** Sorts by timestamp and drops repeated timestamps (first wins), in place; overlapping chunks need it. */
 export function sortDedupeHistograms(hs: HistogramSample[]): void {
   let sorted = true;
-  for (let i = 1; i < hs.length; i++) if (!(hs[i].t > hs[i - 1].t)) { sorted = false; break; }
+  for (let i = 1; i < hs.length; i++)
+    if (!(hs[i].t > hs[i - 1].t)) {
+      sorted = false;
+      break;
+    }
   if (sorted) return;
   const idx = hs.map((_, i) => i).sort((a, b) => hs[a].t - hs[b].t || a - b);
   const copy = idx.map((i) => hs[i]);

@@ -16,7 +16,10 @@ export type OtlpValue =
   | { type: 'array'; values: OtlpValue[] }
   | { type: 'kvlist'; values: OtlpKeyValue[] }
   | { type: 'empty' };
-export interface OtlpKeyValue { key: string; value: OtlpValue }
+export interface OtlpKeyValue {
+  key: string;
+  value: OtlpValue;
+}
 
 export interface OtlpSpanIn {
   traceId: Uint8Array;
@@ -31,7 +34,13 @@ export interface OtlpSpanIn {
   droppedAttributesCount?: number;
   events: Array<{ timeNs: bigint; name: string; attributes: OtlpKeyValue[]; droppedAttributesCount?: number }>;
   droppedEventsCount?: number;
-  links: Array<{ traceId: Uint8Array; spanId: Uint8Array; traceState: string; attributes: OtlpKeyValue[]; flags?: number }>;
+  links: Array<{
+    traceId: Uint8Array;
+    spanId: Uint8Array;
+    traceState: string;
+    attributes: OtlpKeyValue[];
+    flags?: number;
+  }>;
   droppedLinksCount?: number;
   status: { code: number; message: string };
   flags?: number;
@@ -65,7 +74,10 @@ class Writer {
 
   varint(v: number): void {
     this.ensure(10);
-    while (v >= 0x80) { this.buf[this.pos++] = (v % 0x80) | 0x80; v = Math.floor(v / 0x80); }
+    while (v >= 0x80) {
+      this.buf[this.pos++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
     this.buf[this.pos++] = v;
   }
 
@@ -73,7 +85,10 @@ class Writer {
   varint64(v: bigint): void {
     this.ensure(10);
     let u = BigInt.asUintN(64, v);
-    while (u >= 0x80n) { this.buf[this.pos++] = Number(u & 0x7fn) | 0x80; u >>= 7n; }
+    while (u >= 0x80n) {
+      this.buf[this.pos++] = Number(u & 0x7fn) | 0x80;
+      u >>= 7n;
+    }
     this.buf[this.pos++] = Number(u);
   }
 
@@ -147,7 +162,10 @@ class Writer {
     if (n < 5) this.buf.copyWithin(at + n, at + 5, this.pos);
     let p = at;
     let v = len;
-    while (v >= 0x80) { this.buf[p++] = (v % 0x80) | 0x80; v = Math.floor(v / 0x80); }
+    while (v >= 0x80) {
+      this.buf[p++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
     this.buf[p] = v;
     this.pos = at + n + len;
   }
@@ -156,14 +174,41 @@ class Writer {
 function writeValue(w: Writer, field: number, v: OtlpValue): void {
   const at = w.open(field);
   switch (v.type) {
-    case 'string': w.tag(1, WT_LEN); w.string(v.value); break;
-    case 'bool': w.tag(2, WT_VARINT); w.varint(v.value ? 1 : 0); break;
-    case 'int': w.tag(3, WT_VARINT); w.varint64(v.value); break;
-    case 'double': w.tag(4, WT_I64); w.ensure(8); w.view.setFloat64(w.pos, v.value, true); w.pos += 8; break;
-    case 'array': { const a = w.open(5); for (const x of v.values) writeValue(w, 1, x); w.close(a); break; }
-    case 'kvlist': { const a = w.open(6); for (const kv of v.values) writeKeyValue(w, 1, kv); w.close(a); break; }
-    case 'bytes': w.bytesField(7, v.value); break;
-    default: break;
+    case 'string':
+      w.tag(1, WT_LEN);
+      w.string(v.value);
+      break;
+    case 'bool':
+      w.tag(2, WT_VARINT);
+      w.varint(v.value ? 1 : 0);
+      break;
+    case 'int':
+      w.tag(3, WT_VARINT);
+      w.varint64(v.value);
+      break;
+    case 'double':
+      w.tag(4, WT_I64);
+      w.ensure(8);
+      w.view.setFloat64(w.pos, v.value, true);
+      w.pos += 8;
+      break;
+    case 'array': {
+      const a = w.open(5);
+      for (const x of v.values) writeValue(w, 1, x);
+      w.close(a);
+      break;
+    }
+    case 'kvlist': {
+      const a = w.open(6);
+      for (const kv of v.values) writeKeyValue(w, 1, kv);
+      w.close(a);
+      break;
+    }
+    case 'bytes':
+      w.bytesField(7, v.value);
+      break;
+    default:
+      break;
   }
   w.close(at);
 }
@@ -243,7 +288,9 @@ export function encodeExportTraceRequest(resourceSpans: OtlpResourceSpansIn[]): 
 }
 
 /** ExportTraceServiceResponse.partial_success, if the receiver set one (rejected spans and its message). */
-export function decodeExportTraceResponse(body: Uint8Array): { rejectedSpans: bigint; errorMessage: string } | undefined {
+export function decodeExportTraceResponse(
+  body: Uint8Array,
+): { rejectedSpans: bigint; errorMessage: string } | undefined {
   let out: { rejectedSpans: bigint; errorMessage: string } | undefined;
   const r = { p: 0 };
   const varint = (b: Uint8Array, end: number): bigint => {

@@ -8,7 +8,11 @@ import { StackshiftError } from '../errors/index.js';
 
 export class WireError extends StackshiftError {
   constructor(message: string, hint?: string) {
-    super('wire', message, { hint: hint ?? 'the server sent data stackshift cannot decode; check that the URL points at a Prometheus-compatible remote-read endpoint' });
+    super('wire', message, {
+      hint:
+        hint ??
+        'the server sent data stackshift cannot decode; check that the URL points at a Prometheus-compatible remote-read endpoint',
+    });
     this.name = 'WireError';
   }
 }
@@ -31,7 +35,10 @@ export class PbReader {
     const b = this.buf;
     let p = this.pos;
     let x = b[p++];
-    if (x < 0x80) { this.pos = p; return x; }
+    if (x < 0x80) {
+      this.pos = p;
+      return x;
+    }
     x &= 0x7f;
     let shift = 7;
     let mul = 128;
@@ -96,11 +103,22 @@ export class PbReader {
 
   skip(wireType: number): void {
     switch (wireType) {
-      case 0: this.uvarint(); break;
-      case 1: this.pos += 8; break;
-      case 2: { const len = this.uvarint(); this.pos += len; break; }
-      case 5: this.pos += 4; break;
-      default: throw new WireError(`unsupported protobuf wire type ${wireType}`);
+      case 0:
+        this.uvarint();
+        break;
+      case 1:
+        this.pos += 8;
+        break;
+      case 2: {
+        const len = this.uvarint();
+        this.pos += len;
+        break;
+      }
+      case 5:
+        this.pos += 4;
+        break;
+      default:
+        throw new WireError(`unsupported protobuf wire type ${wireType}`);
     }
     if (this.pos > this.end) throw new WireError('field runs past the end of its message');
   }
@@ -140,10 +158,16 @@ export class PbWriter {
       b[p++] = ((lo >>> 7) & 0x7f) | 0x80;
       b[p++] = ((lo >>> 14) & 0x7f) | 0x80;
       b[p++] = ((lo >>> 21) & 0x7f) | 0x80;
-      while (hi >= 0x80) { b[p++] = (hi & 0x7f) | 0x80; hi >>>= 7; }
+      while (hi >= 0x80) {
+        b[p++] = (hi & 0x7f) | 0x80;
+        hi >>>= 7;
+      }
       b[p++] = hi;
     } else {
-      while (v >= 0x80) { b[p++] = (v & 0x7f) | 0x80; v >>>= 7; }
+      while (v >= 0x80) {
+        b[p++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
       b[p++] = v;
     }
     this.pos = p;
@@ -151,7 +175,10 @@ export class PbWriter {
 
   /** int64 field value: negatives take 10 bytes (two's complement), as protobuf specifies. */
   int64(v: number): void {
-    if (v >= 0) { this.uvarint(v); return; }
+    if (v >= 0) {
+      this.uvarint(v);
+      return;
+    }
     const lo = Number(BigInt.asUintN(64, BigInt(v)) & 0xffffffffn);
     const hi = Number(BigInt.asUintN(64, BigInt(v)) >> 32n);
     const b = this.buf;

@@ -61,6 +61,8 @@ export function protoRoot(): protobuf.Root {
   return root;
 }
 
-export function protoType(name: 'WriteRequest' | 'ReadRequest' | 'ReadResponse' | 'ChunkedReadResponse' | 'V2Request' | 'TimeSeries'): protobuf.Type {
+export function protoType(
+  name: 'WriteRequest' | 'ReadRequest' | 'ReadResponse' | 'ChunkedReadResponse' | 'V2Request' | 'TimeSeries',
+): protobuf.Type {
   return protoRoot().lookupType(`prometheus.${name}`);
 }

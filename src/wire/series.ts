@@ -21,14 +21,26 @@ export interface DecodeStats {
 }
 
 export function newDecodeStats(): DecodeStats {
-  return { frames: 0, chunks: 0, bytes: 0, chunkSamples: 0, histogramSamples: 0, unknownChunks: 0, unknownEncodings: {} };
+  return {
+    frames: 0,
+    chunks: 0,
+    bytes: 0,
+    chunkSamples: 0,
+    histogramSamples: 0,
+    unknownChunks: 0,
+    unknownEncodings: {},
+  };
 }
 
 /** Sorts by timestamp and removes repeated timestamps (first wins), in place. Needed only for overlapping chunks. */
 export function sortDedupe(buf: SampleBuffer): void {
   const n = buf.length;
   let sorted = true;
-  for (let i = 1; i < n; i++) if (!(buf.timestamps[i] > buf.timestamps[i - 1])) { sorted = false; break; }
+  for (let i = 1; i < n; i++)
+    if (!(buf.timestamps[i] > buf.timestamps[i - 1])) {
+      sorted = false;
+      break;
+    }
   if (sorted) return;
   const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => buf.timestamps[a] - buf.timestamps[b] || a - b);
   const t = new Float64Array(n);
@@ -46,7 +58,13 @@ export function sortDedupe(buf: SampleBuffer): void {
   buf.length = m;
 }
 
-function emit(labels: Label[], buf: SampleBuffer, hist: HistogramSample[], unknown: number, reuse = false): SeriesSamples {
+function emit(
+  labels: Label[],
+  buf: SampleBuffer,
+  hist: HistogramSample[],
+  unknown: number,
+  reuse = false,
+): SeriesSamples {
   sortDedupe(buf);
   const { timestamps, values } = reuse ? buf.view() : buf.snapshot();
   const s: SeriesSamples = { labels, timestamps, values };
@@ -64,7 +82,14 @@ function emit(labels: Label[], buf: SampleBuffer, hist: HistogramSample[], unkno
  * views into one decode buffer and valid only until the next series is requested: for consumers that copy
  * them at once (the backfill), this saves an allocation per series.
  */
-export async function* seriesFromFrames(body: AsyncIterable<Uint8Array>, minT: number, maxT: number, stats: DecodeStats = newDecodeStats(), maxFrameBytes?: number, reuse = false): AsyncGenerator<SeriesSamples> {
+export async function* seriesFromFrames(
+  body: AsyncIterable<Uint8Array>,
+  minT: number,
+  maxT: number,
+  stats: DecodeStats = newDecodeStats(),
+  maxFrameBytes?: number,
+  reuse = false,
+): AsyncGenerator<SeriesSamples> {
   const buf = new SampleBuffer(4096);
   let curKey: string | undefined;
   let curLabels: Label[] = [];
@@ -104,7 +129,12 @@ export async function* seriesFromFrames(body: AsyncIterable<Uint8Array>, minT: n
 }
 
 /** SAMPLES body (already snappy-decoded) -> series. */
-export function* seriesFromSamplesResponse(msg: Uint8Array, minT: number, maxT: number, stats: DecodeStats = newDecodeStats()): Generator<SeriesSamples> {
+export function* seriesFromSamplesResponse(
+  msg: Uint8Array,
+  minT: number,
+  maxT: number,
+  stats: DecodeStats = newDecodeStats(),
+): Generator<SeriesSamples> {
   const buf = new SampleBuffer(4096);
   const out: SeriesSamples[] = [];
   stats.bytes += msg.length;

@@ -1,8 +1,15 @@
 /** Shared wire-level types: the contract other modules (backfill, verify) code against. */
 import type { HistogramSample } from './histogram.js';
-export interface Label { name: string; value: string }
+export interface Label {
+  name: string;
+  value: string;
+}
 export type MatchType = 'EQ' | 'NEQ' | 'RE' | 'NRE';
-export interface Matcher { type: MatchType; name: string; value: string }
+export interface Matcher {
+  type: MatchType;
+  name: string;
+  value: string;
+}
 
 /**
  * One series' raw float samples; values carried bit-exact (stale NaN 0x7ff0000000000002 preserved).
@@ -22,7 +29,15 @@ export interface SeriesSamples {
 }
 
 /** TSDB chunk encodings as they appear in remote read (prompb Chunk.Encoding). */
-export const ChunkEncoding = { UNKNOWN: 0, XOR: 1, HISTOGRAM: 2, FLOAT_HISTOGRAM: 3, XOR2: 4, HISTOGRAM_ST: 5, FLOAT_HISTOGRAM_ST: 6 } as const;
+export const ChunkEncoding = {
+  UNKNOWN: 0,
+  XOR: 1,
+  HISTOGRAM: 2,
+  FLOAT_HISTOGRAM: 3,
+  XOR2: 4,
+  HISTOGRAM_ST: 5,
+  FLOAT_HISTOGRAM_ST: 6,
+} as const;
 
 export const MATCH_TYPE_CODE: Record<MatchType, number> = { EQ: 0, NEQ: 1, RE: 2, NRE: 3 };
 

@@ -55,8 +55,10 @@ export function readVarbit(r: Bits, signed: boolean, out: Uint32Array, k: number
   const sz = varbitWidth(r);
   let lo = 0;
   let hi = 0;
-  if (sz === 64) { hi = r.read(32); lo = r.read(32); }
-  else if (sz === 56) {
+  if (sz === 64) {
+    hi = r.read(32);
+    lo = r.read(32);
+  } else if (sz === 56) {
     hi = r.read(24);
     lo = r.read(32);
     // Go: `if bits > 1<<55 { bits -= 1<<56 }`; subtracting 2^56 sign-extends the top byte

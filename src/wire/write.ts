@@ -13,8 +13,14 @@ import type { Label } from './types.js';
  * native-histogram samples [histStart, histEnd) of `histograms` (default: all), sent after the floats.
  */
 export interface WriteSeries {
-  labels: Label[]; timestamps: Float64Array; values: Float64Array; start?: number; end?: number;
-  histograms?: readonly HistogramSample[]; histStart?: number; histEnd?: number;
+  labels: Label[];
+  timestamps: Float64Array;
+  values: Float64Array;
+  start?: number;
+  end?: number;
+  histograms?: readonly HistogramSample[];
+  histStart?: number;
+  histEnd?: number;
 }
 
 export const RW1_HEADERS = {
@@ -43,8 +49,14 @@ function writeValueBytes(w: PbWriter, src: Uint8Array, i: number): void {
   const b = w.buf;
   let p = w.pos;
   const o = i * 8;
-  b[p++] = src[o]; b[p++] = src[o + 1]; b[p++] = src[o + 2]; b[p++] = src[o + 3];
-  b[p++] = src[o + 4]; b[p++] = src[o + 5]; b[p++] = src[o + 6]; b[p++] = src[o + 7];
+  b[p++] = src[o];
+  b[p++] = src[o + 1];
+  b[p++] = src[o + 2];
+  b[p++] = src[o + 3];
+  b[p++] = src[o + 4];
+  b[p++] = src[o + 5];
+  b[p++] = src[o + 6];
+  b[p++] = src[o + 7];
   w.pos = p;
 }
 
@@ -58,8 +70,14 @@ function writeSeriesHeader(w: PbWriter, size: number, labels: Label[]): void {
     const v = utf8Bytes(l.value);
     w.byte(0x0a);
     w.uvarint(labelSize(l));
-    w.byte(0x0a); w.uvarint(n.length); w.buf.set(n, w.pos); w.pos += n.length;
-    w.byte(0x12); w.uvarint(v.length); w.buf.set(v, w.pos); w.pos += v.length;
+    w.byte(0x0a);
+    w.uvarint(n.length);
+    w.buf.set(n, w.pos);
+    w.pos += n.length;
+    w.byte(0x12);
+    w.uvarint(v.length);
+    w.buf.set(v, w.pos);
+    w.pos += v.length;
   }
 }
 
@@ -71,7 +89,14 @@ const histSizes: number[] = [];
  * Values are read as two 32-bit words of the Float64Array's buffer (bit-exact), timestamps split into 32-bit
  * halves so the varint needs no floating-point division.
  */
-function writeUniformSamples(w: PbWriter, ts: Float64Array, values: Float64Array, start: number, end: number, ss: number): void {
+function writeUniformSamples(
+  w: PbWriter,
+  ts: Float64Array,
+  values: Float64Array,
+  start: number,
+  end: number,
+  ss: number,
+): void {
   const vw = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
   const b = w.buf;
   let p = w.pos;
@@ -79,9 +104,17 @@ function writeUniformSamples(w: PbWriter, ts: Float64Array, values: Float64Array
     const t = ts[i];
     const lo = vw[2 * i];
     const hi = vw[2 * i + 1];
-    b[p] = 0x12; b[p + 1] = ss; b[p + 2] = 0x09;
-    b[p + 3] = lo; b[p + 4] = lo >>> 8; b[p + 5] = lo >>> 16; b[p + 6] = lo >>> 24;
-    b[p + 7] = hi; b[p + 8] = hi >>> 8; b[p + 9] = hi >>> 16; b[p + 10] = hi >>> 24;
+    b[p] = 0x12;
+    b[p + 1] = ss;
+    b[p + 2] = 0x09;
+    b[p + 3] = lo;
+    b[p + 4] = lo >>> 8;
+    b[p + 5] = lo >>> 16;
+    b[p + 6] = lo >>> 24;
+    b[p + 7] = hi;
+    b[p + 8] = hi >>> 8;
+    b[p + 9] = hi >>> 16;
+    b[p + 10] = hi >>> 24;
     b[p + 11] = 0x10;
     p += 12;
     let l = t >>> 0;
@@ -150,7 +183,14 @@ function hasHistograms(series: WriteSeries[]): boolean {
  * it, the histogram entries appended after them as more `timeseries` fields, which protobuf concatenates.
  */
 function encodeWithHistograms(series: WriteSeries[], w: PbWriter): Uint8Array {
-  encodeWriteRequest(series.map((s) => (s.histograms === undefined ? s : { ...s, histograms: undefined, histStart: undefined, histEnd: undefined })).filter((s) => (s.end ?? s.timestamps.length) > (s.start ?? 0)), w);
+  encodeWriteRequest(
+    series
+      .map((s) =>
+        s.histograms === undefined ? s : { ...s, histograms: undefined, histStart: undefined, histEnd: undefined },
+      )
+      .filter((s) => (s.end ?? s.timestamps.length) > (s.start ?? 0)),
+    w,
+  );
   for (const s of series) {
     const hs = s.histograms;
     if (hs === undefined) continue;
@@ -158,7 +198,10 @@ function encodeWithHistograms(series: WriteSeries[], w: PbWriter): Uint8Array {
     const hEnd = s.histEnd ?? hs.length;
     if (hEnd <= hStart) continue;
     let size = 0;
-    for (const l of s.labels) { const ls = labelSize(l); size += 1 + uvarintSize(ls) + ls; }
+    for (const l of s.labels) {
+      const ls = labelSize(l);
+      size += 1 + uvarintSize(ls) + ls;
+    }
     size += histogramFieldsSize(hs, hStart, hEnd, histSizes);
     writeSeriesHeader(w, size, s.labels);
     writeHistogramFields(w, 0x22, hs, hStart, hEnd, histSizes);
@@ -171,7 +214,10 @@ export function encodeWriteRequestV2(series: WriteSeries[]): Uint8Array {
   const symbols = new Map<string, number>([['', 0]]);
   const sym = (s: string) => {
     let i = symbols.get(s);
-    if (i === undefined) { i = symbols.size; symbols.set(s, i); }
+    if (i === undefined) {
+      i = symbols.size;
+      symbols.set(s, i);
+    }
     return i;
   };
   const body = new PbWriter(1 << 16);
@@ -191,7 +237,7 @@ export function encodeWriteRequestV2(series: WriteSeries[]): Uint8Array {
     }
     const hs = s.histograms;
     const hStart = s.histStart ?? 0;
-    const hEnd = hs ? s.histEnd ?? hs.length : 0;
+    const hEnd = hs ? (s.histEnd ?? hs.length) : 0;
     if (hs) size += histogramFieldsSize(hs, hStart, hEnd, histSizes);
     body.ensure(size + 11);
     body.byte(0x2a);
@@ -227,7 +273,9 @@ export function encodeWriteRequestV2(series: WriteSeries[]): Uint8Array {
 }
 
 /** Written-count headers of a remote write 2.0 response; undefined when the receiver did not send them. */
-export function writtenHeaders(headers: Record<string, string>): { samples: number; histograms: number; exemplars: number } | undefined {
+export function writtenHeaders(
+  headers: Record<string, string>,
+): { samples: number; histograms: number; exemplars: number } | undefined {
   const s = headers['x-prometheus-remote-write-samples-written'];
   if (s === undefined) return undefined;
   return {

@@ -46,7 +46,10 @@ export class SampleBuffer {
 
   /** The samples as views into this buffer: valid until it is cleared or grown. */
   view(): { timestamps: Float64Array; values: Float64Array } {
-    return { timestamps: this.timestamps.subarray(0, this.length), values: new Float64Array(this.bits.buffer, this.bits.byteOffset, this.length) };
+    return {
+      timestamps: this.timestamps.subarray(0, this.length),
+      values: new Float64Array(this.bits.buffer, this.bits.byteOffset, this.length),
+    };
   }
 
   /**
@@ -116,7 +119,12 @@ export function decodeXorChunk(data: Uint8Array, out: SampleBuffer, minT = -Infi
   let tDelta = 0;
   let leading = 0;
   let trailing = 0;
-  if (t >= minT && t <= maxT) { ts[len] = t; vb[2 * len] = lo; vb[2 * len + 1] = hi; len++; }
+  if (t >= minT && t <= maxT) {
+    ts[len] = t;
+    vb[2 * len] = lo;
+    vb[2 * len + 1] = hi;
+    len++;
+  }
 
   for (let i = 1; i < n; i++) {
     let w = 0;
@@ -144,11 +152,27 @@ export function decodeXorChunk(data: Uint8Array, out: SampleBuffer, minT = -Infi
       const bo = pos & 7;
       w = ((buf[bi] << 24) | (buf[bi + 1] << 16) | (buf[bi + 2] << 8) | buf[bi + 3]) >>> 0;
       if (bo !== 0) w = ((w << bo) | (buf[bi + 4] >>> (8 - bo))) >>> 0;
-      if (w < 0x80000000) { pos += 1; used = 1; }
-      else if (w < 0xc0000000) { tDelta += signed((w >>> 16) & 0x3fff, 14); pos += 16; used = 16; }
-      else if (w < 0xe0000000) { tDelta += signed((w >>> 12) & 0x1ffff, 17); pos += 20; used = 20; }
-      else if (w < 0xf0000000) { tDelta += signed((w >>> 8) & 0xfffff, 20); pos += 24; used = 24; }
-      else { pos += 4; tDelta += (bitsAt(buf, pos, 32) | 0) * 4294967296 + bitsAt(buf, pos + 32, 32); pos += 64; used = 32; }
+      if (w < 0x80000000) {
+        pos += 1;
+        used = 1;
+      } else if (w < 0xc0000000) {
+        tDelta += signed((w >>> 16) & 0x3fff, 14);
+        pos += 16;
+        used = 16;
+      } else if (w < 0xe0000000) {
+        tDelta += signed((w >>> 12) & 0x1ffff, 17);
+        pos += 20;
+        used = 20;
+      } else if (w < 0xf0000000) {
+        tDelta += signed((w >>> 8) & 0xfffff, 20);
+        pos += 24;
+        used = 24;
+      } else {
+        pos += 4;
+        tDelta += (bitsAt(buf, pos, 32) | 0) * 4294967296 + bitsAt(buf, pos + 32, 32);
+        pos += 64;
+        used = 32;
+      }
     }
     t += tDelta;
     // value: 0 = unchanged; 10 = reuse leading/trailing; 11 = new leading (5 bits) and significant bits (6 bits)
@@ -167,17 +191,33 @@ export function decodeXorChunk(data: Uint8Array, out: SampleBuffer, minT = -Infi
       const sig = 64 - leading - trailing;
       let xh = 0;
       let xl: number;
-      if (sig > 32) { xh = bitsAt(buf, pos, sig - 32); xl = bitsAt(buf, pos + sig - 32, 32); } else xl = bitsAt(buf, pos, sig);
+      if (sig > 32) {
+        xh = bitsAt(buf, pos, sig - 32);
+        xl = bitsAt(buf, pos + sig - 32, 32);
+      } else xl = bitsAt(buf, pos, sig);
       pos += sig;
       // (xh:xl) << trailing, as a 64-bit shift on two halves
-      if (trailing >= 32) { xh = xl << (trailing - 32); xl = 0; } else if (trailing > 0) { xh = (xh << trailing) | (xl >>> (32 - trailing)); xl = xl << trailing; }
+      if (trailing >= 32) {
+        xh = xl << (trailing - 32);
+        xl = 0;
+      } else if (trailing > 0) {
+        xh = (xh << trailing) | (xl >>> (32 - trailing));
+        xl = xl << trailing;
+      }
       hi = (hi ^ xh) >>> 0;
       lo = (lo ^ xl) >>> 0;
     } else pos += 1;
-    if (pos > totalBits) throw new WireError(`XOR chunk truncated: ${n} samples announced, data ends after ${data.length} bytes`);
-    if (t >= minT && t <= maxT) { ts[len] = t; vb[2 * len] = lo; vb[2 * len + 1] = hi; len++; }
+    if (pos > totalBits)
+      throw new WireError(`XOR chunk truncated: ${n} samples announced, data ends after ${data.length} bytes`);
+    if (t >= minT && t <= maxT) {
+      ts[len] = t;
+      vb[2 * len] = lo;
+      vb[2 * len + 1] = hi;
+      len++;
+    }
   }
-  if (pos > totalBits) throw new WireError(`XOR chunk truncated: ${n} samples announced, data ends after ${data.length} bytes`);
+  if (pos > totalBits)
+    throw new WireError(`XOR chunk truncated: ${n} samples announced, data ends after ${data.length} bytes`);
   out.length = len;
   return n;
 }

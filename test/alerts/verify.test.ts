@@ -40,13 +40,20 @@ async function metricsTarget(t: import('node:test').TestContext): Promise<number
     res.end('# TYPE app_queue_depth gauge\napp_queue_depth{queue="a"} 5\napp_queue_depth{queue="b"} 12\n');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  t.after(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   return (server.address() as AddressInfo).port;
 }
 
 async function alertsOf(url: string): Promise<Array<{ labels: Record<string, string>; state: string }>> {
   const res = await fetch(`${url}/api/v1/alerts`);
-  return ((await res.json()) as { data: { alerts: Array<{ labels: Record<string, string>; state: string }> } }).data.alerts;
+  return ((await res.json()) as { data: { alerts: Array<{ labels: Record<string, string>; state: string }> } }).data
+    .alerts;
 }
 
 async function pair(t: import('node:test').TestContext, targetThreshold: number) {
@@ -56,7 +63,14 @@ async function pair(t: import('node:test').TestContext, targetThreshold: number)
     { name: 'new', config: CONFIG(port), files: { 'rules.yml': RULES(targetThreshold) } },
   ]);
   // both have evaluated the rules over scraped data
-  for (const s of [a!, b!]) await waitUntil(async () => (await alertsOf(s.url)).some((x) => x.labels.alertname === 'QueueDeep' && x.state === 'firing') && (await alertsOf(s.url)).length >= 3, 30_000, `alerts on ${s.url}`);
+  for (const s of [a!, b!])
+    await waitUntil(
+      async () =>
+        (await alertsOf(s.url)).some((x) => x.labels.alertname === 'QueueDeep' && x.state === 'firing') &&
+        (await alertsOf(s.url)).length >= 3,
+      30_000,
+      `alerts on ${s.url}`,
+    );
   return [a!, b!] as const;
 }
 
@@ -64,12 +78,23 @@ async function pair(t: import('node:test').TestContext, targetThreshold: number)
  * The target behind a Mimir-like front: its Prometheus API under /prometheus, and X-Scope-OrgID required
  * (401 "no org id" without it), as the Mimir ruler's /prometheus/api/v1/alerts.
  */
-async function mimirLikeFront(t: import('node:test').TestContext, upstream: string): Promise<{ url: string; tenants: string[] }> {
+async function mimirLikeFront(
+  t: import('node:test').TestContext,
+  upstream: string,
+): Promise<{ url: string; tenants: string[] }> {
   const tenants: string[] = [];
   const server = createServer((req, res) => {
     const tenant = req.headers['x-scope-orgid'];
-    if (typeof tenant !== 'string' || !tenant) { res.writeHead(401); res.end('no org id\n'); return; }
-    if (!req.url?.startsWith('/prometheus/')) { res.writeHead(404); res.end('404 page not found\n'); return; }
+    if (typeof tenant !== 'string' || !tenant) {
+      res.writeHead(401);
+      res.end('no org id\n');
+      return;
+    }
+    if (!req.url?.startsWith('/prometheus/')) {
+      res.writeHead(404);
+      res.end('404 page not found\n');
+      return;
+    }
     tenants.push(tenant);
     void fetch(`${upstream}${req.url.slice('/prometheus'.length)}`).then(async (up) => {
       res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' });
@@ -77,14 +102,37 @@ async function mimirLikeFront(t: import('node:test').TestContext, upstream: stri
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  t.after(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, tenants };
 }
 
 test('two Prometheus servers with the same data and rules (the target behind a Mimir-like /prometheus front with a tenant): every alert agrees (exit 0, 100 %)', async (t) => {
   const [a, b] = await pair(t, 10);
   const front = await mimirLikeFront(t, b.url);
-  const r = await runCli(['alerts', 'verify', '--source-url', a.url, '--target-url', front.url, '--target-prefix', '/prometheus', '--target-tenant', 'team-a', '--window', '4s', '--interval', '1s', '--output', 'json']);
+  const r = await runCli([
+    'alerts',
+    'verify',
+    '--source-url',
+    a.url,
+    '--target-url',
+    front.url,
+    '--target-prefix',
+    '/prometheus',
+    '--target-tenant',
+    'team-a',
+    '--window',
+    '4s',
+    '--interval',
+    '1s',
+    '--output',
+    'json',
+  ]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.consistency, 100);
@@ -98,9 +146,23 @@ test('two Prometheus servers with the same data and rules (the target behind a M
 
 test('a rule with another threshold on one side: the differing alert is named, with states and duration (exit 1)', async (t) => {
   const [a, b] = await pair(t, 4);
-  const r = await runCli(['alerts', 'verify', '--source-url', a.url, '--target-url', b.url, '--window', '4s', '--interval', '1s']);
+  const r = await runCli([
+    'alerts',
+    'verify',
+    '--source-url',
+    a.url,
+    '--target-url',
+    b.url,
+    '--window',
+    '4s',
+    '--interval',
+    '1s',
+  ]);
   assert.equal(r.code, 1, r.stdout + r.stderr);
-  assert.match(r.stdout, /! QueueDeep\{instance="127\.0\.0\.1:\d+", job="app", queue="a", severity="page"\} {2}only on the target \(inactive\/firing\) {2}in 5 poll\(s\), longest 5s/);
+  assert.match(
+    r.stdout,
+    /! QueueDeep\{instance="127\.0\.0\.1:\d+", job="app", queue="a", severity="page"\} {2}only on the target \(inactive\/firing\) {2}in 5 poll\(s\), longest 5s/,
+  );
   assert.match(r.stdout, /consistency: 75% \(15 of 20 alert observations agree; 4 distinct alert\(s\) seen\)/);
   assert.match(r.stdout, /FAIL: 1 alert\(s\) differ for longer than the grace/);
 });
@@ -125,36 +187,94 @@ test('a difference shorter than the grace is a transition seen at different mome
   assert.equal(r.consistency, 80);
   assert.equal(r.exitCode, 0);
   // the same lag for three polls is a finding
-  const slow = await verifyAlerts({ source: scripted('s', [[firing]]), target: scripted('t', [[pending], [pending], [pending], [firing]]), windowMs: 30, intervalMs: 10, minConsistency: 0 });
+  const slow = await verifyAlerts({
+    source: scripted('s', [[firing]]),
+    target: scripted('t', [[pending], [pending], [pending], [firing]]),
+    windowMs: 30,
+    intervalMs: 10,
+    minConsistency: 0,
+  });
   assert.equal(slow.differences[0]!.persistent, true);
   assert.equal(slow.exitCode, 1);
 });
 
-test('--ignore-label leaves out a label one side adds (e.g. the ruler\'s), so the alerts match', async () => {
+test("--ignore-label leaves out a label one side adds (e.g. the ruler's), so the alerts match", async () => {
   const a: ActiveAlert = { labels: { alertname: 'X', job: 'a' }, state: 'firing' };
   const b: ActiveAlert = { labels: { alertname: 'X', job: 'a', cluster: 'eu1' }, state: 'firing' };
-  const without = await verifyAlerts({ source: scripted('s', [[a]]), target: scripted('t', [[b]]), windowMs: 20, intervalMs: 10 });
+  const without = await verifyAlerts({
+    source: scripted('s', [[a]]),
+    target: scripted('t', [[b]]),
+    windowMs: 20,
+    intervalMs: 10,
+  });
   assert.equal(without.exitCode, 1);
   assert.deepEqual(without.differences.map((d) => d.kind).sort(), ['only-source', 'only-target']);
-  const withIgnore = await verifyAlerts({ source: scripted('s', [[a]]), target: scripted('t', [[b]]), windowMs: 20, intervalMs: 10, ignoreLabels: ['cluster'] });
+  const withIgnore = await verifyAlerts({
+    source: scripted('s', [[a]]),
+    target: scripted('t', [[b]]),
+    windowMs: 20,
+    intervalMs: 10,
+    ignoreLabels: ['cluster'],
+  });
   assert.equal(withIgnore.exitCode, 0);
   assert.equal(withIgnore.consistency, 100);
 });
 
 const AM_BUILT = labHas('alertmanager', serverVersion('alertmanager'), 'amtool');
 
-test('with both Alertmanager configs, every alert seen is routed through each; one that reaches another receiver is a finding', { skip: !AM_BUILT && 'the lab\'s Alertmanager (amtool) is not built yet' }, async (t) => {
-  const [a, b] = await pair(t, 10);
-  const dir = tempDir(t);
-  const am = (page: string) => `route:\n  receiver: default\n  routes:\n    - matchers: ['severity="page"']\n      receiver: ${page}\nreceivers:\n  - name: default\n  - name: pager\n  - name: oncall\n`;
-  writeFileSync(join(dir, 'old.yml'), am('pager'));
-  writeFileSync(join(dir, 'new.yml'), am('oncall'));
-  const r = await runCli(['alerts', 'verify', '--source-url', a.url, '--target-url', b.url, '--window', '2s', '--interval', '1s', '--alertmanager-config', join(dir, 'old.yml'), '--target-alertmanager-config', join(dir, 'new.yml')]);
-  assert.equal(r.code, 1, r.stdout + r.stderr);
-  assert.match(r.stdout, /PASS: the alerts agree/);
-  assert.match(r.stdout, /! \{alertname="QueueDeep", instance="127\.0\.0\.1:\d+", job="app", queue="b", severity="page"\} -> pager {2}\| {2}oncall {2}\(differs\)/);
-  assert.match(r.stdout, / {3}\{alertname="QueueBacklog", instance="127\.0\.0\.1:\d+", job="app", queue="a"\} -> default {2}\| {2}default$/m);
-  // the same config on both sides: routing agrees, exit 0
-  const same = await runCli(['alerts', 'verify', '--source-url', a.url, '--target-url', b.url, '--window', '1s', '--interval', '1s', '--alertmanager-config', join(dir, 'old.yml'), '--target-alertmanager-config', join(dir, 'old.yml')]);
-  assert.equal(same.code, 0, same.stdout + same.stderr);
-});
+test(
+  'with both Alertmanager configs, every alert seen is routed through each; one that reaches another receiver is a finding',
+  { skip: !AM_BUILT && "the lab's Alertmanager (amtool) is not built yet" },
+  async (t) => {
+    const [a, b] = await pair(t, 10);
+    const dir = tempDir(t);
+    const am = (page: string) =>
+      `route:\n  receiver: default\n  routes:\n    - matchers: ['severity="page"']\n      receiver: ${page}\nreceivers:\n  - name: default\n  - name: pager\n  - name: oncall\n`;
+    writeFileSync(join(dir, 'old.yml'), am('pager'));
+    writeFileSync(join(dir, 'new.yml'), am('oncall'));
+    const r = await runCli([
+      'alerts',
+      'verify',
+      '--source-url',
+      a.url,
+      '--target-url',
+      b.url,
+      '--window',
+      '2s',
+      '--interval',
+      '1s',
+      '--alertmanager-config',
+      join(dir, 'old.yml'),
+      '--target-alertmanager-config',
+      join(dir, 'new.yml'),
+    ]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /PASS: the alerts agree/);
+    assert.match(
+      r.stdout,
+      /! \{alertname="QueueDeep", instance="127\.0\.0\.1:\d+", job="app", queue="b", severity="page"\} -> pager {2}\| {2}oncall {2}\(differs\)/,
+    );
+    assert.match(
+      r.stdout,
+      / {3}\{alertname="QueueBacklog", instance="127\.0\.0\.1:\d+", job="app", queue="a"\} -> default {2}\| {2}default$/m,
+    );
+    // the same config on both sides: routing agrees, exit 0
+    const same = await runCli([
+      'alerts',
+      'verify',
+      '--source-url',
+      a.url,
+      '--target-url',
+      b.url,
+      '--window',
+      '1s',
+      '--interval',
+      '1s',
+      '--alertmanager-config',
+      join(dir, 'old.yml'),
+      '--target-alertmanager-config',
+      join(dir, 'old.yml'),
+    ]);
+    assert.equal(same.code, 0, same.stdout + same.stderr);
+  },
+);

@@ -9,16 +9,44 @@ import { histogramWeight, type HistogramSample, type WriteSeries } from '../../s
 
 /** Series `name` holding samples [start, end) of an array of `len` (a slice of a pooled batch when start > 0). */
 function s(name: string, start?: number, end?: number, len = end ?? 10): WriteSeries {
-  return { labels: [{ name: '__name__', value: name }], timestamps: new Float64Array(len), values: new Float64Array(len), start, end };
+  return {
+    labels: [{ name: '__name__', value: name }],
+    timestamps: new Float64Array(len),
+    values: new Float64Array(len),
+    start,
+    end,
+  };
 }
 function h(name: string, count: number): WriteSeries {
-  const hist: HistogramSample = { t: 0, isFloat: false, resetHint: 0, schema: 0, head: new Uint32Array(8), positiveSpans: [], negativeSpans: [], positive: new Uint32Array(0), negative: new Uint32Array(0) };
+  const hist: HistogramSample = {
+    t: 0,
+    isFloat: false,
+    resetHint: 0,
+    schema: 0,
+    head: new Uint32Array(8),
+    positiveSpans: [],
+    negativeSpans: [],
+    positive: new Uint32Array(0),
+    negative: new Uint32Array(0),
+  };
   const hs = Array.from({ length: count }, (_, i) => ({ ...hist, t: i }));
-  return { labels: [{ name: '__name__', value: name }], timestamps: new Float64Array(0), values: new Float64Array(0), histograms: hs };
+  return {
+    labels: [{ name: '__name__', value: name }],
+    timestamps: new Float64Array(0),
+    values: new Float64Array(0),
+    histograms: hs,
+  };
 }
 /** A half as "name[start,end)" per entry (histogram entries: "name#[histStart,histEnd)"), and its count. */
 function show(part: { batch: WriteSeries[]; n: number }): [string[], number] {
-  return [part.batch.map((x) => (x.histograms ? `${x.labels[0].value}#[${x.histStart ?? 0},${x.histEnd ?? x.histograms.length})` : `${x.labels[0].value}[${x.start ?? 0},${x.end ?? x.timestamps.length})`)), part.n];
+  return [
+    part.batch.map((x) =>
+      x.histograms
+        ? `${x.labels[0].value}#[${x.histStart ?? 0},${x.histEnd ?? x.histograms.length})`
+        : `${x.labels[0].value}[${x.start ?? 0},${x.end ?? x.timestamps.length})`,
+    ),
+    part.n,
+  ];
 }
 
 test('splitBatch halves a request by samples, cutting the series across the middle', () => {
@@ -36,9 +64,15 @@ test('splitBatch halves a request by samples, cutting the series across the midd
   f([s('a', 0, 1), s('b', 0, 1), s('c', 0, 1)], 3, [['a[0,1)'], 1], [['b[0,1)', 'c[0,1)'], 2]);
   // native histograms are halved by weight, whole histograms per part
   const hx = h('x', 4);
-  const w = splitBatch([hx], hx.histograms!.reduce((a, x) => a + histogramWeight(x), 0));
+  const w = splitBatch(
+    [hx],
+    hx.histograms!.reduce((a, x) => a + histogramWeight(x), 0),
+  );
   assert.ok(w);
-  assert.deepEqual(w.map((p) => show(p)[0]), [['x#[0,2)'], ['x#[2,4)']]);
+  assert.deepEqual(
+    w.map((p) => show(p)[0]),
+    [['x#[0,2)'], ['x#[2,4)']],
+  );
 });
 
 test('splitBatch cannot halve a single native histogram', () => {
@@ -50,7 +84,8 @@ test('splitBatch cannot halve a single native histogram', () => {
 });
 
 test('splitRefused halves series by series first, then within the one series left', () => {
-  const f = (batch: WriteSeries[], n: number, a: [string[], number], b: [string[], number]) => assert.deepEqual(splitRefused(batch, n)?.map(show), [a, b]);
+  const f = (batch: WriteSeries[], n: number, a: [string[], number], b: [string[], number]) =>
+    assert.deepEqual(splitRefused(batch, n)?.map(show), [a, b]);
   f([s('a', 0, 4), s('b', 0, 4), s('c', 0, 4)], 12, [['a[0,4)'], 4], [['b[0,4)', 'c[0,4)'], 8]);
   f([s('a', 0, 9), s('b', 0, 1)], 10, [['a[0,9)'], 9], [['b[0,1)'], 1]); // by series, not by samples
   f([s('a', 0, 4), s('b', 0, 4), s('c', 0, 4), s('d', 0, 4)], 16, [['a[0,4)', 'b[0,4)'], 8], [['c[0,4)', 'd[0,4)'], 8]);
@@ -64,7 +99,8 @@ test('splitRefused of one series it cannot cut: undefined, as splitBatch', () =>
 
 test('adaptWindow changes the window after a full-width unit outside [unitSamples/2, 2 unitSamples]', () => {
   const o = { unitSamples: 1000, minWindowMs: 60_000, maxWindowMs: 3_600_000 };
-  const f = (windowMs: number, samples: number, want: number) => assert.equal(adaptWindow(windowMs, windowMs, samples, o), want, `${windowMs} ms, ${samples} samples`);
+  const f = (windowMs: number, samples: number, want: number) =>
+    assert.equal(adaptWindow(windowMs, windowMs, samples, o), want, `${windowMs} ms, ${samples} samples`);
   f(600_000, 0, 1_200_000); // sparse: doubled
   f(600_000, 499, 1_200_000);
   f(2_400_000, 10, 3_600_000); // doubled, capped at maxWindowMs
@@ -75,7 +111,12 @@ test('adaptWindow changes the window after a full-width unit outside [unitSample
 
 test('adaptWindow keeps the window in band, at its bounds, and after a short tail unit', () => {
   const o = { unitSamples: 1000, minWindowMs: 60_000, maxWindowMs: 3_600_000 };
-  const f = (windowMs: number, unitMs: number, samples: number) => assert.equal(adaptWindow(windowMs, unitMs, samples, o), windowMs, `${windowMs} ms, unit ${unitMs} ms, ${samples} samples`);
+  const f = (windowMs: number, unitMs: number, samples: number) =>
+    assert.equal(
+      adaptWindow(windowMs, unitMs, samples, o),
+      windowMs,
+      `${windowMs} ms, unit ${unitMs} ms, ${samples} samples`,
+    );
   f(600_000, 600_000, 500); // exactly half: in band
   f(600_000, 600_000, 1000);
   f(600_000, 600_000, 2000); // exactly twice: in band
@@ -86,7 +127,8 @@ test('adaptWindow keeps the window in band, at its bounds, and after a short tai
 });
 
 test('shardOf: the first 32 bits of SHA-1 modulo N, the same in every process and version', () => {
-  const f = (name: string, count: number, want: number) => assert.equal(shardOf(name, count), want, `${name} of ${count}`);
+  const f = (name: string, count: number, want: number) =>
+    assert.equal(shardOf(name, count), want, `${name} of ${count}`);
   // pinned: a change here reshards every running --shard fleet
   f('up', 1, 0); // one shard: everything
   f('up', 4, 0);
@@ -108,10 +150,19 @@ test('shardOf spreads names evenly, also those that differ only in the middle', 
       per[i]++;
     }
     const mean = names.length / count;
-    assert.ok(per.every((c) => Math.abs(c - mean) < mean * 0.2), `per shard: ${per.join(' ')}`);
+    assert.ok(
+      per.every((c) => Math.abs(c - mean) < mean * 0.2),
+      `per shard: ${per.join(' ')}`,
+    );
   };
-  f(Array.from({ length: 4000 }, (_, i) => `metric_${i}`), 4);
-  f(Array.from({ length: 4000 }, (_, i) => `app_${i}_requests_total`), 8);
+  f(
+    Array.from({ length: 4000 }, (_, i) => `metric_${i}`),
+    4,
+  );
+  f(
+    Array.from({ length: 4000 }, (_, i) => `app_${i}_requests_total`),
+    8,
+  );
 });
 
 test('parseShard takes i/N with 0 <= i < N', () => {
@@ -123,12 +174,21 @@ test('parseShard takes i/N with 0 <= i < N', () => {
 });
 
 test('parseShard refuses anything else, saying what it expects', () => {
-  const f = (v: string) => assert.throws(() => parseShard(v), (e: unknown) => {
-    assert.ok(e instanceof UsageError, String(e));
-    assert.match(e.message, new RegExp(`--shard must be i/N with 0 <= i < N, such as 0/4 \\(got "${v.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}"\\)`));
-    assert.match(e.hint ?? '', /JOB_COMPLETION_INDEX/);
-    return true;
-  });
+  const f = (v: string) =>
+    assert.throws(
+      () => parseShard(v),
+      (e: unknown) => {
+        assert.ok(e instanceof UsageError, String(e));
+        assert.match(
+          e.message,
+          new RegExp(
+            `--shard must be i/N with 0 <= i < N, such as 0/4 \\(got "${v.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}"\\)`,
+          ),
+        );
+        assert.match(e.hint ?? '', /JOB_COMPLETION_INDEX/);
+        return true;
+      },
+    );
   f('4/4'); // i must be below N
   f('5/4');
   f('0/0');
@@ -145,8 +205,18 @@ test('parseShard refuses anything else, saying what it expects', () => {
 async function waited(l: RateLimiter, n: number, signal?: AbortSignal): Promise<number> {
   let done = false;
   let error: unknown;
-  const settle = async () => { for (let i = 0; i < 5; i++) await Promise.resolve(); };
-  void l.take(n, signal).then(() => { done = true; }, (e) => { done = true; error = e; });
+  const settle = async () => {
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+  };
+  void l.take(n, signal).then(
+    () => {
+      done = true;
+    },
+    (e) => {
+      done = true;
+      error = e;
+    },
+  );
   let ms = 0;
   for (await settle(); !done && ms < 100_000; ms++) {
     mock.timers.tick(1);
@@ -168,11 +238,39 @@ test('RateLimiter: a second of budget at once, then waits in proportion to the d
     }
     assert.deepEqual(got, want, `rate ${rate}: ${takes.map(([i, n]) => `${i} ms idle, take ${n}`).join('; ')}`);
   };
-  await f(1000, [[0, 600], [0, 400]], [0, 0]); // within the first second's budget
-  await f(1000, [[0, 1000], [0, 250]], [0, 250]); // debt of 250 at 1000/s
+  await f(
+    1000,
+    [
+      [0, 600],
+      [0, 400],
+    ],
+    [0, 0],
+  ); // within the first second's budget
+  await f(
+    1000,
+    [
+      [0, 1000],
+      [0, 250],
+    ],
+    [0, 250],
+  ); // debt of 250 at 1000/s
   await f(100, [[0, 300]], [2000]); // larger than a second's budget: waits for the excess
-  await f(1000, [[0, 1000], [5000, 1500]], [0, 500]); // idle time refills at most one second's worth
-  await f(1000, [[0, 1500], [0, 500]], [500, 500]); // the time spent waiting paid the debt, not more
+  await f(
+    1000,
+    [
+      [0, 1000],
+      [5000, 1500],
+    ],
+    [0, 500],
+  ); // idle time refills at most one second's worth
+  await f(
+    1000,
+    [
+      [0, 1500],
+      [0, 500],
+    ],
+    [500, 500],
+  ); // the time spent waiting paid the debt, not more
 });
 
 test('RateLimiter: an aborted signal ends a wait with its reason; a take that needs no wait still passes', async (t) => {

@@ -22,7 +22,11 @@ function planned(file: string): void {
 }
 
 function refused(fn: () => unknown, re: RegExp): void {
-  assert.throws(fn, (e: unknown) => e instanceof StackshiftError && re.test(e.message) && Boolean(e.hint), `expected a StackshiftError matching ${re}`);
+  assert.throws(
+    fn,
+    (e: unknown) => e instanceof StackshiftError && re.test(e.message) && Boolean(e.hint),
+    `expected a StackshiftError matching ${re}`,
+  );
 }
 
 test('one writer per state file: a second backfill is refused at once with who holds it; a dead holder is taken over', async (t) => {
@@ -33,12 +37,16 @@ test('one writer per state file: a second backfill is refused at once with who h
   t.after(() => other.kill('SIGKILL'));
   const st = new BackfillState(file);
   const otherStart = readFileSync(`/proc/${other.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]!;
-  st.db.prepare('UPDATE state_lease SET pid = ?, pid_start = ?, started_at = ?, heartbeat_at = ? WHERE module = ?').run(other.pid, 'not-its-start-time', Date.now(), Date.now(), 'backfill');
+  st.db
+    .prepare('UPDATE state_lease SET pid = ?, pid_start = ?, started_at = ?, heartbeat_at = ? WHERE module = ?')
+    .run(other.pid, 'not-its-start-time', Date.now(), Date.now(), 'backfill');
   // close the db without releasing (as a crashed owner would leave it)
   st.db.close();
   // the recorded pid is alive but it is another process (the pid was reused): taken over
   const reused = new BackfillState(file);
-  reused.db.prepare('UPDATE state_lease SET pid = ?, pid_start = ? WHERE module = ?').run(other.pid, otherStart, 'backfill');
+  reused.db
+    .prepare('UPDATE state_lease SET pid = ?, pid_start = ? WHERE module = ?')
+    .run(other.pid, otherStart, 'backfill');
   reused.db.close();
   refused(() => new BackfillState(file), new RegExp(`in use by another backfill \\(pid ${other.pid} on ${hostname()}`));
   // the holder dies: its lease is taken over
@@ -49,14 +57,22 @@ test('one writer per state file: a second backfill is refused at once with who h
   again.close();
   // a holder on another host that stopped beating for longer than the lease is taken over, a fresh one is not
   const st2 = new BackfillState(file);
-  st2.db.prepare("INSERT OR REPLACE INTO state_lease (module, pid, host, started_at, heartbeat_at) VALUES ('backfill', 1, 'elsewhere', ?, ?)").run(Date.now(), Date.now());
+  st2.db
+    .prepare(
+      "INSERT OR REPLACE INTO state_lease (module, pid, host, started_at, heartbeat_at) VALUES ('backfill', 1, 'elsewhere', ?, ?)",
+    )
+    .run(Date.now(), Date.now());
   st2.db.close();
   refused(() => new BackfillState(file), /in use by another backfill \(pid 1 on elsewhere/);
   const raw = new (await import('better-sqlite3')).default(file);
   raw.prepare("UPDATE state_lease SET heartbeat_at = ? WHERE module = 'backfill'").run(Date.now() - 120_000);
   raw.close();
   const st3 = new BackfillState(file);
-  assert.equal((st3.db.prepare("SELECT pid FROM state_lease WHERE module = 'backfill'").get() as { pid: number }).pid, process.pid, 'stale lease taken over');
+  assert.equal(
+    (st3.db.prepare("SELECT pid FROM state_lease WHERE module = 'backfill'").get() as { pid: number }).pid,
+    process.pid,
+    'stale lease taken over',
+  );
   st3.close();
 });
 
@@ -95,27 +111,61 @@ test('a damaged state file is refused with a clear message and the way out, neve
   st2.close();
 });
 
-test('a refusal echoing the request headers never puts the credential into the state file or the report', { timeout: 120_000 }, async (t) => {
-  const spec: HistorySpec = { series: 4, durationMs: 3_600_000, intervalMs: 60_000, seed: 5, endMs: Date.UTC(2026, 0, 10) };
-  const [source, target] = await Promise.all([startServer(t, { name: 'source', history: spec }), startServer(t, { name: 'target', receiver: true })]);
-  let writes = 0;
-  // a Mimir-style push path: the refusal is counted (Mimir keeps the rest), so its example is stored
-  const proxy = await startFaultProxy(`${target.url}/api/v1/write`, (_n, method) => (method === 'POST' && ++writes === 2 ? '400-echo' : 'none'), { stripPrefix: '/gw/api/v1/push' });
-  try {
-    const s = resolveSpec(spec);
-    const password = 'hunter2-very-secret';
-    const basic = Buffer.from(`backfiller:${password}`).toString('base64');
-    const ep = endpointFromUrl(`${proxy.url}/gw/api/v1/push`, 'mimir', { auth: { kind: 'basic', username: 'backfiller', password } });
-    const state = join(tempDir(t), 'state.db');
-    const report = await runBackfill(params(source.url, ep, state, { startMs: s.startMs, endMs: s.endMs, targetReadUrl: target.url, readBack: false }));
-    assert.equal(report.rejects.length, 1);
-    assert.match(report.rejects[0].example ?? '', /authorization: Basic <redacted>/);
-    const bytes = [state, `${state}-wal`].map((f) => { try { return readFileSync(f).toString('latin1'); } catch { return ''; } }).join('');
-    assert.ok(bytes.includes('<redacted>'), 'the redacted example is in the state');
-    assert.ok(!bytes.includes(basic) && !bytes.includes(password), 'no credential in the state file');
-    assert.ok(!JSON.stringify(report).includes(basic));
-  } finally {
-    await proxy.close();
-    await Promise.all([source.stop(), target.stop()]);
-  }
-});
+test(
+  'a refusal echoing the request headers never puts the credential into the state file or the report',
+  { timeout: 120_000 },
+  async (t) => {
+    const spec: HistorySpec = {
+      series: 4,
+      durationMs: 3_600_000,
+      intervalMs: 60_000,
+      seed: 5,
+      endMs: Date.UTC(2026, 0, 10),
+    };
+    const [source, target] = await Promise.all([
+      startServer(t, { name: 'source', history: spec }),
+      startServer(t, { name: 'target', receiver: true }),
+    ]);
+    let writes = 0;
+    // a Mimir-style push path: the refusal is counted (Mimir keeps the rest), so its example is stored
+    const proxy = await startFaultProxy(
+      `${target.url}/api/v1/write`,
+      (_n, method) => (method === 'POST' && ++writes === 2 ? '400-echo' : 'none'),
+      { stripPrefix: '/gw/api/v1/push' },
+    );
+    try {
+      const s = resolveSpec(spec);
+      const password = 'hunter2-very-secret';
+      const basic = Buffer.from(`backfiller:${password}`).toString('base64');
+      const ep = endpointFromUrl(`${proxy.url}/gw/api/v1/push`, 'mimir', {
+        auth: { kind: 'basic', username: 'backfiller', password },
+      });
+      const state = join(tempDir(t), 'state.db');
+      const report = await runBackfill(
+        params(source.url, ep, state, {
+          startMs: s.startMs,
+          endMs: s.endMs,
+          targetReadUrl: target.url,
+          readBack: false,
+        }),
+      );
+      assert.equal(report.rejects.length, 1);
+      assert.match(report.rejects[0].example ?? '', /authorization: Basic <redacted>/);
+      const bytes = [state, `${state}-wal`]
+        .map((f) => {
+          try {
+            return readFileSync(f).toString('latin1');
+          } catch {
+            return '';
+          }
+        })
+        .join('');
+      assert.ok(bytes.includes('<redacted>'), 'the redacted example is in the state');
+      assert.ok(!bytes.includes(basic) && !bytes.includes(password), 'no credential in the state file');
+      assert.ok(!JSON.stringify(report).includes(basic));
+    } finally {
+      await proxy.close();
+      await Promise.all([source.stop(), target.stop()]);
+    }
+  },
+);

@@ -28,7 +28,12 @@ test('the reference lists every visible flag of every command, so an added flag 
         // an endpoint's flag set (--mimir-url, --mimir-tenant, ...) is one --mimir-* row
         const ep = /^--([a-z]+)-(.+)$/.exec(o.long ?? '');
         const listed = block.includes(`\`${o.flags.replace(/\|/g, '\\|')}\``);
-        if (!listed && ep && ENDPOINT_FLAG_SUFFIXES.includes(ep[2]!) && cmd.options.some((x) => x.long === `--${ep[1]}-url`)) {
+        if (
+          !listed &&
+          ep &&
+          ENDPOINT_FLAG_SUFFIXES.includes(ep[2]!) &&
+          cmd.options.some((x) => x.long === `--${ep[1]}-url`)
+        ) {
           assert.ok(block.includes(`\`--${ep[1]}-*\``), `${cmd.name()} --${ep[1]}-* missing from the reference`);
           continue;
         }

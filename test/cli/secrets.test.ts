@@ -25,7 +25,13 @@ async function echoServer(t: TestContext): Promise<{ url: string; received: stri
     res.end(`denied: authorization: ${auth} (${decoded}) x-api-key=${req.headers['x-api-key'] ?? ''}`);
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => { srv.closeAllConnections(); srv.close(() => r()); }));
+  t.after(
+    () =>
+      new Promise<void>((r) => {
+        srv.closeAllConnections();
+        srv.close(() => r());
+      }),
+  );
   return { url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, received };
 }
 
@@ -42,22 +48,47 @@ test('a basic-auth password echoed back by the server is redacted in every outpu
   const s = await echoServer(t);
   const b64 = Buffer.from(`admin:${PASSWORD}`).toString('base64');
   for (const format of ['text', 'json', 'markdown']) {
-    const r = await runCli(['assess', '--prometheus-url', s.url, '--prometheus-basic-auth-user', 'admin', '--prometheus-basic-auth-password-env', 'PROM_PW', '-o', format, '--log-level', 'debug'], { env: { PROM_PW: PASSWORD } });
+    const r = await runCli(
+      [
+        'assess',
+        '--prometheus-url',
+        s.url,
+        '--prometheus-basic-auth-user',
+        'admin',
+        '--prometheus-basic-auth-password-env',
+        'PROM_PW',
+        '-o',
+        format,
+        '--log-level',
+        'debug',
+      ],
+      { env: { PROM_PW: PASSWORD } },
+    );
     const all = r.stdout + r.stderr;
     assert.equal(r.code, 2, all);
-    assert.match(r.stderr, /HTTP 401: denied: authorization: Basic <redacted> \(admin:<redacted>\)/, 'the echoed secrets reached the error line, redacted');
+    assert.match(
+      r.stderr,
+      /HTTP 401: denied: authorization: Basic <redacted> \(admin:<redacted>\)/,
+      'the echoed secrets reached the error line, redacted',
+    );
     assert.ok(!all.includes(PASSWORD), `password printed (${format})`);
     assert.ok(!all.includes(b64), `basic-auth header printed (${format})`);
     assert.doesNotMatch(r.stderr, STACK_LINE);
   }
-  assert.ok(s.received.every((a) => a === `Basic ${b64}`), 'the server did get the real credentials');
+  assert.ok(
+    s.received.every((a) => a === `Basic ${b64}`),
+    'the server did get the real credentials',
+  );
 });
 
 test('a bearer token from a file, and a secret header from the config, are redacted when echoed', async (t) => {
   const s = await echoServer(t);
   const dir = tmp(t);
   writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
-  writeFileSync(join(dir, 'stackshift.yaml'), `endpoints:\n  prometheus:\n    url: ${s.url}\n    bearer_token_file: token\n    retries: 0\n    headers:\n      X-Api-Key: key-99aa88bb77cc\n`);
+  writeFileSync(
+    join(dir, 'stackshift.yaml'),
+    `endpoints:\n  prometheus:\n    url: ${s.url}\n    bearer_token_file: token\n    retries: 0\n    headers:\n      X-Api-Key: key-99aa88bb77cc\n`,
+  );
   const r = await runCli(['assess', '--log-level', 'debug'], { cwd: dir });
   const all = r.stdout + r.stderr;
   assert.equal(r.code, 2, all);

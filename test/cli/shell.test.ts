@@ -18,14 +18,24 @@ function tmp(t: TestContext): string {
 }
 
 /** A fault server (plain node:http): answers every request with `handler`. */
-async function faultServer(t: TestContext, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+async function faultServer(
+  t: TestContext,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<string> {
   const timers = new Set<NodeJS.Timeout>();
   const srv = createServer((req, res) => {
     req.resume();
     handler(req, res);
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => { for (const x of timers) clearInterval(x); srv.closeAllConnections(); srv.close(() => r()); }));
+  t.after(
+    () =>
+      new Promise<void>((r) => {
+        for (const x of timers) clearInterval(x);
+        srv.closeAllConnections();
+        srv.close(() => r());
+      }),
+  );
   return `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
 }
 
@@ -54,7 +64,11 @@ test('--help into a pipe that closes at once: no EPIPE stack trace', (t) => {
   const dir = tmp(t);
   const err = join(dir, 'stderr.txt');
   // `true` exits without reading, so the CLI writes its help into a closed pipe
-  const r = spawnSync('sh', ['-c', `"${process.execPath}" "${CLI}" backfill metrics --help 2>"${err}" | true; echo "\${PIPESTATUS:-}"`], { encoding: 'utf8' });
+  const r = spawnSync(
+    'sh',
+    ['-c', `"${process.execPath}" "${CLI}" backfill metrics --help 2>"${err}" | true; echo "\${PIPESTATUS:-}"`],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0);
   const stderr = readFileSync(err, 'utf8');
   assert.doesNotMatch(stderr, /EPIPE|Unhandled 'error' event/);
@@ -65,7 +79,18 @@ test('--set before the command does not swallow the command name, and is applied
   const r = await runCli(['--set', 'output=json', 'upgrade', 'plan', '--from', '2.48.1', '--to', '3.5.0']);
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotThrow(() => JSON.parse(r.stdout), 'output=json from --set reached the command');
-  const two = await runCli(['--set', 'output=json', '--set', 'output=markdown', 'upgrade', 'plan', '--from', '2.48.1', '--to', '3.5.0']);
+  const two = await runCli([
+    '--set',
+    'output=json',
+    '--set',
+    'output=markdown',
+    'upgrade',
+    'plan',
+    '--from',
+    '2.48.1',
+    '--to',
+    '3.5.0',
+  ]);
   assert.equal(two.code, 0, two.stderr);
   assert.match(two.stdout, /^#/m, 'the last --set wins');
 });
@@ -79,7 +104,16 @@ test('--set with a bad value names that key and value, not a consequence of it',
 
 test('times: future, milliseconds, no offset and absurd ranges are refused before anything runs', async () => {
   const common = ['--source-url', 'http://127.0.0.1:1', '--target-url', 'http://127.0.0.1:1/api/v1/write'];
-  const future = await runCli(['backfill', 'metrics', '--start', '2100-01-01T00:00:00Z', '--end', '2100-01-02T00:00:00Z', '--dry-run', ...common]);
+  const future = await runCli([
+    'backfill',
+    'metrics',
+    '--start',
+    '2100-01-01T00:00:00Z',
+    '--end',
+    '2100-01-02T00:00:00Z',
+    '--dry-run',
+    ...common,
+  ]);
   classified(future, /--start 2100-01-01T00:00:00\.000Z is in the future/);
   const millis = await runCli(['verify', 'queries', '--time', '99999999999999', '--queries', 'q.promql', ...common]);
   classified(millis, /--time "99999999999999" looks like milliseconds/);
@@ -101,7 +135,10 @@ test('a server dripping its body one byte a second: the command ends at the endp
     res.on('close', () => clearInterval(iv));
   });
   const dir = tmp(t);
-  writeFileSync(join(dir, 'stackshift.yaml'), `endpoints:\n  prometheus:\n    url: ${url}\n    timeout: 2s\n    retries: 0\n`);
+  writeFileSync(
+    join(dir, 'stackshift.yaml'),
+    `endpoints:\n  prometheus:\n    url: ${url}\n    timeout: 2s\n    retries: 0\n`,
+  );
   const t0 = Date.now();
   const r = await runCli(['assess'], { cwd: dir, timeoutMs: 60_000 });
   const elapsed = Date.now() - t0;
@@ -121,7 +158,10 @@ test('a body shorter than its Content-Length and a connection closed mid-body: o
     res.write('{"status":"success","data":{');
     setTimeout(() => res.socket?.destroy(), 30);
   });
-  for (const [url, cause] of [[short, /Content-Length|closed|reset/], [closed, /other side closed|reset/]] as const) {
+  for (const [url, cause] of [
+    [short, /Content-Length|closed|reset/],
+    [closed, /other side closed|reset/],
+  ] as const) {
     const dir = tmp(t);
     writeFileSync(join(dir, 'stackshift.yaml'), `endpoints:\n  prometheus:\n    url: ${url}\n    retries: 0\n`);
     const r = await runCli(['assess'], { cwd: dir, timeoutMs: 60_000 });
@@ -132,12 +172,31 @@ test('a body shorter than its Content-Length and a connection closed mid-body: o
 test('a YAML alias bomb in -c is an input error with the file, not a crash', async (t) => {
   const dir = tmp(t);
   const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-  for (let i = 1; i < 9; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+  for (let i = 1; i < 9; i++)
+    lines.push(
+      `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+        .fill(`*${String.fromCharCode(96 + i)}`)
+        .join(',')}]`,
+    );
   writeFileSync(join(dir, 'bomb.yaml'), lines.join('\n') + '\n');
-  const r = await runCli(['-c', join(dir, 'bomb.yaml'), 'upgrade', 'plan', '--from', '2.48.1', '--to', '3.5.0'], { timeoutMs: 60_000 });
+  const r = await runCli(['-c', join(dir, 'bomb.yaml'), 'upgrade', 'plan', '--from', '2.48.1', '--to', '3.5.0'], {
+    timeoutMs: 60_000,
+  });
   classified(r, /bomb\.yaml: invalid YAML: aliases expand too far/);
   // the same document as a rule file of verify queries: refused before any server is asked
-  const rules = await runCli(['verify', 'queries', '--rules', join(dir, 'bomb.yaml'), '--source-url', 'http://127.0.0.1:1', '--target-url', 'http://127.0.0.1:1'], { timeoutMs: 60_000 });
+  const rules = await runCli(
+    [
+      'verify',
+      'queries',
+      '--rules',
+      join(dir, 'bomb.yaml'),
+      '--source-url',
+      'http://127.0.0.1:1',
+      '--target-url',
+      'http://127.0.0.1:1',
+    ],
+    { timeoutMs: 60_000 },
+  );
   classified(rules, /YAML input expands too many aliases/);
 });
 
@@ -145,7 +204,10 @@ test('an unhandled promise rejection is reported in one line, exit 2', async (t)
   const url = await faultServer(t, () => undefined); // never answers: keeps the command busy
   const dir = tmp(t);
   // preloaded into the CLI process: once the CLI is up, a promise fails with nobody awaiting it while the command runs
-  writeFileSync(join(dir, 'stray.mjs'), 'const iv = setInterval(() => { if (process.listenerCount("unhandledRejection") > 0) { clearInterval(iv); Promise.reject(new Error("stray-rejection")); } }, 50);\n');
+  writeFileSync(
+    join(dir, 'stray.mjs'),
+    'const iv = setInterval(() => { if (process.listenerCount("unhandledRejection") > 0) { clearInterval(iv); Promise.reject(new Error("stray-rejection")); } }, 50);\n',
+  );
   const r = await runCli(['assess', '--prometheus-url', url, '--prometheus-timeout', '20s'], {
     env: { NODE_OPTIONS: `--import=${pathToFileURL(join(dir, 'stray.mjs')).href}` },
     timeoutMs: 60_000,
@@ -158,8 +220,32 @@ test('an unhandled promise rejection is reported in one line, exit 2', async (t)
 test('a dashboard nested beyond reason is a one-line input error, not "internal error"', async (t) => {
   const dir = tmp(t);
   const depth = 100_000;
-  writeFileSync(join(dir, 'deep.json'), `{"uid":"deep","title":"deep","panels":[${'{"panels":['.repeat(depth)}${']}'.repeat(depth)}]}`);
-  writeFileSync(join(dir, 'datasources.json'), JSON.stringify([{ uid: 'a', name: 'A', type: 'prometheus' }, { uid: 'b', name: 'B', type: 'prometheus' }]));
-  const r = await runCli(['dashboards', 'migrate', '--in', join(dir, 'deep.json'), '--datasources', join(dir, 'datasources.json'), '--from-datasource', 'A', '--to-datasource', 'B', '--dry-run'], { timeoutMs: 60_000 });
+  writeFileSync(
+    join(dir, 'deep.json'),
+    `{"uid":"deep","title":"deep","panels":[${'{"panels":['.repeat(depth)}${']}'.repeat(depth)}]}`,
+  );
+  writeFileSync(
+    join(dir, 'datasources.json'),
+    JSON.stringify([
+      { uid: 'a', name: 'A', type: 'prometheus' },
+      { uid: 'b', name: 'B', type: 'prometheus' },
+    ]),
+  );
+  const r = await runCli(
+    [
+      'dashboards',
+      'migrate',
+      '--in',
+      join(dir, 'deep.json'),
+      '--datasources',
+      join(dir, 'datasources.json'),
+      '--from-datasource',
+      'A',
+      '--to-datasource',
+      'B',
+      '--dry-run',
+    ],
+    { timeoutMs: 60_000 },
+  );
   classified(r, /nested too deeply/);
 });

@@ -30,11 +30,18 @@ export const REAL_GRAFANA = process.env.STACKSHIFT_TEST_GRAFANA_URL;
 function realEndpoint(url: string, extra: Partial<ResolvedEndpoint> = {}): ResolvedEndpoint {
   const token = process.env.STACKSHIFT_TEST_GRAFANA_TOKEN;
   const user = process.env.STACKSHIFT_TEST_GRAFANA_USER;
-  const auth: ResolvedEndpoint['auth'] = token ? { kind: 'bearer', token } : user ? { kind: 'basic', username: user, password: process.env.STACKSHIFT_TEST_GRAFANA_PASSWORD ?? '' } : { kind: 'none' };
+  const auth: ResolvedEndpoint['auth'] = token
+    ? { kind: 'bearer', token }
+    : user
+      ? { kind: 'basic', username: user, password: process.env.STACKSHIFT_TEST_GRAFANA_PASSWORD ?? '' }
+      : { kind: 'none' };
   return endpointFromUrl(url, 'grafana', { auth, retries: 1, ...extra });
 }
 
-export async function grafanaUnderTest(t: TestContext, opts: { version?: string; orgId?: number } = {}): Promise<GrafanaUnderTest> {
+export async function grafanaUnderTest(
+  t: TestContext,
+  opts: { version?: string; orgId?: number } = {},
+): Promise<GrafanaUnderTest> {
   const id = `ss${randomBytes(3).toString('hex')}`;
   let double: GrafanaDouble | undefined;
   let endpoint: ResolvedEndpoint;
@@ -64,22 +71,38 @@ export class Seeder {
   private datasources: string[] = [];
   private library: string[] = [];
 
-  constructor(private readonly client: GrafanaClient, private readonly id: string) {}
+  constructor(
+    private readonly client: GrafanaClient,
+    private readonly id: string,
+  ) {}
 
   /** Creates the datasource unless one with that uid exists (a real Grafana may keep them between tests). */
-  async datasource(ds: { uid: string; name: string; type: string; isDefault?: boolean; url?: string; jsonData?: Record<string, unknown> }): Promise<void> {
+  async datasource(ds: {
+    uid: string;
+    name: string;
+    type: string;
+    isDefault?: boolean;
+    url?: string;
+    jsonData?: Record<string, unknown>;
+  }): Promise<void> {
     if (await this.client.datasource(ds.uid)) return;
-    await this.client.json('POST', '/api/datasources', { body: { access: 'proxy', url: ds.url ?? `http://${ds.uid}.invalid`, ...ds } });
+    await this.client.json('POST', '/api/datasources', {
+      body: { access: 'proxy', url: ds.url ?? `http://${ds.uid}.invalid`, ...ds },
+    });
     this.datasources.push(ds.uid);
   }
 
-  async standardDatasources(list: Array<{ uid: string; name: string; type: string; isDefault?: boolean; jsonData?: Record<string, unknown> }>): Promise<void> {
+  async standardDatasources(
+    list: Array<{ uid: string; name: string; type: string; isDefault?: boolean; jsonData?: Record<string, unknown> }>,
+  ): Promise<void> {
     for (const ds of list) await this.datasource(ds);
   }
 
   async folder(uid: string, title: string, parentUid?: string): Promise<string> {
     const full = `${this.id}-${uid}`;
-    await this.client.json('POST', '/api/folders', { body: { uid: full, title: `${title} ${this.id}`, ...(parentUid ? { parentUid } : {}) } });
+    await this.client.json('POST', '/api/folders', {
+      body: { uid: full, title: `${title} ${this.id}`, ...(parentUid ? { parentUid } : {}) },
+    });
     this.folders.unshift(full);
     return full;
   }
@@ -89,7 +112,9 @@ export class Seeder {
     const uid = `${this.id}-${String(d.uid)}`.slice(0, 40);
     const dashboard = { ...d, id: null, uid, title: `${String(d.title)} ${this.id}` };
     delete (dashboard as Record<string, unknown>).version;
-    const { data } = await this.client.json<{ uid: string; version: number }>('POST', '/api/dashboards/db', { body: { dashboard, folderUid, overwrite: false, message: 'seeded by stackshift tests' } });
+    const { data } = await this.client.json<{ uid: string; version: number }>('POST', '/api/dashboards/db', {
+      body: { dashboard, folderUid, overwrite: false, message: 'seeded by stackshift tests' },
+    });
     this.dashboards.push(uid);
     return { uid, version: data.version };
   }
@@ -101,15 +126,19 @@ export class Seeder {
 
   async libraryElement(uid: string, name: string, model: Record<string, unknown>, folderUid = ''): Promise<string> {
     const full = `${this.id}-${uid}`.slice(0, 40);
-    await this.client.json('POST', '/api/library-elements', { body: { uid: full, name: `${name} ${this.id}`, kind: 1, model, folderUid } });
+    await this.client.json('POST', '/api/library-elements', {
+      body: { uid: full, name: `${name} ${this.id}`, kind: 1, model, folderUid },
+    });
     this.library.push(full);
     return full;
   }
 
   async cleanup(): Promise<void> {
     for (const uid of this.dashboards) await this.client.deleteDashboard(uid).catch(() => undefined);
-    for (const uid of this.library) await this.client.json('DELETE', `/api/library-elements/${uid}`, { accept: [404] }).catch(() => undefined);
+    for (const uid of this.library)
+      await this.client.json('DELETE', `/api/library-elements/${uid}`, { accept: [404] }).catch(() => undefined);
     for (const uid of this.folders) await this.client.deleteFolder(uid).catch(() => undefined);
-    for (const uid of this.datasources) await this.client.json('DELETE', `/api/datasources/uid/${uid}`, { accept: [404] }).catch(() => undefined);
+    for (const uid of this.datasources)
+      await this.client.json('DELETE', `/api/datasources/uid/${uid}`, { accept: [404] }).catch(() => undefined);
   }
 }

@@ -15,7 +15,14 @@ test('rehearsal step: the shipped fixtures migrate with nothing left and restore
   const ctx = { workDir: tempDir(t), results: {} } as unknown as RehearsalContext;
   const o = await dashboardsStep.run(ctx);
   assert.equal(o.status, 'passed', o.summary);
-  const data = o.data as { dashboards: number; expected: number; rewritten: number; remaining: number; restoredExact: number; corpus: boolean };
+  const data = o.data as {
+    dashboards: number;
+    expected: number;
+    rewritten: number;
+    remaining: number;
+    restoredExact: number;
+    corpus: boolean;
+  };
   assert.equal(data.corpus, false);
   assert.equal(data.dashboards, 3);
   assert.equal(data.rewritten, data.expected);

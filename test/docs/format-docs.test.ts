@@ -57,9 +57,9 @@ test('backfill-state.md names every key of the plan fingerprints (backfill metri
   const keys = [...metrics[1].matchAll(/^\s*(\w+):/gm)].map((m) => m[1]);
   assert.ok(keys.length >= 5, keys.join(', '));
   for (const k of keys) assert.ok(s.includes(`| \`${k}\` |`), `fingerprint key ${k} has a row in "## Plan fingerprint"`);
-  const blocks = /const key = \{ kind: 'blocks', ([^\n]*?) \};/.exec(read('src/blocks/run.ts'));
+  const blocks = /const key = \{\s*kind: 'blocks',([\s\S]*?)\n\s*\};/.exec(read('src/blocks/run.ts'));
   assert.ok(blocks, 'runBlocks in src/blocks/run.ts builds `const key = { kind: \'blocks\', ... }`');
-  const blockKeys = ['kind', ...[...blocks[1].matchAll(/(?:^|, )(\w+):/g)].map((m) => m[1])];
+  const blockKeys = ['kind', ...[...blocks[1].matchAll(/^\s*(\w+):/gm)].map((m) => m[1])];
   for (const k of blockKeys) assert.ok(named(s, k), `blocks fingerprint key ${k} is named in "## Plan fingerprint"`);
 });
 

@@ -102,7 +102,18 @@ export class GrafanaDouble {
   provision(dashboard: Json, opts: { folderUid?: string; externalId?: string } = {}): void {
     const now = new Date().toISOString();
     const uid = String(dashboard.uid);
-    this.dashboards.set(uid, { data: { ...dashboard }, id: this.nextId++, version: 1, folderUid: opts.folderUid ?? '', provisioned: true, provisionedExternalId: opts.externalId ?? `${uid}.json`, created: now, updated: now, storedVersion: 'v1beta1', messages: [] });
+    this.dashboards.set(uid, {
+      data: { ...dashboard },
+      id: this.nextId++,
+      version: 1,
+      folderUid: opts.folderUid ?? '',
+      provisioned: true,
+      provisionedExternalId: opts.externalId ?? `${uid}.json`,
+      created: now,
+      updated: now,
+      storedVersion: 'v1beta1',
+      messages: [],
+    });
   }
 
   private get major(): number {
@@ -112,7 +123,8 @@ export class GrafanaDouble {
   private authorized(req: IncomingMessage): boolean {
     const h = req.headers.authorization ?? '';
     if (h === `Bearer ${this.token}`) return true;
-    if (this.basic && h === `Basic ${Buffer.from(`${this.basic.user}:${this.basic.password}`).toString('base64')}`) return true;
+    if (this.basic && h === `Basic ${Buffer.from(`${this.basic.user}:${this.basic.password}`).toString('base64')}`)
+      return true;
     return false;
   }
 
@@ -126,7 +138,8 @@ export class GrafanaDouble {
     const body = method === 'GET' || method === 'DELETE' ? undefined : await readJson(req);
     if (body === null) return send(res, 400, { message: 'bad request data' });
     let m: RegExpExecArray | null;
-    if (p === '/api/org' && method === 'GET') return send(res, 200, { id: this.orgId, name: this.orgId === 1 ? 'Main Org.' : `Org ${this.orgId}` });
+    if (p === '/api/org' && method === 'GET')
+      return send(res, 200, { id: this.orgId, name: this.orgId === 1 ? 'Main Org.' : `Org ${this.orgId}` });
     if (p === '/api/search' && method === 'GET') return this.search(url, res);
     if (p === '/api/dashboards/db' && method === 'POST') return this.saveDashboard(body as Json, res);
     if ((m = /^\/api\/dashboards\/uid\/([^/]+)$/.exec(p))) {
@@ -145,16 +158,23 @@ export class GrafanaDouble {
     if ((m = /^\/api\/folders\/([^/]+)$/.exec(p))) {
       const uid = decodeURIComponent(m[1]);
       const f = this.folders.get(uid);
-      if (method === 'GET') return f ? send(res, 200, this.folderJson(f)) : send(res, 404, { message: 'folder not found', status: 'not-found' });
+      if (method === 'GET')
+        return f
+          ? send(res, 200, this.folderJson(f))
+          : send(res, 404, { message: 'folder not found', status: 'not-found' });
       if (method === 'DELETE') {
         if (!f) return send(res, 404, { message: 'folder not found' });
-        const doomed = new Set([uid, ...[...this.folders.values()].filter((x) => this.ancestors(x).some((a) => a.uid === uid)).map((x) => x.uid)]);
+        const doomed = new Set([
+          uid,
+          ...[...this.folders.values()].filter((x) => this.ancestors(x).some((a) => a.uid === uid)).map((x) => x.uid),
+        ]);
         for (const [k, d] of this.dashboards) if (doomed.has(d.folderUid)) this.dashboards.delete(k);
         for (const k of doomed) this.folders.delete(k);
         return send(res, 200, { message: 'Folder deleted', title: f.title });
       }
     }
-    if (p === '/api/datasources' && method === 'GET') return send(res, 200, [...this.datasources.values()].map(listDatasource));
+    if (p === '/api/datasources' && method === 'GET')
+      return send(res, 200, [...this.datasources.values()].map(listDatasource));
     if (p === '/api/datasources' && method === 'POST') return this.createDatasource(body as Json, res);
     if ((m = /^\/api\/datasources\/uid\/([^/]+)$/.exec(p))) {
       const uid = decodeURIComponent(m[1]);
@@ -180,9 +200,19 @@ export class GrafanaDouble {
         return send(res, 200, { message: 'Library element deleted', id: el.id });
       }
     }
-    if ((m = /^\/apis\/dashboard\.grafana\.app\/([^/]+)\/namespaces\/([^/]+)\/dashboards(?:\/([^/]+))?$/.exec(p)) && this.major >= 12) {
+    if (
+      (m = /^\/apis\/dashboard\.grafana\.app\/([^/]+)\/namespaces\/([^/]+)\/dashboards(?:\/([^/]+))?$/.exec(p)) &&
+      this.major >= 12
+    ) {
       const [, ver, ns, name] = m;
-      if (ns !== this.namespace) return send(res, 404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: `namespace ${ns} not found`, code: 404 });
+      if (ns !== this.namespace)
+        return send(res, 404, {
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          message: `namespace ${ns} not found`,
+          code: 404,
+        });
       if (name && method === 'GET') return this.getResource(ver, decodeURIComponent(name), res);
       if (!name && method === 'POST') return this.createResource(ver, body as Json, res);
     }
@@ -204,7 +234,19 @@ export class GrafanaDouble {
       for (const f of this.folders.values()) {
         if (query && !f.title.toLowerCase().includes(query)) continue;
         if (folderUIDs.length && !folderUIDs.includes(f.parentUid ?? '')) continue;
-        hits.push({ id: f.id, uid: f.uid, title: f.title, uri: `db/${slug(f.title)}`, url: `/dashboards/f/${f.uid}/${slug(f.title)}`, slug: '', type: 'dash-folder', tags: [], isStarred: false, sortMeta: 0, ...(f.parentUid ? { folderUid: f.parentUid, folderTitle: this.folders.get(f.parentUid)?.title } : {}) });
+        hits.push({
+          id: f.id,
+          uid: f.uid,
+          title: f.title,
+          uri: `db/${slug(f.title)}`,
+          url: `/dashboards/f/${f.uid}/${slug(f.title)}`,
+          slug: '',
+          type: 'dash-folder',
+          tags: [],
+          isStarred: false,
+          sortMeta: 0,
+          ...(f.parentUid ? { folderUid: f.parentUid, folderTitle: this.folders.get(f.parentUid)?.title } : {}),
+        });
       }
     }
     if (type !== 'dash-folder') {
@@ -216,7 +258,26 @@ export class GrafanaDouble {
         const dtags = Array.isArray(d.data.tags) ? (d.data.tags as string[]) : [];
         if (tags.length && !tags.every((t) => dtags.includes(t))) continue;
         const f = this.folders.get(d.folderUid);
-        hits.push({ id: d.id, uid: d.data.uid, title, uri: `db/${slug(title)}`, url: `/d/${String(d.data.uid)}/${slug(title)}`, slug: '', type: 'dash-db', tags: dtags, isStarred: false, sortMeta: 0, ...(f ? { folderId: f.id, folderUid: f.uid, folderTitle: f.title, folderUrl: `/dashboards/f/${f.uid}/${slug(f.title)}` } : {}) });
+        hits.push({
+          id: d.id,
+          uid: d.data.uid,
+          title,
+          uri: `db/${slug(title)}`,
+          url: `/d/${String(d.data.uid)}/${slug(title)}`,
+          slug: '',
+          type: 'dash-db',
+          tags: dtags,
+          isStarred: false,
+          sortMeta: 0,
+          ...(f
+            ? {
+                folderId: f.id,
+                folderUid: f.uid,
+                folderTitle: f.title,
+                folderUrl: `/dashboards/f/${f.uid}/${slug(f.title)}`,
+              }
+            : {}),
+        });
       }
     }
     hits.sort((a, b) => String(a.title).localeCompare(String(b.title)) || String(a.uid).localeCompare(String(b.uid)));
@@ -224,7 +285,17 @@ export class GrafanaDouble {
   }
 
   private folderJson(f: Folder): Json {
-    return { id: f.id, uid: f.uid, title: f.title, url: `/dashboards/f/${f.uid}/${slug(f.title)}`, version: f.version, ...(f.parentUid ? { parentUid: f.parentUid } : {}), parents: this.ancestors(f).reverse().map((a) => ({ uid: a.uid, title: a.title })) };
+    return {
+      id: f.id,
+      uid: f.uid,
+      title: f.title,
+      url: `/dashboards/f/${f.uid}/${slug(f.title)}`,
+      version: f.version,
+      ...(f.parentUid ? { parentUid: f.parentUid } : {}),
+      parents: this.ancestors(f)
+        .reverse()
+        .map((a) => ({ uid: a.uid, title: a.title })),
+    };
   }
 
   private ancestors(f: Folder): Folder[] {
@@ -241,8 +312,16 @@ export class GrafanaDouble {
     const limit = Number(url.searchParams.get('limit') ?? '1000');
     const page = Math.max(1, Number(url.searchParams.get('page') ?? '1'));
     const parent = url.searchParams.get('parentUid') ?? undefined;
-    const list = [...this.folders.values()].filter((f) => (f.parentUid ?? undefined) === parent).sort((a, b) => a.title.localeCompare(b.title));
-    send(res, 200, list.slice((page - 1) * limit, page * limit).map((f) => ({ id: f.id, uid: f.uid, title: f.title, ...(f.parentUid ? { parentUid: f.parentUid } : {}) })));
+    const list = [...this.folders.values()]
+      .filter((f) => (f.parentUid ?? undefined) === parent)
+      .sort((a, b) => a.title.localeCompare(b.title));
+    send(
+      res,
+      200,
+      list
+        .slice((page - 1) * limit, page * limit)
+        .map((f) => ({ id: f.id, uid: f.uid, title: f.title, ...(f.parentUid ? { parentUid: f.parentUid } : {}) })),
+    );
   }
 
   private createFolder(b: Json, res: ServerResponse): void {
@@ -252,7 +331,8 @@ export class GrafanaDouble {
     if (this.folders.has(uid)) return send(res, 409, { message: 'a folder with the same uid already exists' });
     const parentUid = typeof b.parentUid === 'string' && b.parentUid ? b.parentUid : undefined;
     if (parentUid && !this.folders.has(parentUid)) return send(res, 400, { message: 'parent folder not found' });
-    if ([...this.folders.values()].some((f) => f.title === title && f.parentUid === parentUid)) return send(res, 409, { message: 'a folder with the same name already exists in the current location' });
+    if ([...this.folders.values()].some((f) => f.title === title && f.parentUid === parentUid))
+      return send(res, 409, { message: 'a folder with the same name already exists in the current location' });
     const f: Folder = { id: this.nextId++, uid, title, parentUid, version: 1 };
     this.folders.set(uid, f);
     send(res, 200, this.folderJson(f));
@@ -264,10 +344,29 @@ export class GrafanaDouble {
     return {
       dashboard: { ...data, id: d.id, uid: d.data.uid, version: d.version },
       meta: {
-        type: 'db', canSave: true, canEdit: true, canAdmin: true, canStar: true, canDelete: true, slug: slug(String(data.title ?? '')), url: `/d/${String(d.data.uid)}/${slug(String(data.title ?? ''))}`,
-        expires: '0001-01-01T00:00:00Z', created: d.created, updated: d.updated, updatedBy: 'admin', createdBy: 'admin', version: d.version, hasAcl: false, isFolder: false,
-        folderId: f?.id ?? 0, folderUid: d.folderUid, folderTitle: f?.title ?? 'General', folderUrl: f ? `/dashboards/f/${f.uid}/${slug(f.title)}` : '',
-        provisioned: d.provisioned, provisionedExternalId: d.provisioned ? d.provisionedExternalId : '', annotationsPermissions: null,
+        type: 'db',
+        canSave: true,
+        canEdit: true,
+        canAdmin: true,
+        canStar: true,
+        canDelete: true,
+        slug: slug(String(data.title ?? '')),
+        url: `/d/${String(d.data.uid)}/${slug(String(data.title ?? ''))}`,
+        expires: '0001-01-01T00:00:00Z',
+        created: d.created,
+        updated: d.updated,
+        updatedBy: 'admin',
+        createdBy: 'admin',
+        version: d.version,
+        hasAcl: false,
+        isFolder: false,
+        folderId: f?.id ?? 0,
+        folderUid: d.folderUid,
+        folderTitle: f?.title ?? 'General',
+        folderUrl: f ? `/dashboards/f/${f.uid}/${slug(f.title)}` : '',
+        provisioned: d.provisioned,
+        provisionedExternalId: d.provisioned ? d.provisionedExternalId : '',
+        annotationsPermissions: null,
       },
     };
   }
@@ -277,7 +376,9 @@ export class GrafanaDouble {
     if (!d) return send(res, 404, { message: 'Dashboard not found' });
     // Grafana 12+: "v2 is not supported in /api" (pkg/api/dashboard.go, GetDashboard).
     if (d.storedVersion.startsWith('v2')) {
-      return send(res, 406, { message: `dashboard api version not supported, use /apis/dashboard.grafana.app/${d.storedVersion}/namespaces/${this.namespace}/dashboards/${uid} instead` });
+      return send(res, 406, {
+        message: `dashboard api version not supported, use /apis/dashboard.grafana.app/${d.storedVersion}/namespaces/${this.namespace}/dashboards/${uid} instead`,
+      });
     }
     send(res, 200, this.envelope(d));
   }
@@ -285,43 +386,105 @@ export class GrafanaDouble {
   private saveDashboard(b: Json, res: ServerResponse): void {
     const dash = b.dashboard as Json | undefined;
     if (!dash || typeof dash !== 'object') return send(res, 400, { message: 'bad request data' });
-    if (typeof b.message === 'string' && b.message.length > 500) return send(res, 400, { message: 'message too long', status: 'message-too-long' });
+    if (typeof b.message === 'string' && b.message.length > 500)
+      return send(res, 400, { message: 'message too long', status: 'message-too-long' });
     const folderUid = typeof b.folderUid === 'string' ? b.folderUid : '';
-    if (folderUid && !this.folders.has(folderUid)) return send(res, 400, { message: 'folder not found', status: 'not-found' });
+    if (folderUid && !this.folders.has(folderUid))
+      return send(res, 400, { message: 'folder not found', status: 'not-found' });
     const title = typeof dash.title === 'string' ? dash.title.trim() : '';
     if (!title) return send(res, 400, { message: 'Dashboard title cannot be empty', status: 'empty-name' });
     let uid = typeof dash.uid === 'string' && dash.uid ? dash.uid : '';
     const existing = uid ? this.dashboards.get(uid) : undefined;
-    if (!existing && dash.id !== undefined && dash.id !== null && dash.id !== 0) return send(res, 404, { message: 'Dashboard not found', status: 'not-found' });
+    if (!existing && dash.id !== undefined && dash.id !== null && dash.id !== 0)
+      return send(res, 404, { message: 'Dashboard not found', status: 'not-found' });
     if (existing) {
       if (b.overwrite !== true && dash.version !== existing.version) {
-        return send(res, 412, { message: 'The dashboard has been changed by someone else', status: 'version-mismatch' });
+        return send(res, 412, {
+          message: 'The dashboard has been changed by someone else',
+          status: 'version-mismatch',
+        });
       }
       if (existing.provisioned) return send(res, 400, { message: 'Cannot save provisioned dashboard' });
     }
     for (const other of this.dashboards.values()) {
-      if (other.data.uid !== uid && other.folderUid === folderUid && String(other.data.title).toLowerCase() === title.toLowerCase() && b.overwrite !== true) {
-        return send(res, 412, { message: 'A dashboard with the same name in the folder already exists', status: 'name-exists' });
+      if (
+        other.data.uid !== uid &&
+        other.folderUid === folderUid &&
+        String(other.data.title).toLowerCase() === title.toLowerCase() &&
+        b.overwrite !== true
+      ) {
+        return send(res, 412, {
+          message: 'A dashboard with the same name in the folder already exists',
+          status: 'name-exists',
+        });
       }
     }
     const now = new Date().toISOString();
     if (!uid) uid = `gen${this.nextId}`;
     const { id: _id, version: _v, ...data } = dash;
     const stored: StoredDashboard = existing
-      ? { ...existing, data: { ...data, uid }, version: existing.version + 1, folderUid, updated: now, v2: undefined, storedVersion: 'v1beta1', messages: [...existing.messages, String(b.message ?? '')] }
-      : { data: { ...data, uid }, id: this.nextId++, version: 1, folderUid, provisioned: false, created: now, updated: now, storedVersion: 'v1beta1', messages: [String(b.message ?? '')] };
+      ? {
+          ...existing,
+          data: { ...data, uid },
+          version: existing.version + 1,
+          folderUid,
+          updated: now,
+          v2: undefined,
+          storedVersion: 'v1beta1',
+          messages: [...existing.messages, String(b.message ?? '')],
+        }
+      : {
+          data: { ...data, uid },
+          id: this.nextId++,
+          version: 1,
+          folderUid,
+          provisioned: false,
+          created: now,
+          updated: now,
+          storedVersion: 'v1beta1',
+          messages: [String(b.message ?? '')],
+        };
     this.dashboards.set(uid, stored);
-    send(res, 200, { id: stored.id, uid, url: `/d/${uid}/${slug(title)}`, status: 'success', version: stored.version, slug: slug(title), folderUid });
+    send(res, 200, {
+      id: stored.id,
+      uid,
+      url: `/d/${uid}/${slug(title)}`,
+      status: 'success',
+      version: stored.version,
+      slug: slug(title),
+      folderUid,
+    });
   }
 
   private createDatasource(b: Json, res: ServerResponse): void {
-    if (typeof b.name !== 'string' || !b.name || typeof b.type !== 'string') return send(res, 400, { message: 'Required fields are missing' });
-    if ([...this.datasources.values()].some((d) => d.name === b.name)) return send(res, 409, { message: 'data source with the same name already exists' });
+    if (typeof b.name !== 'string' || !b.name || typeof b.type !== 'string')
+      return send(res, 400, { message: 'Required fields are missing' });
+    if ([...this.datasources.values()].some((d) => d.name === b.name))
+      return send(res, 409, { message: 'data source with the same name already exists' });
     const uid = typeof b.uid === 'string' && b.uid ? b.uid : `ds${this.nextId}`;
     if (!/^[a-zA-Z0-9\-_]{1,40}$/.test(uid)) return send(res, 400, { message: 'invalid UID for datasource' });
     if (this.datasources.has(uid)) return send(res, 409, { message: 'data source with the same uid already exists' });
     if (b.isDefault === true) for (const d of this.datasources.values()) d.isDefault = false;
-    const ds: Json = { id: this.nextId++, uid, orgId: 1, name: b.name, type: b.type, typeLogoUrl: '', access: b.access ?? 'proxy', url: b.url ?? '', user: '', database: '', basicAuth: false, basicAuthUser: '', withCredentials: false, isDefault: b.isDefault === true, jsonData: b.jsonData ?? {}, secureJsonFields: {}, version: 1, readOnly: false };
+    const ds: Json = {
+      id: this.nextId++,
+      uid,
+      orgId: 1,
+      name: b.name,
+      type: b.type,
+      typeLogoUrl: '',
+      access: b.access ?? 'proxy',
+      url: b.url ?? '',
+      user: '',
+      database: '',
+      basicAuth: false,
+      basicAuthUser: '',
+      withCredentials: false,
+      isDefault: b.isDefault === true,
+      jsonData: b.jsonData ?? {},
+      secureJsonFields: {},
+      version: 1,
+      readOnly: false,
+    };
     this.datasources.set(uid, ds);
     send(res, 200, { datasource: ds, id: ds.id, message: 'Datasource added', name: ds.name });
   }
@@ -331,12 +494,30 @@ export class GrafanaDouble {
     for (const key of ['name', 'type', 'access']) {
       if (typeof b[key] !== 'string' || b[key] === '') return send(res, 400, { message: 'bad request data' });
     }
-    if (typeof b.version === 'number' && b.version < Number(ds.version)) return send(res, 409, { message: 'Datasource has already been updated by someone else. Please reload and try again' });
+    if (typeof b.version === 'number' && b.version < Number(ds.version))
+      return send(res, 409, {
+        message: 'Datasource has already been updated by someone else. Please reload and try again',
+      });
     // The body replaces the datasource: a field it leaves out is reset, not kept.
     const next: Json = {
-      id: ds.id, uid: ds.uid, orgId: ds.orgId, name: b.name, type: b.type, typeLogoUrl: '', access: b.access, url: b.url ?? '', user: b.user ?? '', database: b.database ?? '',
-      basicAuth: b.basicAuth === true, basicAuthUser: b.basicAuthUser ?? '', withCredentials: b.withCredentials === true, isDefault: b.isDefault === true,
-      jsonData: b.jsonData ?? {}, secureJsonFields: ds.secureJsonFields ?? {}, version: Number(ds.version) + 1, readOnly: false,
+      id: ds.id,
+      uid: ds.uid,
+      orgId: ds.orgId,
+      name: b.name,
+      type: b.type,
+      typeLogoUrl: '',
+      access: b.access,
+      url: b.url ?? '',
+      user: b.user ?? '',
+      database: b.database ?? '',
+      basicAuth: b.basicAuth === true,
+      basicAuthUser: b.basicAuthUser ?? '',
+      withCredentials: b.withCredentials === true,
+      isDefault: b.isDefault === true,
+      jsonData: b.jsonData ?? {},
+      secureJsonFields: ds.secureJsonFields ?? {},
+      version: Number(ds.version) + 1,
+      readOnly: false,
     };
     this.datasources.set(String(ds.uid), next);
     send(res, 200, { datasource: next, id: next.id, message: 'Datasource updated', name: next.name });
@@ -352,33 +533,72 @@ export class GrafanaDouble {
     const perPage = Number(url.searchParams.get('perPage') ?? '100');
     const page = Math.max(1, Number(url.searchParams.get('page') ?? '1'));
     const kind = url.searchParams.get('kind');
-    const all = [...this.libraryElements.values()].filter((e) => !kind || String(e.kind) === kind).sort((a, b) => String(a.name).localeCompare(String(b.name)));
-    send(res, 200, { result: { totalCount: all.length, page, perPage, elements: all.slice((page - 1) * perPage, page * perPage) } });
+    const all = [...this.libraryElements.values()]
+      .filter((e) => !kind || String(e.kind) === kind)
+      .sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    send(res, 200, {
+      result: { totalCount: all.length, page, perPage, elements: all.slice((page - 1) * perPage, page * perPage) },
+    });
   }
 
   private createLibrary(b: Json, res: ServerResponse): void {
     const uid = typeof b.uid === 'string' && b.uid ? b.uid : `lib${this.nextId}`;
-    if (this.libraryElements.has(uid)) return send(res, 400, { message: 'library element with that name or UID already exists' });
+    if (this.libraryElements.has(uid))
+      return send(res, 400, { message: 'library element with that name or UID already exists' });
     const folderUid = typeof b.folderUid === 'string' ? b.folderUid : '';
-    const el: Json = { id: this.nextId++, orgId: 1, folderUid, uid, name: b.name, kind: b.kind ?? 1, type: (b.model as Json)?.type ?? '', description: '', model: b.model ?? {}, version: 1, meta: { folderName: this.folders.get(folderUid)?.title ?? 'General', folderUid, connectedDashboards: 0 } };
+    const el: Json = {
+      id: this.nextId++,
+      orgId: 1,
+      folderUid,
+      uid,
+      name: b.name,
+      kind: b.kind ?? 1,
+      type: (b.model as Json)?.type ?? '',
+      description: '',
+      model: b.model ?? {},
+      version: 1,
+      meta: { folderName: this.folders.get(folderUid)?.title ?? 'General', folderUid, connectedDashboards: 0 },
+    };
     this.libraryElements.set(uid, el);
     send(res, 200, { result: el });
   }
 
   private patchLibrary(el: Json, b: Json, res: ServerResponse): void {
-    if (b.version !== el.version) return send(res, 412, { message: 'the library element has been changed by someone else' });
-    const next: Json = { ...el, name: b.name ?? el.name, model: b.model ?? el.model, folderUid: b.folderUid ?? el.folderUid, version: Number(el.version) + 1 };
+    if (b.version !== el.version)
+      return send(res, 412, { message: 'the library element has been changed by someone else' });
+    const next: Json = {
+      ...el,
+      name: b.name ?? el.name,
+      model: b.model ?? el.model,
+      folderUid: b.folderUid ?? el.folderUid,
+      version: Number(el.version) + 1,
+    };
     this.libraryElements.set(String(el.uid), next);
     send(res, 200, { result: next });
   }
 
   private getResource(ver: string, name: string, res: ServerResponse): void {
     const d = this.dashboards.get(name);
-    if (!d) return send(res, 404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: `dashboards.dashboard.grafana.app "${name}" not found`, reason: 'NotFound', code: 404 });
-    const spec = ver.startsWith('v2') ? d.v2 ?? {} : d.v2 ? downConvert(d.v2, name) : d.data;
+    if (!d)
+      return send(res, 404, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        message: `dashboards.dashboard.grafana.app "${name}" not found`,
+        reason: 'NotFound',
+        code: 404,
+      });
+    const spec = ver.startsWith('v2') ? (d.v2 ?? {}) : d.v2 ? downConvert(d.v2, name) : d.data;
     send(res, 200, {
-      kind: 'Dashboard', apiVersion: `dashboard.grafana.app/${ver}`,
-      metadata: { name, namespace: 'default', resourceVersion: String(d.version * 1000), generation: d.version, annotations: { 'grafana.app/folder': d.folderUid } },
+      kind: 'Dashboard',
+      apiVersion: `dashboard.grafana.app/${ver}`,
+      metadata: {
+        name,
+        namespace: 'default',
+        resourceVersion: String(d.version * 1000),
+        generation: d.version,
+        annotations: { 'grafana.app/folder': d.folderUid },
+      },
       spec,
       status: d.storedVersion !== ver ? { conversion: { failed: false, storedVersion: d.storedVersion } } : {},
     });
@@ -387,12 +607,30 @@ export class GrafanaDouble {
   private createResource(ver: string, b: Json, res: ServerResponse): void {
     const meta = (b.metadata ?? {}) as Json;
     const name = typeof meta.name === 'string' && meta.name ? meta.name : `gen${this.nextId}`;
-    if (this.dashboards.has(name)) return send(res, 409, { kind: 'Status', status: 'Failure', message: `dashboards.dashboard.grafana.app "${name}" already exists`, reason: 'AlreadyExists', code: 409 });
+    if (this.dashboards.has(name))
+      return send(res, 409, {
+        kind: 'Status',
+        status: 'Failure',
+        message: `dashboards.dashboard.grafana.app "${name}" already exists`,
+        reason: 'AlreadyExists',
+        code: 409,
+      });
     const spec = (b.spec ?? {}) as Json;
     const now = new Date().toISOString();
     const folderUid = String(((meta.annotations ?? {}) as Json)['grafana.app/folder'] ?? '');
     const v2 = ver.startsWith('v2');
-    this.dashboards.set(name, { data: v2 ? { uid: name, title: spec.title } : { ...spec, uid: name }, v2: v2 ? spec : undefined, id: this.nextId++, version: 1, folderUid, provisioned: false, created: now, updated: now, storedVersion: ver, messages: [] });
+    this.dashboards.set(name, {
+      data: v2 ? { uid: name, title: spec.title } : { ...spec, uid: name },
+      v2: v2 ? spec : undefined,
+      id: this.nextId++,
+      version: 1,
+      folderUid,
+      provisioned: false,
+      created: now,
+      updated: now,
+      storedVersion: ver,
+      messages: [],
+    });
     this.getResource(ver, name, res);
   }
 }
@@ -408,7 +646,10 @@ function listDatasource(d: Json): Json {
 }
 
 function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

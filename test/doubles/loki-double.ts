@@ -43,8 +43,20 @@ export interface LokiDoubleOptions {
   allowStructuredMetadata?: boolean;
 }
 
-interface Entry { ts: bigint; line: string; sm?: Record<string, string>; seq: number }
-interface Stream { labels: Record<string, string>; key: string; entries: Entry[]; keys: Set<string>; maxTs: bigint; sorted: boolean }
+interface Entry {
+  ts: bigint;
+  line: string;
+  sm?: Record<string, string>;
+  seq: number;
+}
+interface Stream {
+  labels: Record<string, string>;
+  key: string;
+  entries: Entry[];
+  keys: Set<string>;
+  maxTs: bigint;
+  sorted: boolean;
+}
 type Matcher = { name: string; op: '=' | '!=' | '=~' | '!~'; value: string; re?: RegExp };
 
 const HOUR_NS = 3_600_000_000_000n;
@@ -112,17 +124,27 @@ export class LokiDouble {
     if (!tenant) return text(res, 401, 'no org id');
     const body = await readAll(req);
     const params = new URLSearchParams(url.search);
-    if (req.method === 'POST' && (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded') && !url.pathname.endsWith('/push')) {
+    if (
+      req.method === 'POST' &&
+      (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded') &&
+      !url.pathname.endsWith('/push')
+    ) {
       for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
     }
     try {
       switch (url.pathname) {
-        case '/loki/api/v1/push': return this.push(req, res, tenant, body);
-        case '/loki/api/v1/query_range': return this.queryRange(req, res, tenant, params);
-        case '/loki/api/v1/series': return this.series(res, tenant, params);
-        case '/loki/api/v1/labels': return this.labels(res, tenant, params);
-        case '/loki/api/v1/index/stats': return this.indexStats(res, tenant, params);
-        default: return text(res, 404, '404 page not found');
+        case '/loki/api/v1/push':
+          return this.push(req, res, tenant, body);
+        case '/loki/api/v1/query_range':
+          return this.queryRange(req, res, tenant, params);
+        case '/loki/api/v1/series':
+          return this.series(res, tenant, params);
+        case '/loki/api/v1/labels':
+          return this.labels(res, tenant, params);
+        case '/loki/api/v1/index/stats':
+          return this.indexStats(res, tenant, params);
+        default:
+          return text(res, 404, '404 page not found');
       }
     } catch (e) {
       if (e instanceof BadRequest) return text(res, 400, e.message);
@@ -137,17 +159,35 @@ export class LokiDouble {
     const retryAfter = this.throttles.shift();
     if (retryAfter !== undefined) {
       res.setHeader('retry-after', String(retryAfter));
-      return text(res, 429, `Ingestion rate limit exceeded for user ${tenant} (limit: 4194304 bytes/sec) while attempting to ingest '1' lines totaling '1' bytes, reduce log volume or contact your Loki administrator to see if the limit can be increased`);
+      return text(
+        res,
+        429,
+        `Ingestion rate limit exceeded for user ${tenant} (limit: 4194304 bytes/sec) while attempting to ingest '1' lines totaling '1' bytes, reduce log volume or contact your Loki administrator to see if the limit can be increased`,
+      );
     }
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-    let streams: Array<{ labels: string | Record<string, string>; entries: Array<{ ts: bigint; line: string; sm?: Record<string, string> }> }>;
+    let streams: Array<{
+      labels: string | Record<string, string>;
+      entries: Array<{ ts: bigint; line: string; sm?: Record<string, string> }>;
+    }>;
     if (type === 'application/json') {
       const enc = req.headers['content-encoding'];
-      const body = enc === 'gzip' ? gunzipSync(raw) : enc === 'deflate' ? inflateSync(raw) : enc === 'snappy' ? (uncompressSync(raw, { asBuffer: true }) as Buffer) : raw;
+      const body =
+        enc === 'gzip'
+          ? gunzipSync(raw)
+          : enc === 'deflate'
+            ? inflateSync(raw)
+            : enc === 'snappy'
+              ? (uncompressSync(raw, { asBuffer: true }) as Buffer)
+              : raw;
       streams = parseJsonPush(body.toString('utf8'));
     } else if (type === '' || type === 'application/x-protobuf') {
       let decoded: Buffer;
-      try { decoded = uncompressSync(raw, { asBuffer: true }) as Buffer; } catch (e) { throw new BadRequest(`snappy: corrupt input`); }
+      try {
+        decoded = uncompressSync(raw, { asBuffer: true }) as Buffer;
+      } catch (e) {
+        throw new BadRequest(`snappy: corrupt input`);
+      }
       streams = decodePushRequest(decoded);
     } else {
       return text(res, 415, `unsupported Content-Type ${JSON.stringify(type)}`);
@@ -157,7 +197,11 @@ export class LokiDouble {
     const lines = streams.reduce((n, s) => n + s.entries.length, 0);
     if (this.opts.ingestionRateBytes !== undefined && !this.takeRate(tenant, bytes)) {
       this.stats.rejected += lines;
-      return text(res, 429, `Ingestion rate limit exceeded for user ${tenant} (limit: ${this.opts.ingestionRateBytes} bytes/sec) while attempting to ingest '${lines}' lines totaling '${bytes}' bytes, reduce log volume or contact your Loki administrator to see if the limit can be increased`);
+      return text(
+        res,
+        429,
+        `Ingestion rate limit exceeded for user ${tenant} (limit: ${this.opts.ingestionRateBytes} bytes/sec) while attempting to ingest '${lines}' lines totaling '${bytes}' bytes, reduce log volume or contact your Loki administrator to see if the limit can be increased`,
+      );
     }
     const store = this.tenants.get(tenant) ?? new Map<string, Stream>();
     this.tenants.set(tenant, store);
@@ -171,13 +215,21 @@ export class LokiDouble {
       const names = Object.keys(labels);
       const key = streamKey(labels);
       const shown = formatLabels(labels);
-      if (names.length === 0) { errors.push('error at least one label pair is required per stream'); continue; }
-      if (names.length > 15) { errors.push(`entry for stream '${shown}' has ${names.length} label names; limit 15`); continue; }
+      if (names.length === 0) {
+        errors.push('error at least one label pair is required per stream');
+        continue;
+      }
+      if (names.length > 15) {
+        errors.push(`entry for stream '${shown}' has ${names.length} label names; limit 15`);
+        continue;
+      }
       let stream = store.get(key);
       if (!stream) {
         if (store.size >= this.opts.maxGlobalStreamsPerUser) {
           status = 429;
-          errors.push(`Maximum active stream limit exceeded when trying to create stream ${shown}, reduce the number of active streams (reduce labels or reduce label values), or contact your Loki administrator to see if the limit can be increased, user: '${tenant}'`);
+          errors.push(
+            `Maximum active stream limit exceeded when trying to create stream ${shown}, reduce the number of active streams (reduce labels or reduce label values), or contact your Loki administrator to see if the limit can be increased, user: '${tenant}'`,
+          );
           this.stats.rejected += s.entries.length;
           continue;
         }
@@ -185,25 +237,58 @@ export class LokiDouble {
       const behind: string[] = [];
       for (const e of s.entries) {
         this.stats.entriesReceived++;
-        if (e.sm && !this.opts.allowStructuredMetadata) { errors.push(`stream '${shown}' includes structured metadata, but this feature is disallowed. Please see \`limits_config.allow_structured_metadata\` or contact your Loki administrator to enable it.`); this.stats.rejected++; continue; }
-        if (e.ts < oldest) { errors.push(`entry for stream '${shown}' has timestamp too old: ${goTime(e.ts)}, oldest acceptable timestamp is: ${goTime(oldest)}`); this.stats.rejected++; continue; }
-        if (e.ts > newest) { errors.push(`entry for stream '${shown}' has timestamp too new: ${goTime(e.ts)}`); this.stats.rejected++; continue; }
-        if (Buffer.byteLength(e.line) > this.opts.maxLineSize) { errors.push(`Max entry size '${this.opts.maxLineSize}' bytes exceeded for stream '${shown}' while adding an entry with length '${Buffer.byteLength(e.line)}' bytes`); this.stats.rejected++; continue; }
-        if (!stream) { stream = { labels, key, entries: [], keys: new Set(), maxTs: -1n, sorted: true }; store.set(key, stream); }
+        if (e.sm && !this.opts.allowStructuredMetadata) {
+          errors.push(
+            `stream '${shown}' includes structured metadata, but this feature is disallowed. Please see \`limits_config.allow_structured_metadata\` or contact your Loki administrator to enable it.`,
+          );
+          this.stats.rejected++;
+          continue;
+        }
+        if (e.ts < oldest) {
+          errors.push(
+            `entry for stream '${shown}' has timestamp too old: ${goTime(e.ts)}, oldest acceptable timestamp is: ${goTime(oldest)}`,
+          );
+          this.stats.rejected++;
+          continue;
+        }
+        if (e.ts > newest) {
+          errors.push(`entry for stream '${shown}' has timestamp too new: ${goTime(e.ts)}`);
+          this.stats.rejected++;
+          continue;
+        }
+        if (Buffer.byteLength(e.line) > this.opts.maxLineSize) {
+          errors.push(
+            `Max entry size '${this.opts.maxLineSize}' bytes exceeded for stream '${shown}' while adding an entry with length '${Buffer.byteLength(e.line)}' bytes`,
+          );
+          this.stats.rejected++;
+          continue;
+        }
+        if (!stream) {
+          stream = { labels, key, entries: [], keys: new Set(), maxTs: -1n, sorted: true };
+          store.set(key, stream);
+        }
         const cutoff = stream.maxTs - (BigInt(this.opts.maxChunkAgeMs) * 1_000_000n) / 2n;
         if (stream.maxTs >= 0n && e.ts < cutoff) {
-          behind.push(`entry with timestamp ${goTime(e.ts)} ignored, reason: 'entry too far behind, entry timestamp is: ${rfc3339(e.ts)}, oldest acceptable timestamp is: ${rfc3339(cutoff)}',`);
+          behind.push(
+            `entry with timestamp ${goTime(e.ts)} ignored, reason: 'entry too far behind, entry timestamp is: ${rfc3339(e.ts)}, oldest acceptable timestamp is: ${rfc3339(cutoff)}',`,
+          );
           this.stats.rejected++;
           continue;
         }
         const ek = entryKey(e.ts, e.line, e.sm);
-        if (stream.keys.has(ek)) { this.stats.duplicates++; continue; }
+        if (stream.keys.has(ek)) {
+          this.stats.duplicates++;
+          continue;
+        }
         stream.keys.add(ek);
         if (stream.entries.length && e.ts < stream.entries[stream.entries.length - 1]!.ts) stream.sorted = false;
         stream.entries.push({ ts: e.ts, line: e.line, sm: e.sm, seq: this.seq++ });
         if (e.ts > stream.maxTs) stream.maxTs = e.ts;
       }
-      if (behind.length) errors.push(`${behind.join('\n')}\nuser '${tenant}', total ignored: ${behind.length} out of ${s.entries.length} for stream: ${shown}`);
+      if (behind.length)
+        errors.push(
+          `${behind.join('\n')}\nuser '${tenant}', total ignored: ${behind.length} out of ${s.entries.length} for stream: ${shown}`,
+        );
     }
     if (errors.length) return text(res, status, errors.join('\n'));
     res.statusCode = 204;
@@ -214,7 +299,10 @@ export class LokiDouble {
     const limit = this.opts.ingestionRateBytes!;
     const t = Math.floor(Date.now() / 1000);
     const r = this.rate.get(tenant);
-    if (!r || r.t !== t) { this.rate.set(tenant, { t, used: bytes }); return bytes <= limit * 1.5; }
+    if (!r || r.t !== t) {
+      this.rate.set(tenant, { t, used: bytes });
+      return bytes <= limit * 1.5;
+    }
     if (r.used + bytes > limit * 1.5) return false;
     r.used += bytes;
     return true;
@@ -225,7 +313,11 @@ export class LokiDouble {
   private selectStreams(tenant: string, matchers: Matcher[]): Stream[] {
     const out: Stream[] = [];
     for (const s of this.tenants.get(tenant)?.values() ?? []) if (matchAll(s.labels, matchers)) out.push(s);
-    for (const s of out) if (!s.sorted) { s.entries.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.seq - b.seq)); s.sorted = true; }
+    for (const s of out)
+      if (!s.sorted) {
+        s.entries.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.seq - b.seq));
+        s.sorted = true;
+      }
     return out;
   }
 
@@ -238,26 +330,51 @@ export class LokiDouble {
     const start = p.has('start') ? parseTs(p.get('start')!, 'start') : end - HOUR_NS;
     if (end < start) throw new BadRequest('end timestamp must not be before start time');
     const maxLen = (30n * 24n + 1n) * HOUR_NS;
-    if (end - start > maxLen) throw new BadRequest(`the query time range exceeds the limit (query length: ${goDuration(end - start)}, limit: 30d1h)`);
+    if (end - start > maxLen)
+      throw new BadRequest(
+        `the query time range exceeds the limit (query length: ${goDuration(end - start)}, limit: 30d1h)`,
+      );
     const q = parseQuery(query);
     if (q.kind === 'log') {
       const limit = p.has('limit') ? Number(p.get('limit')) : 100;
       if (!Number.isInteger(limit) || limit <= 0) throw new BadRequest('limit must be a positive value');
-      if (limit > this.opts.maxEntriesLimitPerQuery) throw new BadRequest(`max entries limit per query exceeded, limit > max_entries_limit_per_query (${limit} > ${this.opts.maxEntriesLimitPerQuery})`);
+      if (limit > this.opts.maxEntriesLimitPerQuery)
+        throw new BadRequest(
+          `max entries limit per query exceeded, limit > max_entries_limit_per_query (${limit} > ${this.opts.maxEntriesLimitPerQuery})`,
+        );
       const dir = p.get('direction') ?? 'backward';
       if (dir !== 'forward' && dir !== 'backward') throw new BadRequest(`invalid direction '${dir}'`);
-      const categorize = String(req.headers['x-loki-response-encoding-flags'] ?? '').split(',').map((x) => x.trim()).includes('categorize-labels');
-      return json(res, 200, { status: 'success', data: this.logResult(tenant, q.matchers, start, end, limit, dir, categorize) });
+      const categorize = String(req.headers['x-loki-response-encoding-flags'] ?? '')
+        .split(',')
+        .map((x) => x.trim())
+        .includes('categorize-labels');
+      return json(res, 200, {
+        status: 'success',
+        data: this.logResult(tenant, q.matchers, start, end, limit, dir, categorize),
+      });
     }
     const step = p.has('step') ? parseStep(p.get('step')!) : defaultStep(start, end);
-    if (step <= 0n) throw new BadRequest('zero or negative query resolution step widths are not accepted. Try a positive integer');
-    if ((end - start) / step > 11_000n) throw new BadRequest('exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
+    if (step <= 0n)
+      throw new BadRequest('zero or negative query resolution step widths are not accepted. Try a positive integer');
+    if ((end - start) / step > 11_000n)
+      throw new BadRequest(
+        'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
+      );
     return json(res, 200, { status: 'success', data: this.countResult(tenant, q, start, end, step) });
   }
 
-  private logResult(tenant: string, matchers: Matcher[], start: bigint, end: bigint, limit: number, dir: string, categorize: boolean) {
+  private logResult(
+    tenant: string,
+    matchers: Matcher[],
+    start: bigint,
+    end: bigint,
+    limit: number,
+    dir: string,
+    categorize: boolean,
+  ) {
     const picked: Array<{ s: Stream; e: Entry }> = [];
-    for (const s of this.selectStreams(tenant, matchers)) for (const e of s.entries) if (e.ts >= start && e.ts < end) picked.push({ s, e });
+    for (const s of this.selectStreams(tenant, matchers))
+      for (const e of s.entries) if (e.ts >= start && e.ts < end) picked.push({ s, e });
     const fwd = dir === 'forward';
     picked.sort((a, b) => {
       if (a.e.ts !== b.e.ts) return (a.e.ts < b.e.ts ? -1 : 1) * (fwd ? 1 : -1);
@@ -269,26 +386,44 @@ export class LokiDouble {
       const labels = categorize || !e.sm ? s.labels : { ...e.sm, ...s.labels };
       const k = categorize ? s.key : streamKey(labels);
       let g = groups.get(k);
-      if (!g) { g = { stream: labels, values: [] }; groups.set(k, g); }
-      g.values.push(categorize && e.sm ? [e.ts.toString(), e.line, { structuredMetadata: e.sm }] : [e.ts.toString(), e.line]);
+      if (!g) {
+        g = { stream: labels, values: [] };
+        groups.set(k, g);
+      }
+      g.values.push(
+        categorize && e.sm ? [e.ts.toString(), e.line, { structuredMetadata: e.sm }] : [e.ts.toString(), e.line],
+      );
     }
-    const data: Record<string, unknown> = { resultType: 'streams', result: [...groups.values()], stats: { summary: { totalEntriesReturned: Math.min(limit, picked.length) } } };
+    const data: Record<string, unknown> = {
+      resultType: 'streams',
+      result: [...groups.values()],
+      stats: { summary: { totalEntriesReturned: Math.min(limit, picked.length) } },
+    };
     if (categorize) data.encodingFlags = ['categorize-labels'];
     return data;
   }
 
   private countResult(tenant: string, q: MetricQuery, start: bigint, end: bigint, step: bigint) {
-    const streams = this.selectStreams(tenant, q.matchers).filter((s) => s.entries.some((e) => e.ts > start - q.rangeNs && e.ts <= end));
+    const streams = this.selectStreams(tenant, q.matchers).filter((s) =>
+      s.entries.some((e) => e.ts > start - q.rangeNs && e.ts <= end),
+    );
     if (streams.length > this.opts.maxQuerySeries) {
-      throw new BadRequest(`maximum number of series (${this.opts.maxQuerySeries}) reached for a single query; consider reducing query cardinality by adding more specific stream selectors, reducing the time range, or aggregating results with functions like sum(), count() or topk()`);
+      throw new BadRequest(
+        `maximum number of series (${this.opts.maxQuerySeries}) reached for a single query; consider reducing query cardinality by adding more specific stream selectors, reducing the time range, or aggregating results with functions like sum(), count() or topk()`,
+      );
     }
     const series = new Map<string, { metric: Record<string, string>; points: Map<bigint, number> }>();
     for (const s of streams) {
       const metric: Record<string, string> = {};
-      if (q.by) { for (const n of q.by) if (s.labels[n]) metric[n] = s.labels[n]; } else Object.assign(metric, s.labels);
+      if (q.by) {
+        for (const n of q.by) if (s.labels[n]) metric[n] = s.labels[n];
+      } else Object.assign(metric, s.labels);
       const k = streamKey(metric);
       let g = series.get(k);
-      if (!g) { g = { metric, points: new Map() }; series.set(k, g); }
+      if (!g) {
+        g = { metric, points: new Map() };
+        series.set(k, g);
+      }
       // one pass: each entry counts in every step t with t - range < ts <= t
       for (const e of s.entries) {
         if (e.ts <= start - q.rangeNs || e.ts > end) continue;
@@ -296,10 +431,14 @@ export class LokiDouble {
         for (let t = first; t <= end && t - q.rangeNs < e.ts; t += step) g.points.set(t, (g.points.get(t) ?? 0) + 1);
       }
     }
-    const result = [...series.values()].filter((g) => g.points.size > 0).map((g) => ({
-      metric: g.metric,
-      values: [...g.points.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([t, v]) => [Number(t / 1_000_000n) / 1000, String(v)]),
-    }));
+    const result = [...series.values()]
+      .filter((g) => g.points.size > 0)
+      .map((g) => ({
+        metric: g.metric,
+        values: [...g.points.entries()]
+          .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+          .map(([t, v]) => [Number(t / 1_000_000n) / 1000, String(v)]),
+      }));
     return { resultType: 'matrix', result, stats: {} };
   }
 
@@ -311,7 +450,8 @@ export class LokiDouble {
     for (const sel of selectors) {
       const q = parseQuery(sel);
       if (q.kind !== 'log') throw new BadRequest(`parse error : only stream selectors are accepted in match[]`);
-      for (const s of this.selectStreams(tenant, q.matchers)) if (s.entries.some((e) => e.ts >= start && e.ts <= end)) out.set(s.key, s.labels);
+      for (const s of this.selectStreams(tenant, q.matchers))
+        if (s.entries.some((e) => e.ts >= start && e.ts <= end)) out.set(s.key, s.labels);
     }
     json(res, 200, { status: 'success', data: [...out.values()] });
   }
@@ -319,7 +459,8 @@ export class LokiDouble {
   private labels(res: ServerResponse, tenant: string, p: URLSearchParams): void {
     const { start, end } = rangeParams(p, 6n * HOUR_NS);
     const names = new Set<string>();
-    for (const s of this.tenants.get(tenant)?.values() ?? []) if (s.entries.some((e) => e.ts >= start && e.ts <= end)) for (const n of Object.keys(s.labels)) names.add(n);
+    for (const s of this.tenants.get(tenant)?.values() ?? [])
+      if (s.entries.some((e) => e.ts >= start && e.ts <= end)) for (const n of Object.keys(s.labels)) names.add(n);
     json(res, 200, { status: 'success', data: [...names].sort() });
   }
 
@@ -327,11 +468,20 @@ export class LokiDouble {
     const q = parseQuery(p.get('query') ?? '');
     if (q.kind !== 'log') throw new BadRequest('index/stats takes a stream selector');
     const { start, end } = rangeParams(p, HOUR_NS);
-    let streams = 0, entries = 0, bytes = 0;
+    let streams = 0,
+      entries = 0,
+      bytes = 0;
     for (const s of this.selectStreams(tenant, q.matchers)) {
       let n = 0;
-      for (const e of s.entries) if (e.ts >= start && e.ts <= end) { n++; bytes += Buffer.byteLength(e.line); }
-      if (n) { streams++; entries += n; }
+      for (const e of s.entries)
+        if (e.ts >= start && e.ts <= end) {
+          n++;
+          bytes += Buffer.byteLength(e.line);
+        }
+      if (n) {
+        streams++;
+        entries += n;
+      }
     }
     json(res, 200, { streams, chunks: streams, entries, bytes });
   }
@@ -347,20 +497,27 @@ class BadRequest extends Error {}
 function parseQuery(src: string): Query {
   const tree = parser.parse(src);
   let err = -1;
-  tree.iterate({ enter(n) { if (n.type.isError && err < 0) err = n.from; } });
-  if (err >= 0 || src.trim() === '') throw new BadRequest(`parse error at line 1, col ${err + 1}: syntax error: unexpected input`);
+  tree.iterate({
+    enter(n) {
+      if (n.type.isError && err < 0) err = n.from;
+    },
+  });
+  if (err >= 0 || src.trim() === '')
+    throw new BadRequest(`parse error at line 1, col ${err + 1}: syntax error: unexpected input`);
   const expr = tree.topNode.firstChild;
   const at = (n: SyntaxNode) => src.slice(n.from, n.to);
   const node = expr?.firstChild;
   if (node?.name === 'LogExpr') {
-    if (node.firstChild?.nextSibling) throw new BadRequest('the contract double implements stream selectors only (no pipeline)');
+    if (node.firstChild?.nextSibling)
+      throw new BadRequest('the contract double implements stream selectors only (no pipeline)');
     return { kind: 'log', matchers: matchersOf(node.firstChild!, at) };
   }
   if (node?.name === 'MetricExpr') {
     let inner = node.firstChild;
     let by: string[] | undefined;
     if (inner?.name === 'VectorAggregationExpr') {
-      if (inner.getChild('VectorOp')?.firstChild?.name !== 'Sum') throw new BadRequest('the contract double implements sum only');
+      if (inner.getChild('VectorOp')?.firstChild?.name !== 'Sum')
+        throw new BadRequest('the contract double implements sum only');
       const grouping = inner.getChild('Grouping');
       if (grouping) {
         if (!grouping.getChild('By')) throw new BadRequest('the contract double implements sum by only');
@@ -373,7 +530,8 @@ function parseQuery(src: string): Query {
     if (inner?.name === 'RangeAggregationExpr' && inner.getChild('RangeOp')?.firstChild?.name === 'CountOverTime') {
       const lr = inner.getChild('LogRangeExpr')!;
       const sel = lr.getChild('Selector');
-      if (!sel || lr.getChild('PipelineExpr') || lr.getChild('OffsetExpr')) throw new BadRequest('the contract double implements count_over_time of a stream selector only');
+      if (!sel || lr.getChild('PipelineExpr') || lr.getChild('OffsetExpr'))
+        throw new BadRequest('the contract double implements count_over_time of a stream selector only');
       const dur = at(lr.getChild('Range')!.getChild('Duration')!);
       return { kind: 'count', matchers: matchersOf(sel, at), rangeNs: goDurationNs(dur), by };
     }
@@ -399,7 +557,11 @@ function matchersOf(selector: SyntaxNode, at: (n: SyntaxNode) => string): Matche
         const value = unquote(at(c.getChild('String')!));
         const m: Matcher = { name, op, value };
         if (op === '=~' || op === '!~') {
-          try { m.re = new RegExp(`^(?:${value})$`, 's'); } catch { throw new BadRequest(`parse error : error parsing regexp: ${value}`); }
+          try {
+            m.re = new RegExp(`^(?:${value})$`, 's');
+          } catch {
+            throw new BadRequest(`parse error : error parsing regexp: ${value}`);
+          }
         }
         out.push(m);
       } else if (c.name === 'Matchers') walk(c);
@@ -407,22 +569,32 @@ function matchersOf(selector: SyntaxNode, at: (n: SyntaxNode) => string): Matche
   };
   walk(selector);
   if (!out.some((m) => !matchesValue(m, ''))) {
-    throw new BadRequest('parse error : queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~".*" does not meet this requirement, but app=~".+" will');
+    throw new BadRequest(
+      'parse error : queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~".*" does not meet this requirement, but app=~".+" will',
+    );
   }
   return out;
 }
 
 function unquote(s: string): string {
   if (s.startsWith('`')) return s.slice(1, -1);
-  try { return JSON.parse(s) as string; } catch { throw new BadRequest(`parse error : invalid string ${s}`); }
+  try {
+    return JSON.parse(s) as string;
+  } catch {
+    throw new BadRequest(`parse error : invalid string ${s}`);
+  }
 }
 
 function matchesValue(m: Matcher, v: string): boolean {
   switch (m.op) {
-    case '=': return v === m.value;
-    case '!=': return v !== m.value;
-    case '=~': return m.re!.test(v);
-    case '!~': return !m.re!.test(v);
+    case '=':
+      return v === m.value;
+    case '!=':
+      return v !== m.value;
+    case '=~':
+      return m.re!.test(v);
+    case '!~':
+      return !m.re!.test(v);
   }
 }
 
@@ -433,12 +605,32 @@ function matchAll(labels: Record<string, string>, ms: Matcher[]): boolean {
 function parseLabels(s: string): Record<string, string> {
   const tree = parser.parse(s);
   let bad = false;
-  tree.iterate({ enter(n) { if (n.type.isError) bad = true; } });
+  tree.iterate({
+    enter(n) {
+      if (n.type.isError) bad = true;
+    },
+  });
   const sel = tree.topNode.firstChild?.firstChild?.firstChild;
-  if (bad || sel?.name !== 'Selector' || sel.nextSibling) throw new BadRequest(`Error parsing labels '${s}' with error: 1:2: parse error: unexpected input`);
+  if (bad || sel?.name !== 'Selector' || sel.nextSibling)
+    throw new BadRequest(`Error parsing labels '${s}' with error: 1:2: parse error: unexpected input`);
   const out: Record<string, string> = {};
   const at = (n: SyntaxNode) => s.slice(n.from, n.to);
-  for (const m of (() => { const list: Matcher[] = []; const walk = (n: SyntaxNode) => { for (let c = n.firstChild; c; c = c.nextSibling) { if (c.name === 'Matcher') list.push({ name: at(c.getChild('Identifier')!), op: at(c.getChild('Identifier')!.nextSibling!) as Matcher['op'], value: unquote(at(c.getChild('String')!)) }); else if (c.name === 'Matchers') walk(c); } }; walk(sel); return list; })()) {
+  for (const m of (() => {
+    const list: Matcher[] = [];
+    const walk = (n: SyntaxNode) => {
+      for (let c = n.firstChild; c; c = c.nextSibling) {
+        if (c.name === 'Matcher')
+          list.push({
+            name: at(c.getChild('Identifier')!),
+            op: at(c.getChild('Identifier')!.nextSibling!) as Matcher['op'],
+            value: unquote(at(c.getChild('String')!)),
+          });
+        else if (c.name === 'Matchers') walk(c);
+      }
+    };
+    walk(sel);
+    return list;
+  })()) {
     if (m.op !== '=') throw new BadRequest(`Error parsing labels '${s}' with error: unexpected operator ${m.op}`);
     if (m.name in out) throw new BadRequest(`stream '${s}' has duplicate label name: '${m.name}'`);
     out[m.name] = m.value;
@@ -446,26 +638,43 @@ function parseLabels(s: string): Record<string, string> {
   return out;
 }
 
-function parseJsonPush(body: string): Array<{ labels: Record<string, string>; entries: Array<{ ts: bigint; line: string; sm?: Record<string, string> }> }> {
+function parseJsonPush(body: string): Array<{
+  labels: Record<string, string>;
+  entries: Array<{ ts: bigint; line: string; sm?: Record<string, string> }>;
+}> {
   let doc: { streams?: Array<{ stream?: Record<string, string>; values?: unknown[] }> };
-  try { doc = JSON.parse(body); } catch (e) { throw new BadRequest(`loghttp.PushRequest.Streams: ReadArray: ${(e as Error).message}`); }
+  try {
+    doc = JSON.parse(body);
+  } catch (e) {
+    throw new BadRequest(`loghttp.PushRequest.Streams: ReadArray: ${(e as Error).message}`);
+  }
   return (doc.streams ?? []).map((s) => ({
     labels: s.stream ?? {},
     entries: (s.values ?? []).map((v) => {
-      if (!Array.isArray(v) || typeof v[0] !== 'string' || typeof v[1] !== 'string') throw new BadRequest('loghttp.PushRequest.Streams: []*loghttp.Stream: Values: decode entry: timestamp and line must be strings');
+      if (!Array.isArray(v) || typeof v[0] !== 'string' || typeof v[1] !== 'string')
+        throw new BadRequest(
+          'loghttp.PushRequest.Streams: []*loghttp.Stream: Values: decode entry: timestamp and line must be strings',
+        );
       if (!/^\d+$/.test(v[0])) throw new BadRequest(`strconv.ParseInt: parsing "${v[0]}": invalid syntax`);
-      const sm = v[2] && typeof v[2] === 'object' && Object.keys(v[2]).length ? (v[2] as Record<string, string>) : undefined;
+      const sm =
+        v[2] && typeof v[2] === 'object' && Object.keys(v[2]).length ? (v[2] as Record<string, string>) : undefined;
       return { ts: BigInt(v[0]), line: v[1], sm };
     }),
   }));
 }
 
-function decodePushRequest(buf: Buffer): Array<{ labels: string; entries: Array<{ ts: bigint; line: string; sm?: Record<string, string> }> }> {
+function decodePushRequest(
+  buf: Buffer,
+): Array<{ labels: string; entries: Array<{ ts: bigint; line: string; sm?: Record<string, string> }> }> {
   const r = protobuf.Reader.create(buf);
-  const streams: Array<{ labels: string; entries: Array<{ ts: bigint; line: string; sm?: Record<string, string> }> }> = [];
+  const streams: Array<{ labels: string; entries: Array<{ ts: bigint; line: string; sm?: Record<string, string> }> }> =
+    [];
   while (r.pos < r.len) {
     const tag = r.uint32();
-    if (tag >>> 3 !== 1) { r.skipType(tag & 7); continue; }
+    if (tag >>> 3 !== 1) {
+      r.skipType(tag & 7);
+      continue;
+    }
     const end = r.uint32() + r.pos;
     const s = { labels: '', entries: [] as Array<{ ts: bigint; line: string; sm?: Record<string, string> }> };
     while (r.pos < end) {
@@ -473,7 +682,9 @@ function decodePushRequest(buf: Buffer): Array<{ labels: string; entries: Array<
       if (t >>> 3 === 1) s.labels = r.string();
       else if (t >>> 3 === 2) {
         const eend = r.uint32() + r.pos;
-        let sec = 0n, nanos = 0, line = '';
+        let sec = 0n,
+          nanos = 0,
+          line = '';
         let sm: Record<string, string> | undefined;
         while (r.pos < eend) {
           const et = r.uint32();
@@ -488,7 +699,8 @@ function decodePushRequest(buf: Buffer): Array<{ labels: string; entries: Array<
           } else if (et >>> 3 === 2) line = r.string();
           else if (et >>> 3 === 3) {
             const lend = r.uint32() + r.pos;
-            let name = '', value = '';
+            let name = '',
+              value = '';
             while (r.pos < lend) {
               const lt = r.uint32();
               if (lt >>> 3 === 1) name = r.string();
@@ -509,11 +721,17 @@ function decodePushRequest(buf: Buffer): Array<{ labels: string; entries: Array<
 // ---- small helpers ----
 
 function streamKey(labels: Record<string, string>): string {
-  return Object.keys(labels).sort().map((k) => `${k}\xff${labels[k]}`).join('\xfe');
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}\xff${labels[k]}`)
+    .join('\xfe');
 }
 
 function formatLabels(labels: Record<string, string>): string {
-  return `{${Object.keys(labels).sort().map((k) => `${k}=${JSON.stringify(labels[k])}`).join(', ')}}`;
+  return `{${Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(labels[k])}`)
+    .join(', ')}}`;
 }
 
 function entryKey(ts: bigint, line: string, sm?: Record<string, string>): string {
@@ -523,7 +741,10 @@ function entryKey(ts: bigint, line: string, sm?: Record<string, string>): string
 /** Loki's parseTimestamp: RFC 3339, float seconds, or an integer (seconds when at most 10 digits, else ns). */
 function parseTs(v: string, what: string): bigint {
   if (/^\d+$/.test(v)) return v.length <= 10 ? BigInt(v) * 1_000_000_000n : BigInt(v);
-  if (/^\d+\.\d+$/.test(v)) { const [s, f] = v.split('.'); return BigInt(s!) * 1_000_000_000n + BigInt((f! + '000000000').slice(0, 9)); }
+  if (/^\d+\.\d+$/.test(v)) {
+    const [s, f] = v.split('.');
+    return BigInt(s!) * 1_000_000_000n + BigInt((f! + '000000000').slice(0, 9));
+  }
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw new BadRequest(`invalid ${what} timestamp ${JSON.stringify(v)}`);
   return BigInt(t) * 1_000_000n;
@@ -546,10 +767,22 @@ function defaultStep(start: bigint, end: bigint): bigint {
   return (s < 1n ? 1n : s) * 1_000_000_000n;
 }
 
-const UNIT_NS: Record<string, bigint> = { ns: 1n, us: 1000n, µs: 1000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: HOUR_NS, d: 24n * HOUR_NS, w: 168n * HOUR_NS, y: 8760n * HOUR_NS };
+const UNIT_NS: Record<string, bigint> = {
+  ns: 1n,
+  us: 1000n,
+  µs: 1000n,
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: HOUR_NS,
+  d: 24n * HOUR_NS,
+  w: 168n * HOUR_NS,
+  y: 8760n * HOUR_NS,
+};
 
 function goDurationNs(v: string): bigint {
-  if (!/^(\d+(ns|us|µs|ms|s|m|h|d|w|y))+$/.test(v)) throw new BadRequest(`parse error : not a valid duration string: ${JSON.stringify(v)}`);
+  if (!/^(\d+(ns|us|µs|ms|s|m|h|d|w|y))+$/.test(v))
+    throw new BadRequest(`parse error : not a valid duration string: ${JSON.stringify(v)}`);
   let ns = 0n;
   for (const m of v.matchAll(/(\d+)(ns|us|µs|ms|s|m|h|d|w|y)/g)) ns += BigInt(m[1]!) * UNIT_NS[m[2]!]!;
   return ns;

@@ -34,7 +34,12 @@ export interface MimirBlocksDoubleOptions {
   validationMs?: number;
 }
 
-interface Upload { meta: Record<string, unknown>; state: 'uploading' | 'validating' | 'complete' | 'failed'; error?: string; files: Map<string, Buffer> }
+interface Upload {
+  meta: Record<string, unknown>;
+  state: 'uploading' | 'validating' | 'complete' | 'failed';
+  error?: string;
+  files: Map<string, Buffer>;
+}
 
 export interface MimirBlocksDouble {
   url: string;
@@ -72,15 +77,19 @@ export async function startMimirBlocksDouble(options: MimirBlocksDoubleOptions =
   const validate = (tenant: string, ulid: string, u: Upload) => {
     const dir = join(work, tenant, ulid);
     rmSync(dir, { recursive: true, force: true });
-    const files = ((u.meta.thanos as { files?: Array<{ rel_path: string; size_bytes?: number }> }).files ?? []);
+    const files = (u.meta.thanos as { files?: Array<{ rel_path: string; size_bytes?: number }> }).files ?? [];
     for (const f of files) {
       if (f.rel_path === 'meta.json') continue;
       const data = u.files.get(f.rel_path);
       if (!data) return `missing file ${f.rel_path}`;
-      if (f.size_bytes !== undefined && f.size_bytes !== data.length) return `file size mismatch for ${f.rel_path}: ${data.length} bytes uploaded, meta.json says ${f.size_bytes}`;
+      if (f.size_bytes !== undefined && f.size_bytes !== data.length)
+        return `file size mismatch for ${f.rel_path}: ${data.length} bytes uploaded, meta.json says ${f.size_bytes}`;
     }
     if (!u.files.has('index')) return 'missing index file';
-    for (const [p, data] of u.files) { mkdirSync(dirname(join(dir, p)), { recursive: true }); writeFileSync(join(dir, p), data); }
+    for (const [p, data] of u.files) {
+      mkdirSync(dirname(join(dir, p)), { recursive: true });
+      writeFileSync(join(dir, p), data);
+    }
     writeFileSync(join(dir, 'meta.json'), JSON.stringify(u.meta));
     const info = inspectBlock(dir, { level: 'full', root: dir });
     const err = info.problems.find((p) => p.severity === 'error');
@@ -104,21 +113,43 @@ export async function startMimirBlocksDouble(options: MimirBlocksDoubleOptions =
       if (action === 'start') {
         if (u?.state === 'complete') return send(res, 409, 'block already exists\n');
         let meta: Record<string, unknown>;
-        try { meta = JSON.parse(body.toString('utf8')) as Record<string, unknown>; } catch { return send(res, 400, 'malformed request body\n'); }
+        try {
+          meta = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+        } catch {
+          return send(res, 400, 'malformed request body\n');
+        }
         const minTime = meta.minTime as number;
         const maxTime = meta.maxTime as number;
-        if (meta.version !== 1) return send(res, 400, `invalid meta.json: version must be 1, got ${String(meta.version)}\n`);
-        if (typeof minTime !== 'number' || typeof maxTime !== 'number' || minTime >= maxTime) return send(res, 400, 'invalid minTime/maxTime\n');
-        if (maxTime > Date.now()) return send(res, 400, `block max time (${new Date(maxTime).toISOString()}) is in the future\n`);
-        const thanos = meta.thanos as { files?: unknown[]; downsample?: { resolution?: number }; labels?: Record<string, string> } | undefined;
-        if (!thanos || !Array.isArray(thanos.files) || thanos.files.length === 0) return send(res, 400, 'invalid meta.json: missing thanos.files\n');
+        if (meta.version !== 1)
+          return send(res, 400, `invalid meta.json: version must be 1, got ${String(meta.version)}\n`);
+        if (typeof minTime !== 'number' || typeof maxTime !== 'number' || minTime >= maxTime)
+          return send(res, 400, 'invalid minTime/maxTime\n');
+        if (maxTime > Date.now())
+          return send(res, 400, `block max time (${new Date(maxTime).toISOString()}) is in the future\n`);
+        const thanos = meta.thanos as
+          { files?: unknown[]; downsample?: { resolution?: number }; labels?: Record<string, string> } | undefined;
+        if (!thanos || !Array.isArray(thanos.files) || thanos.files.length === 0)
+          return send(res, 400, 'invalid meta.json: missing thanos.files\n');
         if ((thanos.downsample?.resolution ?? 0) !== 0) return send(res, 400, 'block downsampling is not supported\n');
-        const ext = Object.keys(thanos.labels ?? {}).filter((l) => !['__org_id__', '__ingester_id__', '__compactor_shard_id__'].includes(l));
+        const ext = Object.keys(thanos.labels ?? {}).filter(
+          (l) => !['__org_id__', '__ingester_id__', '__compactor_shard_id__'].includes(l),
+        );
         if (ext.length) return send(res, 400, `unsupported external label: ${ext[0]}\n`);
-        if (options.retentionMs && maxTime < Date.now() - options.retentionMs) return send(res, 422, `block max time (${new Date(maxTime).toISOString()}) older than retention period\n`);
+        if (options.retentionMs && maxTime < Date.now() - options.retentionMs)
+          return send(res, 422, `block max time (${new Date(maxTime).toISOString()}) older than retention period\n`);
         const range = options.blockRangeMs ?? DAY;
-        if (maxTime - minTime > range) return send(res, 422, `block duration (${(maxTime - minTime) / 1000}s) is larger than the maximum compactor time range (${range / 1000}s)\n`);
-        if (Math.floor(minTime / range) !== Math.floor((maxTime - 1) / range)) return send(res, 422, `block time range crosses boundary of configured compactor time range (${range / 3_600_000}h)\n`);
+        if (maxTime - minTime > range)
+          return send(
+            res,
+            422,
+            `block duration (${(maxTime - minTime) / 1000}s) is larger than the maximum compactor time range (${range / 1000}s)\n`,
+          );
+        if (Math.floor(minTime / range) !== Math.floor((maxTime - 1) / range))
+          return send(
+            res,
+            422,
+            `block time range crosses boundary of configured compactor time range (${range / 3_600_000}h)\n`,
+          );
         uploads.set(key, { meta, state: 'uploading', files: new Map() });
         return send(res, 200, '');
       }
@@ -136,17 +167,28 @@ export async function startMimirBlocksDouble(options: MimirBlocksDoubleOptions =
       if (action === 'finish') {
         if (u?.state === 'complete') return send(res, 409, 'block already exists\n');
         if (!u || u.state !== 'uploading') return send(res, 404, 'upload of block not started yet\n');
-        if (busy > 0) { busy--; return send(res, 429, 'too many block upload validations in progress, limit is 1\n'); }
+        if (busy > 0) {
+          busy--;
+          return send(res, 429, 'too many block upload validations in progress, limit is 1\n');
+        }
         u.state = 'validating';
         setTimeout(() => {
           const err = validate(tenant, ulid, u);
-          if (err) { u.state = 'failed'; u.error = err; } else u.state = 'complete';
+          if (err) {
+            u.state = 'failed';
+            u.error = err;
+          } else u.state = 'complete';
         }, options.validationMs ?? 50);
         return send(res, 200, '');
       }
       // check
       if (!u) return send(res, 404, 'block upload not found\n');
-      return send(res, 200, JSON.stringify(u.state === 'failed' ? { result: 'failed', error: u.error } : { result: u.state }), 'application/json');
+      return send(
+        res,
+        200,
+        JSON.stringify(u.state === 'failed' ? { result: 'failed', error: u.error } : { result: u.state }),
+        'application/json',
+      );
     })().catch((e) => send(res, 500, String(e)));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -155,9 +197,17 @@ export async function startMimirBlocksDouble(options: MimirBlocksDoubleOptions =
     url: `http://127.0.0.1:${port}`,
     calls,
     options,
-    setBusyFinishes: (n) => { busy = n; },
-    complete: (tenant) => [...uploads].filter(([k, v]) => k.startsWith(`${tenant}/`) && v.state === 'complete').map(([k]) => k.slice(tenant.length + 1)).sort(),
-    preload: (tenant, ulid) => { uploads.set(`${tenant}/${ulid}`, { meta: {}, state: 'complete', files: new Map() }); },
+    setBusyFinishes: (n) => {
+      busy = n;
+    },
+    complete: (tenant) =>
+      [...uploads]
+        .filter(([k, v]) => k.startsWith(`${tenant}/`) && v.state === 'complete')
+        .map(([k]) => k.slice(tenant.length + 1))
+        .sort(),
+    preload: (tenant, ulid) => {
+      uploads.set(`${tenant}/${ulid}`, { meta: {}, state: 'complete', files: new Map() });
+    },
     close: async () => {
       await new Promise<void>((r) => server.close(() => r()));
       rmSync(work, { recursive: true, force: true });

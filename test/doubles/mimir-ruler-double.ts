@@ -1,7 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml, stringify } from 'yaml';
-import { formatDuration, parseDuration, parsePromQL, REMOVED_FUNCTION_PLACEHOLDERS, functionCalls } from '../../src/promql/index.js';
+import {
+  formatDuration,
+  parseDuration,
+  parsePromQL,
+  REMOVED_FUNCTION_PLACEHOLDERS,
+  functionCalls,
+} from '../../src/promql/index.js';
 
 /**
  * A contract double of the Mimir ruler's configuration API, for tests only (Mimir is AGPL and not installed
@@ -47,8 +53,23 @@ export interface MimirRulerDoubleOptions {
   promql?: 2 | 3;
 }
 
-interface StoredRule { record?: string; alert?: string; expr: string; forMs: number; keepFiringForMs: number; labels: Record<string, string>; annotations: Record<string, string> }
-interface StoredGroup { name: string; intervalMs: number; queryOffsetMs: number; limit: number; sourceTenants: string[]; rules: StoredRule[] }
+interface StoredRule {
+  record?: string;
+  alert?: string;
+  expr: string;
+  forMs: number;
+  keepFiringForMs: number;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+interface StoredGroup {
+  name: string;
+  intervalMs: number;
+  queryOffsetMs: number;
+  limit: number;
+  sourceTenants: string[];
+  rules: StoredRule[];
+}
 
 export interface MimirRulerDouble {
   url: string;
@@ -107,7 +128,10 @@ function strMap(v: unknown): Record<string, string> {
 }
 
 /** rulefmt's RuleGroup unmarshal (yaml.v3, not strict: unknown keys are ignored) and Mimir's validation. */
-function decodeGroup(body: string, opts: MimirRulerDoubleOptions): { group?: StoredGroup; status?: number; error?: string } {
+function decodeGroup(
+  body: string,
+  opts: MimirRulerDoubleOptions,
+): { group?: StoredGroup; status?: number; error?: string } {
   let doc: unknown;
   let g: StoredGroup;
   try {
@@ -125,8 +149,13 @@ function decodeGroup(body: string, opts: MimirRulerDoubleOptions): { group?: Sto
       rules: rules.map((r): StoredRule => {
         if (!isObj(r)) throw new DecodeError('rule not a map');
         return {
-          record: scalar(r.record) || undefined, alert: scalar(r.alert) || undefined, expr: scalar(r.expr) ?? '',
-          forMs: dur(r.for), keepFiringForMs: dur(r.keep_firing_for), labels: strMap(r.labels), annotations: strMap(r.annotations),
+          record: scalar(r.record) || undefined,
+          alert: scalar(r.alert) || undefined,
+          expr: scalar(r.expr) ?? '',
+          forMs: dur(r.for),
+          keepFiringForMs: dur(r.keep_firing_for),
+          labels: strMap(r.labels),
+          annotations: strMap(r.annotations),
         };
       }),
     };
@@ -135,8 +164,13 @@ function decodeGroup(body: string, opts: MimirRulerDoubleOptions): { group?: Sto
     return { status: 400, error: 'unable to decode rule group' };
   }
   if (!g.name) return { status: 400, error: 'invalid rules configuration: rule group name must not be empty' };
-  if (g.rules.length === 0) return { status: 400, error: `invalid rules configuration: rule group '${g.name}' has no rules` };
-  if (g.sourceTenants.length) return { status: 400, error: `invalid rules configuration: rule group '${g.name}' is a federated rule group, but rules federation is disabled; please contact your service administrator to have it enabled` };
+  if (g.rules.length === 0)
+    return { status: 400, error: `invalid rules configuration: rule group '${g.name}' has no rules` };
+  if (g.sourceTenants.length)
+    return {
+      status: 400,
+      error: `invalid rules configuration: rule group '${g.name}' is a federated rule group, but rules federation is disabled; please contact your service administrator to have it enabled`,
+    };
   const errs: string[] = [];
   g.rules.forEach((r, i) => {
     const name = r.alert ?? r.record ?? '';
@@ -147,8 +181,12 @@ function decodeGroup(body: string, opts: MimirRulerDoubleOptions): { group?: Sto
     else {
       const p = parsePromQL(r.expr);
       const removed = opts.promql === 2 ? [] : functionCalls(p).filter((f) => f.name in REMOVED_FUNCTION_PLACEHOLDERS);
-      if (removed.length) e(`could not parse expression: 1:${removed[0]!.nameRange.from + 1}: parse error: unknown function with name "${removed[0]!.name}"`);
-      else if (p.errors.length) e(`could not parse expression: 1:${p.errors[0]!.from + 1}: parse error: unexpected character or token`);
+      if (removed.length)
+        e(
+          `could not parse expression: 1:${removed[0]!.nameRange.from + 1}: parse error: unknown function with name "${removed[0]!.name}"`,
+        );
+      else if (p.errors.length)
+        e(`could not parse expression: 1:${p.errors[0]!.from + 1}: parse error: unexpected character or token`);
     }
     if (r.record) {
       if (!METRIC_NAME.test(r.record)) e(`invalid recording rule name: ${r.record}`);
@@ -160,7 +198,11 @@ function decodeGroup(body: string, opts: MimirRulerDoubleOptions): { group?: Sto
     for (const k of Object.keys(r.annotations)) if (!LABEL_NAME.test(k)) e(`invalid annotation name: ${k}`);
   });
   if (errs.length) return { status: 400, error: errs.join(', ') };
-  if (opts.maxRulesPerGroup && g.rules.length > opts.maxRulesPerGroup) return { status: 400, error: `per-user rules per rule group limit (limit: ${opts.maxRulesPerGroup} actual: ${g.rules.length}) exceeded` };
+  if (opts.maxRulesPerGroup && g.rules.length > opts.maxRulesPerGroup)
+    return {
+      status: 400,
+      error: `per-user rules per rule group limit (limit: ${opts.maxRulesPerGroup} actual: ${g.rules.length}) exceeded`,
+    };
   return { group: g };
 }
 
@@ -225,7 +267,14 @@ export async function startMimirRulerDouble(options: MimirRulerDoubleOptions = {
       let segs: string[] | undefined;
       if (rawPath === base || rawPath === `${base}/`) segs = [];
       else if (rawPath.startsWith(`${base}/`)) {
-        try { segs = rawPath.slice(base.length + 1).split('/').map(decodeURIComponent); } catch { segs = undefined; }
+        try {
+          segs = rawPath
+            .slice(base.length + 1)
+            .split('/')
+            .map(decodeURIComponent);
+        } catch {
+          segs = undefined;
+        }
       }
       calls.push(`${req.method} ${rawPath}`);
       if (!segs || segs.length > 2 || segs.some((s) => s === '')) return httpError(res, 404, '404 page not found');
@@ -241,17 +290,31 @@ export async function startMimirRulerDouble(options: MimirRulerDoubleOptions = {
         return send(res, 200, stringify(formatted(g)), 'application/yaml');
       }
       if (m === 'POST' && ns !== undefined && group === undefined) {
-        const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-        if (type !== 'application/yaml' && type !== 'application/x-yaml' && type !== 'text/yaml') return httpError(res, 400, 'unable to decode rule group');
+        const type = String(req.headers['content-type'] ?? '')
+          .split(';')[0]!
+          .trim()
+          .toLowerCase();
+        if (type !== 'application/yaml' && type !== 'application/x-yaml' && type !== 'text/yaml')
+          return httpError(res, 400, 'unable to decode rule group');
         const d = decodeGroup(body, options);
         if (!d.group) return httpError(res, d.status!, d.error!);
         const groups = nsOf(tenant);
         const total = [...groups.values()].reduce((n, g) => n + g.size, 0);
         const exists = groups.get(ns)?.has(d.group.name);
-        if (options.maxGroupsPerTenant && !exists && total + 1 > options.maxGroupsPerTenant) return httpError(res, 400, `per-user rule groups limit (limit: ${options.maxGroupsPerTenant} actual: ${total + 1}) exceeded`);
+        if (options.maxGroupsPerTenant && !exists && total + 1 > options.maxGroupsPerTenant)
+          return httpError(
+            res,
+            400,
+            `per-user rule groups limit (limit: ${options.maxGroupsPerTenant} actual: ${total + 1}) exceeded`,
+          );
         if (!groups.has(ns)) groups.set(ns, new Map());
         groups.get(ns)!.set(d.group.name, d.group);
-        return send(res, 202, JSON.stringify({ status: 'success', data: null, errorType: '', error: '' }), 'application/json');
+        return send(
+          res,
+          202,
+          JSON.stringify({ status: 'success', data: null, errorType: '', error: '' }),
+          'application/json',
+        );
       }
       if (m === 'DELETE' && ns !== undefined) {
         const groups = nsOf(tenant);
@@ -262,7 +325,12 @@ export async function startMimirRulerDouble(options: MimirRulerDoubleOptions = {
           if (!groups.get(ns)?.delete(group)) return httpError(res, 404, 'group does not exist');
           if (!groups.get(ns)!.size) groups.delete(ns);
         }
-        return send(res, 202, JSON.stringify({ status: 'success', data: null, errorType: '', error: '' }), 'application/json');
+        return send(
+          res,
+          202,
+          JSON.stringify({ status: 'success', data: null, errorType: '', error: '' }),
+          'application/json',
+        );
       }
       return httpError(res, 405, 'Method Not Allowed');
     })().catch((e) => send(res, 500, String(e)));
@@ -277,6 +345,10 @@ export async function startMimirRulerDouble(options: MimirRulerDoubleOptions = {
       for (const [ns, groups] of nsOf(tenant)) if (groups.size) out[ns] = [...groups.keys()].sort();
       return out;
     },
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -30,10 +30,30 @@ export interface TempoDoubleOptions {
   recentMs?: number;
 }
 
-interface StoredSpan { span: Record<string, any>; resource: Record<string, any>; scope: Record<string, any> | undefined }
-interface StoredTrace { spans: StoredSpan[]; ingestedMs: number; blockStartS: number; blockEndS: number; startNs: bigint; endNs: bigint; rootService: string; rootName: string }
+interface StoredSpan {
+  span: Record<string, any>;
+  resource: Record<string, any>;
+  scope: Record<string, any> | undefined;
+}
+interface StoredTrace {
+  spans: StoredSpan[];
+  ingestedMs: number;
+  blockStartS: number;
+  blockEndS: number;
+  startNs: bigint;
+  endNs: bigint;
+  rootService: string;
+  rootName: string;
+}
 
-const SPAN_KIND = ['SPAN_KIND_UNSPECIFIED', 'SPAN_KIND_INTERNAL', 'SPAN_KIND_SERVER', 'SPAN_KIND_CLIENT', 'SPAN_KIND_PRODUCER', 'SPAN_KIND_CONSUMER'];
+const SPAN_KIND = [
+  'SPAN_KIND_UNSPECIFIED',
+  'SPAN_KIND_INTERNAL',
+  'SPAN_KIND_SERVER',
+  'SPAN_KIND_CLIENT',
+  'SPAN_KIND_PRODUCER',
+  'SPAN_KIND_CONSUMER',
+];
 const STATUS = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];
 
 export class TempoDouble {
@@ -52,22 +72,31 @@ export class TempoDouble {
   }
 
   async start(): Promise<this> {
-    const listen = (h: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void) => new Promise<string>((resolve) => {
-      const s = createServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => h(req, res, Buffer.concat(chunks)));
+    const listen = (h: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void) =>
+      new Promise<string>((resolve) => {
+        const s = createServer((req, res) => {
+          const chunks: Buffer[] = [];
+          req.on('data', (c: Buffer) => chunks.push(c));
+          req.on('end', () => h(req, res, Buffer.concat(chunks)));
+        });
+        this.servers.push(s);
+        s.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(s.address() as AddressInfo).port}`));
       });
-      this.servers.push(s);
-      s.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(s.address() as AddressInfo).port}`));
-    });
     this.url = await listen((q, r, b) => this.query(q, r, b));
     this.otlpUrl = await listen((q, r, b) => this.push(q, r, b));
     return this;
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.servers.map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
+    await Promise.all(
+      this.servers.map(
+        (s) =>
+          new Promise<void>((r) => {
+            s.closeAllConnections();
+            s.close(() => r());
+          }),
+      ),
+    );
   }
 
   throttle(n: number, retryAfterS = 1): void {
@@ -87,12 +116,18 @@ export class TempoDouble {
   private tenant(req: IncomingMessage, res: ServerResponse): string | undefined {
     if (!this.opts.multitenancy) return 'single-tenant';
     const t = req.headers['x-scope-orgid'];
-    if (typeof t !== 'string' || t === '') { res.writeHead(401, { 'content-type': 'text/plain' }).end('no org id'); return undefined; }
+    if (typeof t !== 'string' || t === '') {
+      res.writeHead(401, { 'content-type': 'text/plain' }).end('no org id');
+      return undefined;
+    }
     return t;
   }
 
   private push(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
-    if (req.method !== 'POST' || req.url?.split('?')[0] !== '/v1/traces') { res.writeHead(404).end('404 page not found\n'); return; }
+    if (req.method !== 'POST' || req.url?.split('?')[0] !== '/v1/traces') {
+      res.writeHead(404).end('404 page not found\n');
+      return;
+    }
     const tenant = this.tenant(req, res);
     if (!tenant) return;
     if (this.throttleLeft > 0) {
@@ -122,17 +157,32 @@ export class TempoDouble {
           const e = BigInt(sp.end_time_unix_nano ?? 0);
           let t = store.get(id);
           // AdjustTimeRangeForSlack: a span outside [now - slack, now + slack] dates its block at ingestion time
-          const inSlack = Number(s / 1_000_000n) >= now - this.opts.slackMs && Number(e / 1_000_000n) <= now + this.opts.slackMs;
+          const inSlack =
+            Number(s / 1_000_000n) >= now - this.opts.slackMs && Number(e / 1_000_000n) <= now + this.opts.slackMs;
           const bs = inSlack ? Number(s / 1_000_000_000n) : Math.floor(now / 1000);
           const be = inSlack ? Number(e / 1_000_000_000n) : Math.ceil(now / 1000);
-          if (!t) store.set(id, (t = { spans: [], ingestedMs: now, blockStartS: bs, blockEndS: be, startNs: s, endNs: e, rootService: '', rootName: '' }));
+          if (!t)
+            store.set(
+              id,
+              (t = {
+                spans: [],
+                ingestedMs: now,
+                blockStartS: bs,
+                blockEndS: be,
+                startNs: s,
+                endNs: e,
+                rootService: '',
+                rootName: '',
+              }),
+            );
           t.blockStartS = Math.min(t.blockStartS, bs);
           t.blockEndS = Math.max(t.blockEndS, be);
           if (s < t.startNs) t.startNs = s;
           if (e > t.endNs) t.endNs = e;
           if (!sp.parent_span_id || Buffer.from(sp.parent_span_id).every((b: number) => b === 0)) {
             t.rootName = sp.name ?? '';
-            t.rootService = (rs.resource?.attributes ?? []).find((a: any) => a.key === 'service.name')?.value?.string_value ?? '';
+            t.rootService =
+              (rs.resource?.attributes ?? []).find((a: any) => a.key === 'service.name')?.value?.string_value ?? '';
           }
           t.spans.push({ span: sp, resource: rs.resource ?? {}, scope: ss.scope });
         }
@@ -144,24 +194,44 @@ export class TempoDouble {
 
   private query(req: IncomingMessage, res: ServerResponse, _body: Buffer): void {
     const u = new URL(req.url ?? '/', 'http://x');
-    const json = (status: number, v: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(v));
-    if (u.pathname === '/ready') { res.writeHead(200).end('ready'); return; }
-    if (u.pathname === '/api/echo') { res.writeHead(200, { 'content-type': 'text/plain' }).end('echo'); return; }
-    if (u.pathname === '/api/status/buildinfo') { json(200, { version: this.opts.version, revision: 'double', branch: 'double', goVersion: 'go1.24' }); return; }
+    const json = (status: number, v: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(v));
+    if (u.pathname === '/ready') {
+      res.writeHead(200).end('ready');
+      return;
+    }
+    if (u.pathname === '/api/echo') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('echo');
+      return;
+    }
+    if (u.pathname === '/api/status/buildinfo') {
+      json(200, { version: this.opts.version, revision: 'double', branch: 'double', goVersion: 'go1.24' });
+      return;
+    }
     const tenant = this.tenant(req, res);
     if (!tenant) return;
     const store = this.tenants.get(tenant) ?? new Map<string, StoredTrace>();
     const v26 = versionAtLeast(this.opts.version, 2, 6);
     const m = /^\/api(\/v2)?\/traces\/([^/]+)$/.exec(u.pathname);
     if (m) {
-      if (m[1] && !v26) { res.writeHead(404).end('404 page not found\n'); return; }
+      if (m[1] && !v26) {
+        res.writeHead(404).end('404 page not found\n');
+        return;
+      }
       const hex = m[2].toLowerCase();
-      if (!/^[0-9a-f]{1,32}$/.test(hex)) { res.writeHead(400, { 'content-type': 'text/plain' }).end(`invalid traceID: ${m[2]}`); return; }
+      if (!/^[0-9a-f]{1,32}$/.test(hex)) {
+        res.writeHead(400, { 'content-type': 'text/plain' }).end(`invalid traceID: ${m[2]}`);
+        return;
+      }
       const t = store.get(hex.padStart(32, '0'));
       const startS = u.searchParams.get('start');
       const endS = u.searchParams.get('end');
-      const inRange = !t || (!startS && !endS) || (t.blockEndS >= Number(startS ?? 0) && t.blockStartS <= Number(endS ?? Infinity));
-      if (!t || !inRange) { res.writeHead(404, { 'content-type': 'text/plain' }).end('trace not found'); return; }
+      const inRange =
+        !t || (!startS && !endS) || (t.blockEndS >= Number(startS ?? 0) && t.blockStartS <= Number(endS ?? Infinity));
+      if (!t || !inRange) {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('trace not found');
+        return;
+      }
       const body = { [v26 ? 'resourceSpans' : 'batches']: gogoBatches(t) };
       json(200, m[1] ? { trace: body } : body);
       return;
@@ -171,16 +241,27 @@ export class TempoDouble {
       const start = u.searchParams.get('start');
       const end = u.searchParams.get('end');
       if (start && end && Number(end) - Number(start) > 168 * 3600) {
-        res.writeHead(400, { 'content-type': 'text/plain' }).end(`range specified by start and end exceeds 168h0m0s. received start=${start} end=${end}`);
+        res
+          .writeHead(400, { 'content-type': 'text/plain' })
+          .end(`range specified by start and end exceeds 168h0m0s. received start=${start} end=${end}`);
         return;
       }
-      if (limit > 262144) { res.writeHead(400, { 'content-type': 'text/plain' }).end(`limit ${limit} exceeds max search limit 262144`); return; }
+      if (limit > 262144) {
+        res.writeHead(400, { 'content-type': 'text/plain' }).end(`limit ${limit} exceeds max search limit 262144`);
+        return;
+      }
       const q = u.searchParams.get('q') ?? '{}';
       const svc = /resource\.service\.name\s*=\s*"([^"]*)"/.exec(q)?.[1];
       const hits: unknown[] = [];
       for (const [id, t] of store) {
         if (hits.length >= limit) break;
-        if (svc !== undefined && !t.spans.some((s) => (s.resource.attributes ?? []).some((a: any) => a.key === 'service.name' && a.value?.string_value === svc))) continue;
+        if (
+          svc !== undefined &&
+          !t.spans.some((s) =>
+            (s.resource.attributes ?? []).some((a: any) => a.key === 'service.name' && a.value?.string_value === svc),
+          )
+        )
+          continue;
         if (start || end) {
           const a = Number(start ?? 0);
           const b = Number(end ?? Infinity);
@@ -188,7 +269,13 @@ export class TempoDouble {
           const realOverlaps = Number(t.endNs / 1_000_000_000n) >= a && Number(t.startNs / 1_000_000_000n) <= b;
           if (!blockOverlaps || !realOverlaps) continue;
         } else if (Date.now() - t.ingestedMs > this.opts.recentMs) continue;
-        hits.push({ traceID: id.replace(/^0+/, ''), rootServiceName: t.rootService, rootTraceName: t.rootName, startTimeUnixNano: t.startNs.toString(), durationMs: Number((t.endNs - t.startNs) / 1_000_000n) });
+        hits.push({
+          traceID: id.replace(/^0+/, ''),
+          rootServiceName: t.rootService,
+          rootTraceName: t.rootName,
+          startTimeUnixNano: t.startNs.toString(),
+          durationMs: Number((t.endNs - t.startNs) / 1_000_000n),
+        });
       }
       json(200, { traces: hits, metrics: { inspectedTraces: store.size } });
       return;
@@ -222,7 +309,11 @@ function kvs(list: any[] | undefined): unknown[] {
 }
 
 function omitEmpty(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== '' && v !== 0 && !(Array.isArray(v) && v.length === 0)));
+  return Object.fromEntries(
+    Object.entries(o).filter(
+      ([, v]) => v !== undefined && v !== '' && v !== 0 && !(Array.isArray(v) && v.length === 0),
+    ),
+  );
 }
 
 function gogoBatches(t: StoredTrace): unknown[] {
@@ -235,21 +326,55 @@ function gogoBatches(t: StoredTrace): unknown[] {
     seen.add(key);
     const sp = s.span;
     out.push({
-      resource: omitEmpty({ attributes: kvs(s.resource.attributes), droppedAttributesCount: s.resource.dropped_attributes_count }),
-      scopeSpans: [{
-        scope: s.scope ? omitEmpty({ name: s.scope.name, version: s.scope.version, attributes: kvs(s.scope.attributes) }) : {},
-        spans: [omitEmpty({
-          traceId: b64(sp.trace_id), spanId: b64(sp.span_id), traceState: sp.trace_state, parentSpanId: sp.parent_span_id ? b64(sp.parent_span_id) : undefined,
-          name: sp.name, kind: SPAN_KIND[sp.kind ?? 0], startTimeUnixNano: sp.start_time_unix_nano, endTimeUnixNano: sp.end_time_unix_nano,
-          attributes: kvs(sp.attributes), droppedAttributesCount: sp.dropped_attributes_count,
-          events: (sp.events ?? []).map((e: any) => omitEmpty({ timeUnixNano: e.time_unix_nano, name: e.name, attributes: kvs(e.attributes), droppedAttributesCount: e.dropped_attributes_count })),
-          droppedEventsCount: sp.dropped_events_count,
-          links: (sp.links ?? []).map((l: any) => omitEmpty({ traceId: b64(l.trace_id), spanId: b64(l.span_id), traceState: l.trace_state, attributes: kvs(l.attributes), flags: l.flags })),
-          droppedLinksCount: sp.dropped_links_count,
-          status: omitEmpty({ message: sp.status?.message, code: sp.status?.code ? STATUS[sp.status.code] : undefined }),
-          flags: sp.flags,
-        })],
-      }],
+      resource: omitEmpty({
+        attributes: kvs(s.resource.attributes),
+        droppedAttributesCount: s.resource.dropped_attributes_count,
+      }),
+      scopeSpans: [
+        {
+          scope: s.scope
+            ? omitEmpty({ name: s.scope.name, version: s.scope.version, attributes: kvs(s.scope.attributes) })
+            : {},
+          spans: [
+            omitEmpty({
+              traceId: b64(sp.trace_id),
+              spanId: b64(sp.span_id),
+              traceState: sp.trace_state,
+              parentSpanId: sp.parent_span_id ? b64(sp.parent_span_id) : undefined,
+              name: sp.name,
+              kind: SPAN_KIND[sp.kind ?? 0],
+              startTimeUnixNano: sp.start_time_unix_nano,
+              endTimeUnixNano: sp.end_time_unix_nano,
+              attributes: kvs(sp.attributes),
+              droppedAttributesCount: sp.dropped_attributes_count,
+              events: (sp.events ?? []).map((e: any) =>
+                omitEmpty({
+                  timeUnixNano: e.time_unix_nano,
+                  name: e.name,
+                  attributes: kvs(e.attributes),
+                  droppedAttributesCount: e.dropped_attributes_count,
+                }),
+              ),
+              droppedEventsCount: sp.dropped_events_count,
+              links: (sp.links ?? []).map((l: any) =>
+                omitEmpty({
+                  traceId: b64(l.trace_id),
+                  spanId: b64(l.span_id),
+                  traceState: l.trace_state,
+                  attributes: kvs(l.attributes),
+                  flags: l.flags,
+                }),
+              ),
+              droppedLinksCount: sp.dropped_links_count,
+              status: omitEmpty({
+                message: sp.status?.message,
+                code: sp.status?.code ? STATUS[sp.status.code] : undefined,
+              }),
+              flags: sp.flags,
+            }),
+          ],
+        },
+      ],
     });
   }
   return out;

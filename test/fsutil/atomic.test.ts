@@ -1,8 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import { backupFile, copyAccessOf, resetSweptDirs, resolveWriteTarget, sweepStrayTemps, writeFileAtomic, writeFileAtomicAsync } from '../../src/fsutil/index.js';
+import {
+  backupFile,
+  copyAccessOf,
+  resetSweptDirs,
+  resolveWriteTarget,
+  sweepStrayTemps,
+  writeFileAtomic,
+  writeFileAtomicAsync,
+} from '../../src/fsutil/index.js';
 import { tempDir } from '../harness/index.js';
 
 /** A uid/gid that is not ours: the owner a replaced file must keep (tests run as root, so chown works). */
@@ -24,15 +43,19 @@ for (const [label, write] of [
   ['writeFileAtomic', async (p: string, d: string) => writeFileAtomic(p, d)],
   ['writeFileAtomicAsync', (p: string, d: string) => writeFileAtomicAsync(p, d)],
 ] as const) {
-  test(`${label}: a 0600 file owned by another user keeps its mode and owner`, { skip: !isRoot && 'needs root to chown' }, async (t) => {
-    const dir = tempDir(t);
-    const p = privateFile(dir, 'prometheus.yml', 'password: secret\n');
-    await write(p, 'password: secret # edited\n');
-    assert.equal(readFileSync(p, 'utf8'), 'password: secret # edited\n');
-    assert.equal(modeOf(p).toString(8), '600');
-    assert.deepEqual({ uid: statSync(p).uid, gid: statSync(p).gid }, OTHER);
-    assert.deepEqual(readdirSync(dir), ['prometheus.yml'], 'no temp file left');
-  });
+  test(
+    `${label}: a 0600 file owned by another user keeps its mode and owner`,
+    { skip: !isRoot && 'needs root to chown' },
+    async (t) => {
+      const dir = tempDir(t);
+      const p = privateFile(dir, 'prometheus.yml', 'password: secret\n');
+      await write(p, 'password: secret # edited\n');
+      assert.equal(readFileSync(p, 'utf8'), 'password: secret # edited\n');
+      assert.equal(modeOf(p).toString(8), '600');
+      assert.deepEqual({ uid: statSync(p).uid, gid: statSync(p).gid }, OTHER);
+      assert.deepEqual(readdirSync(dir), ['prometheus.yml'], 'no temp file left');
+    },
+  );
 
   test(`${label}: a symlink is followed; the link stays a link and its real file gets the content`, async (t) => {
     const dir = tempDir(t);
@@ -63,22 +86,26 @@ test('a dangling symlink is written through: the file it names is created, the l
   assert.throws(() => writeFileAtomic(join(dir, 'loop-a'), 'x'), /too many levels of symbolic links/);
 });
 
-test('backupFile: raw bytes, the source mode and owner, never more open than the source', { skip: !isRoot && 'needs root to chown' }, async (t) => {
-  const dir = tempDir(t);
-  const latin1 = Buffer.from('{"title": "Caf\xe9"}\n', 'latin1');
-  const p = privateFile(dir, 'dash.json', latin1);
-  const b = backupFile(p, new Date('2026-01-02T03:04:05Z'));
-  assert.ok(readFileSync(b).equals(latin1), 'byte-exact');
-  assert.equal(modeOf(b).toString(8), '600');
-  assert.deepEqual({ uid: statSync(b).uid, gid: statSync(b).gid }, OTHER);
-  // through a symlink: the real file's bytes, beside the path given
-  symlinkSync('dash.json', join(dir, 'via-link.json'));
-  const b2 = backupFile(join(dir, 'via-link.json'), new Date('2026-01-02T03:04:05Z'));
-  assert.ok(b2.startsWith(join(dir, 'via-link.json.stackshift-')));
-  assert.ok(readFileSync(b2).equals(latin1));
-  assert.ok(!lstatSync(b2).isSymbolicLink());
-  assert.equal(modeOf(b2).toString(8), '600');
-});
+test(
+  'backupFile: raw bytes, the source mode and owner, never more open than the source',
+  { skip: !isRoot && 'needs root to chown' },
+  async (t) => {
+    const dir = tempDir(t);
+    const latin1 = Buffer.from('{"title": "Caf\xe9"}\n', 'latin1');
+    const p = privateFile(dir, 'dash.json', latin1);
+    const b = backupFile(p, new Date('2026-01-02T03:04:05Z'));
+    assert.ok(readFileSync(b).equals(latin1), 'byte-exact');
+    assert.equal(modeOf(b).toString(8), '600');
+    assert.deepEqual({ uid: statSync(b).uid, gid: statSync(b).gid }, OTHER);
+    // through a symlink: the real file's bytes, beside the path given
+    symlinkSync('dash.json', join(dir, 'via-link.json'));
+    const b2 = backupFile(join(dir, 'via-link.json'), new Date('2026-01-02T03:04:05Z'));
+    assert.ok(b2.startsWith(join(dir, 'via-link.json.stackshift-')));
+    assert.ok(readFileSync(b2).equals(latin1));
+    assert.ok(!lstatSync(b2).isSymbolicLink());
+    assert.equal(modeOf(b2).toString(8), '600');
+  },
+);
 
 test('copyAccessOf: a copy written over an earlier, more open copy takes the source mode', async (t) => {
   const dir = tempDir(t);
@@ -95,7 +122,7 @@ test('copyAccessOf: a copy written over an earlier, more open copy takes the sou
   assert.equal(modeOf(fresh).toString(8), '600');
 });
 
-test('stray temp files of a killed writer are removed on the next write; a live writer\'s are kept', async (t) => {
+test("stray temp files of a killed writer are removed on the next write; a live writer's are kept", async (t) => {
   const dir = tempDir(t);
   // pid_max is at most 4194304 on Linux: this pid cannot be running.
   const dead = join(dir, '.prometheus.yml.4194305.0badf00d.tmp');
@@ -104,8 +131,8 @@ test('stray temp files of a killed writer are removed on the next write; a live 
   for (const p of [dead, live, other]) writeFileSync(p, 'half');
   resetSweptDirs();
   writeFileAtomic(join(dir, 'prometheus.yml'), 'x');
-  assert.equal(existsSync(dead), false, 'the dead writer\'s temp file is gone');
-  assert.equal(existsSync(live), true, 'a running process\'s temp file is not touched');
+  assert.equal(existsSync(dead), false, "the dead writer's temp file is gone");
+  assert.equal(existsSync(live), true, "a running process's temp file is not touched");
   assert.equal(existsSync(other), true, 'files not named like ours are not touched');
   assert.deepEqual(sweepStrayTemps(dir), [], 'swept once per directory per process');
 });

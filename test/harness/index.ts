@@ -3,7 +3,14 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { historyBlocks, installBlocks, startPrometheus, type HistorySpec, type LabServer, type StartOptions } from '../../src/lab/index.js';
+import {
+  historyBlocks,
+  installBlocks,
+  startPrometheus,
+  type HistorySpec,
+  type LabServer,
+  type StartOptions,
+} from '../../src/lab/index.js';
 
 /**
  * Test harness over src/lab: real Prometheus servers (Debian package) on free loopback ports, always stopped
@@ -43,7 +50,18 @@ export async function startServer(t: TestContext, opts: HarnessServerOptions = {
     extraArgs.push('--web.enable-remote-write-receiver');
     config += `storage:\n  tsdb:\n    out_of_order_time_window: ${opts.oooWindow ?? '3650d'}\n`;
   }
-  const server = await startPrometheus({ name: opts.name ?? 'prom', version: opts.version, config, dataDir, files: opts.files, extraArgs, port: opts.port, retention: opts.retention, readyTimeoutMs: opts.readyTimeoutMs, waitReady: opts.waitReady });
+  const server = await startPrometheus({
+    name: opts.name ?? 'prom',
+    version: opts.version,
+    config,
+    dataDir,
+    files: opts.files,
+    extraArgs,
+    port: opts.port,
+    retention: opts.retention,
+    readyTimeoutMs: opts.readyTimeoutMs,
+    waitReady: opts.waitReady,
+  });
   t.after(async () => {
     await server.stop();
     if (!process.env.STACKSHIFT_KEEP_TMP) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
@@ -64,5 +82,9 @@ export { waitSettled } from './settle.js';
  */
 export const CORPUS: string = (() => {
   const beside = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'corpus');
-  return [process.env.STACKSHIFT_CORPUS, beside, '/work/shared/corpus'].find((p): p is string => Boolean(p && existsSync(p))) ?? beside;
+  return (
+    [process.env.STACKSHIFT_CORPUS, beside, '/work/shared/corpus'].find((p): p is string =>
+      Boolean(p && existsSync(p)),
+    ) ?? beside
+  );
 })();

@@ -2,6 +2,10 @@
 import { startPrometheus } from '../../src/lab/index.js';
 
 const dir = process.argv[2];
-const server = await startPrometheus({ name: 'child', config: 'global:\n  scrape_interval: 15s\n', dataDir: `${dir}/data` });
+const server = await startPrometheus({
+  name: 'child',
+  config: 'global:\n  scrape_interval: 15s\n',
+  dataDir: `${dir}/data`,
+});
 process.stdout.write(`${server.pid}\n`);
 setInterval(() => undefined, 1000);

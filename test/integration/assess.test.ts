@@ -48,14 +48,30 @@ const validate = ajv.compile(assessmentSchema);
 test('assess against a real Prometheus: version, series, targets, rules, flags; JSON matches its schema', async (t) => {
   const prom = await startServer(t, { config: CONFIG, files: { 'rules.yml': RULES }, history: HISTORY });
   await waitSettled(prom.url, 2, 2);
-  const r = await runCli(['assess', '--prometheus-url', prom.url, '--data-dir', prom.dataDir, '--output', 'json', '--fail-on', 'never']);
+  const r = await runCli([
+    'assess',
+    '--prometheus-url',
+    prom.url,
+    '--data-dir',
+    prom.dataDir,
+    '--output',
+    'json',
+    '--fail-on',
+    'never',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.ok(validate(doc), JSON.stringify(validate.errors));
   assert.equal(doc.prometheus.version.replace(/\+.*/, ''), '2.42.0');
-  assert.deepEqual(doc.upgradePath.stages.map((s: { to: string }) => s.to), ['2.55.1', '3.13.2']);
+  assert.deepEqual(
+    doc.upgradePath.stages.map((s: { to: string }) => s.to),
+    ['2.55.1', '3.13.2'],
+  );
   const gen = doc.storage.topMetrics.filter((m: { name: string }) => m.name.startsWith('stackshift_gen'));
-  assert.deepEqual(gen.map((m: { name: string; series: number }) => [m.name, m.series]).sort(), [['stackshift_gen_requests_total', 30], ['stackshift_gen_temperature_celsius', 30]]);
+  assert.deepEqual(gen.map((m: { name: string; series: number }) => [m.name, m.series]).sort(), [
+    ['stackshift_gen_requests_total', 30],
+    ['stackshift_gen_temperature_celsius', 30],
+  ]);
   assert.ok(doc.storage.totalSeries >= 60);
   assert.ok(doc.storage.dataDir.blocks >= 1);
   assert.ok(doc.storage.dataDir.tsdbBytes > 0);
@@ -71,7 +87,10 @@ test('assess against a real Prometheus: version, series, targets, rules, flags; 
   assert.match(bad.lastError, /duplicate series/);
   assert.equal(doc.flags.important['storage.tsdb.retention.time'], '10y');
   assert.equal(doc.flags.important['web.enable-admin-api'], 'true');
-  assert.deepEqual(doc.remote.write.map((w: { url: string; name: string }) => [w.url, w.name]), [['http://127.0.0.1:1/api/v1/push', 'mimir-dual-write']]);
+  assert.deepEqual(
+    doc.remote.write.map((w: { url: string; name: string }) => [w.url, w.name]),
+    [['http://127.0.0.1:1/api/v1/push', 'mimir-dual-write']],
+  );
   const ids = doc.findings.map((f: { id: string }) => f.id).sort();
   assert.deepEqual(ids, ['rule-unhealthy', 'target-down', 'upgrade-bridge-required']);
 
@@ -95,7 +114,10 @@ test('unreachable URL: one line, exit 2, no stack trace', async () => {
 });
 
 test('wrong port (a non-Prometheus HTTP server): exit 2 with a clear error', async (t) => {
-  const srv = createServer((_q, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<html><body>Welcome to nginx!</body></html>'); });
+  const srv = createServer((_q, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end('<html><body>Welcome to nginx!</body></html>');
+  });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   t.after(() => new Promise<void>((r) => srv.close(() => r())));
   const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
@@ -121,13 +143,36 @@ test('bad input: unknown flag, bad --fail-on, missing URL, bad config file', asy
   writeFileSync(join(dir, 'stackshift.yaml'), 'endpoints:\n  prometheus:\n    url: http://x\n    tiemout: 3s\n');
   const r = await runCli(['assess'], { cwd: dir });
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /stackshift\.yaml:4:\d+ \(endpoints\.prometheus\.tiemout\): endpoints\.prometheus\.tiemout: unknown key "tiemout"/);
+  assert.match(
+    r.stderr,
+    /stackshift\.yaml:4:\d+ \(endpoints\.prometheus\.tiemout\): endpoints\.prometheus\.tiemout: unknown key "tiemout"/,
+  );
 });
 
 let tlsDir = '';
 before(() => {
   tlsDir = tempDir(undefined, 'stackshift-tls-');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(tlsDir, 'key.pem'), '-out', join(tlsDir, 'cert.pem'), '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(tlsDir, 'key.pem'),
+      '-out',
+      join(tlsDir, 'cert.pem'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ],
+    { stdio: 'ignore' },
+  );
 });
 
 const PASSWORD = 'pw-Zq8vX2-correct-horse';
@@ -140,19 +185,45 @@ async function securedPrometheus(t: Parameters<typeof startServer>[0], tls: bool
   const dir = tempDir(t);
   writeFileSync(join(dir, 'web.yml'), web);
   // waitReady probes without credentials; a 401 still means "up", so start without waiting and poll ourselves
-  const prom = await startServer(t, { config: 'global:\n  scrape_interval: 15s\n', extraArgs: [`--web.config.file=${join(dir, 'web.yml')}`], waitReady: false });
+  const prom = await startServer(t, {
+    config: 'global:\n  scrape_interval: 15s\n',
+    extraArgs: [`--web.config.file=${join(dir, 'web.yml')}`],
+    waitReady: false,
+  });
   const url = prom.url.replace('http:', tls ? 'https:' : 'http:');
-  await waitUntil(async () => {
-    const r = await runCli(['assess', '--prometheus-url', url, '--prometheus-basic-auth-user', 'admin', '--prometheus-basic-auth-password-env', 'PROM_PW', ...(tls ? ['--prometheus-ca-file', join(tlsDir, 'cert.pem')] : []), '-o', 'json', '--fail-on', 'never'], { env: { PROM_PW: PASSWORD } });
-    return r.code === 0;
-  }, 30_000, 'secured Prometheus to answer');
+  await waitUntil(
+    async () => {
+      const r = await runCli(
+        [
+          'assess',
+          '--prometheus-url',
+          url,
+          '--prometheus-basic-auth-user',
+          'admin',
+          '--prometheus-basic-auth-password-env',
+          'PROM_PW',
+          ...(tls ? ['--prometheus-ca-file', join(tlsDir, 'cert.pem')] : []),
+          '-o',
+          'json',
+          '--fail-on',
+          'never',
+        ],
+        { env: { PROM_PW: PASSWORD } },
+      );
+      return r.code === 0;
+    },
+    30_000,
+    'secured Prometheus to answer',
+  );
   return url;
 }
 
 test('401 with a bad token: exit 2, clear message, token never printed', async (t) => {
   const url = await securedPrometheus(t, false);
   const token = 'bad-token-9f8e7d6c5b4a';
-  const r = await runCli(['assess', '--prometheus-url', url, '--prometheus-bearer-token-env', 'PROM_TOKEN'], { env: { PROM_TOKEN: token } });
+  const r = await runCli(['assess', '--prometheus-url', url, '--prometheus-bearer-token-env', 'PROM_TOKEN'], {
+    env: { PROM_TOKEN: token },
+  });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /HTTP 401/);
   assert.match(r.stderr, /hint: the server rejected the credentials/);
@@ -169,10 +240,16 @@ test('TLS: unknown CA fails in one line; with the CA file it works; the password
   assert.doesNotMatch(noCa.stderr, STACK_LINE);
 
   const dir = tempDir(t);
-  writeFileSync(join(dir, 'stackshift.yaml'), `endpoints:\n  prometheus:\n    url: ${url}\n    basic_auth:\n      username: admin\n      password: \${PROM_PW}\n    tls:\n      ca_file: ${join(tlsDir, 'cert.pem')}\n`);
+  writeFileSync(
+    join(dir, 'stackshift.yaml'),
+    `endpoints:\n  prometheus:\n    url: ${url}\n    basic_auth:\n      username: admin\n      password: \${PROM_PW}\n    tls:\n      ca_file: ${join(tlsDir, 'cert.pem')}\n`,
+  );
   const logFile = join(dir, 'run.log');
   for (const format of ['text', 'json', 'markdown']) {
-    const ok = await runCli(['assess', '-o', format, '--log-level', 'debug', '--fail-on', 'never'], { cwd: dir, env: { PROM_PW: PASSWORD } });
+    const ok = await runCli(['assess', '-o', format, '--log-level', 'debug', '--fail-on', 'never'], {
+      cwd: dir,
+      env: { PROM_PW: PASSWORD },
+    });
     assert.equal(ok.code, 0, ok.stderr);
     writeFileSync(logFile, ok.stdout + ok.stderr, { flag: 'a' });
   }

@@ -29,11 +29,18 @@ function smallFs(t: TestContext, sizeMiB: number): { dir: string; kind: string }
   const tmpfs = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMiB}m`, 'tmpfs', mnt], { encoding: 'utf8' });
   if (tmpfs.status === 0) return { dir: mnt, kind: 'tmpfs' };
   const img = join(dir, 'fs.img');
-  const steps = [['truncate', ['-s', `${sizeMiB}M`, img]], ['mkfs.ext4', ['-q', '-F', img]], ['mount', ['-o', 'loop', img, mnt]]] as const;
+  const steps = [
+    ['truncate', ['-s', `${sizeMiB}M`, img]],
+    ['mkfs.ext4', ['-q', '-F', img]],
+    ['mount', ['-o', 'loop', img, mnt]],
+  ] as const;
   for (const [cmd, args] of steps) {
     const r = spawnSync(cmd, [...args], { encoding: 'utf8' });
     if (r.status !== 0) {
-      log.warn('small-filesystem test skipped: this sandbox can mount neither tmpfs nor a loop device', { tmpfs: tmpfs.stderr.trim(), [cmd]: (r.stderr || r.error?.message || '').trim() });
+      log.warn('small-filesystem test skipped: this sandbox can mount neither tmpfs nor a loop device', {
+        tmpfs: tmpfs.stderr.trim(),
+        [cmd]: (r.stderr || r.error?.message || '').trim(),
+      });
       return undefined;
     }
   }
@@ -42,9 +49,16 @@ function smallFs(t: TestContext, sizeMiB: number): { dir: string; kind: string }
 
 test('disk check on a real 2 MiB filesystem: a ~0.75 MiB TSDB does not leave 3x free, and passes at 0.5x', async (t) => {
   const fs = smallFs(t, 2);
-  if (!fs) return t.skip('neither tmpfs nor a loop device can be mounted here (see the warning above); the injected-statfs test covers the logic');
+  if (!fs)
+    return t.skip(
+      'neither tmpfs nor a loop device can be mounted here (see the warning above); the injected-statfs test covers the logic',
+    );
   const data = join(fs.dir, 'data');
-  cpSync(join(await historyBlocks({ series: 100, durationMs: 24 * 3_600_000, intervalMs: 60_000, seed: 3 }), 'blocks'), data, { recursive: true });
+  cpSync(
+    join(await historyBlocks({ series: 100, durationMs: 24 * 3_600_000, intervalMs: 60_000, seed: 3 }), 'blocks'),
+    data,
+    { recursive: true },
+  );
   const fail = diskCheck(data, 3);
   assert.equal(fail.status, 'fail', `${fs.kind}: ${fail.detail}`);
   assert.ok(fail.tsdbBytes > 700_000 && fail.tsdbBytes < 1_000_000, `${fail.tsdbBytes}`);
@@ -87,14 +101,24 @@ const RULES = `groups:
 `;
 
 test('preflight against a real 2.42 server: gates pass, baseline (targets, rules, query latency) stored for later', async (t) => {
-  const server = await startServer(t, { history: { series: 30, durationMs: 6 * 3_600_000, intervalMs: 60_000, seed: 5 }, config: CONFIG, files: { 'rules.yml': RULES } });
+  const server = await startServer(t, {
+    history: { series: 30, durationMs: 6 * 3_600_000, intervalMs: 60_000, seed: 5 },
+    config: CONFIG,
+    files: { 'rules.yml': RULES },
+  });
   const client = new PrometheusClient(endpointFromUrl(server.url));
   t.after(() => client.close());
   await waitSettled(server.url, 2, 2);
   await createSnapshot(client);
   const db = openState(join(tempDir(t), 'state.db'), [PREFLIGHT_MIGRATION]);
   t.after(() => db.close());
-  const r = await runPreflight(client, { dataDir: server.dataDir, to: '2.55.1', state: db, queries: ['count(up)'], runs: 2 });
+  const r = await runPreflight(client, {
+    dataDir: server.dataDir,
+    to: '2.55.1',
+    state: db,
+    queries: ['count(up)'],
+    runs: 2,
+  });
   const by = Object.fromEntries(r.checks.map((c) => [c.id, c]));
   assert.equal(by.disk.status, 'pass', by.disk.detail);
   assert.equal(by.snapshot.status, 'pass', by.snapshot.detail);
@@ -115,7 +139,11 @@ test('preflight against a real 2.42 server: gates pass, baseline (targets, rules
   const stored = latestBaseline(db, server.url);
   assert.equal(stored?.stateId, r.stateId);
   assert.deepEqual(stored?.baseline, r.baseline);
-  assert.equal((db.prepare('SELECT COUNT(*) AS n FROM preflight_query_latency WHERE run_id = ?').get(r.stateId) as { n: number }).n, r.baseline.queries.length);
+  assert.equal(
+    (db.prepare('SELECT COUNT(*) AS n FROM preflight_query_latency WHERE run_id = ?').get(r.stateId) as { n: number })
+      .n,
+    r.baseline.queries.length,
+  );
 
   // a rule file the server loaded but this host lacks is named, not silently dropped (issue 19 item 17)
   const loaded = (await client.rules())[0].file;
@@ -124,16 +152,26 @@ test('preflight against a real 2.42 server: gates pass, baseline (targets, rules
   const configFile = join(dirname(ruleFile), 'prometheus.yml');
   const away = [ruleFile, configFile];
   for (const f of away) renameSync(f, `${f}.away`);
-  t.after(() => { for (const f of away) if (existsSync(`${f}.away`)) renameSync(`${f}.away`, f); });
+  t.after(() => {
+    for (const f of away) if (existsSync(`${f}.away`)) renameSync(`${f}.away`, f);
+  });
   const missing = await runPreflight(client, { dataDir: server.dataDir, topRules: 0, runs: 1 });
   const cfg = missing.checks.find((c) => c.id === 'config')!;
   assert.equal(cfg.status, 'warn', cfg.detail);
-  assert.match(cfg.detail, /syntax only.*0 rule files found on this host; 1 rule file the server loaded is not on this host, so not validated: .*rules\.yml/);
+  assert.match(
+    cfg.detail,
+    /syntax only.*0 rule files found on this host; 1 rule file the server loaded is not on this host, so not validated: .*rules\.yml/,
+  );
   assert.match(cfg.advice ?? '', /run preflight on the Prometheus host/);
   for (const f of away) renameSync(`${f}.away`, f);
 
   // the same server with too little disk (statfs injected) fails the gate
-  const tight = await runPreflight(client, { dataDir: server.dataDir, statfs: () => ({ bavail: 10, bsize: 4096, blocks: 100 }), topRules: 0, runs: 1 });
+  const tight = await runPreflight(client, {
+    dataDir: server.dataDir,
+    statfs: () => ({ bavail: 10, bsize: 4096, blocks: 100 }),
+    topRules: 0,
+    runs: 1,
+  });
   assert.equal(tight.passed, false);
   assert.equal(tight.checks.find((c) => c.id === 'disk')?.status, 'fail');
 });
@@ -148,7 +186,27 @@ test('upgrade plan against a real server: WAL size from the data dir, replay spe
   const logFile = join(tempDir(t), 'prometheus.log');
   writeFileSync(logFile, server.logs());
   const html = join(tempDir(t), 'plan.html');
-  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', 'upgrade', 'plan', '--prometheus-url', server.url, '--data-dir', server.dataDir, '--log-file', logFile, '--to', '3.5', '--html', html, '--output', 'json'], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      'dist/src/cli/main.js',
+      'upgrade',
+      'plan',
+      '--prometheus-url',
+      server.url,
+      '--data-dir',
+      server.dataDir,
+      '--log-file',
+      logFile,
+      '--to',
+      '3.5',
+      '--html',
+      html,
+      '--output',
+      'json',
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
   const plan = JSON.parse(r.stdout);
   assert.deepEqual(plan.path, ['2.42.0', '2.55.1', '3.5.5']);

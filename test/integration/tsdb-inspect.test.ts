@@ -7,7 +7,15 @@ import { historyBlocks, installBlocks, startPrometheus } from '../../src/lab/ind
 import { inspectTsdb, type TsdbInspection } from '../../src/tsdb/index.js';
 import { tempDir } from '../harness/index.js';
 
-interface ListedBlock { ulid: string; minTime: number; maxTime: number; samples: number; chunks: number; series: number; size: number }
+interface ListedBlock {
+  ulid: string;
+  minTime: number;
+  maxTime: number;
+  samples: number;
+  chunks: number;
+  series: number;
+  size: number;
+}
 
 /** Parses `promtool tsdb list` (columns: BLOCK ULID, MIN TIME, MAX TIME, DURATION, NUM SAMPLES, NUM CHUNKS, NUM SERIES, SIZE). */
 function promtoolList(dir: string): ListedBlock[] {
@@ -17,18 +25,39 @@ function promtoolList(dir: string): ListedBlock[] {
   assert.match(lines[0], /^BLOCK ULID\s+MIN TIME\s+MAX TIME\s+DURATION\s+NUM SAMPLES\s+NUM CHUNKS\s+NUM SERIES\s+SIZE/);
   return lines.slice(1).map((l) => {
     const f = l.trim().split(/\s+/);
-    return { ulid: f[0], minTime: Number(f[1]), maxTime: Number(f[2]), samples: Number(f[4]), chunks: Number(f[5]), series: Number(f[6]), size: Number(f[7]) };
+    return {
+      ulid: f[0],
+      minTime: Number(f[1]),
+      maxTime: Number(f[2]),
+      samples: Number(f[4]),
+      chunks: Number(f[5]),
+      series: Number(f[6]),
+      size: Number(f[7]),
+    };
   });
 }
 
 function assertAgrees(r: TsdbInspection, listed: ListedBlock[]): void {
   assert.ok(listed.length > 0);
-  assert.deepEqual(r.blocks.map((b) => b.ulid), listed.map((b) => b.ulid), 'same blocks in the same (time) order');
+  assert.deepEqual(
+    r.blocks.map((b) => b.ulid),
+    listed.map((b) => b.ulid),
+    'same blocks in the same (time) order',
+  );
   for (const [i, p] of listed.entries()) {
     const b = r.blocks[i];
     assert.deepEqual(
-      { ulid: b.ulid, minTime: b.minTime, maxTime: b.maxTime, samples: b.stats.numSamples, chunks: b.stats.numChunks, series: b.stats.numSeries, size: b.sizeBytes },
-      p, `block ${p.ulid}`,
+      {
+        ulid: b.ulid,
+        minTime: b.minTime,
+        maxTime: b.maxTime,
+        samples: b.stats.numSamples,
+        chunks: b.stats.numChunks,
+        series: b.stats.numSeries,
+        size: b.sizeBytes,
+      },
+      p,
+      `block ${p.ulid}`,
     );
     // and our own count of the bytes agrees with what meta.json (and so promtool) says
     assert.equal(b.counted?.chunks, p.chunks, `chunks counted in ${p.ulid}`);
@@ -59,8 +88,10 @@ test('tsdb inspect agrees with promtool on a data dir written, compacted and che
   // Tiny block ranges make the real server cut level-1 blocks, compact them into a level-2 block and
   // checkpoint its WAL within seconds (the hidden flags exist in 2.42).
   const server = await startPrometheus({
-    name: 'compacting', dataDir,
-    config: "global:\n  scrape_interval: 200ms\n  scrape_timeout: 200ms\nscrape_configs:\n  - job_name: self\n    static_configs:\n      - targets: ['127.0.0.1:{{port}}']\n",
+    name: 'compacting',
+    dataDir,
+    config:
+      "global:\n  scrape_interval: 200ms\n  scrape_timeout: 200ms\nscrape_configs:\n  - job_name: self\n    static_configs:\n      - targets: ['127.0.0.1:{{port}}']\n",
     extraArgs: ['--storage.tsdb.min-block-duration=4s', '--storage.tsdb.max-block-duration=12s'],
   });
   t.after(() => server.stop());
@@ -69,13 +100,20 @@ test('tsdb inspect agrees with promtool on a data dir written, compacted and che
     await new Promise((res) => setTimeout(res, 2000));
     const names = readdirSync(join(dataDir, 'wal'));
     const blocks = readdirSync(dataDir).filter((n) => existsSync(join(dataDir, n, 'meta.json')));
-    const level2 = blocks.some((b) => (JSON.parse(readFileSync(join(dataDir, b, 'meta.json'), 'utf8')) as { compaction: { level: number } }).compaction.level >= 2);
+    const level2 = blocks.some(
+      (b) =>
+        (JSON.parse(readFileSync(join(dataDir, b, 'meta.json'), 'utf8')) as { compaction: { level: number } })
+          .compaction.level >= 2,
+    );
     if (level2 && names.some((n) => n.startsWith('checkpoint.'))) break;
   }
   await server.stop();
   const r = inspectTsdb(dataDir, { level: 'full' });
   assert.equal(r.layout, 'data-dir');
-  assert.deepEqual(r.problems.filter((p) => p.severity === 'error'), []);
+  assert.deepEqual(
+    r.problems.filter((p) => p.severity === 'error'),
+    [],
+  );
   assertAgrees(r, promtoolList(dataDir));
   const l2 = r.blocks.find((b) => (b.compactionLevel ?? 0) >= 2);
   assert.ok(l2, 'a compacted block exists');
@@ -122,7 +160,12 @@ test('tsdb inspect on a path that is not a TSDB exits 2 with a one-line error na
 test('the lock file of a running Prometheus is reported with the pid that holds it (/proc/locks)', async (t) => {
   const dataDir = join(tempDir(t), 'data');
   // Debian's 2.42 creates the lock file only on request (upstream 2.x: unless --storage.tsdb.no-lockfile).
-  const server = await startPrometheus({ name: 'locked', dataDir, config: 'global:\n  scrape_interval: 15s\nscrape_configs: []\n', extraArgs: ['--storage.tsdb.use-lockfile'] });
+  const server = await startPrometheus({
+    name: 'locked',
+    dataDir,
+    config: 'global:\n  scrape_interval: 15s\nscrape_configs: []\n',
+    extraArgs: ['--storage.tsdb.use-lockfile'],
+  });
   t.after(() => server.stop());
   const running = inspectTsdb(dataDir, { level: 'headers' });
   assert.deepEqual(running.lock, { present: true, heldByPid: server.pid });

@@ -16,9 +16,18 @@ const SERIES = 250_000;
 test('a Prometheus replaying its WAL answers 503: assess exits 2 with the replay progress, no stack trace', async (t) => {
   let body = '';
   for (let i = 0; i < SERIES; i++) body += `wal_fill_bytes{shard="${i % 16}",i="${i}"} ${i}\n`;
-  const exporter = createServer((_q, res) => { res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }); res.end(body); });
+  const exporter = createServer((_q, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+    res.end(body);
+  });
   await new Promise<void>((r) => exporter.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => { exporter.closeAllConnections(); exporter.close(() => r()); }));
+  t.after(
+    () =>
+      new Promise<void>((r) => {
+        exporter.closeAllConnections();
+        exporter.close(() => r());
+      }),
+  );
   const port = (exporter.address() as AddressInfo).port;
   const prom = await startServer(t, {
     config: `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: fill\n    static_configs: [{ targets: ['127.0.0.1:${port}'] }]\n`,
@@ -26,10 +35,14 @@ test('a Prometheus replaying its WAL answers 503: assess exits 2 with the replay
   });
   const c = new PrometheusClient(endpointFromUrl(prom.url));
   t.after(() => c.close());
-  await waitUntil(async () => {
-    const r = await c.query('count(count_over_time(wal_fill_bytes[1m]) >= 6)');
-    return r.resultType === 'vector' && r.result.length > 0 && Number(r.result[0].value[1]) === SERIES;
-  }, 120_000, 'six scrapes of every series');
+  await waitUntil(
+    async () => {
+      const r = await c.query('count(count_over_time(wal_fill_bytes[1m]) >= 6)');
+      return r.resultType === 'vector' && r.result.length > 0 && Number(r.result[0].value[1]) === SERIES;
+    },
+    120_000,
+    'six scrapes of every series',
+  );
 
   process.kill(prom.pid, 'SIGKILL');
   await prom.restart({ wait: false });
@@ -58,7 +71,11 @@ test('a Prometheus replaying its WAL answers 503: assess exits 2 with the replay
   assert.doesNotMatch(run.stderr, STACK_LINE);
   assert.equal(run.stderr.trim().split('\n').length, 2, 'one line and a hint');
   t.diagnostic(`replay observed for ${seen.length} polls; last: ${seen.at(-1)}; CLI exit ${run.code}`);
-  await waitUntil(async () => (await c.healthy()) && (await c.ensureReady().then(() => true)), 120_000, 'replay to finish');
+  await waitUntil(
+    async () => (await c.healthy()) && (await c.ensureReady().then(() => true)),
+    120_000,
+    'replay to finish',
+  );
   const r = await c.query('count(wal_fill_bytes)');
   assert.equal(r.resultType === 'vector' && Number(r.result[0].value[1]), SERIES, 'no series lost across the restart');
 });

@@ -59,102 +59,194 @@ const RULES = `groups:
 async function rateReady(url: string): Promise<void> {
   const c = new PrometheusClient(endpointFromUrl(url));
   try {
-    await waitUntil(async () => {
-      const r = await c.query('sum(rate(prometheus_tsdb_head_samples_appended_total[5m]))');
-      return r.resultType === 'vector' && r.result.length > 0 && Number(r.result[0]!.value[1]) > 0;
-    }, 30_000, 'the self-scraped ingestion rate');
+    await waitUntil(
+      async () => {
+        const r = await c.query('sum(rate(prometheus_tsdb_head_samples_appended_total[5m]))');
+        return r.resultType === 'vector' && r.result.length > 0 && Number(r.result[0]!.value[1]) > 0;
+      },
+      30_000,
+      'the self-scraped ingestion rate',
+    );
   } finally {
     await c.close();
   }
 }
 
 function availablePromtools(): Array<{ version: string; bin: string }> {
-  return VERSIONS.filter((v) => labHas('prometheus', v, 'promtool')).map((v) => ({ version: v, bin: promtoolBinary(v) }));
+  return VERSIONS.filter((v) => labHas('prometheus', v, 'promtool')).map((v) => ({
+    version: v,
+    bin: promtoolBinary(v),
+  }));
 }
 
-test('lgtm config: remote_write sized from the live Prometheus, merged with comments kept, accepted by every lab promtool', { timeout: 180_000 }, async (t) => {
-  const server = await startServer(t, { config: SELF_SCRAPE, extraArgs: ['--enable-feature=exemplar-storage'] });
-  await rateReady(server.url);
-  const dir = tempDir(t);
-  const cfg = join(dir, 'prometheus.yml');
-  writeFileSync(cfg, USER_CONFIG);
-  writeFileSync(join(dir, 'rules.yml'), RULES);
-  const tools = availablePromtools();
-  assert.ok(tools.some((x) => x.version === PROMETHEUS.debian), 'Debian promtool 2.42 is on PATH');
-  const missing = VERSIONS.filter((v) => !tools.some((x) => x.version === v));
-  if (missing.length) t.diagnostic(`promtool not built yet in the lab for: ${missing.join(', ')}`);
-  const out = join(dir, 'out');
-  const args = ['lgtm', 'config', '--prometheus-url', server.url, '--mimir-url', 'http://mimir.example:8080', '--tenant', 'prod', '--out-dir', out,
-    '--prometheus-config', cfg, '--drop-metrics', 'go_gc_.*', '--measure-interval', '3s', ...tools.flatMap((x) => ['--promtool', x.bin]), '-o', 'json'];
-  const run = await runCli([...args, '--apply']);
-  assert.equal(run.code, 0, run.stderr + run.stdout);
-  const rep = JSON.parse(run.stdout);
+test(
+  'lgtm config: remote_write sized from the live Prometheus, merged with comments kept, accepted by every lab promtool',
+  { timeout: 180_000 },
+  async (t) => {
+    const server = await startServer(t, { config: SELF_SCRAPE, extraArgs: ['--enable-feature=exemplar-storage'] });
+    await rateReady(server.url);
+    const dir = tempDir(t);
+    const cfg = join(dir, 'prometheus.yml');
+    writeFileSync(cfg, USER_CONFIG);
+    writeFileSync(join(dir, 'rules.yml'), RULES);
+    const tools = availablePromtools();
+    assert.ok(
+      tools.some((x) => x.version === PROMETHEUS.debian),
+      'Debian promtool 2.42 is on PATH',
+    );
+    const missing = VERSIONS.filter((v) => !tools.some((x) => x.version === v));
+    if (missing.length) t.diagnostic(`promtool not built yet in the lab for: ${missing.join(', ')}`);
+    const out = join(dir, 'out');
+    const args = [
+      'lgtm',
+      'config',
+      '--prometheus-url',
+      server.url,
+      '--mimir-url',
+      'http://mimir.example:8080',
+      '--tenant',
+      'prod',
+      '--out-dir',
+      out,
+      '--prometheus-config',
+      cfg,
+      '--drop-metrics',
+      'go_gc_.*',
+      '--measure-interval',
+      '3s',
+      ...tools.flatMap((x) => ['--promtool', x.bin]),
+      '-o',
+      'json',
+    ];
+    const run = await runCli([...args, '--apply']);
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    const rep = JSON.parse(run.stdout);
 
-  // measured figures and the sizing arithmetic
-  // a server up for seconds: rate[5m] would underestimate, so the counter is read twice from /metrics; it scrapes
-  // its own ~N series every second, so about N samples/s must come out
-  assert.match(rep.measurement.rateSource, /read twice from .*\/metrics, [\d.]+ s apart, because the server is up for only \d+ s/);
-  assert.ok(rep.measurement.headSeries > 100, `head series read (${rep.measurement.headSeries})`);
-  assert.ok(rep.measurement.samplesPerSecond > rep.measurement.headSeries * 0.5 && rep.measurement.samplesPerSecond < rep.measurement.headSeries * 2,
-    `measured ${rep.measurement.samplesPerSecond}/s for ${rep.measurement.headSeries} series scraped every second`);
-  assert.equal(rep.measurement.exemplarStorage, true);
-  const needed = Math.max(1, Math.ceil(rep.measurement.samplesPerSecond / (2000 * 4)));
-  assert.deepEqual(rep.sizing.queue, { capacity: 10000, max_shards: needed * 3, min_shards: needed, max_samples_per_send: 2000, batch_send_deadline: '5s', min_backoff: '30ms', max_backoff: '5s' });
+    // measured figures and the sizing arithmetic
+    // a server up for seconds: rate[5m] would underestimate, so the counter is read twice from /metrics; it scrapes
+    // its own ~N series every second, so about N samples/s must come out
+    assert.match(
+      rep.measurement.rateSource,
+      /read twice from .*\/metrics, [\d.]+ s apart, because the server is up for only \d+ s/,
+    );
+    assert.ok(rep.measurement.headSeries > 100, `head series read (${rep.measurement.headSeries})`);
+    assert.ok(
+      rep.measurement.samplesPerSecond > rep.measurement.headSeries * 0.5 &&
+        rep.measurement.samplesPerSecond < rep.measurement.headSeries * 2,
+      `measured ${rep.measurement.samplesPerSecond}/s for ${rep.measurement.headSeries} series scraped every second`,
+    );
+    assert.equal(rep.measurement.exemplarStorage, true);
+    const needed = Math.max(1, Math.ceil(rep.measurement.samplesPerSecond / (2000 * 4)));
+    assert.deepEqual(rep.sizing.queue, {
+      capacity: 10000,
+      max_shards: needed * 3,
+      min_shards: needed,
+      max_samples_per_send: 2000,
+      batch_send_deadline: '5s',
+      min_backoff: '30ms',
+      max_backoff: '5s',
+    });
 
-  // every promtool accepted the merged file
-  assert.equal(rep.promtool.length, tools.length);
-  for (const c of rep.promtool) assert.equal(c.ok, true, `promtool ${c.version}: ${c.output}`);
-  t.diagnostic(`promtool check config passed on ${rep.promtool.map((c: { version: string }) => c.version).join(', ')}`);
+    // every promtool accepted the merged file
+    assert.equal(rep.promtool.length, tools.length);
+    for (const c of rep.promtool) assert.equal(c.ok, true, `promtool ${c.version}: ${c.output}`);
+    t.diagnostic(
+      `promtool check config passed on ${rep.promtool.map((c: { version: string }) => c.version).join(', ')}`,
+    );
 
-  // applied in place after a backup; every original line (comments included) is still there, in order
-  const after = readFileSync(cfg, 'utf8');
-  const backups = readdirSync(dir).filter((f) => /^prometheus\.yml\.stackshift-.*\.bak$/.test(f));
-  assert.equal(backups.length, 1);
-  assert.equal(readFileSync(join(dir, backups[0]!), 'utf8'), USER_CONFIG, 'the backup is the original byte for byte');
-  assert.ok(after.startsWith(USER_CONFIG), 'the original text is kept verbatim, our item appended after the existing remote_write item');
-  const doc = parse(after);
-  assert.equal(doc.remote_write.length, 2);
-  const ours = doc.remote_write[1];
-  assert.equal(ours.url, 'http://mimir.example:8080/api/v1/push');
-  assert.deepEqual(ours.headers, { 'X-Scope-OrgID': 'prod' });
-  assert.equal(ours.send_exemplars, true);
-  assert.deepEqual(ours.metadata_config, { send: true, send_interval: '1m' });
-  assert.deepEqual(ours.write_relabel_configs, [{ source_labels: ['__name__'], regex: 'go_gc_.*', action: 'drop' }]);
-  assert.match(after, /# shards needed = ceil\([\d.]+ \/ 8000\) = \d+ -> min_shards \d+/, 'the arithmetic is written next to the numbers');
+    // applied in place after a backup; every original line (comments included) is still there, in order
+    const after = readFileSync(cfg, 'utf8');
+    const backups = readdirSync(dir).filter((f) => /^prometheus\.yml\.stackshift-.*\.bak$/.test(f));
+    assert.equal(backups.length, 1);
+    assert.equal(readFileSync(join(dir, backups[0]!), 'utf8'), USER_CONFIG, 'the backup is the original byte for byte');
+    assert.ok(
+      after.startsWith(USER_CONFIG),
+      'the original text is kept verbatim, our item appended after the existing remote_write item',
+    );
+    const doc = parse(after);
+    assert.equal(doc.remote_write.length, 2);
+    const ours = doc.remote_write[1];
+    assert.equal(ours.url, 'http://mimir.example:8080/api/v1/push');
+    assert.deepEqual(ours.headers, { 'X-Scope-OrgID': 'prod' });
+    assert.equal(ours.send_exemplars, true);
+    assert.deepEqual(ours.metadata_config, { send: true, send_interval: '1m' });
+    assert.deepEqual(ours.write_relabel_configs, [{ source_labels: ['__name__'], regex: 'go_gc_.*', action: 'drop' }]);
+    assert.match(
+      after,
+      /# shards needed = ceil\([\d.]+ \/ 8000\) = \d+ -> min_shards \d+/,
+      'the arithmetic is written next to the numbers',
+    );
 
-  // a rerun measures again but changes nothing (no second backup)
-  const again = await runCli([...args, '--apply']);
-  assert.equal(again.code, 0, again.stderr);
-  assert.equal(JSON.parse(again.stdout).merge, 'unchanged');
-  assert.equal(readFileSync(cfg, 'utf8'), after);
-  assert.equal(readdirSync(dir).filter((f) => f.endsWith('.bak')).length, 1);
+    // a rerun measures again but changes nothing (no second backup)
+    const again = await runCli([...args, '--apply']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(JSON.parse(again.stdout).merge, 'unchanged');
+    assert.equal(readFileSync(cfg, 'utf8'), after);
+    assert.equal(readdirSync(dir).filter((f) => f.endsWith('.bak')).length, 1);
 
-  // the stand-alone block in the out-dir is the same item
-  assert.ok(existsSync(join(out, 'remote-write.yaml')));
-  assert.equal(parse(readFileSync(join(out, 'remote-write.yaml'), 'utf8')).remote_write[0].queue_config.max_shards, needed * 3);
-});
+    // the stand-alone block in the out-dir is the same item
+    assert.ok(existsSync(join(out, 'remote-write.yaml')));
+    assert.equal(
+      parse(readFileSync(join(out, 'remote-write.yaml'), 'utf8')).remote_write[0].queue_config.max_shards,
+      needed * 3,
+    );
+  },
+);
 
-test('lgtm config: a prometheus.yml promtool refuses is reported (exit 1) and left untouched', { timeout: 120_000 }, async (t) => {
-  const server = await startServer(t, { config: SELF_SCRAPE });
-  await rateReady(server.url);
-  const dir = tempDir(t);
-  const cfg = join(dir, 'prometheus.yml');
-  // the rule file it names does not exist: promtool check config fails on it
-  writeFileSync(cfg, USER_CONFIG);
-  const run = await runCli(['lgtm', 'config', '--prometheus-url', server.url, '--mimir-url', 'http://mimir:8080', '--out-dir', join(dir, 'out'), '--prometheus-config', cfg, '--promtool', promtoolBinary(PROMETHEUS.debian), '--apply', '--measure-interval', '1s']);
-  assert.equal(run.code, 1, run.stdout + run.stderr);
-  assert.match(run.stdout, /promtool 2\.42\.\S+ check config: FAILED/);
-  assert.match(run.stdout, /rules\.yml/);
-  assert.equal(readFileSync(cfg, 'utf8'), USER_CONFIG);
-  assert.equal(readdirSync(dir).filter((f) => f.endsWith('.bak')).length, 0);
-});
+test(
+  'lgtm config: a prometheus.yml promtool refuses is reported (exit 1) and left untouched',
+  { timeout: 120_000 },
+  async (t) => {
+    const server = await startServer(t, { config: SELF_SCRAPE });
+    await rateReady(server.url);
+    const dir = tempDir(t);
+    const cfg = join(dir, 'prometheus.yml');
+    // the rule file it names does not exist: promtool check config fails on it
+    writeFileSync(cfg, USER_CONFIG);
+    const run = await runCli([
+      'lgtm',
+      'config',
+      '--prometheus-url',
+      server.url,
+      '--mimir-url',
+      'http://mimir:8080',
+      '--out-dir',
+      join(dir, 'out'),
+      '--prometheus-config',
+      cfg,
+      '--promtool',
+      promtoolBinary(PROMETHEUS.debian),
+      '--apply',
+      '--measure-interval',
+      '1s',
+    ]);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.match(run.stdout, /promtool 2\.42\.\S+ check config: FAILED/);
+    assert.match(run.stdout, /rules\.yml/);
+    assert.equal(readFileSync(cfg, 'utf8'), USER_CONFIG);
+    assert.equal(readdirSync(dir).filter((f) => f.endsWith('.bak')).length, 0);
+  },
+);
 
 test('lgtm config: bad input is a usage error naming the file and line (exit 2)', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const cfg = join(dir, 'prometheus.yml');
   writeFileSync(cfg, 'global:\n  scrape_interval: 15s\nremote_write: [ {url: x}\n');
   const server = await startServer(t, { config: SELF_SCRAPE });
-  const run = await runCli(['lgtm', 'config', '--prometheus-url', server.url, '--mimir-url', 'http://mimir:8080', '--out-dir', join(dir, 'out'), '--prometheus-config', cfg, '--measure-interval', '1s']);
+  const run = await runCli([
+    'lgtm',
+    'config',
+    '--prometheus-url',
+    server.url,
+    '--mimir-url',
+    'http://mimir:8080',
+    '--out-dir',
+    join(dir, 'out'),
+    '--prometheus-config',
+    cfg,
+    '--measure-interval',
+    '1s',
+  ]);
   assert.equal(run.code, 2, run.stderr);
   assert.match(run.stderr, /prometheus\.yml:\d+/);
   assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');

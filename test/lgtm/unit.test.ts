@@ -2,8 +2,21 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import {
-  checkPromtailConfig, collectorConfig, compileDerivedFieldRegex, datasourcesDocument, datasourcesYaml, deriveTagMappings, detectTraceIdFormat, exporterFor, mergeRemoteWrite,
-  parseComponents, promtailConfig, remoteWriteBlock, sizeQueue, type DatasourceOptions, type IngestionMeasurement,
+  checkPromtailConfig,
+  collectorConfig,
+  compileDerivedFieldRegex,
+  datasourcesDocument,
+  datasourcesYaml,
+  deriveTagMappings,
+  detectTraceIdFormat,
+  exporterFor,
+  mergeRemoteWrite,
+  parseComponents,
+  promtailConfig,
+  remoteWriteBlock,
+  sizeQueue,
+  type DatasourceOptions,
+  type IngestionMeasurement,
 } from '../../src/lgtm/index.js';
 import { InputError } from '../../src/errors/index.js';
 
@@ -17,14 +30,64 @@ import { InputError } from '../../src/errors/index.js';
  *   urlDisplayLabel; matcherType label|regex and targetBlank from the Loki DerivedFieldConfig type).
  */
 const DOC = {
-  entry: ['name', 'type', 'access', 'orgId', 'uid', 'url', 'user', 'database', 'basicAuth', 'basicAuthUser', 'withCredentials', 'isDefault', 'jsonData', 'secureJsonData', 'version', 'editable'],
+  entry: [
+    'name',
+    'type',
+    'access',
+    'orgId',
+    'uid',
+    'url',
+    'user',
+    'database',
+    'basicAuth',
+    'basicAuthUser',
+    'withCredentials',
+    'isDefault',
+    'jsonData',
+    'secureJsonData',
+    'version',
+    'editable',
+  ],
   headerName: /^httpHeaderName\d+$/,
   headerValue: /^httpHeaderValue\d+$/,
-  prometheusJsonData: ['prometheusType', 'prometheusVersion', 'httpMethod', 'timeInterval', 'queryTimeout', 'cacheLevel', 'incrementalQuerying', 'incrementalQueryOverlapWindow', 'disableRecordingRules', 'manageAlerts', 'allowAsRecordingRulesTarget', 'customQueryParameters', 'exemplarTraceIdDestinations'],
+  prometheusJsonData: [
+    'prometheusType',
+    'prometheusVersion',
+    'httpMethod',
+    'timeInterval',
+    'queryTimeout',
+    'cacheLevel',
+    'incrementalQuerying',
+    'incrementalQueryOverlapWindow',
+    'disableRecordingRules',
+    'manageAlerts',
+    'allowAsRecordingRulesTarget',
+    'customQueryParameters',
+    'exemplarTraceIdDestinations',
+  ],
   prometheusType: ['Cortex', 'Mimir', 'Prometheus', 'Thanos'],
   exemplarDestination: { required: ['name'], optional: ['datasourceUid', 'url', 'urlDisplayLabel'] },
-  tempoJsonData: ['tracesToLogsV2', 'tracesToMetrics', 'tracesToProfiles', 'serviceMap', 'nodeGraph', 'search', 'traceQuery', 'spanBar', 'streamingEnabled'],
-  tracesToLogsV2: ['datasourceUid', 'spanStartTimeShift', 'spanEndTimeShift', 'tags', 'filterByTraceID', 'filterBySpanID', 'customQuery', 'query'],
+  tempoJsonData: [
+    'tracesToLogsV2',
+    'tracesToMetrics',
+    'tracesToProfiles',
+    'serviceMap',
+    'nodeGraph',
+    'search',
+    'traceQuery',
+    'spanBar',
+    'streamingEnabled',
+  ],
+  tracesToLogsV2: [
+    'datasourceUid',
+    'spanStartTimeShift',
+    'spanEndTimeShift',
+    'tags',
+    'filterByTraceID',
+    'filterBySpanID',
+    'customQuery',
+    'query',
+  ],
   tracesToMetrics: ['datasourceUid', 'spanStartTimeShift', 'spanEndTimeShift', 'tags', 'queries'],
   tag: { required: ['key'], optional: ['value'] },
   metricQuery: ['name', 'query'],
@@ -33,14 +96,26 @@ const DOC = {
   search: ['hide'],
   traceQuery: ['timeShiftEnabled', 'spanStartTimeShift', 'spanEndTimeShift'],
   lokiJsonData: ['maxLines', 'timeout', 'derivedFields'],
-  derivedField: { required: ['name', 'matcherRegex'], optional: ['matcherType', 'url', 'urlDisplayLabel', 'datasourceUid', 'targetBlank'] },
+  derivedField: {
+    required: ['name', 'matcherRegex'],
+    optional: ['matcherType', 'url', 'urlDisplayLabel', 'datasourceUid', 'targetBlank'],
+  },
   matcherType: ['label', 'regex'],
   uid: /^[a-zA-Z0-9_-]{1,40}$/,
   timeShift: /^-?\d+(ms|s|m|h|d)$/,
 };
 
-function keysWithin(obj: Record<string, unknown>, allowed: readonly string[], what: string, extra: RegExp[] = []): void {
-  for (const k of Object.keys(obj)) assert.ok(allowed.includes(k) || extra.some((r) => r.test(k)), `${what}: "${k}" is not a documented key (${allowed.join(', ')})`);
+function keysWithin(
+  obj: Record<string, unknown>,
+  allowed: readonly string[],
+  what: string,
+  extra: RegExp[] = [],
+): void {
+  for (const k of Object.keys(obj))
+    assert.ok(
+      allowed.includes(k) || extra.some((r) => r.test(k)),
+      `${what}: "${k}" is not a documented key (${allowed.join(', ')})`,
+    );
 }
 
 const LOG_LINES = [
@@ -55,7 +130,10 @@ const OPTS: DatasourceOptions = {
   lokiUrl: 'http://loki-gateway',
   tenant: 'prod',
   exemplarLabel: 'traceID',
-  logTags: [{ key: 'service.name', value: 'service_name' }, { key: 'k8s.namespace.name', value: 'namespace' }],
+  logTags: [
+    { key: 'service.name', value: 'service_name' },
+    { key: 'k8s.namespace.name', value: 'namespace' },
+  ],
   metricTags: [{ key: 'service.name', value: 'service' }],
   metricQueries: [{ name: 'Request rate', query: 'sum(rate(traces_spanmetrics_calls_total{$$__tags}[5m]))' }],
   traceIdFormat: detectTraceIdFormat(LOG_LINES),
@@ -77,7 +155,11 @@ describe('Grafana datasource provisioning against the documented schema', () => 
       assert.deepEqual(d.secureJsonData, { httpHeaderValue1: 'prod' });
       keysWithin(d.secureJsonData, [], `secureJsonData of ${d.name}`, [DOC.headerValue]);
     }
-    assert.equal(byType('prometheus').url, 'http://mimir-nginx.mimir.svc/prometheus', 'Mimir is queried under /prometheus');
+    assert.equal(
+      byType('prometheus').url,
+      'http://mimir-nginx.mimir.svc/prometheus',
+      'Mimir is queried under /prometheus',
+    );
   });
 
   test('Mimir: prometheusType and exemplarTraceIdDestinations -> the Tempo uid, with the exemplar label found', () => {
@@ -87,7 +169,11 @@ describe('Grafana datasource provisioning against the documented schema', () => 
     assert.equal(j.prometheusType, 'Mimir');
     assert.equal(j.exemplarTraceIdDestinations.length, 1);
     const e = j.exemplarTraceIdDestinations[0];
-    keysWithin(e, [...DOC.exemplarDestination.required, ...DOC.exemplarDestination.optional], 'exemplarTraceIdDestinations[0]');
+    keysWithin(
+      e,
+      [...DOC.exemplarDestination.required, ...DOC.exemplarDestination.optional],
+      'exemplarTraceIdDestinations[0]',
+    );
     assert.equal(e.name, 'traceID');
     assert.equal(uids.get(e.datasourceUid), 'tempo', 'the exemplar link points at the Tempo datasource');
   });
@@ -102,7 +188,10 @@ describe('Grafana datasource provisioning against the documented schema', () => 
     assert.match(t.spanEndTimeShift, DOC.timeShift);
     assert.equal(t.filterByTraceID, true);
     for (const tag of t.tags) keysWithin(tag, [...DOC.tag.required, ...DOC.tag.optional], 'tracesToLogsV2.tags[]');
-    assert.deepEqual(t.tags, [{ key: 'service.name', value: 'service_name' }, { key: 'k8s.namespace.name', value: 'namespace' }]);
+    assert.deepEqual(t.tags, [
+      { key: 'service.name', value: 'service_name' },
+      { key: 'k8s.namespace.name', value: 'namespace' },
+    ]);
   });
 
   test('Tempo tracesToMetrics: Mimir uid, tags, queries with $$-escaped $__tags', () => {
@@ -144,7 +233,10 @@ describe('Grafana datasource provisioning against the documented schema', () => 
     assert.match(yamlText, /^# note$/m);
     assert.equal(datasourcesDocument({ ...OPTS, tenant: undefined }).datasources instanceof Array, true);
     const noTenant = datasourcesDocument({ ...OPTS, tenant: undefined }) as { datasources: Array<Record<string, any>> };
-    for (const d of noTenant.datasources) { assert.equal(d.secureJsonData, undefined); assert.equal(d.jsonData.httpHeaderName1, undefined); }
+    for (const d of noTenant.datasources) {
+      assert.equal(d.secureJsonData, undefined);
+      assert.equal(d.jsonData.httpHeaderName1, undefined);
+    }
   });
 });
 
@@ -152,9 +244,21 @@ describe('tag mappings from the names present on both sides', () => {
   test('span attributes to Loki labels and Mimir labels', () => {
     const attrs = ['service.name', 'k8s.namespace.name', 'http.method', 'host.name'];
     const logs = deriveTagMappings(attrs, ['service_name', 'namespace', 'job', 'filename'], 'Loki', 'service_name');
-    assert.deepEqual(logs.mappings, [{ key: 'service.name', value: 'service_name' }, { key: 'k8s.namespace.name', value: 'namespace' }]);
-    const metrics = deriveTagMappings(attrs, ['job', 'instance', 'service', 'http_method', '__name__'], 'Mimir', 'service');
-    assert.deepEqual(metrics.mappings, [{ key: 'service.name', value: 'service' }, { key: 'host.name', value: 'instance' }, { key: 'http.method', value: 'http_method' }]);
+    assert.deepEqual(logs.mappings, [
+      { key: 'service.name', value: 'service_name' },
+      { key: 'k8s.namespace.name', value: 'namespace' },
+    ]);
+    const metrics = deriveTagMappings(
+      attrs,
+      ['job', 'instance', 'service', 'http_method', '__name__'],
+      'Mimir',
+      'service',
+    );
+    assert.deepEqual(metrics.mappings, [
+      { key: 'service.name', value: 'service' },
+      { key: 'host.name', value: 'instance' },
+      { key: 'http.method', value: 'http_method' },
+    ]);
   });
   test('a label used once is not mapped twice; nothing in common falls back to the default, said so', () => {
     const m = deriveTagMappings(['service.name'], ['job'], 'Loki', 'service_name');
@@ -174,11 +278,18 @@ describe('trace-ID format in log lines', () => {
     assert.equal(f.matched, 2);
   });
   test('JSON with mixed 16/32 hex IDs, key spelling kept', () => {
-    const f = detectTraceIdFormat(['{"level":"info","traceId":"a3ce929d0e0e4736","msg":"x"}', '{"traceId": "4bf92f3577b34da6a3ce929d0e0e4736"}', '{"msg":"none"}'])!;
+    const f = detectTraceIdFormat([
+      '{"level":"info","traceId":"a3ce929d0e0e4736","msg":"x"}',
+      '{"traceId": "4bf92f3577b34da6a3ce929d0e0e4736"}',
+      '{"msg":"none"}',
+    ])!;
     assert.equal(f.style, 'json');
     assert.equal(f.key, 'traceId');
     assert.deepEqual(f.lengths, [16, 32]);
-    assert.equal(new RegExp(f.regex).exec('{"traceId": "4bf92f3577b34da6a3ce929d0e0e4736"}')?.[1], '4bf92f3577b34da6a3ce929d0e0e4736');
+    assert.equal(
+      new RegExp(f.regex).exec('{"traceId": "4bf92f3577b34da6a3ce929d0e0e4736"}')?.[1],
+      '4bf92f3577b34da6a3ce929d0e0e4736',
+    );
     assert.equal(f.matched, 2);
   });
   test('no trace ID: undefined; a regex with two groups is refused', () => {
@@ -189,47 +300,96 @@ describe('trace-ID format in log lines', () => {
 
 describe('OpenTelemetry Collector configs', () => {
   test('dual: one OTLP receiver, batch, fan-out to Jaeger and Tempo (gRPC for :4317, HTTP otherwise), tenant on Tempo', () => {
-    const c = parse(collectorConfig({ mode: 'dual', jaegerOtlp: 'jaeger-collector:4317', tempoOtlp: 'http://tempo-distributor:4318', tempoTenant: 'prod' }));
+    const c = parse(
+      collectorConfig({
+        mode: 'dual',
+        jaegerOtlp: 'jaeger-collector:4317',
+        tempoOtlp: 'http://tempo-distributor:4318',
+        tempoTenant: 'prod',
+      }),
+    );
     assert.deepEqual(Object.keys(c.receivers), ['otlp']);
     assert.deepEqual(Object.keys(c.receivers.otlp.protocols), ['grpc', 'http']);
     assert.deepEqual(c.processors, { batch: {} });
     assert.deepEqual(c.exporters['otlp/jaeger'], { endpoint: 'jaeger-collector:4317', tls: { insecure: true } });
-    assert.deepEqual(c.exporters['otlphttp/tempo'], { endpoint: 'http://tempo-distributor:4318', tls: { insecure: true }, headers: { 'X-Scope-OrgID': 'prod' } });
-    assert.deepEqual(c.service.pipelines.traces, { receivers: ['otlp'], processors: ['batch'], exporters: ['otlp/jaeger', 'otlphttp/tempo'] });
+    assert.deepEqual(c.exporters['otlphttp/tempo'], {
+      endpoint: 'http://tempo-distributor:4318',
+      tls: { insecure: true },
+      headers: { 'X-Scope-OrgID': 'prod' },
+    });
+    assert.deepEqual(c.service.pipelines.traces, {
+      receivers: ['otlp'],
+      processors: ['batch'],
+      exporters: ['otlp/jaeger', 'otlphttp/tempo'],
+    });
   });
   test('cut-over: Tempo only; new exporter names on request', () => {
-    const c = parse(collectorConfig({ mode: 'cutover', tempoOtlp: 'https://tempo.example:4317', exporterNames: 'new' }));
+    const c = parse(
+      collectorConfig({ mode: 'cutover', tempoOtlp: 'https://tempo.example:4317', exporterNames: 'new' }),
+    );
     assert.deepEqual(c.service.pipelines.traces.exporters, ['otlp_grpc/tempo']);
     assert.deepEqual(c.exporters['otlp_grpc/tempo'], { endpoint: 'tempo.example:4317' });
     assert.throws(() => collectorConfig({ mode: 'dual', tempoOtlp: 'tempo:4317' }), /--jaeger-otlp/);
     assert.equal(exporterFor('grpc://tempo:9999', 'x').kind, 'grpc');
   });
   test('components output parsed in both layouts', () => {
-    assert.deepEqual(parseComponents('buildinfo:\n  command: jaeger\nreceivers:\n  - name: otlp\n    module: x\n  - name: kafka\nexporters:\n  - otlp\n  - otlphttp\n'), { receivers: ['otlp', 'kafka'], exporters: ['otlp', 'otlphttp'] });
+    assert.deepEqual(
+      parseComponents(
+        'buildinfo:\n  command: jaeger\nreceivers:\n  - name: otlp\n    module: x\n  - name: kafka\nexporters:\n  - otlp\n  - otlphttp\n',
+      ),
+      { receivers: ['otlp', 'kafka'], exporters: ['otlp', 'otlphttp'] },
+    );
   });
 });
 
 describe('Promtail to both Lokis, checked against the documented schema', () => {
-  const text = promtailConfig({ oldLoki: 'http://loki-old:3100', newLoki: 'http://loki:3100/', newTenant: 'prod', paths: ['/var/log/app/*.log'], labels: { host: 'web1' } });
+  const text = promtailConfig({
+    oldLoki: 'http://loki-old:3100',
+    newLoki: 'http://loki:3100/',
+    newTenant: 'prod',
+    paths: ['/var/log/app/*.log'],
+    labels: { host: 'web1' },
+  });
   test('two clients with the push path, tenant on the new one, a file target', () => {
     const c = parse(text);
-    assert.deepEqual(c.clients.map((x: { url: string }) => x.url), ['http://loki-old:3100/loki/api/v1/push', 'http://loki:3100/loki/api/v1/push']);
+    assert.deepEqual(
+      c.clients.map((x: { url: string }) => x.url),
+      ['http://loki-old:3100/loki/api/v1/push', 'http://loki:3100/loki/api/v1/push'],
+    );
     assert.equal(c.clients[0].tenant_id, undefined);
     assert.equal(c.clients[1].tenant_id, 'prod');
-    assert.deepEqual(c.scrape_configs[0].static_configs[0].labels, { job: 'varlogs', host: 'web1', __path__: '/var/log/app/*.log' });
+    assert.deepEqual(c.scrape_configs[0].static_configs[0].labels, {
+      job: 'varlogs',
+      host: 'web1',
+      __path__: '/var/log/app/*.log',
+    });
     assert.deepEqual(checkPromtailConfig(text), []);
   });
   test('the check finds undocumented keys, a URL without the push path and a target without __path__, with lines', () => {
-    const bad = text.replace('tenant_id:', 'tenant:').replace('http://loki-old:3100/loki/api/v1/push', 'http://loki-old:3100').replace(/\n\s+__path__: .*\n/, '\n');
+    const bad = text
+      .replace('tenant_id:', 'tenant:')
+      .replace('http://loki-old:3100/loki/api/v1/push', 'http://loki-old:3100')
+      .replace(/\n\s+__path__: .*\n/, '\n');
     const problems = checkPromtailConfig(bad);
-    assert.ok(problems.some((p) => p.path === 'clients.1.tenant' && /unknown key "tenant"/.test(p.message) && p.line > 1), JSON.stringify(problems));
+    assert.ok(
+      problems.some((p) => p.path === 'clients.1.tenant' && /unknown key "tenant"/.test(p.message) && p.line > 1),
+      JSON.stringify(problems),
+    );
     assert.ok(problems.some((p) => p.path === 'clients.0.url'));
     assert.ok(problems.some((p) => /__path__/.test(p.path)));
   });
 });
 
 describe('remote_write block and merge', () => {
-  const m: IngestionMeasurement = { prometheusUrl: 'http://p:9090', version: '2.42.0', samplesPerSecond: 100_000, rateSource: 'test', headSeries: 1_000_000, exemplarStorage: false, measuredAt: 'T' };
+  const m: IngestionMeasurement = {
+    prometheusUrl: 'http://p:9090',
+    version: '2.42.0',
+    samplesPerSecond: 100_000,
+    rateSource: 'test',
+    headSeries: 1_000_000,
+    exemplarStorage: false,
+    measuredAt: 'T',
+  };
   test('sizing arithmetic: 100k samples/s at 2000 x 4 per shard -> 13 shards needed, 39 max', () => {
     const s = sizeQueue(m);
     assert.equal(s.shardsNeeded, 13);
@@ -242,7 +402,11 @@ describe('remote_write block and merge', () => {
     const base = 'global: {}  # g\nremote_write:\n  - url: http://other/push  # keep me\n  # between\n';
     const first = mergeRemoteWrite(base, remoteWriteBlock(m, { mimirUrl: 'http://mimir:8080' }), 'p.yml');
     assert.equal(first.action, 'added-item');
-    const second = mergeRemoteWrite(first.text, remoteWriteBlock({ ...m, samplesPerSecond: 1_000_000 }, { mimirUrl: 'http://mimir:8080' }), 'p.yml');
+    const second = mergeRemoteWrite(
+      first.text,
+      remoteWriteBlock({ ...m, samplesPerSecond: 1_000_000 }, { mimirUrl: 'http://mimir:8080' }),
+      'p.yml',
+    );
     assert.equal(second.action, 'replaced');
     // every original line is still there, in order (the trailing comment of the list ends up after our item)
     const out = second.text.split('\n');
@@ -256,7 +420,18 @@ describe('remote_write block and merge', () => {
     assert.equal(parse(second.text).remote_write.length, 2);
   });
   test('flow-style remote_write and a non-mapping file are refused with file and line', () => {
-    assert.throws(() => mergeRemoteWrite('global: {}\nremote_write: [{url: "http://x"}]\n', remoteWriteBlock(m, { mimirUrl: 'http://mimir' }), 'p.yml'), (e: unknown) => e instanceof InputError && e.location?.line === 2);
-    assert.throws(() => mergeRemoteWrite('- a\n- b\n', remoteWriteBlock(m, { mimirUrl: 'http://mimir' }), 'p.yml'), InputError);
+    assert.throws(
+      () =>
+        mergeRemoteWrite(
+          'global: {}\nremote_write: [{url: "http://x"}]\n',
+          remoteWriteBlock(m, { mimirUrl: 'http://mimir' }),
+          'p.yml',
+        ),
+      (e: unknown) => e instanceof InputError && e.location?.line === 2,
+    );
+    assert.throws(
+      () => mergeRemoteWrite('- a\n- b\n', remoteWriteBlock(m, { mimirUrl: 'http://mimir' }), 'p.yml'),
+      InputError,
+    );
   });
 });

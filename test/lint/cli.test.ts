@@ -19,13 +19,44 @@ test('lint prom3: text output, exit 1 on errors, 0 with --fail-on never', () => 
   assert.match(r.out, /fix \(dual\): api_version: v2/);
   assert.match(r.out, /finding\(s\) for 2\.55\.1 -> 3\.5\.0/);
   assert.equal(cli('lint', 'prom3', '--to', '3.5.0', '--fail-on', 'never', join(FIXTURES, 'prometheus.yml')).code, 0);
-  const onlyInfo = cli('lint', 'prom3', '--to', '3.5.0', '--rule', 'fallback-scrape-protocol', join(FIXTURES, 'prometheus.yml'));
+  const onlyInfo = cli(
+    'lint',
+    'prom3',
+    '--to',
+    '3.5.0',
+    '--rule',
+    'fallback-scrape-protocol',
+    join(FIXTURES, 'prometheus.yml'),
+  );
   assert.equal(onlyInfo.code, 0, 'info findings do not fail at --fail-on error');
-  assert.equal(cli('lint', 'prom3', '--to', '3.5.0', '--rule', 'fallback-scrape-protocol', '--fail-on', 'info', join(FIXTURES, 'prometheus.yml')).code, 1);
+  assert.equal(
+    cli(
+      'lint',
+      'prom3',
+      '--to',
+      '3.5.0',
+      '--rule',
+      'fallback-scrape-protocol',
+      '--fail-on',
+      'info',
+      join(FIXTURES, 'prometheus.yml'),
+    ).code,
+    1,
+  );
 });
 
 test('lint prom3: JSON and SARIF 2.1.0 documents', () => {
-  const j = cli('lint', 'prom3', '--to', '3.9.0', '-o', 'json', FIXTURES, '--flags-from', join(FIXTURES, 'flags/prometheus.service'));
+  const j = cli(
+    'lint',
+    'prom3',
+    '--to',
+    '3.9.0',
+    '-o',
+    'json',
+    FIXTURES,
+    '--flags-from',
+    join(FIXTURES, 'flags/prometheus.service'),
+  );
   const doc = JSON.parse(j.out);
   assert.equal(doc.to, '3.9.0');
   assert.ok(doc.findings.length > 20);

@@ -17,7 +17,11 @@ const SENTINEL = 'stackshift_sentinel_key';
  * validation runs: one promtool call answers "known or not" for every key at once. Leaf values are null
  * (never handed to a custom unmarshaler); child sections are one map (or a list of one).
  */
-interface Line { section: string; key: string; ancestors: ConfigKeySpec[] }
+interface Line {
+  section: string;
+  key: string;
+  ancestors: ConfigKeySpec[];
+}
 
 function everyKeyConfig(): { text: string; lines: Map<number, Line> } {
   const out: string[] = [];
@@ -47,7 +51,13 @@ function everyKeyConfig(): { text: string; lines: Map<number, Line> } {
  * "Disable XDS, Uyuni, Linode and Scaleway support"; kubernetes and kuma are left out too, as its promtool
  * shows). The key table describes the upstream releases, so these keys are expected to be refused there.
  */
-const DEBIAN_WITHOUT = new Set(['consul_sd_configs', 'kubernetes_sd_configs', 'kuma_sd_configs', 'linode_sd_configs', 'nomad_sd_configs']);
+const DEBIAN_WITHOUT = new Set([
+  'consul_sd_configs',
+  'kubernetes_sd_configs',
+  'kuma_sd_configs',
+  'linode_sd_configs',
+  'nomad_sd_configs',
+]);
 
 for (const version of PROMTOOL_VERSIONS) {
   test(`issue 12 item 6: the key table agrees with what promtool ${version} (real) accepts and refuses, key by key`, (t) => {
@@ -71,7 +81,9 @@ for (const version of PROMTOOL_VERSIONS) {
       const spec = sectionKeys(section).find((s) => s.key === key)!;
       const known = keyKnown(spec, v) && !(version === '2.42' && DEBIAN_WITHOUT.has(key));
       if (known === !refused.has(line)) continue;
-      mismatches.push(`${section}.${key}: table says ${known ? 'known' : 'unknown'}, promtool ${known ? 'refuses' : 'accepts'} it (line ${line})`);
+      mismatches.push(
+        `${section}.${key}: table says ${known ? 'known' : 'unknown'}, promtool ${known ? 'refuses' : 'accepts'} it (line ${line})`,
+      );
     }
     assert.deepEqual(notReached, [], `sections promtool did not check:\n${r.out.slice(0, 2000)}`);
     assert.deepEqual(mismatches, []);
@@ -81,13 +93,25 @@ for (const version of PROMTOOL_VERSIONS) {
 
 test('issue 12 item 6: unknown keys in any section are errors with a did-you-mean, and keys of the running version pass', async (t) => {
   const cfg = [
-    'global:', '  scrape_intervall: 15s', '  nonexistent_field: 1',
-    'scrape_configs:', '  - job_name: a', '    consult_sd_configs: [{server: "c:8500"}]',
-    '    relabel_configs:', '      - source_label: [a]', '        action: keep',
-    'remote_write:', '  - url: http://x/api/v1/write', '    queue_config: {max_shard: 2}', '    enable_http2: true', '',
+    'global:',
+    '  scrape_intervall: 15s',
+    '  nonexistent_field: 1',
+    'scrape_configs:',
+    '  - job_name: a',
+    '    consult_sd_configs: [{server: "c:8500"}]',
+    '    relabel_configs:',
+    '      - source_label: [a]',
+    '        action: keep',
+    'remote_write:',
+    '  - url: http://x/api/v1/write',
+    '    queue_config: {max_shard: 2}',
+    '    enable_http2: true',
+    '',
   ].join('\n');
   const { result } = await lintTree(t, { 'prometheus.yml': cfg }, { from: '2.55.1', to: '3.5.0' });
-  const found = result.findings.filter((f) => f.ruleId === 'config-key-unknown').map((f) => `${f.line}:${f.column} ${f.message}`);
+  const found = result.findings
+    .filter((f) => f.ruleId === 'config-key-unknown')
+    .map((f) => `${f.line}:${f.column} ${f.message}`);
   assert.deepEqual(found, [
     '2:3 global.scrape_intervall: scrape_intervall is not a key of global; neither 2.55.1 nor 3.5.0 loads this config (did you mean "scrape_interval"?)',
     '3:3 global.nonexistent_field: nonexistent_field is not a key of global; neither 2.55.1 nor 3.5.0 loads this config',
@@ -95,5 +119,7 @@ test('issue 12 item 6: unknown keys in any section are errors with a did-you-mea
     '8:9 scrape_configs[0].relabel_configs[0].source_label: source_label is not a key of a relabel config; neither 2.55.1 nor 3.5.0 loads this config (did you mean "source_labels"?)',
     '12:20 remote_write[0].queue_config.max_shard: max_shard is not a key of queue_config; neither 2.55.1 nor 3.5.0 loads this config (did you mean "max_shards"?)',
   ]);
-  assert.ok(found.every((f) => result.findings.find((x) => x.message === f.slice(f.indexOf(' ') + 1))?.severity === 'error'));
+  assert.ok(
+    found.every((f) => result.findings.find((x) => x.message === f.slice(f.indexOf(' ') + 1))?.severity === 'error'),
+  );
 });

@@ -28,7 +28,10 @@ function crdToRules(file: string, out: string): string {
   return out;
 }
 
-const backups = (dir: string) => readdirSync(dir, { recursive: true }).map(String).filter((f) => f.includes('.stackshift-') && f.endsWith('.bak'));
+const backups = (dir: string) =>
+  readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => f.includes('.stackshift-') && f.endsWith('.bak'));
 
 test('dual fixes: promtool (2.42, real) accepts the config and rules before and after; comments stay', async (t) => {
   const dir = fixtureCopy(t);
@@ -53,7 +56,8 @@ test('dual fixes: promtool (2.42, real) accepts the config and rules before and 
   assert.match(cfg, /- node-a:80 # no port/);
   assert.match(cfg, /- targets: \[example\.com\]/, 'blackbox targets are left alone');
   assert.match(cfg, /replica: \$\{HOSTNAME\}/, 'the external label is advisory only');
-  for (const line of original.split('\n').filter((l) => l.includes('#'))) assert.ok(cfg.includes(line.slice(line.indexOf('#'))), `comment kept: ${line}`);
+  for (const line of original.split('\n').filter((l) => l.includes('#')))
+    assert.ok(cfg.includes(line.slice(line.indexOf('#'))), `comment kept: ${line}`);
   const rules = readFileSync(join(dir, 'rules/app.yml'), 'utf8');
   assert.match(rules, /holt_winters\(/, 'holt_winters is a cutover change');
   assert.match(rules, /\{le=~"1\|1\\\\\.0"\}\[5m\]\)\)\n {12}\/ sum/, 'block scalar edited in place, indentation kept');
@@ -64,7 +68,11 @@ test('dual fixes: promtool (2.42, real) accepts the config and rules before and 
   assert.doesNotMatch(unit, /allow-overlapping-blocks/);
 
   const cfgFix = res.files.find((f) => f.file.endsWith('prometheus.yml'))!;
-  assert.deepEqual(cfgFix.changes.map((c) => `${c.line} ${c.ruleId}`).sort(), ['14 alertmanager-api-v1', '19 remote-write-http2-default', '32 static-target-default-port']);
+  assert.deepEqual(cfgFix.changes.map((c) => `${c.line} ${c.ruleId}`).sort(), [
+    '14 alertmanager-api-v1',
+    '19 remote-write-http2-default',
+    '32 static-target-default-port',
+  ]);
   // every written file has a backup holding the original
   for (const f of res.files) {
     assert.ok(f.backup && existsSync(f.backup), `backup of ${f.file}`);
@@ -90,10 +98,14 @@ test('JSON dashboards: only the edited strings change; key order and formatting 
   const changed = a.map((l, i) => [l, b[i]]).filter(([x, y]) => x !== y);
   assert.equal(changed.length, 3, 'three queries edited');
   for (const [, line] of changed) assert.match(line, /"(expr|query)": /);
-  assert.match(after, /"expr": "sum\(rate\(http_request_duration_seconds_bucket\{job=~\\"\$job\\", le=~\\"1\|1\\\\\\\\.0\\"\}\[\$__rate_interval\]\)\)"/);
+  assert.match(
+    after,
+    /"expr": "sum\(rate\(http_request_duration_seconds_bucket\{job=~\\"\$job\\", le=~\\"1\|1\\\\\\\\.0\\"\}\[\$__rate_interval\]\)\)"/,
+  );
   assert.match(after, /double_exponential_smoothing\(sum\(rate\(x\[5m\]\)\)\[1h:\], 0\.5, 0\.5\)/);
   assert.match(after, /"title": "Forecast \\u00e9"/, 'escapes outside the edits are kept as written');
-  const keys = (t: string) => JSON.stringify(JSON.parse(t), (_k, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : v));
+  const keys = (t: string) =>
+    JSON.stringify(JSON.parse(t), (_k, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : v));
   assert.equal(keys(after), keys(before));
   assert.ok(after.includes('"expr": "{job=\\"x\\"} |= \\"le=\\\\\\"1\\\\\\"\\""'), 'the Loki query is untouched');
 });
@@ -110,7 +122,10 @@ test('cutover stage: the out-dir holds a complete 3.x set that passes the 3.x ru
 
   // structurally valid for 3.x: nothing left for the dual or cutover phase when linted as a 3.9 config
   const relint = await lintFiles([out], { from: '3.9.0', to: '3.9.0', stage: 'cutover' });
-  assert.deepEqual(relint.findings.map((f) => `${f.ruleId} ${f.file}`), []);
+  assert.deepEqual(
+    relint.findings.map((f) => `${f.ruleId} ${f.file}`),
+    [],
+  );
   const all = await lintFiles([out], { from: '2.55.1', to: '3.9.0', stage: 'cutover' });
   assert.equal(all.findings.filter((f) => f.fix).length, 0, 'no fix left to apply');
 
@@ -127,7 +142,14 @@ test('cutover stage: the out-dir holds a complete 3.x set that passes the 3.x ru
   assert.match(read('flags/deployment.yaml'), /- --agent\n/);
   assert.match(read('flags/compose.yaml'), /--web\.enable-otlp-receiver/);
   assert.doesNotMatch(read('flags/operator.yaml'), /native-histograms|promql-negative-offset/);
-  for (const f of ['prometheus.yml', 'native/prometheus.yml', 'flags/deployment.yaml', 'flags/compose.yaml', 'flags/operator.yaml']) parse(read(f));
+  for (const f of [
+    'prometheus.yml',
+    'native/prometheus.yml',
+    'flags/deployment.yaml',
+    'flags/compose.yaml',
+    'flags/operator.yaml',
+  ])
+    parse(read(f));
 });
 
 test('files that do not parse: a located finding, no crash, nothing written', async (t) => {
@@ -145,21 +167,32 @@ test('files that do not parse: a located finding, no crash, nothing written', as
   assert.equal(res.files.length, 0);
 });
 
-test('the corpus under dual fixes: what promtool 2.42 accepted before it still accepts, and a second run changes nothing', { skip: existsSync(CORPUS) ? false : 'no corpus' }, async (t) => {
-  const dir = tempDir(t, 'stackshift-corpus-');
-  cpSync(CORPUS, dir, { recursive: true });
-  const configs = readdirSync(join(dir, 'configs')).map((f) => join(dir, 'configs', f));
-  const rules = readdirSync(join(dir, 'rules')).filter((f) => f.endsWith('.yml')).map((f) => join(dir, 'rules', f));
-  const okConfigs = configs.filter((f) => promtool('check', 'config', '--syntax-only', f).ok);
-  const okRules = rules.filter((f) => promtool('check', 'rules', f).ok);
-  assert.ok(okConfigs.length >= 2 && okRules.length >= 10);
-  const res = await fixFiles([dir], { from: '2.42.0', to: '3.5.0', stage: 'dual' });
-  assert.deepEqual(res.rejected, []);
-  assert.ok(res.files.some((f) => f.file.endsWith('prometheus-v2-alertmanager-api-v1.yml')));
-  assert.ok(res.files.some((f) => f.file.endsWith('dotdc-k8s-system-coredns.json')));
-  for (const f of okConfigs) assert.ok(promtool('check', 'config', '--syntax-only', f).ok, promtool('check', 'config', '--syntax-only', f).out);
-  for (const f of okRules) assert.ok(promtool('check', 'rules', f).ok, f);
-  for (const f of res.files.filter((x) => x.file.endsWith('.json'))) assert.doesNotThrow(() => JSON.parse(f.after), f.file);
-  const again = await fixFiles([dir], { from: '2.42.0', to: '3.5.0', stage: 'dual' });
-  assert.equal(again.files.length, 0);
-});
+test(
+  'the corpus under dual fixes: what promtool 2.42 accepted before it still accepts, and a second run changes nothing',
+  { skip: existsSync(CORPUS) ? false : 'no corpus' },
+  async (t) => {
+    const dir = tempDir(t, 'stackshift-corpus-');
+    cpSync(CORPUS, dir, { recursive: true });
+    const configs = readdirSync(join(dir, 'configs')).map((f) => join(dir, 'configs', f));
+    const rules = readdirSync(join(dir, 'rules'))
+      .filter((f) => f.endsWith('.yml'))
+      .map((f) => join(dir, 'rules', f));
+    const okConfigs = configs.filter((f) => promtool('check', 'config', '--syntax-only', f).ok);
+    const okRules = rules.filter((f) => promtool('check', 'rules', f).ok);
+    assert.ok(okConfigs.length >= 2 && okRules.length >= 10);
+    const res = await fixFiles([dir], { from: '2.42.0', to: '3.5.0', stage: 'dual' });
+    assert.deepEqual(res.rejected, []);
+    assert.ok(res.files.some((f) => f.file.endsWith('prometheus-v2-alertmanager-api-v1.yml')));
+    assert.ok(res.files.some((f) => f.file.endsWith('dotdc-k8s-system-coredns.json')));
+    for (const f of okConfigs)
+      assert.ok(
+        promtool('check', 'config', '--syntax-only', f).ok,
+        promtool('check', 'config', '--syntax-only', f).out,
+      );
+    for (const f of okRules) assert.ok(promtool('check', 'rules', f).ok, f);
+    for (const f of res.files.filter((x) => x.file.endsWith('.json')))
+      assert.doesNotThrow(() => JSON.parse(f.after), f.file);
+    const again = await fixFiles([dir], { from: '2.42.0', to: '3.5.0', stage: 'dual' });
+    assert.equal(again.files.length, 0);
+  },
+);

@@ -14,12 +14,25 @@ import { FIXTURES } from './helpers.js';
 test('systemd unit: ExecStart with continuation lines, every argument located', () => {
   const text = readFileSync(join(FIXTURES, 'flags/prometheus.service'), 'utf8');
   const [src] = systemdFlagSources(text, new LineIndex(text));
-  assert.deepEqual(src.args.map((a) => a.name), ['config.file', 'storage.tsdb.path', 'storage.tsdb.retention', 'enable-feature', 'web.enable-lifecycle', 'storage.tsdb.allow-overlapping-blocks']);
+  assert.deepEqual(
+    src.args.map((a) => a.name),
+    [
+      'config.file',
+      'storage.tsdb.path',
+      'storage.tsdb.retention',
+      'enable-feature',
+      'web.enable-lifecycle',
+      'storage.tsdb.allow-overlapping-blocks',
+    ],
+  );
   const ret = src.args[2];
   assert.equal(text.slice(ret.nameFrom, ret.nameTo), '--storage.tsdb.retention');
   assert.equal(text.slice(ret.valueFrom!, ret.valueTo!), '30d');
   const feat = src.args[3].features!;
-  assert.deepEqual(feat.map((f) => text.slice(f.from, f.to)), ['promql-at-modifier', 'remote-write-receiver', 'expand-external-labels']);
+  assert.deepEqual(
+    feat.map((f) => text.slice(f.from, f.to)),
+    ['promql-at-modifier', 'remote-write-receiver', 'expand-external-labels'],
+  );
 });
 
 /** The file after the args source's editor adds `flag` after the last flag. */
@@ -37,23 +50,53 @@ test('args file: an added flag gets its own line when the file has one flag per 
   const unit = '/opt/prometheus/prometheus\n--config.file=prometheus.yml\n--storage.tsdb.path=data\n';
   const fixed = withArgAdded(unit, feat);
   assert.equal(fixed, `${unit}${feat}\n`);
-  assert.deepEqual(fixed.split('\n').filter(Boolean).slice(1).map((l) => l.split(/\s+/).length), [1, 1, 1], 'every flag line holds one flag');
-  assert.deepEqual(parseArgsUnit(fixed, 'p.args').args, ['--config.file=prometheus.yml', '--storage.tsdb.path=data', feat]);
+  assert.deepEqual(
+    fixed
+      .split('\n')
+      .filter(Boolean)
+      .slice(1)
+      .map((l) => l.split(/\s+/).length),
+    [1, 1, 1],
+    'every flag line holds one flag',
+  );
+  assert.deepEqual(parseArgsUnit(fixed, 'p.args').args, [
+    '--config.file=prometheus.yml',
+    '--storage.tsdb.path=data',
+    feat,
+  ]);
   // flags only, one per line, no trailing newline; a "--name value" pair as the last flag
-  assert.equal(withArgAdded('--config.file=p.yml\n--storage.tsdb.path data', feat), `--config.file=p.yml\n--storage.tsdb.path data\n${feat}`);
+  assert.equal(
+    withArgAdded('--config.file=p.yml\n--storage.tsdb.path data', feat),
+    `--config.file=p.yml\n--storage.tsdb.path data\n${feat}`,
+  );
   // indented lines keep their indent
-  assert.equal(withArgAdded('prometheus\n  --config.file=p.yml\n', feat), `prometheus\n  --config.file=p.yml\n  ${feat}\n`);
+  assert.equal(
+    withArgAdded('prometheus\n  --config.file=p.yml\n', feat),
+    `prometheus\n  --config.file=p.yml\n  ${feat}\n`,
+  );
   // a single-line command stays on one line, with or without the binary, a comment above it or one flag
-  assert.equal(withArgAdded('prometheus --config.file=p.yml --web.enable-lifecycle\n', feat), `prometheus --config.file=p.yml --web.enable-lifecycle ${feat}\n`);
-  assert.equal(withArgAdded('# flags\n--config.file=p.yml --web.enable-lifecycle\n', feat), `# flags\n--config.file=p.yml --web.enable-lifecycle ${feat}\n`);
+  assert.equal(
+    withArgAdded('prometheus --config.file=p.yml --web.enable-lifecycle\n', feat),
+    `prometheus --config.file=p.yml --web.enable-lifecycle ${feat}\n`,
+  );
+  assert.equal(
+    withArgAdded('# flags\n--config.file=p.yml --web.enable-lifecycle\n', feat),
+    `# flags\n--config.file=p.yml --web.enable-lifecycle ${feat}\n`,
+  );
   assert.equal(withArgAdded('# flags\n--config.file=p.yml\n', feat), `# flags\n--config.file=p.yml ${feat}\n`);
   // an environment line: the flag goes inside its quotes
-  assert.equal(withArgAdded('ARGS="--config.file=p.yml --web.enable-lifecycle"\n', feat), `ARGS="--config.file=p.yml --web.enable-lifecycle ${feat}"\n`);
+  assert.equal(
+    withArgAdded('ARGS="--config.file=p.yml --web.enable-lifecycle"\n', feat),
+    `ARGS="--config.file=p.yml --web.enable-lifecycle ${feat}"\n`,
+  );
 });
 
 test('args file, Kubernetes Deployment, docker-compose and Operator resources', () => {
   const args = readFileSync(join(FIXTURES, 'flags/prometheus.args'), 'utf8');
-  assert.deepEqual(argsFileFlagSource(args, new LineIndex(args)).args.map((a) => `${a.name}=${a.value}`), ['storage.tsdb.retention=15d', 'enable-feature=native-histograms', 'alertmanager.timeout=10s']);
+  assert.deepEqual(
+    argsFileFlagSource(args, new LineIndex(args)).args.map((a) => `${a.name}=${a.value}`),
+    ['storage.tsdb.retention=15d', 'enable-feature=native-histograms', 'alertmanager.timeout=10s'],
+  );
   const yamlSources = (f: string) => {
     const text = readFileSync(join(FIXTURES, 'flags', f), 'utf8');
     return { text, sources: yamlFlagSources(text, new LineIndex(text), parseAllDocuments(text) as never) };
@@ -61,16 +104,31 @@ test('args file, Kubernetes Deployment, docker-compose and Operator resources', 
   const dep = yamlSources('deployment.yaml');
   assert.equal(dep.sources.length, 1, 'the config-reloader sidecar is not Prometheus');
   const feat = dep.sources[0].args.find((a) => a.name === 'enable-feature')!;
-  assert.deepEqual(feat.features!.map((f) => dep.text.slice(f.from, f.to)), ['agent', 'auto-gomemlimit'], 'offsets inside a quoted YAML scalar');
+  assert.deepEqual(
+    feat.features!.map((f) => dep.text.slice(f.from, f.to)),
+    ['agent', 'auto-gomemlimit'],
+    'offsets inside a quoted YAML scalar',
+  );
   const compose = yamlSources('compose.yaml');
-  assert.deepEqual(compose.sources.map((s) => s.label), ['service prometheus']);
-  assert.deepEqual(compose.sources[0].args.map((a) => a.name), ['config.file', 'enable-feature', 'storage.tsdb.retention']);
+  assert.deepEqual(
+    compose.sources.map((s) => s.label),
+    ['service prometheus'],
+  );
+  assert.deepEqual(
+    compose.sources[0].args.map((a) => a.name),
+    ['config.file', 'enable-feature', 'storage.tsdb.retention'],
+  );
   const op = yamlSources('operator.yaml');
-  assert.deepEqual(op.sources[0].args[0].features!.map((f) => f.name), ['promql-negative-offset', 'native-histograms']);
+  assert.deepEqual(
+    op.sources[0].args[0].features!.map((f) => f.name),
+    ['promql-negative-offset', 'native-histograms'],
+  );
 });
 
 test('live server (real Prometheus): only flags that differ from 2.x defaults count', async (t) => {
-  const server = await startServer(t, { extraArgs: ['--storage.tsdb.retention=15d', '--enable-feature=promql-at-modifier,remote-write-receiver'] });
+  const server = await startServer(t, {
+    extraArgs: ['--storage.tsdb.retention=15d', '--enable-feature=promql-at-modifier,remote-write-receiver'],
+  });
   const r = await lintFiles([], { from: '2.42.0', to: '3.5.0', flagsFrom: [server.url] });
   const ids = r.findings.map((f) => `${f.ruleId}:${f.message.split(/[ :]/)[0]}`).sort();
   assert.ok(ids.includes('removed-cli-flag:--storage.tsdb.retention'), ids.join('\n'));
@@ -87,7 +145,25 @@ test('live server (real Prometheus): only flags that differ from 2.x defaults co
   // the same server named in stackshift.yaml, through the CLI
   const cfg = join(tempDir(t), 'stackshift.yaml');
   writeFileSync(cfg, `endpoints:\n  prom:\n    type: prometheus\n    url: ${server.url}\n`);
-  const cli = spawnSync(process.execPath, [join(process.cwd(), 'dist/src/cli/main.js'), '-c', cfg, 'lint', 'prom3', '--from', '2.42.0', '--to', '3.5.0', '--flags-from', 'endpoint:prom', '-o', 'json'], { encoding: 'utf8' });
+  const cli = spawnSync(
+    process.execPath,
+    [
+      join(process.cwd(), 'dist/src/cli/main.js'),
+      '-c',
+      cfg,
+      'lint',
+      'prom3',
+      '--from',
+      '2.42.0',
+      '--to',
+      '3.5.0',
+      '--flags-from',
+      'endpoint:prom',
+      '-o',
+      'json',
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(cli.status, 1, cli.stderr);
   assert.ok(JSON.parse(cli.stdout).findings.some((f: { ruleId: string }) => f.ruleId === 'removed-cli-flag'));
 });

@@ -23,7 +23,11 @@ export function writeTree(t: TestContext, files: Record<string, string>): string
 }
 
 /** Lints a set of in-line files. */
-export async function lintTree(t: TestContext, files: Record<string, string>, opts: LintOptions = {}): Promise<{ dir: string; result: LintResult }> {
+export async function lintTree(
+  t: TestContext,
+  files: Record<string, string>,
+  opts: LintOptions = {},
+): Promise<{ dir: string; result: LintResult }> {
   const dir = writeTree(t, files);
   const result = await lintFiles([dir], { from: '2.55.1', to: '3.9.0', ...opts });
   return { dir, result };

@@ -24,7 +24,11 @@ export function labPrometheusBinary(version: string, binary: 'prometheus' | 'pro
   }
 }
 
-export function runPromtool(bin: string, args: string[], cwd?: string): { ok: boolean; code: number | null; out: string } {
+export function runPromtool(
+  bin: string,
+  args: string[],
+  cwd?: string,
+): { ok: boolean; code: number | null; out: string } {
   const r = spawnSync(bin, args, { encoding: 'utf8', cwd, timeout: 120_000 });
   return { ok: r.status === 0, code: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }

@@ -35,7 +35,16 @@ export async function lokiUnderTest(t: TestContext, opts: LokiDoubleOptions = {}
   }
   const source = endpointFromUrl(url, 'loki', { tenant: `old-${id}`, retries: 4 });
   const target = endpointFromUrl(url, 'loki', { tenant: `new-${id}`, retries: 4 });
-  const flags = ['--source-url', url, '--source-tenant', source.tenant!, '--target-url', url, '--target-tenant', target.tenant!];
+  const flags = [
+    '--source-url',
+    url,
+    '--source-tenant',
+    source.tenant!,
+    '--target-url',
+    url,
+    '--target-tenant',
+    target.tenant!,
+  ];
   return { url, double, source, target, flags, real: Boolean(REAL_LOKI) };
 }
 
@@ -46,17 +55,27 @@ export async function seed(endpoint: ResolvedEndpoint, streams: LokiStream[], ba
   const c = new LokiClient(endpoint);
   try {
     const jobs = streams.map((s) => async () => {
-      for (let i = 0; i < s.entries.length; i += batch) await c.push([{ labels: s.labels, entries: s.entries.slice(i, i + batch) }]);
+      for (let i = 0; i < s.entries.length; i += batch)
+        await c.push([{ labels: s.labels, entries: s.entries.slice(i, i + batch) }]);
     });
     const queue = jobs.slice();
-    await Promise.all(Array.from({ length: 4 }, async () => { for (let j = queue.shift(); j; j = queue.shift()) await j(); }));
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let j = queue.shift(); j; j = queue.shift()) await j();
+      }),
+    );
   } finally {
     await c.close();
   }
 }
 
 /** Every line of every stream on a side, as (stream, ts, line, metadata) keys with their multiplicity. */
-export async function readAll(endpoint: ResolvedEndpoint, selector: string, startMs: number, endMs: number): Promise<Map<string, number>> {
+export async function readAll(
+  endpoint: ResolvedEndpoint,
+  selector: string,
+  startMs: number,
+  endMs: number,
+): Promise<Map<string, number>> {
   const c = new LokiClient(endpoint);
   const out = new Map<string, number>();
   try {
@@ -77,14 +96,26 @@ export async function readAll(endpoint: ResolvedEndpoint, selector: string, star
 }
 
 export function keyOf(labels: Record<string, string>, e: LokiEntry): string {
-  const l = Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',');
-  const m = e.metadata ? Object.keys(e.metadata).sort().map((k) => `${k}=${e.metadata![k]}`).join(',') : '';
+  const l = Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join(',');
+  const m = e.metadata
+    ? Object.keys(e.metadata)
+        .sort()
+        .map((k) => `${k}=${e.metadata![k]}`)
+        .join(',')
+    : '';
   return `${l}|${e.tsNs}|${e.line}|${m}`;
 }
 
 export function expectedKeys(streams: LokiStream[]): Map<string, number> {
   const out = new Map<string, number>();
-  for (const s of streams) for (const e of s.entries) { const k = keyOf(s.labels, e); out.set(k, (out.get(k) ?? 0) + 1); }
+  for (const s of streams)
+    for (const e of s.entries) {
+      const k = keyOf(s.labels, e);
+      out.set(k, (out.get(k) ?? 0) + 1);
+    }
   return out;
 }
 

@@ -6,7 +6,11 @@ import { chromium, type Browser } from 'playwright-core';
  * is installed, else the chromium-headless-shell package that scripts/install-chromium.sh installs (its binary,
  * not the /usr/bin wrapper script, so that closing the browser ends the process playwright started).
  */
-export const CHROMIUM = ['/usr/bin/chromium', '/usr/lib/chromium/chromium-headless-shell', '/usr/bin/chromium-headless-shell'].find((p) => existsSync(p));
+export const CHROMIUM = [
+  '/usr/bin/chromium',
+  '/usr/lib/chromium/chromium-headless-shell',
+  '/usr/bin/chromium-headless-shell',
+].find((p) => existsSync(p));
 
 export interface PageLoad {
   /** Console errors and assertions, uncaught exceptions and failed requests the page produced. */
@@ -20,8 +24,14 @@ export interface PageLoad {
  * browser however it ends. `_profileDir` is unused (playwright keeps its own temporary profile).
  */
 export async function loadPage(url: string, _profileDir: string, evaluate: Record<string, string>): Promise<PageLoad> {
-  if (!CHROMIUM) throw new Error('no chromium: apt-get install -y chromium-headless-shell (scripts/install-chromium.sh)');
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'], timeout: 60_000 });
+  if (!CHROMIUM)
+    throw new Error('no chromium: apt-get install -y chromium-headless-shell (scripts/install-chromium.sh)');
+  const browser: Browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox'],
+    timeout: 60_000,
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 1024, height: 1400 } });
     const errors: string[] = [];

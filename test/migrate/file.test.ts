@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { InputError, UsageError } from '../../src/errors/index.js';
-import { initMigrationText, MigrationEngine, parseGate, evaluateGate, parseMigrationText, type InitOptions } from '../../src/migrate/index.js';
+import {
+  initMigrationText,
+  MigrationEngine,
+  parseGate,
+  evaluateGate,
+  parseMigrationText,
+  type InitOptions,
+} from '../../src/migrate/index.js';
 import { runCli, tempDir } from '../harness/index.js';
 
 const BASE = `version: 1
@@ -29,15 +36,55 @@ function err(text: string, known: string[] = [], env: Record<string, string> = {
 test('migration file: errors name file, line and key', () => {
   const cases: Array<[string, string, number | undefined, RegExp]> = [
     ['unknown kind', `${BASE}      - id: a\n        kind: rules-sync\n`, 10, /unknown step kind "rules-sync"/],
-    ['bad param', `${BASE}      - id: a\n        kind: backfill-metrics\n        params:\n          start: yesterday\n`, 12, /phases\.0\.steps\.0\.params\.start: expected a time/],
-    ['unknown param', `${BASE}      - id: a\n        kind: verify-metrics\n        params:\n          tolerence: 0.1\n`, 12, /unknown key "tolerence"/],
-    ['gate on a figure the kind lacks', `${BASE}      - id: a\n        kind: verify-metrics\n        gates: ["consistancy >= 99"]\n`, 11, /reports no figure "consistancy"/],
-    ['gate syntax', `${BASE}      - id: a\n        kind: verify-metrics\n        gates: ["consistency at least 99"]\n`, 11, /not understood/],
-    ['gate naming a later step', `${BASE}      - id: g\n        kind: gate\n        gates: ["v.consistency >= 99"]\n      - id: v\n        kind: verify-metrics\n`, 11, /not an earlier step/],
+    [
+      'bad param',
+      `${BASE}      - id: a\n        kind: backfill-metrics\n        params:\n          start: yesterday\n`,
+      12,
+      /phases\.0\.steps\.0\.params\.start: expected a time/,
+    ],
+    [
+      'unknown param',
+      `${BASE}      - id: a\n        kind: verify-metrics\n        params:\n          tolerence: 0.1\n`,
+      12,
+      /unknown key "tolerence"/,
+    ],
+    [
+      'gate on a figure the kind lacks',
+      `${BASE}      - id: a\n        kind: verify-metrics\n        gates: ["consistancy >= 99"]\n`,
+      11,
+      /reports no figure "consistancy"/,
+    ],
+    [
+      'gate syntax',
+      `${BASE}      - id: a\n        kind: verify-metrics\n        gates: ["consistency at least 99"]\n`,
+      11,
+      /not understood/,
+    ],
+    [
+      'gate naming a later step',
+      `${BASE}      - id: g\n        kind: gate\n        gates: ["v.consistency >= 99"]\n      - id: v\n        kind: verify-metrics\n`,
+      11,
+      /not an earlier step/,
+    ],
     ['gate step without gates', `${BASE}      - id: g\n        kind: gate\n`, 9, /needs at least 1 gate/],
-    ['duplicate id', `${BASE}      - id: a\n        kind: verify-metrics\n      - id: a\n        kind: verify-metrics\n`, 11, /used twice/],
-    ['undefined endpoint', `${BASE}      - id: a\n        kind: verify-metrics\n        params:\n          to: nowhere\n`, 12, /endpoint "nowhere" is not defined/],
-    ['missing env', `${BASE}      - id: a\n        kind: wait\n        params:\n          duration: \${WAIT_FOR}\n`, 12, /WAIT_FOR is not set/],
+    [
+      'duplicate id',
+      `${BASE}      - id: a\n        kind: verify-metrics\n      - id: a\n        kind: verify-metrics\n`,
+      11,
+      /used twice/,
+    ],
+    [
+      'undefined endpoint',
+      `${BASE}      - id: a\n        kind: verify-metrics\n        params:\n          to: nowhere\n`,
+      12,
+      /endpoint "nowhere" is not defined/,
+    ],
+    [
+      'missing env',
+      `${BASE}      - id: a\n        kind: wait\n        params:\n          duration: \${WAIT_FOR}\n`,
+      12,
+      /WAIT_FOR is not set/,
+    ],
   ];
   for (const [name, text, line, re] of cases) {
     const e = err(text);
@@ -51,10 +98,22 @@ test('migration file: errors name file, line and key', () => {
     assert.equal(e.exitCode, 2, name);
   }
   // ${ENV} expansion, endpoint names from stackshift.yaml
-  const ok = parseMigrationText(`version: 1\nphases:\n  - name: one\n    steps:\n      - id: w\n        kind: wait\n        params: { duration: "\${WAIT_FOR:-2h}" }\n      - id: v\n        kind: verify-metrics\n        params: { from: prom, to: mimir }\n`, '/x/m.yaml', ['prom', 'mimir'], {});
-  assert.deepEqual(ok.steps.map((s) => s.id), ['w', 'v']);
+  const ok = parseMigrationText(
+    `version: 1\nphases:\n  - name: one\n    steps:\n      - id: w\n        kind: wait\n        params: { duration: "\${WAIT_FOR:-2h}" }\n      - id: v\n        kind: verify-metrics\n        params: { from: prom, to: mimir }\n`,
+    '/x/m.yaml',
+    ['prom', 'mimir'],
+    {},
+  );
+  assert.deepEqual(
+    ok.steps.map((s) => s.id),
+    ['w', 'v'],
+  );
   assert.equal((ok.steps[0].params as { duration: string }).duration, '2h');
-  assert.deepEqual(ok.steps[1].gates.map((g) => g.text), ['consistency >= 99.9', 'evidence == 1'], 'default gates of the kind');
+  assert.deepEqual(
+    ok.steps[1].gates.map((g) => g.text),
+    ['consistency >= 99.9', 'evidence == 1'],
+    'default gates of the kind',
+  );
 });
 
 test('gates: data evaluated against figures; a missing figure fails', () => {
@@ -69,28 +128,81 @@ test('gates: data evaluated against figures; a missing figure fails', () => {
 
 test('migrate init: the runbook plan for the endpoints given, valid, phases in order', () => {
   const o: InitOptions = {
-    name: 'm', endpoints: { prometheus: { url: 'http://p:9090' }, mimir: { url: 'http://m:8080', tenant: 't1' }, grafana: { url: 'http://g:3000' }, loki: { url: 'http://l:3100' }, 'new-loki': { url: 'http://l2:3100', type: 'loki' } },
-    configured: [], fromDatasource: 'Prometheus', toDatasource: 'Mimir', metricsHistory: '30d', tracesHistory: '7d', logsHistory: '14d', parallelRun: '7d',
+    name: 'm',
+    endpoints: {
+      prometheus: { url: 'http://p:9090' },
+      mimir: { url: 'http://m:8080', tenant: 't1' },
+      grafana: { url: 'http://g:3000' },
+      loki: { url: 'http://l:3100' },
+      'new-loki': { url: 'http://l2:3100', type: 'loki' },
+    },
+    configured: [],
+    fromDatasource: 'Prometheus',
+    toDatasource: 'Mimir',
+    metricsHistory: '30d',
+    tracesHistory: '7d',
+    logsHistory: '14d',
+    parallelRun: '7d',
   };
   const plan = parseMigrationText(initMigrationText(o), '/x/m.yaml', [], {});
-  assert.deepEqual(plan.phases.map((p) => p.name), ['Foundation and dual collection', 'Mimir and backfill', 'Grafana, dashboards and correlations', 'Cut-over', 'Decommission']);
-  assert.deepEqual(plan.steps.map((s) => s.kind), ['logs-copy', 'logs-verify', 'backfill-metrics', 'verify-metrics', 'dashboards-migrate', 'gate', 'wait', 'verify-metrics', 'gate']);
+  assert.deepEqual(
+    plan.phases.map((p) => p.name),
+    [
+      'Foundation and dual collection',
+      'Mimir and backfill',
+      'Grafana, dashboards and correlations',
+      'Cut-over',
+      'Decommission',
+    ],
+  );
+  assert.deepEqual(
+    plan.steps.map((s) => s.kind),
+    [
+      'logs-copy',
+      'logs-verify',
+      'backfill-metrics',
+      'verify-metrics',
+      'dashboards-migrate',
+      'gate',
+      'wait',
+      'verify-metrics',
+      'gate',
+    ],
+  );
   assert.equal(plan.endpoints.mimir.tenant, 't1');
-  assert.deepEqual(plan.steps.find((s) => s.id === 'cutover-gate')!.gates.map((g) => g.text), ['verify-metrics.consistency >= 99.9', 'logs-verify.consistency >= 99.9']);
+  assert.deepEqual(
+    plan.steps.find((s) => s.id === 'cutover-gate')!.gates.map((g) => g.text),
+    ['verify-metrics.consistency >= 99.9', 'logs-verify.consistency >= 99.9'],
+  );
   // without Grafana and logs: those phases are left out; without Mimir: refused
-  const small = parseMigrationText(initMigrationText({ ...o, endpoints: {}, configured: ['prometheus', 'mimir'] }), '/x/m.yaml', ['prometheus', 'mimir'], {});
-  assert.deepEqual(small.phases.map((p) => p.name), ['Mimir and backfill', 'Cut-over', 'Decommission']);
-  assert.throws(() => initMigrationText({ ...o, endpoints: { prometheus: { url: 'http://p:9090' } } }), /needs the Prometheus and the Mimir/);
+  const small = parseMigrationText(
+    initMigrationText({ ...o, endpoints: {}, configured: ['prometheus', 'mimir'] }),
+    '/x/m.yaml',
+    ['prometheus', 'mimir'],
+    {},
+  );
+  assert.deepEqual(
+    small.phases.map((p) => p.name),
+    ['Mimir and backfill', 'Cut-over', 'Decommission'],
+  );
+  assert.throws(
+    () => initMigrationText({ ...o, endpoints: { prometheus: { url: 'http://p:9090' } } }),
+    /needs the Prometheus and the Mimir/,
+  );
 });
 
 test('wait step: the deadline is stored in the state and survives restarts', async (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'm.yaml');
-  writeFileSync(file, 'version: 1\nname: w\nphases:\n  - name: p\n    steps:\n      - id: soak\n        kind: wait\n        params: { duration: 2h }\n      - id: after\n        kind: wait\n        params: { duration: 0s }\n');
+  writeFileSync(
+    file,
+    'version: 1\nname: w\nphases:\n  - name: p\n    steps:\n      - id: soak\n        kind: wait\n        params: { duration: 2h }\n      - id: after\n        kind: wait\n        params: { duration: 0s }\n',
+  );
   const plan = parseMigrationText((await import('node:fs')).readFileSync(file, 'utf8'), file, [], {});
   const state = join(dir, 'state.db');
   let now = Date.UTC(2026, 0, 1);
-  const engine = () => new MigrationEngine({ plan, loaded: { config: {}, baseDir: dir }, statePath: state, now: () => now });
+  const engine = () =>
+    new MigrationEngine({ plan, loaded: { config: {}, baseDir: dir }, statePath: state, now: () => now });
   const e1 = engine();
   const r1 = await e1.run();
   e1.close();
@@ -107,11 +219,19 @@ test('wait step: the deadline is stored in the state and survives restarts', asy
   const e3 = engine();
   const r3 = await e3.run();
   assert.equal(r3.outcome, 'complete');
-  assert.deepEqual(e3.state.steps().map((s) => s.status), ['done', 'done']);
+  assert.deepEqual(
+    e3.state.steps().map((s) => s.status),
+    ['done', 'done'],
+  );
   assert.equal(e3.state.step('soak')!.figures!.waited_hours, 2);
   // a changed definition of a done step is refused
   e3.close();
-  const changed = parseMigrationText('version: 1\nname: w\nphases:\n  - name: p\n    steps:\n      - id: soak\n        kind: wait\n        params: { duration: 3h }\n', file, [], {});
+  const changed = parseMigrationText(
+    'version: 1\nname: w\nphases:\n  - name: p\n    steps:\n      - id: soak\n        kind: wait\n        params: { duration: 3h }\n',
+    file,
+    [],
+    {},
+  );
   const e4 = new MigrationEngine({ plan: changed, loaded: { config: {}, baseDir: dir }, statePath: state });
   await assert.rejects(e4.run(), /step "soak" changed/);
   e4.close();
@@ -123,7 +243,10 @@ test('CLI: a bad migration file is one line with file:line (key), exit 2, no sta
   writeFileSync(file, `${BASE}      - id: a\n        kind: verify-metrics\n        gates: ["consistancy >= 99"]\n`);
   const r = await runCli(['migrate', 'plan', '--file', file, '--state', join(dir, 's.db')], { cwd: dir });
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:11:\\d+ \\(phases\\.0\\.steps\\.0\\.gates\\.0\\)`));
+  assert.match(
+    r.stderr,
+    new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:11:\\d+ \\(phases\\.0\\.steps\\.0\\.gates\\.0\\)`),
+  );
   assert.doesNotMatch(r.stderr, /\n\s+at /);
   assert.equal(r.stdout, '');
 });
@@ -162,7 +285,10 @@ phases:
     const r = await e.run({ until: 'a' });
     assert.equal(r.outcome, 'until');
     assert.deepEqual(r.ran, ['a']);
-    assert.deepEqual(e.state.steps().map((s) => s.status), ['done', 'pending', 'pending', 'pending', 'pending']);
+    assert.deepEqual(
+      e.state.steps().map((s) => s.status),
+      ['done', 'pending', 'pending', 'pending', 'pending'],
+    );
   });
   await withEngine(async (e) => {
     const r = await e.run({ phase: 1 });
@@ -171,24 +297,45 @@ phases:
     const r2 = await e.run({ phase: 2 });
     assert.equal(r2.outcome, 'gate-failed', 'a waited 0 hours: the gate on its figure fails');
     assert.equal(r2.failedStep, 'g');
-    assert.deepEqual(r2.gates!.map((g) => [g.figure, g.passed]), [['a.waited_hours', false]]);
+    assert.deepEqual(
+      r2.gates!.map((g) => [g.figure, g.passed]),
+      [['a.waited_hours', false]],
+    );
     assert.ok(r2.gates![0].actual! >= 0 && r2.gates![0].actual! < 0.01, `measured ${r2.gates![0].actual}`);
     assert.equal(e.state.step('g')!.status, 'failed');
     assert.equal(e.state.step('v')!.status, 'pending', 'the phase stopped; later phases did not run');
     const rb = await e.rollback(1);
     assert.deepEqual(rb.rolledBack, ['g', 'c'], 'phase 2 only, last step first');
-    assert.deepEqual(e.state.steps().map((s) => s.status), ['done', 'done', 'rolled-back', 'rolled-back', 'pending']);
+    assert.deepEqual(
+      e.state.steps().map((s) => s.status),
+      ['done', 'done', 'rolled-back', 'rolled-back', 'pending'],
+    );
   });
   // a step that errs: failed with the reason, outcome error (exit 2 in the CLI)
-  const plan3 = parseMigrationText(text.replace('["a.waited_hours >= 1"]', '["a.waited_hours >= 0"]'), join(dir, 'm.yaml'), [], {});
-  const e3 = new MigrationEngine({ plan: plan3, loaded: { config: {}, baseDir: dir }, statePath: join(dir, 'state3.db') });
+  const plan3 = parseMigrationText(
+    text.replace('["a.waited_hours >= 1"]', '["a.waited_hours >= 0"]'),
+    join(dir, 'm.yaml'),
+    [],
+    {},
+  );
+  const e3 = new MigrationEngine({
+    plan: plan3,
+    loaded: { config: {}, baseDir: dir },
+    statePath: join(dir, 'state3.db'),
+  });
   try {
     const r = await e3.run();
     assert.equal(r.outcome, 'error');
     assert.equal(r.failedStep, 'v');
     assert.match(r.error!, /127\.0\.0\.1:1|refused|ECONNREFUSED/);
     assert.equal(e3.state.step('v')!.status, 'failed');
-    assert.deepEqual(e3.state.steps().slice(0, 4).map((s) => s.status), ['done', 'done', 'done', 'done']);
+    assert.deepEqual(
+      e3.state
+        .steps()
+        .slice(0, 4)
+        .map((s) => s.status),
+      ['done', 'done', 'done', 'done'],
+    );
   } finally {
     e3.close();
   }
@@ -196,13 +343,35 @@ phases:
 
 test('CLI migrate init: writes a plan that loads, never over an existing file, never with credentials', async (t) => {
   const dir = tempDir(t);
-  const args = ['migrate', 'init', '--prometheus-url', 'http://prom:9090', '--mimir-url', 'http://mimir:8080', '--mimir-tenant', 't1', '--grafana-url', 'http://grafana:3000'];
+  const args = [
+    'migrate',
+    'init',
+    '--prometheus-url',
+    'http://prom:9090',
+    '--mimir-url',
+    'http://mimir:8080',
+    '--mimir-tenant',
+    't1',
+    '--grafana-url',
+    'http://grafana:3000',
+  ];
   const r = await runCli(args, { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   const plan = await runCli(['migrate', 'plan', '-o', 'json', '--state', join(dir, 's.db')], { cwd: dir });
   assert.equal(plan.code, 0, plan.stderr);
   const doc = JSON.parse(plan.stdout) as { steps: Array<{ id: string; phase: number; gates: string[] }> };
-  assert.deepEqual(doc.steps.map((s) => `${s.phase}:${s.id}`), ['1:backfill-metrics', '1:verify-metrics', '2:dashboards-migrate', '3:cutover-gate', '3:parallel-run', '4:final-verify-metrics', '4:decommission-gate']);
+  assert.deepEqual(
+    doc.steps.map((s) => `${s.phase}:${s.id}`),
+    [
+      '1:backfill-metrics',
+      '1:verify-metrics',
+      '2:dashboards-migrate',
+      '3:cutover-gate',
+      '3:parallel-run',
+      '4:final-verify-metrics',
+      '4:decommission-gate',
+    ],
+  );
   assert.deepEqual(doc.steps[1].gates, ['consistency >= 99.9', 'evidence == 1']);
   const again = await runCli(args, { cwd: dir });
   assert.equal(again.code, 2);

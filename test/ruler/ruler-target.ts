@@ -3,7 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
-import { startMimirRulerDouble, type MimirRulerDouble, type MimirRulerDoubleOptions } from '../doubles/mimir-ruler-double.js';
+import {
+  startMimirRulerDouble,
+  type MimirRulerDouble,
+  type MimirRulerDoubleOptions,
+} from '../doubles/mimir-ruler-double.js';
 
 /**
  * The ruler a test talks to: the contract double by default, or a real Mimir when STACKSHIFT_TEST_MIMIR_URL
@@ -34,7 +38,13 @@ export interface RulerUnderTest {
   post(namespace: string, yaml: string): Promise<number>;
 }
 
-async function call(base: string, method: string, path: string, tenant: string | undefined, body?: string): Promise<{ status: number; text: string }> {
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  tenant: string | undefined,
+  body?: string,
+): Promise<{ status: number; text: string }> {
   const headers: Record<string, string> = {};
   if (tenant) headers['X-Scope-OrgID'] = tenant;
   if (body !== undefined) headers['Content-Type'] = 'application/yaml';
@@ -46,11 +56,23 @@ function startProxy(target: string, calls: string[]): Promise<Server> {
   const t = new URL(target);
   const server = createServer((req, res) => {
     calls.push(`${req.method} ${req.url}`);
-    const up = httpRequest({ host: t.hostname, port: t.port, method: req.method, path: `${t.pathname.replace(/\/+$/, '')}${req.url}`, headers: { ...req.headers, host: t.host } }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
+    const up = httpRequest(
+      {
+        host: t.hostname,
+        port: t.port,
+        method: req.method,
+        path: `${t.pathname.replace(/\/+$/, '')}${req.url}`,
+        headers: { ...req.headers, host: t.host },
+      },
+      (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      },
+    );
+    up.on('error', (e) => {
+      res.writeHead(502);
+      res.end(String(e));
     });
-    up.on('error', (e) => { res.writeHead(502); res.end(String(e)); });
     req.pipe(up);
   });
   return new Promise((r) => server.listen(0, '127.0.0.1', () => r(server)));
@@ -75,7 +97,8 @@ export async function rulerUnderTest(t: TestContext, opts: MimirRulerDoubleOptio
       const all = await call(direct, 'GET', `${prefix}/config/v1/rules`, tenant);
       const doc = all.status === 200 ? (parseYaml(all.text) as Record<string, unknown> | null) : null;
       for (const ns of Object.keys(doc ?? {})) {
-        if (ns.startsWith(id)) await call(direct, 'DELETE', `${prefix}/config/v1/rules/${encodeURIComponent(ns)}`, tenant);
+        if (ns.startsWith(id))
+          await call(direct, 'DELETE', `${prefix}/config/v1/rules/${encodeURIComponent(ns)}`, tenant);
       }
     }
     proxy.closeAllConnections();
@@ -83,9 +106,16 @@ export async function rulerUnderTest(t: TestContext, opts: MimirRulerDoubleOptio
     await double?.close();
   });
   return {
-    url, direct, tenant, id, real: Boolean(REAL_MIMIR), double, calls,
+    url,
+    direct,
+    tenant,
+    id,
+    real: Boolean(REAL_MIMIR),
+    double,
+    calls,
     writes: () => calls.filter((c) => !/^(GET|HEAD) /.test(c)),
     get: (path = '') => call(direct, 'GET', `${prefix}/config/v1/rules${path}`, tenant),
-    post: async (namespace, yaml) => (await call(direct, 'POST', `${prefix}/config/v1/rules/${encodeURIComponent(namespace)}`, tenant, yaml)).status,
+    post: async (namespace, yaml) =>
+      (await call(direct, 'POST', `${prefix}/config/v1/rules/${encodeURIComponent(namespace)}`, tenant, yaml)).status,
   };
 }

@@ -10,7 +10,9 @@ import { tempDir } from '../harness/index.js';
 
 export const JAEGER_VERSION = serverVersion('jaeger');
 /** Skip reason when the lab's Jaeger is not built yet (scripts/build-servers.sh jaeger-<version>). */
-export const NO_JAEGER = labHas('jaeger', JAEGER_VERSION) ? false : `jaeger ${JAEGER_VERSION} is not built (bash scripts/build-servers.sh jaeger-${JAEGER_VERSION})`;
+export const NO_JAEGER = labHas('jaeger', JAEGER_VERSION)
+  ? false
+  : `jaeger ${JAEGER_VERSION} is not built (bash scripts/build-servers.sh jaeger-${JAEGER_VERSION})`;
 
 /** Starts lab Jaegers; `cleanup` receives their stop (t.after in a test, after() in a suite). */
 export async function startJaegers(cleanup: (fn: () => Promise<void>) => void, names: string[]): Promise<LabJaeger[]> {
@@ -35,7 +37,12 @@ export async function pushTraces(otlpUrl: string, traces: Iterable<Trace>, batch
     const b = batch;
     batch = [];
     n = 0;
-    inflight.push(ex.export(encodeTraces(b), spanCount(b)).then((r) => { if (r.outcome !== 'ok') throw new Error(`push refused: ${r.status} ${r.message}`); sent += b.length; }));
+    inflight.push(
+      ex.export(encodeTraces(b), spanCount(b)).then((r) => {
+        if (r.outcome !== 'ok') throw new Error(`push refused: ${r.status} ${r.message}`);
+        sent += b.length;
+      }),
+    );
     if (inflight.length >= 4) await inflight.shift();
   };
   try {
@@ -54,10 +61,14 @@ export async function pushTraces(otlpUrl: string, traces: Iterable<Trace>, batch
 
 /** Distinct traces Jaeger lists over the window (all services), through api_v3. */
 export async function countTraces(url: string, startUs: bigint, endUs: bigint): Promise<number> {
-  const store = await JaegerStore.open(new JaegerClient(endpointFromUrl(url, 'jaeger')), { raw: true, pageLimit: 2000 });
+  const store = await JaegerStore.open(new JaegerClient(endpointFromUrl(url, 'jaeger')), {
+    raw: true,
+    pageLimit: 2000,
+  });
   try {
     const ids = new Set<string>();
-    for await (const page of store.search(undefined, startUs, endUs)) for (const t of page) ids.add(Buffer.from(t.traceId).toString('hex'));
+    for await (const page of store.search(undefined, startUs, endUs))
+      for (const t of page) ids.add(Buffer.from(t.traceId).toString('hex'));
     return ids.size;
   } finally {
     await store.close();
@@ -65,7 +76,13 @@ export async function countTraces(url: string, startUs: bigint, endUs: bigint): 
 }
 
 /** Waits until Jaeger lists `n` traces in the window (its batch processor stores asynchronously). */
-export async function waitForTraces(url: string, startUs: bigint, endUs: bigint, n: number, timeoutMs = 60_000): Promise<number> {
+export async function waitForTraces(
+  url: string,
+  startUs: bigint,
+  endUs: bigint,
+  n: number,
+  timeoutMs = 60_000,
+): Promise<number> {
   const end = Date.now() + timeoutMs;
   let got = 0;
   while (Date.now() < end) {

@@ -1,6 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { collectList, durationFlag, intFlag, pathPrefixFlag, percentFlag, rateFlag, timeFlag, timeRangeFlags, FUTURE_SKEW_MS } from '../../src/cli/parse.js';
+import {
+  collectList,
+  durationFlag,
+  intFlag,
+  pathPrefixFlag,
+  percentFlag,
+  rateFlag,
+  timeFlag,
+  timeRangeFlags,
+  FUTURE_SKEW_MS,
+} from '../../src/cli/parse.js';
 import { requireEndpoint } from '../../src/cli/endpoint-options.js';
 import { parseTime } from '../../src/timeutil/index.js';
 import { UsageError } from '../../src/errors/index.js';
@@ -21,18 +31,30 @@ function refuses(fn: () => unknown, msg: RegExp, hint?: RegExp) {
 test('time flags refuse the future beyond a small skew, on every command that takes one', () => {
   assert.equal(timeFlag('end', 'now', { now }), now);
   assert.equal(timeFlag('end', String((now + 60_000) / 1000), { now }), now + 60_000, 'a minute of clock skew passes');
-  refuses(() => timeFlag('start', '2100-01-01T00:00:00Z', { now }), /--start 2100-01-01T00:00:00\.000Z is in the future/, /up to now/);
+  refuses(
+    () => timeFlag('start', '2100-01-01T00:00:00Z', { now }),
+    /--start 2100-01-01T00:00:00\.000Z is in the future/,
+    /up to now/,
+  );
   refuses(() => timeFlag('end', String((now + FUTURE_SKEW_MS + 60_000) / 1000), { now }), /--end .* is in the future/);
 });
 
 test('a number that looks like milliseconds is refused where seconds are expected', () => {
-  refuses(() => timeFlag('time', '99999999999999', { now }), /--time "99999999999999" looks like milliseconds, but Unix seconds are expected/, /divide by 1000/);
+  refuses(
+    () => timeFlag('time', '99999999999999', { now }),
+    /--time "99999999999999" looks like milliseconds, but Unix seconds are expected/,
+    /divide by 1000/,
+  );
   refuses(() => timeFlag('start', String(now), { now }), /looks like milliseconds.*2026-11-22T12:00:00\.000Z/);
   assert.equal(timeFlag('start', String(now / 1000), { now }), now);
 });
 
 test('a date or time without an offset is refused instead of being read as local time', () => {
-  refuses(() => parseTime('2026-01-01T00:00', '--start', now), /--start "2026-01-01T00:00" has no UTC offset/, /2026-01-01T00:00:00Z or 2026-01-01T00:00:00\+02:00/);
+  refuses(
+    () => parseTime('2026-01-01T00:00', '--start', now),
+    /--start "2026-01-01T00:00" has no UTC offset/,
+    /2026-01-01T00:00:00Z or 2026-01-01T00:00:00\+02:00/,
+  );
   refuses(() => parseTime('2026-01-01 10:30:00', '--start', now), /has no UTC offset/);
   refuses(() => parseTime('2026-01-01', '--start', now), /has no UTC offset/);
   assert.equal(parseTime('2026-01-01T00:00:00+02:00', '--start', now), Date.parse('2025-12-31T22:00:00Z'));
@@ -78,13 +100,30 @@ test('list flags, path prefixes and required endpoints: one parser each for ever
   assert.equal(pathPrefixFlag('prefix', undefined), undefined);
   assert.equal(pathPrefixFlag('prefix', ' /prometheus '), '/prometheus');
   assert.equal(pathPrefixFlag('prefix', ''), '');
-  refuses(() => pathPrefixFlag('target-prefix', 'prometheus'), /^--target-prefix "prometheus" must start with \/$/, /--target-prefix \/prometheus/);
+  refuses(
+    () => pathPrefixFlag('target-prefix', 'prometheus'),
+    /^--target-prefix "prometheus" must start with \/$/,
+    /--target-prefix \/prometheus/,
+  );
 
   const loaded = { config: { endpoints: { old: { url: 'http://old:9090', type: 'mimir' as const } } } } as never;
-  const need = { prefix: 'source', nameFlag: 'from', example: 'http://host:9090', defaultType: 'prometheus' as const, typeWhenByUrl: 'prometheus' as const };
-  refuses(() => requireEndpoint(loaded, {}, { ...need, name: 'nowhere' }), /^no source: endpoint "nowhere" is not in the config and --source-url is not given$/, /--source-url http:\/\/host:9090, or --from <endpoint name/);
+  const need = {
+    prefix: 'source',
+    nameFlag: 'from',
+    example: 'http://host:9090',
+    defaultType: 'prometheus' as const,
+    typeWhenByUrl: 'prometheus' as const,
+  };
+  refuses(
+    () => requireEndpoint(loaded, {}, { ...need, name: 'nowhere' }),
+    /^no source: endpoint "nowhere" is not in the config and --source-url is not given$/,
+    /--source-url http:\/\/host:9090, or --from <endpoint name/,
+  );
   // given by URL only: the type says what the URL is, not the default name
-  assert.equal(requireEndpoint(loaded, { url: 'http://x:9090' }, { ...need, name: 'mimir', defaultType: 'mimir' }).type, 'prometheus');
+  assert.equal(
+    requireEndpoint(loaded, { url: 'http://x:9090' }, { ...need, name: 'mimir', defaultType: 'mimir' }).type,
+    'prometheus',
+  );
   // from the config: its own type stays
   const fromConfig = requireEndpoint(loaded, {}, { ...need, name: 'old' });
   assert.equal(fromConfig.url, 'http://old:9090');

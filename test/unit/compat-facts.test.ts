@@ -1,9 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dataDirCompatibility, resolveTarget, supportStatus, versionVerdict, RUNBOOK_CORRECTIONS, type FormatSummary } from '../../src/compat/index.js';
+import {
+  dataDirCompatibility,
+  resolveTarget,
+  supportStatus,
+  versionVerdict,
+  RUNBOOK_CORRECTIONS,
+  type FormatSummary,
+} from '../../src/compat/index.js';
 import { crc32c, crc32cNative, crc32cTable } from '../../src/tsdb/index.js';
 
-const BASE: FormatSummary = { indexVersions: [2], metaVersions: [1], blockChunkEncodings: [1], headChunkEncodings: [1], walRecordTypes: [1, 2], walCompression: ['snappy'] };
+const BASE: FormatSummary = {
+  indexVersions: [2],
+  metaVersions: [1],
+  blockChunkEncodings: [1],
+  headChunkEncodings: [1],
+  walRecordTypes: [1, 2],
+  walCompression: ['snappy'],
+};
 
 test('targets resolve to concrete releases with a note when a newer patch or the LTS matters', () => {
   assert.deepEqual(resolveTarget('3.x'), { version: '3.13.2', note: '"3.x" means the latest 3.x LTS release, 3.13.2' });
@@ -44,7 +58,14 @@ test('a default 2.x data dir opens on every release from 2.39 on; the policy cav
 
 test('every runbook correction names its source, and the format claims are marked wrong', () => {
   for (const c of RUNBOOK_CORRECTIONS) assert.ok(c.source.length > 10, c.id);
-  for (const id of ['writer-2.48-v1', 'reader-2.48-v2', 'reader-2.55-v3', 'writer-3x-v3', 'reader-3x-v1', 'startup-conversion']) {
+  for (const id of [
+    'writer-2.48-v1',
+    'reader-2.48-v2',
+    'reader-2.55-v3',
+    'writer-3x-v3',
+    'reader-3x-v1',
+    'startup-conversion',
+  ]) {
     assert.equal(RUNBOOK_CORRECTIONS.find((c) => c.id === id)?.verdict, 'wrong', id);
   }
 });
@@ -53,6 +74,7 @@ test('CRC-32C: check value, and the table and native paths agree at every length
   assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
   const buf = Buffer.alloc(5000);
   for (let i = 0; i < buf.length; i++) buf[i] = (i * 2654435761) >>> 24;
-  for (const n of [0, 1, 7, 8, 9, 100, 1023, 1024, 1025, 4990]) assert.equal(crc32cTable(buf, 3, 3 + n), crc32cNative(buf, 3, 3 + n), `length ${n}`);
+  for (const n of [0, 1, 7, 8, 9, 100, 1023, 1024, 1025, 4990])
+    assert.equal(crc32cTable(buf, 3, 3 + n), crc32cNative(buf, 3, 3 + n), `length ${n}`);
   assert.equal(crc32c(buf, 10, 2000, crc32c(buf, 0, 10)), crc32c(buf, 0, 2000));
 });

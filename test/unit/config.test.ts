@@ -19,8 +19,17 @@ test('env interpolation with defaults and $$ escapes', () => {
 
 test('unset env var names file, line and key', () => {
   assert.throws(
-    () => parseConfigText('endpoints:\n  prometheus:\n    url: http://x\n    bearer_token: ${NOPE_TOKEN}\n', '/etc/stackshift.yaml', {}),
-    (e: unknown) => e instanceof UsageError && /\/etc\/stackshift\.yaml:4 \(endpoints\.prometheus\.bearer_token\): environment variable NOPE_TOKEN is not set/.test(e.message),
+    () =>
+      parseConfigText(
+        'endpoints:\n  prometheus:\n    url: http://x\n    bearer_token: ${NOPE_TOKEN}\n',
+        '/etc/stackshift.yaml',
+        {},
+      ),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      /\/etc\/stackshift\.yaml:4 \(endpoints\.prometheus\.bearer_token\): environment variable NOPE_TOKEN is not set/.test(
+        e.message,
+      ),
   );
 });
 
@@ -55,11 +64,18 @@ test('validation errors point at the line of the offending key', () => {
 });
 
 test('YAML syntax errors carry a position', () => {
-  assert.throws(() => parseConfigText('endpoints:\n  prometheus: [\n', 'bad.yaml', {}), (e: unknown) => e instanceof InputError && e.location?.file === 'bad.yaml' && typeof e.location.line === 'number');
+  assert.throws(
+    () => parseConfigText('endpoints:\n  prometheus: [\n', 'bad.yaml', {}),
+    (e: unknown) => e instanceof InputError && e.location?.file === 'bad.yaml' && typeof e.location.line === 'number',
+  );
 });
 
 test('--set overrides any key, with types, and is validated', () => {
-  const cfg = applySetOverrides({ endpoints: { mimir: { url: 'http://a' } } }, ['endpoints.mimir.tenant=t1', 'endpoints.mimir.retries=2', 'output=json']);
+  const cfg = applySetOverrides({ endpoints: { mimir: { url: 'http://a' } } }, [
+    'endpoints.mimir.tenant=t1',
+    'endpoints.mimir.retries=2',
+    'output=json',
+  ]);
   assert.equal(cfg.endpoints!.mimir.tenant, 't1');
   assert.equal(cfg.endpoints!.mimir.retries, 2);
   assert.equal(cfg.output, 'json');
@@ -71,7 +87,10 @@ test('secrets from *_file and env are read, registered for redaction, and flags 
   clearSecrets();
   const dir = tempDir(t);
   writeFileSync(join(dir, 'token'), 's3cr3t-token-value\n');
-  writeFileSync(join(dir, 'stackshift.yaml'), 'endpoints:\n  prometheus:\n    url: http://prom:9090\n    bearer_token_file: token\n  mimir:\n    url: http://mimir\n    tenant: t1\n    basic_auth:\n      username: u\n      password: ${MIMIR_PW}\n');
+  writeFileSync(
+    join(dir, 'stackshift.yaml'),
+    'endpoints:\n  prometheus:\n    url: http://prom:9090\n    bearer_token_file: token\n  mimir:\n    url: http://mimir\n    tenant: t1\n    basic_auth:\n      username: u\n      password: ${MIMIR_PW}\n',
+  );
   const loaded = loadConfig(undefined, { MIMIR_PW: 'hunter2-password' }, dir);
   const prom = resolveEndpoint(loaded, 'prometheus');
   assert.deepEqual(prom.auth, { kind: 'bearer', token: 's3cr3t-token-value' });
@@ -100,11 +119,19 @@ test('redaction masks URL user-info, auth headers and token query parameters', (
 });
 
 test('a zero endpoint timeout in the config is refused with its line: it would wait forever', () => {
-  assert.throws(() => parseConfigText('endpoints:\n  prometheus:\n    url: http://prom:9090\n    timeout: 0s\n', 'stackshift.yaml', {}), (e: unknown) => {
-    assert.ok(e instanceof InputError);
-    assert.match(e.message, /endpoints\.prometheus\.timeout: must be above 0/);
-    assert.equal(e.location?.line, 4);
-    return true;
-  });
-  assert.equal(parseConfigText('endpoints:\n  prometheus:\n    url: http://prom:9090\n    timeout: 500ms\n', 'stackshift.yaml', {}).endpoints!.prometheus.timeout, '500ms');
+  assert.throws(
+    () =>
+      parseConfigText('endpoints:\n  prometheus:\n    url: http://prom:9090\n    timeout: 0s\n', 'stackshift.yaml', {}),
+    (e: unknown) => {
+      assert.ok(e instanceof InputError);
+      assert.match(e.message, /endpoints\.prometheus\.timeout: must be above 0/);
+      assert.equal(e.location?.line, 4);
+      return true;
+    },
+  );
+  assert.equal(
+    parseConfigText('endpoints:\n  prometheus:\n    url: http://prom:9090\n    timeout: 500ms\n', 'stackshift.yaml', {})
+      .endpoints!.prometheus.timeout,
+    '500ms',
+  );
 });

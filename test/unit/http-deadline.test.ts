@@ -9,7 +9,10 @@ import { endpointFromUrl } from '../../src/config/index.js';
  * Fault servers (plain node:http, not a double of any product): a body dripped one byte at a time, a body
  * shorter than its Content-Length, a connection closed mid-body, a 500 carrying a TSDB append error.
  */
-async function faultServer(t: { after: (fn: () => unknown) => void }, handler: (req: IncomingMessage, res: ServerResponse) => void) {
+async function faultServer(
+  t: { after: (fn: () => unknown) => void },
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+) {
   let requests = 0;
   const timers = new Set<NodeJS.Timeout>();
   const srv = createServer((req, res) => {
@@ -18,18 +21,36 @@ async function faultServer(t: { after: (fn: () => unknown) => void }, handler: (
     handler(req, res);
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => { for (const x of timers) clearInterval(x); srv.closeAllConnections(); srv.close(() => r()); }));
+  t.after(
+    () =>
+      new Promise<void>((r) => {
+        for (const x of timers) clearInterval(x);
+        srv.closeAllConnections();
+        srv.close(() => r());
+      }),
+  );
   return { url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, requests: () => requests, timers };
 }
 
 const fast = { baseMs: 10, maxMs: 50, maxRetryAfterMs: 5_000 };
 
 /** Settles `p`, or reports that it was still pending after `ms` (the old client hangs on a dripping body). */
-async function within<T>(p: Promise<T>, ms: number): Promise<{ value?: T; error?: unknown; hung?: true; elapsed: number }> {
+async function within<T>(
+  p: Promise<T>,
+  ms: number,
+): Promise<{ value?: T; error?: unknown; hung?: true; elapsed: number }> {
   const t0 = Date.now();
   let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise<{ hung: true }>((r) => { timer = setTimeout(() => r({ hung: true }), ms); });
-  const r = await Promise.race([p.then((value) => ({ value }), (error: unknown) => ({ error })), hung]);
+  const hung = new Promise<{ hung: true }>((r) => {
+    timer = setTimeout(() => r({ hung: true }), ms);
+  });
+  const r = await Promise.race([
+    p.then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    ),
+    hung,
+  ]);
   clearTimeout(timer);
   return { ...r, elapsed: Date.now() - t0 };
 }
@@ -71,8 +92,14 @@ test('a caller reading a fast body slowly (a streamed copy, rate-limited) is not
 });
 
 test('an operation deadline stops the retries when the next wait would pass it', async (t) => {
-  const s = await faultServer(t, (_q, res) => { res.writeHead(503); res.end('busy'); });
-  const c = new HttpClient({ ...endpointFromUrl(s.url), retries: 50 }, { retry: { baseMs: 200, maxMs: 400, maxRetryAfterMs: 5_000 } });
+  const s = await faultServer(t, (_q, res) => {
+    res.writeHead(503);
+    res.end('busy');
+  });
+  const c = new HttpClient(
+    { ...endpointFromUrl(s.url), retries: 50 },
+    { retry: { baseMs: 200, maxMs: 400, maxRetryAfterMs: 5_000 } },
+  );
   t.after(() => c.close());
   const t0 = Date.now();
   const res = await c.request({ path: '/x', deadlineAt: Date.now() + 1_000 });
@@ -83,7 +110,10 @@ test('an operation deadline stops the retries when the next wait would pass it',
 });
 
 test('a 500 carrying a known TSDB append error is returned at once, not retried', async (t) => {
-  const s = await faultServer(t, (_q, res) => { res.writeHead(500, { 'content-type': 'text/plain' }); res.end('too old sample\n'); });
+  const s = await faultServer(t, (_q, res) => {
+    res.writeHead(500, { 'content-type': 'text/plain' });
+    res.end('too old sample\n');
+  });
   const c = new HttpClient({ ...endpointFromUrl(s.url), retries: 3 }, { retry: fast });
   t.after(() => c.close());
   const res = await c.request({ method: 'POST', path: '/api/v1/write', body: 'x' });
@@ -102,7 +132,10 @@ test('a body shorter than its Content-Length is an HttpError naming the cause', 
   });
   const c = new HttpClient({ ...endpointFromUrl(s.url), retries: 0 }, { retry: fast });
   t.after(() => c.close());
-  const err = await c.text({ path: '/api/v1/query' }).then(() => undefined, (e: unknown) => e);
+  const err = await c.text({ path: '/api/v1/query' }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof HttpError, `got ${String(err)}`);
   assert.equal(err.retryable, true);
   assert.match(err.message, /GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query: .*(Content-Length|closed|reset)/);
@@ -117,7 +150,10 @@ test('a connection closed in the middle of a chunked body is an HttpError', asyn
   });
   const c = new HttpClient({ ...endpointFromUrl(s.url), retries: 0 }, { retry: fast });
   t.after(() => c.close());
-  const err = await c.text({ path: '/api/v1/series' }).then(() => undefined, (e: unknown) => e);
+  const err = await c.text({ path: '/api/v1/series' }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof HttpError && err.kind === 'connect', `got ${String(err)}`);
   assert.match(err.message, /other side closed|reset/);
 });

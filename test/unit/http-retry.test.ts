@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HttpError, isRetryableError, isRetryableStatus, nextWait, withRetries, DEFAULT_RETRY } from '../../src/http/index.js';
+import {
+  HttpError,
+  isRetryableError,
+  isRetryableStatus,
+  nextWait,
+  withRetries,
+  DEFAULT_RETRY,
+} from '../../src/http/index.js';
 import { StackshiftError, UsageError } from '../../src/errors/index.js';
 
 test('isRetryableStatus: 429 and 5xx are, known append errors and other 4xx are not', () => {
@@ -18,7 +25,8 @@ test('isRetryableStatus: 429 and 5xx are, known append errors and other 4xx are 
     [404, undefined, false],
     [200, undefined, false],
   ];
-  for (const [status, body, want] of cases) assert.equal(isRetryableStatus(status, body), want, `${status} ${body ?? ''}`);
+  for (const [status, body, want] of cases)
+    assert.equal(isRetryableStatus(status, body), want, `${status} ${body ?? ''}`);
 });
 
 test('isRetryableError: network faults, retryable statuses and cut-off streams are; refusals and bugs are not', () => {
@@ -47,28 +55,61 @@ test('nextWait: stops when attempts are spent, when Retry-After is too long, and
   assert.deepEqual(nextWait({ attempt: 2, attempts: 3, policy: p, now, random: half }), { waitMs: 150 });
   assert.equal((nextWait({ attempt: 3, attempts: 3, policy: p, now }) as { stop: string }).stop, 'attempts');
   assert.deepEqual(nextWait({ attempt: 1, attempts: 3, policy: p, now, retryAfterMs: 2000 }), { waitMs: 2000 });
-  assert.equal((nextWait({ attempt: 1, attempts: 3, policy: p, now, retryAfterMs: 6000 }) as { stop: string }).stop, 'retry-after');
-  assert.equal((nextWait({ attempt: 1, attempts: 3, policy: p, now, retryAfterMs: 2000, deadlineAt: now + 1500 }) as { stop: string }).stop, 'deadline');
-  assert.deepEqual(nextWait({ attempt: 1, attempts: 3, policy: p, now, random: half, deadlineAt: now + 1500 }), { waitMs: 75 });
+  assert.equal(
+    (nextWait({ attempt: 1, attempts: 3, policy: p, now, retryAfterMs: 6000 }) as { stop: string }).stop,
+    'retry-after',
+  );
+  assert.equal(
+    (
+      nextWait({ attempt: 1, attempts: 3, policy: p, now, retryAfterMs: 2000, deadlineAt: now + 1500 }) as {
+        stop: string;
+      }
+    ).stop,
+    'deadline',
+  );
+  assert.deepEqual(nextWait({ attempt: 1, attempts: 3, policy: p, now, random: half, deadlineAt: now + 1500 }), {
+    waitMs: 75,
+  });
 });
 
 test('withRetries: retries what is retryable, gives up at the deadline, never retries a refusal', async () => {
   let calls = 0;
   const seen: number[] = [];
-  const v = await withRetries(async () => {
-    if (++calls < 3) throw new HttpError('connect', 'http://x', 'refused');
-    return 'ok';
-  }, { attempts: 5, policy: { baseMs: 1, maxMs: 2, maxRetryAfterMs: 10 }, onRetry: (_e, a) => seen.push(a) });
+  const v = await withRetries(
+    async () => {
+      if (++calls < 3) throw new HttpError('connect', 'http://x', 'refused');
+      return 'ok';
+    },
+    { attempts: 5, policy: { baseMs: 1, maxMs: 2, maxRetryAfterMs: 10 }, onRetry: (_e, a) => seen.push(a) },
+  );
   assert.equal(v, 'ok');
   assert.deepEqual(seen, [1, 2]);
 
   calls = 0;
-  await assert.rejects(withRetries(async () => { calls++; throw new HttpError('status', 'http://x', '400', { status: 400 }); }, { attempts: 5 }), /400/);
+  await assert.rejects(
+    withRetries(
+      async () => {
+        calls++;
+        throw new HttpError('status', 'http://x', '400', { status: 400 });
+      },
+      { attempts: 5 },
+    ),
+    /400/,
+  );
   assert.equal(calls, 1);
 
   calls = 0;
   const t0 = Date.now();
-  await assert.rejects(withRetries(async () => { calls++; throw new HttpError('timeout', 'http://x', 'slow'); }, { attempts: 100, policy: { ...DEFAULT_RETRY, baseMs: 100, maxMs: 100 }, deadlineAt: Date.now() + 400 }), /slow/);
+  await assert.rejects(
+    withRetries(
+      async () => {
+        calls++;
+        throw new HttpError('timeout', 'http://x', 'slow');
+      },
+      { attempts: 100, policy: { ...DEFAULT_RETRY, baseMs: 100, maxMs: 100 }, deadlineAt: Date.now() + 400 },
+    ),
+    /slow/,
+  );
   assert.ok(calls >= 2 && calls <= 9, `${calls} calls (waits of 50-100 ms within 400 ms)`);
   assert.ok(Date.now() - t0 < 600);
 });
@@ -77,6 +118,14 @@ test('withRetries: an abort ends the wait at once', async () => {
   const ac = new AbortController();
   setTimeout(() => ac.abort(new Error('interrupted')), 50);
   const t0 = Date.now();
-  await assert.rejects(withRetries(async () => { throw new HttpError('connect', 'http://x', 'refused'); }, { attempts: 3, policy: { baseMs: 10_000, maxMs: 10_000, maxRetryAfterMs: 10 }, signal: ac.signal }), /interrupted/);
+  await assert.rejects(
+    withRetries(
+      async () => {
+        throw new HttpError('connect', 'http://x', 'refused');
+      },
+      { attempts: 3, policy: { baseMs: 10_000, maxMs: 10_000, maxRetryAfterMs: 10 }, signal: ac.signal },
+    ),
+    /interrupted/,
+  );
   assert.ok(Date.now() - t0 < 2_000);
 });

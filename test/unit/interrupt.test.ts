@@ -29,16 +29,25 @@ test('afterGrace: aborts with the stop reason only once the grace period after t
 
 test('an interrupt is never retryable, and a client signal aborts a request hanging on the server at once', async () => {
   assert.equal(isRetryableError(new InterruptedError()), false);
-  const server = createServer(() => { /* never answers */ });
+  const server = createServer(() => {
+    /* never answers */
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const stop = new AbortController();
-  const http = new HttpClient({ ...endpointFromUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), timeoutMs: 30_000, retries: 5 }, { signal: stop.signal });
+  const http = new HttpClient(
+    { ...endpointFromUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), timeoutMs: 30_000, retries: 5 },
+    { signal: stop.signal },
+  );
   try {
     const t0 = Date.now();
     setTimeout(() => stop.abort(new InterruptedError()), 100);
     await assert.rejects(http.request({ path: '/slow' }), (e: unknown) => e instanceof InterruptedError);
     assert.ok(Date.now() - t0 < 2000, `aborted promptly (${Date.now() - t0} ms), not retried`);
-    await assert.rejects(http.request({ path: '/after' }), (e: unknown) => e instanceof InterruptedError, 'no request starts once stopped');
+    await assert.rejects(
+      http.request({ path: '/after' }),
+      (e: unknown) => e instanceof InterruptedError,
+      'no request starts once stopped',
+    );
   } finally {
     await http.close();
     server.closeAllConnections();
@@ -47,13 +56,35 @@ test('an interrupt is never retryable, and a client signal aborts a request hang
 });
 
 test('the resume command reads back through a shell word for word, with --state added when absent', () => {
-  const argv = ['backfill', 'metrics', '--match', '{__name__=~"a|b.+"}', '--source-url', 'http://x:9090', '--note', "it's $HOME `x`"];
+  const argv = [
+    'backfill',
+    'metrics',
+    '--match',
+    '{__name__=~"a|b.+"}',
+    '--source-url',
+    'http://x:9090',
+    '--note',
+    "it's $HOME `x`",
+  ];
   const line = commandLine({ '--state': '/tmp/a b/state.db' }, argv);
   assert.ok(line.startsWith('stackshift backfill metrics '));
-  const words = JSON.parse(execFileSync('sh', ['-c', `node -e 'console.log(JSON.stringify(process.argv.slice(1)))' ${line.slice('stackshift '.length)}`], { encoding: 'utf8' })) as string[];
+  const words = JSON.parse(
+    execFileSync(
+      'sh',
+      ['-c', `node -e 'console.log(JSON.stringify(process.argv.slice(1)))' ${line.slice('stackshift '.length)}`],
+      { encoding: 'utf8' },
+    ),
+  ) as string[];
   assert.deepEqual(words, [...argv, '--state', '/tmp/a b/state.db']);
-  assert.equal(commandLine({ '--state': '/x.db' }, ['backfill', '--state', 'mine.db']), 'stackshift backfill --state mine.db', 'a given --state is kept');
-  assert.equal(commandLine({ '--state': '/x.db' }, ['backfill', '--state=mine.db']), 'stackshift backfill --state=mine.db');
+  assert.equal(
+    commandLine({ '--state': '/x.db' }, ['backfill', '--state', 'mine.db']),
+    'stackshift backfill --state mine.db',
+    'a given --state is kept',
+  );
+  assert.equal(
+    commandLine({ '--state': '/x.db' }, ['backfill', '--state=mine.db']),
+    'stackshift backfill --state=mine.db',
+  );
   assert.equal(shellQuote('plain-word_1.db'), 'plain-word_1.db');
 });
 
@@ -61,15 +92,23 @@ test('a run signal shared by many requests in flight raises no "possible leak" w
   const warnings: string[] = [];
   const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
   process.on('warning', onWarning);
-  const server = createServer((_q, res) => { setTimeout(() => res.end('ok'), 200); });
+  const server = createServer((_q, res) => {
+    setTimeout(() => res.end('ok'), 200);
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const stop = new AbortController();
-  const http = new HttpClient(endpointFromUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), { connections: 32, signal: afterGrace(stop.signal) });
+  const http = new HttpClient(endpointFromUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), {
+    connections: 32,
+    signal: afterGrace(stop.signal),
+  });
   try {
     const answers = await Promise.all(Array.from({ length: 24 }, () => http.text({ path: '/' })));
     assert.equal(answers.length, 24);
     await new Promise((r) => setImmediate(r));
-    assert.deepEqual(warnings.filter((w) => /MaxListeners/.test(w)), []);
+    assert.deepEqual(
+      warnings.filter((w) => /MaxListeners/.test(w)),
+      [],
+    );
   } finally {
     process.off('warning', onWarning);
     await http.close();

@@ -12,7 +12,10 @@ test('state migrations apply once, in order, and survive reopening', (t) => {
   db.close();
   const again = openState(file, [m]);
   assert.deepEqual(again.prepare('SELECT x, y FROM a').all(), [{ x: 1, y: 'one' }]);
-  assert.equal((again.prepare("SELECT version FROM schema_versions WHERE module='demo'").get() as { version: number }).version, 2);
+  assert.equal(
+    (again.prepare("SELECT version FROM schema_versions WHERE module='demo'").get() as { version: number }).version,
+    2,
+  );
   again.close();
   assert.throws(() => openState(file, [{ module: 'demo', steps: ['SELECT 1'] }]), /newer than this stackshift knows/);
 });

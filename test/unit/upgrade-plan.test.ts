@@ -1,6 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planUpgrade, renderPlanHtml, renderPlanMarkdown, renderPlanText, replayFromLog, parseGoDuration, estimateDowntime, factsChangesProvider, type UpgradePlan } from '../../src/upgrade/index.js';
+import {
+  planUpgrade,
+  renderPlanHtml,
+  renderPlanMarkdown,
+  renderPlanText,
+  replayFromLog,
+  parseGoDuration,
+  estimateDowntime,
+  factsChangesProvider,
+  type UpgradePlan,
+} from '../../src/upgrade/index.js';
 
 const AS_OF = '2026-11-22';
 
@@ -12,22 +22,37 @@ test('2.42 -> 3.x goes through 2.55.1 to the latest LTS; both stages roll back, 
   const p = planUpgrade({ from: '2.42.0', to: '3.x', asOf: AS_OF });
   assert.deepEqual(p.path, ['2.42.0', '2.55.1', '3.13.2']);
   assert.deepEqual(stages(p), ['2.42.0->2.55.1:yes', '2.55.1->3.13.2:yes']);
-  assert.equal(p.stages[0].rollback.statement, 'Rollback to 2.42.0 is possible without restoring data: 2.42.0 reads everything 2.55.1 writes (index v2, meta.json v1, chunk encodings [1], WAL record types [1, 2, 3]). Reinstall 2.42.0 and its pre-stage config.');
+  assert.equal(
+    p.stages[0].rollback.statement,
+    'Rollback to 2.42.0 is possible without restoring data: 2.42.0 reads everything 2.55.1 writes (index v2, meta.json v1, chunk encodings [1], WAL record types [1, 2, 3]). Reinstall 2.42.0 and its pre-stage config.',
+  );
   assert.match(p.stages[0].rollback.conditions[0], /metric_name_validation_scheme \(2\.55\.0\+\)/);
-  assert.match(p.stages[1].rollback.statement, /^Rollback to 2\.55\.1 is possible and officially supported \(docs\/migration\.md/);
+  assert.match(
+    p.stages[1].rollback.statement,
+    /^Rollback to 2\.55\.1 is possible and officially supported \(docs\/migration\.md/,
+  );
   assert.match(p.stages[1].rollback.statement, /3\.13\.2 still writes index v2/);
-  assert.match(p.stages[1].rollback.beyond!, /from 3\.13\.2 straight to 2\.42\.0, is unsupported.*unknown index file version 3/);
+  assert.match(
+    p.stages[1].rollback.beyond!,
+    /from 3\.13\.2 straight to 2\.42\.0, is unsupported.*unknown index file version 3/,
+  );
   // the 3.13 stage crosses the 3.11 opt-in features whose data 2.55 drops
   assert.ok(p.stages[1].rollback.conditions.some((c) => /^keep st-storage \(3\.11\.0\+\) off/.test(c)));
   assert.ok(p.stages[1].rollback.conditions.some((c) => /^keep xor2-encoding/.test(c)));
-  assert.ok(!p.stages[1].rollback.conditions.some((c) => /histograms-st-encoding/.test(c)), 'a 3.14-only feature is not a 3.13 concern');
+  assert.ok(
+    !p.stages[1].rollback.conditions.some((c) => /histograms-st-encoding/.test(c)),
+    'a 3.14-only feature is not a 3.13 concern',
+  );
 });
 
 test('2.48.1 -> 3.5.0: path via 2.55.1, and the plan says 3.5.0 is superseded and out of LTS support', () => {
   const p = planUpgrade({ from: '2.48.1', to: '3.5.0', asOf: AS_OF });
   assert.deepEqual(p.path, ['2.48.1', '2.55.1', '3.5.0']);
   assert.deepEqual(stages(p), ['2.48.1->2.55.1:yes', '2.55.1->3.5.0:yes']);
-  assert.equal(p.stages[0].rollback.statement, 'Rollback to 2.48.1 is possible without restoring data: 2.48.1 reads everything 2.55.1 writes (index v2, meta.json v1, chunk encodings [1], WAL record types [1, 2, 3]). Reinstall 2.48.1 and its pre-stage config.');
+  assert.equal(
+    p.stages[0].rollback.statement,
+    'Rollback to 2.48.1 is possible without restoring data: 2.48.1 reads everything 2.55.1 writes (index v2, meta.json v1, chunk encodings [1], WAL record types [1, 2, 3]). Reinstall 2.48.1 and its pre-stage config.',
+  );
   assert.ok(p.targetNotes.some((n) => /3\.5\.5 is/.test(n)));
   assert.ok(p.targetNotes.some((n) => /support ended 2026-07-31/.test(n)));
   const conds = p.stages[1].rollback.conditions.join('\n');
@@ -54,7 +79,12 @@ test('2.55.1 -> 3.14: one stage; rollback to 2.55.1 with the 3.14 histogram-ST e
 });
 
 test('a server with st-storage on turns the 3.13 rollback into "with-loss" and names the lost records', () => {
-  const p = planUpgrade({ from: '2.55.1', to: '3.13.2', asOf: AS_OF, server: { version: '2.55.1', flags: { 'enable-feature': 'st-storage' } } });
+  const p = planUpgrade({
+    from: '2.55.1',
+    to: '3.13.2',
+    asOf: AS_OF,
+    server: { version: '2.55.1', flags: { 'enable-feature': 'st-storage' } },
+  });
   const rb = p.stages[0].rollback;
   assert.equal(rb.feasible, 'with-loss');
   assert.match(rb.statement, /WAL records of type 11 \(samples v2\).*silently dropped/);
@@ -64,7 +94,10 @@ test('the plan says plainly where the runbook matrix is wrong, with sources, in 
   const p = planUpgrade({ from: '2.48.1', to: '3.5.0', asOf: AS_OF });
   const md = renderPlanMarkdown(p);
   assert.match(md, /### Where the runbook's compatibility matrix is wrong/);
-  assert.match(md, /Prometheus 2\.48\.1 writes TSDB format v1 \| wrong \| every release from 2\.1 to 3\.14\.0 writes index version 2/);
+  assert.match(
+    md,
+    /Prometheus 2\.48\.1 writes TSDB format v1 \| wrong \| every release from 2\.1 to 3\.14\.0 writes index version 2/,
+  );
   assert.match(md, /\| wrong \| nothing is converted: blocks are immutable/);
   assert.match(md, /Rollback from 2\.55\.1 to 2\.48\.1: IMPOSSIBLE/);
   const text = renderPlanText(p);
@@ -84,30 +117,75 @@ test('heat map places every risk in its likelihood x impact cell', () => {
 });
 
 test('required changes are detected from the server flags, config and rules, with phase dual/cutover', () => {
-  const changes = factsChangesProvider({ from: '2.55.1', to: '3.5.5' }, {
-    flags: { 'enable-feature': 'promql-at-modifier,remote-write-receiver,agent', 'storage.tsdb.retention': '15d', 'alertmanager.timeout': '', 'storage.tsdb.allow-overlapping-blocks': 'false' },
-    configYaml: 'global:\n  external_labels:\n    region: ${REGION}\nalerting:\n  alertmanagers:\n    - api_version: v1\n      static_configs: [{targets: [am:9093]}]\nscrape_configs:\n  - job_name: a\n    scrape_classic_histograms: true\n',
-    rules: [{ name: 'g', file: '/etc/prometheus/rules.yml', interval: 60, rules: [{ name: 'forecast', query: 'holt_winters(x[1h], 0.5, 0.5)', health: 'ok', type: 'recording' }] }],
-  });
+  const changes = factsChangesProvider(
+    { from: '2.55.1', to: '3.5.5' },
+    {
+      flags: {
+        'enable-feature': 'promql-at-modifier,remote-write-receiver,agent',
+        'storage.tsdb.retention': '15d',
+        'alertmanager.timeout': '',
+        'storage.tsdb.allow-overlapping-blocks': 'false',
+      },
+      configYaml:
+        'global:\n  external_labels:\n    region: ${REGION}\nalerting:\n  alertmanagers:\n    - api_version: v1\n      static_configs: [{targets: [am:9093]}]\nscrape_configs:\n  - job_name: a\n    scrape_classic_histograms: true\n',
+      rules: [
+        {
+          name: 'g',
+          file: '/etc/prometheus/rules.yml',
+          interval: 60,
+          rules: [{ name: 'forecast', query: 'holt_winters(x[1h], 0.5, 0.5)', health: 'ok', type: 'recording' }],
+        },
+      ],
+    },
+  );
   const by = new Map(changes.map((c) => [c.id, c]));
   assert.equal(by.get('ff-promql-at-modifier')?.detected, 'yes');
   assert.equal(by.get('ff-agent')?.phase, 'cutover');
   assert.equal(by.get('ff-agent')?.detected, 'yes');
   assert.equal(by.get('flag-storage.tsdb.retention')?.detected, 'yes');
   assert.equal(by.get('flag-alertmanager.timeout')?.detected, 'no');
-  assert.equal(by.get('flag-storage.tsdb.allow-overlapping-blocks')?.detected, 'unknown', 'the flags API cannot tell a default from a set flag');
+  assert.equal(
+    by.get('flag-storage.tsdb.allow-overlapping-blocks')?.detected,
+    'unknown',
+    'the flags API cannot tell a default from a set flag',
+  );
   assert.equal(by.get('cfg-alertmanager-api-v1')?.detected, 'yes');
   assert.equal(by.get('cfg-scrape_classic_histograms')?.detected, 'yes');
   assert.equal(by.get('cfg-scrape_classic_histograms')?.phase, 'cutover');
   assert.equal(by.get('cfg-external-labels-dollar')?.detected, 'yes');
   assert.match(by.get('promql-holt_winters')?.evidence ?? '', /rules\.yml: forecast/);
   assert.equal(by.has('ff-native-histograms'), false, '3.8 changes do not apply to a 3.5 target');
-  assert.equal(factsChangesProvider({ from: '2.42.0', to: '2.55.1' }, undefined).length, 0, 'no 3.0 change applies within 2.x');
+  assert.equal(
+    factsChangesProvider({ from: '2.42.0', to: '2.55.1' }, undefined).length,
+    0,
+    'no 3.0 change applies within 2.x',
+  );
 });
 
 test('a custom RequiredChangesProvider (the lint-engine seam) replaces the facts', () => {
-  const p = planUpgrade({ from: '2.55.1', to: '3.5.5', asOf: AS_OF, changesProvider: () => [{ id: 'lint-x', kind: 'config', subject: 'x', phase: 'cutover', detected: 'yes', evidence: 'prometheus.yml:3', outcome: 'o', fix: 'f', severity: 'fatal', source: 'lint' }] });
-  assert.deepEqual(p.stages[0].requiredChanges.map((c) => c.id), ['lint-x']);
+  const p = planUpgrade({
+    from: '2.55.1',
+    to: '3.5.5',
+    asOf: AS_OF,
+    changesProvider: () => [
+      {
+        id: 'lint-x',
+        kind: 'config',
+        subject: 'x',
+        phase: 'cutover',
+        detected: 'yes',
+        evidence: 'prometheus.yml:3',
+        outcome: 'o',
+        fix: 'f',
+        severity: 'fatal',
+        source: 'lint',
+      },
+    ],
+  });
+  assert.deepEqual(
+    p.stages[0].requiredChanges.map((c) => c.id),
+    ['lint-x'],
+  );
   assert.ok(p.risks.some((r) => /refuses to start/.test(r.title) && r.likelihood === 5));
 });
 
@@ -140,7 +218,9 @@ test('WAL replay speed is read from 2.x and 3.x startup logs; the restart estima
   assert.equal(est.replayMs, 8 * (121_500 / 4));
   assert.equal(est.assumed, false);
   assert.equal(estimateDowntime({ bytes: 1, segments: 1 }, undefined).assumed, true);
-  const json = replayFromLog('{"time":"t","msg":"Replaying WAL, this may take a while"}\n{"msg":"WAL segment loaded","segment":7,"maxSegment":7}\n{"msg":"WAL replay completed","wal_replay_duration":"1s","total_replay_duration":"1.2s"}')!;
+  const json = replayFromLog(
+    '{"time":"t","msg":"Replaying WAL, this may take a while"}\n{"msg":"WAL segment loaded","segment":7,"maxSegment":7}\n{"msg":"WAL replay completed","wal_replay_duration":"1s","total_replay_duration":"1.2s"}',
+  )!;
   assert.equal(json.segments, 1);
   assert.equal(json.walReplayMs, 1000);
   assert.equal(replayFromLog('no replay here'), undefined);

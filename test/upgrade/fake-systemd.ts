@@ -85,13 +85,23 @@ export function fakeSystemd(dir: string): FakeSystemd {
     writeFileSync(join(bin, name), `#!${process.execPath}\n${SCRIPT}`);
     chmodSync(join(bin, name), 0o755);
   }
-  const calls = () => (existsSync(join(dir, 'calls.log')) ? readFileSync(join(dir, 'calls.log'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]) : []);
+  const calls = () =>
+    existsSync(join(dir, 'calls.log'))
+      ? readFileSync(join(dir, 'calls.log'), 'utf8')
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as string[])
+      : [];
   return {
     dir,
     bin,
     env: { PATH: `${bin}:${process.env.PATH ?? ''}`, FAKE_SYSTEMD_DIR: dir },
     unitFile: (name) => join(dir, 'units', name),
     calls,
-    actions: () => calls().filter((c) => c[0] === 'systemctl' && !['show', 'is-active'].includes(c[1]!)).map((c) => c.slice(1).join(' ')),
+    actions: () =>
+      calls()
+        .filter((c) => c[0] === 'systemctl' && !['show', 'is-active'].includes(c[1]!))
+        .map((c) => c.slice(1).join(' ')),
   };
 }

@@ -5,7 +5,13 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import { RemoteWriteClient } from '../../src/clients/index.js';
 import { endpointFromUrl } from '../../src/config/index.js';
 import { HttpClient } from '../../src/http/index.js';
-import { historyWithStaleMarkers, resolveSpec, type HistorySeries, type HistorySpec, type LabServer } from '../../src/lab/index.js';
+import {
+  historyWithStaleMarkers,
+  resolveSpec,
+  type HistorySeries,
+  type HistorySpec,
+  type LabServer,
+} from '../../src/lab/index.js';
 import { encodeWriteRequest, isStaleMarker, snappyEncode, sortLabels } from '../../src/wire/index.js';
 import { startServer } from '../harness/index.js';
 
@@ -14,7 +20,13 @@ import { startServer } from '../harness/index.js';
  * with deliberately injected differences. Remote write is the only way to place stale markers (and to drop
  * exactly one), which the OpenMetrics/promtool path cannot carry.
  */
-export const DIFF_SPEC: HistorySpec = { series: 24, durationMs: 12 * 3_600_000, intervalMs: 60_000, seed: 3, endMs: Date.UTC(2026, 0, 14) };
+export const DIFF_SPEC: HistorySpec = {
+  series: 24,
+  durationMs: 12 * 3_600_000,
+  intervalMs: 60_000,
+  seed: 3,
+  endMs: Date.UTC(2026, 0, 14),
+};
 const HOUR = 3_600_000;
 
 export interface Injected {
@@ -34,7 +46,12 @@ export interface Injected {
   unexpected: number;
 }
 
-const copy = (s: HistorySeries): HistorySeries => ({ labels: s.labels.map((l) => ({ ...l })), timestamps: s.timestamps.slice(), values: s.values.slice(), staleMarkers: s.staleMarkers });
+const copy = (s: HistorySeries): HistorySeries => ({
+  labels: s.labels.map((l) => ({ ...l })),
+  timestamps: s.timestamps.slice(),
+  values: s.values.slice(),
+  staleMarkers: s.staleMarkers,
+});
 
 function without(s: HistorySeries, drop: (i: number) => boolean): HistorySeries {
   const keep: number[] = [];
@@ -43,16 +60,23 @@ function without(s: HistorySeries, drop: (i: number) => boolean): HistorySeries 
   const vs = new Float64Array(keep.length);
   const src = new Uint32Array(s.values.buffer, s.values.byteOffset, s.values.length * 2);
   const dst = new Uint32Array(vs.buffer);
-  keep.forEach((k, j) => { ts[j] = s.timestamps[k]; dst[2 * j] = src[2 * k]; dst[2 * j + 1] = src[2 * k + 1]; });
+  keep.forEach((k, j) => {
+    ts[j] = s.timestamps[k];
+    dst[2 * j] = src[2 * k];
+    dst[2 * j + 1] = src[2 * k + 1];
+  });
   return { labels: s.labels, timestamps: ts, values: vs, staleMarkers: s.staleMarkers };
 }
 
-const hasGap = (s: HistorySeries, interval: number) => s.timestamps.some((t, i) => i > 0 && t - s.timestamps[i - 1] > interval);
+const hasGap = (s: HistorySeries, interval: number) =>
+  s.timestamps.some((t, i) => i > 0 && t - s.timestamps[i - 1] > interval);
 
 export function injectDifferences(spec = DIFF_SPEC): Injected {
   const rs = resolveSpec(spec);
   const source = [...historyWithStaleMarkers(spec)];
-  const clean = source.map((s, i) => ({ s, i })).filter(({ s, i }) => i > 0 && s.staleMarkers === 0 && !hasGap(s, spec.intervalMs));
+  const clean = source
+    .map((s, i) => ({ s, i }))
+    .filter(({ s, i }) => i > 0 && s.staleMarkers === 0 && !hasGap(s, spec.intervalMs));
   const withStale = source.findIndex((s) => s.staleMarkers > 0);
   if (clean.length < 3 || withStale < 0) throw new Error('history spec has too few clean series or no stale marker');
   const target = source.map(copy);
@@ -61,12 +85,20 @@ export function injectDifferences(spec = DIFF_SPEC): Injected {
   const [g, a, sh] = clean.slice(0, 3).map((x) => x.i);
 
   const fromMs = rs.startMs + 3 * HOUR;
-  const gapped = without(target[g], (i) => target[g].timestamps[i] >= fromMs && target[g].timestamps[i] < fromMs + HOUR);
+  const gapped = without(
+    target[g],
+    (i) => target[g].timestamps[i] >= fromMs && target[g].timestamps[i] < fromMs + HOUR,
+  );
   const gapSamples = target[g].timestamps.length - gapped.timestamps.length;
   target[g] = gapped;
 
   const ai = 100;
-  const altered = { series: source[a], atMs: source[a].timestamps[ai], source: source[a].values[ai], target: source[a].values[ai] + 1 };
+  const altered = {
+    series: source[a],
+    atMs: source[a].timestamps[ai],
+    source: source[a].values[ai],
+    target: source[a].values[ai] + 1,
+  };
   target[a].values[ai] = altered.target;
 
   const si = 200;
@@ -85,7 +117,21 @@ export function injectDifferences(spec = DIFF_SPEC): Injected {
   const expected = source.reduce((n, s) => n + s.timestamps.length, 0);
   const matched = expected - missing.timestamps.length - gapSamples - 1 - 1 - 1;
   const unexpected = extra.timestamps.length + 1;
-  return { source, target, startMs: rs.startMs, endMs: rs.endMs, missing, extra, gap: { series: source[g], fromMs, toMs: fromMs + HOUR - spec.intervalMs, samples: gapSamples }, altered, shifted, stale, expected, matched, unexpected };
+  return {
+    source,
+    target,
+    startMs: rs.startMs,
+    endMs: rs.endMs,
+    missing,
+    extra,
+    gap: { series: source[g], fromMs, toMs: fromMs + HOUR - spec.intervalMs, samples: gapSamples },
+    altered,
+    shifted,
+    stale,
+    expected,
+    matched,
+    unexpected,
+  };
 }
 
 /** Writes series into a receiver through remote write 1.0, series by series in batches. */
@@ -114,22 +160,39 @@ export async function writeSeries(server: LabServer, series: HistorySeries[], ba
 }
 
 /** Two receivers: the source history and the injected copy. */
-export async function diffServers(t: TestContext, inj: Injected, transform: (s: HistorySeries[]) => HistorySeries[] = (s) => s): Promise<[LabServer, LabServer]> {
-  const [a, b] = await Promise.all([startServer(t, { receiver: true, name: 'source' }), startServer(t, { receiver: true, name: 'target' })]);
+export async function diffServers(
+  t: TestContext,
+  inj: Injected,
+  transform: (s: HistorySeries[]) => HistorySeries[] = (s) => s,
+): Promise<[LabServer, LabServer]> {
+  const [a, b] = await Promise.all([
+    startServer(t, { receiver: true, name: 'source' }),
+    startServer(t, { receiver: true, name: 'target' }),
+  ]);
   await Promise.all([writeSeries(a, inj.source), writeSeries(b, transform(inj.target))]);
   return [a, b];
 }
 
-export interface CliResult { code: number; stdout: string; stderr: string }
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs the built CLI as a user would (a child process: real exit code, stdout and stderr). */
 export function cli(args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['dist/src/cli/main.js', ...args], { env: { ...process.env, STACKSHIFT_NO_PROGRESS: '1', NO_COLOR: '1' } });
+    const child = spawn(process.execPath, ['dist/src/cli/main.js', ...args], {
+      env: { ...process.env, STACKSHIFT_NO_PROGRESS: '1', NO_COLOR: '1' },
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
 }

@@ -80,7 +80,11 @@ export function garbleFrames(body: Buffer, how: Garble, frame = 1): Buffer {
 /**
  * `garble(n)` decides for the n-th remote-read request (1-based) whether and how its response is corrupted.
  */
-export async function startGarbleProxy(target: string, garble: (n: number) => Garble | undefined, opts: { frame?: number } = {}): Promise<GarbleProxy> {
+export async function startGarbleProxy(
+  target: string,
+  garble: (n: number) => Garble | undefined,
+  opts: { frame?: number } = {},
+): Promise<GarbleProxy> {
   const t = new URL(target);
   let reads = 0;
   const state = { garbled: 0, requests: 0 };
@@ -88,36 +92,50 @@ export async function startGarbleProxy(target: string, garble: (n: number) => Ga
     state.requests++;
     const isRead = req.method === 'POST' && (req.url ?? '').split('?')[0].endsWith('/api/v1/read');
     const how = isRead ? garble(++reads) : undefined;
-    const up = httpRequest({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: { ...req.headers, host: t.host } }, (r) => {
-      const ct = String(r.headers['content-type'] ?? '');
-      if (!how || r.statusCode !== 200 || !ct.startsWith('application/x-streamed-protobuf')) {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-        return;
-      }
-      const parts: Buffer[] = [];
-      r.on('data', (c: Buffer) => parts.push(c));
-      r.on('end', () => {
-        const bad = garbleFrames(Buffer.concat(parts), how, opts.frame);
-        state.garbled++;
-        const headers = { ...r.headers };
-        delete headers['content-length'];
-        res.writeHead(200, headers);
-        // chunked, in pieces, as a streaming server sends it
-        for (let p = 0; p < bad.length; p += 4096) res.write(bad.subarray(p, p + 4096));
-        res.end();
-      });
-      r.on('error', () => res.destroy());
+    const up = httpRequest(
+      { host: t.hostname, port: t.port, method: req.method, path: req.url, headers: { ...req.headers, host: t.host } },
+      (r) => {
+        const ct = String(r.headers['content-type'] ?? '');
+        if (!how || r.statusCode !== 200 || !ct.startsWith('application/x-streamed-protobuf')) {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+          return;
+        }
+        const parts: Buffer[] = [];
+        r.on('data', (c: Buffer) => parts.push(c));
+        r.on('end', () => {
+          const bad = garbleFrames(Buffer.concat(parts), how, opts.frame);
+          state.garbled++;
+          const headers = { ...r.headers };
+          delete headers['content-length'];
+          res.writeHead(200, headers);
+          // chunked, in pieces, as a streaming server sends it
+          for (let p = 0; p < bad.length; p += 4096) res.write(bad.subarray(p, p + 4096));
+          res.end();
+        });
+        r.on('error', () => res.destroy());
+      },
+    );
+    up.on('error', () => {
+      if (!res.headersSent) res.writeHead(502).end();
+      else res.destroy();
     });
-    up.on('error', () => { if (!res.headersSent) res.writeHead(502).end(); else res.destroy(); });
     req.pipe(up);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
-    get garbled() { return state.garbled; },
-    get requests() { return state.requests; },
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    get garbled() {
+      return state.garbled;
+    },
+    get requests() {
+      return state.requests;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

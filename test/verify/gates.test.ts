@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyWithStaleMarkers } from '../../src/lab/index.js';
-import { metricsReportSchema, queriesReportSchema, type MetricsReport, type QueriesReport } from '../../src/verify/index.js';
+import {
+  metricsReportSchema,
+  queriesReportSchema,
+  type MetricsReport,
+  type QueriesReport,
+} from '../../src/verify/index.js';
 import { startServer, tempDir } from '../harness/index.js';
 import { startFaultProxy } from '../faults/proxy.js';
 import { assertSchema, cli, writeSeries } from './fixtures.js';
@@ -41,9 +46,30 @@ test('verify queries: a compliance suite runs to the end on two real Prometheus 
   writeFileSync(suite, SUITE);
   // a plain query file whose second line both servers refuse (it used to end the run with exit 2)
   const plain = join(dir, 'plain.promql');
-  writeFileSync(plain, 'sum(stackshift_gen_requests_total)\n{__name__=~".*"}\ncount(stackshift_gen_temperature_celsius)\n');
-  const res = await cli(['verify', 'queries', '--source-url', a.url, '--target-url', b.url, '--time', String(historyTime()), '--range', '1h', '--step', '1m',
-    '--queries', suite, '--queries', plain, '--output', 'json']);
+  writeFileSync(
+    plain,
+    'sum(stackshift_gen_requests_total)\n{__name__=~".*"}\ncount(stackshift_gen_temperature_celsius)\n',
+  );
+  const res = await cli([
+    'verify',
+    'queries',
+    '--source-url',
+    a.url,
+    '--target-url',
+    b.url,
+    '--time',
+    String(historyTime()),
+    '--range',
+    '1h',
+    '--step',
+    '1m',
+    '--queries',
+    suite,
+    '--queries',
+    plain,
+    '--output',
+    'json',
+  ]);
   assert.equal(res.code, 0, res.stderr + res.stdout.slice(0, 1500));
   const r = JSON.parse(res.stdout) as QueriesReport;
   assertSchema(queriesReportSchema, r);
@@ -54,7 +80,11 @@ test('verify queries: a compliance suite runs to the end on two real Prometheus 
   const outcome = (id: number) => r.results.filter((x) => x.id === id).map((x) => x.outcome);
   assert.deepEqual(outcome(3), ['failed-as-expected', 'failed-as-expected'], 'should_fail {__name__=~".*"}');
   assert.equal(r.totals.failedAsExpected, 6, 'three should_fail cases, instant and range');
-  assert.deepEqual(outcome(34), ['error-on-both', 'error-on-both'], 'the refused plain query is recorded and the file goes on');
+  assert.deepEqual(
+    outcome(34),
+    ['error-on-both', 'error-on-both'],
+    'the refused plain query is recorded and the file goes on',
+  );
   assert.match(r.errorsOnBoth[0].error, /bad_data/);
   assert.deepEqual(outcome(35), ['equal', 'equal'], 'the line after it ran');
   assert.deepEqual(outcome(1), ['equal', 'equal']);
@@ -63,7 +93,18 @@ test('verify queries: a compliance suite runs to the end on two real Prometheus 
   assert.ok(r.evidence.passed && r.evidence.resultsWithData > 40, JSON.stringify(r.evidence));
   const variants = r.results.length; // the variant queries ran, with their expanded text
   assert.ok(variants > 0);
-  const text = await cli(['verify', 'queries', '--source-url', a.url, '--target-url', b.url, '--time', String(historyTime()), '--queries', suite]);
+  const text = await cli([
+    'verify',
+    'queries',
+    '--source-url',
+    a.url,
+    '--target-url',
+    b.url,
+    '--time',
+    String(historyTime()),
+    '--queries',
+    suite,
+  ]);
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /6 failed on both as expected \(should_fail\)/);
   assert.match(text.stdout, /Evidence: \d+ of \d+ results held series/);
@@ -74,8 +115,24 @@ test('verify queries: a should_fail case that a side answers is a mismatch', asy
   const b = await startServer(t, { history: SPEC, name: 'b' });
   const dir = tempDir(t);
   const suite = join(dir, 'suite.yml');
-  writeFileSync(suite, "test_cases:\n  - query: 'stackshift_gen_temperature_celsius'\n  - query: 'vector(1)'\n    should_fail: true\n");
-  const res = await cli(['verify', 'queries', '--source-url', a.url, '--target-url', b.url, '--time', String(historyTime()), '--queries', suite, '--output', 'json']);
+  writeFileSync(
+    suite,
+    "test_cases:\n  - query: 'stackshift_gen_temperature_celsius'\n  - query: 'vector(1)'\n    should_fail: true\n",
+  );
+  const res = await cli([
+    'verify',
+    'queries',
+    '--source-url',
+    a.url,
+    '--target-url',
+    b.url,
+    '--time',
+    String(historyTime()),
+    '--queries',
+    suite,
+    '--output',
+    'json',
+  ]);
   assert.equal(res.code, 1, res.stderr);
   const r = JSON.parse(res.stdout) as QueriesReport;
   assert.equal(r.totals.mismatched, 2);
@@ -87,9 +144,25 @@ test('verify queries: results that are all empty fail the gate (no evidence); --
   const b = await startServer(t, { history: SPEC, name: 'b' });
   const dir = tempDir(t);
   const qf = join(dir, 'q.promql');
-  writeFileSync(qf, 'stackshift_gen_temperature_celsius\nsum(rate(stackshift_gen_requests_total[5m]))\nnonexistent_metric\n');
+  writeFileSync(
+    qf,
+    'stackshift_gen_temperature_celsius\nsum(rate(stackshift_gen_requests_total[5m]))\nnonexistent_metric\n',
+  );
   // a day before the history: every result is empty on both sides
-  const empty = await cli(['verify', 'queries', '--source-url', a.url, '--target-url', b.url, '--time', String(historyTime() - 86_400), '--queries', qf, '--output', 'json']);
+  const empty = await cli([
+    'verify',
+    'queries',
+    '--source-url',
+    a.url,
+    '--target-url',
+    b.url,
+    '--time',
+    String(historyTime() - 86_400),
+    '--queries',
+    qf,
+    '--output',
+    'json',
+  ]);
   assert.equal(empty.code, 1, empty.stderr);
   const r = JSON.parse(empty.stdout) as QueriesReport;
   assertSchema(queriesReportSchema, r);
@@ -97,60 +170,173 @@ test('verify queries: results that are all empty fail the gate (no evidence); --
   assert.equal(r.evidence.resultsWithData, 0);
   assert.equal(r.passed, false);
   assert.match(r.evidence.reason!, /none of the 6 results held any series/);
-  const text = await cli(['verify', 'queries', '--source-url', a.url, '--target-url', b.url, '--time', String(historyTime() - 86_400), '--queries', qf]);
+  const text = await cli([
+    'verify',
+    'queries',
+    '--source-url',
+    a.url,
+    '--target-url',
+    b.url,
+    '--time',
+    String(historyTime() - 86_400),
+    '--queries',
+    qf,
+  ]);
   assert.match(text.stdout, /Query parity: FAILED/);
   assert.match(text.stdout, /Evidence: 0 of 6 results held series \(0 %\): FAILED/);
   // in the history: 4 of 6 results hold series
-  const some = await cli(['verify', 'queries', '--source-url', a.url, '--target-url', b.url, '--time', String(historyTime()), '--queries', qf, '--output', 'json']);
+  const some = await cli([
+    'verify',
+    'queries',
+    '--source-url',
+    a.url,
+    '--target-url',
+    b.url,
+    '--time',
+    String(historyTime()),
+    '--queries',
+    qf,
+    '--output',
+    'json',
+  ]);
   assert.equal(some.code, 0, some.stderr);
   assert.equal((JSON.parse(some.stdout) as QueriesReport).evidence.resultsWithData, 4);
-  const strict = await cli(['verify', 'queries', '--source-url', a.url, '--target-url', b.url, '--time', String(historyTime()), '--queries', qf, '--min-nonempty', '80']);
+  const strict = await cli([
+    'verify',
+    'queries',
+    '--source-url',
+    a.url,
+    '--target-url',
+    b.url,
+    '--time',
+    String(historyTime()),
+    '--queries',
+    qf,
+    '--min-nonempty',
+    '80',
+  ]);
   assert.equal(strict.code, 1, strict.stderr);
   assert.match(strict.stdout, /below --min-nonempty 80 %/);
 });
 
-test('verify queries --concurrency 64 through a 300 ms proxy: target latency is the proxy\'s, not time spent queued for a connection', async (t) => {
+test("verify queries --concurrency 64 through a 300 ms proxy: target latency is the proxy's, not time spent queued for a connection", async (t) => {
   const a = await startServer(t, { history: SPEC, name: 'a' });
   const b = await startServer(t, { history: SPEC, name: 'b' });
   const proxy = await startFaultProxy(b.url, (_n, _m, path) => (path.includes('/api/v1/query') ? 'slow' : 'none'));
   t.after(() => proxy.close());
   const dir = tempDir(t);
   const qf = join(dir, 'q.promql');
-  writeFileSync(qf, Array.from({ length: 64 }, (_, i) => `stackshift_gen_temperature_celsius{series="${i % 12}"} + ${i}`).join('\n') + '\n');
-  const res = await cli(['verify', 'queries', '--source-url', a.url, '--target-url', proxy.url, '--time', String(historyTime()), '--queries', qf, '--concurrency', '64', '--output', 'json']);
+  writeFileSync(
+    qf,
+    Array.from({ length: 64 }, (_, i) => `stackshift_gen_temperature_celsius{series="${i % 12}"} + ${i}`).join('\n') +
+      '\n',
+  );
+  const res = await cli([
+    'verify',
+    'queries',
+    '--source-url',
+    a.url,
+    '--target-url',
+    proxy.url,
+    '--time',
+    String(historyTime()),
+    '--queries',
+    qf,
+    '--concurrency',
+    '64',
+    '--output',
+    'json',
+  ]);
   assert.equal(res.code, 0, res.stderr);
   const r = JSON.parse(res.stdout) as QueriesReport;
   assert.equal(r.latency.measuredFrom, 'send');
   assert.equal(r.latency.target.count, 128);
   // each request waits 300 ms in the proxy; queued behind 8 connections the median was over 1 s
   assert.ok(r.latency.target.p50Ms >= 300, `p50 ${r.latency.target.p50Ms} ms`);
-  assert.ok(r.latency.target.p50Ms < 800, `target p50 ${r.latency.target.p50Ms} ms through a 300 ms proxy: requests queued for a connection`);
+  assert.ok(
+    r.latency.target.p50Ms < 800,
+    `target p50 ${r.latency.target.p50Ms} ms through a 300 ms proxy: requests queued for a connection`,
+  );
 });
 
 test('verify metrics: a window without samples on either side fails the gate instead of reporting 100 %', async (t) => {
   const a = await startServer(t, { history: SPEC, name: 'a' });
   const b = await startServer(t, { history: SPEC, name: 'b' });
   const end = historyTime() - 30 * 86_400;
-  const res = await cli(['verify', 'metrics', '--source-url', a.url, '--target-url', b.url, '--start', String(end - 3600), '--end', String(end), '--output', 'json']);
+  const res = await cli([
+    'verify',
+    'metrics',
+    '--source-url',
+    a.url,
+    '--target-url',
+    b.url,
+    '--start',
+    String(end - 3600),
+    '--end',
+    String(end),
+    '--output',
+    'json',
+  ]);
   assert.equal(res.code, 1, res.stderr);
   const r = JSON.parse(res.stdout) as MetricsReport;
   assertSchema(metricsReportSchema, r);
   assert.equal(r.evidence.passed, false);
   assert.equal(r.consistency.percent, 0);
   assert.equal(r.consistency.gate?.passed, false);
-  const text = await cli(['verify', 'metrics', '--source-url', a.url, '--target-url', b.url, '--start', String(end - 3600), '--end', String(end)]);
+  const text = await cli([
+    'verify',
+    'metrics',
+    '--source-url',
+    a.url,
+    '--target-url',
+    b.url,
+    '--start',
+    String(end - 3600),
+    '--end',
+    String(end),
+  ]);
   assert.equal(text.code, 1);
-  assert.match(text.stdout, /FAILED: no series matched the selectors in the window on either side: nothing was compared/);
+  assert.match(
+    text.stdout,
+    /FAILED: no series matched the selectors in the window on either side: nothing was compared/,
+  );
 });
 
-test('verify metrics: the backfill probe series is excluded by default and said so in text and JSON; --exclude-series \'\' counts it', async (t) => {
-  const series = [...historyWithStaleMarkers({ series: 4, durationMs: 2 * HOUR, intervalMs: 60_000, seed: 9, endMs: Date.UTC(2026, 0, 10), irregular: false })];
-  const probe = { labels: [{ name: '__name__', value: 'stackshift_backfill_probe' }, { name: 'run', value: 'x' }], timestamps: new Float64Array([Date.UTC(2026, 0, 10) - HOUR]), values: new Float64Array([1]), staleMarkers: 0 };
+test("verify metrics: the backfill probe series is excluded by default and said so in text and JSON; --exclude-series '' counts it", async (t) => {
+  const series = [
+    ...historyWithStaleMarkers({
+      series: 4,
+      durationMs: 2 * HOUR,
+      intervalMs: 60_000,
+      seed: 9,
+      endMs: Date.UTC(2026, 0, 10),
+      irregular: false,
+    }),
+  ];
+  const probe = {
+    labels: [
+      { name: '__name__', value: 'stackshift_backfill_probe' },
+      { name: 'run', value: 'x' },
+    ],
+    timestamps: new Float64Array([Date.UTC(2026, 0, 10) - HOUR]),
+    values: new Float64Array([1]),
+    staleMarkers: 0,
+  };
   const a = await startServer(t, { receiver: true, name: 'source' });
   const b = await startServer(t, { receiver: true, name: 'target' });
   await Promise.all([writeSeries(a, series), writeSeries(b, [...series, probe])]);
   const win = ['--start', String(Date.UTC(2026, 0, 10) / 1000 - 7200), '--end', String(Date.UTC(2026, 0, 10) / 1000)];
-  const res = await cli(['verify', 'metrics', '--source-url', a.url, '--target-url', b.url, ...win, '--output', 'json']);
+  const res = await cli([
+    'verify',
+    'metrics',
+    '--source-url',
+    a.url,
+    '--target-url',
+    b.url,
+    ...win,
+    '--output',
+    'json',
+  ]);
   assert.equal(res.code, 0, res.stderr + res.stdout.slice(0, 800));
   const r = JSON.parse(res.stdout) as MetricsReport;
   assertSchema(metricsReportSchema, r);
@@ -158,15 +344,43 @@ test('verify metrics: the backfill probe series is excluded by default and said 
   assert.equal(r.consistency.percent, 100);
   const text = await cli(['verify', 'metrics', '--source-url', a.url, '--target-url', b.url, ...win]);
   assert.equal(text.code, 0, text.stderr);
-  assert.match(text.stdout, /excluded\s+metric names matching "stackshift_backfill_probe" \(--exclude-series\): stackshift_backfill_probe/);
-  const all = await cli(['verify', 'metrics', '--source-url', a.url, '--target-url', b.url, ...win, '--exclude-series', '', '--output', 'json']);
+  assert.match(
+    text.stdout,
+    /excluded\s+metric names matching "stackshift_backfill_probe" \(--exclude-series\): stackshift_backfill_probe/,
+  );
+  const all = await cli([
+    'verify',
+    'metrics',
+    '--source-url',
+    a.url,
+    '--target-url',
+    b.url,
+    ...win,
+    '--exclude-series',
+    '',
+    '--output',
+    'json',
+  ]);
   assert.equal(all.code, 1, 'the probe is an extra series when not excluded');
   assert.equal((JSON.parse(all.stdout) as MetricsReport).series.extra, 1);
 });
 
 test('verify metrics: a range that would need more than 10,000 read windows is refused before planning', async (t) => {
   const a = await startServer(t, { name: 'a' });
-  const res = await cli(['verify', 'metrics', '--source-url', a.url, '--target-url', a.url, '--start', '0', '--end', '1700000000', '--read-window', '1h']);
+  const res = await cli([
+    'verify',
+    'metrics',
+    '--source-url',
+    a.url,
+    '--target-url',
+    a.url,
+    '--start',
+    '0',
+    '--end',
+    '1700000000',
+    '--read-window',
+    '1h',
+  ]);
   assert.equal(res.code, 2, res.stdout + res.stderr);
   assert.match(res.stderr, /needs [\d,]+ read windows of 3600s per metric, more than the 10,000 a run plans/);
   assert.doesNotMatch(res.stderr, /internal error/);

@@ -15,22 +15,54 @@ test('verify queries: every corpus dashboard and rule file runs cleanly on two i
   const b = await startServer(t, { history: spec, name: 'b' });
   const dir = tempDir(t);
   const qf = join(dir, 'generated.promql');
-  writeFileSync(qf, [
-    '# queries over the generated history',
-    'sum by (job) (rate(stackshift_gen_requests_total[5m]))',
-    'stackshift_gen_temperature_celsius',
-    'histogram_quantile(0.9, sum by (le) (rate(nonexistent_bucket[5m])))',
-    'count(stackshift_gen_requests_total) / 3',
-    'vector(1)',
-    '',
-  ].join('\n'));
-  const dashboards = readdirSync(DASHBOARDS).filter((f) => f.endsWith('.json')).map((f) => join(DASHBOARDS, f));
-  const rules = ['awesome-node-exporter.yml', 'awesome-kubernetes.yml', 'promtool-rules.yml', 'prometheus-rulefmt-test-aliases.yml'].map((f) => join(RULES, f));
+  writeFileSync(
+    qf,
+    [
+      '# queries over the generated history',
+      'sum by (job) (rate(stackshift_gen_requests_total[5m]))',
+      'stackshift_gen_temperature_celsius',
+      'histogram_quantile(0.9, sum by (le) (rate(nonexistent_bucket[5m])))',
+      'count(stackshift_gen_requests_total) / 3',
+      'vector(1)',
+      '',
+    ].join('\n'),
+  );
+  const dashboards = readdirSync(DASHBOARDS)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => join(DASHBOARDS, f));
+  const rules = [
+    'awesome-node-exporter.yml',
+    'awesome-kubernetes.yml',
+    'promtool-rules.yml',
+    'prometheus-rulefmt-test-aliases.yml',
+  ].map((f) => join(RULES, f));
   const report = join(dir, 'queries.json');
   // evaluated at the end of the generated history, where it has data
   const time = String(Math.floor(Date.now() / 3_600_000) * 3600 - 60);
-  const res = await cli(['verify', 'queries', '--source-url', a.url, '--target-url', b.url, '--time', time, '--range', '2h', '--step', '1m',
-    '--queries', qf, ...rules.flatMap((r) => ['--rules', r]), ...dashboards.flatMap((d) => ['--dashboards', d]), '--report', report, '--output', 'json', '--concurrency', '2']);
+  const res = await cli([
+    'verify',
+    'queries',
+    '--source-url',
+    a.url,
+    '--target-url',
+    b.url,
+    '--time',
+    time,
+    '--range',
+    '2h',
+    '--step',
+    '1m',
+    '--queries',
+    qf,
+    ...rules.flatMap((r) => ['--rules', r]),
+    ...dashboards.flatMap((d) => ['--dashboards', d]),
+    '--report',
+    report,
+    '--output',
+    'json',
+    '--concurrency',
+    '2',
+  ]);
   assert.equal(res.code, 0, res.stderr + res.stdout.slice(0, 2000));
   const r = JSON.parse(res.stdout) as QueriesReport;
   assertSchema(queriesReportSchema, r);
@@ -59,14 +91,37 @@ test('verify queries: results that differ are reported with the query and the di
   const dir = tempDir(t);
   const qf = join(dir, 'q.promql');
   const altered = inj.altered.series.labels.find((l) => l.name === 'series')!.value;
-  writeFileSync(qf, [
-    `stackshift_gen_requests_total{series="${altered}"}`,
-    'count by (series) ({__name__=~"stackshift_gen_.+"})',
-    'sum(stackshift_gen_temperature_celsius{series="4"})',
-    '',
-  ].join('\n'));
-  const res = await cli(['verify', 'queries', '--source-url', a.url, '--target-url', b.url, '--time', String(inj.altered.atMs / 1000), '--range', '30m', '--step', '1m',
-    '--queries', qf, '--max-latency-increase', '20', '--latency-floor', '1s', '--output', 'json']);
+  writeFileSync(
+    qf,
+    [
+      `stackshift_gen_requests_total{series="${altered}"}`,
+      'count by (series) ({__name__=~"stackshift_gen_.+"})',
+      'sum(stackshift_gen_temperature_celsius{series="4"})',
+      '',
+    ].join('\n'),
+  );
+  const res = await cli([
+    'verify',
+    'queries',
+    '--source-url',
+    a.url,
+    '--target-url',
+    b.url,
+    '--time',
+    String(inj.altered.atMs / 1000),
+    '--range',
+    '30m',
+    '--step',
+    '1m',
+    '--queries',
+    qf,
+    '--max-latency-increase',
+    '20',
+    '--latency-floor',
+    '1s',
+    '--output',
+    'json',
+  ]);
   assert.equal(res.code, 1, res.stderr);
   const r = JSON.parse(res.stdout) as QueriesReport;
   assertSchema(queriesReportSchema, r);
@@ -74,7 +129,10 @@ test('verify queries: results that differ are reported with the query and the di
   const alt = byQuery(1, 'instant')!;
   assert.equal(alt.query, `stackshift_gen_requests_total{series="${altered}"}`);
   assert.equal(alt.origin.line, 1);
-  assert.deepEqual(alt.differences.map((d) => [d.kind, d.source, d.target]), [['value', String(inj.altered.source), String(inj.altered.target)]]);
+  assert.deepEqual(
+    alt.differences.map((d) => [d.kind, d.source, d.target]),
+    [['value', String(inj.altered.source), String(inj.altered.target)]],
+  );
   assert.match(alt.differences[0].series, new RegExp(`series="${altered}"`));
   assert.ok(byQuery(1, 'range'), 'the range query shows it too');
   const count = byQuery(2, 'instant')!;

@@ -7,12 +7,20 @@ import { generateHistory, resolveSpec, type HistorySpec } from '../../src/lab/in
 import { labelsKey, newDecodeStats, type SeriesSamples } from '../../src/wire/index.js';
 import { startServer } from '../harness/index.js';
 
-const SPEC: HistorySpec = { series: 40, durationMs: 8 * 3_600_000, intervalMs: 15_000, seed: 11, endMs: Date.UTC(2026, 0, 10) };
+const SPEC: HistorySpec = {
+  series: 40,
+  durationMs: 8 * 3_600_000,
+  intervalMs: 15_000,
+  seed: 11,
+  endMs: Date.UTC(2026, 0, 10),
+};
 
 function expected(spec: HistorySpec, minT: number, maxT: number): Map<string, Array<[number, number]>> {
   const m = new Map<string, Array<[number, number]>>();
   for (const g of generateHistory(spec)) {
-    const labels = Object.entries(g.labels).map(([name, value]) => ({ name, value })).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const labels = Object.entries(g.labels)
+      .map(([name, value]) => ({ name, value }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
     const samples = [...g.samples()].filter(([t]) => t >= minT && t <= maxT);
     if (samples.length) m.set(labelsKey(labels), samples);
   }
@@ -32,32 +40,37 @@ function assertSeriesEqual(got: SeriesSamples[], want: Map<string, Array<[number
   }
 }
 
-test('remote read from a real Prometheus: streamed chunks and SAMPLES give every raw sample, in label order', { timeout: 120_000 }, async (t) => {
-  const prom = await startServer(t, { history: SPEC });
-  const http = new HttpClient(endpointFromUrl(prom.url));
-  t.after(() => http.close());
-  const rr = new RemoteReadClient(http);
-  const s = resolveSpec(SPEC);
-  // a window cutting through chunks on both sides: client-side filtering must keep exactly [start, end]
-  const startMs = s.startMs + 3_600_000 + 7_000;
-  const endMs = s.endMs - 2 * 3_600_000 - 1;
-  const want = expected(SPEC, startMs, endMs);
-  const matchers = [{ type: 'RE' as const, name: '__name__', value: 'stackshift_gen_.*' }];
+test(
+  'remote read from a real Prometheus: streamed chunks and SAMPLES give every raw sample, in label order',
+  { timeout: 120_000 },
+  async (t) => {
+    const prom = await startServer(t, { history: SPEC });
+    const http = new HttpClient(endpointFromUrl(prom.url));
+    t.after(() => http.close());
+    const rr = new RemoteReadClient(http);
+    const s = resolveSpec(SPEC);
+    // a window cutting through chunks on both sides: client-side filtering must keep exactly [start, end]
+    const startMs = s.startMs + 3_600_000 + 7_000;
+    const endMs = s.endMs - 2 * 3_600_000 - 1;
+    const want = expected(SPEC, startMs, endMs);
+    const matchers = [{ type: 'RE' as const, name: '__name__', value: 'stackshift_gen_.*' }];
 
-  const stats = newDecodeStats() as ReturnType<typeof newDecodeStats> & { responseType?: 'streamed' | 'samples' };
-  const streamed: SeriesSamples[] = [];
-  for await (const x of rr.streamSeries({ startMs, endMs, matchers }, { stats })) streamed.push(x);
-  assert.equal(stats.responseType, 'streamed');
-  assert.ok(stats.frames >= 1 && stats.chunks >= streamed.length);
-  assertSeriesEqual(streamed, want);
-  const keys = streamed.map((x) => labelsKey(x.labels));
-  assert.deepEqual(keys, [...keys].sort(), 'series come in label order');
+    const stats = newDecodeStats() as ReturnType<typeof newDecodeStats> & { responseType?: 'streamed' | 'samples' };
+    const streamed: SeriesSamples[] = [];
+    for await (const x of rr.streamSeries({ startMs, endMs, matchers }, { stats })) streamed.push(x);
+    assert.equal(stats.responseType, 'streamed');
+    assert.ok(stats.frames >= 1 && stats.chunks >= streamed.length);
+    assertSeriesEqual(streamed, want);
+    const keys = streamed.map((x) => labelsKey(x.labels));
+    assert.deepEqual(keys, [...keys].sort(), 'series come in label order');
 
-  const sstats = newDecodeStats() as ReturnType<typeof newDecodeStats> & { responseType?: 'streamed' | 'samples' };
-  const samples: SeriesSamples[] = [];
-  for await (const x of rr.streamSeries({ startMs, endMs, matchers }, { responseType: 'samples', stats: sstats })) samples.push(x);
-  assert.equal(sstats.responseType, 'samples');
-  assertSeriesEqual(samples, want);
-  // stop before the harness's after-hooks remove the temp dir (they run before its own stop)
-  await prom.stop();
-});
+    const sstats = newDecodeStats() as ReturnType<typeof newDecodeStats> & { responseType?: 'streamed' | 'samples' };
+    const samples: SeriesSamples[] = [];
+    for await (const x of rr.streamSeries({ startMs, endMs, matchers }, { responseType: 'samples', stats: sstats }))
+      samples.push(x);
+    assert.equal(sstats.responseType, 'samples');
+    assertSeriesEqual(samples, want);
+    // stop before the harness's after-hooks remove the temp dir (they run before its own stop)
+    await prom.stop();
+  },
+);

@@ -11,8 +11,12 @@ test('parseSelector turns PromQL series selectors into matchers', () => {
     { type: 'NEQ', name: 'env', value: 'dev' },
     { type: 'NRE', name: 'path', value: '/health.*' },
   ]);
-  assert.deepEqual(parseSelector(`{"service.name"='a\\'b\\n'}`), [{ type: 'EQ', name: 'service.name', value: "a'b\n" }]);
-  assert.deepEqual(parseSelector('node_cpu_seconds_total'), [{ type: 'EQ', name: '__name__', value: 'node_cpu_seconds_total' }]);
+  assert.deepEqual(parseSelector(`{"service.name"='a\\'b\\n'}`), [
+    { type: 'EQ', name: 'service.name', value: "a'b\n" },
+  ]);
+  assert.deepEqual(parseSelector('node_cpu_seconds_total'), [
+    { type: 'EQ', name: '__name__', value: 'node_cpu_seconds_total' },
+  ]);
 });
 
 test('parseSelector refuses what is not a plain, non-empty selector, with a clear message', () => {
@@ -25,6 +29,10 @@ test('parseSelector refuses what is not a plain, non-empty selector, with a clea
     ['{job=~".*"}', /matches every series/],
     ['{job=~"(unclosed"}', /not a valid regular expression/],
   ] as const) {
-    assert.throws(() => parseSelector(text), (e: unknown) => e instanceof UsageError && msg.test(e.message), text);
+    assert.throws(
+      () => parseSelector(text),
+      (e: unknown) => e instanceof UsageError && msg.test(e.message),
+      text,
+    );
   }
 });

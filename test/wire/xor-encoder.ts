@@ -3,24 +3,44 @@ export class BitWriter {
   bytes: number[] = [];
   private count = 0; // bits free in the last byte
   writeBit(b: number): void {
-    if (this.count === 0) { this.bytes.push(0); this.count = 8; }
+    if (this.count === 0) {
+      this.bytes.push(0);
+      this.count = 8;
+    }
     if (b) this.bytes[this.bytes.length - 1] |= 1 << (this.count - 1);
     this.count--;
   }
   writeBits(v: bigint, n: number): void {
     for (let i = n - 1; i >= 0; i--) this.writeBit(Number((v >> BigInt(i)) & 1n));
   }
-  writeByte(b: number): void { this.writeBits(BigInt(b), 8); }
+  writeByte(b: number): void {
+    this.writeBits(BigInt(b), 8);
+  }
 }
 
 const M64 = (1n << 64n) - 1n;
-const f64bits = (v: number) => { const b = Buffer.alloc(8); b.writeDoubleLE(v); return b.readBigUInt64LE(); };
-const lz = (x: bigint) => { let n = 0; for (let i = 63; i >= 0 && ((x >> BigInt(i)) & 1n) === 0n; i--) n++; return n; };
-const tz = (x: bigint) => { let n = 0; for (let i = 0; i < 64 && ((x >> BigInt(i)) & 1n) === 0n; i++) n++; return n; };
+const f64bits = (v: number) => {
+  const b = Buffer.alloc(8);
+  b.writeDoubleLE(v);
+  return b.readBigUInt64LE();
+};
+const lz = (x: bigint) => {
+  let n = 0;
+  for (let i = 63; i >= 0 && ((x >> BigInt(i)) & 1n) === 0n; i--) n++;
+  return n;
+};
+const tz = (x: bigint) => {
+  let n = 0;
+  for (let i = 0; i < 64 && ((x >> BigInt(i)) & 1n) === 0n; i++) n++;
+  return n;
+};
 const bitRange = (x: bigint, n: number) => -((1n << BigInt(n - 1)) - 1n) <= x && x <= 1n << BigInt(n - 1);
 
 function putUvarint(w: BitWriter, v: bigint): void {
-  while (v >= 0x80n) { w.writeByte(Number((v & 0x7fn) | 0x80n)); v >>= 7n; }
+  while (v >= 0x80n) {
+    w.writeByte(Number((v & 0x7fn) | 0x80n));
+    v >>= 7n;
+  }
   w.writeByte(Number(v));
 }
 
@@ -35,7 +55,7 @@ export function encodeXor(samples: Array<[number, bigint]>): Uint8Array {
   samples.forEach(([ts, bits], i) => {
     const T = BigInt(ts);
     if (i === 0) {
-      putUvarint(w, T >= 0n ? T << 1n : ((-T) << 1n) - 1n);
+      putUvarint(w, T >= 0n ? T << 1n : (-T << 1n) - 1n);
       w.writeBits(bits, 64);
     } else {
       const d = T - t;
@@ -43,10 +63,19 @@ export function encodeXor(samples: Array<[number, bigint]>): Uint8Array {
       else {
         const dod = d - tDelta;
         if (dod === 0n) w.writeBit(0);
-        else if (bitRange(dod, 14)) { w.writeBits(0b10n, 2); w.writeBits(dod & ((1n << 14n) - 1n), 14); }
-        else if (bitRange(dod, 17)) { w.writeBits(0b110n, 3); w.writeBits(dod & ((1n << 17n) - 1n), 17); }
-        else if (bitRange(dod, 20)) { w.writeBits(0b1110n, 4); w.writeBits(dod & ((1n << 20n) - 1n), 20); }
-        else { w.writeBits(0b1111n, 4); w.writeBits(dod & M64, 64); }
+        else if (bitRange(dod, 14)) {
+          w.writeBits(0b10n, 2);
+          w.writeBits(dod & ((1n << 14n) - 1n), 14);
+        } else if (bitRange(dod, 17)) {
+          w.writeBits(0b110n, 3);
+          w.writeBits(dod & ((1n << 17n) - 1n), 17);
+        } else if (bitRange(dod, 20)) {
+          w.writeBits(0b1110n, 4);
+          w.writeBits(dod & ((1n << 20n) - 1n), 20);
+        } else {
+          w.writeBits(0b1111n, 4);
+          w.writeBits(dod & M64, 64);
+        }
       }
       const delta = bits ^ v;
       if (delta === 0n) w.writeBit(0);

@@ -19,20 +19,35 @@ export function amtoolPath(v: unknown): string {
 export function registerAlertmanager(program: Command): void {
   const area = new Command('alertmanager').description('Alertmanager configs checked with the real amtool');
   const check = new Command('check')
-    .description('amtool check-config on the config (and --against), then the receivers each alert reaches (amtool config routes test)')
+    .description(
+      'amtool check-config on the config (and --against), then the receivers each alert reaches (amtool config routes test)',
+    )
     .requiredOption('--alertmanager-config <file>', 'Alertmanager config file (--config is stackshift.yaml)')
-    .option('--against <file>', 'a second config (e.g. the one for Mimir\'s Alertmanager): every alert must reach the same receivers in both')
-    .option('--alert <labels>', 'an alert\'s labels to route, alertname=X,severity=page or {alertname="X"}; repeatable', collect)
-    .option('--alerts-from-prometheus', 'also route every active alert of the Prometheus (or Mimir ruler) that --prometheus-url / --endpoint names')
+    .option(
+      '--against <file>',
+      "a second config (e.g. the one for Mimir's Alertmanager): every alert must reach the same receivers in both",
+    )
+    .option(
+      '--alert <labels>',
+      'an alert\'s labels to route, alertname=X,severity=page or {alertname="X"}; repeatable',
+      collect,
+    )
+    .option(
+      '--alerts-from-prometheus',
+      'also route every active alert of the Prometheus (or Mimir ruler) that --prometheus-url / --endpoint names',
+    )
     .option('--prometheus-prefix <path>', 'path prefix of that Prometheus API (/prometheus for the Mimir ruler)', '')
-    .option('--amtool <path>', 'amtool binary (default: the lab\'s build, else amtool on PATH)');
+    .option('--amtool <path>', "amtool binary (default: the lab's build, else amtool on PATH)");
   addPrometheusOptions(check);
-  check.addHelpText('after', `
+  check.addHelpText(
+    'after',
+    `
 Exit codes: 0 valid and (with --against) every alert reaches the same receivers; 1 a config fails check-config or an alert is routed differently; 2 bad flags.
 
 Examples:
   stackshift alertmanager check --alertmanager-config alertmanager.yml --alert alertname=HighErrorRate,severity=page
-  stackshift alertmanager check --alertmanager-config alertmanager.yml --against mimir-alertmanager.yml --alerts-from-prometheus --prometheus-url http://prometheus:9090`);
+  stackshift alertmanager check --alertmanager-config alertmanager.yml --against mimir-alertmanager.yml --alerts-from-prometheus --prometheus-url http://prometheus:9090`,
+  );
   check.action(async (opts: Opts, command: Command) => {
     const ctx = contextFor(command);
     const alerts = ((opts.alert as string[] | undefined) ?? []).map(parseLabelSet);
@@ -43,13 +58,21 @@ Examples:
         const seen = new Set(alerts.map((a) => JSON.stringify(Object.entries(a).sort())));
         for (const a of await side.fetch()) {
           const k = JSON.stringify(Object.entries(a.labels).sort());
-          if (!seen.has(k)) { seen.add(k); alerts.push(a.labels); }
+          if (!seen.has(k)) {
+            seen.add(k);
+            alerts.push(a.labels);
+          }
         }
       } finally {
         await side.close();
       }
     }
-    const report = checkAlertmanager({ amtool: amtoolPath(opts.amtool), config: resolve(String(opts.alertmanagerConfig)), against: opts.against ? resolve(String(opts.against)) : undefined, alerts });
+    const report = checkAlertmanager({
+      amtool: amtoolPath(opts.amtool),
+      config: resolve(String(opts.alertmanagerConfig)),
+      against: opts.against ? resolve(String(opts.against)) : undefined,
+      alerts,
+    });
     emit({ document: report, text: () => renderAlertmanagerCheckText(report), exitCode: report.exitCode }, ctx.format);
   });
   area.addCommand(check);

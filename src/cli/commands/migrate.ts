@@ -4,8 +4,17 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../../errors/index.js';
 import { writeFileAtomic } from '../../fsutil/index.js';
 import {
-  buildReport, DEFAULT_MIGRATION_FILE, initMigrationText, loadMigrationFile, MigrationEngine, renderReportHtml, renderReportMarkdown, renderStatusText,
-  type InitEndpoint, type MigrationReportDoc, type RunSummary,
+  buildReport,
+  DEFAULT_MIGRATION_FILE,
+  initMigrationText,
+  loadMigrationFile,
+  MigrationEngine,
+  renderReportHtml,
+  renderReportMarkdown,
+  renderStatusText,
+  type InitEndpoint,
+  type MigrationReportDoc,
+  type RunSummary,
 } from '../../migrate/index.js';
 import { contextFor, emit, statePath, type CliContext } from '../context.js';
 import { intFlag } from '../parse.js';
@@ -15,7 +24,10 @@ type Opts = Record<string, unknown>;
 function fileOptions(cmd: Command): Command {
   return cmd
     .option('-f, --file <path>', 'migration file', DEFAULT_MIGRATION_FILE)
-    .option('--state <file>', 'SQLite state of the migration (default: <state.dir>/migrate.db or .stackshift/migrate.db)');
+    .option(
+      '--state <file>',
+      'SQLite state of the migration (default: <state.dir>/migrate.db or .stackshift/migrate.db)',
+    );
 }
 
 function open(ctx: CliContext, opts: Opts): MigrationEngine {
@@ -35,8 +47,12 @@ function runText(s: RunSummary, status: MigrationReportDoc): string {
     'gate-failed': `gate failed at ${s.failedStep}: the phase stopped`,
     error: `${s.failedStep} failed: ${s.error}`,
   }[s.outcome];
-  const lines = [`migrate run: ${head}`, `  ran: ${s.ran.join(', ') || 'nothing'}; already done: ${s.skipped.join(', ') || 'nothing'}`];
-  for (const g of s.gates ?? []) lines.push(`  ${g.passed ? 'ok  ' : 'FAIL'} ${g.gate}: measured ${g.actual ?? 'nothing'}`);
+  const lines = [
+    `migrate run: ${head}`,
+    `  ran: ${s.ran.join(', ') || 'nothing'}; already done: ${s.skipped.join(', ') || 'nothing'}`,
+  ];
+  for (const g of s.gates ?? [])
+    lines.push(`  ${g.passed ? 'ok  ' : 'FAIL'} ${g.gate}: measured ${g.actual ?? 'nothing'}`);
   if (s.rolledBack.length) lines.push(`  rolled back (reverse order): ${s.rolledBack.join(', ')}`);
   return lines.join('\n') + '\n\n' + renderStatusText(status);
 }
@@ -55,10 +71,14 @@ const ENDPOINT_FLAGS: Array<[string, string, string, string?]> = [
 const camel = (s: string) => s.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 
 export function registerMigrate(program: Command): void {
-  const area = new Command('migrate').description('run a phased migration (Prometheus + Jaeger + Loki -> LGTM) from a plan file: durable state, gates, resume, rollback, report');
+  const area = new Command('migrate').description(
+    'run a phased migration (Prometheus + Jaeger + Loki -> LGTM) from a plan file: durable state, gates, resume, rollback, report',
+  );
 
   const init = new Command('init')
-    .description("write the runbook's default plan (foundation and dual collection -> Mimir and backfill -> Grafana -> cut-over -> decommission) for the endpoints given")
+    .description(
+      "write the runbook's default plan (foundation and dual collection -> Mimir and backfill -> Grafana -> cut-over -> decommission) for the endpoints given",
+    )
     .option('-f, --file <path>', 'migration file to write', DEFAULT_MIGRATION_FILE)
     .option('--name <name>', 'migration name', 'lgtm-migration')
     .option('--force', 'overwrite an existing file')
@@ -70,46 +90,85 @@ export function registerMigrate(program: Command): void {
     .option('--logs-history <duration>', 'log history to copy and verify', '14d')
     .option('--parallel-run <duration>', 'parallel run of both stacks before decommissioning', '7d');
   for (const [name, label] of ENDPOINT_FLAGS) init.option(`--${name}-url <url>`, `${label} URL`);
-  init.option('--mimir-tenant <id>', 'Mimir tenant (X-Scope-OrgID)').option('--tempo-tenant <id>', 'Tempo tenant (X-Scope-OrgID)');
-  init.addHelpText('after', `
+  init
+    .option('--mimir-tenant <id>', 'Mimir tenant (X-Scope-OrgID)')
+    .option('--tempo-tenant <id>', 'Tempo tenant (X-Scope-OrgID)');
+  init.addHelpText(
+    'after',
+    `
 Examples:
   stackshift migrate init --prometheus-url http://prometheus:9090 --mimir-url http://mimir:8080 --mimir-tenant pyairtable --grafana-url http://grafana:3000
   stackshift migrate init          # endpoints from stackshift.yaml (prometheus, mimir, grafana, jaeger, tempo, tempo-otlp, loki, new-loki)
-Credentials are never written to the plan: keep them in stackshift.yaml under the same endpoint names.`);
+Credentials are never written to the plan: keep them in stackshift.yaml under the same endpoint names.`,
+  );
   init.action(async (opts: Opts, command: Command) => {
     const ctx = contextFor(command);
     const file = resolve(String(opts.file));
-    if (existsSync(file) && !opts.force) throw new UsageError(`${file} exists`, 'pass --force to overwrite it, or --file <other path>');
+    if (existsSync(file) && !opts.force)
+      throw new UsageError(`${file} exists`, 'pass --force to overwrite it, or --file <other path>');
     const endpoints: Record<string, InitEndpoint> = {};
     for (const [name, , type] of ENDPOINT_FLAGS) {
       const url = opts[camel(`${name}-url`)] as string | undefined;
       if (!url) continue;
       try {
         const u = new URL(url);
-        if (u.username || u.password) throw new UsageError(`--${name}-url carries credentials`, 'keep credentials in stackshift.yaml (bearer_token_file, basic_auth.password_file); the plan holds URLs only');
+        if (u.username || u.password)
+          throw new UsageError(
+            `--${name}-url carries credentials`,
+            'keep credentials in stackshift.yaml (bearer_token_file, basic_auth.password_file); the plan holds URLs only',
+          );
       } catch (e) {
         if (e instanceof UsageError) throw e;
         throw new UsageError(`--${name}-url "${url}" is not a URL`, 'for example http://prometheus:9090');
       }
-      const tenant = name === 'mimir' ? opts.mimirTenant : name === 'tempo' || name === 'tempo-otlp' ? opts.tempoTenant : undefined;
+      const tenant =
+        name === 'mimir' ? opts.mimirTenant : name === 'tempo' || name === 'tempo-otlp' ? opts.tempoTenant : undefined;
       endpoints[name] = { url, ...(tenant ? { tenant: String(tenant) } : {}), ...(name !== type ? { type } : {}) };
     }
     const text = initMigrationText({
-      name: String(opts.name), endpoints, configured: Object.keys(ctx.loaded.config.endpoints ?? {}),
-      fromDatasource: String(opts.fromDatasource), toDatasource: String(opts.toDatasource), tempoDatasource: opts.tempoDatasource as string | undefined,
-      metricsHistory: String(opts.metricsHistory), tracesHistory: String(opts.tracesHistory), logsHistory: String(opts.logsHistory), parallelRun: String(opts.parallelRun),
+      name: String(opts.name),
+      endpoints,
+      configured: Object.keys(ctx.loaded.config.endpoints ?? {}),
+      fromDatasource: String(opts.fromDatasource),
+      toDatasource: String(opts.toDatasource),
+      tempoDatasource: opts.tempoDatasource as string | undefined,
+      metricsHistory: String(opts.metricsHistory),
+      tracesHistory: String(opts.tracesHistory),
+      logsHistory: String(opts.logsHistory),
+      parallelRun: String(opts.parallelRun),
     });
     writeFileAtomic(file, text);
-    emit({ document: { file, written: true }, text: () => `wrote ${file}\nnext: stackshift migrate plan --file ${String(opts.file)}\n`, exitCode: 0 }, ctx.format);
+    emit(
+      {
+        document: { file, written: true },
+        text: () => `wrote ${file}\nnext: stackshift migrate plan --file ${String(opts.file)}\n`,
+        exitCode: 0,
+      },
+      ctx.format,
+    );
   });
 
-  const plan = fileOptions(new Command('plan').description('show what every step would do: commands, gates, rollback, and where the state stands'));
+  const plan = fileOptions(
+    new Command('plan').description(
+      'show what every step would do: commands, gates, rollback, and where the state stands',
+    ),
+  );
   plan.action(async (opts: Opts, command: Command) => {
     const ctx = contextFor(command);
     const engine = open(ctx, opts);
     try {
       const steps = engine.describe();
-      const doc = { kind: 'stackshift.migrate.plan', steps: steps.map((d) => ({ phase: d.step.phase, id: d.step.id, kind: d.step.kind, title: d.step.title, status: d.row?.status ?? 'pending', ...d.plan })) };
+      const doc = {
+        kind: 'stackshift.migrate.plan',
+        steps: steps.map((d) => ({
+          phase: d.step.phase,
+          id: d.step.id,
+          kind: d.step.kind,
+          title: d.step.title,
+          status: d.row?.status ?? 'pending',
+          ...d.plan,
+        })),
+      };
       const text = () => {
         const out: string[] = [];
         let phase = 0;
@@ -131,26 +190,44 @@ Credentials are never written to the plan: keep them in stackshift.yaml under th
     }
   });
 
-  const run = fileOptions(new Command('run').description('carry out the plan from where it stopped: done steps are never repeated; a failed gate stops the phase (exit 1)'))
+  const run = fileOptions(
+    new Command('run').description(
+      'carry out the plan from where it stopped: done steps are never repeated; a failed gate stops the phase (exit 1)',
+    ),
+  )
     .option('--phase <n>', 'run only this phase (earlier phases must be done)')
     .option('--until <step>', 'stop after this step')
     .option('--auto-rollback', "when a gate fails (or a step errs), roll back that phase's steps in reverse order");
-  run.addHelpText('after', `
+  run.addHelpText(
+    'after',
+    `
 Examples:
   stackshift migrate run
   stackshift migrate run --phase 2 --auto-rollback
   stackshift migrate run --until dashboards-migrate
 One run per state file at a time: a second is refused (exit 2). After kill -9, run again: it resumes.
-Exit codes: 0 done, stopped at --until or waiting, 1 a gate failed, 2 usage or runtime error.`);
+Exit codes: 0 done, stopped at --until or waiting, 1 a gate failed, 2 usage or runtime error.`,
+  );
   run.action(async (opts: Opts, command: Command) => {
     const ctx = contextFor(command);
     const engine = open(ctx, opts);
     try {
-      const summary = await engine.run({ phase: opts.phase === undefined ? undefined : intFlag('phase', opts.phase, 1, 1000), until: opts.until as string | undefined, autoRollback: Boolean(opts.autoRollback) });
+      const summary = await engine.run({
+        phase: opts.phase === undefined ? undefined : intFlag('phase', opts.phase, 1, 1000),
+        until: opts.until as string | undefined,
+        autoRollback: Boolean(opts.autoRollback),
+      });
       const status = reportOf(engine);
       const { steps: _s, ...rest } = summary;
       const code = summary.outcome === 'gate-failed' ? 1 : summary.outcome === 'error' ? 2 : 0;
-      emit({ document: { ...rest, status: { ...status, events: undefined } }, text: () => runText(summary, status), exitCode: code }, ctx.format);
+      emit(
+        {
+          document: { ...rest, status: { ...status, events: undefined } },
+          text: () => runText(summary, status),
+          exitCode: code,
+        },
+        ctx.format,
+      );
       if (summary.outcome === 'error') process.stderr.write(`error: step ${summary.failedStep}: ${summary.error}\n`);
     } finally {
       engine.close();
@@ -163,39 +240,67 @@ Exit codes: 0 done, stopped at --until or waiting, 1 a gate failed, 2 usage or r
     const engine = open(ctx, opts);
     try {
       const r = reportOf(engine);
-      emit({ document: r, text: () => renderStatusText(r), markdown: () => renderReportMarkdown(r), exitCode: 0 }, ctx.format);
+      emit(
+        { document: r, text: () => renderStatusText(r), markdown: () => renderReportMarkdown(r), exitCode: 0 },
+        ctx.format,
+      );
     } finally {
       engine.close();
     }
   });
 
-  const rollback = fileOptions(new Command('rollback').description('undo steps in reverse order: every phase after --to (default: all); dashboards come back from their backups'))
-    .option('--to <phase>', 'keep phases up to this one (0: roll back everything)', '0');
+  const rollback = fileOptions(
+    new Command('rollback').description(
+      'undo steps in reverse order: every phase after --to (default: all); dashboards come back from their backups',
+    ),
+  ).option('--to <phase>', 'keep phases up to this one (0: roll back everything)', '0');
   rollback.action(async (opts: Opts, command: Command) => {
     const ctx = contextFor(command);
     const engine = open(ctx, opts);
     try {
       const r = await engine.rollback(intFlag('to', opts.to, 0, 1000));
       const st = reportOf(engine);
-      emit({ document: { rolledBack: r.rolledBack, status: { ...st, events: undefined } }, text: () => `migrate rollback: ${r.rolledBack.length ? `rolled back ${r.rolledBack.join(', ')}` : 'nothing to roll back'}\n\n${renderStatusText(st)}`, exitCode: 0 }, ctx.format);
+      emit(
+        {
+          document: { rolledBack: r.rolledBack, status: { ...st, events: undefined } },
+          text: () =>
+            `migrate rollback: ${r.rolledBack.length ? `rolled back ${r.rolledBack.join(', ')}` : 'nothing to roll back'}\n\n${renderStatusText(st)}`,
+          exitCode: 0,
+        },
+        ctx.format,
+      );
     } finally {
       engine.close();
     }
   });
 
-  const report = fileOptions(new Command('report').description('write the migration report: JSON, Markdown and one self-contained HTML file (inline SVG charts)'))
-    .option('--out-dir <dir>', 'directory for migration-report.{json,md,html}', '.');
+  const report = fileOptions(
+    new Command('report').description(
+      'write the migration report: JSON, Markdown and one self-contained HTML file (inline SVG charts)',
+    ),
+  ).option('--out-dir <dir>', 'directory for migration-report.{json,md,html}', '.');
   report.action(async (opts: Opts, command: Command) => {
     const ctx = contextFor(command);
     const engine = open(ctx, opts);
     try {
       const r = reportOf(engine);
       const dir = resolve(String(opts.outDir));
-      const files = { json: join(dir, 'migration-report.json'), markdown: join(dir, 'migration-report.md'), html: join(dir, 'migration-report.html') };
+      const files = {
+        json: join(dir, 'migration-report.json'),
+        markdown: join(dir, 'migration-report.md'),
+        html: join(dir, 'migration-report.html'),
+      };
       writeFileAtomic(files.json, JSON.stringify(r, null, 2) + '\n');
       writeFileAtomic(files.markdown, renderReportMarkdown(r));
       writeFileAtomic(files.html, renderReportHtml(r));
-      emit({ document: { files, status: r.status }, text: () => `wrote ${files.json}\nwrote ${files.markdown}\nwrote ${files.html}\n`, exitCode: 0 }, ctx.format);
+      emit(
+        {
+          document: { files, status: r.status },
+          text: () => `wrote ${files.json}\nwrote ${files.markdown}\nwrote ${files.html}\n`,
+          exitCode: 0,
+        },
+        ctx.format,
+      );
     } finally {
       engine.close();
     }

@@ -7,8 +7,10 @@ export default defineRule({
   severity: 'error',
   phase: 'advisory',
   versions: {},
-  source: 'yaml.UnmarshalStrict (P@v2.55.1 and P@v3.0.0:config/config.go: "field X not found in type Y"); keys per release in src/compat/config-keys-data.ts',
-  description: 'Prometheus refuses a prometheus.yml with a key it does not know ("field ... not found"), on 2.x and 3.x alike: a misspelt key (scrape_intervall, consult_sd_configs) stops the config from loading.',
+  source:
+    'yaml.UnmarshalStrict (P@v2.55.1 and P@v3.0.0:config/config.go: "field X not found in type Y"); keys per release in src/compat/config-keys-data.ts',
+  description:
+    'Prometheus refuses a prometheus.yml with a key it does not know ("field ... not found"), on 2.x and 3.x alike: a misspelt key (scrape_intervall, consult_sd_configs) stops the config from loading.',
   checkConfig(ctx) {
     if (!ctx.root) return;
     for (const use of configKeyUses(ctx.root)) {

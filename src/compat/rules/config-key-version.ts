@@ -10,8 +10,10 @@ export default defineRule({
   severity: 'error',
   phase: 'advisory',
   versions: {},
-  source: 'yaml.UnmarshalStrict (P@v2.55.1 and P@v3.0.0:config/config.go); keys per release in src/compat/config-keys-data.ts (yaml tags at every minor tag, checked with each lab promtool)',
-  description: 'prometheus.yml is parsed strictly: a key that a version does not know stops it from loading the config. Keys that exist only from some release (or no longer) must stay out of any config that the running binary, the target or a rollback target loads.',
+  source:
+    'yaml.UnmarshalStrict (P@v2.55.1 and P@v3.0.0:config/config.go); keys per release in src/compat/config-keys-data.ts (yaml tags at every minor tag, checked with each lab promtool)',
+  description:
+    'prometheus.yml is parsed strictly: a key that a version does not know stops it from loading the config. Keys that exist only from some release (or no longer) must stay out of any config that the running binary, the target or a rollback target loads.',
   checkConfig(ctx) {
     if (!ctx.root) return;
     const reported: string[] = [];
@@ -25,11 +27,12 @@ export default defineRule({
       reported.push(use.path);
       const span = use.spec.removedIn ? `was removed in ${use.spec.removedIn}` : `exists only from ${use.spec.since}`;
       ctx.report({
-        message: !onTo && !onFrom
-          ? `${use.path}: ${use.key} ${span}; neither the running ${ctx.from.raw} nor the target ${ctx.to.raw} loads this config`
-          : !onTo
-          ? `${use.path}: ${use.key} ${span}; the target ${ctx.to.raw} refuses this config`
-          : `${use.path}: ${use.key} ${span}; the running ${ctx.from.raw} refuses this config, and so does a rollback to it (keep it for the cutover config)`,
+        message:
+          !onTo && !onFrom
+            ? `${use.path}: ${use.key} ${span}; neither the running ${ctx.from.raw} nor the target ${ctx.to.raw} loads this config`
+            : !onTo
+              ? `${use.path}: ${use.key} ${span}; the target ${ctx.to.raw} refuses this config`
+              : `${use.path}: ${use.key} ${span}; the running ${ctx.from.raw} refuses this config, and so does a rollback to it (keep it for the cutover config)`,
         at: ctx.yaml.range(use.pair.key),
         severity: onTo ? 'warning' : 'error',
       });

@@ -9,8 +9,10 @@ export default defineRule({
   severity: 'warning',
   phase: 'advisory',
   versions: { to: '>=2.55.0' },
-  source: 'P@v2.55.1 and P@v3.0.0:promql/parser/functions.go (Experimental: true); P@v3.0.0:promql/parser/parse.go (limitk, limit_ratio)',
-  description: 'Some functions and aggregators are gated by --enable-feature=promql-experimental-functions; without it the expression fails to parse on that version.',
+  source:
+    'P@v2.55.1 and P@v3.0.0:promql/parser/functions.go (Experimental: true); P@v3.0.0:promql/parser/parse.go (limitk, limit_ratio)',
+  description:
+    'Some functions and aggregators are gated by --enable-feature=promql-experimental-functions; without it the expression fails to parse on that version.',
   checkPromQL(ctx) {
     if (ctx.run.features?.has(EXPERIMENTAL_FUNCTIONS_FLAG)) return;
     const used = [

@@ -7,10 +7,13 @@ export default defineRule({
   phase: 'advisory',
   versions: { from: '<3.0.0', to: '>=3.0.0' },
   source: 'guide ("scrape protocols"); P@v3.0.0:model/textparse/interface.go',
-  description: '3.x fails a scrape whose Content-Type is missing, unparsable or unsupported unless the job sets fallback_scrape_protocol (a 3.x-only key). Not decidable from files: after the upgrade, look for "no fallback_scrape_protocol" in /api/v1/targets lastError, or probe the targets first.',
+  description:
+    '3.x fails a scrape whose Content-Type is missing, unparsable or unsupported unless the job sets fallback_scrape_protocol (a 3.x-only key). Not decidable from files: after the upgrade, look for "no fallback_scrape_protocol" in /api/v1/targets lastError, or probe the targets first.',
   checkConfig(ctx) {
     if (!ctx.root) return;
-    const jobs = ctx.yaml.mapItems(ctx.root, 'scrape_configs').filter((j) => !ctx.yaml.pair(j, 'fallback_scrape_protocol'));
+    const jobs = ctx.yaml
+      .mapItems(ctx.root, 'scrape_configs')
+      .filter((j) => !ctx.yaml.pair(j, 'fallback_scrape_protocol'));
     const pair = ctx.yaml.pair(ctx.root, 'scrape_configs');
     if (!pair || jobs.length === 0) return;
     ctx.report({

@@ -14,10 +14,16 @@ export default defineRule({
   checkFlags(ctx) {
     eachFeatureToken(ctx, ID, (arg, tok, f) => {
       let fix: Fix | undefined;
-      if (ctx.edit.editable && f.removedIn) fix = { description: `drop ${tok.name} (a no-op)`, edits: ctx.edit.removeFeature(arg, tok), validFrom: f.fixValidFrom };
+      if (ctx.edit.editable && f.removedIn)
+        fix = {
+          description: `drop ${tok.name} (a no-op)`,
+          edits: ctx.edit.removeFeature(arg, tok),
+          validFrom: f.fixValidFrom,
+        };
       else if (f.replacementFlag) {
         const edits = swapFeatureForFlag(ctx.edit, ctx.args, arg, tok, f.replacementFlag.flag);
-        if (edits.length) fix = { description: `replace with ${f.replacementFlag.flag}`, edits, validFrom: f.fixValidFrom };
+        if (edits.length)
+          fix = { description: `replace with ${f.replacementFlag.flag}`, edits, validFrom: f.fixValidFrom };
       }
       ctx.report({
         message: `--enable-feature=${tok.name} on ${ctx.to.raw}: ${f.outcome}${f.replacementConfig ? ` (set ${f.replacementConfig.key} in prometheus.yml, ${f.replacementConfig.since}+)` : ''}`,

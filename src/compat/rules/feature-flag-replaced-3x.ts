@@ -19,7 +19,9 @@ export default defineRule({
       ctx.report({
         message: `--enable-feature=${tok.name}: ${fact.outcome}${agentFlags ? ` (${agentFlags} --storage.agent.* flag(s) here)` : ''}; use ${replacement} with the 3.x binary`,
         at: tok,
-        fix: edits.length ? { description: `replace with ${replacement}`, edits, validFrom: fact.fixValidFrom } : undefined,
+        fix: edits.length
+          ? { description: `replace with ${replacement}`, edits, validFrom: fact.fixValidFrom }
+          : undefined,
       });
     });
   },

@@ -9,8 +9,10 @@ export default defineRule({
   severity: 'error',
   phase: 'advisory',
   versions: {},
-  source: 'P@<tag>:promql/parser/functions.go per version (src/compat/promql-functions.ts, extracted from every minor tag)',
-  description: 'A function that only exists in a later version makes the rule file fail to load on the running (or target) version: keep it out until the binary that has it runs.',
+  source:
+    'P@<tag>:promql/parser/functions.go per version (src/compat/promql-functions.ts, extracted from every minor tag)',
+  description:
+    'A function that only exists in a later version makes the rule file fail to load on the running (or target) version: keep it out until the binary that has it runs.',
   checkPromQL(ctx) {
     const used = [
       ...functionCalls(ctx.expr).map((f) => ({ name: f.name, at: f.nameRange })),

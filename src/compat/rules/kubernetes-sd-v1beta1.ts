@@ -7,7 +7,8 @@ export default defineRule({
   phase: 'advisory',
   versions: { from: '<3.0.0', to: '>=3.0.0' },
   source: 'CHANGELOG 3.0.0 #14365',
-  description: '3.x watches discovery.k8s.io/v1 EndpointSlices and networking.k8s.io/v1 Ingresses only: clusters older than Kubernetes 1.21 (endpointslice) or 1.19 (ingress) yield no targets.',
+  description:
+    '3.x watches discovery.k8s.io/v1 EndpointSlices and networking.k8s.io/v1 Ingresses only: clusters older than Kubernetes 1.21 (endpointslice) or 1.19 (ingress) yield no targets.',
   checkConfig(ctx) {
     if (!ctx.root) return;
     for (const job of ctx.yaml.mapItems(ctx.root, 'scrape_configs')) {
@@ -15,7 +16,10 @@ export default defineRule({
         const role = ctx.yaml.pair(sd, 'role');
         const v = ctx.yaml.scalar(role?.value);
         if (!role || (v !== 'endpointslice' && v !== 'ingress')) continue;
-        ctx.report({ message: `role ${v} needs Kubernetes >= ${v === 'ingress' ? '1.19' : '1.21'} with 3.x (v1beta1 APIs dropped)`, at: ctx.yaml.range(role.value) });
+        ctx.report({
+          message: `role ${v} needs Kubernetes >= ${v === 'ingress' ? '1.19' : '1.21'} with 3.x (v1beta1 APIs dropped)`,
+          at: ctx.yaml.range(role.value),
+        });
       }
     }
   },

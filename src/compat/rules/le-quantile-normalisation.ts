@@ -24,7 +24,8 @@ export default defineRule({
   phase: 'dual',
   versions: { to: '>=3.0.0' },
   source: NORMALISATION_SOURCE,
-  description: '3.x stores le and quantile values in Go float format (le="1" becomes le="1.0", 1e6 becomes 1e+06). A selector on the old spelling stops matching new samples; a regex with both spellings matches old and new data on 2.55 and 3.x.',
+  description:
+    '3.x stores le and quantile values in Go float format (le="1" becomes le="1.0", 1e6 becomes 1e+06). A selector on the old spelling stops matching new samples; a regex with both spellings matches old and new data on 2.55 and 3.x.',
   checkPromQL(ctx) {
     for (const m of labelMatchers(ctx.expr)) {
       if (!(NORMALISED_LABELS as readonly string[]).includes(m.name) || m.value === undefined) continue;
@@ -40,7 +41,10 @@ export default defineRule({
           at: { from: m.nameRange.from, to: m.valueRange.to },
           fix: {
             description: `${m.name}${op}${quotePromQL(regex, m.quote)}`,
-            edits: [{ ...m.opRange, insert: op }, { ...m.valueRange, insert: quotePromQL(regex, m.quote) }],
+            edits: [
+              { ...m.opRange, insert: op },
+              { ...m.valueRange, insert: quotePromQL(regex, m.quote) },
+            ],
           },
         });
         continue;
@@ -60,7 +64,10 @@ export default defineRule({
       ctx.report({
         message: `${m.name}${m.op}${JSON.stringify(m.value)} misses the 3.x spelling of ${missing.map((a) => `${a} (${normaliseLabelFloat(a)})`).join(', ')}`,
         at: { from: m.nameRange.from, to: m.valueRange.to },
-        fix: { description: `${m.name}${m.op}${quotePromQL(regex, m.quote)}`, edits: [{ ...m.valueRange, insert: quotePromQL(regex, m.quote) }] },
+        fix: {
+          description: `${m.name}${m.op}${quotePromQL(regex, m.quote)}`,
+          edits: [{ ...m.valueRange, insert: quotePromQL(regex, m.quote) }],
+        },
       });
     }
   },

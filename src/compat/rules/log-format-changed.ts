@@ -7,7 +7,8 @@ export default defineRule({
   phase: 'advisory',
   versions: { from: '<3.0.0', to: '>=3.0.0' },
   source: 'guide ("log format"); CHANGELOG 3.0.0',
-  description: 'ts=… caller=… level=info becomes time=… level=INFO source=… (JSON keys likewise). Log pipelines that parse positions or the old keys break; parse key=value pairs.',
+  description:
+    'ts=… caller=… level=info becomes time=… level=INFO source=… (JSON keys likewise). Log pipelines that parse positions or the old keys break; parse key=value pairs.',
   checkFlags(ctx) {
     const fmt = ctx.args.find((a) => a.name === 'log.format');
     const first = fmt ?? ctx.args[0];

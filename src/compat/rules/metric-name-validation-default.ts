@@ -6,8 +6,10 @@ export default defineRule({
   severity: 'info',
   phase: 'advisory',
   versions: { from: '<3.0.0', to: '>=3.0.0' },
-  source: 'guide ("UTF-8 names"); P@v2.55.1 vs P@v3.0.0:config/config.go (metric_name_validation_scheme default legacy -> utf8)',
-  description: 'The default of metric_name_validation_scheme changes from legacy to utf8. To keep 2.x validation set it to legacy; the key exists from 2.55.',
+  source:
+    'guide ("UTF-8 names"); P@v2.55.1 vs P@v3.0.0:config/config.go (metric_name_validation_scheme default legacy -> utf8)',
+  description:
+    'The default of metric_name_validation_scheme changes from legacy to utf8. To keep 2.x validation set it to legacy; the key exists from 2.55.',
   checkConfig(ctx) {
     if (!ctx.root) return;
     const global = ctx.yaml.map(ctx.root, 'global');
@@ -17,7 +19,9 @@ export default defineRule({
     ctx.report({
       message: '3.x accepts UTF-8 metric and label names unless metric_name_validation_scheme: legacy is set',
       at: globalPair ? ctx.yaml.range(globalPair.key) : { from: 0, to: 0 },
-      suggestion: edits ? { description: 'global.metric_name_validation_scheme: legacy (loads on 2.55+)', edits, validFrom: '2.55.0' } : undefined,
+      suggestion: edits
+        ? { description: 'global.metric_name_validation_scheme: legacy (loads on 2.55+)', edits, validFrom: '2.55.0' }
+        : undefined,
     });
   },
 });

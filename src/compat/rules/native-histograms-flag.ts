@@ -24,7 +24,13 @@ export default defineRule({
           : `native-histograms is deprecated on ${ctx.to.raw}: it only sets the default of ${KEY}`,
         at: tok,
         severity: noop ? 'error' : 'warning',
-        fix: ctx.edit.editable ? { description: `drop native-histograms (set ${KEY}: true in prometheus.yml)`, edits: ctx.edit.removeFeature(arg, tok), validFrom: FACT.fixValidFrom } : undefined,
+        fix: ctx.edit.editable
+          ? {
+              description: `drop native-histograms (set ${KEY}: true in prometheus.yml)`,
+              edits: ctx.edit.removeFeature(arg, tok),
+              validFrom: FACT.fixValidFrom,
+            }
+          : undefined,
       });
     });
   },

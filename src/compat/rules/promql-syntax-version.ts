@@ -10,7 +10,8 @@ export default defineRule({
   phase: 'advisory',
   versions: {},
   source: `src/compat/promql-syntax-facts.ts: ${[...new Set(SYNTAX_CONSTRUCTS.map((f) => f.source.split(';')[0]))].slice(0, 4).join('; ')}; ...`,
-  description: 'The grammar stackshift parses with follows Prometheus HEAD; a construct that the running or the target release does not parse (or parses only behind an --enable-feature flag) makes its rule file fail to load there.',
+  description:
+    'The grammar stackshift parses with follows Prometheus HEAD; a construct that the running or the target release does not parse (or parses only behind an --enable-feature flag) makes its rule file fail to load there.',
   checkPromQL(ctx) {
     const seen = new Set<string>();
     for (const use of syntaxConstructs(ctx.expr)) {
@@ -21,14 +22,25 @@ export default defineRule({
       const judge = (v: Version, role: string) => {
         const a = constructAvailability(fact, v, ctx.run.features);
         if (a === 'yes') return;
-        if (a === 'too-old') { severity = 'error'; problems.push(`the ${role} ${v.raw} does not parse it (it exists from ${fact.since})`); return; }
+        if (a === 'too-old') {
+          severity = 'error';
+          problems.push(`the ${role} ${v.raw} does not parse it (it exists from ${fact.since})`);
+          return;
+        }
         if (a === 'needs-flag') severity = 'error';
-        problems.push(`the ${role} ${v.raw} parses it only with --enable-feature=${fact.flag}${a === 'flag-unknown' ? ' (no flag source says whether it is set)' : ', which is not set'}`);
+        problems.push(
+          `the ${role} ${v.raw} parses it only with --enable-feature=${fact.flag}${a === 'flag-unknown' ? ' (no flag source says whether it is set)' : ', which is not set'}`,
+        );
       };
-      const both = ctx.to.raw !== ctx.from.raw && constructAvailability(fact, ctx.from, ctx.run.features) === 'too-old' && constructAvailability(fact, ctx.to, ctx.run.features) === 'too-old';
+      const both =
+        ctx.to.raw !== ctx.from.raw &&
+        constructAvailability(fact, ctx.from, ctx.run.features) === 'too-old' &&
+        constructAvailability(fact, ctx.to, ctx.run.features) === 'too-old';
       if (both) {
         severity = 'error';
-        problems.push(`neither the running ${ctx.from.raw} nor the target ${ctx.to.raw} parses it (it exists from ${fact.since})`);
+        problems.push(
+          `neither the running ${ctx.from.raw} nor the target ${ctx.to.raw} parses it (it exists from ${fact.since})`,
+        );
       } else {
         judge(ctx.from, 'running');
         if (ctx.to.raw !== ctx.from.raw) judge(ctx.to, 'target');
@@ -37,7 +49,11 @@ export default defineRule({
       const key = `${use.id}:${use.at.from}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      ctx.report({ message: `${fact.what} "${use.text.length > 40 ? `${use.text.slice(0, 37)}...` : use.text}": ${problems.join('; ')}`, at: use.at, severity });
+      ctx.report({
+        message: `${fact.what} "${use.text.length > 40 ? `${use.text.slice(0, 37)}...` : use.text}": ${problems.join('; ')}`,
+        at: use.at,
+        severity,
+      });
     }
   },
 });

@@ -7,7 +7,8 @@ export default defineRule({
   phase: 'advisory',
   versions: {},
   source: '@prometheus-io/lezer-promql (the grammar of the Prometheus UI, tracking Prometheus HEAD)',
-  description: 'The expression does not parse with the 3.x PromQL grammar, so Prometheus rejects the rule file (or the dashboard panel shows an error).',
+  description:
+    'The expression does not parse with the 3.x PromQL grammar, so Prometheus rejects the rule file (or the dashboard panel shows an error).',
   checkPromQL(ctx) {
     const e = ctx.expr.errors[0];
     if (!e) return;

@@ -9,12 +9,18 @@ export default defineRule({
   phase: 'advisory',
   versions: { to: '>=3.0.0' },
   source: LEFT_OPEN_SOURCE,
-  description: 'A sample exactly at t - range is no longer included, so a range of two scrape intervals or less may hold a single sample and rate() over it returns nothing. Checked against global.scrape_interval of a prometheus.yml in the same run.',
+  description:
+    'A sample exactly at t - range is no longer included, so a range of two scrape intervals or less may hold a single sample and rate() over it returns nothing. Checked against global.scrape_interval of a prometheus.yml in the same run.',
   checkPromQL(ctx) {
     const interval = ctx.run.scrapeIntervalMs;
     if (!interval) return;
     for (const m of matrixSelectors(ctx.expr)) {
-      if (!m.outerFunction || !TWO_SAMPLE_FUNCTIONS.includes(m.outerFunction) || touchesTemplate(ctx.expr, m.rangeNode.from, m.rangeNode.to)) continue;
+      if (
+        !m.outerFunction ||
+        !TWO_SAMPLE_FUNCTIONS.includes(m.outerFunction) ||
+        touchesTemplate(ctx.expr, m.rangeNode.from, m.rangeNode.to)
+      )
+        continue;
       const range = parseDuration(m.rangeText);
       if (range === undefined || range > 2 * interval) continue;
       ctx.report({

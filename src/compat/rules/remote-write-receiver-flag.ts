@@ -20,7 +20,9 @@ export default defineRule({
       ctx.report({
         message: `--enable-feature=${tok.name}: ${f.outcome}`,
         at: tok,
-        fix: edits.length ? { description: `replace with ${REPLACEMENT.flag}`, edits, validFrom: f.fixValidFrom } : undefined,
+        fix: edits.length
+          ? { description: `replace with ${REPLACEMENT.flag}`, edits, validFrom: f.fixValidFrom }
+          : undefined,
       });
     });
   },

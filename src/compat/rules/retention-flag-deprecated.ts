@@ -9,12 +9,19 @@ export default defineRule({
   phase: 'advisory',
   versions: { to: '>=3.8.0' },
   source: DEPRECATED_CLI_FLAGS[0].source,
-  description: 'From 3.8 --storage.tsdb.retention.time/.size are deprecated in favour of storage.tsdb.retention in prometheus.yml (a key 2.55 does not know: move it after the rollback window closes).',
+  description:
+    'From 3.8 --storage.tsdb.retention.time/.size are deprecated in favour of storage.tsdb.retention in prometheus.yml (a key 2.55 does not know: move it after the rollback window closes).',
   checkFlags(ctx) {
     for (const arg of ctx.args) {
-      const f = DEPRECATED_CLI_FLAGS.find((x) => x.flag === arg.name || (arg.name === 'storage.tsdb.retention' && x.flag === 'storage.tsdb.retention.time'));
+      const f = DEPRECATED_CLI_FLAGS.find(
+        (x) =>
+          x.flag === arg.name || (arg.name === 'storage.tsdb.retention' && x.flag === 'storage.tsdb.retention.time'),
+      );
       if (!f || !atLeast(ctx.to, f.deprecatedIn)) continue;
-      ctx.report({ message: `--${arg.name} is deprecated from ${f.deprecatedIn}: use ${f.replacement}`, at: { from: arg.nameFrom, to: arg.nameTo } });
+      ctx.report({
+        message: `--${arg.name} is deprecated from ${f.deprecatedIn}: use ${f.replacement}`,
+        at: { from: arg.nameFrom, to: arg.nameTo },
+      });
     }
   },
 });

@@ -9,7 +9,8 @@ export default defineRule({
   phase: 'advisory',
   versions: {},
   source: SCRAPE_PROTOCOLS_SOURCE,
-  description: 'PrometheusText1.0.0 exists only in 3.x; 2.55 rejects a config naming it in scrape_protocols or fallback_scrape_protocol.',
+  description:
+    'PrometheusText1.0.0 exists only in 3.x; 2.55 rejects a config naming it in scrape_protocols or fallback_scrape_protocol.',
   checkConfig(ctx) {
     if (!ctx.root) return;
     const scopes = [ctx.yaml.map(ctx.root, 'global'), ...ctx.yaml.mapItems(ctx.root, 'scrape_configs')];
@@ -22,7 +23,10 @@ export default defineRule({
         if (!v) continue;
         const since = SCRAPE_PROTOCOLS[v];
         if (!since) {
-          ctx.report({ message: `unknown scrape protocol ${v} (valid: ${Object.keys(SCRAPE_PROTOCOLS).join(', ')})`, at: ctx.yaml.range(node) });
+          ctx.report({
+            message: `unknown scrape protocol ${v} (valid: ${Object.keys(SCRAPE_PROTOCOLS).join(', ')})`,
+            at: ctx.yaml.range(node),
+          });
           continue;
         }
         if (atLeast(ctx.from, since) && atLeast(ctx.to, since)) continue;

@@ -12,12 +12,15 @@ export default defineRule({
   phase: 'dual',
   versions: { from: '<3.0.0', to: '>=3.0.0' },
   source: 'guide (no-default-scrape-port); P@v2.55.1:scrape/target.go addPort',
-  description: '2.x appended :80 (or :443 for https) to a target without a port, so instance="host:80"; 3.x keeps "host". Writing the port explicitly keeps the instance label identical on both versions.',
+  description:
+    '2.x appended :80 (or :443 for https) to a target without a port, so instance="host:80"; 3.x keeps "host". Writing the port explicitly keeps the instance label identical on both versions.',
   checkConfig(ctx) {
     if (ctx.run.features?.has('no-default-scrape-port') || !ctx.root) return;
     for (const job of ctx.yaml.mapItems(ctx.root, 'scrape_configs')) {
       // a relabel writing __address__ (the blackbox-exporter pattern) decides the address; leave those jobs alone
-      const rewritesAddress = ctx.yaml.mapItems(job, 'relabel_configs').some((rc) => ctx.yaml.scalar(ctx.yaml.pair(rc, 'target_label')?.value) === '__address__');
+      const rewritesAddress = ctx.yaml
+        .mapItems(job, 'relabel_configs')
+        .some((rc) => ctx.yaml.scalar(ctx.yaml.pair(rc, 'target_label')?.value) === '__address__');
       if (rewritesAddress) continue;
       const port = ctx.yaml.scalar(ctx.yaml.pair(job, 'scheme')?.value) === 'https' ? 443 : 80;
       const jobName = ctx.yaml.scalar(ctx.yaml.pair(job, 'job_name')?.value);

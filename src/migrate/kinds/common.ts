@@ -4,19 +4,32 @@ import { isStackshiftError } from '../../errors/index.js';
 import type { StepContext } from '../types.js';
 
 /** A time as the CLI takes it: RFC 3339 with an offset, Unix seconds, or a duration back from now (30d). */
-export const timeText = z.string().refine((s) => {
-  try {
-    parseTime(s, 'time', Date.now());
-    return true;
-  } catch (e) {
-    if (isStackshiftError(e)) return false;
-    throw e;
-  }
-}, { message: 'expected a time: RFC 3339 with an offset (2026-01-31T00:00:00Z), Unix seconds, "now" or a duration back from now (30d)' });
+export const timeText = z.string().refine(
+  (s) => {
+    try {
+      parseTime(s, 'time', Date.now());
+      return true;
+    } catch (e) {
+      if (isStackshiftError(e)) return false;
+      throw e;
+    }
+  },
+  {
+    message:
+      'expected a time: RFC 3339 with an offset (2026-01-31T00:00:00Z), Unix seconds, "now" or a duration back from now (30d)',
+  },
+);
 
-export const durationText = z.string().refine((s) => tryParseDuration(s) !== undefined, { message: 'expected a duration such as 30s, 5m, 1h or 7d' });
+export const durationText = z
+  .string()
+  .refine((s) => tryParseDuration(s) !== undefined, { message: 'expected a duration such as 30s, 5m, 1h or 7d' });
 
-export const endpointName = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'an endpoint name (lower-case letters, digits, _ and -) of the migration file or stackshift.yaml');
+export const endpointName = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9_-]*$/,
+    'an endpoint name (lower-case letters, digits, _ and -) of the migration file or stackshift.yaml',
+  );
 
 export const percent = z.number().min(0).max(100);
 

@@ -3,10 +3,12 @@ import { formatTime, parseDuration } from '../../timeutil/index.js';
 import type { MigrationStep, StepKind } from '../types.js';
 import { durationText } from './common.js';
 
-const WaitParams = z.object({
-  duration: durationText,
-  reason: z.string().optional(),
-}).strict();
+const WaitParams = z
+  .object({
+    duration: durationText,
+    reason: z.string().optional(),
+  })
+  .strict();
 type WaitParams = z.infer<typeof WaitParams>;
 
 /**
@@ -17,9 +19,11 @@ function waitStep(def: { id: string; title: string; params: WaitParams }): Migra
   const p = def.params;
   const ms = parseDuration(p.duration, 'duration');
   return {
-    id: def.id, title: def.title, kind: 'wait',
+    id: def.id,
+    title: def.title,
+    kind: 'wait',
     plan: (ctx) => ({
-      summary: `wait ${p.duration}${p.reason ? ` (${p.reason})` : ''}${typeof ctx.data.deadline === 'number' ? `, until ${formatTime(ctx.data.deadline)}` : ' from the step\'s first run'}; migrate run stops here until then`,
+      summary: `wait ${p.duration}${p.reason ? ` (${p.reason})` : ''}${typeof ctx.data.deadline === 'number' ? `, until ${formatTime(ctx.data.deadline)}` : " from the step's first run"}; migrate run stops here until then`,
       commands: [],
       gates: [],
       rollback: 'forget the deadline: a run after the rollback waits the whole time again',
@@ -31,7 +35,10 @@ function waitStep(def: { id: string; title: string; params: WaitParams }): Migra
         ctx.save({ ...ctx.data, deadline, startedAt: ctx.now() });
       }
       if (ctx.now() < deadline) return { waitingUntil: deadline, note: `waiting until ${formatTime(deadline)}` };
-      return { figures: { waited_hours: (ctx.now() - Number(ctx.data.startedAt ?? deadline - ms)) / 3_600_000 }, note: `waited ${p.duration} (deadline ${formatTime(deadline)})` };
+      return {
+        figures: { waited_hours: (ctx.now() - Number(ctx.data.startedAt ?? deadline - ms)) / 3_600_000 },
+        note: `waited ${p.duration} (deadline ${formatTime(deadline)})`,
+      };
     },
     verify: async (_ctx, run) => run.figures ?? {},
     async rollback(ctx) {
@@ -50,16 +57,25 @@ export const waitKind: StepKind<WaitParams> = {
   create: waitStep,
 };
 
-const GateParams = z.object({
-  note: z.string().optional(),
-}).strict();
+const GateParams = z
+  .object({
+    note: z.string().optional(),
+  })
+  .strict();
 type GateParams = z.infer<typeof GateParams>;
 
 /** A checkpoint: its gates read figures other steps measured ("verify-metrics.consistency >= 99.9"). */
 function gateStep(def: { id: string; title: string; params: GateParams }): MigrationStep {
   return {
-    id: def.id, title: def.title, kind: 'gate',
-    plan: () => ({ summary: def.params.note ?? 'checkpoint: the gates below must hold before the migration goes on', commands: [], gates: [], rollback: 'none: a gate changes nothing' }),
+    id: def.id,
+    title: def.title,
+    kind: 'gate',
+    plan: () => ({
+      summary: def.params.note ?? 'checkpoint: the gates below must hold before the migration goes on',
+      commands: [],
+      gates: [],
+      rollback: 'none: a gate changes nothing',
+    }),
     run: async () => ({ figures: {}, note: def.params.note }),
     verify: async () => ({}),
     rollback: async () => ({ action: 'none', detail: 'a gate changes nothing' }),

@@ -56,7 +56,11 @@ export interface ResolveOptions {
 export function promqlSyntaxError(expr: string): number | undefined {
   if (expr.trim() === '') return 0;
   let at: number | undefined;
-  parser.parse(expr).iterate({ enter(n) { if (n.type.isError && at === undefined) at = n.from; } });
+  parser.parse(expr).iterate({
+    enter(n) {
+      if (n.type.isError && at === undefined) at = n.from;
+    },
+  });
   return at;
 }
 
@@ -86,7 +90,11 @@ export function loadQueryFile(file: string): QueryCase[] {
     if (expr === '' || expr.startsWith('#')) return;
     const err = promqlSyntaxError(expr);
     if (err !== undefined) {
-      throw new InputError(describeError(expr, err), { file, line: i + 1, column: raw.indexOf(expr) + err + 1 }, 'fix the query, or comment the line out with #');
+      throw new InputError(
+        describeError(expr, err),
+        { file, line: i + 1, column: raw.indexOf(expr) + err + 1 },
+        'fix the query, or comment the line out with #',
+      );
     }
     out.push({ id: 0, expr, origin: { file, line: i + 1, kind: 'query-file' } });
   });
@@ -106,12 +114,22 @@ export function loadRuleFile(file: string): QueryCase[] {
     const e = doc.errors[0];
     if (e) {
       const pos = lc.linePos(e.pos[0]);
-      throw new InputError(`invalid YAML: ${e.message.split('\n')[0]}`, { file, line: pos.line, column: pos.col }, 'fix the YAML syntax');
+      throw new InputError(
+        `invalid YAML: ${e.message.split('\n')[0]}`,
+        { file, line: pos.line, column: pos.col },
+        'fix the YAML syntax',
+      );
     }
     if (doc.contents === null) continue;
-    const js = doc.toJS({ maxAliasCount: 1000 }) as { groups?: Array<{ rules?: Array<Record<string, unknown>> }> } | null;
+    const js = doc.toJS({ maxAliasCount: 1000 }) as {
+      groups?: Array<{ rules?: Array<Record<string, unknown>> }>;
+    } | null;
     if (!js || typeof js !== 'object' || !Array.isArray(js.groups)) {
-      throw new InputError('expected a rule file with a "groups" list', { file, line: lineOf(doc.contents as Node, lc), key: 'groups' }, 'see https://prometheus.io/docs/prometheus/latest/configuration/recording_rules/');
+      throw new InputError(
+        'expected a rule file with a "groups" list',
+        { file, line: lineOf(doc.contents as Node, lc), key: 'groups' },
+        'see https://prometheus.io/docs/prometheus/latest/configuration/recording_rules/',
+      );
     }
     js.groups.forEach((g, gi) => {
       (g?.rules ?? []).forEach((r, ri) => {
@@ -122,10 +140,16 @@ export function loadRuleFile(file: string): QueryCase[] {
         if (isAlias(node)) node = node.resolve(doc) as Node | undefined;
         const line = node ? lineOf(node, lc) : lineOf(doc.getIn(['groups', gi, 'rules', ri], true) as Node, lc);
         const raw = r.expr;
-        if (raw === undefined || raw === null || String(raw).trim() === '') throw new InputError(`rule "${name}" has no expr`, { file, line, key }, 'every rule needs an expr');
+        if (raw === undefined || raw === null || String(raw).trim() === '')
+          throw new InputError(`rule "${name}" has no expr`, { file, line, key }, 'every rule needs an expr');
         const expr = String(raw).trim();
         const err = promqlSyntaxError(expr);
-        if (err !== undefined) throw new InputError(`rule "${name}": ${describeError(expr, err)}`, { file, line, key }, 'fix the expression (promtool check rules shows the same error)');
+        if (err !== undefined)
+          throw new InputError(
+            `rule "${name}": ${describeError(expr, err)}`,
+            { file, line, key },
+            'fix the expression (promtool check rules shows the same error)',
+          );
         out.push({ id: 0, expr, origin: { file, line, kind: 'rule-file', where: `rule "${name}"` } });
       });
     });
@@ -159,7 +183,13 @@ export const COMPLIANCE_VARIANT_ARGS: Readonly<Record<string, readonly string[]>
 function expandVariants(template: string, args: string[], bound: Record<string, string> = {}): string[] {
   if (args.length === 0) return [template.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (m, n: string) => bound[n] ?? m)];
   const [first, ...rest] = args;
-  return COMPLIANCE_VARIANT_ARGS[first].flatMap((v) => expandVariants(template, rest.filter((a) => a !== first), { ...bound, [first]: v }));
+  return COMPLIANCE_VARIANT_ARGS[first].flatMap((v) =>
+    expandVariants(
+      template,
+      rest.filter((a) => a !== first),
+      { ...bound, [first]: v },
+    ),
+  );
 }
 
 /**
@@ -173,31 +203,72 @@ export function loadComplianceSuite(file: string, text = readText(file)): QueryC
   const e = doc.errors[0];
   if (e) {
     const pos = lc.linePos(e.pos[0]);
-    throw new InputError(`invalid YAML: ${e.message.split('\n')[0]}`, { file, line: pos.line, column: pos.col }, 'fix the YAML syntax');
+    throw new InputError(
+      `invalid YAML: ${e.message.split('\n')[0]}`,
+      { file, line: pos.line, column: pos.col },
+      'fix the YAML syntax',
+    );
   }
   const js = doc.toJS({ maxAliasCount: 1000 }) as { test_cases?: unknown } | null;
-  if (!js || !Array.isArray(js.test_cases)) throw new InputError('expected a "test_cases" list', { file, key: 'test_cases' }, 'a compliance suite is test_cases: [{query: ..., should_fail: true}]');
+  if (!js || !Array.isArray(js.test_cases))
+    throw new InputError(
+      'expected a "test_cases" list',
+      { file, key: 'test_cases' },
+      'a compliance suite is test_cases: [{query: ..., should_fail: true}]',
+    );
   const out: QueryCase[] = [];
   js.test_cases.forEach((tc: unknown, i: number) => {
     const key = `test_cases[${i}]`;
     const line = lineOf(doc.getIn(['test_cases', i], true) as Node | undefined, lc);
-    const c = tc as { query?: unknown; variant_args?: unknown; should_fail?: unknown; skip_comparison?: unknown } | null;
+    const c = tc as {
+      query?: unknown;
+      variant_args?: unknown;
+      should_fail?: unknown;
+      skip_comparison?: unknown;
+    } | null;
     if (!c || typeof c !== 'object' || typeof c.query !== 'string' || c.query.trim() === '') {
-      throw new InputError(`${key} has no query`, { file, line, key: `${key}.query` }, 'every test case needs query: <PromQL>');
+      throw new InputError(
+        `${key} has no query`,
+        { file, line, key: `${key}.query` },
+        'every test case needs query: <PromQL>',
+      );
     }
     const args = c.variant_args ?? [];
     if (!Array.isArray(args) || args.some((a) => typeof a !== 'string' || !(a in COMPLIANCE_VARIANT_ARGS))) {
-      throw new InputError(`${key}.variant_args must list known variant arguments (got ${JSON.stringify(args)})`, { file, line, key: `${key}.variant_args` }, `known: ${Object.keys(COMPLIANCE_VARIANT_ARGS).join(', ')}`);
+      throw new InputError(
+        `${key}.variant_args must list known variant arguments (got ${JSON.stringify(args)})`,
+        { file, line, key: `${key}.variant_args` },
+        `known: ${Object.keys(COMPLIANCE_VARIANT_ARGS).join(', ')}`,
+      );
     }
-    for (const [flag, v] of [['should_fail', c.should_fail], ['skip_comparison', c.skip_comparison]] as const) {
-      if (v !== undefined && typeof v !== 'boolean') throw new InputError(`${key}.${flag} must be true or false (got ${JSON.stringify(v)})`, { file, line, key: `${key}.${flag}` });
+    for (const [flag, v] of [
+      ['should_fail', c.should_fail],
+      ['skip_comparison', c.skip_comparison],
+    ] as const) {
+      if (v !== undefined && typeof v !== 'boolean')
+        throw new InputError(`${key}.${flag} must be true or false (got ${JSON.stringify(v)})`, {
+          file,
+          line,
+          key: `${key}.${flag}`,
+        });
     }
     for (const expr of expandVariants(c.query.trim(), args as string[])) {
       const err = promqlSyntaxError(expr);
       if (err !== undefined && c.should_fail !== true) {
-        throw new InputError(describeError(expr, err), { file, line, key: `${key}.query` }, 'fix the query, or mark the case should_fail: true');
+        throw new InputError(
+          describeError(expr, err),
+          { file, line, key: `${key}.query` },
+          'fix the query, or mark the case should_fail: true',
+        );
       }
-      out.push({ id: 0, expr, template: expr !== c.query.trim() ? c.query.trim() : undefined, origin: { file, line, kind: 'query-file' }, shouldFail: c.should_fail === true || undefined, skipComparison: c.skip_comparison === true || undefined });
+      out.push({
+        id: 0,
+        expr,
+        template: expr !== c.query.trim() ? c.query.trim() : undefined,
+        origin: { file, line, kind: 'query-file' },
+        shouldFail: c.should_fail === true || undefined,
+        skipComparison: c.skip_comparison === true || undefined,
+      });
     }
   });
   return out;
@@ -210,17 +281,46 @@ function lineOf(n: Node | undefined, lc: LineCounter): number | undefined {
 
 // ---- Grafana dashboards ----
 
-interface GVar { name: string; type?: string; query?: unknown; current?: { value?: unknown; text?: unknown }; options?: Array<{ value?: unknown; selected?: boolean }>; includeAll?: boolean; allValue?: string | null; multi?: boolean }
-interface GTarget { expr?: unknown; datasource?: unknown; refId?: string; hide?: boolean }
-interface GPanel { title?: string; type?: string; datasource?: unknown; targets?: GTarget[]; panels?: GPanel[]; collapsed?: boolean }
+interface GVar {
+  name: string;
+  type?: string;
+  query?: unknown;
+  current?: { value?: unknown; text?: unknown };
+  options?: Array<{ value?: unknown; selected?: boolean }>;
+  includeAll?: boolean;
+  allValue?: string | null;
+  multi?: boolean;
+}
+interface GTarget {
+  expr?: unknown;
+  datasource?: unknown;
+  refId?: string;
+  hide?: boolean;
+}
+interface GPanel {
+  title?: string;
+  type?: string;
+  datasource?: unknown;
+  targets?: GTarget[];
+  panels?: GPanel[];
+  collapsed?: boolean;
+}
 
 /** Prometheus-style duration text for milliseconds: 90000 -> 1m30s. */
 export function formatPromDuration(ms: number): string {
   if (ms % 1000 !== 0) return `${ms}ms`;
   let s = ms / 1000;
   let out = '';
-  for (const [u, n] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
-    if (s >= n) { out += `${Math.floor(s / n)}${u}`; s %= n; }
+  for (const [u, n] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
+    if (s >= n) {
+      out += `${Math.floor(s / n)}${u}`;
+      s %= n;
+    }
   }
   return out || '0s';
 }
@@ -249,10 +349,17 @@ export function dashboardVariables(dash: { templating?: { list?: GVar[] } }, o: 
       case 'custom':
       case 'interval': {
         const opts = (v.options ?? []).map((x) => String(x.value ?? '')).filter(Boolean);
-        const fromQuery = typeof v.query === 'string' ? v.query.split(',').map((x) => x.trim()).filter(Boolean) : [];
+        const fromQuery =
+          typeof v.query === 'string'
+            ? v.query
+                .split(',')
+                .map((x) => x.trim())
+                .filter(Boolean)
+            : [];
         const first = concrete?.[0] ?? opts[0] ?? fromQuery[0];
         value = first;
-        if (v.type === 'interval' && (!value || value === 'auto' || value.startsWith('$__auto'))) value = formatPromDuration(o.stepMs);
+        if (v.type === 'interval' && (!value || value === 'auto' || value.startsWith('$__auto')))
+          value = formatPromDuration(o.stepMs);
         if (v.type === 'custom' && concrete && concrete.length > 1) value = `(${concrete.join('|')})`;
         break;
       }
@@ -278,7 +385,11 @@ export function dashboardVariables(dash: { templating?: { list?: GVar[] } }, o: 
 }
 
 /** Replaces $var, ${var}, ${var:format} and [[var]]; returns the names it could not resolve. */
-export function resolveTemplate(expr: string, vars: Map<string, string>, o: ResolveOptions): { text: string; unresolved: string[] } {
+export function resolveTemplate(
+  expr: string,
+  vars: Map<string, string>,
+  o: ResolveOptions,
+): { text: string; unresolved: string[] } {
   const rangeS = Math.round(o.rangeMs / 1000);
   const builtins: Record<string, string> = {
     __rate_interval: o.rateInterval,
@@ -294,13 +405,18 @@ export function resolveTemplate(expr: string, vars: Map<string, string>, o: Reso
   const unresolved: string[] = [];
   const lookup = (name: string, format?: string): string | undefined => {
     if (name in builtins) {
-      if ((name === '__from' || name === '__to') && format?.includes('seconds')) return String(Math.floor(Number(builtins[name]) / 1000));
+      if ((name === '__from' || name === '__to') && format?.includes('seconds'))
+        return String(Math.floor(Number(builtins[name]) / 1000));
       return builtins[name];
     }
     const v = vars.get(name);
     if (v === undefined) return undefined;
     if (format === 'pipe' || format === 'regex') return v.replace(/^\((.*)\)$/, '$1');
-    if (format === 'csv') return v.replace(/^\((.*)\)$/, '$1').split('|').join(',');
+    if (format === 'csv')
+      return v
+        .replace(/^\((.*)\)$/, '$1')
+        .split('|')
+        .join(',');
     return v;
   };
   const sub = (m: string, name: string, format?: string) => {
@@ -328,7 +444,13 @@ function datasourceType(ds: unknown): string | undefined {
 
 /** Prometheus, a variable, the mixed pseudo-source, or unknown (assumed Prometheus and left to the parser). */
 function isPromDatasource(type: string | undefined): boolean {
-  return type === undefined || type === 'prometheus' || type === 'datasource' || type.startsWith('$') || type === '-- Mixed --';
+  return (
+    type === undefined ||
+    type === 'prometheus' ||
+    type === 'datasource' ||
+    type.startsWith('$') ||
+    type === '-- Mixed --'
+  );
 }
 
 function* walkPanels(panels: GPanel[] | undefined): Generator<GPanel> {
@@ -339,50 +461,84 @@ function* walkPanels(panels: GPanel[] | undefined): Generator<GPanel> {
   }
 }
 
-export function loadDashboard(file: string, o: ResolveOptions): { queries: QueryCase[]; unsupported: Unsupported[]; skipped: Record<string, number> } {
+export function loadDashboard(
+  file: string,
+  o: ResolveOptions,
+): { queries: QueryCase[]; unsupported: Unsupported[]; skipped: Record<string, number> } {
   let dash: Record<string, unknown>;
   try {
     dash = JSON.parse(readText(file));
   } catch (e) {
     if (e instanceof InputError) throw e;
-    throw new InputError(`not valid JSON: ${(e as Error).message}`, { file }, 'export the dashboard from Grafana as JSON (Share > Export)');
+    throw new InputError(
+      `not valid JSON: ${(e as Error).message}`,
+      { file },
+      'export the dashboard from Grafana as JSON (Share > Export)',
+    );
   }
   // a dashboard saved through the API wraps it as {dashboard: {...}}
-  if (dash && typeof dash === 'object' && 'dashboard' in dash && typeof dash.dashboard === 'object') dash = dash.dashboard as Record<string, unknown>;
+  if (dash && typeof dash === 'object' && 'dashboard' in dash && typeof dash.dashboard === 'object')
+    dash = dash.dashboard as Record<string, unknown>;
   if (!dash || typeof dash !== 'object' || (!Array.isArray(dash.panels) && !Array.isArray(dash.rows))) {
-    throw new InputError('not a Grafana dashboard: no "panels" or "rows"', { file, key: 'panels' }, 'pass a dashboard JSON file');
+    throw new InputError(
+      'not a Grafana dashboard: no "panels" or "rows"',
+      { file, key: 'panels' },
+      'pass a dashboard JSON file',
+    );
   }
   const vars = dashboardVariables(dash as { templating?: { list?: GVar[] } }, o);
   const queries: QueryCase[] = [];
   const unsupported: Unsupported[] = [];
   const skipped: Record<string, number> = {};
   const panels: GPanel[] = [...walkPanels(dash.panels as GPanel[] | undefined)];
-  for (const row of (dash.rows as Array<{ panels?: GPanel[] }> | undefined) ?? []) panels.push(...walkPanels(row.panels));
+  for (const row of (dash.rows as Array<{ panels?: GPanel[] }> | undefined) ?? [])
+    panels.push(...walkPanels(row.panels));
   const consider = (rawExpr: unknown, ds: unknown, where: string) => {
     const type = datasourceType(ds);
-    if (!isPromDatasource(type)) { skipped[type!] = (skipped[type!] ?? 0) + 1; return; }
+    if (!isPromDatasource(type)) {
+      skipped[type!] = (skipped[type!] ?? 0) + 1;
+      return;
+    }
     if (typeof rawExpr !== 'string' || rawExpr.trim() === '') return;
     const origin: QueryOrigin = { file, kind: 'dashboard', where };
     const template = rawExpr.trim();
     const { text, unresolved } = resolveTemplate(template, vars, o);
     if (unresolved.length) {
-      unsupported.push({ origin, expr: template, reason: `template variable${unresolved.length > 1 ? 's' : ''} ${unresolved.map((u) => '$' + u).join(', ')} without a value (pass --var ${unresolved[0]}=...)` });
+      unsupported.push({
+        origin,
+        expr: template,
+        reason: `template variable${unresolved.length > 1 ? 's' : ''} ${unresolved.map((u) => '$' + u).join(', ')} without a value (pass --var ${unresolved[0]}=...)`,
+      });
       return;
     }
     const err = promqlSyntaxError(text);
-    if (err !== undefined) { unsupported.push({ origin, expr: text, reason: describeError(text, err) }); return; }
+    if (err !== undefined) {
+      unsupported.push({ origin, expr: text, reason: describeError(text, err) });
+      return;
+    }
     queries.push({ id: 0, expr: text, template: text !== template ? template : undefined, origin });
   };
   for (const p of panels) {
     const title = p.title ? `"${p.title}"` : `(${p.type ?? 'panel'})`;
-    for (const t of p.targets ?? []) consider(t?.expr, t?.datasource ?? p.datasource, `panel ${title}${t?.refId ? ` (${t.refId})` : ''}`);
+    for (const t of p.targets ?? [])
+      consider(t?.expr, t?.datasource ?? p.datasource, `panel ${title}${t?.refId ? ` (${t.refId})` : ''}`);
   }
-  const annotations = (dash.annotations as { list?: Array<{ name?: string; expr?: unknown; datasource?: unknown; builtIn?: number }> } | undefined)?.list ?? [];
-  for (const a of annotations) if (a && a.expr !== undefined && !a.builtIn) consider(a.expr, a.datasource, `annotation "${a.name ?? ''}"`);
+  const annotations =
+    (
+      dash.annotations as
+        { list?: Array<{ name?: string; expr?: unknown; datasource?: unknown; builtIn?: number }> } | undefined
+    )?.list ?? [];
+  for (const a of annotations)
+    if (a && a.expr !== undefined && !a.builtIn) consider(a.expr, a.datasource, `annotation "${a.name ?? ''}"`);
   return { queries, unsupported, skipped };
 }
 
-export function loadQuerySources(o: { queryFiles: string[]; ruleFiles: string[]; dashboardFiles: string[]; resolve: ResolveOptions }): QuerySet {
+export function loadQuerySources(o: {
+  queryFiles: string[];
+  ruleFiles: string[];
+  dashboardFiles: string[];
+  resolve: ResolveOptions;
+}): QuerySet {
   const set: QuerySet = { queries: [], unsupported: [], skipped: {}, sources: [] };
   const add = (file: string, kind: QueryOrigin['kind'], qs: QueryCase[], us: Unsupported[] = []) => {
     set.queries.push(...qs);
@@ -396,6 +552,8 @@ export function loadQuerySources(o: { queryFiles: string[]; ruleFiles: string[];
     add(f, 'dashboard', d.queries, d.unsupported);
     for (const [k, v] of Object.entries(d.skipped)) set.skipped[k] = (set.skipped[k] ?? 0) + v;
   }
-  set.queries.forEach((q, i) => { q.id = i + 1; });
+  set.queries.forEach((q, i) => {
+    q.id = i + 1;
+  });
   return set;
 }
