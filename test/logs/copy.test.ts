@@ -104,11 +104,18 @@ test(
     ];
     const child = spawn(process.execPath, [CLI, ...args], {
       env: { ...process.env, STACKSHIFT_NO_PROGRESS: '1', STACKSHIFT_TEST_PUSH_DELAY_MS: '20' },
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
-    // kill once some units are done and others are not
+    // a child that ends before the kill (refused, crashed) fails here with its own words, not after the wait
+    let childErr = '';
+    let childExit: number | null | undefined;
+    child.stderr!.on('data', (b: Buffer) => (childErr += b.toString()));
+    child.once('exit', (code) => (childExit = code));
+    // kill once some units are done and others are not; the wait is generous because a loaded 2-core machine
+    // (the whole suite at concurrency 2) has taken over 120 s to finish five units
     await waitUntil(
       async () => {
+        if (childExit !== undefined) throw new Error(`the copy ended (exit ${childExit}) before the kill: ${childErr}`);
         if (!existsSync(state)) return false;
         const s = new CopyState(state);
         try {
@@ -119,11 +126,11 @@ test(
           s.db.close();
         }
       },
-      120_000,
+      300_000,
       'five finished units',
     );
     child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    if (childExit === undefined) await new Promise((r) => child.once('exit', r));
     const mid = new CopyState(state);
     const before = mid.totals();
     mid.db.close();

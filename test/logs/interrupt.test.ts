@@ -66,7 +66,7 @@ test(
           s.db.close();
         }
       },
-      120_000,
+      300_000,
       'five finished units',
     );
     const at = Date.now();
