@@ -273,32 +273,45 @@ function appendArgInText(
   };
 }
 
+/**
+ * Every ExecStart= assignment of a unit text as one logical line: `at` where the assignment starts, `from` where
+ * its command starts (after "=", blanks and the prefixes -@:+!), `to` the first newline not preceded by "\"
+ * (systemd's continuation). The lint engine and the upgrade's systemd driver read units through this one rule.
+ */
+export function execStartLines(text: string): Array<{ at: number; from: number; to: number }> {
+  const out: Array<{ at: number; from: number; to: number }> = [];
+  const re = /^[ \t]*ExecStart[ \t]*=[ \t]*[-@:+!]*/gm;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const from = m.index + m[0].length;
+    let to = from;
+    for (;;) {
+      const nl = text.indexOf('\n', to);
+      if (nl < 0) {
+        to = text.length;
+        break;
+      }
+      if (/\\\r?$/.test(text.slice(to, nl))) {
+        to = nl + 1;
+        continue;
+      }
+      to = nl;
+      break;
+    }
+    out.push({ at: m.index, from, to });
+  }
+  return out;
+}
+
 /** systemd unit: every ExecStart= that runs prometheus (continuation lines included). */
 export function systemdFlagSources(text: string, lines: LineIndex): FlagSource[] {
   const out: FlagSource[] = [];
-  const re = /^[ \t]*ExecStart=[-@:+!]*/gm;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    let end = m.index + m[0].length;
-    // the logical line ends at the first newline not preceded by a backslash
-    for (;;) {
-      const nl = text.indexOf('\n', end);
-      if (nl < 0) {
-        end = text.length;
-        break;
-      }
-      if (/\\\r?$/.test(text.slice(end, nl))) {
-        end = nl + 1;
-        continue;
-      }
-      end = nl;
-      break;
-    }
-    const words = shellWords(text, lines, m.index + m[0].length, end, true);
+  for (const line of execStartLines(text)) {
+    const words = shellWords(text, lines, line.from, line.to, true);
     if (words.length === 0 || !/prometheus/.test(words[0].text)) continue;
     const args = wordsToArgs(words.slice(1));
     out.push({
       kind: 'systemd',
-      label: `ExecStart (line ${lines.position(m.index).line})`,
+      label: `ExecStart (line ${lines.position(line.at).line})`,
       args,
       edit: makeEditor(args, appendArgInText(text, lines, args, 'systemd')),
     });

@@ -54,6 +54,7 @@ export { lintPromQL, applyPromQLFixes, type PromQLFinding, type PromQLLintOption
 export { rulesFor, type RuleSummary } from './rules-for.js';
 export { renderLintText, renderLintMarkdown, renderLintSarif } from './render.js';
 export {
+  execStartLines,
   systemdFlagSources,
   argsFileFlagSource,
   yamlFlagSources,

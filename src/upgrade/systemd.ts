@@ -3,6 +3,7 @@ import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError, StackshiftError, UsageError } from '../errors/index.js';
 import { backupFile, writeFileAtomic } from '../fsutil/index.js';
+import { execStartLines } from '../lint/index.js';
 import type { DriverStatus, ServerDriver } from './driver.js';
 
 /**
@@ -29,23 +30,7 @@ export interface ExecStart {
  */
 export function parseExecStart(text: string): ExecStart | undefined {
   let found: ExecStart | undefined;
-  const re = /^[ \t]*ExecStart[ \t]*=[ \t]*([-@:+!]*)/gm;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const start = m.index + m[0].length;
-    let end = start;
-    for (;;) {
-      const nl = text.indexOf('\n', end);
-      if (nl < 0) {
-        end = text.length;
-        break;
-      }
-      if (/\\\r?$/.test(text.slice(end, nl))) {
-        end = nl + 1;
-        continue;
-      }
-      end = nl;
-      break;
-    }
+  for (const { from: start, to: end } of execStartLines(text)) {
     const words: Array<{ text: string; from: number; to: number }> = [];
     let i = start;
     while (i < end) {
