@@ -1,3 +1,5 @@
+// Why one file of about 420 lines: every probe (build info, flags, runtime, config, TSDB status, targets, rules,
+// the data dir) fills the one Assessment and adds findings to it in order; the probes are short and share that object.
 import { statfsSync, readdirSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';

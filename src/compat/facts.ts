@@ -1,3 +1,5 @@
+// Why one file of about 440 lines: it is a table of version facts (release lines, on-disk formats, support), each
+// with its source, read by assess, lint, tsdb and upgrade; one file keeps every fact one search away.
 /**
  * Prometheus version facts as data, each with the source it was read from. "R§2a" means the research note
  * shared/research/prometheus-3.md, section 2a, which quotes the upstream files (P@<tag>:<path>) it read.

@@ -1,3 +1,5 @@
+// Why one file of about 430 lines: it is a table of facts, each with its source; the lint rules and `upgrade plan`
+// look them up by id, and one file keeps every 2.x -> 3.x fact one search away.
 /**
  * Prometheus 2.x -> 3.x facts as data, each with its source. Everything here comes from
  * ../shared/research/prometheus-3.md (§1 migration-guide table, §3 3.1-3.14 changes); "P@<tag>:<path>"

@@ -1,3 +1,6 @@
+// Why one file of about 520 lines: export, migrate and the exemplar destination all go through the same read-at-
+// version / save-with-overwrite:false path, the same fatal-error rule and the same concurrency helper; apart, each
+// would need the others' internals.
 import {
   GrafanaSaveError,
   GrafanaV2DashboardError,

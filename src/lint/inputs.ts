@@ -1,3 +1,6 @@
+// Why one file of about 470 lines: a path is classified by trying the readers (config, rule file, dashboard, flag
+// file) in one fixed order; each reader is a short function here and the order lives in loadFile, so adding a kind
+// means reading one file.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import {

@@ -1,3 +1,5 @@
+// Why one file of about 470 lines: the size pass and the write pass must agree field for field, and the reader must
+// mirror both; side by side they stay in step (the round-trip tests in test/wire check it).
 /**
  * The prompb `Histogram` message (prompb/types.proto; remote write 2.0, io/prometheus/write/v2/types.proto,
  * uses the same field numbers) as written to and read from the wire, field for field from the 64-bit words

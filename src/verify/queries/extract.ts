@@ -1,3 +1,5 @@
+// Why one file of about 560 lines: query files, compliance suites, rule files and dashboards all yield the one
+// QueryCase shape and share the syntax check and the origin (file, line, panel) rules.
 import { readFileSync } from 'node:fs';
 import { parser } from '@prometheus-io/lezer-promql';
 import { isAlias, LineCounter, parseAllDocuments, parseDocument, type Node } from 'yaml';

@@ -1,3 +1,5 @@
+// Why one file of about 490 lines: running both sides, comparing results, each execution's outcome and the evidence
+// gate share the report types declared here; the query sources are in extract.ts.
 import type { PrometheusClient, QueryResult } from '../../clients/index.js';
 import { HttpError } from '../../http/index.js';
 import { approxEqual } from '../compare.js';
