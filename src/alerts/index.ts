@@ -6,6 +6,8 @@
  *       -> AlertsVerifyReport: per poll, every alert by labels and state (firing / pending / inactive);
  *          the differing alerts with how long they differed, a consistency figure and the gate
  *   checkAlertmanagerConfig / routesFor   the real amtool of the lab: check-config and routing resolution
+ *   migrateAlertmanager(params)          alertmanager.yml + templates -> Mimir's Alertmanager (/api/v1/alerts),
+ *                                        checked by amtool first, never over a config changed in Mimir without force
  */
 export {
   alertsSide,
@@ -29,3 +31,17 @@ export {
   type ConfigCheck,
   type RouteResult,
 } from './alertmanager.js';
+export {
+  migrateAlertmanager,
+  renderAlertmanagerMigrateText,
+  MimirAlertmanagerClient,
+  AlertmanagerRecords,
+  alertmanagerTargetKey,
+  buildUpload,
+  checkUpload,
+  configHash,
+  ALERTMANAGER_MIGRATION,
+  type AlertmanagerMigrateReport,
+  type AlertmanagerMigrateParams,
+  type MimirAlertmanagerConfig,
+} from './migrate.js';

@@ -117,6 +117,10 @@ export class GrafanaV2DashboardError extends StackshiftError {
   }
 }
 
+/** The answer to a datasource write: done, or refused with Grafana's status and message. */
+export type DatasourceWrite =
+  { ok: true; status: number; datasource?: Record<string, unknown> } | { ok: false; status: number; message: string };
+
 /** Grafana's search and folder listings page at 1000 by default and refuse more than 5000 (HTTP 422). */
 export const GRAFANA_MAX_PAGE = 5000;
 
@@ -209,6 +213,44 @@ export class GrafanaClient {
     return (
       await this.json<Record<string, unknown>>('PUT', `/api/datasources/uid/${encodeURIComponent(uid)}`, { body })
     ).data;
+  }
+
+  /**
+   * POST /api/datasources. A refusal Grafana explains (400 validation, 403 read-only or permissions, 409 a
+   * name or uid already taken) comes back as `refused` with its message; the caller decides per datasource.
+   */
+  async createDatasource(body: Record<string, unknown>): Promise<DatasourceWrite> {
+    return this.writeDatasource('POST', '/api/datasources', body);
+  }
+
+  /**
+   * PUT /api/datasources/uid/:uid. The body replaces the datasource (what it leaves out is reset), so pass
+   * the whole object; with the `version` that was read, a change made since is refused (409), not clobbered.
+   */
+  async putDatasource(uid: string, body: Record<string, unknown>): Promise<DatasourceWrite> {
+    return this.writeDatasource('PUT', `/api/datasources/uid/${encodeURIComponent(uid)}`, body);
+  }
+
+  /** DELETE /api/datasources/uid/:uid; false when it was already gone (404). Read-only ones answer 403. */
+  async deleteDatasource(uid: string): Promise<DatasourceWrite | 'gone'> {
+    const { status, data } = await this.json<{ message?: string }>(
+      'DELETE',
+      `/api/datasources/uid/${encodeURIComponent(uid)}`,
+      { accept: [403, 404, 409] },
+    );
+    if (status === 404) return 'gone';
+    return status >= 200 && status < 300
+      ? { ok: true, status }
+      : { ok: false, status, message: String(data?.message ?? `HTTP ${status}`) };
+  }
+
+  private async writeDatasource(method: 'POST' | 'PUT', path: string, body: unknown): Promise<DatasourceWrite> {
+    const { status, data } = await this.json<{ message?: string; datasource?: Record<string, unknown> }>(method, path, {
+      body,
+      accept: [400, 403, 404, 409],
+    });
+    if (status >= 200 && status < 300) return { ok: true, status, datasource: data?.datasource };
+    return { ok: false, status, message: String(data?.message ?? `HTTP ${status}`) };
   }
 
   /** One page of GET /api/search; `page` starts at 1. */

@@ -25,6 +25,7 @@ export {
   type SaveDashboardRequest,
   type SaveDashboardResult,
   type GrafanaLibraryElement,
+  type DatasourceWrite,
 } from './grafana.js';
 export { RemoteReadClient, type RemoteReadQuery, type StreamOptions } from './remote-read.js';
 export {

@@ -8,6 +8,10 @@
  *       configs (validated by a real collector build); Promtail to both Lokis (schema-checked); Grafana
  *       datasource provisioning with exemplar, traces-to-logs/metrics and derived-field correlations.
  *
+ *   applyDatasources / restoreDatasources            (`stackshift lgtm datasources apply|restore`)
+ *       the provisioning file's datasources created or updated by uid through Grafana's API, every
+ *       datasource saved first; restore puts the saved objects back and deletes the created ones.
+ *
  *   verifyCorrelations(params) -> CorrelationReport    (`stackshift verify correlations`)
  *       exemplar trace IDs and log-line trace IDs looked up in the trace store, with percentages and
  *       every broken link named.
@@ -77,3 +81,17 @@ export {
   type BrokenLink,
   type BrokenReason,
 } from './correlations.js';
+export {
+  applyDatasources,
+  restoreDatasources,
+  readDesiredDatasources,
+  renderDatasourcesText,
+  DATASOURCE_BACKUP_FORMAT,
+  DATASOURCE_BACKUP_FILE,
+  type ApplyDatasourcesParams,
+  type RestoreDatasourcesParams,
+  type DatasourcesReport,
+  type DatasourceItem,
+  type DatasourceAction,
+  type DesiredDatasource,
+} from './grafana-apply.js';

@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { verifyAlerts, type ActiveAlert, type AlertsSide } from '../../src/alerts/index.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { labHas, serverVersion } from '../../src/lab/index.js';
-import { runCli, startServers, tempDir, waitUntil } from '../harness/index.js';
+import { freePort, labHas, serverVersion } from '../../src/lab/index.js';
+import { runCli, startServer, startServers, tempDir, waitUntil } from '../harness/index.js';
 
 /**
  * `alerts verify` on two real Prometheus servers (Debian 2.42) that scrape the same target and evaluate the
@@ -278,3 +278,86 @@ test(
     assert.equal(same.code, 0, same.stdout + same.stderr);
   },
 );
+
+/**
+ * A front that only records and checks the tenant: it forwards the path unchanged, so the /prometheus prefix
+ * must come from stackshift and be served by the server itself (Prometheus --web.route-prefix), as the Mimir
+ * ruler serves /prometheus/api/v1/alerts.
+ */
+async function tenantRecorder(t: import('node:test').TestContext, upstream: string) {
+  const seen: Array<{ path: string; tenant: string }> = [];
+  const server = createServer((req, res) => {
+    const tenant = req.headers['x-scope-orgid'];
+    if (typeof tenant !== 'string' || !tenant) {
+      res.writeHead(401);
+      res.end('no org id\n');
+      return;
+    }
+    seen.push({ path: req.url ?? '', tenant });
+    void fetch(`${upstream}${req.url}`).then(async (up) => {
+      res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'text/plain' });
+      res.end(await up.text());
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+test('the target is a real Prometheus serving its API under /prometheus (--web.route-prefix, as the Mimir ruler): --target-prefix and --target-tenant reach it, every alert agrees', async (t) => {
+  const port = await metricsTarget(t);
+  const targetPort = await freePort();
+  const [a, b] = await Promise.all([
+    startServer(t, { name: 'plain', config: CONFIG(port), files: { 'rules.yml': RULES(10) } }),
+    startServer(t, {
+      name: 'prefixed',
+      port: targetPort,
+      config: CONFIG(port),
+      files: { 'rules.yml': RULES(10) },
+      extraArgs: ['--web.route-prefix=/prometheus', `--web.external-url=http://127.0.0.1:${targetPort}/prometheus`],
+      waitReady: false,
+    }),
+  ]);
+  await waitUntil(
+    async () => (await fetch(`${b!.url}/prometheus/-/ready`).catch(() => undefined))?.ok,
+    30_000,
+    'prefixed ready',
+  );
+  assert.equal((await fetch(`${b!.url}/api/v1/alerts`)).status, 404, 'nothing is served without the prefix');
+  for (const base of [a!.url, `${b!.url}/prometheus`])
+    await waitUntil(async () => (await alertsOf(base)).length >= 3, 30_000, `alerts on ${base}`);
+  const front = await tenantRecorder(t, b!.url);
+  const r = await runCli([
+    'alerts',
+    'verify',
+    '--source-url',
+    a!.url,
+    '--target-url',
+    front.url,
+    '--target-prefix',
+    '/prometheus',
+    '--target-tenant',
+    'team-a',
+    '--window',
+    '2s',
+    '--interval',
+    '1s',
+    '--output',
+    'json',
+  ]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.consistency, 100);
+  assert.equal(doc.alertsSeen, 3);
+  assert.equal(front.seen.length, 3, 'one request per poll');
+  assert.ok(
+    front.seen.every((x) => x.path === '/prometheus/api/v1/alerts' && x.tenant === 'team-a'),
+    JSON.stringify(front.seen),
+  );
+});

@@ -13,8 +13,14 @@ import type { AddressInfo } from 'node:net';
  *   checked before provisioned -> 400 "Cannot save provisioned dashboard"; same title in the folder -> 412
  *   name-exists; unknown folderUid -> 400 "folder not found"; unknown uid -> 404; every save bumps the version
  * - folders (nested, parentUid), library elements (PATCH with a stale version -> 412), GET /api/org
- * - datasources: PUT replaces the whole object (UpdateDataSourceCommand: what the body leaves out is reset,
- *   name/type/access are binding:"Required" -> 400 "bad request data"); a stale version -> 409; read-only -> 403
+ * - datasources (pkg/api/datasources.go): POST 409 "data source with the same name already exists" / "... same
+ *   uid ..."; PUT replaces the whole object (UpdateDataSourceCommand: what the body leaves out is reset,
+ *   name/type/access are binding:"Required" -> 400 "bad request data"); a stale version -> 409 "Datasource has
+ *   already been updated by someone else. Please reload and try again"; another's name -> 409 "Failed to update
+ *   datasource: data source with the same name already exists"; read-only -> 403 "Cannot update read-only data
+ *   source" (DELETE: "Cannot delete read-only data source"); unknown uid -> 404 "Data source not found"; a URL
+ *   that does not parse -> 400 "Validation error, invalid URL"; isDefault on one clears it on the others;
+ *   secureJsonData values are kept write-only (only secureJsonFields come back)
  * - Grafana 12+ only (version option): /apis/dashboard.grafana.app/<v>/namespaces/<ns>/dashboards with
  *   status.conversion.storedVersion; <ns> is "default" for org 1 and "org-<id>" for any other (orgId option);
  *   GET /api/dashboards/uid/:uid of a V2-stored dashboard -> 406 "dashboard api version not supported, use
@@ -183,8 +189,9 @@ export class GrafanaDouble {
       if (method === 'GET') return send(res, 200, ds);
       if (method === 'PUT') return this.updateDatasource(ds, body as Json, res);
       if (method === 'DELETE') {
+        if (ds.readOnly) return send(res, 403, { message: 'Cannot delete read-only data source' });
         this.datasources.delete(uid);
-        return send(res, 200, { message: 'Data source deleted' });
+        return send(res, 200, { message: 'Data source deleted', id: ds.id });
       }
     }
     if (p === '/api/library-elements' && method === 'GET') return this.listLibrary(url, res);
@@ -459,6 +466,8 @@ export class GrafanaDouble {
   private createDatasource(b: Json, res: ServerResponse): void {
     if (typeof b.name !== 'string' || !b.name || typeof b.type !== 'string')
       return send(res, 400, { message: 'Required fields are missing' });
+    if (typeof b.url === 'string' && b.url && !validUrl(b.url))
+      return send(res, 400, { message: 'Validation error, invalid URL' });
     if ([...this.datasources.values()].some((d) => d.name === b.name))
       return send(res, 409, { message: 'data source with the same name already exists' });
     const uid = typeof b.uid === 'string' && b.uid ? b.uid : `ds${this.nextId}`;
@@ -481,7 +490,7 @@ export class GrafanaDouble {
       withCredentials: false,
       isDefault: b.isDefault === true,
       jsonData: b.jsonData ?? {},
-      secureJsonFields: {},
+      secureJsonFields: secureFields({}, b.secureJsonData),
       version: 1,
       readOnly: false,
     };
@@ -494,10 +503,18 @@ export class GrafanaDouble {
     for (const key of ['name', 'type', 'access']) {
       if (typeof b[key] !== 'string' || b[key] === '') return send(res, 400, { message: 'bad request data' });
     }
+    if (typeof b.url === 'string' && b.url && !validUrl(b.url))
+      return send(res, 400, { message: 'Validation error, invalid URL' });
     if (typeof b.version === 'number' && b.version < Number(ds.version))
       return send(res, 409, {
         message: 'Datasource has already been updated by someone else. Please reload and try again',
       });
+    if ([...this.datasources.values()].some((d) => d.uid !== ds.uid && d.name === b.name))
+      return send(res, 409, {
+        message: 'Failed to update datasource: data source with the same name already exists',
+      });
+    // Grafana keeps one default per org: saving one as default takes the flag off the others.
+    if (b.isDefault === true) for (const d of this.datasources.values()) d.isDefault = false;
     // The body replaces the datasource: a field it leaves out is reset, not kept.
     const next: Json = {
       id: ds.id,
@@ -515,7 +532,8 @@ export class GrafanaDouble {
       withCredentials: b.withCredentials === true,
       isDefault: b.isDefault === true,
       jsonData: b.jsonData ?? {},
-      secureJsonFields: ds.secureJsonFields ?? {},
+      // secure values not in the body are kept (they are write-only: never sent back)
+      secureJsonFields: secureFields((ds.secureJsonFields ?? {}) as Json, b.secureJsonData),
       version: Number(ds.version) + 1,
       readOnly: false,
     };
@@ -638,6 +656,22 @@ export class GrafanaDouble {
 /** What the legacy API hands out for a V2 dashboard: the title survives, the panels do not (lossy). */
 function downConvert(v2: Json, uid: string): Json {
   return { uid, title: v2.title, schemaVersion: 41, panels: [], templating: { list: [] }, annotations: { list: [] } };
+}
+
+function secureFields(have: Json, secure: unknown): Json {
+  const out: Json = { ...have };
+  if (secure && typeof secure === 'object') for (const k of Object.keys(secure)) out[k] = true;
+  return out;
+}
+
+/** pkg/api/datasource ValidateURL: an absolute URL, or host[:port] taken as http://. */
+function validUrl(u: string): boolean {
+  try {
+    new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(u) ? u : `http://${u}`);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function listDatasource(d: Json): Json {

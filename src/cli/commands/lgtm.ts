@@ -1,12 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { JaegerClient, LokiClient, PrometheusClient, TempoClient } from '../../clients/index.js';
+import { GrafanaClient, JaegerClient, LokiClient, PrometheusClient, TempoClient } from '../../clients/index.js';
 import { resolveEndpoint, type LoadedConfig, type ResolvedEndpoint } from '../../config/index.js';
 import { UsageError } from '../../errors/index.js';
 import { HttpClient } from '../../http/index.js';
 import { writeFileAtomic } from '../../fsutil/index.js';
 import {
+  applyDatasources,
+  readDesiredDatasources,
+  renderDatasourcesText,
+  restoreDatasources,
   correlationsFromProvisioning,
   generateLgtmConfig,
   renderCorrelationsMarkdown,
@@ -256,6 +260,7 @@ Exit codes: 0 every file generated and accepted by the tools given, 1 a tool (pr
     }
   });
   area.addCommand(config);
+  area.addCommand(datasourcesCommand());
   program.addCommand(area);
 }
 
@@ -398,4 +403,100 @@ Exit codes: 0 every checked link at or above --min-linked, 1 below it, 2 usage o
     }
   });
   return cmd;
+}
+
+function grafanaFor(loaded: LoadedConfig, opts: Record<string, unknown>): GrafanaClient {
+  return new GrafanaClient(
+    resolveEndpoint(loaded, String(opts.endpoint ?? 'grafana'), endpointFlags(opts, 'grafana'), 'grafana'),
+  );
+}
+
+/** `lgtm datasources apply|restore`: the provisioning file through Grafana's datasource API, undoable. */
+function datasourcesCommand(): Command {
+  const group = new Command('datasources').description(
+    "the generated Mimir/Tempo/Loki datasources applied through Grafana's datasource API, with a backup and an exact restore",
+  );
+  const apply = new Command('apply')
+    .description(
+      'create or update each datasource of the provisioning file by uid (a second apply changes nothing); every datasource is saved before the first write',
+    )
+    .requiredOption(
+      '--datasources <file>',
+      'Grafana datasource provisioning file (the grafana-datasources.yaml `lgtm config` writes)',
+    )
+    .option('--set-default <uid>', "make this datasource of the file Grafana's default (e.g. mimir)")
+    .option('--dry-run', 'change nothing; show what would be created or updated, with a diff')
+    .option('--diff', 'print the diff also when applying')
+    .option(
+      '--backup-dir <dir>',
+      'where every datasource is saved before the first write (default: stackshift-backup/datasources-<time>)',
+    )
+    .option('--endpoint <name>', 'Grafana endpoint name in stackshift.yaml', 'grafana');
+  addEndpointOptions(apply, 'grafana', 'Grafana');
+  apply.addHelpText(
+    'after',
+    `
+Exit codes: 0 applied (or nothing to change); 1 a datasource was refused by Grafana or blocked (read-only, name taken by another uid); 2 bad input.
+
+Examples:
+  stackshift lgtm datasources apply --datasources lgtm/grafana-datasources.yaml --grafana-url http://grafana:3000 --grafana-bearer-token-env GRAFANA_TOKEN --dry-run
+  stackshift lgtm datasources apply --datasources lgtm/grafana-datasources.yaml --set-default mimir`,
+  );
+  apply.action(async (opts: Record<string, unknown>, command: Command) => {
+    const ctx = contextFor(command);
+    const desired = readDesiredDatasources(resolve(String(opts.datasources)));
+    const client = grafanaFor(ctx.loaded, opts);
+    try {
+      const r = await applyDatasources({
+        client,
+        desired,
+        setDefault: opts.setDefault as string | undefined,
+        dryRun: Boolean(opts.dryRun),
+        backupDir: opts.backupDir as string | undefined,
+      });
+      emit(
+        { document: r, text: () => renderDatasourcesText(r, { diff: Boolean(opts.diff) }), exitCode: r.exitCode },
+        ctx.format,
+      );
+    } finally {
+      await client.close();
+    }
+  });
+  const restore = new Command('restore')
+    .description(
+      'put back exactly what a backup of `lgtm datasources apply` holds: saved datasources as they were, created ones deleted; the current state is saved first',
+    )
+    .requiredOption('--from <dir>', 'backup directory (or its datasources.json) that apply printed')
+    .option('--dry-run', 'change nothing; show what would be put back, with a diff')
+    .option('--diff', 'print the diff also when restoring')
+    .option('--backup-dir <dir>', 'where the current state is saved before the restore changes it')
+    .option('--endpoint <name>', 'Grafana endpoint name in stackshift.yaml', 'grafana');
+  addEndpointOptions(restore, 'grafana', 'Grafana');
+  restore.addHelpText(
+    'after',
+    `
+Exit codes: 0 restored (or nothing to put back); 1 Grafana refused a write; 2 bad input.
+
+Examples:
+  stackshift lgtm datasources restore --from stackshift-backup/datasources-2026-12-07T17-00-00-000Z --grafana-url http://grafana:3000`,
+  );
+  restore.action(async (opts: Record<string, unknown>, command: Command) => {
+    const ctx = contextFor(command);
+    const client = grafanaFor(ctx.loaded, opts);
+    try {
+      const r = await restoreDatasources({
+        client,
+        from: String(opts.from),
+        dryRun: Boolean(opts.dryRun),
+        backupDir: opts.backupDir as string | undefined,
+      });
+      emit(
+        { document: r, text: () => renderDatasourcesText(r, { diff: Boolean(opts.diff) }), exitCode: r.exitCode },
+        ctx.format,
+      );
+    } finally {
+      await client.close();
+    }
+  });
+  return group.addCommand(apply).addCommand(restore);
 }
