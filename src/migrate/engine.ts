@@ -49,13 +49,11 @@ export class MigrationEngine {
   readonly state: MigrateState;
   private readonly db: StateDb;
   private readonly now: () => number;
-  private readonly workRoot: string;
 
   constructor(private readonly o: EngineOptions) {
     this.db = openState(o.statePath, [MIGRATE_MIGRATION]);
     this.state = new MigrateState(this.db);
     this.now = o.now ?? Date.now;
-    this.workRoot = `${o.statePath}.d`;
   }
 
   get plan(): MigrationPlan {
@@ -150,7 +148,7 @@ export class MigrationEngine {
   }
 
   context(s: PlannedStep, row: StepRow | undefined): StepContext {
-    const workDir = join(this.workRoot, s.id);
+    const workDir = stepWorkDir(this.o.statePath, s.id);
     const ctx: StepContext = {
       migrationId: this.o.plan.name,
       stepId: s.id,
@@ -334,6 +332,11 @@ export class MigrationEngine {
       lease.release();
     }
   }
+}
+
+/** Where a step keeps its own files (its state file, backups): `<state>.d/<step id>/`, stable across runs. */
+export function stepWorkDir(statePath: string, stepId: string): string {
+  return join(`${statePath}.d`, stepId);
 }
 
 export function ensureDir(dir: string): string {

@@ -26,6 +26,7 @@ export {
 } from './file.js';
 export {
   MigrationEngine,
+  stepWorkDir,
   type EngineOptions,
   type RunSummary,
   type RunOutcome,
@@ -37,6 +38,11 @@ export {
   renderReportHtml,
   renderReportMarkdown,
   renderStatusText,
+  timelineSvg,
+  consistencySvg,
+  gatesSvg,
+  phaseStatus,
+  REPORT_CSS,
   type MigrationReportDoc,
   type PhaseStatus,
 } from './report.js';

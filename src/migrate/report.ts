@@ -271,7 +271,7 @@ const COLORS: Record<string, string> = {
 };
 
 /** Phase timeline: one bar per step that started, on a shared time axis, one row per step. */
-function timelineSvg(r: MigrationReportDoc, now: number): string {
+export function timelineSvg(r: MigrationReportDoc, now: number): string {
   const steps = r.phases.flatMap((p) => p.steps.map((s) => ({ ...s, phase: p.index })));
   const started = steps.filter((s) => s.startedAt);
   if (!started.length) return '<p class="empty">No step has started yet.</p>';
@@ -295,7 +295,7 @@ function timelineSvg(r: MigrationReportDoc, now: number): string {
 }
 
 /** Consistency per signal: one bar per verification, on a scale zoomed to where the figures and gates lie. */
-function consistencySvg(r: MigrationReportDoc): string {
+export function consistencySvg(r: MigrationReportDoc): string {
   if (!r.consistency.length) return '<p class="empty">No signal verified yet.</p>';
   const values = r.consistency
     .flatMap((c) => [c.percent, ...(c.gate ? [Number(c.gate.expected.replace(/^[^\d-]+/, ''))] : [])])
@@ -324,7 +324,7 @@ function consistencySvg(r: MigrationReportDoc): string {
 }
 
 /** Gate figures: each gate a dot, green when it held, red when it did not, with the measured and the required figure. */
-function gatesSvg(r: MigrationReportDoc): string {
+export function gatesSvg(r: MigrationReportDoc): string {
   if (!r.gates.length) return '<p class="empty">No gate evaluated yet.</p>';
   const W = 760,
     rowH = 22,
@@ -339,6 +339,15 @@ function gatesSvg(r: MigrationReportDoc): string {
   });
   return `<svg role="img" aria-label="gate figures" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">${rows.join('')}</svg>`;
 }
+
+/** The report's style sheet (the live status page of `migrate serve` uses it too). */
+export const REPORT_CSS = `body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:980px;color:#212529;padding:0 16px}
+h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #dee2e6}h3{font-size:15px}
+table{border-collapse:collapse;width:100%;margin:8px 0}th,td{border:1px solid #dee2e6;padding:4px 6px;text-align:left;vertical-align:top}th{background:#f1f3f5}
+.sub{color:#868e96;font-size:12px}.st{padding:1px 6px;border-radius:3px;color:#fff;background:#adb5bd}
+.st-done{background:#2f9e44}.st-failed{background:#e03131}.st-running,.st-in-progress{background:#1c7ed6}.st-rolled-back{background:#f08c00}
+svg .lbl{font-size:12px;fill:#212529}svg .val{font-size:12px;fill:#495057}svg .ax{font-size:10px;fill:#868e96}.empty{color:#868e96}
+`;
 
 /** One self-contained HTML file: inline CSS and SVG, no script, no external asset. */
 export function renderReportHtml(r: MigrationReportDoc, now = Date.now()): string {
@@ -363,13 +372,7 @@ ${p.steps
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <title>${esc(`Migration report: ${r.migration.name}`)}</title>
 <style>
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:980px;color:#212529;padding:0 16px}
-h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #dee2e6}h3{font-size:15px}
-table{border-collapse:collapse;width:100%;margin:8px 0}th,td{border:1px solid #dee2e6;padding:4px 6px;text-align:left;vertical-align:top}th{background:#f1f3f5}
-.sub{color:#868e96;font-size:12px}.st{padding:1px 6px;border-radius:3px;color:#fff;background:#adb5bd}
-.st-done{background:#2f9e44}.st-failed{background:#e03131}.st-running,.st-in-progress{background:#1c7ed6}.st-rolled-back{background:#f08c00}
-svg .lbl{font-size:12px;fill:#212529}svg .val{font-size:12px;fill:#495057}svg .ax{font-size:10px;fill:#868e96}.empty{color:#868e96}
-</style></head><body>
+${REPORT_CSS}</style></head><body>
 <h1>Migration report: ${esc(r.migration.name)} <span class="st st-${esc(r.status)}">${esc(r.status)}</span></h1>
 <p>Generated ${esc(r.generatedAt)} from <code>${esc(r.migration.state)}</code>, plan <code>${esc(r.migration.file)}</code>.</p>
 ${r.migration.description ? `<p>${esc(r.migration.description)}</p>` : ''}

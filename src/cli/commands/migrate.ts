@@ -16,6 +16,8 @@ import {
   type MigrationReportDoc,
   type RunSummary,
 } from '../../migrate/index.js';
+import { log } from '../../log/index.js';
+import { DEFAULT_LISTEN, parseListen, StatusServer } from '../../serve/index.js';
 import { contextFor, emit, statePath, type CliContext } from '../context.js';
 import { intFlag } from '../parse.js';
 
@@ -306,6 +308,81 @@ Exit codes: 0 done, stopped at --until or waiting, 1 a gate failed, 2 usage or r
     }
   });
 
-  area.addCommand(init).addCommand(plan).addCommand(run).addCommand(status).addCommand(rollback).addCommand(report);
+  const serve = new Command('serve')
+    .description(
+      'a live page of the migration (steps with progress and ETA, gates, recent events; server-sent events), its state as JSON and /metrics for Prometheus; reads the state file read-only',
+    )
+    .option(
+      '--state <file>',
+      'SQLite state of the migration (default: <state.dir>/migrate.db or .stackshift/migrate.db); it may not exist yet',
+    )
+    .option('-f, --file <path>', 'migration file for the phase names (default: the one the state names)')
+    .option(
+      '--listen <host:port>',
+      'address to listen on; a bare port is loopback; any other than loopback is served with a warning (no auth)',
+      DEFAULT_LISTEN,
+    );
+  serve.addHelpText(
+    'after',
+    `
+Examples:
+  stackshift migrate serve --listen 127.0.0.1:9466 &   # then: stackshift migrate run
+  stackshift migrate serve --state /var/lib/stackshift/migrate.db --listen 0.0.0.0:9466
+Routes: / (the page), /events (text/event-stream), /api/state (JSON), /metrics (Prometheus text format).
+It takes no lease and writes nothing: migrate run goes on beside it. Ctrl-C stops it (exit 0).`,
+  );
+  serve.action(async (opts: Opts, command: Command) => {
+    const ctx = contextFor(command);
+    const listen = parseListen(String(opts.listen));
+    if (!listen.loopback)
+      log.warn(
+        `listening on ${listen.host}:${listen.port}, beyond this machine: the page and /metrics have no authentication; anyone who reaches the port sees the migration's state`,
+      );
+    const known = Object.keys(ctx.loaded.config.endpoints ?? {});
+    const plans = new Map<string, Map<number, string> | undefined>();
+    const phaseNames = (index: number, recorded: string | undefined) => {
+      const file = (opts.file as string | undefined) ?? recorded;
+      if (!file) return undefined;
+      if (!plans.has(file)) {
+        try {
+          const p = loadMigrationFile(file, known);
+          plans.set(file, new Map(p.phases.map((ph) => [ph.index, ph.name])));
+        } catch (e) {
+          log.warn(`phase names: ${(e as Error).message}; the page numbers the phases instead`);
+          plans.set(file, undefined);
+        }
+      }
+      return plans.get(file)?.get(index);
+    };
+    const state = statePath(opts, ctx.loaded, 'migrate.db');
+    const server = new StatusServer({ statePath: state, listen, phaseNames });
+    const url = await server.start();
+    emit(
+      {
+        document: { url, state, listen: `${listen.host}:${listen.port}`, loopback: listen.loopback },
+        text: () => `serving ${url} (state ${state}); Ctrl-C stops it\n`,
+        exitCode: 0,
+      },
+      ctx.format,
+    );
+    if (!server.status.available) log.info(`${state} does not exist yet: the page shows the run once it starts`);
+    // a server has nothing left half done when stopped: Ctrl-C is its normal end, exit 0
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    log.info(`${signal}: stopping the status server (the state file was only read)`);
+    await server.stop();
+    process.exitCode = 0;
+  });
+
+  area
+    .addCommand(init)
+    .addCommand(plan)
+    .addCommand(run)
+    .addCommand(status)
+    .addCommand(rollback)
+    .addCommand(report)
+    .addCommand(serve);
   program.addCommand(area);
 }
