@@ -127,7 +127,7 @@ export function barsSvg(
   const max = Math.max(o.minMax ?? 1, ...rows.map((r) => r.value));
   const marks = rows.map((r, i) => {
     const yy = 5 + i * rowH;
-    const w = Math.max(1, (r.value / max) * (W - left - 120));
+    const w = Math.max(1, (r.value / max) * (W - left - 250));
     return (
       `<text x="4" y="${yy + 15}" class="lbl">${esc(r.label)}</text>` +
       `<rect data-point="${o.point}" x="${left}" y="${yy + 3}" width="${w.toFixed(1)}" height="${rowH - 8}" fill="${r.bad ? STATUS_COLORS.failed : STATUS_COLORS.done}"><title>${esc(r.text)}</title></rect>` +

@@ -74,3 +74,4 @@ export {
   type KubernetesKind,
   type KubernetesOptions,
 } from './kubernetes.js';
+export { renderRunHtml } from './run-report.js';

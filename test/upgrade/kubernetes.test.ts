@@ -190,6 +190,8 @@ test(
       imagePatch('2.55.1'),
       ['rollout', 'status', 'statefulset/prometheus', '--timeout=1800s'],
     ]);
+    for (const ext of ['json', 'md', 'html'])
+      assert.ok(existsSync(join(l.dir, `upgrade-run-1.${ext}`)), `the stage report (${ext}) is next to the state`);
     const install = report.steps.find((s) => s.step === 'install')!.detail as { backup: string };
     assert.deepEqual(JSON.parse(readFileSync(install.backup, 'utf8')), { image: IMAGE('2.48.1'), args: l.args });
     t.diagnostic(

@@ -14,6 +14,7 @@ import {
   latestRun,
   localDriver,
   postUpgradeGates,
+  renderRunHtml,
   rollbackRun,
   runUpgrade,
   seriesByName,
@@ -159,7 +160,10 @@ export function registerUpgradeRun(area: Command): void {
     .option('--no-auto-rollback', 'on a failed gate, stop and leave the new binary running for inspection')
     .option('--ready-timeout <duration>', 'how long WAL replay and readiness may take', '30m')
     .option('--dry-run', 'print every step with its exact commands; change nothing')
-    .option('--report <file>', 'also write the stage report as JSON (Markdown beside it)')
+    .option(
+      '--report <file>',
+      'where to write the stage report as JSON (Markdown and HTML beside it; default: upgrade-run-<id>.json next to the state)',
+    )
     .option('--state <file>', STATE_OPTION_HELP);
   addKubernetesOptions(run);
   addPrometheusOptions(run);
@@ -232,6 +236,7 @@ Exit codes: 0 signed off, 1 a gate failed (rolled back unless --no-auto-rollback
       : join(dirname(statePath(opts, ctx.loaded)), `upgrade-run-${r.runId}.json`);
     writeFileAtomic(reportFile, JSON.stringify(r, null, 2) + '\n');
     writeFileAtomic(reportFile.replace(/\.json$/, '') + '.md', runMarkdown(r) + '\n');
+    writeFileAtomic(reportFile.replace(/\.json$/, '') + '.html', renderRunHtml(r));
     emit(
       {
         document: r,
