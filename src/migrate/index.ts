@@ -38,7 +38,7 @@ export {
   renderReportHtml,
   renderReportMarkdown,
   renderStatusText,
-  timelineSvg,
+  phaseTimelineSvg,
   consistencySvg,
   gatesSvg,
   phaseStatus,

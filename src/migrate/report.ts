@@ -1,4 +1,4 @@
-import { mdTable, textTable } from '../report/index.js';
+import { esc, mdTable, passFailSvg, STATUS_COLORS, SVG_CSS, textTable, timelineSvg } from '../report/index.js';
 import type { MigrationPlan } from './file.js';
 import type { EventRow, StepRow } from './state.js';
 import type { GateResult, StepStatus } from './types.js';
@@ -253,45 +253,18 @@ export function renderReportMarkdown(r: MigrationReportDoc): string {
   return out.join('\n');
 }
 
-function esc(s: unknown): string {
-  return String(s ?? '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
-
-const COLORS: Record<string, string> = {
-  done: '#2f9e44',
-  failed: '#e03131',
-  running: '#1c7ed6',
-  'rolled-back': '#f08c00',
-  pending: '#adb5bd',
-};
-
 /** Phase timeline: one bar per step that started, on a shared time axis, one row per step. */
-export function timelineSvg(r: MigrationReportDoc, now: number): string {
-  const steps = r.phases.flatMap((p) => p.steps.map((s) => ({ ...s, phase: p.index })));
-  const started = steps.filter((s) => s.startedAt);
-  if (!started.length) return '<p class="empty">No step has started yet.</p>';
-  const t0 = Math.min(...started.map((s) => Date.parse(s.startedAt!)));
-  const t1 = Math.max(t0 + 1000, ...started.map((s) => (s.finishedAt ? Date.parse(s.finishedAt) : now)));
-  const W = 760,
-    left = 210,
-    rowH = 22,
-    H = steps.length * rowH + 40;
-  const x = (t: number) => left + ((t - t0) / (t1 - t0)) * (W - left - 20);
-  const rows = steps.map((s, i) => {
-    const y = 10 + i * rowH;
-    const label = `<text x="4" y="${y + 14}" class="lbl">${esc(`${s.phase}. ${s.id}`)}</text>`;
-    if (!s.startedAt) return label;
-    const a = x(Date.parse(s.startedAt));
-    const b = Math.max(a + 3, x(s.finishedAt ? Date.parse(s.finishedAt) : now));
-    return `${label}<rect data-point="timeline" x="${a.toFixed(1)}" y="${y + 3}" width="${(b - a).toFixed(1)}" height="${rowH - 8}" fill="${COLORS[s.status] ?? '#868e96'}"><title>${esc(`${s.id}: ${s.status}, ${s.startedAt} .. ${s.finishedAt ?? 'now'}`)}</title></rect>`;
-  });
-  const axis = `<line x1="${left}" y1="${H - 25}" x2="${W - 20}" y2="${H - 25}" stroke="#495057"/><text x="${left}" y="${H - 8}" class="ax">${esc(new Date(t0).toISOString())}</text><text x="${W - 20}" y="${H - 8}" text-anchor="end" class="ax">${esc(new Date(t1).toISOString())}</text>`;
-  return `<svg role="img" aria-label="phase timeline" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">${rows.join('')}${axis}</svg>`;
+export function phaseTimelineSvg(r: MigrationReportDoc, now: number): string {
+  const rows = r.phases.flatMap((p) =>
+    p.steps.map((s) => ({
+      label: `${p.index}. ${s.id}`,
+      status: s.status,
+      startedAt: s.startedAt,
+      finishedAt: s.finishedAt,
+      title: `${s.id}: ${s.status}, ${s.startedAt} .. ${s.finishedAt ?? 'now'}`,
+    })),
+  );
+  return timelineSvg(rows, { now, aria: 'phase timeline', empty: 'No step has started yet.' });
 }
 
 /** Consistency per signal: one bar per verification, on a scale zoomed to where the figures and gates lie. */
@@ -309,7 +282,7 @@ export function consistencySvg(r: MigrationReportDoc): string {
   const bars = r.consistency.map((c, i) => {
     const y = 10 + i * rowH;
     const threshold = c.gate ? Number(c.gate.expected.replace(/^[^\d-]+/, '')) : undefined;
-    const color = c.gate ? (c.gate.passed ? COLORS.done : COLORS.failed) : '#1c7ed6';
+    const color = c.gate ? (c.gate.passed ? STATUS_COLORS.done : STATUS_COLORS.failed) : '#1c7ed6';
     return (
       `<text x="4" y="${y + 17}" class="lbl">${esc(`${c.signal} (${c.step})`)}</text>` +
       `<rect data-point="consistency" x="${left}" y="${y + 4}" width="${Math.max(1, x(c.percent) - left).toFixed(1)}" height="${rowH - 10}" fill="${color}"><title>${esc(`${c.signal}: ${c.percent}%`)}</title></rect>` +
@@ -325,19 +298,14 @@ export function consistencySvg(r: MigrationReportDoc): string {
 
 /** Gate figures: each gate a dot, green when it held, red when it did not, with the measured and the required figure. */
 export function gatesSvg(r: MigrationReportDoc): string {
-  if (!r.gates.length) return '<p class="empty">No gate evaluated yet.</p>';
-  const W = 760,
-    rowH = 22,
-    H = r.gates.length * rowH + 14;
-  const rows = r.gates.map((g, i) => {
-    const y = 8 + i * rowH;
-    return (
-      `<circle data-point="gate" cx="12" cy="${y + 8}" r="6" fill="${g.passed ? COLORS.done : COLORS.failed}"><title>${esc(g.passed ? 'passed' : 'failed')}</title></circle>` +
-      `<text x="26" y="${y + 12}" class="lbl">${esc(`${g.stepId}: ${g.gate}`)}</text>` +
-      `<text x="${W - 10}" y="${y + 12}" text-anchor="end" class="val">${esc(`measured ${fmt(g.actual)} (needs ${g.expected})`)}</text>`
-    );
-  });
-  return `<svg role="img" aria-label="gate figures" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">${rows.join('')}</svg>`;
+  return passFailSvg(
+    r.gates.map((g) => ({
+      passed: g.passed,
+      label: `${g.stepId}: ${g.gate}`,
+      value: `measured ${fmt(g.actual)} (needs ${g.expected})`,
+    })),
+    { aria: 'gate figures', empty: 'No gate evaluated yet.' },
+  );
 }
 
 /** The report's style sheet (the live status page of `migrate serve` uses it too). */
@@ -346,7 +314,7 @@ h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #dee
 table{border-collapse:collapse;width:100%;margin:8px 0}th,td{border:1px solid #dee2e6;padding:4px 6px;text-align:left;vertical-align:top}th{background:#f1f3f5}
 .sub{color:#868e96;font-size:12px}.st{padding:1px 6px;border-radius:3px;color:#fff;background:#adb5bd}
 .st-done{background:#2f9e44}.st-failed{background:#e03131}.st-running,.st-in-progress{background:#1c7ed6}.st-rolled-back{background:#f08c00}
-svg .lbl{font-size:12px;fill:#212529}svg .val{font-size:12px;fill:#495057}svg .ax{font-size:10px;fill:#868e96}.empty{color:#868e96}
+${SVG_CSS}
 `;
 
 /** One self-contained HTML file: inline CSS and SVG, no script, no external asset. */
@@ -377,7 +345,7 @@ ${REPORT_CSS}</style></head><body>
 <p>Generated ${esc(r.generatedAt)} from <code>${esc(r.migration.state)}</code>, plan <code>${esc(r.migration.file)}</code>.</p>
 ${r.migration.description ? `<p>${esc(r.migration.description)}</p>` : ''}
 <h2>Phase timeline</h2>
-${timelineSvg(r, now)}
+${phaseTimelineSvg(r, now)}
 <h2>Consistency per signal</h2>
 ${consistencySvg(r)}
 <h2>Gate figures</h2>

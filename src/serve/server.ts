@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { StackshiftError } from '../errors/index.js';
 import { log } from '../log/index.js';
-import { consistencySvg, gatesSvg, timelineSvg } from '../migrate/index.js';
+import { consistencySvg, gatesSvg, phaseTimelineSvg } from '../migrate/index.js';
 import type { ListenAddress } from './listen.js';
 import { StatusMetrics } from './metrics.js';
 import { renderStatusPage } from './page.js';
@@ -31,7 +31,7 @@ const NOT_STARTED = '<p class="empty">No step has started yet.</p>';
 function charts(s: LiveStatus, now: number): StateMessage['charts'] {
   const r = s.report;
   if (!r) return { timeline: NOT_STARTED, gates: NOT_STARTED, consistency: NOT_STARTED };
-  return { timeline: timelineSvg(r, now), gates: gatesSvg(r), consistency: consistencySvg(r) };
+  return { timeline: phaseTimelineSvg(r, now), gates: gatesSvg(r), consistency: consistencySvg(r) };
 }
 
 /** A loopback server answers only to loopback names: a web page elsewhere cannot reach it by DNS rebinding. */

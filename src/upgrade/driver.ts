@@ -7,7 +7,8 @@ import { backupFile, writeFileAtomic } from '../fsutil/index.js';
 /**
  * How `upgrade run` stops, installs, starts and inspects a Prometheus. One interface; the `local` driver runs
  * a binary with the flags of an args file (the same file `lint prom3` reads and fixes), as the lab, the tests
- * and the rehearsal do; the `systemd` driver (systemd.ts) goes through systemctl and the unit file. Every step shows its exact commands before it runs them (`--dry-run` prints them).
+ * and the rehearsal do; the `systemd` driver (systemd.ts) goes through systemctl and the unit file, the `kubernetes` driver
+ * (kubernetes.ts) through kubectl. Every step shows its exact commands before it runs them (`--dry-run` prints them).
  *
  * The local "unit" is an args file: the first line is the binary, every other line one flag, exactly like a
  * systemd ExecStart split over lines. `<unit>.pid` holds the pid of the running server and `<unit>.log` its
@@ -21,7 +22,13 @@ export interface DriverStatus {
 }
 
 export interface ServerDriver {
-  kind: 'local' | 'systemd';
+  kind: 'local' | 'systemd' | 'kubernetes';
+  /** The server is not on this host (kubernetes): `binary` is an image, its data dir and files are remote. */
+  remote?: boolean;
+  /** The release a `binary` (or image) is; default: run it with --version. */
+  versionOf?(binary: string): string | undefined;
+  /** For a remote server: copies a snapshot taken through the admin API to this host, to verify and keep. */
+  snapshotCopy?: { commands(snapshot: string): string[]; fetch(snapshot: string, into: string): Promise<string> };
   /** What the unit runs: the binary and its flags. */
   unit(): { binary: string; args: string[]; file: string };
   status(): DriverStatus;
@@ -30,7 +37,8 @@ export interface ServerDriver {
   stop(timeoutMs?: number): Promise<void>;
   /** Points the unit at another binary (a backup of the unit is made first); returns the backup's path. */
   install(binary: string): string;
-  start(): void;
+  /** Starts the server (kubernetes: waits on the rollout, with its deadline). */
+  start(): void | Promise<void>;
   /** The server's log so far (replay progress falls back to it). */
   log(): string;
   /** Where that log is, for messages ("<unit>.log", "journalctl -u prometheus.service"). */

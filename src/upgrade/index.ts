@@ -67,3 +67,11 @@ export {
 export { postUpgradeGates, seriesByName, type GateResult, type BaselineFacts } from './gates.js';
 export { measureGap, type GapReport, type TargetGap } from './gap.js';
 export { fillGap, type FillResult } from './zero-gap.js';
+export {
+  kubernetesDriver,
+  parseResource,
+  imageVersion,
+  type KubernetesKind,
+  type KubernetesOptions,
+} from './kubernetes.js';
+export { renderRunHtml } from './run-report.js';

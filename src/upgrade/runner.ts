@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { PrometheusClient } from '../clients/index.js';
 import { parseVersion, upgradePath } from '../compat/index.js';
 import { StackshiftError, UsageError } from '../errors/index.js';
@@ -77,7 +77,8 @@ export interface RunOptions {
   to: string;
   /** The new release's prometheus binary (its promtool is looked up beside it). */
   binary: string;
-  dataDir: string;
+  /** The data dir on this host (not given for a remote driver: its snapshot is copied here instead). */
+  dataDir?: string;
   /** Apply the stage's config/flag/rule fixes (default true). */
   fixes?: boolean;
   /** Roll back by itself when a gate fails after the restart (default true). */
@@ -207,21 +208,30 @@ export function dryRun(
     {
       step: 'snapshot',
       does: 'create a TSDB snapshot through the admin API and verify every block (CRC of every chunk, index TOC)',
-      commands: ['curl -XPOST $URL/api/v1/admin/tsdb/snapshot'],
+      commands: [
+        'curl -XPOST $URL/api/v1/admin/tsdb/snapshot',
+        ...(driver.snapshotCopy?.commands('<snapshot name>') ?? []),
+      ],
     },
     {
       step: 'preflight',
       does: 'disk >= 3x TSDB, the snapshot verified, config and rules checked by the new promtool; baseline of targets, rules, query latency and series per metric name stored',
       commands: [`${promtoolBeside(binary)} check config <config.file>`],
     },
-    {
-      step: 'changes',
-      does: `apply the "${stage}" fixes of lint prom3 ${from} -> ${to} to the config, its rule files and the unit's flags (each file backed up first), then check the result with the new promtool and the unit's --enable-feature tokens; a refusal puts every file back and stops before the server is touched`,
-      commands: [
-        `stackshift lint prom3 --from ${from} --to ${to} --fix --stage ${stage} <config> ${driver.unit().file}`,
-        `${promtoolBeside(binary)} --enable-feature=<the unit's> check config <config.file>`,
-      ],
-    },
+    driver.remote
+      ? {
+          step: 'changes',
+          does: `none by stackshift: the ${driver.kind} driver refuses to edit the ConfigMap and the manifest (apply the "${stage}" fixes of lint prom3 to them yourself, then run with --no-fixes)`,
+          commands: [],
+        }
+      : {
+          step: 'changes',
+          does: `apply the "${stage}" fixes of lint prom3 ${from} -> ${to} to the config, its rule files and the unit's flags (each file backed up first), then check the result with the new promtool and the unit's --enable-feature tokens; a refusal puts every file back and stops before the server is touched`,
+          commands: [
+            `stackshift lint prom3 --from ${from} --to ${to} --fix --stage ${stage} <config> ${driver.unit().file}`,
+            `${promtoolBeside(binary)} --enable-feature=<the unit's> check config <config.file>`,
+          ],
+        },
     {
       step: 'shadow',
       does: 'with --zero-gap: start a shadow scraper (the old binary, scrape part of the config only) on a free port and wait until it scrapes every target',
@@ -378,7 +388,7 @@ function openRun(o: RunOptions, from: string): RunLog {
     .prepare(
       "INSERT INTO upgrade_runs (prometheus_url, unit, from_version, to_version, old_binary, new_binary, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
     )
-    .run(o.client.url, unit.file, from, o.to, unit.binary, resolve(o.binary), now());
+    .run(o.client.url, unit.file, from, o.to, unit.binary, o.driver.remote ? o.binary : resolve(o.binary), now());
   return new RunLog(o.state, Number(info.lastInsertRowid));
 }
 
@@ -411,9 +421,31 @@ export async function runUpgrade(o: RunOptions): Promise<RunReport> {
   return withUpgradeLease(o.state, () => runHeld(o));
 }
 
+/** What a remote server (kubernetes) cannot have done from here, refused before anything is recorded. */
+function refuseRemote(o: RunOptions): void {
+  if (!o.driver.remote) return;
+  if (o.fixes !== false)
+    throw new UsageError(
+      `the ${o.driver.kind} driver does not edit the server's ConfigMap or its manifest's args`,
+      `run stackshift lint prom3 --from <version> --to ${o.to} --fix on the manifests and the config, apply them, then rerun with --no-fixes`,
+    );
+  if (o.zeroGap)
+    throw new UsageError(
+      `--zero-gap needs the server's config file on this host (the shadow scraper runs here); the ${o.driver.kind} driver has none`,
+      'run without --zero-gap: the gap is measured and reported per target',
+    );
+}
+
 async function runHeld(o: RunOptions): Promise<RunReport> {
-  const newVersion = binaryVersion(o.binary);
-  if (!newVersion) throw new UsageError(`--binary ${o.binary} does not run (--version failed)`);
+  refuseRemote(o);
+  const versionOf = (b: string) => (o.driver.versionOf ? o.driver.versionOf(b) : binaryVersion(b));
+  const newVersion = versionOf(o.binary);
+  if (!newVersion)
+    throw new UsageError(
+      o.driver.remote
+        ? `--binary ${o.binary} is not an image with a release tag (e.g. quay.io/prometheus/prometheus:v2.55.1)`
+        : `--binary ${o.binary} does not run (--version failed)`,
+    );
   if (newVersion !== parseVersion(o.to)?.raw)
     throw new UsageError(
       `--binary ${o.binary} is ${newVersion}, not ${o.to}`,
@@ -422,7 +454,7 @@ async function runHeld(o: RunOptions): Promise<RunReport> {
   const st = o.driver.status();
   const from = st.running
     ? (await o.client.buildInfo()).version.replace(/[+-].*$/, '')
-    : (binaryVersion(o.driver.unit().binary) ?? '?');
+    : (versionOf(o.driver.unit().binary) ?? '?');
   const run = openRun(o, from);
   const row = runRow(o.state, run.id);
   const report: RunReport = {
@@ -458,6 +490,9 @@ async function runHeld(o: RunOptions): Promise<RunReport> {
   try {
     await step('snapshot', async () => {
       const s = await createSnapshot(o.client, { dataDir: o.dataDir });
+      // a remote server's snapshot stays on its volume; the copy here is what is verified and kept
+      if (o.driver.snapshotCopy)
+        s.path = await o.driver.snapshotCopy.fetch(s.name, join(o.workDir, `upgrade-${run.id}-snapshot`));
       if (!s.path)
         throw new StackshiftError(
           'upgrade-snapshot',
@@ -482,6 +517,7 @@ async function runHeld(o: RunOptions): Promise<RunReport> {
       const configFile = cfg && (isAbsolute(cfg) ? cfg : runtime?.CWD ? resolve(runtime.CWD, cfg) : undefined);
       const p = await runPreflight(o.client, {
         dataDir: o.dataDir,
+        snapshotPath: o.driver.remote ? String(run.get('snapshot')?.detail?.path ?? '') || undefined : undefined,
         to: o.to,
         promtool: existsSync(promtoolBeside(o.binary)) ? promtoolBeside(o.binary) : undefined,
         configFile,
@@ -589,7 +625,7 @@ async function runHeld(o: RunOptions): Promise<RunReport> {
       return { binary: row.new_binary, backup };
     });
     await step('start', async () => {
-      o.driver.start();
+      await o.driver.start();
       return { pid: o.driver.status().pid };
     });
     const replay = await step('replay', async () => {
@@ -685,7 +721,7 @@ export async function rollbackRun(
   }
   driver.install(row.old_binary);
   restored.push(`binary ${row.old_binary}`);
-  driver.start();
+  await driver.start();
   const deadline = Date.now() + (readyTimeoutMs ?? 30 * 60_000);
   for (;;) {
     try {

@@ -14,9 +14,11 @@ import {
   latestRun,
   localDriver,
   postUpgradeGates,
+  renderRunHtml,
   rollbackRun,
   runUpgrade,
   seriesByName,
+  kubernetesDriver,
   systemdDriver,
   withUpgradeLease,
   type ServerDriver,
@@ -85,19 +87,53 @@ function runMarkdown(r: RunReport): string {
 }
 
 const UNIT_HELP =
-  'local driver: the args file the server runs from (line 1 the binary, then one flag per line); systemd driver: the unit (prometheus.service)';
+  'local driver: the args file the server runs from (line 1 the binary, then one flag per line); systemd driver: the unit (prometheus.service); kubernetes driver: statefulset/<name>, deployment/<name> or prometheus/<name> (a Prometheus Operator resource)';
 
 function driverOption(): Option {
   return new Option(
     '--driver <kind>',
-    "how the server is stopped, started and pointed at a binary: local (an args file run by stackshift) or systemd (systemctl, the unit file's ExecStart)",
+    "how the server is stopped, started and pointed at a binary: local (an args file run by stackshift), systemd (systemctl, the unit file's ExecStart) or kubernetes (kubectl patch of the image, rollout status)",
   )
-    .choices(['local', 'systemd'])
+    .choices(['local', 'systemd', 'kubernetes'])
     .default('local');
 }
 
-function driverFor(opts: Record<string, unknown>): ServerDriver {
+/** The kubernetes driver's flags, on every command that takes --driver. */
+function addKubernetesOptions(cmd: Command): Command {
+  return cmd
+    .option('--namespace <ns>', 'kubernetes driver: the namespace of the resource', 'default')
+    .option('--context <name>', "kubernetes driver: the kubeconfig context (default: kubectl's current one)")
+    .option('--kubectl <path>', 'kubernetes driver: the kubectl to run', 'kubectl')
+    .option(
+      '--container <name>',
+      'kubernetes driver: the Prometheus container of a StatefulSet/Deployment (default: prometheus, or the only one)',
+    );
+}
+
+function driverFor(opts: Record<string, unknown>, backupDir: string, rolloutTimeoutMs?: number): ServerDriver {
+  if (opts.driver === 'kubernetes')
+    return kubernetesDriver(String(opts.unit), {
+      kubectl: String(opts.kubectl ?? 'kubectl'),
+      namespace: String(opts.namespace ?? 'default'),
+      context: opts.context ? String(opts.context) : undefined,
+      container: opts.container ? String(opts.container) : undefined,
+      rolloutTimeoutMs,
+      backupDir,
+    });
   return opts.driver === 'systemd' ? systemdDriver(String(opts.unit)) : localDriver(String(opts.unit));
+}
+
+/** --data-dir is needed where the server's files are on this host (local, systemd). */
+function checkDataDir(opts: Record<string, unknown>, required: boolean): void {
+  if (opts.dataDir === undefined) {
+    if (required && opts.driver !== 'kubernetes')
+      throw new UsageError(
+        `--data-dir is required with --driver ${String(opts.driver)}`,
+        "give the server's data dir on this machine",
+      );
+    return;
+  }
+  if (!existsSync(String(opts.dataDir))) throw new UsageError(`--data-dir ${opts.dataDir} does not exist`);
 }
 
 export function registerUpgradeRun(area: Command): void {
@@ -106,10 +142,16 @@ export function registerUpgradeRun(area: Command): void {
       "run one upgrade stage (2.x -> 2.55.x, or 2.55.x -> 3.x): snapshot, preflight, the stage's fixes, stop, install, start, WAL replay, gates against the baseline, gap measured; resumable after kill -9; a failed gate rolls back",
     )
     .requiredOption('--to <version>', 'the release of this stage: 2.55.1, or a 3.x release from 2.55.x')
-    .requiredOption('--binary <path>', "the new release's prometheus binary (its promtool beside it checks the config)")
+    .requiredOption(
+      '--binary <path>',
+      "the new release's prometheus binary (its promtool beside it checks the config); kubernetes driver: its image",
+    )
     .requiredOption('--unit <file|name>', UNIT_HELP)
     .addOption(driverOption())
-    .requiredOption('--data-dir <dir>', "the server's data dir on this machine (snapshot, disk check)")
+    .option(
+      '--data-dir <dir>',
+      "the server's data dir on this machine (snapshot, disk check); not with the kubernetes driver, whose snapshot is copied out with kubectl cp",
+    )
     .option(
       '--zero-gap',
       "fill the restart's scrape gap from a shadow scraper (needs --web.enable-remote-write-receiver and an out_of_order_time_window on the server)",
@@ -118,8 +160,12 @@ export function registerUpgradeRun(area: Command): void {
     .option('--no-auto-rollback', 'on a failed gate, stop and leave the new binary running for inspection')
     .option('--ready-timeout <duration>', 'how long WAL replay and readiness may take', '30m')
     .option('--dry-run', 'print every step with its exact commands; change nothing')
-    .option('--report <file>', 'also write the stage report as JSON (Markdown beside it)')
+    .option(
+      '--report <file>',
+      'where to write the stage report as JSON (Markdown and HTML beside it; default: upgrade-run-<id>.json next to the state)',
+    )
     .option('--state <file>', STATE_OPTION_HELP);
+  addKubernetesOptions(run);
   addPrometheusOptions(run);
   run.addHelpText(
     'after',
@@ -130,6 +176,9 @@ Examples:
   stackshift upgrade run ... --to 3.8.1 --binary /opt/prometheus-3.8.1/prometheus --dry-run
   stackshift upgrade run --prometheus-url http://127.0.0.1:9090 --to 3.8.1 --binary /opt/prometheus-3.8.1/prometheus \\
       --driver systemd --unit prometheus.service --data-dir /var/lib/prometheus
+  stackshift upgrade run --prometheus-url https://prometheus.example --to 2.55.1 --no-fixes \\
+      --binary quay.io/prometheus/prometheus:v2.55.1 --driver kubernetes --unit statefulset/prometheus \\
+      --namespace monitoring --context prod --dry-run
 
 Rerun the same command after an interruption: it resumes at the first step not done.
 Exit codes: 0 signed off, 1 a gate failed (rolled back unless --no-auto-rollback), 2 usage or runtime error.`,
@@ -138,12 +187,14 @@ Exit codes: 0 signed off, 1 a gate failed (rolled back unless --no-auto-rollback
     const ctx = contextFor(command);
     if (!parseVersion(String(opts.to)))
       throw new UsageError(`--to "${opts.to}" is not a version such as 2.55.1 or 3.8.1`);
-    if (!existsSync(String(opts.binary))) throw new UsageError(`--binary ${opts.binary} does not exist`);
-    if (!existsSync(String(opts.dataDir))) throw new UsageError(`--data-dir ${opts.dataDir} does not exist`);
+    if (opts.driver !== 'kubernetes' && !existsSync(String(opts.binary)))
+      throw new UsageError(`--binary ${opts.binary} does not exist`);
+    checkDataDir(opts, true);
     const readyTimeoutMs = durationFlag('ready-timeout', opts.readyTimeout);
-    const driver = driverFor(opts);
+    const driver = driverFor(opts, dirname(statePath(opts, ctx.loaded)), readyTimeoutMs);
     if (opts.dryRun) {
-      const from = binaryVersion(driver.unit().binary) ?? '?';
+      const unitBinary = driver.unit().binary;
+      const from = (driver.versionOf ? driver.versionOf(unitBinary) : binaryVersion(unitBinary)) ?? '?';
       const steps = dryRun(driver, from, String(opts.to), String(opts.binary));
       emit(
         {
@@ -171,7 +222,7 @@ Exit codes: 0 signed off, 1 a gate failed (rolled back unless --no-auto-rollback
           state: db,
           to: String(opts.to),
           binary: String(opts.binary),
-          dataDir: String(opts.dataDir),
+          dataDir: opts.dataDir === undefined ? undefined : String(opts.dataDir),
           fixes: opts.fixes !== false,
           autoRollback: opts.autoRollback !== false,
           readyTimeoutMs,
@@ -185,6 +236,7 @@ Exit codes: 0 signed off, 1 a gate failed (rolled back unless --no-auto-rollback
       : join(dirname(statePath(opts, ctx.loaded)), `upgrade-run-${r.runId}.json`);
     writeFileAtomic(reportFile, JSON.stringify(r, null, 2) + '\n');
     writeFileAtomic(reportFile.replace(/\.json$/, '') + '.md', runMarkdown(r) + '\n');
+    writeFileAtomic(reportFile.replace(/\.json$/, '') + '.html', renderRunHtml(r));
     emit(
       {
         document: r,
@@ -205,6 +257,7 @@ Exit codes: 0 signed off, 1 a gate failed (rolled back unless --no-auto-rollback
     .option('--unit <file|name>', `${UNIT_HELP} (its log tells which --enable-feature tokens were ignored)`)
     .addOption(driverOption())
     .option('--state <file>', STATE_OPTION_HELP);
+  addKubernetesOptions(verify);
   addPrometheusOptions(verify);
   verify.addHelpText(
     'after',
@@ -239,7 +292,10 @@ Exit codes: 0 every gate passed, 1 a gate failed, 2 usage or runtime error (no b
                 unhealthyRules: b.baseline.rules.unhealthyList.map((r) => `${r.group}/${r.name}`),
               };
             })();
-        return postUpgradeGates(client, opts.unit ? driverFor(opts) : undefined, { to: String(opts.to), baseline });
+        return postUpgradeGates(client, opts.unit ? driverFor(opts, dirname(statePath(opts, ctx.loaded))) : undefined, {
+          to: String(opts.to),
+          baseline,
+        });
       }),
     );
     const ok = gates.every((g) => g.passed);
@@ -271,6 +327,7 @@ Exit codes: 0 every gate passed, 1 a gate failed, 2 usage or runtime error (no b
     )
     .option('--accept-loss', 'roll back even where the facts say the old release loses data')
     .option('--state <file>', STATE_OPTION_HELP);
+  addKubernetesOptions(rollback);
   addPrometheusOptions(rollback);
   rollback.addHelpText(
     'after',
@@ -280,7 +337,7 @@ Examples:
   );
   rollback.action(async (opts: Record<string, unknown>, command: Command) => {
     const ctx = contextFor(command);
-    const driver = driverFor(opts);
+    const driver = driverFor(opts, dirname(statePath(opts, ctx.loaded)));
     const r = await withPrometheus(opts, ctx.loaded, (client) =>
       withState(opts, ctx.loaded, UPGRADE_MIGRATIONS, (db) =>
         withUpgradeLease(db, async () => {
