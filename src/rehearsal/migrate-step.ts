@@ -65,9 +65,19 @@ async function loadDouble<T>(file: string): Promise<T | undefined> {
   return existsSync(path) ? ((await import(path)) as T) : undefined;
 }
 
+/** fetch, with what was asked and why it failed in the error (undici says only "fetch failed"). */
+async function call(what: string, url: string, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(`${what} (${url}): ${cause?.code ?? ''} ${cause?.message ?? (e as Error).message}`.trim());
+  }
+}
+
 async function seedGrafana(url: string, token: string): Promise<void> {
   const api = async (path: string, body: unknown) => {
-    const r = await fetch(url + path, {
+    const r = await call(`Grafana double ${path}`, url + path, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -248,6 +258,16 @@ export const migrateStep: RehearsalStep = {
         green.close();
       }
       const html = writeReports(ctx.opts.outDir, 'migration-report', first.report);
+      // the dual collection is live: the source, reloaded with the remote_write, sends its own series too
+      // (the first send waits for the WAL replay after the reload: a few seconds, more on a loaded machine)
+      const liveUp = () =>
+        fetch(`${mimir.url}/prometheus/api/v1/query?query=${encodeURIComponent('count(up)')}`)
+          .then((r) => r.json() as Promise<{ data?: { result?: Array<{ value: [number, string] }> } }>)
+          .then((d) => Number(d.data?.result?.[0]?.value[1] ?? 0))
+          .catch(() => 0);
+      let live = await liveUp();
+      for (const until = Date.now() + 60_000; live === 0 && Date.now() < until; live = await liveUp())
+        await new Promise((r) => setTimeout(r, 1000));
       const last = first.summaries[first.summaries.length - 1]!;
       const steps = first.report.phases.flatMap((p) => p.steps);
       const gates = first.report.gates;
@@ -264,7 +284,8 @@ export const migrateStep: RehearsalStep = {
       let deleted = 0;
       try {
         const until = await runToEnd(redEngine, { until: 'backfill-metrics' });
-        const del = await fetch(
+        const del = await call(
+          'delete_series on the target',
           `${mimir.url}/prometheus/api/v1/admin/tsdb/delete_series?match[]=${encodeURIComponent(DELETED)}`,
           { method: 'POST' },
         );
@@ -298,7 +319,7 @@ export const migrateStep: RehearsalStep = {
       const stepLine = steps.map((s) => `${s.id} ${s.status}`).join(', ');
       return {
         status: greenOk && redOk ? 'passed' : 'failed',
-        summary: `${steps.length} steps in ${first.report.phases.length} phases, ${gates.filter((g) => g.passed).length}/${gates.length} gates green in ${formatDuration(first.ms)} (${html}); failed-gate run: ${stop.outcome} at ${stop.failedStep ?? '-'} (${failedGate ? `${failedGate.gate}: measured ${failedGate.actual}` : 'no failed gate'}), rolled back ${stop.rolledBack.join(', ') || 'nothing'} in ${formatDuration(second.ms)} (${failedHtml})`,
+        summary: `${steps.length} steps in ${first.report.phases.length} phases, ${gates.filter((g) => g.passed).length}/${gates.length} gates green in ${formatDuration(first.ms)}, ${live} live \`up\` series remote-written to the target (${html}); failed-gate run: ${stop.outcome} at ${stop.failedStep ?? '-'} (${failedGate ? `${failedGate.gate}: measured ${failedGate.actual}` : 'no failed gate'}), rolled back ${stop.rolledBack.join(', ') || 'nothing'} in ${formatDuration(second.ms)} (${failedHtml})`,
         details: [
           `Plan: \`${file}\` (written by \`migrate init\` for the lab's endpoints). Steps: ${stepLine}.`,
           '',
@@ -310,6 +331,7 @@ export const migrateStep: RehearsalStep = {
           green: {
             outcome: last.outcome,
             ms: first.ms,
+            liveUpSeries: live,
             gates: gates.length,
             passed: gates.filter((g) => g.passed).length,
           },

@@ -10,7 +10,6 @@ import {
   collectorConfig,
   measureIngestion,
   mergeRemoteWrite,
-  mimirPushUrl,
   promtoolCheckConfig,
   remoteWriteBlock,
   type RemoteWriteBlock,
@@ -69,10 +68,6 @@ interface Original {
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-function pushUrl(url: string): string {
-  return /\/api\/v1\/(write|push)\/?$/.test(url) ? url.replace(/\/+$/, '') : mimirPushUrl(url);
-}
 
 function files(ctx: StepContext, p: LgtmConfigParams): { prom?: string; collector?: string } {
   return {
@@ -154,7 +149,7 @@ function lgtmConfigStep(def: { id: string; title: string; params: LgtmConfigPara
           try {
             const m = await measureIngestion(c, { metricsIntervalMs: 5_000 });
             block = remoteWriteBlock(m, {
-              mimirUrl: pushUrl(mimir.url),
+              mimirUrl: mimir.url,
               tenant: mimir.tenant,
               dropMetrics: p.drop_metrics,
               sendExemplars: p.send_exemplars,
