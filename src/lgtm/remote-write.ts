@@ -81,10 +81,14 @@ export interface RemoteWriteBlock {
 
 const DEFAULT_MAX_SAMPLES_PER_SEND = 2000;
 
-/** The push URL of Mimir's distributor: POST /api/v1/push (a URL already ending in it is kept). */
+/**
+ * The push URL of Mimir's distributor: POST /api/v1/push. A URL already ending in a write path is kept: the
+ * push path itself, or /api/v1/write (a Prometheus remote-write receiver, or Mimir behind a gateway that
+ * maps it); appending the push path to it would send every sample to a 404.
+ */
 export function mimirPushUrl(base: string): string {
   const u = base.replace(/\/+$/, '');
-  if (/\/api\/v1\/push$/.test(u)) return u;
+  if (/\/api\/v1\/(push|write)$/.test(u)) return u;
   return `${u.replace(/\/prometheus$/, '')}/api/v1/push`;
 }
 

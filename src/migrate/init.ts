@@ -1,5 +1,7 @@
 import { stringify } from 'yaml';
 import { UsageError } from '../errors/index.js';
+import { formatDuration } from '../promql/index.js';
+import { parseDuration } from '../timeutil/index.js';
 import { parseMigrationText } from './file.js';
 
 export interface InitEndpoint {
@@ -22,6 +24,16 @@ export interface InitOptions {
   tracesHistory: string;
   logsHistory: string;
   parallelRun: string;
+  /** Series the metrics steps copy and verify (default: every series). */
+  metricsMatch?: string[];
+  /** The live prometheus.yml: the foundation phase merges the Mimir remote_write into it (lgtm-config). */
+  prometheusConfig?: string;
+  /** The collector config the foundation phase writes (dual export to Jaeger and Tempo; lgtm-config). */
+  collectorConfig?: string;
+  /** Ask Prometheus to reload after lgtm-config changes its file. */
+  reload?: boolean;
+  /** Rule files the cut-over syncs to the Mimir ruler (rules-sync). */
+  rules?: string[];
 }
 
 const q = (s: string) => JSON.stringify(s);
@@ -42,6 +54,16 @@ export function initMigrationText(o: InitOptions): string {
   const logs = have('loki') && have('new-loki');
   const traces = have('jaeger') && have('tempo');
   const otlp = have('tempo-otlp');
+  // Mimir's distributor and query path may be apart (microservices, or a gateway): mimir-push takes the writes
+  const pushTo = have('mimir-push') ? 'mimir-push' : 'mimir';
+  const ruler = have('mimir-ruler') ? 'mimir-ruler' : 'mimir';
+  const collector = o.collectorConfig !== undefined && otlp;
+  const dualCollection = o.prometheusConfig !== undefined || collector;
+  const match = o.metricsMatch?.length ? [`          match: [${o.metricsMatch.map(q).join(', ')}]`] : [];
+  // what Mimir must hold before the legacy retention goes: the copied history and everything since
+  const finalWindow = formatDuration(
+    parseDuration(o.metricsHistory, '--metrics-history') + parseDuration(o.parallelRun, '--parallel-run'),
+  );
   const lines: string[] = [];
   const push = (...l: string[]) => lines.push(...l);
   push(
@@ -67,12 +89,29 @@ export function initMigrationText(o: InitOptions): string {
   }
   push('phases:');
   const signalGates: string[] = [];
-  if (logs || traces) {
-    push(
-      '  - name: Foundation and dual collection',
-      '    # slot: lgtm-config (src/lgtm) goes first here once registered',
-      '    steps:',
-    );
+  if (logs || traces || dualCollection) {
+    push('  - name: Foundation and dual collection', '    steps:');
+    if (dualCollection) {
+      push(
+        '      - id: dual-collection',
+        '        kind: lgtm-config',
+        '        title: Dual collection (remote_write to Mimir, collector exporting to both; originals kept for rollback)',
+        '        params:',
+        '          prometheus: prometheus',
+        `          mimir: ${pushTo}`,
+        ...(o.prometheusConfig !== undefined ? [`          prometheus_config: ${q(o.prometheusConfig)}`] : []),
+        ...(collector
+          ? [
+              `          collector_config: ${q(o.collectorConfig!)}`,
+              `          collector_mode: ${have('jaeger-otlp') ? 'dual' : 'cutover'}`,
+              ...(have('jaeger-otlp') ? ['          jaeger_otlp: jaeger-otlp'] : []),
+              '          tempo_otlp: tempo-otlp',
+            ]
+          : []),
+        ...(o.reload ? ['          reload: true'] : []),
+        '        gates: ["in_place == 1"]',
+      );
+    }
     if (logs) {
       push(
         '      - id: logs-copy',
@@ -128,8 +167,9 @@ export function initMigrationText(o: InitOptions): string {
     '        title: Copy metric history from Prometheus to Mimir',
     '        params:',
     '          from: prometheus',
-    '          to: mimir',
+    `          to: ${pushTo}`,
     `          start: ${q(o.metricsHistory)}`,
+    ...match,
     '        gates: ["rejected_samples == 0"]',
     '      - id: verify-metrics',
     '        kind: verify-metrics',
@@ -138,6 +178,7 @@ export function initMigrationText(o: InitOptions): string {
     '          from: prometheus',
     '          to: mimir',
     `          start: ${q(o.metricsHistory)}`,
+    ...match,
     '        gates: ["consistency >= 99.9", "evidence == 1"]',
   );
   signalGates.unshift('verify-metrics.consistency >= 99.9');
@@ -157,10 +198,18 @@ export function initMigrationText(o: InitOptions): string {
       '        gates: ["incomplete == 0", "remaining == 0"]',
     );
   }
+  push('  - name: Cut-over', '    # slot: alerts-verify (src/alerts) goes before the parallel run', '    steps:');
+  if (o.rules?.length)
+    push(
+      '      - id: rules-sync',
+      '        kind: rules-sync',
+      '        title: Alert and recording rules to the Mimir ruler (namespaces recorded; rollback puts them back)',
+      '        params:',
+      `          ruler: ${ruler}`,
+      `          rules: [${o.rules.map(q).join(', ')}]`,
+      '        gates: ["conflicts == 0", "failed == 0", "in_place == 1"]',
+    );
   push(
-    '  - name: Cut-over',
-    '    # slots: rules-sync (src/ruler) and alerts-verify (src/alerts) go before the parallel run once registered',
-    '    steps:',
     '      - id: cutover-gate',
     '        kind: gate',
     "        title: Every signal at the runbook's 99.9 % before traffic moves",
@@ -177,11 +226,12 @@ export function initMigrationText(o: InitOptions): string {
     '    steps:',
     '      - id: final-verify-metrics',
     '        kind: verify-metrics',
-    '        title: Metrics parity over the parallel run',
+    '        title: Metrics parity over the history and the parallel run, before Prometheus retention is cut',
     '        params:',
     '          from: prometheus',
     '          to: mimir',
-    `          start: ${q(o.parallelRun)}`,
+    `          start: ${q(finalWindow)}`,
+    ...match,
     '        gates: ["consistency >= 99.9", "evidence == 1"]',
     '      - id: decommission-gate',
     '        kind: gate',

@@ -5,16 +5,15 @@ import { dashboardsMigrateKind, dashboardsRestoreKind } from './kinds/dashboards
 import { logsCopyKind, logsVerifyKind, tracesCopyKind, tracesVerifyKind } from './kinds/signals.js';
 import { gateKind, waitKind } from './kinds/control.js';
 import { alertsVerifyKind, verifyCorrelationsKind } from './kinds/wiring.js';
+import { rulesSyncKind } from './kinds/rules.js';
+import { lgtmConfigKind } from './kinds/lgtm.js';
 
 /**
  * The step kinds a migration file may name. Each wraps one capability through its public index.ts.
  *
- * alerts-verify and verify-correlations live in kinds/wiring.ts.
- *
- * Slots for capabilities being built elsewhere, registered here once they exist (a file under kinds/ with a
- * zod params schema, figures, default gates and create(); then one line below):
- *   - rules-sync          (src/ruler: `rules sync`)            phase "cut-over", before the wait
- *   - lgtm-config         (src/lgtm: `lgtm config`)            phase "foundation and dual collection"
+ * alerts-verify and verify-correlations live in kinds/wiring.ts, rules-sync in kinds/rules.ts (src/ruler),
+ * lgtm-config in kinds/lgtm.ts (src/lgtm). A new capability joins with a file under kinds/ (a zod params
+ * schema, figures, default gates and create()) and one line below.
  * A kind that is not registered is refused when a migration file names it, with the list of known kinds.
  */
 const kinds = new Map<string, StepKind<any>>();
@@ -50,6 +49,8 @@ for (const k of [
   logsVerifyKind,
   alertsVerifyKind,
   verifyCorrelationsKind,
+  rulesSyncKind,
+  lgtmConfigKind,
   waitKind,
   gateKind,
 ]) {

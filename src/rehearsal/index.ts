@@ -30,6 +30,7 @@ import { logsStep } from './logs-step.js';
 import { blocksStep } from './blocks-step.js';
 import { upgradeRunStep } from './upgrade-run-step.js';
 import { tracesStep } from './traces-step.js';
+import { migrateStep } from './migrate-step.js';
 
 /**
  * The local rehearsal: real Prometheus servers on loopback with generated history, and stackshift driving
@@ -114,6 +115,7 @@ export const REHEARSAL_STEPS: RehearsalStep[] = [
   dashboardsStep,
   logsStep,
   tracesStep,
+  migrateStep,
 ];
 
 const SOURCE_CONFIG = `global:

@@ -11,6 +11,7 @@ import {
   detectTraceIdFormat,
   exporterFor,
   mergeRemoteWrite,
+  mimirPushUrl,
   parseComponents,
   promtailConfig,
   remoteWriteBlock,
@@ -434,4 +435,15 @@ describe('remote_write block and merge', () => {
       InputError,
     );
   });
+});
+
+test('mimirPushUrl: the distributor push path is added to a base, a URL already ending in a write path is kept', () => {
+  const cases: Array<[string, string]> = [
+    ['http://mimir:8080', 'http://mimir:8080/api/v1/push'],
+    ['http://mimir:8080/', 'http://mimir:8080/api/v1/push'],
+    ['http://mimir:8080/prometheus', 'http://mimir:8080/api/v1/push'],
+    ['http://mimir:8080/api/v1/push', 'http://mimir:8080/api/v1/push'],
+    ['http://gw:9090/prometheus/api/v1/write', 'http://gw:9090/prometheus/api/v1/write'],
+  ];
+  for (const [base, want] of cases) assert.equal(mimirPushUrl(base), want, base);
 });

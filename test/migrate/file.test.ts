@@ -35,7 +35,7 @@ function err(text: string, known: string[] = [], env: Record<string, string> = {
 
 test('migration file: errors name file, line and key', () => {
   const cases: Array<[string, string, number | undefined, RegExp]> = [
-    ['unknown kind', `${BASE}      - id: a\n        kind: rules-sync\n`, 10, /unknown step kind "rules-sync"/],
+    ['unknown kind', `${BASE}      - id: a\n        kind: rules-sinc\n`, 10, /unknown step kind "rules-sinc"/],
     [
       'bad param',
       `${BASE}      - id: a\n        kind: backfill-metrics\n        params:\n          start: yesterday\n`,
@@ -189,6 +189,73 @@ test('migrate init: the runbook plan for the endpoints given, valid, phases in o
     () => initMigrationText({ ...o, endpoints: { prometheus: { url: 'http://p:9090' } } }),
     /needs the Prometheus and the Mimir/,
   );
+});
+
+test('migrate init: lgtm-config opens the foundation phase and rules-sync the cut-over when their files are given', () => {
+  const o: InitOptions = {
+    name: 'm',
+    endpoints: {
+      prometheus: { url: 'http://p:9090' },
+      mimir: { url: 'http://m:8080/prometheus', tenant: 't1', type: 'mimir' },
+      'mimir-push': { url: 'http://m:8080/prometheus/api/v1/write', tenant: 't1', type: 'mimir' },
+      'mimir-ruler': { url: 'http://r:8080', tenant: 't1', type: 'mimir' },
+      'tempo-otlp': { url: 'http://t:4318', type: 'tempo' },
+      'jaeger-otlp': { url: 'http://j:4318', type: 'jaeger' },
+    },
+    configured: [],
+    fromDatasource: 'Prometheus',
+    toDatasource: 'Mimir',
+    metricsHistory: '30d',
+    tracesHistory: '7d',
+    logsHistory: '14d',
+    parallelRun: '7d',
+    metricsMatch: ['{job="api"}'],
+    prometheusConfig: 'prometheus.yml',
+    collectorConfig: 'otel/collector.yaml',
+    reload: true,
+    rules: ['rules/'],
+  };
+  const plan = parseMigrationText(initMigrationText(o), '/x/m.yaml', [], {});
+  assert.deepEqual(
+    plan.steps.map((s) => s.id),
+    [
+      'dual-collection',
+      'backfill-metrics',
+      'verify-metrics',
+      'rules-sync',
+      'cutover-gate',
+      'parallel-run',
+      'final-verify-metrics',
+      'decommission-gate',
+    ],
+  );
+  const params = (id: string) => plan.steps.find((s) => s.id === id)!.params as Record<string, unknown>;
+  assert.deepEqual(
+    {
+      mimir: params('dual-collection').mimir,
+      mode: params('dual-collection').collector_mode,
+      jaeger: params('dual-collection').jaeger_otlp,
+      reload: params('dual-collection').reload,
+    },
+    { mimir: 'mimir-push', mode: 'dual', jaeger: 'jaeger-otlp', reload: true },
+  );
+  assert.equal(params('backfill-metrics').to, 'mimir-push', 'the writes go to the distributor');
+  assert.equal(params('verify-metrics').to, 'mimir', 'the reads to the query path');
+  assert.deepEqual(params('verify-metrics').match, ['{job="api"}']);
+  assert.equal(params('rules-sync').ruler, 'mimir-ruler');
+  assert.equal(params('final-verify-metrics').start, '5w2d', 'history and parallel run: 30d + 7d');
+  // without the files, neither step (and no foundation phase without logs or traces)
+  const bare = parseMigrationText(
+    initMigrationText({ ...o, prometheusConfig: undefined, collectorConfig: undefined, rules: undefined }),
+    '/x/m.yaml',
+    [],
+    {},
+  );
+  assert.deepEqual(
+    bare.steps.filter((s) => s.kind === 'lgtm-config' || s.kind === 'rules-sync'),
+    [],
+  );
+  assert.equal(bare.phases[0].name, 'Mimir and backfill');
 });
 
 test('wait step: the deadline is stored in the state and survives restarts', async (t) => {

@@ -19,7 +19,7 @@ import {
 import { log } from '../../log/index.js';
 import { DEFAULT_LISTEN, parseListen, StatusServer } from '../../serve/index.js';
 import { contextFor, emit, statePath, type CliContext } from '../context.js';
-import { intFlag } from '../parse.js';
+import { collect, intFlag } from '../parse.js';
 
 type Opts = Record<string, unknown>;
 
@@ -62,10 +62,13 @@ function runText(s: RunSummary, status: MigrationReportDoc): string {
 const ENDPOINT_FLAGS: Array<[string, string, string, string?]> = [
   ['prometheus', 'Prometheus (source of metrics)', 'prometheus'],
   ['mimir', 'Mimir (target of metrics; API and remote write under it)', 'mimir'],
+  ['mimir-push', 'Mimir distributor, when writes go elsewhere than the API (push or write URL)', 'mimir'],
+  ['mimir-ruler', 'Mimir ruler API, when not under the Mimir URL', 'mimir'],
   ['grafana', 'Grafana whose dashboards move to Mimir', 'grafana'],
   ['jaeger', 'Jaeger query (source of traces)', 'jaeger'],
   ['tempo', 'Tempo query (traces read back and verified)', 'tempo'],
   ['tempo-otlp', 'Tempo OTLP/HTTP receiver (distributor :4318)', 'tempo'],
+  ['jaeger-otlp', 'legacy Jaeger OTLP receiver (the dual collector exports there too)', 'jaeger'],
   ['loki', 'current Loki', 'loki'],
   ['new-loki', 'new Loki of the LGTM stack', 'loki'],
 ];
@@ -90,7 +93,23 @@ export function registerMigrate(program: Command): void {
     .option('--metrics-history <duration>', 'metric history to copy and verify', '30d')
     .option('--traces-history <duration>', 'trace history to copy and verify', '7d')
     .option('--logs-history <duration>', 'log history to copy and verify', '14d')
-    .option('--parallel-run <duration>', 'parallel run of both stacks before decommissioning', '7d');
+    .option('--parallel-run <duration>', 'parallel run of both stacks before decommissioning', '7d')
+    .option(
+      '--match <selector>',
+      'series the metrics steps copy and verify (repeatable; default every series)',
+      collect,
+    )
+    .option('--prometheus-config <file>', 'live prometheus.yml the foundation phase adds the Mimir remote_write to')
+    .option(
+      '--collector-config <file>',
+      'OpenTelemetry Collector config the foundation phase writes (needs --tempo-otlp-url)',
+    )
+    .option('--reload', 'reload Prometheus (POST /-/reload) after its config changes or is rolled back')
+    .option(
+      '--rules <path>',
+      'rule files, directories or globs the cut-over syncs to the Mimir ruler (repeatable)',
+      collect,
+    );
   for (const [name, label] of ENDPOINT_FLAGS) init.option(`--${name}-url <url>`, `${label} URL`);
   init
     .option('--mimir-tenant <id>', 'Mimir tenant (X-Scope-OrgID)')
@@ -100,7 +119,8 @@ export function registerMigrate(program: Command): void {
     `
 Examples:
   stackshift migrate init --prometheus-url http://prometheus:9090 --mimir-url http://mimir:8080 --mimir-tenant pyairtable --grafana-url http://grafana:3000
-  stackshift migrate init          # endpoints from stackshift.yaml (prometheus, mimir, grafana, jaeger, tempo, tempo-otlp, loki, new-loki)
+  stackshift migrate init --prometheus-url http://prometheus:9090 --mimir-url http://mimir:8080 --prometheus-config /etc/prometheus/prometheus.yml --reload --rules rules/
+  stackshift migrate init          # endpoints from stackshift.yaml (prometheus, mimir, mimir-push, mimir-ruler, grafana, jaeger, jaeger-otlp, tempo, tempo-otlp, loki, new-loki)
 Credentials are never written to the plan: keep them in stackshift.yaml under the same endpoint names.`,
   );
   init.action(async (opts: Opts, command: Command) => {
@@ -123,8 +143,11 @@ Credentials are never written to the plan: keep them in stackshift.yaml under th
         if (e instanceof UsageError) throw e;
         throw new UsageError(`--${name}-url "${url}" is not a URL`, 'for example http://prometheus:9090');
       }
-      const tenant =
-        name === 'mimir' ? opts.mimirTenant : name === 'tempo' || name === 'tempo-otlp' ? opts.tempoTenant : undefined;
+      const tenant = name.startsWith('mimir')
+        ? opts.mimirTenant
+        : name === 'tempo' || name === 'tempo-otlp'
+          ? opts.tempoTenant
+          : undefined;
       endpoints[name] = { url, ...(tenant ? { tenant: String(tenant) } : {}), ...(name !== type ? { type } : {}) };
     }
     const text = initMigrationText({
@@ -138,6 +161,11 @@ Credentials are never written to the plan: keep them in stackshift.yaml under th
       tracesHistory: String(opts.tracesHistory),
       logsHistory: String(opts.logsHistory),
       parallelRun: String(opts.parallelRun),
+      metricsMatch: opts.match as string[] | undefined,
+      prometheusConfig: opts.prometheusConfig as string | undefined,
+      collectorConfig: opts.collectorConfig as string | undefined,
+      reload: Boolean(opts.reload),
+      rules: opts.rules as string[] | undefined,
     });
     writeFileAtomic(file, text);
     emit(
