@@ -1,3 +1,6 @@
+// Why one file of about 510 lines: one HTTP client for Grafana's API (dashboards, folders, library panels,
+// datasources) with one error mapping from Grafana's status texts; the types are Grafana's own and sit beside the
+// calls that return them.
 import { StackshiftError } from '../errors/index.js';
 import { HttpClient, HttpError, type Query } from '../http/index.js';
 import type { ResolvedEndpoint } from '../config/index.js';

@@ -1,3 +1,6 @@
+// Why one file of about 410 lines: `lgtm config` is one run that generates each config from the same measurements,
+// checks each with its real tool and writes them atomically together; the generators themselves live in their own
+// files.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';

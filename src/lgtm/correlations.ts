@@ -1,3 +1,5 @@
+// Why one file of about 500 lines: both link checks (exemplars -> traces, log lines -> traces) share the trace-ID
+// lookup, its cache and the broken-link reasons of the one report.
 import type { LokiClient, PrometheusClient } from '../clients/index.js';
 import { StackshiftError } from '../errors/index.js';
 import { idFromHex, type Span, type Trace, type TraceStore } from '../traces/index.js';

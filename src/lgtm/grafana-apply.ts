@@ -1,3 +1,5 @@
+// Why one file of about 530 lines: apply and restore are two halves of one contract (what apply saves is exactly
+// what restore puts back, managed fields compared the same way); kept together so they cannot drift apart.
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineCounter, parseDocument, isMap, isSeq } from 'yaml';

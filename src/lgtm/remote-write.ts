@@ -1,3 +1,5 @@
+// Why one file of about 400 lines: the measurement, the sizing arithmetic and the generated block with its
+// explaining comments must agree figure for figure, so they stay side by side.
 import { isMap, isScalar, isSeq, parseDocument, type YAMLMap, type YAMLSeq, type Node as YamlNode } from 'yaml';
 import type { PrometheusClient } from '../clients/index.js';
 import { InputError, StackshiftError } from '../errors/index.js';

@@ -1,3 +1,6 @@
+// Why one file of about 400 lines: the read-only view of a migration (its state, each backfill step's own state
+// file, the ETA rules) is one snapshot taken under one data_version check; split, the page and /metrics could see
+// two different moments.
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';

@@ -1,3 +1,5 @@
+// Why one file of about 400 lines: the plan is one pure function of the facts (src/compat) and the evidence read
+// from the server; the writer formats, the rollback verdict and the checklist feed each other stage by stage.
 import {
   CONFIG_KEYS_INTRODUCED,
   DOWNGRADE_LOSSY_FEATURES,

@@ -1,3 +1,5 @@
+// Why one file of about 460 lines: every gate before a stage and the baseline the post-upgrade comparison needs are
+// one report stored under one state migration; the checks are short and run in order against the same server.
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,5 @@
+// Why one file of about 420 lines: it is data, the JSON Schemas of the two verify reports, which share definitions;
+// docs/format/verify-report.md and the tests read them from here.
 // Format: docs/format/verify-report.md (every field of both reports, the consistency definition); keep it in step.
 /**
  * JSON Schemas (draft 2020-12) of the two verify reports (`--report`, `--output json`), the contract for the

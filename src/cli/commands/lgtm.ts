@@ -1,3 +1,6 @@
+// Why one file of about 500 lines: the lgtm area's commands (config, datasources apply|restore) and the correlations
+// command share the endpoint resolution and trace-store choice defined at the top; each command is only flags and a
+// call into src/lgtm.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';

@@ -1,3 +1,5 @@
+// Why one file of about 420 lines: the seven migrate verbs share the file/state options and the engine set-up; each
+// verb is its flags and one engine call.
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -1,3 +1,5 @@
+// Why one file of about 430 lines: verify metrics and verify queries share the two-sided endpoint set-up, the report
+// writing and the sample parsing at the top; what is left per command is its flags.
 import { Command, Option } from 'commander';
 import { resolveEndpoint, type EndpointFlags, type LoadedConfig } from '../../config/index.js';
 import type { EndpointType } from '../../config/index.js';
