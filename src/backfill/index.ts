@@ -34,3 +34,4 @@ export {
 export { RateLimiter, shardOf, adaptWindow } from './limits.js';
 export { assertSamePlan, emptyCounts, seriesHash, type GroupRow, type UnitCounts } from './state.js';
 export { escapeRegex, Semaphore } from './limits.js';
+export { restartRisk, type RestartRisk } from './restart-risk.js';

@@ -11,6 +11,7 @@ import { mdTable, textTable } from '../report/index.js';
 import type { Label } from '../wire/index.js';
 import type { EngineResult } from './engine.js';
 import type { Shard } from './plan.js';
+import type { RestartRisk } from './restart-risk.js';
 import { PROBE_METRIC } from './preflight.js';
 import type { Totals } from './state.js';
 
@@ -33,6 +34,8 @@ export interface BackfillReport {
     readUrl?: string;
     receiver: ReceiverKind;
     keptOnRefusal: KeptOnRefusal;
+    /** A Prometheus receiver's version (/api/v1/status/buildinfo at readUrl). */
+    version?: string;
   };
   range: { start: string; end: string; startMs: number; endMs: number };
   selectors: string[];
@@ -76,6 +79,11 @@ export interface BackfillReport {
   };
   rejects: RejectSummary[];
   advice: string[];
+  /**
+   * The receiver can lose acknowledged samples at its next restart (prometheus#19016): verify the copy again
+   * after that restart with `verifyCommand`.
+   */
+  restartRisk?: RestartRisk;
   /** The run was stopped (Ctrl-C) before every unit was done: re-run the same command to resume. */
   interrupted?: boolean;
 }
@@ -230,6 +238,11 @@ function keyFigures(r: BackfillReport): Array<[string, string]> {
   if (t.histogramSamples)
     rows.push(['native histograms', `${t.histogramSamples} (${formatCount(t.histogramSamples)}) samples copied`]);
   if (t.unknownChunks) rows.push(['unknown chunks', `${t.unknownChunks} not copied`]);
+  if (r.restartRisk)
+    rows.push([
+      'after its restart',
+      `verify again (${r.restartRisk.issue}, Prometheus ${r.restartRisk.version}): ${r.restartRisk.verifyCommand}`,
+    ]);
   rows.push([
     'rejects',
     r.rejects.length ? r.rejects.map((x) => `${x.class}: ${x.requests} requests`).join(', ') : 'none',

@@ -25,6 +25,7 @@ import { estimate } from './estimate.js';
 import { fingerprint, planGroups, plannedNames, resumedRange, runStopped, type Shard } from './plan.js';
 import { openReadBack, preflight } from './preflight.js';
 import { externalAdvice, fillTotals, probeAdvice, reportRange, runFigures, type BackfillReport } from './report.js';
+import { noteRestartRisk, readReceiver } from './restart-risk.js';
 import { BackfillState, assertSamePlan } from './state.js';
 
 /** How far a run has got, as `onProgress` is told after each unit. */
@@ -183,6 +184,9 @@ export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
       throw e;
     });
     const ext = await externalLabels(api);
+    // a Prometheus receiver's version and out-of-order window: some lose acknowledged samples at a restart
+    const receiverFacts =
+      receiver === 'prometheus' && tp.readUrl ? await readReceiver(p.target, tp.readUrl) : undefined;
     const report: BackfillReport = {
       kind: p.dryRun ? 'dry-run' : 'backfill',
       source: { url: p.source.url, readPath: sp.readPath, version: build.version },
@@ -194,6 +198,7 @@ export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
         readUrl: tp.readUrl,
         receiver,
         keptOnRefusal: keptOnRefusal(receiver),
+        version: receiverFacts?.version,
       },
       range: reportRange(p.startMs, p.endMs),
       selectors: selectors.map(formatMatchers),
@@ -212,6 +217,7 @@ export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
     if (p.dryRun) {
       report.estimate = await estimate(reader, selectors, p);
       report.advice.push(...externalAdvice(ext, p.keepExternalLabels));
+      noteRestartRisk(report, receiverFacts);
       return report;
     }
 
@@ -306,6 +312,7 @@ export async function runBackfill(p: BackfillParams): Promise<BackfillReport> {
     report.run = runFigures(res);
     report.readBack.redoneUnits = res.readbackRedos;
     report.advice.push(...externalAdvice(ext, p.keepExternalLabels), ...probeAdvice(report));
+    noteRestartRisk(report, receiverFacts);
     return report;
   } finally {
     state?.close();

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { InterruptedError } from '../errors/index.js';
 import { STOP_GRACE_MS, afterGrace } from '../http/index.js';
 import { redact } from '../redact/index.js';
+import { shellQuote } from '../report/index.js';
 
 /**
  * Ctrl-C for long commands. The first SIGINT or SIGTERM aborts `signal` (its reason an InterruptedError): the
@@ -47,11 +48,7 @@ export function interruptible(graceMs = STOP_GRACE_MS): Interrupt {
   };
 }
 
-/** A word as a POSIX shell reads it back: bare when safe, else single-quoted. */
-export function shellQuote(arg: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
-  return `'${arg.replace(/'/g, `'\\''`)}'`;
-}
+export { shellQuote };
 
 /**
  * The command line of this process as the user can paste it again (`stackshift <args>`), with `extra` flags

@@ -114,3 +114,4 @@ export {
   type ConfigKeySpec,
   type ConfigKeyUse,
 } from './config-keys.js';
+export { OOO_RESTART_LOSS, oooRestartLoss, type OooRestartLoss } from './ooo-restart-loss.js';

@@ -10,3 +10,4 @@ export {
   type TimelineRow,
   type PassFailRow,
 } from './svg.js';
+export { shellQuote } from './shell.js';
