@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, matchesGlob, resolve } from 'node:path';
-import { parse as parseYaml, parseDocument, stringify } from 'yaml';
+import { isMap, isScalar, isSeq, parse as parseYaml, parseDocument, stringify, type Node } from 'yaml';
 import type { ResolvedEndpoint } from '../config/index.js';
 import { unifiedDiff } from '../dashboards/index.js';
 import { InputError, StackshiftError, UsageError } from '../errors/index.js';
@@ -258,9 +258,52 @@ export interface AlertmanagerMigrateParams {
   backupDir?: string;
 }
 
-function asText(c: MimirAlertmanagerConfig | undefined): string {
+/**
+ * Keys whose values Alertmanager treats as secrets (its `Secret`/`SecretURL` fields: passwords, tokens, keys,
+ * webhook and API URLs that embed credentials); stricter than Alertmanager, so a plain URL may be masked too.
+ */
+const SECRET_KEY = /password|secret|token|credentials|_key$|^api_key$|api_url|webhook_url|^url$/;
+
+/** Every scalar under a secret key, by its path in the document. */
+function secretsOf(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  walkSecrets(parseDocument(text).contents, '', (path, node) => out.set(path, String(node.value)));
+  return out;
+}
+
+function walkSecrets(
+  node: Node | null | undefined,
+  path: string,
+  found: (path: string, node: { value: unknown }) => void,
+): void {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+      const value = pair.value as Node | null;
+      if (SECRET_KEY.test(key) && isScalar(value)) found(`${path}.${key}`, value);
+      else walkSecrets(value, `${path}.${key}`, found);
+    }
+  } else if (isSeq(node)) node.items.forEach((item, i) => walkSecrets(item as Node, `${path}[${i}]`, found));
+}
+
+/**
+ * The config as the diff shows it: every secret value replaced by "<secret>", or "<secret, changed>" where it
+ * differs from the other side's value at the same place, so the diff (stdout and the JSON report) says that a
+ * secret changes without ever printing one.
+ */
+function maskedConfig(text: string, other: Map<string, string> | undefined): string {
+  const doc = parseDocument(text);
+  walkSecrets(doc.contents, '', (path, node) => {
+    const was = other?.get(path);
+    node.value = was !== undefined && was !== String(node.value) ? '<secret, changed>' : '<secret>';
+  });
+  return doc.toString({ lineWidth: 0 });
+}
+
+function asText(c: MimirAlertmanagerConfig | undefined, other?: MimirAlertmanagerConfig): string {
   if (!c) return '';
-  const parts = [`# alertmanager_config\n${c.alertmanager_config.replace(/\n?$/, '\n')}`];
+  const config = maskedConfig(c.alertmanager_config, other && secretsOf(other.alertmanager_config));
+  const parts = [`# alertmanager_config\n${config.replace(/\n?$/, '\n')}`];
   for (const k of Object.keys(c.template_files).sort())
     parts.push(`# template_files/${k}\n${c.template_files[k]!.replace(/\n?$/, '\n')}`);
   return parts.join('');
@@ -281,7 +324,7 @@ export async function migrateAlertmanager(p: AlertmanagerMigrateParams): Promise
   if (!check.ok) return { ...base, action: 'invalid', outcome: 'refused', diff: '', exitCode: 1 };
   const remote = await p.client.get();
   const wantHash = configHash(upload);
-  const diff = unifiedDiff('mimir-alertmanager', asText(remote), asText(upload));
+  const diff = unifiedDiff('mimir-alertmanager', asText(remote), asText(upload, remote));
   let action: AlertmanagerMigrateReport['action'];
   let reason: AlertmanagerMigrateReport['reason'];
   if (!remote) action = 'create';

@@ -120,6 +120,41 @@ test(
 );
 
 test(
+  'alertmanager migrate: secret values never reach the diff, stdout or the JSON report; a changed secret is shown as changed',
+  { skip },
+  async (t) => {
+    const m = await mimir(t);
+    const dir = tempDir(t);
+    const file = writeConfig(dir);
+    const withSecrets = (pw: string) =>
+      CONFIG('pager').replace(
+        'route:',
+        `global:\n  smtp_auth_password: ${pw}\n  smtp_smarthost: mail.invalid:587\nroute:`,
+      );
+    writeFileSync(file, withSecrets('hunter2-old'));
+    const base = ['alertmanager', 'migrate', '--alertmanager-config', file, '--mimir-url', m.url, '--tenant', m.tenant];
+    const state = ['--state', join(dir, 'am.db')];
+    const dry = await runCli([...base, ...state, '--dry-run', '-o', 'json']);
+    assert.equal(dry.code, 0, dry.stdout + dry.stderr);
+    for (const leaked of ['hunter2-old', 'pager.invalid/hook'])
+      assert.ok(!(dry.stdout + dry.stderr).includes(leaked), `${leaked} is not printed`);
+    assert.match(JSON.parse(dry.stdout).diff, /\+ {2}smtp_auth_password: <secret>$/m);
+    assert.equal((await runCli([...base, ...state])).code, 0);
+    assert.match((await m.get()).text, /hunter2-old/, 'the secret itself is uploaded');
+
+    writeFileSync(file, withSecrets('hunter2-new'));
+    const changed = await runCli([...base, ...state, '--dry-run']);
+    assert.equal(changed.code, 0, changed.stdout + changed.stderr);
+    assert.ok(
+      !/hunter2-(old|new)/.test(changed.stdout + changed.stderr),
+      'neither the old nor the new secret is printed',
+    );
+    assert.match(changed.stdout, /^ {2}- {2}smtp_auth_password: <secret>$/m);
+    assert.match(changed.stdout, /^ {2}\+ {2}smtp_auth_password: <secret, changed>$/m);
+  },
+);
+
+test(
   'alertmanager migrate: a config changed in Mimir is shown and kept (exit 1); --force saves it, then replaces it',
   { skip },
   async (t) => {
