@@ -15,7 +15,7 @@ import {
   type BackfillReport,
 } from '../../src/backfill/index.js';
 import { oooRestartLoss } from '../../src/compat/index.js';
-import { PROMETHEUS, resolveSpec, type HistorySpec } from '../../src/lab/index.js';
+import { PROMETHEUS, resolveSpec, waitHeadCompacted, type HistorySpec } from '../../src/lab/index.js';
 import { CLI, runCli, startServer, tempDir } from '../harness/index.js';
 
 const SPEC: HistorySpec = {
@@ -48,7 +48,7 @@ function sh(line: string): Promise<{ code: number | null; stdout: string; stderr
 for (const version of [PROMETHEUS.debian, PROMETHEUS.latest]) {
   test(
     `restart advice: a backfill into a Prometheus ${version} receiver with out-of-order ingestion advises verify metrics after its next restart, and that command passes after one`,
-    { timeout: 120_000 },
+    { timeout: 300_000 },
     async (t) => {
       const [source, target] = await Promise.all([
         startServer(t, { name: 'source', history: SPEC }),
@@ -110,7 +110,16 @@ for (const version of [PROMETHEUS.debian, PROMETHEUS.latest]) {
 
       // the advised command, pasted after the receiver's restart, verifies the copy
       await target.restart();
-      const verify = await sh(command);
+      // "after its next restart and compaction", as the advice says: 2.42 replays the WAL into an out-of-order
+      // head and, while compacting it, can answer reads short (prometheus#13115, fixed after 2.42); a verify in
+      // that moment fails on hidden samples. Wait for the head to compact, and re-run once after a pause when
+      // the first run still finds a difference (lost samples fail both runs).
+      await waitHeadCompacted(target.url);
+      let verify = await sh(command);
+      if (verify.code !== 0) {
+        await new Promise((r) => setTimeout(r, 15_000));
+        verify = await sh(command);
+      }
       assert.equal(verify.code, 0, verify.stdout + verify.stderr);
       assert.match(verify.stdout, /100(\.0+)? ?%/);
     },
