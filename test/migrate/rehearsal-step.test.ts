@@ -10,7 +10,7 @@ import { tempDir } from '../harness/index.js';
 /*
  * The rehearsal's migrate step on a small history: the default plan of `migrate init` runs green through the
  * engine on the lab's real Prometheus servers and Jaeger (Grafana, Loki, Tempo and the Mimir ruler as their
- * contract doubles), and the scripted failure (a series deleted on the target) stops phase 2 and rolls it
+ * contract doubles), and the scripted failure (a fresh target whose copy leaves a series out) stops phase 2 and rolls it
  * back, with the gate and its measured figure in the report.
  */
 
