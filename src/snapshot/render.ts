@@ -26,25 +26,27 @@ function deepLine(v: SnapshotVerification): string | undefined {
   return `deep: Prometheus ${d.prometheusVersion ?? '?'} opened the copy in ${formatDuration(d.startMs)}; ${d.snapshotSeries} series in ${iso(d.windowStart)} .. ${iso(d.windowEnd)}, ${cmp}${d.error ? `; error: ${d.error}` : ''}`;
 }
 
+/** One row a block, the same columns in text and Markdown. */
+function blockRows(v: SnapshotVerification) {
+  return v.blocks.map((b) => [
+    b.ulid,
+    b.ok ? 'ok' : 'CORRUPT',
+    iso(b.minTime),
+    iso(b.maxTime),
+    b.series,
+    b.chunks,
+    b.samples,
+    b.bytes,
+  ]);
+}
+
 export function renderVerificationText(v: SnapshotVerification): string {
   const out: string[] = [];
   out.push(
     `${v.ok ? 'OK' : 'FAILED'}  ${v.path}: ${v.blocks.length} blocks, ${formatBytes(v.bytesRead)} checked in ${formatDuration(v.durationMs)}`,
   );
   out.push(
-    textTable(
-      ['BLOCK', 'STATUS', 'MIN TIME', 'MAX TIME', 'SERIES', 'CHUNKS', 'SAMPLES', 'BYTES'],
-      v.blocks.map((b) => [
-        b.ulid,
-        b.ok ? 'ok' : 'CORRUPT',
-        iso(b.minTime),
-        iso(b.maxTime),
-        b.series,
-        b.chunks,
-        b.samples,
-        b.bytes,
-      ]),
-    ),
+    textTable(['BLOCK', 'STATUS', 'MIN TIME', 'MAX TIME', 'SERIES', 'CHUNKS', 'SAMPLES', 'BYTES'], blockRows(v)),
   );
   for (const p of v.problems) out.push(`  ${problemLine(p)}`);
   const d = deepLine(v);
@@ -58,21 +60,7 @@ export function renderVerificationMarkdown(v: SnapshotVerification): string {
     `**Snapshot \`${v.path}\`: ${v.ok ? 'verified' : 'FAILED verification'}** (${v.blocks.length} blocks, ${formatBytes(v.bytesRead)} in ${formatDuration(v.durationMs)}; meta.json, index header/TOC/section CRCs, every chunk CRC32C)`,
     '',
   );
-  out.push(
-    mdTable(
-      ['Block', 'Status', 'Min time', 'Max time', 'Series', 'Chunks', 'Samples', 'Bytes'],
-      v.blocks.map((b) => [
-        b.ulid,
-        b.ok ? 'ok' : 'CORRUPT',
-        iso(b.minTime),
-        iso(b.maxTime),
-        b.series,
-        b.chunks,
-        b.samples,
-        b.bytes,
-      ]),
-    ),
-  );
+  out.push(mdTable(['Block', 'Status', 'Min time', 'Max time', 'Series', 'Chunks', 'Samples', 'Bytes'], blockRows(v)));
   if (v.problems.length) out.push('', ...v.problems.map((p) => `- ${problemLine(p)}`));
   const d = deepLine(v);
   if (d) out.push('', `- ${d}`);

@@ -12,6 +12,12 @@ const bool = { type: 'boolean' } as const;
 const strList = { type: 'array', items: str } as const;
 const intList = { type: 'array', items: num } as const;
 const labels = { type: 'object', additionalProperties: str } as const;
+/** The fields every verify report opens with, after its kind. */
+const reportHead = {
+  generatedAt: { type: 'string', format: 'date-time' },
+  source: { type: 'object', required: ['url'], properties: { url: str } },
+  target: { type: 'object', required: ['url'], properties: { url: str } },
+} as const;
 const interval = {
   type: 'object',
   required: ['low', 'high', 'level', 'method'],
@@ -59,9 +65,7 @@ export const metricsReportSchema = {
   properties: {
     schemaVersion: { const: 1 },
     kind: { const: 'stackshift.verify.metrics' },
-    generatedAt: { type: 'string', format: 'date-time' },
-    source: { type: 'object', required: ['url'], properties: { url: str } },
-    target: { type: 'object', required: ['url'], properties: { url: str } },
+    ...reportHead,
     window: {
       type: 'object',
       required: ['start', 'end', 'startMs', 'endMs'],
@@ -281,9 +285,7 @@ export const queriesReportSchema = {
   properties: {
     schemaVersion: { const: 1 },
     kind: { const: 'stackshift.verify.queries' },
-    generatedAt: { type: 'string', format: 'date-time' },
-    source: { type: 'object', required: ['url'], properties: { url: str } },
-    target: { type: 'object', required: ['url'], properties: { url: str } },
+    ...reportHead,
     evaluation: {
       type: 'object',
       required: ['time', 'rangeMs', 'stepMs', 'tolerance', 'droppedLabels'],
