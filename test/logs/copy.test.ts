@@ -19,7 +19,7 @@ const SELECTOR = '{job="stackshift-gen"}';
 /**
  * The acceptance copy: 1 M lines in 200 streams with equal-nanosecond bursts, structured metadata and unicode,
  * copied old -> new and then verified at 100 % with every window's lines compared (the issue's full size, run
- * by default: 75-95 s on the shared 2-core machine since the double pages by merge instead of sorting every
+ * by default: 55-95 s on the shared 2-core machine since the double pages by merge instead of sorting every
  * selected line per page; STACKSHIFT_TEST_LOG_LINES overrides the size).
  */
 test(
