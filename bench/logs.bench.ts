@@ -71,7 +71,12 @@ function cli(args: string[]): Promise<{ stdout: string; ms: number; rssKiB: numb
   return new Promise((res, rej) => {
     const t0 = performance.now();
     const child = spawn('/usr/bin/time', ['-f', '%M', process.execPath, CLI, ...args], {
-      env: { ...process.env, STACKSHIFT_NO_PROGRESS: '1' },
+      // STACKSHIFT_BENCH_CLI_NODE_OPTIONS: V8 flags for the CLI only (e.g. a heap cap, to tell retained data from lazy GC)
+      env: {
+        ...process.env,
+        STACKSHIFT_NO_PROGRESS: '1',
+        NODE_OPTIONS: process.env.STACKSHIFT_BENCH_CLI_NODE_OPTIONS ?? process.env.NODE_OPTIONS,
+      },
     });
     let stdout = '',
       stderr = '';

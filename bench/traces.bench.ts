@@ -220,6 +220,7 @@ try {
   );
 
   // peak RSS of the CLI at 1x and 10x traces
+  const peaks: Array<{ copy: number; verify: number }> = [];
   for (const [name, spec] of [
     ['1x', RSS_1X],
     ['10x', RSS_10X],
@@ -240,10 +241,14 @@ try {
     await settle(d2, spec);
     await d2.close();
     const vv = cliRss(['traces', 'verify', '--jaeger-url', src.url, '--target-jaeger-url', dst2.url, ...range]);
+    peaks.push({ copy: c.rss, verify: vv.rss });
     console.log(
       `RSS ${name.padEnd(3)} (${spec.traces} traces)  copy ${mib(c.rss)} in ${(c.ms / 1000).toFixed(1)}s, verify ${mib(vv.rss)} in ${(vv.ms / 1000).toFixed(1)}s (exit ${c.code}/${vv.code})`,
     );
   }
+  console.log(
+    `RSS 10x/1x copy ${(peaks[1].copy / peaks[0].copy).toFixed(2)}, verify ${(peaks[1].verify / peaks[0].verify).toFixed(2)} (flat: close to 1)`,
+  );
   await srcStore.close();
   await dstStore.close();
 } finally {

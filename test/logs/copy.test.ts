@@ -12,22 +12,22 @@ import {
   CopyState,
 } from '../../src/logs/index.js';
 import { CLI, runCli, tempDir, waitUntil } from '../harness/index.js';
-import { expectedKeys, generateLogs, lokiUnderTest, readAll, seed, testLines } from './helpers.js';
+import { exactlyOnce, generateLogs, lokiUnderTest, seed, testLines } from './helpers.js';
 
 const SELECTOR = '{job="stackshift-gen"}';
 
 /**
- * The acceptance copy: 200 streams with equal-nanosecond bursts, structured metadata and unicode, copied
- * old -> new and then verified at 100 % with every window's lines compared. The issue asks for 1 M lines;
- * the default here is 200 k (about a minute on this shared 2-core machine), STACKSHIFT_TEST_LOG_LINES=1000000
- * runs the full size.
+ * The acceptance copy: 1 M lines in 200 streams with equal-nanosecond bursts, structured metadata and unicode,
+ * copied old -> new and then verified at 100 % with every window's lines compared (the issue's full size, run
+ * by default: 55-95 s on the shared 2-core machine since the double pages by merge instead of sorting every
+ * selected line per page; STACKSHIFT_TEST_LOG_LINES overrides the size).
  */
 test(
   'logs copy: every line of 200 streams (bursts, metadata, unicode) arrives exactly once and verify says 100 %',
   { timeout: 900_000 },
   async (t) => {
     const loki = await lokiUnderTest(t);
-    const lines = testLines(200_000);
+    const lines = testLines(1_000_000);
     const data = generateLogs({ streams: 200, linesPerStream: Math.ceil(lines / 200), hours: 6, seed: 11 });
     await seed(loki.source, data.streams);
     const dir = tempDir(t);
@@ -46,10 +46,9 @@ test(
     assert.equal(report.streams, 200);
     assert.equal(report.lines, data.lines, 'the summary counts every line once');
     // the target holds exactly the generated lines, each once, with metadata
-    const got = await readAll(loki.target, SELECTOR, data.startMs, data.endMs);
-    const want = expectedKeys(data.streams);
-    assert.equal(got.size, want.size);
-    for (const [k, n] of want) assert.equal(got.get(k), n, `line ${k.slice(0, 120)}`);
+    const held = await exactlyOnce(loki.target, SELECTOR, data.streams, data.startMs, data.endMs);
+    assert.deepEqual(held.problems, []);
+    assert.equal(held.lines, data.lines);
     if (loki.double) assert.equal(loki.double.stats.duplicates, 0, 'nothing was pushed twice');
 
     const v = await verifyLogs({
@@ -148,10 +147,9 @@ test(
     assert.equal(report.lines, data.lines, 'the summary counts each line once across both runs');
     assert.equal(report.runs, 2);
     assert.ok(report.units.redoneAfterCrash >= 1, 'the unit running at the kill was redone');
-    const got = await readAll(loki.target, SELECTOR, data.startMs, data.endMs);
-    const want = expectedKeys(data.streams);
-    assert.equal(got.size, want.size, 'no line lost');
-    for (const [k, n] of want) assert.equal(got.get(k), n, `exactly once: ${k.slice(0, 100)}`);
+    const held = await exactlyOnce(loki.target, SELECTOR, data.streams, data.startMs, data.endMs);
+    assert.deepEqual(held.problems, [], 'every line exactly once');
+    assert.equal(held.lines, data.lines);
     if (loki.double) {
       // the only lines sent twice are those of the units running at the kill (2 workers, 2 streams x 750 lines per unit)
       assert.ok(

@@ -95,6 +95,57 @@ export async function readAll(
   return out;
 }
 
+/**
+ * Checks that a side holds exactly the generated streams, every line once with its metadata, reading one
+ * stream at a time so that memory stays that of one stream (a 1 M-line check holds no 1 M-key map). Returns
+ * the first few problems (empty when exact) and the lines read.
+ */
+export async function exactlyOnce(
+  endpoint: ResolvedEndpoint,
+  selector: string,
+  streams: LokiStream[],
+  startMs: number,
+  endMs: number,
+): Promise<{ lines: number; problems: string[] }> {
+  const c = new LokiClient(endpoint);
+  const problems: string[] = [];
+  const fromNs = BigInt(startMs) * 1_000_000n;
+  const toNs = BigInt(endMs) * 1_000_000n;
+  let lines = 0;
+  try {
+    const { readStream } = await import('../../src/logs/index.js');
+    const labelsKey = (l: Record<string, string>) => keyOf(l, { tsNs: 0n, line: '' });
+    const held = new Set((await c.series([selector], fromNs, toNs)).map(labelsKey));
+    const want = new Set(streams.map((s) => labelsKey(s.labels)));
+    for (const k of held) if (!want.has(k)) problems.push(`extra stream ${k}`);
+    for (const s of streams) {
+      if (problems.length >= 5) break;
+      if (!held.has(labelsKey(s.labels))) {
+        problems.push(`missing stream ${labelsKey(s.labels)}`);
+        continue;
+      }
+      const bag = new Map<string, number>();
+      for (const e of s.entries) {
+        const k = keyOf(s.labels, e);
+        bag.set(k, (bag.get(k) ?? 0) + 1);
+      }
+      for await (const page of readStream(c, s.labels, fromNs, toNs, 5000))
+        for (const e of page) {
+          lines++;
+          const k = keyOf(s.labels, e);
+          const n = bag.get(k);
+          if (n === undefined) problems.push(`extra line ${k.slice(0, 160)}`);
+          else if (n === 1) bag.delete(k);
+          else bag.set(k, n - 1);
+        }
+      for (const [k, n] of bag) if (problems.length < 5) problems.push(`line ${k.slice(0, 160)} short by ${n}`);
+    }
+  } finally {
+    await c.close();
+  }
+  return { lines, problems: problems.slice(0, 5) };
+}
+
 export function keyOf(labels: Record<string, string>, e: LokiEntry): string {
   const l = Object.keys(labels)
     .sort()
