@@ -50,6 +50,13 @@ export class ByteBuilder {
     this.len += b.length;
   }
 
+  /** The first `n` bytes of `b` (a builder's buffer, without making a view of it). */
+  bytesOf(b: Buffer, n: number): void {
+    this.ensure(n);
+    b.copy(this.buf, this.len, 0, n);
+    this.len += n;
+  }
+
   /** uvarint length then UTF-8 bytes. */
   str(s: string): void {
     const n = Buffer.byteLength(s);

@@ -22,6 +22,8 @@ export function compareLabelSets(a: Label[], b: Label[]): number {
   return a.length - b.length;
 }
 
+const ZEROS = new Uint8Array(16);
+
 /** Buffered sequential file writer that knows its position (for section offsets and alignment). */
 class FileOut {
   pos = 0;
@@ -38,9 +40,27 @@ class FileOut {
     if (this.b.len >= 1 << 20) this.flush();
   }
 
+  /** Writes `b`'s bytes [0, len) without a view (the series loop runs once per series). */
+  writeBuilder(b: ByteBuilder): void {
+    this.b.bytesOf(b.buf, b.len);
+    this.pos += b.len;
+    if (this.b.len >= 1 << 20) this.flush();
+  }
+
+  uvarint(v: number): void {
+    const before = this.b.len;
+    this.b.uvarint(v);
+    this.pos += this.b.len - before;
+  }
+
+  be32(v: number): void {
+    this.b.be32(v);
+    this.pos += 4;
+  }
+
   pad(align: number): void {
     const n = (align - (this.pos % align)) % align;
-    if (n) this.write(new Uint8Array(n));
+    if (n) this.write(ZEROS.subarray(0, n));
   }
 
   private flush(): void {
@@ -132,13 +152,9 @@ export function writeIndex(path: string, series: BlockSeries[]): { bytes: number
         e.varint(c[i + 2] - c[i - 1]);
       }
     }
-    const len = new ByteBuilder(16);
-    len.uvarint(e.len);
-    out.write(len.view());
-    out.write(e.view());
-    const crc = Buffer.allocUnsafe(4);
-    crc.writeUInt32BE(crc32c(e.view()));
-    out.write(crc);
+    out.uvarint(e.len);
+    out.writeBuilder(e);
+    out.be32(crc32c(e.buf, 0, e.len));
   }
 
   // label indices (no longer read by Prometheus, still written by it): one per label name
