@@ -15,9 +15,7 @@ import { row } from './util.js';
  * STACKSHIFT_BENCH_SERIES (comma list); STACKSHIFT_BIG=1 runs 250k, 500k and 1M (minutes and a few GB each).
  */
 const CLI = join(import.meta.dirname, '..', 'src', 'cli', 'main.js');
-const sizes = (
-  process.env.STACKSHIFT_BENCH_SERIES ?? (process.env.STACKSHIFT_BIG ? '250000,500000,1000000' : '100000')
-)
+const sizes = (process.env.STACKSHIFT_BENCH_SERIES ?? (process.env.STACKSHIFT_BIG ? '250000,500000,1000000' : '100000'))
   .split(',')
   .map(Number);
 
@@ -33,7 +31,13 @@ function cli(args: string[], env: Record<string, string> = {}) {
 
 async function ready(c: PrometheusClient): Promise<void> {
   for (;;) {
-    if (await c.ensureReady().then(() => true, () => false)) return;
+    if (
+      await c.ensureReady().then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -71,16 +75,39 @@ for (const n of sizes) {
     await ready(c);
     const plan = JSON.parse(
       cli([
-        'upgrade', 'plan', '--prometheus-url', url, '--to', PROMETHEUS.target, '--data-dir', dataDir,
-        '--log-file', `${unit}.log`, '--output', 'json',
+        'upgrade',
+        'plan',
+        '--prometheus-url',
+        url,
+        '--to',
+        PROMETHEUS.target,
+        '--data-dir',
+        dataDir,
+        '--log-file',
+        `${unit}.log`,
+        '--output',
+        'json',
       ]).stdout,
     ) as UpgradePlan;
     const est = plan.stages[0]!.downtime;
     const run = cli(
       [
-        'upgrade', 'run', '--prometheus-url', url, '--to', PROMETHEUS.target, '--binary',
-        prometheusBinary(PROMETHEUS.target), '--unit', unit, '--data-dir', dataDir, '--state',
-        join(dir, 'state.db'), '--output', 'json',
+        'upgrade',
+        'run',
+        '--prometheus-url',
+        url,
+        '--to',
+        PROMETHEUS.target,
+        '--binary',
+        prometheusBinary(PROMETHEUS.target),
+        '--unit',
+        unit,
+        '--data-dir',
+        dataDir,
+        '--state',
+        join(dir, 'state.db'),
+        '--output',
+        'json',
       ],
       { STACKSHIFT_NO_PROGRESS: '' },
     );
@@ -102,7 +129,12 @@ for (const n of sizes) {
       ),
     );
     console.log(`  ${report.status}; estimate basis: ${est.basis}`);
-    console.log(`  progress: ${report.replay!.points.filter((p, i, a) => i === 0 || p.current !== a[i - 1]!.current).map((p) => `${(p.ms / 1000).toFixed(1)}s ${p.current}/${p.max}`).join(', ')}`);
+    console.log(
+      `  progress: ${report
+        .replay!.points.filter((p, i, a) => i === 0 || p.current !== a[i - 1]!.current)
+        .map((p) => `${(p.ms / 1000).toFixed(1)}s ${p.current}/${p.max}`)
+        .join(', ')}`,
+    );
   } finally {
     await driver.stop().catch(() => undefined);
     await c.close();

@@ -394,7 +394,15 @@ async function openRun(o: RunOptions, from: () => Promise<string>): Promise<RunL
     .prepare(
       "INSERT INTO upgrade_runs (prometheus_url, unit, from_version, to_version, old_binary, new_binary, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
     )
-    .run(o.client.url, unit.file, fromVersion, o.to, unit.binary, o.driver.remote ? o.binary : resolve(o.binary), now());
+    .run(
+      o.client.url,
+      unit.file,
+      fromVersion,
+      o.to,
+      unit.binary,
+      o.driver.remote ? o.binary : resolve(o.binary),
+      now(),
+    );
   return new RunLog(o.state, Number(info.lastInsertRowid));
 }
 
