@@ -58,3 +58,4 @@ export {
   type VictoriaMetricsServer,
 } from './victoria-metrics.js';
 export { startJaeger, jaegerConfig, type LabJaeger, type JaegerStartOptions } from './jaeger.js';
+export { writeHeadSeries, type HeadSeriesSpec, type HeadSeriesResult } from './head-series.js';

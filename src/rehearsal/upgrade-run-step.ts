@@ -6,13 +6,22 @@ import { endpointFromUrl } from '../config/index.js';
 import { PROMETHEUS, freePort, prometheusBinary, writeHistoryRemote } from '../lab/index.js';
 import { mdTable } from '../report/index.js';
 import { openState } from '../state/index.js';
-import { UPGRADE_MIGRATIONS, localDriver, runUpgrade, type RunReport } from '../upgrade/index.js';
+import {
+  UPGRADE_MIGRATIONS,
+  localDriver,
+  rollbackLastRun,
+  runUpgrade,
+  type RollbackReport,
+  type RunReport,
+} from '../upgrade/index.js';
 import type { RehearsalContext, RehearsalStep, StepOutcome } from './index.js';
 
 /**
  * The upgrade runbook on real binaries: a 2.48.1 server run by the local driver (scraping three targets every
  * second, with remote-written history), upgraded stage by stage to 2.55.1 and then 3.8.1 with `--zero-gap`,
- * each stage gated and signed off, its gap measured from the data.
+ * each stage gated and signed off, its gap measured from the data; then `upgrade rollback` back to 2.55.1,
+ * gated against a baseline taken on 3.8.1 just before it (every series 3.8.1 held readable on 2.55.1, every
+ * target up, the server on 2.55.1 again).
  */
 async function targets(n: number): Promise<{ ports: number[]; close(): void }> {
   const servers: Server[] = [];
@@ -38,7 +47,8 @@ async function targets(n: number): Promise<{ ports: number[]; close(): void }> {
 
 export const upgradeRunStep: RehearsalStep = {
   id: 'upgrade-run',
-  title: 'Run the upgrade 2.48.1 -> 2.55.1 -> 3.8.1 with --zero-gap (stackshift upgrade run)',
+  title:
+    'Run the upgrade 2.48.1 -> 2.55.1 -> 3.8.1 with --zero-gap, then roll back to 2.55.1 (stackshift upgrade run, upgrade rollback)',
   async run(ctx: RehearsalContext): Promise<StepOutcome> {
     const dir = join(ctx.workDir, 'upgrade-run');
     mkdirSync(dir, { recursive: true });
@@ -68,6 +78,8 @@ export const upgradeRunStep: RehearsalStep = {
     const client = new PrometheusClient(endpointFromUrl(url));
     const db = openState(join(dir, 'state.db'), UPGRADE_MIGRATIONS);
     const reports: RunReport[] = [];
+    let rollback: RollbackReport | undefined;
+    let rollbackMs = 0;
     try {
       driver.start();
       const deadline = Date.now() + 60_000;
@@ -111,22 +123,38 @@ export const upgradeRunStep: RehearsalStep = {
         );
         if (reports.at(-1)!.status !== 'signed-off') break;
       }
+      if (reports.length === 2 && reports[1]!.status === 'signed-off') {
+        const t0 = Date.now();
+        rollback = await rollbackLastRun({ state: db, driver, client, dataDir, readyTimeoutMs: 300_000 });
+        rollbackMs = Date.now() - t0;
+      }
     } finally {
       await driver.stop().catch(() => undefined);
       t.close();
       db.close();
       await client.close();
     }
+    const rolledBack =
+      rollback !== undefined &&
+      rollback.to === PROMETHEUS.bridge &&
+      rollback.lost.length === 0 &&
+      rollback.gates.length > 0 &&
+      rollback.gates.every((g) => g.passed);
     const ok =
-      reports.length === 2 && reports.every((r) => r.status === 'signed-off' && r.gap?.maxMissedIntervals === 0);
+      rolledBack &&
+      reports.length === 2 &&
+      reports.every((r) => r.status === 'signed-off' && r.gap?.maxMissedIntervals === 0);
     return {
       status: ok ? 'passed' : 'failed',
-      summary: reports
-        .map(
+      summary: [
+        ...reports.map(
           (r) =>
             `${r.from} -> ${r.to} ${r.status}: replay ${((r.replay?.durationMs ?? 0) / 1000).toFixed(1)} s, ${r.gates?.filter((g) => g.passed).length ?? 0}/${r.gates?.length ?? 0} gates, ${r.fill?.samples ?? 0} samples filled from the shadow, ${r.gap?.maxMissedIntervals ?? '?'} missed scrape intervals`,
-        )
-        .join('; '),
+        ),
+        rollback
+          ? `rollback ${rollback.from} -> ${rollback.to} in ${(rollbackMs / 1000).toFixed(1)} s: ${rollback.seriesAfter}/${rollback.seriesBefore} series readable, ${rollback.gates.filter((g) => g.passed).length}/${rollback.gates.length} gates${rollback.lost.length ? `, LOST ${rollback.lost.join(', ')}` : ''}`
+          : 'rollback not run (a stage did not sign off)',
+      ].join('; '),
       details: reports
         .map((r) =>
           [
@@ -143,14 +171,44 @@ export const upgradeRunStep: RehearsalStep = {
             ),
           ].join('\n'),
         )
+        .concat(
+          rollback
+            ? [
+                [
+                  `#### rollback ${rollback.from} -> ${rollback.to}: ${rolledBack ? 'gates passed' : 'FAILED'}`,
+                  '',
+                  mdTable(
+                    ['Gate', 'Passed', 'Detail'],
+                    rollback.gates.map((g) => [g.id, g.passed ? 'yes' : 'NO', g.detail]),
+                  ),
+                ].join('\n'),
+              ]
+            : [],
+        )
         .join('\n\n'),
-      data: reports.map((r) => ({
-        from: r.from,
-        to: r.to,
-        status: r.status,
-        gap: r.gap?.maxMissedIntervals,
-        fill: r.fill,
-      })),
+      data: [
+        ...reports.map((r) => ({
+          from: r.from,
+          to: r.to,
+          status: r.status,
+          gap: r.gap?.maxMissedIntervals,
+          fill: r.fill,
+        })),
+        ...(rollback
+          ? [
+              {
+                from: rollback.from,
+                to: rollback.to,
+                status: rolledBack ? 'rolled-back' : 'rollback-failed',
+                ms: rollbackMs,
+                seriesBefore: rollback.seriesBefore,
+                seriesAfter: rollback.seriesAfter,
+                lost: rollback.lost,
+                gates: rollback.gates.map((g) => ({ id: g.id, passed: g.passed })),
+              },
+            ]
+          : []),
+      ],
     };
   },
 };

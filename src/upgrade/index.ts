@@ -64,6 +64,7 @@ export {
   type RunStep,
   type StepRecord,
 } from './runner.js';
+export { rollbackLastRun, type RollbackOptions, type RollbackReport } from './rollback.js';
 export { postUpgradeGates, seriesByName, type GateResult, type BaselineFacts } from './gates.js';
 export { measureGap, type GapReport, type TargetGap } from './gap.js';
 export { fillGap, type FillResult } from './zero-gap.js';

@@ -368,7 +368,12 @@ function replayFromLogLines(text: string): { min?: number; max: number; current:
   return undefined;
 }
 
-function openRun(o: RunOptions, from: string): RunLog {
+/**
+ * The run under way for this server, else a new one from `from()`. A resumed run keeps the versions it was
+ * opened with and never asks the server: after a kill -9 during WAL replay the server answers 503 to every
+ * API but /-/healthy and the replay status until it is ready.
+ */
+async function openRun(o: RunOptions, from: () => Promise<string>): Promise<RunLog> {
   const unit = o.driver.unit();
   const open = o.state
     .prepare(
@@ -383,12 +388,21 @@ function openRun(o: RunOptions, from: string): RunLog {
     log.info('resuming the upgrade run', { run: open.id, from: open.from_version, to: open.to_version });
     return new RunLog(o.state, open.id);
   }
-  checkStage(from, o.to);
+  const fromVersion = await from();
+  checkStage(fromVersion, o.to);
   const info = o.state
     .prepare(
       "INSERT INTO upgrade_runs (prometheus_url, unit, from_version, to_version, old_binary, new_binary, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
     )
-    .run(o.client.url, unit.file, from, o.to, unit.binary, o.driver.remote ? o.binary : resolve(o.binary), now());
+    .run(
+      o.client.url,
+      unit.file,
+      fromVersion,
+      o.to,
+      unit.binary,
+      o.driver.remote ? o.binary : resolve(o.binary),
+      now(),
+    );
   return new RunLog(o.state, Number(info.lastInsertRowid));
 }
 
@@ -415,6 +429,17 @@ export async function withUpgradeLease<T>(db: StateDb, fn: () => Promise<T>): Pr
   } finally {
     lease.release();
   }
+}
+
+/**
+ * Test seam: STACKSHIFT_TEST_HOLD_AFTER=<step> makes the run wait, once that step is recorded done, until it
+ * is killed. The kill -9 tests use it to stop stackshift exactly between two steps (install and start follow
+ * each other within a millisecond, which no poller outside the process can hit).
+ */
+async function holdAfter(step: RunStep): Promise<void> {
+  if (process.env.STACKSHIFT_TEST_HOLD_AFTER !== step) return;
+  log.warn(`holding after the ${step} step (STACKSHIFT_TEST_HOLD_AFTER) until killed`);
+  await new Promise(() => setInterval(() => undefined, 60_000));
 }
 
 export async function runUpgrade(o: RunOptions): Promise<RunReport> {
@@ -451,11 +476,11 @@ async function runHeld(o: RunOptions): Promise<RunReport> {
       `--binary ${o.binary} is ${newVersion}, not ${o.to}`,
       'pass the prometheus binary of the release you upgrade to',
     );
-  const st = o.driver.status();
-  const from = st.running
-    ? (await o.client.buildInfo()).version.replace(/[+-].*$/, '')
-    : (versionOf(o.driver.unit().binary) ?? '?');
-  const run = openRun(o, from);
+  const run = await openRun(o, async () =>
+    o.driver.status().running
+      ? (await o.client.buildInfo()).version.replace(/[+-].*$/, '')
+      : (versionOf(o.driver.unit().binary) ?? '?'),
+  );
   const row = runRow(o.state, run.id);
   const report: RunReport = {
     schemaVersion: 1,
@@ -480,6 +505,7 @@ async function runHeld(o: RunOptions): Promise<RunReport> {
     try {
       const detail = await body(prev);
       run.end(name, detail?.skipped ? 'skipped' : 'done', detail);
+      await holdAfter(name);
       return detail;
     } catch (e) {
       run.end(name, 'failed', { error: (e as Error).message });

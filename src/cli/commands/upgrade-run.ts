@@ -1,11 +1,10 @@
 import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseVersion, versionVerdict } from '../../compat/index.js';
-import { StackshiftError, UsageError } from '../../errors/index.js';
+import { parseVersion } from '../../compat/index.js';
+import { UsageError } from '../../errors/index.js';
 import { writeFileAtomic } from '../../fsutil/index.js';
 import { mdTable } from '../../report/index.js';
-import { inspectTsdb } from '../../tsdb/index.js';
 import {
   UPGRADE_MIGRATIONS,
   binaryVersion,
@@ -15,12 +14,10 @@ import {
   localDriver,
   postUpgradeGates,
   renderRunHtml,
-  rollbackRun,
+  rollbackLastRun,
   runUpgrade,
-  seriesByName,
   kubernetesDriver,
   systemdDriver,
-  withUpgradeLease,
   type ServerDriver,
   type GateResult,
   type RunReport,
@@ -339,54 +336,25 @@ Examples:
     const ctx = contextFor(command);
     const driver = driverFor(opts, dirname(statePath(opts, ctx.loaded)));
     const r = await withPrometheus(opts, ctx.loaded, (client) =>
-      withState(opts, ctx.loaded, UPGRADE_MIGRATIONS, (db) =>
-        withUpgradeLease(db, async () => {
-          const last = latestRun(db, client.url);
-          if (!last || last.status === 'rolled-back')
-            throw new UsageError(
-              `no upgrade of ${client.url} to roll back in the state`,
-              'rollback undoes the last upgrade run recorded for this server',
-            );
-          const verdict = versionVerdict(
-            last.from_version,
-            inspectTsdb(String(opts.dataDir), { level: 'scan' }).formats,
-          );
-          if (verdict.verdict !== 'opens' && !opts.acceptLoss) {
-            throw new StackshiftError(
-              'upgrade-rollback',
-              `rolling back to ${last.from_version} would lose data: ${[...verdict.blockers, ...verdict.losses].map((c) => `${c.text} (${c.source})`).join('; ')}`,
-              {
-                hint: 'pass --accept-loss to roll back anyway, or restore the snapshot taken before the stage',
-                exitCode: 1,
-              },
-            );
-          }
-          const atMs = Date.now() - 30_000;
-          const before = await seriesByName(client, atMs);
-          const restored = await rollbackRun(db, last.id, driver, client);
-          const after = await seriesByName(client, atMs);
-          const lost = Object.entries(before)
-            .filter(([n, c]) => (after[n] ?? 0) < c)
-            .map(([n, c]) => `${n} ${after[n] ?? 0}/${c}`);
-          return {
-            from: last.to_version,
-            to: last.from_version,
-            restored,
-            verdict: verdict.verdict,
-            seriesBefore: Object.values(before).reduce((a, b) => a + b, 0),
-            seriesAfter: Object.values(after).reduce((a, b) => a + b, 0),
-            lost,
-          };
+      withState(opts, ctx.loaded, UPGRADE_MIGRATIONS, (state) =>
+        rollbackLastRun({
+          state,
+          driver,
+          client,
+          dataDir: String(opts.dataDir),
+          acceptLoss: Boolean(opts.acceptLoss),
         }),
       ),
     );
+    const failed = r.gates.filter((g) => !g.passed);
     emit(
       {
         document: r,
         text: () =>
-          `rolled back ${r.from} -> ${r.to}: restored ${r.restored.join(', ')}; ${r.seriesAfter}/${r.seriesBefore} series readable at the same instant${r.lost.length ? `; LOST: ${r.lost.join(', ')}` : ''}`,
-        markdown: () => `Rolled back ${r.from} -> ${r.to}; ${r.seriesAfter}/${r.seriesBefore} series readable.`,
-        exitCode: r.lost.length ? 1 : 0,
+          `rolled back ${r.from} -> ${r.to}: restored ${r.restored.join(', ')}; ${r.seriesAfter}/${r.seriesBefore} series readable at the same instant${r.lost.length ? `; LOST: ${r.lost.join(', ')}` : ''}; gates ${r.gates.length - failed.length}/${r.gates.length} passed${failed.map((g) => `; FAILED ${g.id}: ${g.detail}`).join('')}`,
+        markdown: () =>
+          `Rolled back ${r.from} -> ${r.to}; ${r.seriesAfter}/${r.seriesBefore} series readable; gates ${r.gates.length - failed.length}/${r.gates.length} passed.`,
+        exitCode: r.lost.length || failed.length ? 1 : 0,
       },
       ctx.format,
     );
