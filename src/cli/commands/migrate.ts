@@ -285,12 +285,17 @@ Exit codes: 0 done, stopped at --until or waiting, 1 a gate failed, 2 usage or r
     new Command('rollback').description(
       'undo steps in reverse order: every phase after --to (default: all); dashboards come back from their backups',
     ),
-  ).option('--to <phase>', 'keep phases up to this one (0: roll back everything)', '0');
+  )
+    .option('--to <phase>', 'keep phases up to this one (0: roll back everything)', '0')
+    .option(
+      '--force',
+      'roll back even what others changed since a step ran (a rule group edited in Mimir after rules-sync): their edits are lost',
+    );
   rollback.action(async (opts: Opts, command: Command) => {
     const ctx = contextFor(command);
     const engine = open(ctx, opts);
     try {
-      const r = await engine.rollback(intFlag('to', opts.to, 0, 1000));
+      const r = await engine.rollback(intFlag('to', opts.to, 0, 1000), { force: Boolean(opts.force) });
       const st = reportOf(engine);
       emit(
         {
