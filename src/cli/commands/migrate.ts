@@ -111,6 +111,15 @@ export function registerMigrate(program: Command): void {
       '--rules <path>',
       'rule files, directories or globs the cut-over syncs to the Mimir ruler (repeatable)',
       collect,
+    )
+    .option(
+      '--no-alerts-verify',
+      'leave out the alert parity check before the parallel run (planned when --rules or --mimir-ruler-url is given)',
+    )
+    .option('--alerts-window <duration>', 'how long the alert parity check polls both sides', '10m')
+    .option(
+      '--no-verify-correlations',
+      'leave out the exemplar and log-line link check after the dashboards (planned when Grafana and Tempo are given)',
     );
   for (const [name, label] of ENDPOINT_FLAGS) init.option(`--${name}-url <url>`, `${label} URL`);
   init
@@ -168,6 +177,9 @@ Credentials are never written to the plan: keep them in stackshift.yaml under th
       collectorConfig: opts.collectorConfig as string | undefined,
       reload: Boolean(opts.reload),
       rules: opts.rules as string[] | undefined,
+      alertsVerify: opts.alertsVerify !== false,
+      alertsWindow: String(opts.alertsWindow),
+      correlations: opts.verifyCorrelations !== false,
     });
     writeFileAtomic(file, text);
     emit(
