@@ -147,7 +147,7 @@ export class MigrationEngine {
     return resolveEndpoint(loaded, name, {}, defaultType);
   }
 
-  context(s: PlannedStep, row: StepRow | undefined): StepContext {
+  context(s: PlannedStep, row: StepRow | undefined, opts: { force?: boolean } = {}): StepContext {
     const workDir = stepWorkDir(this.o.statePath, s.id);
     const ctx: StepContext = {
       migrationId: this.o.plan.name,
@@ -165,6 +165,7 @@ export class MigrationEngine {
       },
       figuresOf: (id) => this.state.step(id)?.figures,
       log: (msg) => log.info(`${s.id}: ${msg}`),
+      force: opts.force ?? false,
     };
     return ctx;
   }
@@ -298,14 +299,14 @@ export class MigrationEngine {
   }
 
   /** Rolls back, in reverse order, every step that may have changed something (done, failed or interrupted). */
-  private async rollbackSteps(steps: PlannedStep[]): Promise<string[]> {
+  private async rollbackSteps(steps: PlannedStep[], force = false): Promise<string[]> {
     const out: string[] = [];
     for (const s of [...steps].reverse()) {
       const row = this.state.step(s.id);
       if (!row || row.status === 'pending' || row.status === 'rolled-back') continue;
       this.state.event({ step: s.id, phase: s.phase, event: 'rollback-start' });
       try {
-        const r = await this.instance(s).rollback(this.context(s, row));
+        const r = await this.instance(s).rollback(this.context(s, row, { force }));
         this.state.rolledBack(s.id, r);
         this.state.event({ step: s.id, phase: s.phase, event: 'rolled-back', detail: `${r.action}: ${r.detail}` });
         out.push(s.id);
@@ -317,8 +318,11 @@ export class MigrationEngine {
     return out;
   }
 
-  /** Rolls back every phase after `toPhase` (0: all of them), last step first. */
-  async rollback(toPhase = 0): Promise<RollbackSummary> {
+  /**
+   * Rolls back every phase after `toPhase` (0: all of them), last step first. `force`: a step whose changes
+   * were edited by someone else since it ran is rolled back anyway (without it, such a step refuses).
+   */
+  async rollback(toPhase = 0, opts: { force?: boolean } = {}): Promise<RollbackSummary> {
     if (!(toPhase >= 0 && toPhase <= this.o.plan.phases.length))
       throw new UsageError(
         `--to ${toPhase}: the plan has phases 1 to ${this.o.plan.phases.length} (0 rolls back everything)`,
@@ -326,7 +330,10 @@ export class MigrationEngine {
     const lease = this.lease();
     try {
       this.sync();
-      const rolledBack = await this.rollbackSteps(this.o.plan.steps.filter((s) => s.phase > toPhase));
+      const rolledBack = await this.rollbackSteps(
+        this.o.plan.steps.filter((s) => s.phase > toPhase),
+        opts.force,
+      );
       return { rolledBack, steps: this.state.steps() };
     } finally {
       lease.release();

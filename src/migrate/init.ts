@@ -34,6 +34,18 @@ export interface InitOptions {
   reload?: boolean;
   /** Rule files the cut-over syncs to the Mimir ruler (rules-sync). */
   rules?: string[];
+  /**
+   * alerts-verify before the parallel run (default on): planned when the ruler that evaluates the rules is
+   * known (rule files to sync, or a mimir-ruler endpoint). `false` leaves it out.
+   */
+  alertsVerify?: boolean;
+  /** How long alerts-verify polls both sides (default 10m, `alerts verify --window`). */
+  alertsWindow?: string;
+  /**
+   * verify-correlations after the dashboards (default on): planned when Grafana and Tempo are known (with
+   * the new Loki when it is). `false` leaves it out.
+   */
+  correlations?: boolean;
 }
 
 const q = (s: string) => JSON.stringify(s);
@@ -64,6 +76,12 @@ export function initMigrationText(o: InitOptions): string {
   const finalWindow = formatDuration(
     parseDuration(o.metricsHistory, '--metrics-history') + parseDuration(o.parallelRun, '--parallel-run'),
   );
+  // the ruler is known when rules are synced to it or its endpoint is named: its alerts are compared then
+  const alerts = o.alertsVerify !== false && (Boolean(o.rules?.length) || have('mimir-ruler'));
+  const alertsWindowMs = parseDuration(o.alertsWindow ?? '10m', '--alerts-window');
+  // alerts verify's own poll interval (15s), shortened so a short window still polls a few times
+  const alertsIntervalMs = Math.max(1000, Math.min(15_000, Math.floor(alertsWindowMs / 3000) * 1000));
+  const correlations = o.correlations !== false && have('grafana') && have('tempo');
   const lines: string[] = [];
   const push = (...l: string[]) => lines.push(...l);
   push(
@@ -185,7 +203,6 @@ export function initMigrationText(o: InitOptions): string {
   if (have('grafana')) {
     push(
       '  - name: Grafana, dashboards and correlations',
-      '    # slot: verify-correlations (src/lgtm) goes after the dashboards once registered',
       '    steps:',
       '      - id: dashboards-migrate',
       '        kind: dashboards-migrate',
@@ -197,8 +214,20 @@ export function initMigrationText(o: InitOptions): string {
       ...(o.tempoDatasource ? [`          tempo_datasource: ${q(o.tempoDatasource)}`] : []),
       '        gates: ["incomplete == 0", "remaining == 0"]',
     );
+    if (correlations)
+      push(
+        '      - id: verify-correlations',
+        '        kind: verify-correlations',
+        '        title: The links Grafana offers (exemplars and log lines to traces in Tempo)',
+        '        params:',
+        '          metrics: mimir',
+        '          traces: tempo',
+        ...(have('new-loki') ? ['          loki: new-loki'] : []),
+        `          start: ${q(o.tracesHistory)}`,
+        '        gates: ["exemplars_linked >= 100", "logs_linked >= 100", "traces_to_logs_linked >= 100", "evidence == 1"]',
+      );
   }
-  push('  - name: Cut-over', '    # slot: alerts-verify (src/alerts) goes before the parallel run', '    steps:');
+  push('  - name: Cut-over', '    steps:');
   if (o.rules?.length)
     push(
       '      - id: rules-sync',
@@ -208,6 +237,18 @@ export function initMigrationText(o: InitOptions): string {
       `          ruler: ${ruler}`,
       `          rules: [${o.rules.map(q).join(', ')}]`,
       '        gates: ["conflicts == 0", "failed == 0", "in_place == 1"]',
+    );
+  if (alerts)
+    push(
+      '      - id: alerts-verify',
+      '        kind: alerts-verify',
+      '        title: Alert parity of Prometheus and the Mimir ruler, poll by poll, before the parallel run',
+      '        params:',
+      '          from: prometheus',
+      `          to: ${ruler}`,
+      `          window: ${q(formatDuration(alertsWindowMs))}`,
+      `          interval: ${q(formatDuration(alertsIntervalMs))}`,
+      '        gates: ["consistency >= 99", "evidence == 1"]',
     );
   push(
     '      - id: cutover-gate',

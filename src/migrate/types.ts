@@ -75,6 +75,11 @@ export interface StepContext {
   /** Figures recorded by other steps of this migration (gate steps read them). */
   figuresOf(stepId: string): Record<string, number> | undefined;
   log(msg: string): void;
+  /**
+   * Rollback only: `migrate rollback --force`. A rollback that finds what the step changed edited by someone
+   * else since (a rule group edited in Mimir) refuses unless this is set, so nobody's later edit is lost unasked.
+   */
+  force: boolean;
 }
 
 /** One step of a migration: plan, run (idempotent), verify (gate figures), rollback (idempotent). */

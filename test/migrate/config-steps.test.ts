@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { promtoolBinary } from '../../src/lab/index.js';
 import { MigrationEngine, parseMigrationText, requireStepKind, type MigrationPlan } from '../../src/migrate/index.js';
-import { startServer, tempDir } from '../harness/index.js';
+import { runCli, startServer, tempDir } from '../harness/index.js';
 import { rulerUnderTest } from '../ruler/ruler-target.js';
 
 /*
@@ -198,4 +198,99 @@ phases:
   const rb2 = await withEngine(plan, state, dir, (e) => e.rollback());
   assert.deepEqual(rb2.rolledBack, [], 'nothing left to roll back');
   assert.ok(readFileSync(promFile).equals(original));
+});
+
+test('rules-sync rollback refuses when groups were edited, added or deleted in the ruler since the sync; --force rolls back anyway', async (t) => {
+  const ruler = await rulerUnderTest(t);
+  const ns = `${ruler.id}-alerts`;
+  assert.equal(await ruler.post(ns, 'name: api\nrules:\n  - alert: ApiDown\n    expr: up{job="api"} == 0\n'), 202);
+  const before = await ruler.get();
+  const dir = tempDir(t, 'stackshift-migrate-rules-edited-');
+  writeFileSync(
+    join(dir, `${ns}.yaml`),
+    `groups:
+  - name: api
+    rules:
+      - alert: ApiDown
+        expr: up{job="api"} == 0
+        for: 10m
+  - name: slo
+    rules:
+      - record: job:requests:rate5m
+        expr: sum by (job) (rate(http_requests_total[5m]))
+  - name: batch
+    rules:
+      - record: job:batch:count
+        expr: count(up{job="batch"})
+`,
+  );
+  const file = join(dir, 'stackshift-migration.yaml');
+  writeFileSync(
+    file,
+    `version: 1
+name: rules-edited
+endpoints:
+  mimir: { url: "${ruler.url}", tenant: "${ruler.tenant}", type: mimir }
+phases:
+  - name: Cut-over
+    steps:
+      - id: rules
+        kind: rules-sync
+        params: { ruler: mimir, rules: ["${ns}.yaml"], force: true }
+`,
+  );
+  const state = join(dir, 'migrate.db');
+  const cli = (...args: string[]) => runCli(['migrate', ...args, '--file', file, '--state', state], { cwd: dir });
+  const run = await cli('run');
+  assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+  const synced = await ruler.get();
+
+  // three edits made in Mimir after the sync: one group changed, one added, one deleted
+  assert.equal(
+    await ruler.post(ns, 'name: api\nrules:\n  - alert: ApiDown\n    expr: up{job="api"} == 0\n    for: 15m\n'),
+    202,
+  );
+  assert.equal(await ruler.post(ns, 'name: oncall\nrules:\n  - record: job:oncall:sum\n    expr: sum(up)\n'), 202);
+  const del = await fetch(`${ruler.direct}/prometheus/config/v1/rules/${ns}/batch`, {
+    method: 'DELETE',
+    headers: { 'X-Scope-OrgID': ruler.tenant },
+  });
+  assert.equal(del.status, 202);
+  const edited = await ruler.get();
+  assert.notEqual(edited.text, synced.text);
+
+  const writes = ruler.writes().length;
+  const refused = await cli('rollback');
+  assert.equal(refused.code, 2, `${refused.stdout}\n${refused.stderr}`);
+  assert.match(
+    refused.stderr,
+    new RegExp(
+      `rollback refused: 3 rule group\\(s\\) changed in the ruler since the step synced them: ${ns}/api edited, ${ns}/batch deleted, ${ns}/oncall added`,
+    ),
+  );
+  assert.match(refused.stderr, /stackshift migrate rollback --force/);
+  assert.match(refused.stderr, /before\.yaml/);
+  assert.doesNotMatch(refused.stderr, /\n\s+at /, 'no stack trace');
+  assert.equal(ruler.writes().length, writes, 'nothing written to the ruler');
+  assert.equal((await ruler.get()).text, edited.text, "the ruler keeps Mimir's edits");
+  const st = await cli('status', '-o', 'json');
+  assert.equal(
+    (JSON.parse(st.stdout) as { phases: Array<{ steps: Array<{ status: string }> }> }).phases[0]!.steps[0]!.status,
+    'done',
+    'the step stays done: nothing was rolled back',
+  );
+
+  // an edit put back as stackshift left it is no edit: only the two left are named
+  assert.equal(
+    await ruler.post(ns, 'name: api\nrules:\n  - alert: ApiDown\n    expr: up{job="api"} == 0\n    for: 10m\n'),
+    202,
+  );
+  const still = await cli('rollback');
+  assert.equal(still.code, 2);
+  assert.match(still.stderr, new RegExp(`2 rule group\\(s\\) changed .*: ${ns}/batch deleted, ${ns}/oncall added`));
+
+  const forced = await cli('rollback', '--force', '-o', 'json');
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.deepEqual((JSON.parse(forced.stdout) as { rolledBack: string[] }).rolledBack, ['rules']);
+  assert.equal((await ruler.get()).text, before.text, 'the ruler holds what it held before the step');
 });

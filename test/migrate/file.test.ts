@@ -191,6 +191,83 @@ test('migrate init: the runbook plan for the endpoints given, valid, phases in o
   );
 });
 
+test('migrate init: verify-correlations follows the dashboards when Grafana and Tempo are known; no "# slot" left', () => {
+  const o: InitOptions = {
+    name: 'm',
+    endpoints: {
+      prometheus: { url: 'http://p:9090' },
+      mimir: { url: 'http://m:8080', tenant: 't1', type: 'mimir' },
+      grafana: { url: 'http://g:3000' },
+      jaeger: { url: 'http://j:16686', type: 'jaeger' },
+      tempo: { url: 'http://t:3200', type: 'tempo' },
+      loki: { url: 'http://l:3100' },
+      'new-loki': { url: 'http://l2:3100', type: 'loki' },
+    },
+    configured: [],
+    fromDatasource: 'Prometheus',
+    toDatasource: 'Mimir',
+    metricsHistory: '30d',
+    tracesHistory: '7d',
+    logsHistory: '14d',
+    parallelRun: '7d',
+  };
+  const text = initMigrationText(o);
+  assert.doesNotMatch(text, /# slot/);
+  const plan = parseMigrationText(text, '/x/m.yaml', [], {});
+  const grafanaPhase = plan.phases.find((p) => p.name === 'Grafana, dashboards and correlations')!;
+  assert.deepEqual(
+    plan.steps.filter((s) => s.phase === grafanaPhase.index).map((s) => s.id),
+    ['dashboards-migrate', 'verify-correlations'],
+  );
+  const step = plan.steps.find((s) => s.id === 'verify-correlations')!;
+  const p = step.params as Record<string, unknown>;
+  assert.deepEqual(
+    { metrics: p.metrics, traces: p.traces, loki: p.loki, start: p.start, min_linked: p.min_linked },
+    { metrics: 'mimir', traces: 'tempo', loki: 'new-loki', start: '7d', min_linked: 100 },
+  );
+  assert.deepEqual(
+    step.gates.map((g) => g.text),
+    ['exemplars_linked >= 100', 'logs_linked >= 100', 'traces_to_logs_linked >= 100', 'evidence == 1'],
+  );
+  // no rules and no ruler: no alerts to compare; without the new Loki only the exemplars; opted out: none
+  assert.equal(
+    plan.steps.some((s) => s.kind === 'alerts-verify'),
+    false,
+  );
+  const { 'new-loki': _n, loki: _l, ...noLoki } = o.endpoints;
+  const exemplarsOnly = parseMigrationText(initMigrationText({ ...o, endpoints: noLoki }), '/x/m.yaml', [], {});
+  assert.equal(
+    (exemplarsOnly.steps.find((s) => s.id === 'verify-correlations')!.params as Record<string, unknown>).loki,
+    undefined,
+  );
+  const { tempo: _t, ...noTempo } = o.endpoints;
+  for (const opts of [
+    { ...o, correlations: false },
+    { ...o, endpoints: noTempo },
+  ])
+    assert.equal(
+      parseMigrationText(initMigrationText(opts), '/x/m.yaml', [], {}).steps.some(
+        (s) => s.kind === 'verify-correlations',
+      ),
+      false,
+    );
+  // the ruler alone (rules synced by other means) is enough for alerts-verify
+  const rulerOnly = parseMigrationText(
+    initMigrationText({
+      ...o,
+      endpoints: { ...o.endpoints, 'mimir-ruler': { url: 'http://r:8080', type: 'mimir' } },
+    }),
+    '/x/m.yaml',
+    [],
+    {},
+  );
+  const cutover = rulerOnly.phases.find((ph) => ph.name === 'Cut-over')!;
+  assert.deepEqual(
+    rulerOnly.steps.filter((s) => s.phase === cutover.index).map((s) => s.id),
+    ['alerts-verify', 'cutover-gate', 'parallel-run'],
+  );
+});
+
 test('migrate init: lgtm-config opens the foundation phase and rules-sync the cut-over when their files are given', () => {
   const o: InitOptions = {
     name: 'm',
@@ -223,6 +300,7 @@ test('migrate init: lgtm-config opens the foundation phase and rules-sync the cu
       'backfill-metrics',
       'verify-metrics',
       'rules-sync',
+      'alerts-verify',
       'cutover-gate',
       'parallel-run',
       'final-verify-metrics',
@@ -244,6 +322,35 @@ test('migrate init: lgtm-config opens the foundation phase and rules-sync the cu
   assert.deepEqual(params('verify-metrics').match, ['{job="api"}']);
   assert.equal(params('rules-sync').ruler, 'mimir-ruler');
   assert.equal(params('final-verify-metrics').start, '5w2d', 'history and parallel run: 30d + 7d');
+  // the alerts of the ruler the rules went to, against the source's, before the parallel run
+  assert.deepEqual(
+    { ...params('alerts-verify') },
+    {
+      from: 'prometheus',
+      to: 'mimir-ruler',
+      window: '10m',
+      interval: '15s',
+      min_consistency: 99,
+    },
+  );
+  assert.deepEqual(
+    plan.steps.find((s) => s.id === 'alerts-verify')!.gates.map((g) => g.text),
+    ['consistency >= 99', 'evidence == 1'],
+  );
+  const short = parseMigrationText(initMigrationText({ ...o, alertsWindow: '3s' }), '/x/m.yaml', [], {});
+  assert.deepEqual(
+    [short.steps.find((s) => s.id === 'alerts-verify')!.params].map((p) => {
+      const x = p as Record<string, unknown>;
+      return [x.window, x.interval];
+    }),
+    [['3s', '1s']],
+    'a short window polls every second',
+  );
+  const noAlerts = parseMigrationText(initMigrationText({ ...o, alertsVerify: false }), '/x/m.yaml', [], {});
+  assert.equal(
+    noAlerts.steps.some((s) => s.kind === 'alerts-verify'),
+    false,
+  );
   // without the files, neither step (and no foundation phase without logs or traces)
   const bare = parseMigrationText(
     initMigrationText({ ...o, prometheusConfig: undefined, collectorConfig: undefined, rules: undefined }),

@@ -180,3 +180,104 @@ test('migrate serve refuses an address that names no host, and a state file of a
   assert.match(wrong.stderr, /is not the state of a migration \(no migrate_steps table\)/);
   assert.doesNotMatch(wrong.stderr, /^\s+at /m);
 });
+
+const UI_END = Date.UTC(2026, 0, 2);
+const UI_SPEC = { series: 4, durationMs: 2 * 3_600_000, intervalMs: 60_000, seed: 11, endMs: UI_END };
+
+test(
+  'migrate run --ui: the page, its SSE stream and /metrics are served on 127.0.0.1 during the run; samples copied move on /metrics; the server stops with the run',
+  { timeout: 240_000 },
+  async (t) => {
+    const [source, target] = await Promise.all([
+      startServer(t, { name: 'ui-source', history: UI_SPEC }),
+      startServer(t, { name: 'ui-target', receiver: true }),
+    ]);
+    const dir = tempDir(t, 'stackshift-run-ui-');
+    const file = join(dir, 'stackshift-migration.yaml');
+    const state = join(dir, 'migrate.db');
+    // 480 samples in 30-minute units (4 series x 120), written at 60 samples/s: the run lasts ~8 s
+    writeFileSync(
+      file,
+      `version: 1
+name: ui
+endpoints:
+  old: { url: "${source.url}", type: prometheus }
+  new: { url: "${target.url}", type: prometheus }
+phases:
+  - name: Mimir and backfill
+    steps:
+      - id: backfill
+        kind: backfill-metrics
+        params: { from: old, to: new, start: "2026-01-01T22:00:00Z", end: "2026-01-02T00:00:00Z", write_rate: 60 }
+`,
+    );
+    const child = spawn(process.execPath, [CLI, 'migrate', 'run', '--ui', '--file', file, '--state', state], {
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: '1', STACKSHIFT_NO_PROGRESS: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    t.after(() => child.kill('SIGKILL'));
+    let stderr = '';
+    let stdout = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    let ended = false;
+    void exit.then(() => (ended = true));
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr!.on('data', (d) => {
+        stderr += d;
+        const m = /live status page (http:\/\/\S+)/.exec(stderr);
+        if (m) resolve(m[1]!);
+      });
+      void exit.then(() => reject(new Error(`the run ended before its page was served: ${stderr}`)));
+    });
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/, 'loopback only');
+
+    const page = await fetch(url);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(await page.text(), /<html/i);
+
+    // the event stream: state frames, the first before the run has recorded its plan, then one with its step
+    const ac = new AbortController();
+    const events = await fetch(`${url}events`, { signal: ac.signal });
+    assert.match(events.headers.get('content-type') ?? '', /text\/event-stream/);
+    const reader = events.body!.getReader();
+    let sse = '';
+    const frames = () =>
+      [...sse.matchAll(/event: state\ndata: (.*)\n\n/g)].map(
+        (m) => JSON.parse(m[1]!) as { status: { steps: Array<{ id: string }> } },
+      );
+    while (!frames().some((f) => f.status.steps.some((s) => s.id === 'backfill'))) {
+      const chunk = await reader.read();
+      assert.ok(!chunk.done, `the stream ended before the step appeared: ${sse}`);
+      sse += new TextDecoder().decode(chunk.value);
+    }
+    ac.abort();
+
+    // /metrics while the backfill writes: samples copied, read from the units the run commits
+    const seen: number[] = [];
+    while (!ended) {
+      const r = await fetch(`${url}metrics`).catch(() => undefined);
+      if (!r) break;
+      const m = /^stackshift_backfill_samples_copied_total\{step="backfill"\} (\d+)$/m.exec(await r.text());
+      if (m && seen[seen.length - 1] !== Number(m[1])) seen.push(Number(m[1]));
+      await new Promise((res) => setTimeout(res, 150));
+    }
+    assert.equal(await exit, 0, `${stdout}\n${stderr}`);
+    assert.match(stdout, /every selected step is done/);
+    t.diagnostic(`samples copied as /metrics showed them during the run: ${seen.join(' -> ')}`);
+    assert.ok(
+      seen.some((v) => v > 0 && v < 480),
+      `a value between none and all seen during the run: ${seen.join(', ')}`,
+    );
+    assert.ok(seen.length >= 3, `the counter moved at least twice: ${seen.join(', ')}`);
+    assert.deepEqual(
+      seen.slice(1).every((v, i) => v > seen[i]!),
+      true,
+      'the counter only grows',
+    );
+    // the run is over: so is its page
+    await assert.rejects(fetch(url), 'nothing listens after the run');
+  },
+);

@@ -111,6 +111,15 @@ export function registerMigrate(program: Command): void {
       '--rules <path>',
       'rule files, directories or globs the cut-over syncs to the Mimir ruler (repeatable)',
       collect,
+    )
+    .option(
+      '--no-alerts-verify',
+      'leave out the alert parity check before the parallel run (planned when --rules or --mimir-ruler-url is given)',
+    )
+    .option('--alerts-window <duration>', 'how long the alert parity check polls both sides', '10m')
+    .option(
+      '--no-verify-correlations',
+      'leave out the exemplar and log-line link check after the dashboards (planned when Grafana and Tempo are given)',
     );
   for (const [name, label] of ENDPOINT_FLAGS) init.option(`--${name}-url <url>`, `${label} URL`);
   init
@@ -168,6 +177,9 @@ Credentials are never written to the plan: keep them in stackshift.yaml under th
       collectorConfig: opts.collectorConfig as string | undefined,
       reload: Boolean(opts.reload),
       rules: opts.rules as string[] | undefined,
+      alertsVerify: opts.alertsVerify !== false,
+      alertsWindow: String(opts.alertsWindow),
+      correlations: opts.verifyCorrelations !== false,
     });
     writeFileAtomic(file, text);
     emit(
@@ -229,7 +241,12 @@ Credentials are never written to the plan: keep them in stackshift.yaml under th
   )
     .option('--phase <n>', 'run only this phase (earlier phases must be done)')
     .option('--until <step>', 'stop after this step')
-    .option('--auto-rollback', "when a gate fails (or a step errs), roll back that phase's steps in reverse order");
+    .option('--auto-rollback', "when a gate fails (or a step errs), roll back that phase's steps in reverse order")
+    .option(
+      '--ui',
+      'serve the live status page (as migrate serve: page, /events, /api/state, /metrics) while the run goes on; its URL on stderr; it stops with the run',
+    )
+    .option('--ui-listen <host:port>', 'address of the --ui page (a bare port is loopback)', DEFAULT_LISTEN);
   run.addHelpText(
     'after',
     `
@@ -242,8 +259,20 @@ Exit codes: 0 done, stopped at --until or waiting, 1 a gate failed, 2 usage or r
   );
   run.action(async (opts: Opts, command: Command) => {
     const ctx = contextFor(command);
+    const listen = opts.ui ? parseListen(String(opts.uiListen)) : undefined;
     const engine = open(ctx, opts);
+    let ui: StatusServer | undefined;
     try {
+      if (listen) {
+        if (!listen.loopback)
+          log.warn(
+            `--ui-listen ${listen.host}:${listen.port} reaches beyond this machine: the page and /metrics have no authentication`,
+          );
+        // the engine has created the state file: the server reads it read-only, beside the run's writes
+        const names = new Map(engine.plan.phases.map((ph) => [ph.index, ph.name]));
+        ui = new StatusServer({ statePath: engine.statePath, listen, phaseNames: (i) => names.get(i) });
+        process.stderr.write(`migrate run: live status page ${await ui.start()} (stops when the run ends)\n`);
+      }
       const summary = await engine.run({
         phase: opts.phase === undefined ? undefined : intFlag('phase', opts.phase, 1, 1000),
         until: opts.until as string | undefined,
@@ -262,6 +291,11 @@ Exit codes: 0 done, stopped at --until or waiting, 1 a gate failed, 2 usage or r
       );
       if (summary.outcome === 'error') process.stderr.write(`error: step ${summary.failedStep}: ${summary.error}\n`);
     } finally {
+      if (ui) {
+        // the last state goes out to open pages before the server goes
+        ui.tick();
+        await ui.stop();
+      }
       engine.close();
     }
   });
@@ -285,12 +319,17 @@ Exit codes: 0 done, stopped at --until or waiting, 1 a gate failed, 2 usage or r
     new Command('rollback').description(
       'undo steps in reverse order: every phase after --to (default: all); dashboards come back from their backups',
     ),
-  ).option('--to <phase>', 'keep phases up to this one (0: roll back everything)', '0');
+  )
+    .option('--to <phase>', 'keep phases up to this one (0: roll back everything)', '0')
+    .option(
+      '--force',
+      'roll back even what others changed since a step ran (a rule group edited in Mimir after rules-sync): their edits are lost',
+    );
   rollback.action(async (opts: Opts, command: Command) => {
     const ctx = contextFor(command);
     const engine = open(ctx, opts);
     try {
-      const r = await engine.rollback(intFlag('to', opts.to, 0, 1000));
+      const r = await engine.rollback(intFlag('to', opts.to, 0, 1000), { force: Boolean(opts.force) });
       const st = reportOf(engine);
       emit(
         {

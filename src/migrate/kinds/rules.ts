@@ -16,6 +16,7 @@ import {
   sameGroup,
   targetKey,
   type RuleGroup,
+  type WrittenRecord,
 } from '../../ruler/index.js';
 import type { MigrationStep, StepContext, StepKind } from '../types.js';
 import { arg, endpointName } from './common.js';
@@ -24,7 +25,9 @@ import { arg, endpointName } from './common.js';
  * rules-sync: the rule files -> the Mimir ruler through src/ruler's `runRulesSync`. Before the first write,
  * every namespace the sync may touch (those of the files, and those its records name) is recorded as the
  * ruler holds it; rollback puts exactly that back: groups it created are deleted, groups it replaced or
- * deleted are set again, and a namespace that did not exist is gone again.
+ * deleted are set again, and a namespace that did not exist is gone again. After the sync the ruler's groups
+ * are recorded again (hashes): a rollback that finds a group added, edited or deleted in Mimir since then
+ * refuses, naming them, unless forced (`migrate rollback --force`), so an edit made there is never lost unasked.
  */
 
 const RulesSyncParams = z
@@ -95,20 +98,31 @@ function rulesSyncStep(def: { id: string; title: string; params: RulesSyncParams
       try {
         const ep = client.endpoint;
         const target = targetKey(ep.url, client.prefix, ep.tenant);
-        if (!before(ctx)) {
-          // recorded before the first write: a kill during the sync leaves a record the rollback can use
-          const records = openRulesRecords(recordsFile(ctx), target, true);
-          const owned = [...desired.map((d) => d.namespace), ...records.all().map((r) => r.namespace)];
-          records.close();
-          const snap = await snapshot(client, owned);
+        // recorded before the first write to a namespace: a kill during the sync leaves a record the rollback
+        // can use. A rerun only adds namespaces it has not recorded yet (rule files may have gained one): what
+        // is recorded already is the ruler before the step, and the step's own writes must not replace it.
+        const recorded = openRulesRecords(recordsFile(ctx), target, true);
+        const owned = [...desired.map((d) => d.namespace), ...recorded.all().map((r) => r.namespace)];
+        recorded.close();
+        const known = before(ctx) ?? {};
+        const missing = [...new Set(owned)].filter((ns) => !(ns in known));
+        if (missing.length || !before(ctx)) {
+          const snap: Snapshot = { ...known, ...(await snapshot(client, missing)) };
           writeFileAtomic(
             join(ctx.workDir, 'before.yaml'),
             stringify(
-              Object.entries(snap).map(([namespace, groups]) => ({ namespace, groups: groups.map(groupDocument) })),
+              Object.entries(snap)
+                .sort(([a], [b]) => a.localeCompare(b))
+                .map(([namespace, groups]) => ({ namespace, groups: groups.map(groupDocument) })),
               { lineWidth: 0 },
             ),
           );
           ctx.save({ ...ctx.data, before: snap });
+        }
+        // what the ruler held after the last sync is stale once this one writes: forgotten until it is done
+        if (ctx.data.after) {
+          const { after: _a, ...rest } = ctx.data;
+          ctx.save(rest);
         }
         const records = openRulesRecords(recordsFile(ctx), target, false);
         try {
@@ -122,6 +136,8 @@ function rulesSyncStep(def: { id: string; title: string; params: RulesSyncParams
             toVersion: p.to_version,
             backupDir: join(ctx.workDir, 'ruler-backup'),
           });
+          // the ruler as this sync left it: a rollback that finds something else there was edited in Mimir since
+          ctx.save({ ...ctx.data, after: hashesByNamespace(await snapshot(client, Object.keys(before(ctx)!))) });
           const failed = report.items.filter((i) => i.outcome === 'failed');
           // a conflict written anyway (force) is no conflict left: the figure counts those left untouched
           const blocked = report.items.filter((i) => i.action === 'conflict' && i.outcome === 'blocked');
@@ -171,8 +187,21 @@ function rulesSyncStep(def: { id: string; title: string; params: RulesSyncParams
       const client = rulerClient(ctx, p);
       let set = 0;
       let deleted = 0;
+      let overridden: string[] = [];
       try {
         const now = await snapshot(client, Object.keys(snap));
+        const after = ctx.data.after as Written | undefined;
+        const edits = after ? editsSince(now, after) : editsOfRecords(now, recordsOf(ctx, client), Object.keys(snap));
+        if (edits.length && !ctx.force)
+          throw new StackshiftError(
+            'rules-rollback-conflict',
+            `rules-sync ${ctx.stepId}: rollback refused: ${edits.length} rule group(s) changed in the ruler since the step synced them${after ? '' : ' (the sync was interrupted: only the groups it recorded writing were compared)'}: ${listed(edits)}`,
+            {
+              hint: `rolling back would undo those edits: carry them into the rule files first, or roll back anyway (the ruler then holds ${join(ctx.workDir, 'before.yaml')}) with: stackshift migrate rollback --force`,
+              exitCode: 2,
+            },
+          );
+        overridden = edits;
         for (const [ns, was] of Object.entries(snap)) {
           const current = now[ns] ?? [];
           for (const g of current)
@@ -192,15 +221,62 @@ function rulesSyncStep(def: { id: string; title: string; params: RulesSyncParams
       }
       // the records describe writes that are undone now: a later run starts from the ruler as it is
       if (existsSync(recordsFile(ctx))) rmSync(recordsFile(ctx), { force: true });
-      const { before: _b, ...rest } = ctx.data;
+      const { before: _b, after: _a, ...rest } = ctx.data;
       ctx.save(rest);
       return {
         action: 'restored',
-        detail: `${Object.keys(snap).length} namespace(s) put back as before the step: ${set} group(s) set again, ${deleted} deleted`,
-        result: { namespaces: Object.keys(snap), set, deleted, hashes: hashesOf(snap) },
+        detail: `${Object.keys(snap).length} namespace(s) put back as before the step: ${set} group(s) set again, ${deleted} deleted${overridden.length ? `; forced over ${overridden.length} edit(s) made in the ruler since the sync: ${listed(overridden)}` : ''}`,
+        result: { namespaces: Object.keys(snap), set, deleted, hashes: hashesOf(snap), overridden },
       };
     },
   };
+}
+
+/** Group hashes per namespace, as the ruler held them right after the step's sync. */
+type Written = Record<string, Record<string, string>>;
+
+function hashesByNamespace(s: Snapshot): Written {
+  return Object.fromEntries(
+    Object.entries(s).map(([ns, gs]) => [ns, Object.fromEntries(gs.map((g) => [g.name, groupHash(g)]))]),
+  );
+}
+
+/** Every group of the recorded namespaces that is not as the sync left it: added, edited or deleted since. */
+function editsSince(now: Snapshot, after: Written): string[] {
+  const out: string[] = [];
+  const current = hashesByNamespace(now);
+  for (const ns of Object.keys(now).sort()) {
+    const was = after[ns] ?? {};
+    const is = current[ns] ?? {};
+    for (const name of [...new Set([...Object.keys(was), ...Object.keys(is)])].sort()) {
+      if (!(name in is)) out.push(`${ns}/${name} deleted`);
+      else if (!(name in was)) out.push(`${ns}/${name} added`);
+      else if (was[name] !== is[name]) out.push(`${ns}/${name} edited`);
+    }
+  }
+  return out;
+}
+
+/** After an interrupted sync: the groups it recorded writing that the ruler no longer holds as written. */
+function editsOfRecords(now: Snapshot, records: WrittenRecord[], namespaces: string[]): string[] {
+  const current = hashesByNamespace(now);
+  return records
+    .filter((r) => namespaces.includes(r.namespace) && current[r.namespace]?.[r.group] !== r.hash)
+    .map((r) => `${r.namespace}/${r.group} ${current[r.namespace]?.[r.group] ? 'edited' : 'deleted'}`);
+}
+
+function recordsOf(ctx: StepContext, client: MimirRulerClient): WrittenRecord[] {
+  const ep = client.endpoint;
+  const records = openRulesRecords(recordsFile(ctx), targetKey(ep.url, client.prefix, ep.tenant), true);
+  try {
+    return records.all();
+  } finally {
+    records.close();
+  }
+}
+
+function listed(items: string[], max = 10): string {
+  return items.length > max ? `${items.slice(0, max).join(', ')} and ${items.length - max} more` : items.join(', ');
 }
 
 function hashesOf(s: Snapshot): Record<string, string[]> {

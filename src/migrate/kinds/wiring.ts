@@ -36,6 +36,11 @@ const AlertsVerifyParams = z
   });
 type AlertsVerifyParams = z.infer<typeof AlertsVerifyParams>;
 
+/** Mimir serves the alerts under its Prometheus HTTP prefix, unless the endpoint's URL already ends with it. */
+function mimirPrefix(ep: { type: string; url: string }): string {
+  return ep.type === 'mimir' && !/\/prometheus\/?$/.test(ep.url) ? '/prometheus' : '';
+}
+
 function alertsVerifyStep(def: { id: string; title: string; params: AlertsVerifyParams }): MigrationStep {
   const p = def.params;
   return {
@@ -53,8 +58,8 @@ function alertsVerifyStep(def: { id: string; title: string; params: AlertsVerify
     async run(ctx: StepContext) {
       const s = ctx.endpoint(p.from, 'prometheus');
       const t = ctx.endpoint(p.to, 'prometheus');
-      const sourcePrefix = p.source_prefix ?? (s.type === 'mimir' ? '/prometheus' : '');
-      const targetPrefix = p.target_prefix ?? (t.type === 'mimir' ? '/prometheus' : '');
+      const sourcePrefix = p.source_prefix ?? mimirPrefix(s);
+      const targetPrefix = p.target_prefix ?? mimirPrefix(t);
       const source = alertsSide(`source ${s.url}${sourcePrefix}`, s, sourcePrefix);
       const target = alertsSide(`target ${t.url}${targetPrefix}`, t, targetPrefix);
       try {
