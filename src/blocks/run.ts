@@ -1,3 +1,5 @@
+// Why one file of about 400 lines: the run loop of `backfill blocks` (plan, units per block, chunk stream into the
+// block writer, commit per block, resume) reads as one sequence; its parts live in the other files of this folder.
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
